@@ -1,0 +1,48 @@
+"""Every error goldmine reports to its user, in one tree.
+
+Each is printed as one line (``error: …``) naming the problem and what to do, and the command
+exits with status 1. Anything else that escapes is a bug and shows a traceback.
+
+::
+
+    GoldmineError                       (miners/errors.py)
+    ├── SourceError                     a source cannot be read as asked
+    │   ├── NotAGitRepository           a --repo path is not inside a git repository
+    │   ├── EmptyRepository             the repository has no commits
+    │   ├── GitCommandFailed            git exited non-zero while reading history
+    │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
+    ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
+    │   ├── WarehouseBusy               another process holds the warehouse
+    │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    └── ConfigError                     goldmine.toml or a command-line value is invalid
+"""
+
+from __future__ import annotations
+
+from miners.errors import (
+    EmptyRepository,
+    GitCommandFailed,
+    GoldmineError,
+    NotAGitRepository,
+    SourceError,
+    TicketExportError,
+)
+from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+
+
+class ConfigError(GoldmineError):
+    """Raised when ``goldmine.toml`` or a command-line value is invalid or missing."""
+
+
+__all__ = [
+    "ConfigError",
+    "EmptyRepository",
+    "GitCommandFailed",
+    "GoldmineError",
+    "NotAGitRepository",
+    "QueryFailed",
+    "SourceError",
+    "TicketExportError",
+    "WarehouseBusy",
+    "WarehouseError",
+]

@@ -1,0 +1,202 @@
+"""The extractive drafter: records built straight from mined facts, with no model and no network.
+
+The ticket (or the commit subject) becomes an over-specific instruction — role and context from
+the repository, numbered requirements read off the real change, the acceptance test — and the
+real code after the change, with the commit's own explanation, becomes the output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flows.prompting import render, template_ref
+from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
+from warehouse.ids import stable_id
+from warehouse.records import InstructionRecord, Provenance
+from warehouse.task_context import CodeUnit, TaskContext
+
+DRAFTER = "extractive"
+INSTRUCTION_TEMPLATE = "extractive/commit_to_instruction.{lang}.md.j2"
+OUTPUT_TEMPLATE = "extractive/commit_to_output.{lang}.md.j2"
+MAX_UNIT_LINES = 120
+MAX_TEST_LINES = 40
+MAX_REPORT_CHARS = 1_500
+MAX_COMMENT_CHARS = 600
+
+_ROLES = {
+    "python": ("Python developer", "Python 开发工程师"),
+    "javascript": ("JavaScript developer", "JavaScript 开发工程师"),
+    "typescript": ("TypeScript developer", "TypeScript 开发工程师"),
+    "tsx": ("TypeScript and React developer", "TypeScript/React 开发工程师"),
+    "go": ("Go developer", "Go 开发工程师"),
+    "java": ("Java developer", "Java 开发工程师"),
+    "rust": ("Rust developer", "Rust 开发工程师"),
+    "c": ("C developer", "C 开发工程师"),
+    "cpp": ("C++ developer", "C++ 开发工程师"),
+}
+_KIND_ZH = {"function": "函数", "method": "方法", "class": "类"}
+_TRAILER = re.compile(r"^[A-Za-z][\w-]*:\s+\S.*$")
+_TICKET_ONLY_LINE = re.compile(r"^\s*(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s*:?\s*)?"
+                               r"(?:[\w./-]*#\d+|[A-Z][A-Z0-9]+-\d+)[\s,.]*$", re.IGNORECASE)  # fmt: skip
+_CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSkipped:
+    """A task the extractive drafter cannot turn into a good record, and why."""
+
+    reason: str
+
+
+def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
+    """One instruction record for the task in ``lang`` (``en`` or ``zh``), or why not."""
+    problem = _unusable(context)
+    if problem:
+        return DraftSkipped(problem)
+    view = task_view(context)
+    instruction_template = INSTRUCTION_TEMPLATE.format(lang=lang)
+    output_template = OUTPUT_TEMPLATE.format(lang=lang)
+    template = f"{template_ref(instruction_template)}+{template_ref(output_template).split('@')[1]}"
+    record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, template)
+    return InstructionRecord(
+        id=record_id,
+        task_type=context.family,
+        lang="zh" if lang == "zh" else "en",
+        instruction=render(instruction_template, view),
+        input=_input_text(context, lang),
+        output=render(output_template, view),
+        provenance=Provenance(
+            repo=context.source_name,
+            commits=[context.sha],
+            tickets=[t.key for t in context.tickets],
+            paths=context.paths,
+            symbols=[u.qualified_name for u in context.units],
+            drafter=DRAFTER,
+            template=template,
+            task_id=context.task_id,
+        ),
+    )
+
+
+def _unusable(context: TaskContext) -> str:
+    if not context.units:
+        return "no changed function or class to teach"
+    if any(not unit.after.strip() for unit in context.units):
+        return "a unit has no code after the change"
+    longest = max(len(unit.after.splitlines()) for unit in context.units)
+    if longest > MAX_UNIT_LINES:
+        return f"unit too long for one record ({longest} lines; at most {MAX_UNIT_LINES})"
+    if not context.tickets and not explanation(context.body) and not context.tests:
+        return "too little context: no ticket, commit message body or test states what the change is for"
+    return ""
+
+
+def task_view(context: TaskContext) -> dict[str, Any]:
+    """The variables every code-task template receives (listed in prompts/README.md)."""
+    lang = context.units[0].lang
+    befores = "\n".join(u.before for u in context.units)
+    afters = "\n".join(u.after for u in context.units)
+    return {
+        "family": context.family,
+        "role": _ROLES.get(lang, ("software developer", "软件开发工程师"))[0],
+        "role_zh": _ROLES.get(lang, ("software developer", "软件开发工程师"))[1],
+        "kind_zh": _KIND_ZH,
+        "project": {"name": context.profile.name, "purpose": context.profile.purpose},
+        "stack": [f"{name} {version}" for name, version in context.profile.runtimes.items()],
+        "deps": list(context.profile.dependencies),
+        "module_docs": {path: doc for path, doc in context.module_docs.items() if doc},
+        "fence": _fence(lang),
+        "units": [_unit_view(unit) for unit in context.units],
+        "report": _report(context),
+        "raises": [
+            e for e in raised_errors(afters, lang) if e.name not in {b.name for b in raised_errors(befores, lang)}
+        ],
+        "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
+        "logs": new_items(log_calls(befores), log_calls(afters)),
+        "tests": [_test_view(test) for test in context.tests[:2]],
+        "explanation": explanation(context.body),
+    }
+
+
+def _fence(lang: str) -> str:
+    return {"tsx": "tsx", "cpp": "cpp"}.get(lang, lang)
+
+
+def _unit_view(unit: CodeUnit) -> dict[str, Any]:
+    after_signature = signature(unit.after, unit.lang) if unit.kind != "class" else ""
+    before_signature = signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
+    return {
+        "path": unit.path,
+        "name": unit.name,
+        "qualified_name": unit.qualified_name,
+        "kind": unit.kind,
+        "change": unit.change,
+        "fence": _fence(unit.lang),
+        "after": unit.after.rstrip(),
+        "signature": after_signature,
+        "signature_kept": bool(before_signature) and before_signature == after_signature,
+    }
+
+
+def _test_view(test: CodeUnit) -> dict[str, Any]:
+    code = test.after.rstrip()
+    return {
+        "name": test.qualified_name,
+        "path": test.path,
+        "fence": _fence(test.lang),
+        "code": code if len(code.splitlines()) <= MAX_TEST_LINES else "",
+    }
+
+
+def _report(context: TaskContext) -> dict[str, Any]:
+    """The problem as its reporter wrote it: the linked ticket, else the commit subject."""
+    ticket = context.tickets[0] if context.tickets else None
+    if ticket is not None:
+        return {
+            "key": ticket.key,
+            "title": ticket.title.strip(),
+            "text": _clip(ticket.body.strip(), MAX_REPORT_CHARS),
+            "comments": [_clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
+        }
+    title = _CONVENTIONAL_PREFIX.sub("", context.subject).strip()
+    return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit("\n", 1)[0] if "\n" in text[:limit] else text[:limit]
+    return cut.rstrip() + " …"
+
+
+def explanation(body: str) -> str:
+    """The commit body as prose: trailers and bare ticket references removed, paragraphs unwrapped."""
+    lines = [line for line in body.strip().splitlines() if not _TICKET_ONLY_LINE.match(line)]
+    while lines and (not lines[-1].strip() or _TRAILER.match(lines[-1])):
+        lines.pop()
+    paragraphs = "\n".join(lines).strip().split("\n\n")
+    return _clip("\n\n".join(_unwrap(p) for p in paragraphs if p.strip()), 1_200)
+
+
+def _unwrap(paragraph: str) -> str:
+    """Join a hard-wrapped prose paragraph into one line; lists and indented code keep their lines."""
+    lines = paragraph.splitlines()
+    if any(line.startswith((" ", "\t", "-", "*", "```")) or re.match(r"\d+[.)] ", line) for line in lines):
+        return paragraph
+    return " ".join(line.strip() for line in lines)
+
+
+def _input_text(context: TaskContext, lang: str) -> str:
+    blocks = []
+    for unit in context.units:
+        if unit.change != "modified" or not unit.before.strip():
+            continue
+        label = (
+            f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
+            if lang == "en"
+            else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码："
+        )
+        blocks.append(f"{label}\n\n```{_fence(unit.lang)}\n{unit.before.rstrip()}\n```")
+    return "\n\n".join(blocks)

@@ -1,0 +1,147 @@
+"""The four stages as plain functions over an open warehouse: mine, draft, assay, export.
+
+The Prefect flow (``flows/pipeline.py``) and the single-stage commands both call these, so a
+stage behaves the same whether Prefect runs it or a person does. Each returns a JSON-able dict
+of counts and notes that ends up in ``runs.counts``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flows import extractive
+from flows.errors import ConfigError
+from flows.progress import progress_bar
+from flows.workspace import Settings, Workspace
+from warehouse.assay import assay, normalised_text_hash
+from warehouse.export import export_accepted
+from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.records import AgentRecord, InstructionRecord
+from warehouse.selection import select_tasks
+from warehouse.store import Warehouse
+from warehouse.task_context import ContextLoader
+
+
+@dataclass(frozen=True, slots=True)
+class StageContext:
+    """What every stage needs: where it works, how it is configured, and which run it belongs to."""
+
+    workspace: Workspace
+    warehouse: Warehouse
+    settings: Settings
+    run_id: str
+
+
+def mine_stage(stage: StageContext) -> dict[str, Any]:
+    """Mine every configured repository and ticket export, then link tickets to commits."""
+    sources = stage.settings.sources
+    if not sources.repos and not sources.tickets:
+        raise ConfigError("nothing to mine: pass --repo PATH or --tickets FILE, or list sources in goldmine.toml")
+    options = LandingOptions(
+        key=stage.workspace.key(),
+        max_diff_bytes=stage.settings.mine.max_diff_bytes,
+        keep_author_names=stage.settings.mine.author_names,
+    )
+    added: dict[str, int] = {}
+    notes: list[str] = []
+    for repo in sources.repos:
+        with progress_bar(f"mining {repo}", None) as advance:
+            summary = land_repository(stage.warehouse, repo, stage.run_id, options, advance)
+        _merge(added, summary.added)
+        notes += summary.notes
+    for export in sources.tickets:
+        summary = land_ticket_export(stage.warehouse, export, stage.run_id, options)
+        _merge(added, summary.added)
+        notes += summary.notes
+    added["ticket_links"] = link_tickets(stage.warehouse)
+    return {"added": added, "notes": notes}
+
+
+def _merge(total: dict[str, int], more: dict[str, int]) -> None:
+    for table, count in more.items():
+        total[table] = total.get(table, 0) + count
+
+
+def draft_stage(stage: StageContext) -> dict[str, Any]:
+    """Select teachable moments, then draft a candidate per selected task and language."""
+    if stage.settings.draft.drafter != "extractive":
+        raise ConfigError("the llm drafter is not available yet: use --drafter extractive")
+    selection = select_tasks(stage.warehouse, stage.run_id)
+    drafted, skipped = 0, 0
+    loader = ContextLoader(stage.warehouse, stage.workspace.key())
+    try:
+        for lang in stage.settings.draft.lang:
+            todo = _undrafted_tasks(stage.warehouse, lang, stage.settings.draft.limit)
+            with progress_bar(f"drafting ({lang})", len(todo)) as advance:
+                for task_id in todo:
+                    result = extractive.draft(loader.load(task_id), lang)
+                    if isinstance(result, extractive.DraftSkipped):
+                        _skip_task(stage.warehouse, task_id, result.reason)
+                        skipped += 1
+                    else:
+                        drafted += stage.warehouse.insert("candidates", [_candidate_row(result, stage.run_id)])
+                    advance(1)
+    finally:
+        loader.close()
+    return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped,
+            "candidates": drafted, "skipped_at_drafting": skipped}  # fmt: skip
+
+
+def _undrafted_tasks(warehouse: Warehouse, lang: str, limit: int) -> list[str]:
+    rows = warehouse.query(
+        "SELECT t.id FROM tasks t WHERE t.status = 'selected' AND NOT EXISTS "
+        "(SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.lang = ? AND c.drafter = ?) "
+        "ORDER BY t.id" + (f" LIMIT {int(limit)}" if limit else ""),
+        [lang, extractive.DRAFTER],
+    ).rows
+    return [row[0] for row in rows]
+
+
+def _skip_task(warehouse: Warehouse, task_id: str, reason: str) -> None:
+    warehouse.execute("UPDATE tasks SET status = 'skipped', reason = ? WHERE id = ?", [f"drafting: {reason}", task_id])
+
+
+def _candidate_row(record: InstructionRecord | AgentRecord, run_id: str) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "task_id": record.provenance.task_id,
+        "kind": record.kind,
+        "task_type": record.task_type,
+        "lang": record.lang,
+        "drafter": record.provenance.drafter,
+        "template": record.provenance.template,
+        "status": "pending",
+        "score": None,
+        "record": record.model_dump_json(),
+        "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
+        "raw_reply": None,
+        "llm_call_id": None,
+        "text_hash": normalised_text_hash(record),
+        "run_id": run_id,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def assay_stage(stage: StageContext) -> dict[str, Any]:
+    """Check, score and accept or reject every pending candidate."""
+    pending = stage.warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
+    with progress_bar("assaying", pending) as advance:
+        summary = assay(stage.warehouse, stage.run_id, min_score=stage.settings.assay.min_score, progress=advance)
+    return {"accepted": summary.accepted, "rejected": summary.rejected, "failures": dict(summary.failures)}
+
+
+def export_stage(stage: StageContext) -> dict[str, Any]:
+    """Write the accepted records for LLaMA-Factory into the workspace's ``export/`` folder."""
+    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, stage.settings.export.formats)
+    return {
+        "files": {name: str(path) for name, path in summary.files.items()},
+        "records": summary.records,
+        "problems": summary.problems,
+        "manifest": str(summary.manifest) if summary.manifest else None,
+    }
+
+
+STAGES = {"mine": mine_stage, "draft": draft_stage, "assay": assay_stage, "export": export_stage}

@@ -1,0 +1,300 @@
+"""Functions, methods and classes found with tree-sitter, and the ones a change touched.
+
+Grammars come from the per-language wheels (``tree-sitter-python`` …), so nothing is downloaded
+at run time. Definitions are found with one query per language (the walk happens in C); only the
+matched nodes are inspected from Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePosixPath
+
+import tree_sitter as ts
+import tree_sitter_c
+import tree_sitter_cpp
+import tree_sitter_go
+import tree_sitter_java
+import tree_sitter_javascript
+import tree_sitter_python
+import tree_sitter_rust
+import tree_sitter_typescript
+
+SYMBOLS_VERSION = "symbols-1"
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """How to find definitions in one language."""
+
+    name: str
+    grammar: Callable[[], object]
+    # node type -> kind ("function", "class"); functions inside a class become "method"
+    definitions: dict[str, str]
+
+
+_JS_DEFINITIONS = {
+    "function_declaration": "function",
+    "generator_function_declaration": "function",
+    "method_definition": "function",
+    "class_declaration": "class",
+    "variable_declarator": "function",  # kept only when its value is a function
+}
+_TS_DEFINITIONS = {**_JS_DEFINITIONS, "interface_declaration": "class", "abstract_class_declaration": "class"}
+_C_DEFINITIONS = {"function_definition": "function", "struct_specifier": "class"}
+
+LANGUAGES: dict[str, LanguageSpec] = {
+    spec.name: spec
+    for spec in (
+        LanguageSpec(
+            "python",
+            tree_sitter_python.language,
+            {"function_definition": "function", "class_definition": "class"},
+        ),
+        LanguageSpec("javascript", tree_sitter_javascript.language, _JS_DEFINITIONS),
+        LanguageSpec("typescript", tree_sitter_typescript.language_typescript, _TS_DEFINITIONS),
+        LanguageSpec("tsx", tree_sitter_typescript.language_tsx, _TS_DEFINITIONS),
+        LanguageSpec(
+            "go",
+            tree_sitter_go.language,
+            {"function_declaration": "function", "method_declaration": "method", "type_spec": "class"},
+        ),
+        LanguageSpec(
+            "java",
+            tree_sitter_java.language,
+            {
+                "method_declaration": "function",
+                "constructor_declaration": "function",
+                "class_declaration": "class",
+                "interface_declaration": "class",
+                "enum_declaration": "class",
+                "record_declaration": "class",
+            },
+        ),
+        LanguageSpec(
+            "rust",
+            tree_sitter_rust.language,
+            {
+                "function_item": "function",
+                "impl_item": "class",
+                "trait_item": "class",
+                "struct_item": "class",
+                "enum_item": "class",
+            },
+        ),
+        LanguageSpec("c", tree_sitter_c.language, _C_DEFINITIONS),
+        LanguageSpec(
+            "cpp",
+            tree_sitter_cpp.language,
+            {**_C_DEFINITIONS, "class_specifier": "class", "namespace_definition": "class"},
+        ),
+    )
+}
+
+_EXTENSIONS = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascript",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".tsx": "tsx",
+    ".go": "go",
+    ".java": "java",
+    ".rs": "rust",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".cxx": "cpp",
+    ".hh": "cpp",
+    ".hpp": "cpp",
+    ".hxx": "cpp",
+}
+_FUNCTION_VALUES = {"arrow_function", "function_expression", "function", "generator_function"}
+_COMMENT_TYPES = {"comment", "line_comment", "block_comment"}
+# Nodes that wrap a definition; its leading comment sits above the wrapper.
+_WRAPPERS = {
+    "export_statement",
+    "decorated_definition",
+    "lexical_declaration",
+    "variable_declaration",
+    "template_declaration",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolFact:
+    """One definition in one version of a file (lines are 1-based and inclusive)."""
+
+    qualified_name: str
+    name: str
+    kind: str
+    start_line: int
+    end_line: int
+    code: str
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolChange:
+    """A definition a commit added, modified or deleted, with both versions when they exist."""
+
+    qualified_name: str
+    kind: str
+    change: str
+    before: SymbolFact | None
+    after: SymbolFact | None
+
+
+def language_for_path(path: str) -> str | None:
+    """The language goldmine parses for this path, or None when it has no grammar for it."""
+    return _EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+
+
+@cache
+def _parser(language: str) -> tuple[ts.Parser, ts.Query]:
+    spec = LANGUAGES[language]
+    grammar = ts.Language(spec.grammar())
+    pattern = " ".join(f"({node_type}) @def" for node_type in spec.definitions)
+    return ts.Parser(grammar), ts.Query(grammar, pattern)
+
+
+def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:
+    """Every function, method and class definition in ``source``, outermost first."""
+    parser, query = _parser(language)
+    tree = parser.parse(source)
+    nodes = ts.QueryCursor(query).captures(tree.root_node).get("def", [])
+    definitions = LANGUAGES[language].definitions
+    symbols = []
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
+        symbol = _symbol(node, definitions, source)
+        if symbol is not None:
+            symbols.append(symbol)
+    return symbols
+
+
+def _symbol(node: ts.Node, definitions: dict[str, str], source: bytes) -> SymbolFact | None:
+    if node.type == "variable_declarator" and not _declares_function(node):
+        return None
+    name = _definition_name(node)
+    if not name:
+        return None
+    scope = [n for n in (_definition_name(p) for p in _enclosing(node, definitions)) if n]
+    kind = definitions[node.type]
+    if kind == "function" and any(definitions[p.type] == "class" for p in _enclosing(node, definitions)):
+        kind = "method"
+    target = node.parent if node.type == "variable_declarator" and node.parent else node
+    return SymbolFact(
+        qualified_name=".".join([*reversed(scope), name]),
+        name=name,
+        kind=kind,
+        start_line=target.start_point[0] + 1,
+        end_line=target.end_point[0] + 1,
+        code=source[target.start_byte : target.end_byte].decode("utf-8", "replace"),
+        doc=_docstring(node) or _leading_comment(target),
+    )
+
+
+def _declares_function(node: ts.Node) -> bool:
+    value = node.child_by_field_name("value")
+    return value is not None and value.type in _FUNCTION_VALUES
+
+
+def _enclosing(node: ts.Node, definitions: dict[str, str]) -> Iterable[ts.Node]:
+    parent = node.parent
+    while parent is not None:
+        if parent.type in definitions:
+            yield parent
+        parent = parent.parent
+
+
+def _definition_name(node: ts.Node) -> str:
+    """The declared name: a ``name`` field, a Rust impl's type, or a C declarator's identifier."""
+    named = node.child_by_field_name("name")
+    if named is None and node.child_by_field_name("declarator") is not None:
+        named = node.child_by_field_name("declarator")
+        while named is not None and named.child_by_field_name("declarator") is not None:
+            named = named.child_by_field_name("declarator")
+    if named is None:
+        named = node.child_by_field_name("type")
+    if named is None or named.text is None:
+        return ""
+    return named.text.decode("utf-8", "replace")
+
+
+def _docstring(node: ts.Node) -> str:
+    """A Python docstring: the first statement of the body when it is a string."""
+    body = node.child_by_field_name("body")
+    if body is None or node.type not in ("function_definition", "class_definition"):
+        return ""
+    first = body.named_children[0] if body.named_children else None
+    if first is None or first.type != "expression_statement" or not first.named_children:
+        return ""
+    literal = first.named_children[0]
+    if literal.type != "string" or literal.text is None:
+        return ""
+    return literal.text.decode("utf-8", "replace").strip("\"' \n")
+
+
+def _leading_comment(node: ts.Node) -> str:
+    """Comment lines directly above a definition (Go, Java, JS, Rust, C doc comments)."""
+    while node.parent is not None and node.parent.type in _WRAPPERS:
+        node = node.parent
+    lines: list[str] = []
+    sibling = node.prev_named_sibling
+    expected_end = node.start_point[0] - 1
+    while sibling is not None and sibling.type in _COMMENT_TYPES and sibling.end_point[0] >= expected_end:
+        lines.insert(0, (sibling.text or b"").decode("utf-8", "replace"))
+        expected_end = sibling.start_point[0] - 1
+        sibling = sibling.prev_named_sibling
+    return "\n".join(lines)
+
+
+def changed_symbols(
+    language: str,
+    before: bytes | None,
+    after: bytes | None,
+    old_touched: Iterable[tuple[int, int]],
+    new_touched: Iterable[tuple[int, int]],
+) -> list[SymbolChange]:
+    """The innermost definitions that contain a touched line, paired across the two versions."""
+    old_symbols = extract_symbols(before, language) if before else []
+    new_symbols = extract_symbols(after, language) if after else []
+    names = _touched_names(old_symbols, old_touched) | _touched_names(new_symbols, new_touched)
+    old_by_name = {s.qualified_name: s for s in old_symbols}
+    new_by_name = {s.qualified_name: s for s in new_symbols}
+    changes = []
+    for name in sorted(names):
+        old, new = old_by_name.get(name), new_by_name.get(name)
+        if old is not None and new is not None and old.code == new.code:
+            continue
+        change = "added" if old is None else "deleted" if new is None else "modified"
+        kind = (new or old).kind  # type: ignore[union-attr]
+        changes.append(SymbolChange(name, kind, change, old, new))
+    return changes
+
+
+def _touched_names(symbols: list[SymbolFact], touched: Iterable[tuple[int, int]]) -> set[str]:
+    names = set()
+    for first, last in touched:
+        for line in range(first, last + 1):
+            inner = _innermost(symbols, line)
+            if inner is not None:
+                names.add(inner.qualified_name)
+    return names
+
+
+def _innermost(symbols: list[SymbolFact], line: int) -> SymbolFact | None:
+    best = None
+    for symbol in symbols:
+        if symbol.start_line <= line <= symbol.end_line and (
+            best is None or symbol.end_line - symbol.start_line <= best.end_line - best.start_line
+        ):
+            best = symbol
+    return best

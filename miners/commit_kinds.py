@@ -1,0 +1,171 @@
+"""What kind of change a commit is, read from its message and the shape of its diff.
+
+The answer is a :class:`CommitKind`: a family a task can be drafted from (``bugfix``,
+``feature``, ``refactor``, ``tests``, ``performance``, ``change``) or a kind that is skipped with
+its reason (``merge``, ``revert``, ``bot``, ``version_bump``, ``formatting``, ``docs``,
+``generated``, ``empty``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+_BOT_AUTHOR = re.compile(r"\[bot\]|dependabot|renovate|github-actions|pre-commit-ci", re.IGNORECASE)
+_REVERT = re.compile(r'^Revert "')
+_VERSION_BUMP = re.compile(
+    r"^(?:chore(?:\(release\))?:\s*)?(?:bump(?:ed)?\s+version|release\s+v?\d|v?\d+\.\d+(?:\.\d+)?$|"
+    r"version\s+(?:bump|\d)|bump\s+to\s+v?\d|prepare\s+(?:release|v?\d))",
+    re.IGNORECASE,
+)
+_FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bugfix", re.compile(r"\b(?:fix(?:e[sd])?|bug|crash|regression|broken|incorrect|wrong|fault|error)\b", re.I)),
+    ("performance", re.compile(r"\b(?:perf|speed(?:s|\s+up)?|faster|optimi[sz]e[sd]?|slow)\b", re.I)),
+    (
+        "refactor",
+        re.compile(r"\b(?:refactor\w*|rename[sd]?|extract(?:s|ed)?|simplif\w+|clean\s*up|restructure)\b", re.I),
+    ),
+    (
+        "feature",
+        re.compile(r"\b(?:add(?:s|ed)?|implement\w*|support\w*|introduce[sd]?|new|allow\w*|enable[sd]?)\b", re.I),
+    ),
+)
+_CONVENTIONAL = re.compile(r"^(\w+)(?:\([^)]*\))?!?:")
+_CONVENTIONAL_FAMILIES = {
+    "fix": "bugfix",
+    "feat": "feature",
+    "refactor": "refactor",
+    "perf": "performance",
+    "test": "tests",
+    "docs": "docs",
+    "style": "formatting",
+    "chore": "chore",
+    "build": "chore",
+    "ci": "chore",
+}
+_DOC_SUFFIXES = {".md", ".rst", ".txt", ".adoc"}
+_GENERATED_NAMES = {
+    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock", "Cargo.lock",
+    "go.sum", "Pipfile.lock", "composer.lock", "Gemfile.lock",
+}  # fmt: skip
+_GENERATED_PARTS = {"vendor", "node_modules", "third_party", "dist", "build", "__generated__"}
+_SKIP_REASONS = {
+    "merge": "merge commit: the commits it merges teach the change",
+    "revert": "revert: taught as a review of the reverted commit, not as a task of its own",
+    "bot": "made by a bot",
+    "version_bump": "version bump: no behaviour to teach",
+    "formatting": "formatting only: no behaviour changes",
+    "docs": "documentation only",
+    "generated": "only generated, vendored or lock files changed",
+    "empty": "no file changes",
+    "chore": "build or maintenance chore",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CommitKind:
+    """A commit's family and, when it is skipped, why."""
+
+    family: str
+    skip_reason: str = ""
+
+    @property
+    def skipped(self) -> bool:
+        """True when no task is drafted from this commit."""
+        return bool(self.skip_reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeShape:
+    """The facts of a commit the classifier looks at."""
+
+    subject: str
+    body: str
+    author: str
+    parents: int
+    paths: Sequence[str]
+    added_lines: int
+    deleted_lines: int
+    whitespace_only: bool
+    ticket_labels: Sequence[str] = ()
+
+
+def is_test_path(path: str) -> bool:
+    """True for files that hold tests by the usual conventions of most languages."""
+    pure = PurePosixPath(path)
+    name = pure.name.lower()
+    return (
+        any(part in ("tests", "test", "__tests__", "spec") for part in pure.parts[:-1])
+        or name.startswith("test_")
+        or bool(re.search(r"(?:_test|\.test|\.spec|tests?)\.\w+$", name))
+    )
+
+
+def is_generated_path(path: str) -> bool:
+    """True for lock files, vendored code and build output."""
+    pure = PurePosixPath(path)
+    return pure.name in _GENERATED_NAMES or bool(_GENERATED_PARTS & set(pure.parts[:-1])) or ".min." in pure.name
+
+
+def is_doc_path(path: str) -> bool:
+    """True for prose files and anything under a docs folder."""
+    pure = PurePosixPath(path)
+    return pure.suffix.lower() in _DOC_SUFFIXES or "docs" in pure.parts[:-1] or pure.name in ("LICENSE", "AUTHORS")
+
+
+def classify(shape: ChangeShape) -> CommitKind:
+    """Decide the commit's family, or the reason to skip it."""
+    kind = _skip_kind(shape) or _family(shape)
+    return CommitKind(kind, _SKIP_REASONS.get(kind, ""))
+
+
+def _skip_kind(shape: ChangeShape) -> str:
+    code_paths = [p for p in shape.paths if not is_generated_path(p)]
+    checks = (
+        ("merge", shape.parents > 1),
+        ("revert", bool(_REVERT.match(shape.subject))),
+        ("bot", bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject))),
+        ("empty", not shape.paths),
+        ("generated", not code_paths),
+        ("version_bump", bool(_VERSION_BUMP.search(shape.subject)) and shape.added_lines + shape.deleted_lines <= 40),
+        ("docs", all(is_doc_path(p) for p in code_paths)),
+        ("formatting", shape.whitespace_only),
+    )
+    return next((kind for kind, hit in checks if hit), "")
+
+
+def _family(shape: ChangeShape) -> str:
+    conventional = _CONVENTIONAL.match(shape.subject)
+    if conventional and conventional.group(1).lower() in _CONVENTIONAL_FAMILIES:
+        return _CONVENTIONAL_FAMILIES[conventional.group(1).lower()]
+    code = [p for p in shape.paths if not is_doc_path(p) and not is_generated_path(p)]
+    if code and all(is_test_path(p) for p in code):
+        return "tests"
+    labels = " ".join(shape.ticket_labels).lower()
+    if re.search(r"\b(?:bug|defect|regression|incident)\b", labels):
+        return "bugfix"
+    if re.search(r"\b(?:enhancement|feature|story|improvement)\b", labels):
+        return "feature"
+    for family, pattern in _FAMILY_WORDS:
+        if pattern.search(shape.subject):
+            return family
+    return "change"
+
+
+def whitespace_only(diff: str) -> bool:
+    """True when the removed and added lines of a patch differ only in whitespace."""
+    removed: list[str] = []
+    added: list[str] = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        if line.startswith("-"):
+            removed.append(line[1:])
+        elif line.startswith("+"):
+            added.append(line[1:])
+    if not removed and not added:
+        return False
+    squash = re.compile(r"\s+")
+    return squash.sub("", "".join(removed)) == squash.sub("", "".join(added))

@@ -1,0 +1,64 @@
+"""Reading blobs and files at a commit through one long-lived ``git cat-file --batch``."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from types import TracebackType
+
+from miners.errors import GitCommandFailed
+
+
+class BlobReader:
+    """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
+
+    One git process serves every request, so reading thousands of blobs costs one fork.
+    Use it as a context manager; it is not thread-safe.
+    """
+
+    def __init__(self, git_dir: Path) -> None:
+        self._process = subprocess.Popen(
+            ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def read(self, name: str, max_bytes: int | None = None) -> bytes | None:
+        """The object's bytes; None if it does not exist or is larger than ``max_bytes``."""
+        stdin, stdout = self._process.stdin, self._process.stdout
+        if stdin is None or stdout is None:
+            raise GitCommandFailed("git cat-file", "the reader is closed")
+        stdin.write(name.encode("utf-8") + b"\n")
+        stdin.flush()
+        header = stdout.readline()
+        if not header:
+            raise GitCommandFailed("git cat-file", "the process ended unexpectedly")
+        parts = header.split()
+        if len(parts) < 3 or parts[-1] == b"missing":
+            return None
+        size = int(parts[2])
+        data = stdout.read(size)
+        stdout.read(1)  # the newline after every object
+        if max_bytes is not None and size > max_bytes:
+            return None
+        return data
+
+    def close(self) -> None:
+        """Stop the git process."""
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            self._process.stdin.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process.wait()

@@ -1,0 +1,152 @@
+"""What a repository says about itself at a commit: name, purpose, languages, versions, dependencies.
+
+Only facts written in the repository are reported (README, pyproject.toml, package.json, go.mod,
+Cargo.toml); a fact that is not there stays empty so that a drafted record says less instead of
+inventing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+ReadFile = Callable[[str], bytes | None]
+_README_NAMES = ("README.md", "README.rst", "README.txt", "README", "readme.md")
+_MAX_DEPENDENCIES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectProfile:
+    """The repository's own description of itself (every field may be empty)."""
+
+    name: str = ""
+    purpose: str = ""
+    runtimes: dict[str, str] = field(default_factory=dict)  # language -> version constraint
+    dependencies: tuple[str, ...] = ()  # "pydantic>=2.6", "react ^18.2.0" …
+
+
+def read_profile(read: ReadFile, fallback_name: str) -> ProjectProfile:
+    """Build the profile from the files ``read`` returns (paths relative to the repository root)."""
+    name, purpose = _readme(read)
+    runtimes: dict[str, str] = {}
+    dependencies: list[str] = []
+    manifest_name = ""
+    for reader in (_pyproject, _package_json, _go_mod, _cargo_toml):
+        found_name, found_runtimes, found_dependencies = reader(read)
+        manifest_name = manifest_name or found_name
+        runtimes.update(found_runtimes)
+        dependencies += found_dependencies
+    return ProjectProfile(
+        name=manifest_name or name or fallback_name,
+        purpose=purpose,
+        runtimes=runtimes,
+        dependencies=tuple(dependencies[:_MAX_DEPENDENCIES]),
+    )
+
+
+def _text(read: ReadFile, path: str) -> str | None:
+    data = read(path)
+    return data.decode("utf-8", "replace") if data is not None else None
+
+
+def _readme(read: ReadFile) -> tuple[str, str]:
+    """The README's title and its first prose paragraph."""
+    for candidate in _README_NAMES:
+        text = _text(read, candidate)
+        if text:
+            return _readme_title(text), _first_paragraph(text)
+    return "", ""
+
+
+def _readme_title(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return ""
+
+
+def _first_paragraph(text: str) -> str:
+    paragraph: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if _is_decoration(stripped):
+            if paragraph:
+                break
+            continue
+        paragraph.append(stripped)
+    return re.sub(r"\s+", " ", " ".join(paragraph))[:400]
+
+
+def _is_decoration(line: str) -> bool:
+    """Blank lines, headings, badges, rules, HTML and fenced code are not prose."""
+    return (
+        not line
+        or line.startswith(("#", "[![", "![", "<", "```", "---", "===", "..", "|", "-", "*"))
+        or bool(re.fullmatch(r"[=\-~^]+", line))
+    )
+
+
+def _load_toml(read: ReadFile, path: str) -> dict[str, Any]:
+    text = _text(read, path)
+    if not text:
+        return {}
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return {}
+
+
+def _pyproject(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+    project = _load_toml(read, "pyproject.toml").get("project", {})
+    if not isinstance(project, dict):
+        return "", {}, []
+    runtimes = {"Python": str(project["requires-python"])} if project.get("requires-python") else {}
+    dependencies = [str(d).replace(" ", "") for d in project.get("dependencies", []) if isinstance(d, str)]
+    return str(project.get("name", "")), runtimes, dependencies
+
+
+def _package_json(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+    text = _text(read, "package.json")
+    if not text:
+        return "", {}, []
+    try:
+        package = json.loads(text)
+    except json.JSONDecodeError:
+        return "", {}, []
+    if not isinstance(package, dict):
+        return "", {}, []
+    engines = package.get("engines") or {}
+    runtimes = {"Node.js": str(engines["node"])} if isinstance(engines, dict) and engines.get("node") else {}
+    dependencies = [f"{k} {v}" for k, v in (package.get("dependencies") or {}).items()]
+    return str(package.get("name", "")), runtimes, dependencies
+
+
+def _go_mod(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+    text = _text(read, "go.mod")
+    if not text:
+        return "", {}, []
+    module = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
+    version = re.search(r"^go\s+(\S+)", text, re.MULTILINE)
+    requires = re.findall(r"^\s+([\w./-]+)\s+(v[\w.+-]+)", text, re.MULTILINE)
+    return (
+        module.group(1).rsplit("/", 1)[-1] if module else "",
+        {"Go": version.group(1)} if version else {},
+        [f"{name} {ver}" for name, ver in requires],
+    )
+
+
+def _cargo_toml(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+    cargo = _load_toml(read, "Cargo.toml")
+    package = cargo.get("package", {})
+    if not isinstance(package, dict):
+        return "", {}, []
+    runtimes = {"Rust": f"edition {package['edition']}"} if package.get("edition") else {}
+    if package.get("rust-version"):
+        runtimes["Rust"] = f"{package['rust-version']} ({runtimes.get('Rust', 'edition 2015')})"
+    deps = cargo.get("dependencies", {})
+    dependencies = [f"{k} {v if isinstance(v, str) else v.get('version', '')}".strip() for k, v in deps.items()]
+    return str(package.get("name", "")), runtimes, dependencies

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from flows import extractive
+from flows.extractive import explanation
+from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.records import InstructionRecord
+from warehouse.selection import select_tasks
+from warehouse.store import Warehouse
+from warehouse.task_context import ContextLoader
+
+KEY = b"k" * 32
+
+
+@pytest.fixture
+def bugfix_context(warehouse: Warehouse, stock_repo: Path, stock_tickets: Path):  # type: ignore[no-untyped-def]
+    options = LandingOptions(key=KEY)
+    land_repository(warehouse, stock_repo, "r", options)
+    land_ticket_export(warehouse, stock_tickets, "r", options)
+    link_tickets(warehouse)
+    select_tasks(warehouse, "r")
+    task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected'")
+    loader = ContextLoader(warehouse, KEY)
+    yield loader.load(task_id)
+    loader.close()
+
+
+def _draft(context, lang: str) -> InstructionRecord:  # type: ignore[no-untyped-def]
+    record = extractive.draft(context, lang)
+    assert isinstance(record, InstructionRecord)
+    return record
+
+
+def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+    record = _draft(bugfix_context, "en")
+    text = record.instruction
+    assert text.startswith("You are a Python developer working on stocky. stocky tracks stock levels")
+    assert "Stack: Python >=3.11. Key dependencies: pydantic>=2.6." in text
+    assert "`src/stock.py`: Stock levels and reservations." in text
+    assert "A bug was reported in #1: **reserve() accepts negative quantities**" in text
+    requirements = re.findall(r"^(\d+)\. (.*)$", text, re.MULTILINE)
+    assert [n for n, _ in requirements] == [str(i) for i in range(1, len(requirements) + 1)]
+    wanted = [
+        "Fix `reserve` in `src/stock.py`",
+        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: str, qty: int) -> int:`",
+        'Raise `ValueError` with a message like "quantity must be positive, got {qty}"',
+        "Log the situation with `logger.warning`",
+        "The test `test_reserve_rejects_negative_quantity` in `tests/test_stock.py` must pass.",
+        "Output format: the complete function `reserve` in one fenced ```python block",
+    ]
+    for phrase in wanted:
+        assert any(phrase in req for _, req in requirements), phrase
+    assert "def reserve(levels: dict[str, int], sku: str, qty: int) -> int:" in record.input
+    assert "raise ValueError" not in record.input
+
+
+def test_only_comments_written_before_the_fix_are_used(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+    record = _draft(bugfix_context, "en")
+    assert "The qty check is missing." in record.instruction
+    assert "Fixed by adding a guard." not in record.instruction
+
+
+def test_output_is_the_complete_fixed_function_with_the_commit_explanation(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+    record = _draft(bugfix_context, "en")
+    block = re.search(r"```python\n(.*?)```", record.output, re.DOTALL)
+    assert block is not None
+    code = block.group(1)
+    assert code.startswith("def reserve(") and 'raise ValueError(f"quantity must be positive, got {qty}")' in code
+    compile(code, "reserve", "exec")
+    assert "A negative quantity increased the stock instead of failing, and reserving more" in record.output
+    assert "Fixes #1" not in record.output
+    assert record.provenance.commits == [bugfix_context.sha] and record.provenance.tickets == ["#1"]
+    assert record.provenance.template.startswith("extractive/commit_to_instruction.en.md.j2@")
+
+
+def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+    english, chinese = _draft(bugfix_context, "en"), _draft(bugfix_context, "zh")
+    assert chinese.lang == "zh" and chinese.id != english.id
+    assert chinese.instruction.startswith("你是一名Python 开发工程师，正在维护 stocky 项目。")
+    assert (
+        "要求：" in chinese.instruction
+        and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity` 必须通过。" in chinese.instruction
+    )
+    assert re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL).group(1) == re.search(  # type: ignore[union-attr]
+        r"```python\n(.*?)```", english.output, re.DOTALL
+    ).group(1)  # type: ignore[union-attr]
+
+
+def test_drafting_is_deterministic(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+    assert _draft(bugfix_context, "en") == _draft(bugfix_context, "en")
+
+
+def test_explanation_drops_trailers_and_ticket_lines_and_unwraps() -> None:
+    body = "Totals were rounded per line,\nso they drifted.\n\n- keep lists\n- as they are\n\nFixes #3\nSigned-off-by: A <a@b.c>"
+    assert explanation(body) == "Totals were rounded per line, so they drifted.\n\n- keep lists\n- as they are"

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from miners.code_symbols import changed_symbols, extract_symbols, language_for_path
+
+PY_BEFORE = b'''class Cart:
+    """A shopping cart."""
+
+    def total(self, prices):
+        """Sum the prices."""
+        return sum(prices)
+
+    def empty(self):
+        return not self.items
+
+
+def helper():
+    return 1
+'''
+PY_AFTER = PY_BEFORE.replace(b"return sum(prices)", b"if not prices:\n            return 0\n        return sum(prices)")
+
+
+def test_python_definitions_have_qualified_names_kinds_spans_and_docstrings() -> None:
+    symbols = {s.qualified_name: s for s in extract_symbols(PY_BEFORE, "python")}
+    assert set(symbols) == {"Cart", "Cart.total", "Cart.empty", "helper"}
+    total = symbols["Cart.total"]
+    assert (total.kind, total.start_line, total.end_line) == ("method", 4, 6)
+    assert total.doc == "Sum the prices."
+    assert symbols["helper"].kind == "function" and symbols["Cart"].kind == "class"
+
+
+def test_changed_symbols_pairs_the_innermost_definition_across_versions() -> None:
+    changes = changed_symbols("python", PY_BEFORE, PY_AFTER, [(6, 6)], [(6, 7)])
+    assert [(c.qualified_name, c.change) for c in changes] == [("Cart.total", "modified")]
+    change = changes[0]
+    assert change.before is not None and change.after is not None
+    assert "return 0" in change.after.code and "return 0" not in change.before.code
+
+
+def test_added_and_deleted_functions() -> None:
+    after = PY_BEFORE + b"\n\ndef fresh():\n    return 2\n"
+    added = changed_symbols("python", PY_BEFORE, after, [(13, 13)], [(14, 16)])
+    assert [(c.qualified_name, c.change) for c in added] == [("fresh", "added")]
+    deleted = changed_symbols("python", after, None, [(1, 16)], [])
+    assert {c.change for c in deleted} == {"deleted"}
+
+
+def test_javascript_functions_methods_and_arrow_functions() -> None:
+    source = b"""// Formats prices for display.
+export const formatPrice = (cents) => `$${(cents / 100).toFixed(2)}`;
+
+class Basket {
+  add(item) { this.items.push(item); }
+}
+
+function checkout(basket) {
+  return basket.items.length;
+}
+"""
+    names = {s.qualified_name: s for s in extract_symbols(source, "javascript")}
+    assert {"formatPrice", "Basket", "Basket.add", "checkout"} <= set(names)
+    assert names["Basket.add"].kind == "method"
+    assert names["formatPrice"].doc == "// Formats prices for display."
+
+
+def test_go_functions_and_methods_before_and_after() -> None:
+    before = b"""package stock
+
+// Reserve takes qty units.
+func (s *Store) Reserve(sku string, qty int) error {
+\ts.levels[sku] -= qty
+\treturn nil
+}
+
+func Helper() int { return 1 }
+"""
+    after = before.replace(
+        b"\ts.levels[sku] -= qty\n", b'\tif qty <= 0 {\n\t\treturn errors.New("bad qty")\n\t}\n\ts.levels[sku] -= qty\n'
+    )
+    changes = changed_symbols("go", before, after, [(5, 5)], [(5, 7)])
+    assert [(c.qualified_name, c.kind, c.change) for c in changes] == [("Reserve", "method", "modified")]
+    assert changes[0].after is not None and "bad qty" in changes[0].after.code
+    assert changes[0].after.doc == "// Reserve takes qty units."
+
+
+def test_every_supported_language_parses_a_function() -> None:
+    samples = {
+        "typescript": b"function f(a: number): number { return a; }",
+        "tsx": b"export function App(): JSX.Element { return <div/>; }",
+        "java": b"class A { int f() { return 1; } }",
+        "rust": b"impl Foo { fn bar(&self) -> i32 { 1 } }",
+        "c": b"int add(int a, int b) { return a + b; }",
+        "cpp": b"namespace n { class C { int m() { return 1; } }; }",
+    }
+    expected = {"typescript": "f", "tsx": "App", "java": "A.f", "rust": "Foo.bar", "c": "add", "cpp": "n.C.m"}
+    for language, source in samples.items():
+        names = [s.qualified_name for s in extract_symbols(source, language)]
+        assert expected[language] in names, (language, names)
+
+
+def test_language_for_path() -> None:
+    assert language_for_path("src/a.py") == "python"
+    assert language_for_path("web/App.tsx") == "tsx"
+    assert language_for_path("README.md") is None

@@ -1,0 +1,28 @@
+"""The README documents every command and every warehouse table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows.cli import main
+from warehouse.store import Warehouse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_readme_has_the_two_command_quickstart() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert "uv run goldmine demo" in readme and "uv run pytest" in readme and "pip install uv" in readme
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in main.commands:  # type: ignore[attr-defined]
+        assert f"goldmine {name}" in readme, f"README.md does not document `goldmine {name}`"
+
+
+def test_warehouse_readme_documents_every_table(tmp_path: Path) -> None:
+    text = (ROOT / "warehouse" / "README.md").read_text()
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        for table in warehouse.tables():
+            assert f"`{table}`" in text, f"warehouse/README.md does not document the table {table}"

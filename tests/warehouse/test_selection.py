@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from miners.commit_kinds import ChangeShape, classify, whitespace_only
+from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.selection import select_tasks
+from warehouse.store import Warehouse
+
+OPTIONS = LandingOptions(key=b"k" * 32)
+
+
+def _shape(subject: str, paths: list[str], **changes: object) -> ChangeShape:
+    fields: dict[str, object] = {"subject": subject, "body": "", "author": "Dev", "parents": 1, "paths": paths,
+                                 "added_lines": 10, "deleted_lines": 2, "whitespace_only": False}  # fmt: skip
+    fields.update(changes)
+    return ChangeShape(**fields)  # type: ignore[arg-type]
+
+
+def test_commit_kinds() -> None:
+    assert classify(_shape("Fix crash on empty cart", ["src/cart.py"])).family == "bugfix"
+    assert classify(_shape("feat(api): add export endpoint", ["src/api.py"])).family == "feature"
+    assert classify(_shape("Extract pricing helper", ["src/pricing.py"])).family == "refactor"
+    assert classify(_shape("Cover rounding edge cases", ["tests/test_pricing.py"])).family == "tests"
+    for subject, paths, changes, skipped_as in [
+        ("Merge branch 'x'", ["a.py"], {"parents": 2}, "merge"),
+        ('Revert "Add cache"', ["a.py"], {}, "revert"),
+        ("Bump version to 0.2.0", ["pyproject.toml"], {}, "version_bump"),
+        ("Update deps", ["uv.lock"], {}, "generated"),
+        ("Document the API", ["README.md", "docs/api.md"], {}, "docs"),
+        ("Reformat", ["src/a.py"], {"whitespace_only": True}, "formatting"),
+        ("Bump requests", ["src/a.py"], {"author": "dependabot[bot]"}, "bot"),
+    ]:
+        kind = classify(_shape(subject, paths, **changes))
+        assert (kind.family, kind.skipped) == (skipped_as, True), subject
+
+
+def test_whitespace_only() -> None:
+    assert whitespace_only("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a = 1 +  2\n+a = 1 + 2\n")
+    assert not whitespace_only("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a = 1\n+a = 2\n")
+
+
+def test_tasks_record_family_facts_and_skip_reasons(
+    warehouse: Warehouse, stock_repo: Path, stock_tickets: Path
+) -> None:
+    land_repository(warehouse, stock_repo, "r1", OPTIONS)
+    land_ticket_export(warehouse, stock_tickets, "r1", OPTIONS)
+    link_tickets(warehouse)
+    summary = select_tasks(warehouse, "r1")
+    assert summary.selected == 1 and summary.skipped == {"feature": 1, "formatting": 1}
+    rows = warehouse.query(
+        "SELECT c.subject, t.family, t.status, t.reason, t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "ORDER BY c.committed_at"
+    ).rows
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("Add stock module", "feature", "skipped"),
+        ("Reject negative and oversized reservations", "bugfix", "selected"),
+        ("Reformat stock module", "formatting", "skipped"),
+    ]
+    assert rows[0][3].startswith("initial commit") and rows[2][3].startswith("formatting only")
+    facts = json.loads(rows[1][4])
+    assert len(facts["symbol_ids"]) == 1 and len(facts["test_symbol_ids"]) == 1 and len(facts["ticket_ids"]) == 1
+    assert "linked to 1 ticket(s) by closing_keyword" in rows[1][3]
+    assert select_tasks(warehouse, "r2").selected == 0 and warehouse.count("tasks") == 3

@@ -1,0 +1,209 @@
+"""Everything a drafter needs about one task, gathered from the warehouse and the repository.
+
+Text read from the repository at drafting time (README, manifests, module docstrings) passes
+through the same redaction as mined text before any drafter sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from miners.git_objects import BlobReader
+from miners.project_profile import ProjectProfile, read_profile
+from warehouse.redaction import redact
+from warehouse.store import Warehouse
+
+
+@dataclass(frozen=True, slots=True)
+class CodeUnit:
+    """A changed function, method or class with both versions."""
+
+    symbol_id: str
+    path: str
+    lang: str
+    qualified_name: str
+    kind: str
+    change: str
+    before: str
+    after: str
+    doc: str
+
+    @property
+    def name(self) -> str:
+        """The unqualified name."""
+        return self.qualified_name.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A linked ticket, with only the comments written before the change."""
+
+    ticket_id: str
+    key: str
+    title: str
+    body: str
+    type: str
+    labels: tuple[str, ...]
+    comments: tuple[str, ...]
+    link_method: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContext:
+    """The facts of one task."""
+
+    task_id: str
+    family: str
+    polarity: str
+    source_name: str
+    source_location: str
+    commit_id: str
+    sha: str
+    subject: str
+    body: str
+    committed_at: datetime | None
+    profile: ProjectProfile
+    units: tuple[CodeUnit, ...]
+    tests: tuple[CodeUnit, ...]
+    tickets: tuple[TicketView, ...]
+    module_docs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def paths(self) -> list[str]:
+        """The files of the units, in order, without repeats."""
+        return list(dict.fromkeys(unit.path for unit in self.units))
+
+
+class ContextLoader:
+    """Loads task contexts, caching each repository's profile per commit."""
+
+    def __init__(self, warehouse: Warehouse, key: bytes) -> None:
+        self.warehouse = warehouse
+        self.key = key
+        self._readers: dict[str, BlobReader] = {}
+
+    def close(self) -> None:
+        """Stop the git processes opened for reading."""
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    def load(self, task_id: str) -> TaskContext:
+        """The context of one selected task."""
+        task = self.warehouse.query(
+            "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, c.subject, c.body, "
+            "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON s.id = t.source_id "
+            "WHERE t.id = ?",
+            [task_id],
+        ).rows[0]
+        facts = json.loads(task[3])
+        read = self._reader(task[5], task[7])
+        units = self._units(facts["symbol_ids"])
+        return TaskContext(
+            task_id=task[0],
+            family=task[1],
+            polarity=task[2],
+            source_name=task[4],
+            source_location=task[5],
+            commit_id=task[6],
+            sha=task[7],
+            subject=task[8],
+            body=task[9],
+            committed_at=task[10],
+            profile=_redacted_profile(read_profile(read, task[4]), self.key),
+            units=units,
+            tests=self._units(facts["test_symbol_ids"]),
+            tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
+            module_docs={u.path: self._module_doc(read, u.path, u.lang) for u in units},
+        )
+
+    def _reader(self, location: str, sha: str) -> Callable[[str], bytes | None]:
+        if location not in self._readers:
+            self._readers[location] = BlobReader(_git_dir(location))
+        blobs = self._readers[location]
+
+        @lru_cache(maxsize=64)
+        def read(path: str) -> bytes | None:
+            return blobs.read(f"{sha}:{path}", 2_000_000)
+
+        return read
+
+    def _units(self, symbol_ids: list[str]) -> tuple[CodeUnit, ...]:
+        if not symbol_ids:
+            return ()
+        rows = self.warehouse.query(
+            "SELECT id, path, lang, qualified_name, kind, change, coalesce(before_code, ''), "
+            "coalesce(after_code, ''), coalesce(doc, '') FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [symbol_ids],
+        ).rows
+        order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
+        return tuple(CodeUnit(*row) for row in sorted(rows, key=lambda r: order[r[0]]))
+
+    def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
+        if not ticket_ids:
+            return ()
+        rows = self.warehouse.query(
+            "SELECT id, key, title, body, coalesce(type, ''), coalesce(labels, []), comments FROM tickets "
+            "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [ticket_ids],
+        ).rows
+        method_of = dict(zip(ticket_ids, methods, strict=False))
+        return tuple(
+            TicketView(
+                r[0], r[1], r[2], r[3], r[4], tuple(r[5]), _comments_before(r[6], before), method_of.get(r[0], "")
+            )
+            for r in rows
+        )
+
+    def _module_doc(self, read: Callable[[str], bytes | None], path: str, lang: str) -> str:
+        data = read(path)
+        if data is None:
+            return ""
+        doc = _module_docstring(data.decode("utf-8", "replace"), lang)
+        return redact(doc, self.key)[0]
+
+
+def _git_dir(location: str) -> Path:
+    path = Path(location)
+    return path / ".git" if (path / ".git").exists() else path
+
+
+def _comments_before(comments_json: str | None, before: datetime | None) -> tuple[str, ...]:
+    """Human comments written before the change: the fix must not leak into the question."""
+    comments: list[dict[str, Any]] = json.loads(comments_json or "[]")
+    kept = []
+    for comment in comments:
+        written = datetime.fromisoformat(comment["created_at"]) if comment.get("created_at") else None
+        if comment.get("is_bot") or (before is not None and (written is None or written >= before)):
+            continue
+        kept.append(str(comment["body"]))
+    return tuple(kept)
+
+
+def _redacted_profile(profile: ProjectProfile, key: bytes) -> ProjectProfile:
+    return ProjectProfile(
+        name=profile.name,
+        purpose=redact(profile.purpose, key)[0],
+        runtimes=profile.runtimes,
+        dependencies=profile.dependencies,
+    )
+
+
+def _module_docstring(text: str, lang: str) -> str:
+    """The first sentence of a module docstring (Python) or header comment (other languages)."""
+    if lang == "python":
+        match = re.match(r'\s*(?:#[^\n]*\n\s*)*(?:[rRuU]?)("""|\'\'\')(.*?)\1', text, re.DOTALL)
+    else:
+        match = re.match(r"\s*(/\*\*?|//)(.*?)(?:\*/|\n\s*\n|\n(?!\s*//))", text, re.DOTALL)
+    if not match:
+        return ""
+    doc = re.sub(r"^\s*(?:\*|//)\s?", "", match.group(2), flags=re.MULTILINE).strip()
+    first = doc.split("\n\n", 1)[0]
+    return re.sub(r"\s+", " ", first)[:300]
