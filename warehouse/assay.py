@@ -70,7 +70,10 @@ _META_TALK = re.compile(
     r"作为(?:一个)?(?:AI|人工智能|语言模型)|我无法(?:帮助|协助)"
 )
 _NUMBERED = re.compile(r"^\s*\d+[.)、]\s+\S", re.MULTILINE)
-_ROLE = re.compile(r"(?i)\byou are (?:a|an|the)\b|^你是|作为一名")
+_ROLE = re.compile(
+    r"(?i)\byou(?:'re| are) (?:a|an|the|joining|working|part)\b|\byou (?:maintain|work on|own|run|support)\b|"
+    r"你是|你负责|你正在|作为一名"
+)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -100,8 +103,9 @@ def _prompt(record: Record) -> str:
 
 def check_length(record: Record) -> Verdict:
     prompt, answer = _prompt(record), _answer(record)
-    if len(prompt) < 40:
-        return Verdict.fail(f"instruction too short ({len(prompt)} characters; at least 40)")
+    shortest = 40 if isinstance(record, InstructionRecord) else 8  # a user may ask an agent briefly
+    if len(prompt) < shortest:
+        return Verdict.fail(f"instruction too short ({len(prompt)} characters; at least {shortest})")
     if len(answer) < 20:
         return Verdict.fail(f"output too short ({len(answer)} characters; at least 20)")
     longest = max(len(text) for text in _texts(record))
@@ -149,8 +153,7 @@ def check_language(record: Record) -> Verdict:
 
 
 def check_role_context(record: Record) -> Verdict:
-    text = _prompt(record) if isinstance(record, InstructionRecord) else record.system + _prompt(record)
-    if _ROLE.search(text):
+    if _ROLE.search(record.system + "\n" + _prompt(record)):
         return Verdict.ok("states a role")
     return Verdict.fail("no role or context (e.g. 'You are a … working on …')", 0.3)
 
