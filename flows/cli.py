@@ -19,6 +19,7 @@ from miners.errors import GoldmineError
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG_CHOICES = {"en": ["en"], "zh": ["zh"], "both": ["en", "zh"]}
+KIND_CHOICES = {"instruction": ["instruction"], "agent": ["agent"], "both": ["instruction", "agent"]}
 _out = Console(highlight=False, soft_wrap=True, markup=False)
 
 
@@ -58,8 +59,11 @@ def source_options(command: F) -> F:
 
 
 def draft_options(command: F) -> F:
-    """``--drafter``, ``--lang`` and ``--limit``."""
+    """``--drafter``, ``--kinds``, ``--lang`` and ``--limit``."""
     command = click.option("--limit", type=click.IntRange(min=0), help="Draft at most N tasks (0: all).")(command)
+    command = click.option(
+        "--kinds", type=click.Choice(sorted(KIND_CHOICES)), help="Record kinds: instruction, agent or both."
+    )(command)
     command = click.option("--lang", type=click.Choice(sorted(LANG_CHOICES)), help="Record language.")(command)
     return click.option("--drafter", type=click.Choice(["extractive", "llm"]), help="Who drafts records.")(command)
 
@@ -74,6 +78,7 @@ def _settings(workspace: Workspace, **flags: Any) -> Settings:
         sources__tickets=tickets,
         draft__drafter=flags.get("drafter"),
         draft__lang=lang,
+        draft__kinds=KIND_CHOICES[flags["kinds"]] if flags.get("kinds") else None,
         draft__limit=flags.get("limit"),
         export__formats=list(flags["formats"]) if flags.get("formats") else None,
     )

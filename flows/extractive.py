@@ -8,9 +8,9 @@ real code after the change, with the commit's own explanation, becomes the outpu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
+from flows.drafting import DraftResult, DraftSkipped
 from flows.prompting import render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from warehouse.ids import stable_id
@@ -43,11 +43,16 @@ _TICKET_ONLY_LINE = re.compile(r"^\s*(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?
 _CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
 
 
-@dataclass(frozen=True, slots=True)
-class DraftSkipped:
-    """A task the extractive drafter cannot turn into a good record, and why."""
+class ExtractiveDrafter:
+    """Drafts records from mined facts alone (no model, no network)."""
 
-    reason: str
+    name = DRAFTER
+
+    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+        """One record of ``kind`` in ``lang``, or why not."""
+        if kind != "instruction":
+            return DraftSkipped(f"the extractive drafter does not make {kind} records yet")
+        return draft(context, lang)
 
 
 def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:

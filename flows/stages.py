@@ -7,19 +7,17 @@ of counts and notes that ends up in ``runs.counts``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flows import extractive
+from flows.drafting import draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
 from flows.workspace import Settings, Workspace
-from warehouse.assay import assay, normalised_text_hash
+from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
-from warehouse.records import AgentRecord, InstructionRecord
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
@@ -66,63 +64,26 @@ def _merge(total: dict[str, int], more: dict[str, int]) -> None:
 
 
 def draft_stage(stage: StageContext) -> dict[str, Any]:
-    """Select teachable moments, then draft a candidate per selected task and language."""
-    if stage.settings.draft.drafter != "extractive":
+    """Select teachable moments, then draft a candidate per selected task, kind and language."""
+    config = stage.settings.draft
+    if config.drafter != "extractive":
         raise ConfigError("the llm drafter is not available yet: use --drafter extractive")
     selection = select_tasks(stage.warehouse, stage.run_id)
-    drafted, skipped = 0, 0
+    drafter = extractive.ExtractiveDrafter()
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
+    todo = sum(
+        len(undrafted_tasks(stage.warehouse, kind, lang, drafter.name, config.limit))
+        for kind in config.kinds
+        for lang in config.lang
+    )
     try:
-        for lang in stage.settings.draft.lang:
-            todo = _undrafted_tasks(stage.warehouse, lang, stage.settings.draft.limit)
-            with progress_bar(f"drafting ({lang})", len(todo)) as advance:
-                for task_id in todo:
-                    result = extractive.draft(loader.load(task_id), lang)
-                    if isinstance(result, extractive.DraftSkipped):
-                        _skip_task(stage.warehouse, task_id, result.reason)
-                        skipped += 1
-                    else:
-                        drafted += stage.warehouse.insert("candidates", [_candidate_row(result, stage.run_id)])
-                    advance(1)
+        with progress_bar("drafting", todo) as advance:
+            summary = draft_tasks(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
+                                  limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
     finally:
         loader.close()
-    return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped,
-            "candidates": drafted, "skipped_at_drafting": skipped}  # fmt: skip
-
-
-def _undrafted_tasks(warehouse: Warehouse, lang: str, limit: int) -> list[str]:
-    rows = warehouse.query(
-        "SELECT t.id FROM tasks t WHERE t.status = 'selected' AND NOT EXISTS "
-        "(SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.lang = ? AND c.drafter = ?) "
-        "ORDER BY t.id" + (f" LIMIT {int(limit)}" if limit else ""),
-        [lang, extractive.DRAFTER],
-    ).rows
-    return [row[0] for row in rows]
-
-
-def _skip_task(warehouse: Warehouse, task_id: str, reason: str) -> None:
-    warehouse.execute("UPDATE tasks SET status = 'skipped', reason = ? WHERE id = ?", [f"drafting: {reason}", task_id])
-
-
-def _candidate_row(record: InstructionRecord | AgentRecord, run_id: str) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "task_id": record.provenance.task_id,
-        "kind": record.kind,
-        "task_type": record.task_type,
-        "lang": record.lang,
-        "drafter": record.provenance.drafter,
-        "template": record.provenance.template,
-        "status": "pending",
-        "score": None,
-        "record": record.model_dump_json(),
-        "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
-        "raw_reply": None,
-        "llm_call_id": None,
-        "text_hash": normalised_text_hash(record),
-        "run_id": run_id,
-        "created_at": datetime.now(UTC),
-    }
+    return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
+            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped}  # fmt: skip
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:

@@ -21,6 +21,7 @@ CONFIG_NAME = "goldmine.toml"
 DATABASE_NAME = "goldmine.duckdb"
 Lang = Literal["en", "zh"]
 ExportFormat = Literal["alpaca", "sharegpt", "openai"]
+Kind = Literal["instruction", "agent"]
 
 
 class _Section(BaseModel):
@@ -39,6 +40,7 @@ class MineConfig(_Section):
 
 class DraftConfig(_Section):
     drafter: Literal["extractive", "llm"] = "extractive"
+    kinds: list[Kind] = Field(default_factory=lambda: list[Kind](["instruction"]), min_length=1)
     lang: list[Lang] = Field(default_factory=lambda: list[Lang](["en"]), min_length=1)
     limit: int = Field(default=0, ge=0)
 
@@ -87,6 +89,8 @@ author_names = true
 [draft]
 # "extractive" needs no network; "llm" calls the endpoint in [llm].
 drafter = "extractive"
+# Record kinds: "instruction" (instruction → output) and/or "agent" (trajectories).
+kinds = ["instruction"]
 # Languages to draft records in: "en", "zh" or both.
 lang = ["en"]
 # Draft at most this many tasks per run (0 = no limit).
