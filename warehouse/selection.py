@@ -42,7 +42,7 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
             if row["status"] == "selected":
                 selected += 1
             else:
-                skipped[row["family"]] += 1
+                skipped[row["reason"].split(":", 1)[0]] += 1
     return SelectionSummary(selected, dict(skipped))
 
 

@@ -48,7 +48,7 @@ def test_tasks_record_family_facts_and_skip_reasons(
     land_ticket_export(warehouse, stock_tickets, "r1", OPTIONS)
     link_tickets(warehouse)
     summary = select_tasks(warehouse, "r1")
-    assert summary.selected == 1 and summary.skipped == {"feature": 1, "formatting": 1}
+    assert summary.selected == 1 and summary.skipped == {"initial commit": 1, "formatting only": 1}
     rows = warehouse.query(
         "SELECT c.subject, t.family, t.status, t.reason, t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id "
         "ORDER BY c.committed_at"
