@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import extractive
+from flows.assaying import assay_pending
 from flows.drafting import draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
 from flows.workspace import Settings, Workspace
-from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
@@ -87,11 +87,8 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:
-    """Check, score and accept or reject every pending candidate."""
-    pending = stage.warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
-    with progress_bar("assaying", pending) as advance:
-        summary = assay(stage.warehouse, stage.run_id, min_score=stage.settings.assay.min_score, progress=advance)
-    return {"accepted": summary.accepted, "rejected": summary.rejected, "failures": dict(summary.failures)}
+    """Check, score and accept or reject every pending candidate; cluster duplicates; split."""
+    return assay_pending(stage.warehouse, stage.run_id, stage.settings)
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:

@@ -20,6 +20,8 @@ from warehouse.store import Warehouse
 
 EXPORT_VERSION = "export-1"
 DATASET_PREFIX = "goldmine"
+# The assay's split (table ``splits``): train keeps the plain file name, the holdout gets a suffix.
+SPLITS = (("train", ""), ("holdout", "_holdout"))
 
 
 class ExportRowError(ValueError):
@@ -110,18 +112,20 @@ def export_accepted(
     manifest_files = []
     for name in formats:
         kind, to_row, info = _FORMATS[name]
-        rows, ids = _rows(warehouse, kind, to_row, summary.problems)
-        if not rows:
-            continue
-        file_name = f"{DATASET_PREFIX}_{name}.jsonl"
-        path = target / file_name
-        digest = _write_jsonl(path, rows)
-        export_id = stable_id(name, digest)
-        _record_export(warehouse, export_id, run_id, name, path, ids, digest)
-        dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
-        summary.files[name] = path
-        summary.records[name] = len(rows)
-        manifest_files.append({"format": name, "file": file_name, "records": len(rows), "sha256": digest})
+        for split, suffix in SPLITS:
+            rows, ids = _rows(warehouse, kind, to_row, summary.problems, split)
+            if not rows:
+                continue
+            dataset = f"{DATASET_PREFIX}_{name}{suffix}"
+            path = target / f"{dataset}.jsonl"
+            digest = _write_jsonl(path, rows)
+            export_id = stable_id(name, digest)
+            _record_export(warehouse, export_id, run_id, name, path, ids, digest)
+            dataset_info[dataset] = {"file_name": path.name, **info}
+            summary.files[f"{name}{suffix}"] = path
+            summary.records[f"{name}{suffix}"] = len(rows)
+            manifest_files.append({"format": name, "split": split, "file": path.name, "records": len(rows),
+                                   "sha256": digest})  # fmt: skip
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
     _write_json(summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems))
@@ -129,16 +133,16 @@ def export_accepted(
 
 
 def _rows(
-    warehouse: Warehouse, kind: str, to_row: Callable[[Any], dict[str, Any]], problems: list[str]
+    warehouse: Warehouse, kind: str, to_row: Callable[[Any], dict[str, Any]], problems: list[str], split: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
         "LEFT JOIN (SELECT candidate_id, arg_max(verdict, created_at) AS verdict, "
         "           arg_max(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
-        "  ON r.candidate_id = c.id "
+        "  ON r.candidate_id = c.id LEFT JOIN splits s ON s.candidate_id = c.id "
         "WHERE c.status = 'accepted' AND c.kind = ? AND coalesce(r.verdict, '') <> 'rejected' "
-        "ORDER BY c.task_type, c.id",
-        [kind],
+        "AND coalesce(s.split, 'train') = ? ORDER BY c.task_type, c.id",
+        [kind, split],
     ).rows
     rows, ids = [], []
     for candidate_id, record_json in found:

@@ -1,0 +1,260 @@
+"""Near-duplicate detection: shingles, MinHash (rensa), LSH banding, and a true-Jaccard check.
+
+A record's text becomes a set of shingles: word shingles over Latin text and normalised code,
+character n-grams over Chinese. Code inside fences is normalised first — whitespace dropped, each
+identifier replaced by the distance to its previous use — so a copy with renamed variables still
+matches. Each set gets a MinHash signature (rensa, in Rust); signatures are cut into bands,
+and records sharing a band are candidate pairs; a candidate pair is a near-duplicate only when
+the true Jaccard similarity of its shingle sets reaches the threshold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import rensa
+
+from warehouse.record_text import raw_turns
+
+NEAR_DUP_VERSION = "neardup-1"
+
+
+@dataclass(frozen=True, slots=True)
+class DedupSettings:
+    """How near is near: the Jaccard threshold and the shape of shingles and signatures."""
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    bands: int = 16
+    seed: int = 20240101
+    word_shingle: int = 4
+    cjk_ngram: int = 3
+
+    @property
+    def params(self) -> str:
+        """A tag stored with each signature, so signatures made another way are never compared."""
+        return f"{NEAR_DUP_VERSION}:p{self.num_perm}:s{self.seed}:w{self.word_shingle}:c{self.cjk_ngram}"
+
+
+_FENCED = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
+_WORD = re.compile(r"[a-z0-9_]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_CODE_TOKEN = re.compile(r"([A-Za-z_]\w*)|(\d+(?:\.\d+)?|\"[^\"\n]*\"|'[^'\n]*'|[^\s\w])")
+_MAX_DISTANCE = 64
+_DISTANCES = [f"v{n}" for n in range(_MAX_DISTANCE + 1)]
+# Words that carry a program's structure in the languages goldmine parses: never renamed.
+KEYWORDS = frozenset(
+    [
+        "and",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "break",
+        "case",
+        "catch",
+        "class",
+        "const",
+        "continue",
+        "def",
+        "default",
+        "del",
+        "do",
+        "elif",
+        "else",
+        "enum",
+        "except",
+        "export",
+        "extends",
+        "false",
+        "final",
+        "finally",
+        "fn",
+        "for",
+        "from",
+        "func",
+        "function",
+        "go",
+        "if",
+        "impl",
+        "implements",
+        "import",
+        "in",
+        "interface",
+        "is",
+        "lambda",
+        "let",
+        "loop",
+        "match",
+        "mod",
+        "mut",
+        "new",
+        "nil",
+        "none",
+        "not",
+        "null",
+        "or",
+        "package",
+        "pass",
+        "private",
+        "protected",
+        "pub",
+        "public",
+        "raise",
+        "return",
+        "self",
+        "static",
+        "struct",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "throws",
+        "true",
+        "try",
+        "type",
+        "typeof",
+        "use",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "True",
+        "False",
+        "None",
+    ]
+)
+
+
+def dedup_text(raw: dict[str, Any]) -> str:
+    """The part of a record that makes it what it is: request and answer (the system prompt is shared)."""
+    if raw.get("kind") == "agent":
+        parts: list[str] = []
+        for turn in raw_turns(raw):
+            content = turn.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+            elif isinstance(content, dict):
+                action = content.get("action")
+                parts.append(
+                    json.dumps(action, ensure_ascii=False) if action else str(content.get("final_answer") or "")
+                )
+        return "\n".join(parts)
+    return "\n".join(str(raw.get(name) or "") for name in ("instruction", "input", "output"))
+
+
+@lru_cache(maxsize=4096)
+def normalised_code(code: str) -> tuple[str, ...]:
+    """Code tokens with whitespace dropped and identifiers replaced by the distance to their last use.
+
+    ``total = total + price`` and ``sum = sum + cost`` both become ``v v2 + v4``-like sequences:
+    consistent renaming keeps every distance, and deleting a line changes only the distances that
+    span it (numbering names by first appearance would renumber everything after the deletion).
+    """
+    last: dict[str, int] = {}
+    out: list[str] = []
+    for position, (name, other) in enumerate(_CODE_TOKEN.findall(code)):
+        if not name or name in KEYWORDS:
+            out.append(name or other)
+            continue
+        previous = last.get(name)
+        last[name] = position
+        out.append("v" if previous is None else _DISTANCES[min(position - previous, _MAX_DISTANCE)])
+    return tuple(out)
+
+
+def shingles(text: str, settings: DedupSettings) -> set[str]:
+    """The shingle set of a text: word k-shingles over prose and normalised code, CJK character n-grams."""
+    words: list[str] = []
+    position = 0
+    for block in _FENCED.finditer(text):
+        words += _WORD.findall(text[position : block.start()].lower())
+        words += normalised_code(block.group(2))
+        position = block.end()
+    prose = text[position:]
+    words += _WORD.findall(prose.lower())
+    result = _word_shingles(words, settings.word_shingle)
+    n = settings.cjk_ngram
+    for run in _CJK_RUN.findall(text):
+        result.update(run[i : i + n] for i in range(max(1, len(run) - n + 1)))
+    return result
+
+
+def _word_shingles(words: list[str], k: int) -> set[str]:
+    if len(words) <= k:
+        return {" ".join(words)} if words else set()
+    return set(map(" ".join, zip(*(words[i:] for i in range(k)), strict=False)))
+
+
+def signatures(shingle_sets: Sequence[Iterable[str]], settings: DedupSettings) -> np.ndarray:
+    """MinHash signatures (one uint32 row per set), computed by rensa."""
+    if not shingle_sets:
+        return np.zeros((0, settings.num_perm), dtype=np.uint32)
+    matrix = rensa.RMinHash.digest_matrix_from_token_sets(
+        [list(s) or [""] for s in shingle_sets], settings.num_perm, settings.seed
+    )
+    return np.asarray(matrix.to_rows(), dtype=np.uint32)
+
+
+def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> set[tuple[int, int]]:
+    """Row pairs that share at least one LSH band (a star per bucket: first member × the others)."""
+    rows = matrix.shape[0]
+    if rows < 2:
+        return set()
+    width = settings.num_perm // settings.bands
+    weights = np.array([(0x9E3779B97F4A7C15 * (i + 1)) % 2**64 for i in range(width)], dtype=np.uint64)
+    pairs: set[tuple[int, int]] = set()
+    for band in range(settings.bands):
+        block = matrix[:, band * width : (band + 1) * width].astype(np.uint64)
+        keys = (block * weights).sum(axis=1) ^ np.uint64(band)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, rows])
+        for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
+            members = order[start : start + size]
+            first = int(members.min())
+            pairs.update((first, int(other)) for other in members if other != first)
+    return pairs
+
+
+def jaccard(first: set[str], second: set[str]) -> float:
+    """The true Jaccard similarity of two shingle sets."""
+    if not first and not second:
+        return 1.0
+    return len(first & second) / len(first | second)
+
+
+class DisjointSet:
+    """Union-find over hashable items, for clustering duplicate pairs."""
+
+    def __init__(self) -> None:
+        self._parent: dict[Any, Any] = {}
+
+    def find(self, item: Any) -> Any:
+        """The representative of ``item``'s set."""
+        parent = self._parent.setdefault(item, item)
+        if parent != item:
+            parent = self._parent[item] = self.find(parent)
+        return parent
+
+    def union(self, first: Any, second: Any) -> None:
+        """Merge the sets of two items."""
+        a, b = self.find(first), self.find(second)
+        if a != b:
+            self._parent[max(a, b, key=str)] = min(a, b, key=str)
+
+    def groups(self) -> list[list[Any]]:
+        """Every set with more than one member."""
+        members: dict[Any, list[Any]] = defaultdict(list)
+        for item in self._parent:
+            members[self.find(item)].append(item)
+        return [group for group in members.values() if len(group) > 1]
