@@ -188,7 +188,8 @@ def _judge_clusters(
             exact = member.text_hash == members[keeper].text_hash
             similarity = 1.0 if exact else jaccard(texts.shingles(index), texts.shingles(keeper))
             outcome.cluster_rows.append({"candidate_id": member.member_id, "cluster_id": cluster_id,
-                                         "kept": index == keeper, "method": "exact" if exact else "near",
+                                         "kept": index == keeper,
+                                         "method": "kept" if index == keeper else "exact" if exact else "near",
                                          "similarity": round(similarity, 4), "run_id": run_id})  # fmt: skip
             if index != keeper and not member.reference:
                 outcome.duplicates += 1

@@ -83,6 +83,8 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         1,
     ),
 )
+_ASSIGNMENT_KINDS = frozenset({"env-secret", "aws-secret-key", "password-assignment", "credential-assignment"})
+_TOKEN_KINDS = frozenset(kind for kind, _, _ in _PATTERNS) - _ASSIGNMENT_KINDS
 _QUICK_KINDS = frozenset(
     {"private-key", "aws-access-key", "github-token", "gitlab-token", "slack-token", "openai-key", "google-api-key",
      "jwt", "url-credentials"}
@@ -156,11 +158,12 @@ def redact(text: str, key: bytes) -> tuple[str, list[SecretFound]]:
 def find_secrets(text: str) -> list[Span]:
     """Every secret and e-mail address in ``text``, in order, without overlaps.
 
-    Where findings overlap, the one found first in this order wins: goldmine's patterns, then
-    detect-secrets' detectors, then e-mail addresses.
+    Where findings overlap, the most specific wins: goldmine's token patterns, then
+    detect-secrets' format detectors, then the generic assignments, then e-mail addresses.
     """
     lowered = text.encode("ascii", "replace").decode("ascii").lower()  # same offsets as text
-    found = [*_own_findings(text, lowered), *_detector_findings(text), *_email_findings(text)]
+    found = [*_own_findings(text, "", _TOKEN_KINDS), *_detector_findings(text)]
+    found += [*_own_findings(text, lowered, _ASSIGNMENT_KINDS), *_email_findings(text)]
     accepted: list[Span] = []
     for span in found:
         if all(span.end <= kept.start or span.start >= kept.end for kept in accepted):

@@ -79,7 +79,7 @@ def test_exact_duplicates_keep_the_best_scored_member(warehouse: Warehouse, no_g
     assay(warehouse, "r", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "rejected", "c2": "accepted", "c3": "rejected"}
     clusters = warehouse.query("SELECT candidate_id, cluster_id, kept, method FROM dup_clusters ORDER BY 1").rows
-    assert clusters == [("c1", "c2", False, "near"), ("c2", "c2", True, "exact"), ("c3", "c2", False, "exact")]
+    assert clusters == [("c1", "c2", False, "near"), ("c2", "c2", True, "kept"), ("c3", "c2", False, "exact")]
 
 
 def test_a_renamed_copy_is_a_near_duplicate_and_an_unrelated_record_is_not(

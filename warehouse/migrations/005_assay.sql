@@ -8,7 +8,7 @@ CREATE TABLE dup_clusters (
     candidate_id VARCHAR PRIMARY KEY,
     cluster_id   VARCHAR NOT NULL,           -- the id of the member the cluster first kept
     kept         BOOLEAN NOT NULL,
-    method       VARCHAR NOT NULL,           -- exact (same normalised text) | near (Jaccard ≥ threshold)
+    method       VARCHAR NOT NULL,           -- kept | exact (same normalised text) | near (Jaccard ≥ threshold)
     similarity   DOUBLE NOT NULL,            -- true Jaccard of the shingle sets with the kept member
     run_id       VARCHAR NOT NULL
 );
