@@ -13,7 +13,8 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
-    │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -28,6 +29,7 @@ from miners.errors import (
     TicketExportError,
 )
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+from warehouse.splits import EvalSetError
 
 
 class ConfigError(GoldmineError):
@@ -37,6 +39,7 @@ class ConfigError(GoldmineError):
 __all__ = [
     "ConfigError",
     "EmptyRepository",
+    "EvalSetError",
     "GitCommandFailed",
     "GoldmineError",
     "NotAGitRepository",

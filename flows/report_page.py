@@ -94,7 +94,7 @@ def _breakdown_chart(breakdown: Breakdown) -> str:
     empty = "" if rows else '<text x="0" y="14">no candidates yet</text>'
     return (
         f"<section><h2>{html.escape(_TITLES.get(breakdown.dimension, breakdown.dimension))}</h2>"
-        f'<svg role="img" width="{_LABEL_WIDTH + _CHART_WIDTH + 60}" height="{height}">{"".join(bars)}{empty}</svg>'
+        f"{_svg(_LABEL_WIDTH + _CHART_WIDTH + 60, height, ''.join(bars) + empty)}"
         "</section>"
     )
 
@@ -116,21 +116,27 @@ def _check_chart(checks: Sequence[CheckRate]) -> str:
             f'height="{_BAR_HEIGHT - 5}" fill="{color}"><title>{rate.passed} of {rate.applied} passed</title></rect>'
             f'<text x="{_LABEL_WIDTH + _CHART_WIDTH + 6}" y="{y + 13}">{rate.pass_rate:.0%} · {rate.rejected}</text>'
         )
-    return f'<svg role="img" width="{_LABEL_WIDTH + _CHART_WIDTH + 90}" height="{height}">{"".join(bars)}</svg>'
+    return _svg(_LABEL_WIDTH + _CHART_WIDTH + 90, height, "".join(bars))
 
 
 def _histogram(bins: Sequence[tuple[str, int]]) -> str:
     top = max((count for _, count in bins), default=1) or 1
-    width, gap, plot = 44, 6, 160
+    width, gap, plot, head = 44, 6, 160, 16
     bars = []
     for n, (label, count) in enumerate(bins):
         x, h = n * (width + gap), round(plot * count / top)
         bars.append(
-            f'<rect x="{x}" y="{plot - h}" width="{width}" height="{h}" fill="#3b6ea5"><title>{count}</title></rect>'
-            f'<text x="{x + width / 2}" y="{plot + 14}" text-anchor="middle">{label}</text>'
-            f'<text x="{x + width / 2}" y="{plot - h - 3}" text-anchor="middle">{count}</text>'
+            f'<rect x="{x}" y="{head + plot - h}" width="{width}" height="{h}" fill="#3b6ea5">'
+            f"<title>{count}</title></rect>"
+            f'<text x="{x + width / 2}" y="{head + plot + 14}" text-anchor="middle">{label}</text>'
+            f'<text x="{x + width / 2}" y="{head + plot - h - 3}" text-anchor="middle">{count}</text>'
         )
-    return f'<svg role="img" width="{len(bins) * (width + gap)}" height="{plot + 20}">{"".join(bars)}</svg>'
+    return _svg(len(bins) * (width + gap), head + plot + 20, "".join(bars))
+
+
+def _svg(width: int, height: int, body: str) -> str:
+    """An inline chart that scales to its column (the viewBox keeps its proportions)."""
+    return f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">{body}</svg>'
 
 
 def write_report(workspace: Workspace, target: Path | None = None) -> tuple[Path, Coverage]:

@@ -60,6 +60,14 @@ class AgentContract:
     catalog: dict[str, dict[str, Any]]
     _validators: dict[str, Any] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the catalog (validators are compiled again there)."""
+        return {"catalog": self.catalog}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.catalog = state["catalog"]
+        self._validators = {}
+
     def validator(self, name: str) -> Any:
         """A compiled JSON-Schema validator for the tool's parameters."""
         if name not in self._validators:

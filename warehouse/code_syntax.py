@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import textwrap
-from functools import cache
+from functools import cache, lru_cache
 
 import tree_sitter as ts
 
@@ -24,6 +24,7 @@ def _parser(language: str) -> ts.Parser:
     return ts.Parser(ts.Language(LANGUAGES[language].grammar()))
 
 
+@lru_cache(maxsize=4096)  # a record's English and Chinese versions carry the same code
 def syntax_problem(block: CodeBlock) -> str:
     """Why ``block`` is not complete code in its language, or "" when it is (or is not parsed)."""
     if block.language is None:

@@ -35,17 +35,20 @@ class Contender:
 
     candidate_id: str
     text_hash: str
-    text: str
+    record_json: str
     score: float
     created_at: datetime
+    lang: str = "en"
 
 
 @dataclass(slots=True)
 class _Member:
     member_id: str
     text_hash: str
-    text: str | None  # None: an earlier candidate whose text is loaded only if it is needed
+    text: list[str] | None  # None: computed (or, for an earlier candidate, loaded) only if a pair needs it
     reference: bool  # a gold or an earlier accepted candidate: it cannot be rejected now
+    lang: str  # records in two languages are translations of each other, never duplicates
+    record_json: str = ""
 
 
 @dataclass(slots=True)
@@ -70,8 +73,9 @@ def find_duplicates(
     """Cluster the contenders with each other, earlier accepted candidates and the golds."""
     earlier, earlier_signatures = _earlier(warehouse, settings, {c.candidate_id for c in contenders})
     gold_members = [_gold_member(gold) for gold in golds]
-    members = [_Member(c.candidate_id, c.text_hash, c.text, False) for c in contenders] + earlier + gold_members
-    gold_signatures = _signatures([m.text or "" for m in gold_members], settings)
+    members = [_Member(c.candidate_id, c.text_hash, None, False, c.lang, c.record_json) for c in contenders]
+    members += earlier + gold_members
+    gold_signatures = _signatures([m.text or [] for m in gold_members], settings)
     matrix = np.vstack([signatures.reshape(-1, settings.num_perm), earlier_signatures, gold_signatures])
     texts = _TextCache(warehouse, members, settings)
     links = DisjointSet()
@@ -90,15 +94,15 @@ def find_duplicates(
 def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -> tuple[list[_Member], np.ndarray]:
     """Candidates accepted by earlier runs: their text hashes, and the signatures stored for them."""
     rows = warehouse.query(
-        "SELECT c.id, c.text_hash, s.signature FROM candidates c LEFT JOIN dup_signatures s "
+        "SELECT c.id, c.text_hash, s.signature, c.lang FROM candidates c LEFT JOIN dup_signatures s "
         "ON s.candidate_id = c.id AND s.params = ? WHERE c.status = 'accepted' ORDER BY c.created_at, c.id",
         [settings.params],
     ).rows
     members, vectors = [], []
-    for candidate_id, text_hash, signature in rows:
+    for candidate_id, text_hash, signature, lang in rows:
         if candidate_id in exclude:
             continue
-        members.append(_Member(candidate_id, text_hash or "", None, True))
+        members.append(_Member(candidate_id, text_hash or "", None, True, lang))
         vector = np.frombuffer(signature, dtype="<u4") if signature else np.zeros(settings.num_perm, np.uint32)
         vectors.append(vector)  # a zero row shares no band with a real signature: exact matches only
     matrix = np.vstack(vectors) if vectors else np.zeros((0, settings.num_perm), dtype=np.uint32)
@@ -107,10 +111,10 @@ def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -
 
 def _gold_member(gold: Mapping[str, Any]) -> _Member:
     record = parse_record(dict(gold))
-    return _Member(f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), dedup_text(dict(gold)), True)
+    return _Member(f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), dedup_text(dict(gold)), True, record.lang)
 
 
-def _signatures(texts: Sequence[str], settings: DedupSettings) -> np.ndarray:
+def _signatures(texts: Sequence[list[str]], settings: DedupSettings) -> np.ndarray:
     return nd.signatures([shingles(text, settings) for text in texts], settings)
 
 
@@ -125,6 +129,10 @@ class _TextCache:
 
     def load(self, indices: set[int]) -> None:
         """Fetch the record text of the earlier candidates among ``indices``."""
+        for index in indices:
+            member = self._members[index]
+            if member.text is None and member.record_json:
+                member.text = dedup_text(json.loads(member.record_json))
         wanted = {self._members[i].member_id: i for i in indices if self._members[i].text is None}
         for chunk in in_chunks(sorted(wanted), 1_000):
             rows = self._warehouse.query(
@@ -136,7 +144,8 @@ class _TextCache:
     def shingles(self, index: int) -> set[str]:
         """The shingle set of one member."""
         if index not in self._sets:
-            self._sets[index] = shingles(self._members[index].text or "", self._settings)
+            self.load({index})
+            self._sets[index] = shingles(self._members[index].text or [], self._settings)
         return self._sets[index]
 
 
@@ -154,11 +163,24 @@ def _link_exact(members: Sequence[_Member], links: DisjointSet) -> None:
 def _link_near(
     members: Sequence[_Member], matrix: np.ndarray, texts: _TextCache, settings: DedupSettings, links: DisjointSet
 ) -> None:
-    pairs = [
-        (a, b) for a, b in candidate_pairs(matrix, settings) if not (members[a].reference and members[b].reference)
-    ]
-    texts.load({i for pair in pairs for i in pair})
-    for a, b in sorted(pairs):
+    """Link the LSH candidate pairs whose true Jaccard reaches the threshold.
+
+    A pair whose MinHash estimate is far below the threshold (more than four standard errors)
+    is not worth shingling both texts for: its true Jaccard cannot reach the threshold either.
+    """
+    pairs = np.array(
+        [
+            (a, b)
+            for a, b in candidate_pairs(matrix, settings)
+            if members[a].lang == members[b].lang and not (members[a].reference and members[b].reference)
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 2)
+    estimates = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) if len(pairs) else np.zeros(0)
+    margin = 4 * np.sqrt(settings.threshold * (1 - settings.threshold) / settings.num_perm)
+    plausible = sorted(map(tuple, pairs[estimates >= settings.threshold - margin].tolist()))
+    texts.load({i for pair in plausible for i in pair})
+    for a, b in plausible:
         if links.find(a) != links.find(b) and jaccard(texts.shingles(a), texts.shingles(b)) >= settings.threshold:
             links.union(a, b)
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from miners.code_symbols import extract_symbols, language_for_path
 from miners.errors import GoldmineError
@@ -45,6 +46,14 @@ class Grounder:
                                "WHERE change <> 'deleted' AND commit_id IN (SELECT unnest(?::VARCHAR[]))",
                                commit_ids)  # fmt: skip
         self._readers: dict[str, BlobReader] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the facts, not the parent's git processes."""
+        return {"_tasks": self._tasks, "_paths": self._paths, "_symbols": self._symbols}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._readers = {}
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""

@@ -34,8 +34,11 @@ META_TALK = (
     "希望这对你有帮助", "希望以上内容对你有帮助", "希望能帮到你",
 )  # fmt: skip
 _SURE = ("sure!", "sure,", "sure.", "certainly!", "certainly,", "certainly.", "当然！", "当然可以")
-_LOOP_LINE_REPEATS = 5
+_LOOP_REPEATS = 4  # a block repeated back to back this often at the end of the answer is a loop
+_LOOP_MAX_PERIOD = 20
+_LOOP_MIN_BLOCK_CHARS = 20
 _LOOP_TAIL_CHARS = 2_000
+_LOOP_TAIL_RATIO = 0.12
 
 
 def check_length(record: Record) -> Verdict:
@@ -55,18 +58,36 @@ def check_length(record: Record) -> Verdict:
 def check_repetition(record: Record) -> Verdict:
     """Does the answer loop, as a small model does when it repeats a chunk until it runs out of tokens?"""
     answer = answer_text(record)
-    lines = [line.strip() for line in answer.splitlines() if len(line.strip()) >= 20]
-    if lines:
-        line, repeats = Counter(lines).most_common(1)[0]
-        if repeats >= _LOOP_LINE_REPEATS or (repeats >= 4 and repeats / len(lines) >= 0.3):
+    lines = [line.strip() for line in answer.splitlines() if line.strip()]
+    period, times = _tail_loop(lines)
+    if times >= _LOOP_REPEATS:
+        return Verdict.fail(f"the output ends by repeating {period} line(s) {times} times: {lines[-1][:60]!r}")
+    long_lines = [line for line in lines if len(line) >= 20]
+    if long_lines:
+        line, repeats = Counter(long_lines).most_common(1)[0]
+        if repeats >= 4 and repeats / len(long_lines) >= 0.3:
             return Verdict.fail(f"the output repeats one line {repeats} times: {line[:60]!r}")
-    for text, limit in ((answer, 0.1), (answer[-_LOOP_TAIL_CHARS:], 0.12)):
-        data = text.encode("utf-8")
-        if len(data) > 1_000:
-            ratio = len(zlib.compress(data, 1)) / len(data)
-            if ratio < limit:
-                return Verdict.fail(f"the output loops (compresses to {ratio:.0%} of its size)")
+    tail = answer[-_LOOP_TAIL_CHARS:].encode("utf-8")  # a loop runs to the end of the answer
+    if len(tail) > 1_000:
+        ratio = len(zlib.compress(tail, 1)) / len(tail)
+        if ratio < _LOOP_TAIL_RATIO:
+            return Verdict.fail(f"the output loops (its end compresses to {ratio:.0%} of its size)")
     return Verdict.ok()
+
+
+def _tail_loop(lines: list[str]) -> tuple[int, int]:
+    """The block of lines the text ends by repeating back to back, as (lines in it, repetitions)."""
+    best = (0, 1)
+    for period in range(1, min(_LOOP_MAX_PERIOD, len(lines) // 2) + 1):
+        block = lines[-period:]
+        if sum(map(len, block)) < _LOOP_MIN_BLOCK_CHARS:
+            continue  # closing brackets repeat legitimately: `}` `}` `}` `}`
+        times = 1
+        while lines[len(lines) - (times + 1) * period : len(lines) - times * period] == block:
+            times += 1
+        if times > best[1]:
+            best = (period, times)
+    return best
 
 
 def check_meta_talk(record: Record) -> Verdict:

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import rensa
 
-from warehouse.record_text import raw_turns
+from warehouse.record_text import code_blocks, prose, raw_turns
 
 NEAR_DUP_VERSION = "neardup-1"
+MAX_PART_CHARS = 4_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,9 @@ class DedupSettings:
         return f"{NEAR_DUP_VERSION}:p{self.num_perm}:s{self.seed}:w{self.word_shingle}:c{self.cjk_ngram}"
 
 
-_FENCED = re.compile(r"^[ \t]*(```+|~~~+)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
-_WORD = re.compile(r"[a-z0-9_]+")
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_CODE_TOKEN = re.compile(r"([A-Za-z_]\w*)|(\d+(?:\.\d+)?|\"[^\"\n]*\"|'[^'\n]*'|[^\s\w])")
+# Names, numbers and string literals; punctuation is left out (half the tokens, little of the meaning).
+_CODE_TOKEN = re.compile(r"([A-Za-z_]\w*)|(\d+(?:\.\d+)?|\"[^\"\n]*\"|'[^'\n]*')")
 _MAX_DISTANCE = 64
 _DISTANCES = [f"v{n}" for n in range(_MAX_DISTANCE + 1)]
 # Words that carry a program's structure in the languages goldmine parses: never renamed.
@@ -134,8 +134,12 @@ KEYWORDS = frozenset(
 )
 
 
-def dedup_text(raw: dict[str, Any]) -> str:
-    """The part of a record that makes it what it is: request and answer (the system prompt is shared)."""
+def dedup_text(raw: dict[str, Any]) -> list[str]:
+    """The parts of a record that make it what it is: request and answer (the system prompt is shared).
+
+    Each part is compared on its first few thousand characters: a copy shows in its opening, and
+    the cap keeps one huge record from costing as much as a hundred ordinary ones.
+    """
     if raw.get("kind") == "agent":
         parts: list[str] = []
         for turn in raw_turns(raw):
@@ -147,13 +151,13 @@ def dedup_text(raw: dict[str, Any]) -> str:
                 parts.append(
                     json.dumps(action, ensure_ascii=False) if action else str(content.get("final_answer") or "")
                 )
-        return "\n".join(parts)
-    return "\n".join(str(raw.get(name) or "") for name in ("instruction", "input", "output"))
+        return [part[:MAX_PART_CHARS] for part in parts]
+    return [str(raw.get(name) or "")[:MAX_PART_CHARS] for name in ("instruction", "input", "output")]
 
 
 @lru_cache(maxsize=4096)
 def normalised_code(code: str) -> tuple[str, ...]:
-    """Code tokens with whitespace dropped and identifiers replaced by the distance to their last use.
+    """Code tokens (names, numbers, strings) with identifiers replaced by the distance to their last use.
 
     ``total = total + price`` and ``sum = sum + cost`` both become ``v v2 + v4``-like sequences:
     consistent renaming keeps every distance, and deleting a line changes only the distances that
@@ -171,21 +175,29 @@ def normalised_code(code: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def shingles(text: str, settings: DedupSettings) -> set[str]:
-    """The shingle set of a text: word k-shingles over prose and normalised code, CJK character n-grams."""
+def shingles(text: str | Sequence[str], settings: DedupSettings) -> set[str]:
+    """The shingle set of a text (or of a record's parts): word k-shingles over prose and normalised
+    code, CJK character n-grams."""
+    parts = [text] if isinstance(text, str) else text
     words: list[str] = []
-    position = 0
-    for block in _FENCED.finditer(text):
-        words += _WORD.findall(text[position : block.start()].lower())
-        words += normalised_code(block.group(2))
-        position = block.end()
-    prose = text[position:]
-    words += _WORD.findall(prose.lower())
+    characters: list[str] = []
+    for part in parts:
+        words += _latin(prose(part), characters).lower().split()  # whitespace words: C speed
+        for block in code_blocks(part):
+            words += normalised_code(block.code)
     result = _word_shingles(words, settings.word_shingle)
     n = settings.cjk_ngram
-    for run in _CJK_RUN.findall(text):
+    for run in characters:
         result.update(run[i : i + n] for i in range(max(1, len(run) - n + 1)))
     return result
+
+
+def _latin(text: str, characters: list[str]) -> str:
+    """``text`` with its runs of Chinese characters cut out (and collected into ``characters``)."""
+    if text.isascii():
+        return text
+    characters += _CJK_RUN.findall(text)
+    return _CJK_RUN.sub(" ", text)
 
 
 def _word_shingles(words: list[str], k: int) -> set[str]:
@@ -199,7 +211,7 @@ def signatures(shingle_sets: Sequence[Iterable[str]], settings: DedupSettings) -
     if not shingle_sets:
         return np.zeros((0, settings.num_perm), dtype=np.uint32)
     matrix = rensa.RMinHash.digest_matrix_from_token_sets(
-        [list(s) or [""] for s in shingle_sets], settings.num_perm, settings.seed
+        [s or ("",) for s in shingle_sets], settings.num_perm, settings.seed
     )
     return np.asarray(matrix.to_rows(), dtype=np.uint32)
 

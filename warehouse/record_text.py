@@ -78,6 +78,7 @@ def has_unclosed_fence(text: str) -> bool:
     return bool(pairs) and pairs[-1][1] is None
 
 
+@lru_cache(maxsize=64)
 def _fence_pairs(text: str) -> list[tuple[re.Match[str], re.Match[str] | None]]:
     """Opening and closing fence lines; only lines holding ``` or ~~~ are looked at."""
     lines = [m for m in (_fence_line(text, at) for at in _fence_marks(text)) if m is not None]

@@ -152,3 +152,20 @@ def test_a_candidate_that_copies_the_eval_set_is_contaminated(
     assert _statuses(warehouse) == {"c1": "rejected", "c2": "accepted"} and summary.contaminated == 1
     failing = warehouse.query('SELECT candidate_id, "check" FROM checks WHERE NOT passed').rows
     assert failing == [("c1", "contamination")]
+
+
+def test_worker_processes_reach_the_same_verdicts_as_this_process(tmp_path: Path, no_golds: AssaySettings) -> None:
+    talker = copy.deepcopy(gold("02")) | {"id": "talker"}
+    talker["output"] = "As an AI language model, " + talker["output"]
+    rows = [_candidate(gold(p), n) for n, p in enumerate(("01", "02", "03", "04", "07", "09"))]
+    rows += [_candidate(talker, 7), _candidate(gold("02") | {"id": "again"}, 8)]
+    outcomes = []
+    for name, workers in (("serial", 1), ("parallel", 2)):
+        with Warehouse(tmp_path / f"{name}.duckdb") as warehouse:
+            warehouse.insert("candidates", rows)
+            settings = AssaySettings(seeds=no_golds.seeds, workers=workers, parallel_from=1)
+            assay(warehouse, "r", settings=settings)
+            outcomes.append((warehouse.query('SELECT candidate_id, "check", passed, score, detail FROM checks ORDER BY 1, 2').rows,
+                             warehouse.query("SELECT id, status, score FROM candidates ORDER BY 1").rows))  # fmt: skip
+    assert outcomes[0] == outcomes[1]
+    assert {i: s for i, s, _ in outcomes[0][1]}["c8"] == "rejected"  # the copy of c1, judged across processes
