@@ -146,9 +146,18 @@ def _settle(
 
 def _duplicates(warehouse: Warehouse, viable: list[Judged], settings: AssaySettings, run_id: str) -> DuplicateOutcome:
     matrix = np.frombuffer(b"".join(c.signature for c in viable), dtype="<u4").reshape(-1, settings.dedup.num_perm)
-    contenders = [Contender(c.candidate_id, c.text_hash, c.record_json, c.score, c.created_at, c.lang) for c in viable]
+    contenders = [
+        Contender(
+            c.candidate_id, c.text_hash, np.frombuffer(c.shingles, dtype=np.uint64), c.score, c.created_at, c.lang
+        )
+        for c in viable
+    ]
     return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), gold_records(settings.seeds),
                            settings.dedup, run_id)  # fmt: skip
+
+
+def _hashes(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, dtype=np.uint64)
 
 
 def _write(

@@ -20,7 +20,15 @@ from typing import Any
 import numpy as np
 
 from warehouse import near_duplicates as nd
-from warehouse.near_duplicates import DedupSettings, DisjointSet, candidate_pairs, dedup_text, jaccard, shingles
+from warehouse.near_duplicates import (
+    DedupSettings,
+    DisjointSet,
+    candidate_pairs,
+    dedup_text,
+    hashed_jaccard,
+    plausible,
+    shingles,
+)
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import parse_record
 from warehouse.store import Warehouse, in_chunks
@@ -35,7 +43,7 @@ class Contender:
 
     candidate_id: str
     text_hash: str
-    record_json: str
+    shingles: np.ndarray  # hashed shingle set (sorted uint64)
     score: float
     created_at: datetime
     lang: str = "en"
@@ -45,10 +53,9 @@ class Contender:
 class _Member:
     member_id: str
     text_hash: str
-    text: list[str] | None  # None: computed (or, for an earlier candidate, loaded) only if a pair needs it
+    shingles: np.ndarray | None  # hashed shingles; None: an earlier candidate's, loaded if a pair needs them
     reference: bool  # a gold or an earlier accepted candidate: it cannot be rejected now
     lang: str  # records in two languages are translations of each other, never duplicates
-    record_json: str = ""
 
 
 @dataclass(slots=True)
@@ -72,12 +79,12 @@ def find_duplicates(
 ) -> DuplicateOutcome:
     """Cluster the contenders with each other, earlier accepted candidates and the golds."""
     earlier, earlier_signatures = _earlier(warehouse, settings, {c.candidate_id for c in contenders})
-    gold_members = [_gold_member(gold) for gold in golds]
-    members = [_Member(c.candidate_id, c.text_hash, None, False, c.lang, c.record_json) for c in contenders]
+    gold_members = [_gold_member(gold, settings) for gold in golds]
+    members = [_Member(c.candidate_id, c.text_hash, c.shingles, False, c.lang) for c in contenders]
     members += earlier + gold_members
-    gold_signatures = _signatures([m.text or [] for m in gold_members], settings)
+    gold_signatures = nd.signatures_of([m.shingles for m in gold_members if m.shingles is not None], settings)
     matrix = np.vstack([signatures.reshape(-1, settings.num_perm), earlier_signatures, gold_signatures])
-    texts = _TextCache(warehouse, members, settings)
+    texts = _ShingleCache(warehouse, members, settings)
     links = DisjointSet()
     _link_exact(members, links)
     _link_near(members, matrix, texts, settings, links)
@@ -109,44 +116,38 @@ def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -
     return members, matrix.astype(np.uint32)
 
 
-def _gold_member(gold: Mapping[str, Any]) -> _Member:
+def _gold_member(gold: Mapping[str, Any], settings: DedupSettings) -> _Member:
     record = parse_record(dict(gold))
-    return _Member(f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), dedup_text(dict(gold)), True, record.lang)
+    hashes = nd.hashed([shingles(dedup_text(dict(gold)), settings)])[0]
+    return _Member(f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), hashes, True, record.lang)
 
 
-def _signatures(texts: Sequence[list[str]], settings: DedupSettings) -> np.ndarray:
-    return nd.signatures([shingles(text, settings) for text in texts], settings)
-
-
-class _TextCache:
-    """Shingle sets, computed when a pair needs them (earlier candidates' records loaded in one query)."""
+class _ShingleCache:
+    """Hashed shingle sets; an earlier candidate's are made from its record when a pair needs them."""
 
     def __init__(self, warehouse: Warehouse, members: Sequence[_Member], settings: DedupSettings) -> None:
         self._warehouse = warehouse
         self._members = members
         self._settings = settings
-        self._sets: dict[int, set[str]] = {}
 
     def load(self, indices: set[int]) -> None:
-        """Fetch the record text of the earlier candidates among ``indices``."""
-        for index in indices:
-            member = self._members[index]
-            if member.text is None and member.record_json:
-                member.text = dedup_text(json.loads(member.record_json))
-        wanted = {self._members[i].member_id: i for i in indices if self._members[i].text is None}
+        """Read and shingle the records of the earlier candidates among ``indices`` (in one query per 1,000)."""
+        wanted = {self._members[i].member_id: i for i in indices if self._members[i].shingles is None}
         for chunk in in_chunks(sorted(wanted), 1_000):
             rows = self._warehouse.query(
                 "SELECT id, record FROM candidates WHERE id IN (SELECT unnest(?::VARCHAR[]))", [chunk]
             ).rows
-            for candidate_id, record_json in rows:
-                self._members[wanted[candidate_id]].text = dedup_text(json.loads(record_json))
+            sets = [shingles(dedup_text(json.loads(record_json)), self._settings) for _, record_json in rows]
+            for (candidate_id, _), hashes in zip(rows, nd.hashed(sets), strict=True):
+                self._members[wanted[candidate_id]].shingles = hashes
 
-    def shingles(self, index: int) -> set[str]:
-        """The shingle set of one member."""
-        if index not in self._sets:
+    def shingles(self, index: int) -> np.ndarray:
+        """The hashed shingle set of one member."""
+        found = self._members[index].shingles
+        if found is None:
             self.load({index})
-            self._sets[index] = shingles(self._members[index].text or [], self._settings)
-        return self._sets[index]
+            found = self._members[index].shingles
+        return found if found is not None else np.zeros(0, dtype=np.uint64)
 
 
 def _link_exact(members: Sequence[_Member], links: DisjointSet) -> None:
@@ -161,27 +162,19 @@ def _link_exact(members: Sequence[_Member], links: DisjointSet) -> None:
 
 
 def _link_near(
-    members: Sequence[_Member], matrix: np.ndarray, texts: _TextCache, settings: DedupSettings, links: DisjointSet
+    members: Sequence[_Member], matrix: np.ndarray, texts: _ShingleCache, settings: DedupSettings, links: DisjointSet
 ) -> None:
-    """Link the LSH candidate pairs whose true Jaccard reaches the threshold.
-
-    A pair whose MinHash estimate is far below the threshold (more than four standard errors)
-    is not worth shingling both texts for: its true Jaccard cannot reach the threshold either.
-    """
-    pairs = np.array(
-        [
-            (a, b)
-            for a, b in candidate_pairs(matrix, settings)
-            if members[a].lang == members[b].lang and not (members[a].reference and members[b].reference)
-        ],
-        dtype=np.int64,
-    ).reshape(-1, 2)
-    estimates = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1) if len(pairs) else np.zeros(0)
-    margin = 4 * np.sqrt(settings.threshold * (1 - settings.threshold) / settings.num_perm)
-    plausible = sorted(map(tuple, pairs[estimates >= settings.threshold - margin].tolist()))
-    texts.load({i for pair in plausible for i in pair})
-    for a, b in plausible:
-        if links.find(a) != links.find(b) and jaccard(texts.shingles(a), texts.shingles(b)) >= settings.threshold:
+    """Link the LSH candidate pairs (same language, not both references) whose true Jaccard reaches the threshold."""
+    langs = np.array([m.lang for m in members])
+    references = np.array([m.reference for m in members], dtype=bool)
+    pairs = candidate_pairs(matrix, settings)
+    keep = (langs[pairs[:, 0]] == langs[pairs[:, 1]]) & ~(references[pairs[:, 0]] & references[pairs[:, 1]])
+    checked = plausible(pairs[keep], matrix, settings).tolist()
+    texts.load({i for pair in checked for i in pair})
+    for a, b in checked:
+        if links.find(a) == links.find(b):
+            continue
+        if hashed_jaccard(texts.shingles(a), texts.shingles(b)) >= settings.threshold:
             links.union(a, b)
 
 
@@ -190,7 +183,7 @@ def _judge_clusters(
     members: Sequence[_Member],
     contenders: Sequence[Contender],
     links: DisjointSet,
-    texts: _TextCache,
+    texts: _ShingleCache,
     outcome: DuplicateOutcome,
     run_id: str,
 ) -> None:
@@ -208,7 +201,7 @@ def _judge_clusters(
         for index in group:
             member = members[index]
             exact = member.text_hash == members[keeper].text_hash
-            similarity = 1.0 if exact else jaccard(texts.shingles(index), texts.shingles(keeper))
+            similarity = 1.0 if exact else hashed_jaccard(texts.shingles(index), texts.shingles(keeper))
             outcome.cluster_rows.append({"candidate_id": member.member_id, "cluster_id": cluster_id,
                                          "kept": index == keeper,
                                          "method": "kept" if index == keeper else "exact" if exact else "near",

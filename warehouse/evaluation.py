@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from warehouse.checklist import default_checks
-from warehouse.near_duplicates import DedupSettings, dedup_text, shingles, signatures
+from warehouse.near_duplicates import DedupSettings, dedup_text, hashed, shingles, signatures_of
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import parse_record
 from warehouse.store import in_chunks
@@ -125,6 +125,7 @@ class Judged:
     lang: str = ""
     text_hash: str = ""
     signature: bytes = b""
+    shingles: bytes = b""  # hashed shingle set, sorted uint64
 
 
 def judge_rows(plan: Plan, rows: Sequence[tuple[Any, ...]]) -> list[Judged]:
@@ -141,8 +142,9 @@ def judge_rows(plan: Plan, rows: Sequence[tuple[Any, ...]]) -> list[Judged]:
             texts.append(shingles(dedup_text(evaluation.raw), plan.dedup))  # while its parts are cached
         judged.append(item)
     survivors = [item for item in judged if item.viable]
-    for item, row in zip(survivors, signatures(texts, plan.dedup), strict=True):
-        item.signature = row.astype("<u4").tobytes()
+    hashes = hashed(texts)
+    for item, row, shingle_hashes in zip(survivors, signatures_of(hashes, plan.dedup), hashes, strict=True):
+        item.signature, item.shingles = row.astype("<u4").tobytes(), shingle_hashes.tobytes()
     return judged
 
 

@@ -23,7 +23,7 @@ import rensa
 
 from warehouse.record_text import code_blocks, prose, raw_turns
 
-NEAR_DUP_VERSION = "neardup-1"
+NEAR_DUP_VERSION = "neardup-2"
 MAX_PART_CHARS = 4_000
 
 
@@ -206,36 +206,64 @@ def _word_shingles(words: list[str], k: int) -> set[str]:
     return set(map(" ".join, zip(*(words[i:] for i in range(k)), strict=False)))
 
 
+def hashed(shingle_sets: Sequence[Iterable[str]]) -> list[np.ndarray]:
+    """Each shingle set as a sorted array of its 64-bit hashes (rensa's token hash, the same in every process)."""
+    hashes = rensa.RMinHash.hash_token_sets([s or ("",) for s in shingle_sets]) if shingle_sets else []
+    return [np.unique(np.array(row, dtype=np.uint64)) for row in hashes]
+
+
 def signatures(shingle_sets: Sequence[Iterable[str]], settings: DedupSettings) -> np.ndarray:
     """MinHash signatures (one uint32 row per set), computed by rensa."""
-    if not shingle_sets:
+    return signatures_of(hashed(shingle_sets), settings)
+
+
+def signatures_of(hash_arrays: Sequence[np.ndarray], settings: DedupSettings) -> np.ndarray:
+    """MinHash signatures of hashed shingle sets, in one call into rensa."""
+    if not hash_arrays:
         return np.zeros((0, settings.num_perm), dtype=np.uint32)
-    matrix = rensa.RMinHash.digest_matrix_from_token_sets(
-        [s or ("",) for s in shingle_sets], settings.num_perm, settings.seed
-    )
+    offsets = np.zeros(len(hash_arrays) + 1, dtype=np.uint64)
+    np.cumsum([len(a) for a in hash_arrays], out=offsets[1:])
+    flat = np.concatenate(hash_arrays).astype(np.uint64)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, settings.num_perm, settings.seed)
     return np.asarray(matrix.to_rows(), dtype=np.uint32)
 
 
-def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> set[tuple[int, int]]:
-    """Row pairs that share at least one LSH band (a star per bucket: first member × the others)."""
+def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
+    """Row pairs ``(a, b)``, a < b, that share at least one LSH band: a star per bucket (its first row × the others).
+
+    Vectorised per band: rows are sorted by their band key, and each bucket's first row is paired
+    with the others in it, so a bucket of k rows costs k - 1 pairs, never k².
+    """
     rows = matrix.shape[0]
     if rows < 2:
-        return set()
+        return np.zeros((0, 2), dtype=np.int64)
     width = settings.num_perm // settings.bands
     weights = np.array([(0x9E3779B97F4A7C15 * (i + 1)) % 2**64 for i in range(width)], dtype=np.uint64)
-    pairs: set[tuple[int, int]] = set()
+    found = []
     for band in range(settings.bands):
-        block = matrix[:, band * width : (band + 1) * width].astype(np.uint64)
-        keys = (block * weights).sum(axis=1) ^ np.uint64(band)
-        order = np.argsort(keys, kind="stable")
+        keys = (matrix[:, band * width : (band + 1) * width].astype(np.uint64) * weights).sum(axis=1)
+        order = np.argsort(keys, kind="stable")  # equal keys keep row order: a bucket's first row is its smallest
         sorted_keys = keys[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        sizes = np.diff(np.r_[starts, rows])
-        for start, size in zip(starts[sizes > 1], sizes[sizes > 1], strict=True):
-            members = order[start : start + size]
-            first = int(members.min())
-            pairs.update((first, int(other)) for other in members if other != first)
-    return pairs
+        new_bucket = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+        firsts = order[np.flatnonzero(new_bucket)][np.cumsum(new_bucket) - 1]
+        others = firsts != order
+        found.append(np.stack([firsts[others], order[others]], axis=1))
+    pairs = np.concatenate(found).astype(np.int64)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs
+
+
+def plausible(pairs: np.ndarray, matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
+    """The candidate pairs whose MinHash estimate is within four standard errors of the threshold or above.
+
+    A pair estimated far below the threshold is not worth comparing in full: its true Jaccard
+    cannot reach the threshold either. The true Jaccard decides for every pair that remains.
+    """
+    if not len(pairs):
+        return pairs
+    estimates = (matrix[pairs[:, 0]] == matrix[pairs[:, 1]]).mean(axis=1)
+    margin = 4 * np.sqrt(settings.threshold * (1 - settings.threshold) / settings.num_perm)
+    kept: np.ndarray = pairs[estimates >= settings.threshold - margin]
+    return kept
 
 
 def jaccard(first: set[str], second: set[str]) -> float:
@@ -243,6 +271,14 @@ def jaccard(first: set[str], second: set[str]) -> float:
     if not first and not second:
         return 1.0
     return len(first & second) / len(first | second)
+
+
+def hashed_jaccard(first: np.ndarray, second: np.ndarray) -> float:
+    """The Jaccard similarity of two hashed shingle sets (sorted, unique)."""
+    if not first.size and not second.size:
+        return 1.0
+    common = np.intersect1d(first, second, assume_unique=True).size
+    return common / (first.size + second.size - common)
 
 
 class DisjointSet:
