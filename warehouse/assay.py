@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,8 +139,14 @@ def _settle(
         if not accepted:
             summary.failures.update(failed or ["min_score"])
         updates.append({"id": candidate.candidate_id, "status": "accepted" if accepted else "rejected", "score": score})
-    _write(warehouse, judged, updates, duplicates, run_id)
-    summary.splits = assign_splits(warehouse, settings.split, run_id)
+    warehouse.execute("BEGIN TRANSACTION")  # all of a pass's results land, or none do
+    try:
+        _write(warehouse, judged, updates, duplicates, run_id)
+        summary.splits = assign_splits(warehouse, settings.split, run_id)
+    except BaseException:
+        warehouse.execute("ROLLBACK")
+        raise
+    warehouse.execute("COMMIT")
     return summary
 
 
@@ -175,27 +181,28 @@ def _write(
         warehouse.insert("dup_signatures", rows)
 
 
-def _check_columns(candidates: Iterable[Judged], run_id: str) -> dict[str, list[Any]]:
-    columns: dict[str, list[Any]] = {name: [] for name in _CHECKS_SCHEMA.names}
-    for candidate in candidates:
-        for name, verdict in candidate.verdicts.items():
-            columns["candidate_id"].append(candidate.candidate_id)
-            columns["check"].append(name)
-            columns["passed"].append(verdict.passed)
-            columns["score"].append(verdict.score)
-            columns["detail"].append(verdict.detail)
-    columns["run_id"] = [run_id] * len(columns["candidate_id"])
-    return columns
+def _check_columns(candidates: Sequence[Judged], run_id: str) -> dict[str, list[Any]]:
+    """The verdicts as columns (comprehensions: millions of rows on a large run)."""
+    verdicts = [verdict for c in candidates for verdict in c.verdicts.values()]
+    return {
+        "candidate_id": [c.candidate_id for c in candidates for _ in c.verdicts],
+        "check": [name for c in candidates for name in c.verdicts],
+        "passed": [v.passed for v in verdicts],
+        "score": [v.score for v in verdicts],
+        "detail": [v.detail for v in verdicts],
+        "run_id": [run_id] * len(verdicts),
+    }
 
 
 def _insert_checks(warehouse: Warehouse, columns: dict[str, list[Any]]) -> None:
-    """Bulk insert-or-ignore of verdicts, built column by column (millions of rows on a large run)."""
+    """Bulk insert of verdicts. Only pending candidates are assayed and the pass commits as one
+    transaction, so no verdict can be there already (a plain INSERT skips the conflict handling)."""
     if not columns["candidate_id"]:
         return
     batch = pa.table(columns, schema=_CHECKS_SCHEMA)
     warehouse.connection.register("_goldmine_checks", batch)
     try:
-        warehouse.execute("INSERT OR IGNORE INTO checks BY NAME SELECT * FROM _goldmine_checks")
+        warehouse.execute("INSERT INTO checks BY NAME SELECT * FROM _goldmine_checks")
     finally:
         warehouse.connection.unregister("_goldmine_checks")
 
