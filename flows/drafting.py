@@ -56,6 +56,21 @@ class Drafter(Protocol):
         ...
 
 
+class ByKind:
+    """One drafter name over several drafters, each making one kind of record."""
+
+    def __init__(self, name: str, drafters: dict[str, Drafter]) -> None:
+        self.name = name
+        self.drafters = drafters
+
+    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+        """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
+        drafter = self.drafters.get(kind)
+        if drafter is None:
+            return DraftSkipped(f"the {self.name} drafter does not make {kind} records")
+        return drafter.draft(context, kind, lang)
+
+
 @dataclass(slots=True)
 class DraftSummary:
     """Counts of one draft pass."""
@@ -140,7 +155,7 @@ def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -
         "template": record.provenance.template,
         "status": "pending",
         "score": None,
-        "record": record.model_dump_json(),
+        "record": record.model_dump_json(exclude_none=True),
         "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
         "raw_reply": None,
         "llm_call_id": llm_call_id,

@@ -51,7 +51,7 @@ class ExtractiveDrafter:
     def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
         """One record of ``kind`` in ``lang``, or why not."""
         if kind != "instruction":
-            return DraftSkipped(f"the extractive drafter does not make {kind} records yet")
+            return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
         return draft(context, lang)
 
 

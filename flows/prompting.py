@@ -36,6 +36,7 @@ def environment(root: Path = PROMPTS_DIR) -> jinja2.Environment:
     )
     env.filters["quote_block"] = quote_block
     env.filters["code"] = inline_code
+    env.filters["basename"] = lambda path: str(path).rsplit("/", 1)[-1]
     return env
 
 
@@ -48,6 +49,18 @@ def render(name: str, variables: dict[str, Any], root: Path = PROMPTS_DIR) -> st
     """Render a template and tidy its blank lines."""
     text = environment(root).get_template(name).render(**variables)
     return _squeeze_blank_lines(text).strip() + "\n"
+
+
+class Phrasebook:
+    """The macros of one template, each rendering one message (tidied like a whole template)."""
+
+    def __init__(self, name: str, root: Path = PROMPTS_DIR) -> None:
+        self.ref = template_ref(name, root)
+        self._module = environment(root).get_template(name).module
+
+    def say(self, macro: str, **variables: Any) -> str:
+        """Render the macro named ``macro`` with ``variables``."""
+        return _squeeze_blank_lines(str(getattr(self._module, macro)(**variables))).strip()
 
 
 def _squeeze_blank_lines(text: str) -> str:

@@ -8,19 +8,23 @@ of counts and notes that ends up in ``runs.counts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flows import extractive
-from flows.drafting import draft_tasks, undrafted_tasks
+from flows.drafting import ByKind, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
-from flows.workspace import Settings, Workspace
+from flows.project_tests import command_runner
+from flows.trajectories import TrajectoryDrafter
+from flows.workspace import SHIPPED_SEEDS, Settings, Workspace
 from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
+from warehouse.tool_catalog import load_tool_catalog
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,7 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     if config.drafter != "extractive":
         raise ConfigError("the llm drafter is not available yet: use --drafter extractive")
     selection = select_tasks(stage.warehouse, stage.run_id)
-    drafter = extractive.ExtractiveDrafter()
+    drafter = extractive_drafters(stage)
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     todo = sum(
         len(undrafted_tasks(stage.warehouse, kind, lang, drafter.name, config.limit))
@@ -84,6 +88,15 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
         loader.close()
     return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
             "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped}  # fmt: skip
+
+
+def extractive_drafters(stage: StageContext) -> ByKind:
+    """The extractive drafter of each record kind, configured from the settings."""
+    agent = stage.settings.agent
+    catalog = load_tool_catalog(Path(agent.tools) if agent.tools else SHIPPED_SEEDS / "tools.json")
+    runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
+    trajectories = TrajectoryDrafter(catalog, stage.workspace.key(), runner)
+    return ByKind(extractive.DRAFTER, {"instruction": extractive.ExtractiveDrafter(), "agent": trajectories})
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:

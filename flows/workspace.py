@@ -18,6 +18,7 @@ from flows.errors import ConfigError
 from warehouse.store import Warehouse
 
 CONFIG_NAME = "goldmine.toml"
+SHIPPED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 DATABASE_NAME = "goldmine.duckdb"
 Lang = Literal["en", "zh"]
 ExportFormat = Literal["alpaca", "sharegpt", "openai"]
@@ -45,6 +46,14 @@ class DraftConfig(_Section):
     limit: int = Field(default=0, ge=0)
 
 
+class AgentConfig(_Section):
+    # The command that runs the project's tests in a checkout ("{target}": a test file or id).
+    test_command: str = ""
+    test_timeout_seconds: int = Field(default=600, gt=0)
+    # The tool catalog agent records use; empty: the shipped seeds/tools.json.
+    tools: str = ""
+
+
 class AssayConfig(_Section):
     min_score: float = Field(default=60.0, ge=0, le=100)
 
@@ -65,6 +74,7 @@ class Settings(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     mine: MineConfig = Field(default_factory=MineConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -95,6 +105,15 @@ kinds = ["instruction"]
 lang = ["en"]
 # Draft at most this many tasks per run (0 = no limit).
 limit = 0
+
+[agent]
+# Agent trajectories replay the code-agent tools at each fix's parent commit. To include real
+# run_tests steps, give the command that runs your tests in a checkout (it runs your code):
+# test_command = "python -m pytest -q {target}"
+test_command = ""
+test_timeout_seconds = 600
+# The tool catalog (names and parameter schemas) agent records use; empty: seeds/tools.json.
+tools = ""
 
 [assay]
 # Candidates scoring below this (0-100) are rejected even when no hard check fails.
@@ -195,11 +214,16 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
     def absolute(path: str) -> str:
         return str((root / path).resolve()) if not Path(path).is_absolute() else path
 
+    agent = (
+        settings.agent.model_copy(update={"tools": absolute(settings.agent.tools)})
+        if settings.agent.tools
+        else settings.agent
+    )
     sources = SourcesConfig(
         repos=[absolute(p) for p in settings.sources.repos],
         tickets=[absolute(p) for p in settings.sources.tickets],
     )
-    return settings.model_copy(update={"sources": sources})
+    return settings.model_copy(update={"sources": sources, "agent": agent})
 
 
 def configure_prefect(workspace: Workspace, verbose: bool) -> None:

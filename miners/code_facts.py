@@ -70,9 +70,10 @@ def caught_errors(code: str, lang: str) -> list[str]:
         return []
     names: list[str] = []
     for match in pattern.finditer(code):
-        for name in match.group(1).split(","):
-            if name.strip() and name.strip() not in names:
-                names.append(name.strip())
+        for part in match.group(1).split(","):
+            name = part.split(" as ", 1)[0].strip()
+            if name and name not in names:
+                names.append(name)
     return names
 
 

@@ -126,7 +126,7 @@ class ContextLoader:
 
     def _reader(self, location: str, sha: str) -> Callable[[str], bytes | None]:
         if location not in self._readers:
-            self._readers[location] = BlobReader(_git_dir(location))
+            self._readers[location] = BlobReader(git_dir_of(location))
         blobs = self._readers[location]
 
         @lru_cache(maxsize=64)
@@ -170,7 +170,8 @@ class ContextLoader:
         return redact(doc, self.key)[0]
 
 
-def _git_dir(location: str) -> Path:
+def git_dir_of(location: str) -> Path:
+    """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
     path = Path(location)
     return path / ".git" if (path / ".git").exists() else path
 
