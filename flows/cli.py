@@ -125,7 +125,7 @@ def _stage_command(name: str, doc: str, options: list[Callable[[F], F]]) -> None
 
 
 _format_option = click.option(
-    "--format", "formats", multiple=True, type=click.Choice(["alpaca", "sharegpt"]),
+    "--format", "formats", multiple=True, type=click.Choice(["alpaca", "sharegpt", "openai"]),
     help="Export format (repeatable; default from goldmine.toml).",
 )  # fmt: skip
 _stage_command("mine", "Mine repositories and ticket exports into the warehouse.", [source_options])

@@ -24,7 +24,7 @@ from warehouse.landing import LandingOptions, land_repository, land_ticket_expor
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
-from warehouse.tool_catalog import load_tool_catalog
+from warehouse.tool_catalog import ToolCatalog, load_tool_catalog, write_tool_catalogs
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +90,16 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
             "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped}  # fmt: skip
 
 
+def tool_catalog(stage: StageContext) -> ToolCatalog:
+    """The tool catalog of this workspace (``[agent] tools``, else the shipped seeds/tools.json)."""
+    configured = stage.settings.agent.tools
+    return load_tool_catalog(Path(configured) if configured else SHIPPED_SEEDS / "tools.json")
+
+
 def extractive_drafters(stage: StageContext) -> ByKind:
     """The extractive drafter of each record kind, configured from the settings."""
     agent = stage.settings.agent
-    catalog = load_tool_catalog(Path(agent.tools) if agent.tools else SHIPPED_SEEDS / "tools.json")
+    catalog = tool_catalog(stage)
     runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
     trajectories = TrajectoryDrafter(catalog, stage.workspace.key(), runner)
     return ByKind(extractive.DRAFTER, {"instruction": extractive.ExtractiveDrafter(), "agent": trajectories})
@@ -108,8 +114,10 @@ def assay_stage(stage: StageContext) -> dict[str, Any]:
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:
-    """Write the accepted records for LLaMA-Factory into the workspace's ``export/`` folder."""
+    """Write the accepted records for LLaMA-Factory into ``export/``, with the tool catalog beside them."""
     summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, stage.settings.export.formats)
+    catalog = tool_catalog(stage)
+    write_tool_catalogs(catalog, stage.workspace.export_dir)
     return {
         "files": {name: str(path) for name, path in summary.files.items()},
         "records": summary.records,

@@ -59,7 +59,7 @@ class AssayConfig(_Section):
 
 
 class ExportConfig(_Section):
-    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt"]))
+    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]))
 
 
 class LLMConfig(_Section):
@@ -120,8 +120,9 @@ tools = ""
 min_score = 60
 
 [export]
-# alpaca (instruction records), sharegpt (agent records); LLaMA-Factory loads both.
-formats = ["alpaca", "sharegpt"]
+# alpaca (instruction records) and sharegpt (agent records) load in LLaMA-Factory as they are;
+# openai is the OpenAI chat fine-tuning format (both kinds, with tools and tool_calls).
+formats = ["alpaca", "sharegpt", "openai"]
 
 [llm]
 # Any OpenAI-compatible endpoint. Nothing leaves this machine unless base_url is set.

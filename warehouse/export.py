@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from warehouse.ids import content_hash, stable_id
+from warehouse.openai_export import openai_row
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
 from warehouse.store import Warehouse
 
 EXPORT_VERSION = "export-1"
+TOOL_CALL_WORDS = ("<tool_call>", "</tool_call>")
 DATASET_PREFIX = "goldmine"
 
 
@@ -63,10 +65,19 @@ def sharegpt_row(record: AgentRecord) -> dict[str, Any]:
 
 def _assistant_turn(step: Any) -> dict[str, str]:
     if step.action is not None:
-        # The thought travels with the call in the same turn, ahead of the name and arguments.
-        call = {"thought": step.thought, "name": step.action.tool_name, "arguments": step.action.parameters}
-        return {"from": "function_call", "value": json.dumps(call, ensure_ascii=False)}
+        return {"from": "function_call", "value": function_call_value(step.thought, step.action.tool_name,
+                                                                      step.action.parameters)}  # fmt: skip
     return {"from": "gpt", "value": f"{step.thought}\n\n{step.final_answer or ''}".strip()}
+
+
+def function_call_value(thought: str, name: str, arguments: dict[str, Any]) -> str:
+    """The thought, then the call wrapped in LLaMA-Factory's default tool-call words.
+
+    LLaMA-Factory's FunctionFormatter takes the JSON between ``<tool_call>`` and ``</tool_call>``
+    and keeps the text before it as the turn's thought, so the model learns to reason, then call.
+    """
+    call = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+    return f"{thought}\n{TOOL_CALL_WORDS[0]}{call}{TOOL_CALL_WORDS[1]}"
 
 
 def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> None:
@@ -78,9 +89,10 @@ def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> N
         raise ExportRowError(f"{record_id}: the conversation must end with the assistant's answer")
 
 
-_FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]] = {
+# format → (record kinds it holds, row converter, its dataset_info.json entry or None)
+_FORMATS: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict[str, Any] | None]] = {
     "alpaca": (
-        "instruction",
+        ("instruction",),
         alpaca_row,
         {
             "formatting": "alpaca",
@@ -88,7 +100,7 @@ _FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]]
         },
     ),
     "sharegpt": (
-        "agent",
+        ("agent",),
         sharegpt_row,
         {
             "formatting": "sharegpt",
@@ -97,6 +109,7 @@ _FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]]
                      "observation_tag": "observation", "function_tag": "function_call"},
         },
     ),
+    "openai": (("instruction", "agent"), openai_row, None),
 }  # fmt: skip
 
 
@@ -109,8 +122,8 @@ def export_accepted(
     dataset_info: dict[str, Any] = {}
     manifest_files = []
     for name in formats:
-        kind, to_row, info = _FORMATS[name]
-        rows, ids = _rows(warehouse, kind, to_row, summary.problems)
+        kinds, to_row, info = _FORMATS[name]
+        rows, ids = _rows(warehouse, kinds, to_row, summary.problems)
         if not rows:
             continue
         file_name = f"{DATASET_PREFIX}_{name}.jsonl"
@@ -118,7 +131,8 @@ def export_accepted(
         digest = _write_jsonl(path, rows)
         export_id = stable_id(name, digest)
         _record_export(warehouse, export_id, run_id, name, path, ids, digest)
-        dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
+        if info is not None:
+            dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
         summary.files[name] = path
         summary.records[name] = len(rows)
         manifest_files.append({"format": name, "file": file_name, "records": len(rows), "sha256": digest})
@@ -129,16 +143,16 @@ def export_accepted(
 
 
 def _rows(
-    warehouse: Warehouse, kind: str, to_row: Callable[[Any], dict[str, Any]], problems: list[str]
+    warehouse: Warehouse, kinds: tuple[str, ...], to_row: Callable[[Any], dict[str, Any]], problems: list[str]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
         "LEFT JOIN (SELECT candidate_id, arg_max(verdict, created_at) AS verdict, "
         "           arg_max(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
         "  ON r.candidate_id = c.id "
-        "WHERE c.status = 'accepted' AND c.kind = ? AND coalesce(r.verdict, '') <> 'rejected' "
+        "WHERE c.status = 'accepted' AND list_contains(?, c.kind) AND coalesce(r.verdict, '') <> 'rejected' "
         "ORDER BY c.task_type, c.id",
-        [kind],
+        [list(kinds)],
     ).rows
     rows, ids = [], []
     for candidate_id, record_json in found:

@@ -59,3 +59,16 @@ def load_tool_catalog(path: Path) -> ToolCatalog:
     by_name = {tool.name: tool for tool in tools}
     replayable = frozenset(data.get("replayable", [])) & set(by_name)
     return ToolCatalog(by_name, replayable)
+
+
+def write_tool_catalogs(catalog: ToolCatalog, target: Path) -> list[Path]:
+    """Write the catalog beside the datasets: ``tools.json`` (goldmine's form, what the LangChain
+    loader reads) and ``tools.openai.json`` (the OpenAI ``tools`` list)."""
+    target.mkdir(parents=True, exist_ok=True)
+    native = {"tools": [t.model_dump() for t in catalog.tools.values()], "replayable": sorted(catalog.replayable)}
+    written = []
+    for name, data in (("tools.json", native), ("tools.openai.json", catalog.openai_tools())):
+        path = target / name
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
