@@ -33,6 +33,7 @@ MAX_READ_UNITS = 2
 MAX_TICKET_TERMS = 3
 _BACKTICKED = re.compile(r"`([^`\n]{3,60})`")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*[A-Za-z0-9_]")
+_TRACEBACK_FILE = re.compile(r'File "([^"\n]+\.\w+)", line \d+')
 TestRunner = Callable[[SnapshotSession, str | None], tuple[int, str]]
 
 
@@ -180,12 +181,38 @@ def _unusable(context: TaskContext) -> str:
 
 def _explore(trajectory: Trajectory, words: Phrasebook, context: TaskContext, view: dict[str, Any]) -> dict[str, str]:
     """Search and read the code the task is about; return the line spans read per unit."""
+    _read_reported_path(trajectory, words, context)
     missed = _search_ticket_terms(trajectory, words, context)
     modified = [u for u in context.units if u.change == "modified"]
     if modified:
         return _read_modified(trajectory, words, modified, missed)
     _read_for_new_code(trajectory, words, context.units[0], missed)
     return {}
+
+
+def _read_reported_path(trajectory: Trajectory, words: Phrasebook, context: TaskContext) -> None:
+    """A traceback in the ticket names a unit's file by the reporter's path: try it, as a person would.
+
+    The read fails for real (the path is from the reporter's installation, not the repository),
+    and the agent goes on from the error.
+    """
+    unit_paths = {u.path for u in context.units}
+    for reported in _traceback_paths(context):
+        tail = reported.lstrip("./").lstrip("/")
+        owner = next((p for p in unit_paths if p.endswith("/" + tail) or p == tail), None)
+        if owner is None or owner == tail or trajectory.session.file_bytes(tail) is not None:
+            continue
+        trajectory.act(words.say("read_reported_path", path=tail), "read_file", {"path": tail})
+        trajectory.pending = words.say("after_reported_path", path=tail, name=context.units[0].name)
+        return
+
+
+def _traceback_paths(context: TaskContext) -> list[str]:
+    if not context.tickets:
+        return []
+    text = context.tickets[0].body
+    paths = [p.replace("...", "").replace("…", "") for p in _TRACEBACK_FILE.findall(text)]
+    return [p for p in dict.fromkeys(paths) if "/" in p.strip("/")]
 
 
 def _search_ticket_terms(trajectory: Trajectory, words: Phrasebook, context: TaskContext) -> str | None:
@@ -213,8 +240,9 @@ def _read_modified(
     trajectory: Trajectory, words: Phrasebook, units: list[CodeUnit], missed: str | None
 ) -> dict[str, str]:
     first = units[0]
-    hits = trajectory.act(words.say("search_unit", name=first.name, after_miss=missed), "search_code",
-                          {"query": first.name})  # fmt: skip
+    # After a failed read the conclusion already says what to search for.
+    said = "" if trajectory.pending else words.say("search_unit", name=first.name, after_miss=missed)
+    hits = trajectory.act(said, "search_code", {"query": first.name})
     detoured = _read_wrong_file_first(trajectory, words, first, hits)
     spans: dict[str, str] = {}
     for unit in units[:MAX_READ_UNITS]:

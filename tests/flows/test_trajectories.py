@@ -42,6 +42,8 @@ def _git(repo: Path, *args: str) -> str:
 def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: dict[str, Any]) -> str | None:
     """What the tool must have returned, computed here with plain git, independently of goldmine."""
     if tool == "read_file":
+        if _git(repo, "cat-file", "-t", f"{parent}:{parameters['path']}").strip() != "blob":
+            return f"Error: {parameters['path']} does not exist"
         lines = _git(repo, "show", f"{parent}:{parameters['path']}").splitlines()
         first, last = parameters.get("start_line", 1), parameters.get("end_line", len(lines))
         return "\n".join(f"{n:>4} | {lines[n - 1]}".rstrip() for n in range(first, last + 1))
@@ -107,7 +109,7 @@ def test_trajectories_follow_the_contract_and_show_real_variety(demo_workspace: 
     _, workspace = demo_workspace
     records = _agent_records(workspace)
     catalog = {t["name"] for t in json.loads((Path(__file__).parents[2] / "seeds" / "tools.json").read_text())["tools"]}
-    misses = detours = 0
+    misses = detours = errors = 0
     for record in records:
         turns = record["conversation"]
         assert turns[0]["role"] == "user" and turns[-1]["content"]["final_answer"]
@@ -115,11 +117,12 @@ def test_trajectories_follow_the_contract_and_show_real_variety(demo_workspace: 
         assert {t["name"] for t in record["tools"]} <= catalog
         results = [observed for _, _, observed in _steps(record)]
         misses += any(r.startswith("No matches for") for r in results)
+        errors += any(r.startswith("Error: ") for r in results[:1])
         detours += any("only uses" in t["content"]["thought"] or "只是调用了" in t["content"]["thought"]
                        for t in turns if t["role"] == "assistant")  # fmt: skip
         applied = next(r for r in reversed(results) if r.startswith("Applied patch:"))
         assert applied.splitlines()[1] in turns[-1]["content"]["final_answer"]
-    assert misses >= 1 and detours >= 1
+    assert misses >= 1 and detours >= 1 and errors >= 1
 
 
 def test_chinese_trajectories_keep_code_and_observations(demo_workspace: tuple[Path, Path]) -> None:
