@@ -62,6 +62,10 @@ class Phrasebook:
         """Render the macro named ``macro`` with ``variables``."""
         return _squeeze_blank_lines(str(getattr(self._module, macro)(**variables))).strip()
 
+    def parameters(self, macro: str) -> tuple[str, ...]:
+        """The names of the arguments a macro declares."""
+        return tuple(getattr(self._module, macro).arguments)
+
 
 def _squeeze_blank_lines(text: str) -> str:
     """At most one blank line in a row, except inside fenced code."""
