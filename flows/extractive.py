@@ -47,6 +47,12 @@ _ROLES = {
 }
 _KIND_ZH = {"function": "函数", "method": "方法", "class": "类"}
 _CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
+# "(#123)", "This fixes #105", "fixes GH-3", "closes PROJ-12" at the end of a subject
+_TICKET_REFERENCE = re.compile(
+    r"\s*(?:[.;,]?\s*(?:this\s+)?(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s+)?"
+    r"\(?(?:[\w./-]*#\d+|GH-\d+|[A-Z][A-Z0-9]+-\d+)\)?\s*$",
+    re.IGNORECASE,
+)
 
 
 class ExtractiveDrafter:
@@ -102,7 +108,7 @@ def _unusable(context: TaskContext) -> str:
         return "a unit has no code after the change"
     longest = max(len(unit.after.splitlines()) for unit in context.units)
     if longest > MAX_UNIT_LINES:
-        return f"unit too long for one record ({longest} lines; at most {MAX_UNIT_LINES})"
+        return f"unit too long for one record: {longest} lines (at most {MAX_UNIT_LINES})"
     if not context.tickets and not explanation(context.body) and not context.tests:
         return "too little context: no ticket, commit message body or test states what the change is for"
     return ""
@@ -177,7 +183,7 @@ def _report(context: TaskContext) -> dict[str, Any]:
             "text": clip(ticket.body.strip(), MAX_REPORT_CHARS),
             "comments": [clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
         }
-    title = _CONVENTIONAL_PREFIX.sub("", context.subject).strip()
+    title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
     return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
 
 

@@ -31,6 +31,7 @@ TEMPLATE = "extractive/commit_to_trajectory.{lang}.md.j2"
 AGENT_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 MAX_READ_UNITS = 2
 MAX_TICKET_TERMS = 3
+MAX_PATCH_CHARS = 16_000
 _BACKTICKED = re.compile(r"`([^`\n]{3,60})`")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*[A-Za-z0-9_]")
 _TRACEBACK_FILE = re.compile(r'File "([^"\n]+\.\w+)", line \d+')
@@ -88,6 +89,10 @@ class TrajectoryDrafter:
         patch = commit_patch(git_dir, parent, context.sha, paths)
         if not patch.strip():
             return DraftSkipped("the commit's patch for its units is empty")
+        if len(patch) > MAX_PATCH_CHARS:
+            return DraftSkipped(
+                f"patch too long for one trajectory: {len(patch)} characters (at most {MAX_PATCH_CHARS})"
+            )
         with SnapshotSession(git_dir, parent) as session:
             return self._record(context, lang, session, patch)
 

@@ -45,7 +45,8 @@ def signature(code: str, lang: str) -> str:
             lines.append(line)
             if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
                 break
-        return "\n".join(line for line in lines if not line.lstrip().startswith("@")).strip()
+        header = " ".join(line.strip() for line in lines if not line.lstrip().startswith("@"))
+        return re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", header))
     head = code.split("{", 1)[0] if "{" in code else code.splitlines()[0] if code else ""
     return re.sub(r"\s+", " ", head).strip()
 

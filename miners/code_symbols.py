@@ -187,9 +187,12 @@ def _symbol(node: ts.Node, definitions: dict[str, str], source: bytes) -> Symbol
     name = _definition_name(node)
     if not name:
         return None
-    scope = [n for n in (_definition_name(p) for p in _enclosing(node, definitions)) if n]
+    enclosing = list(_enclosing(node, definitions))
+    scope = [n for n in (_definition_name(p) for p in enclosing) if n]
     kind = definitions[node.type]
-    if kind == "function" and any(definitions[p.type] == "class" for p in _enclosing(node, definitions)):
+    if any(definitions[p.type] == "function" and p.type != "variable_declarator" for p in enclosing):
+        kind = "nested"  # a helper inside a function is part of that function
+    elif kind == "function" and any(definitions[p.type] == "class" for p in enclosing):
         kind = "method"
     target = node.parent if node.type == "variable_declarator" and node.parent else node
     if target.parent is not None and target.parent.type == "decorated_definition":
@@ -303,6 +306,7 @@ def _non_blank(source: bytes | None, touched: Iterable[tuple[int, int]]) -> list
 
 
 def _touched_names(symbols: list[SymbolFact], lines: Iterable[int]) -> set[str]:
+    symbols = [s for s in symbols if s.kind != "nested"]
     names = set()
     for line in lines:
         inner = _innermost(symbols, line)

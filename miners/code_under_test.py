@@ -39,7 +39,7 @@ def code_under_test(
         if source is None or lang is None:
             continue
         for symbol in extract_symbols(source, lang):
-            if symbol.name in used and symbol.kind != "class" and not symbol.name.startswith("test"):
+            if symbol.name in used and symbol.kind in ("function", "method") and not symbol.name.startswith("test"):
                 found.append((path, symbol))
     return found
 

@@ -28,6 +28,7 @@ SELECTOR_VERSION = "select-1"
 MAX_UNITS = 6
 MAX_CHANGED_LINES = 600
 MAX_SPLIT_FILES = 4
+MAX_CLASS_LINES = 120
 _UNIT_KINDS = ("function", "method", "class")
 _CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
@@ -74,7 +75,15 @@ class CommitFacts:
 
     @property
     def code_units(self) -> list[Unit]:
-        return [u for u in self.symbols if u.kind in _UNIT_KINDS and u.change != "deleted" and not is_test_path(u.path)]
+        """Changed functions, methods and classes outside tests (a huge class is left to its methods)."""
+        return [
+            u
+            for u in self.symbols
+            if u.kind in _UNIT_KINDS
+            and u.change != "deleted"
+            and not is_test_path(u.path)
+            and not (u.kind == "class" and u.after.count("\n") > MAX_CLASS_LINES)
+        ]
 
     @property
     def test_units(self) -> list[Unit]:
@@ -207,9 +216,18 @@ def _doc_only_units(facts: CommitFacts) -> list[Unit]:
     modified = [u for u in facts.code_units if u.change == "modified" and u.before]
     if not modified or len(modified) != len(facts.code_units):
         return []
-    if all(strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) for u in modified):
+    if all(strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) and _wrote_docs(u) for u in modified):
         return modified
     return []
+
+
+def _wrote_docs(unit: Unit) -> bool:
+    """The commit wrote the documentation: the doc text at least doubled (a typo fix does not count)."""
+    code_before = len(re.sub(r"\s+", "", strip_docs(unit.before, unit.lang)))
+    code_after = len(re.sub(r"\s+", "", strip_docs(unit.after, unit.lang)))
+    docs_before = len(re.sub(r"\s+", "", unit.before)) - code_before
+    docs_after = len(re.sub(r"\s+", "", unit.after)) - code_after
+    return docs_after >= 2 * docs_before + 20
 
 
 def _edge_units(facts: CommitFacts, kind: CommitKind) -> list[Unit]:

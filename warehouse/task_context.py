@@ -17,7 +17,7 @@ from typing import Any
 
 from miners.code_under_test import code_under_test
 from miners.git_objects import BlobReader
-from miners.project_profile import ProjectProfile, read_profile
+from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
@@ -262,5 +262,10 @@ def _module_docstring(text: str, lang: str) -> str:
     if not match:
         return ""
     doc = re.sub(r"^\s*(?:\*|//)\s?", "", match.group(2), flags=re.MULTILINE).strip()
-    first = doc.split("\n\n", 1)[0]
-    return re.sub(r"\s+", " ", first)[:300]
+    lines = doc.splitlines()
+    # A heading ("flask.testing" over "~~~~~~") is not a description: skip it and its underline.
+    return first_prose_paragraph(lines, _is_heading_or_blank, min_words=3)[:300]
+
+
+def _is_heading_or_blank(line: str) -> bool:
+    return not line or bool(re.fullmatch(r"[=\-~^*#.:]+", line))
