@@ -24,12 +24,14 @@ from flows.drafting import (
     Deliver,
     DraftDeferred,
     Drafted,
+    Drafter,
     DraftingStopped,
     DraftResult,
     DraftSkipped,
     Unparseable,
     undrafted_tasks,
 )
+from flows.errors import ConfigError
 from flows.extractive import explanation
 from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, ChatReply, ChatRequest, resolve_endpoint
 from flows.llm_prompts import Prompt, build_prompt, estimate_tokens, repair_message
@@ -210,9 +212,11 @@ class DryRun:
 
 
 def plan_drafting(
-    warehouse: Warehouse, loader: ContextLoader, drafter: LLMDrafter, *, kinds: list[str], langs: list[str], limit: int
+    warehouse: Warehouse, loader: ContextLoader, drafter: Drafter, *, kinds: list[str], langs: list[str], limit: int
 ) -> dict[str, Any]:
     """``--dry-run``: what drafting every undrafted task would send, without sending anything."""
+    if not isinstance(drafter, LLMDrafter):
+        raise ConfigError("--dry-run counts the requests of the llm drafter: use it with --drafter llm")
     totals = DryRun()
     for kind in kinds:
         for lang in langs:

@@ -74,9 +74,8 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     selection = select_tasks(stage.warehouse, stage.run_id)
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
-        from flows.llm_drafter import LLMDrafter, plan_drafting
+        from flows.llm_drafter import plan_drafting
 
-        assert isinstance(drafter, LLMDrafter)
         try:
             plan = plan_drafting(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
                                  limit=config.limit)  # fmt: skip

@@ -70,7 +70,7 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
 ) -> None:
     server = serve(valid_records)
     workspace = _workspace(tmp_path, prices={MODEL: [2.0, 8.0]})
-    _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both")
+    _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both", "--kinds", "both")
     (candidate,) = _query(workspace, "SELECT * FROM candidates WHERE lang = 'en'")
     record, provenance = json.loads(candidate["record"]), json.loads(candidate["provenance"])
     assert candidate["drafter"] == provenance["drafter"] == f"llm:{MODEL}" and candidate["status"] != "unparseable"
@@ -93,6 +93,9 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
     ]
     assert json.loads(call["request"]) == sent
     assert _query(workspace, "SELECT count(*) AS n FROM candidates WHERE lang = 'zh'") == [{"n": 1}]
+    assert _query(workspace, "SELECT DISTINCT kind, reason FROM draft_skips") == [
+        {"kind": "agent", "reason": "the llm drafter makes instruction records, not agent"}
+    ]
 
 
 def test_a_second_run_sends_no_request_and_lost_candidates_are_replayed(
