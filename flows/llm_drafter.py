@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.commit_text import explanation
 from flows.drafting import (
     Deliver,
     DraftDeferred,
@@ -32,9 +33,9 @@ from flows.drafting import (
     undrafted_tasks,
 )
 from flows.errors import ConfigError
-from flows.extractive import explanation
+from flows.families import family_problem
 from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, ChatReply, ChatRequest, resolve_endpoint
-from flows.llm_prompts import Prompt, build_prompt, estimate_tokens, repair_message
+from flows.llm_prompts import CODE_FAMILIES, FAMILIES, Prompt, build_prompt, estimate_tokens, repair_message
 from flows.workspace import Settings
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
@@ -160,11 +161,18 @@ def _failed(reply: CallFailed) -> DraftResult:
 
 
 def unusable(context: TaskContext, kind: str) -> str:
-    """Why a task cannot make a good record of ``kind`` with a model, or an empty string."""
+    """Why a task cannot make a good record of ``kind`` with a model, or an empty string.
+
+    The same rules as the extractive drafter's: a record needs code to teach and a stated purpose.
+    """
     if kind not in draft_kinds():
         return f"the llm drafter makes {' and '.join(draft_kinds())} records, not {kind}"
+    if context.family not in FAMILIES:
+        return f"no LLM template for the {context.family} family"
     if not context.units:
         return "no changed function or class to teach"
+    if context.family not in CODE_FAMILIES:
+        return family_problem(context)
     if any(not unit.after.strip() for unit in context.units):
         return "a unit has no code after the change"
     longest = max(len(unit.after.splitlines()) for unit in context.units)

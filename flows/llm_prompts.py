@@ -13,11 +13,14 @@ from typing import Any
 
 from flows.errors import ConfigError
 from flows.extractive import task_view
+from flows.families import family_view
 from flows.prompting import PROMPTS_DIR, bundle_ref, render
+from miners.code_symbols import GuardClause
 from warehouse.seed_folder import Seed, few_shots
 from warehouse.task_context import TaskContext
 
-FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
+CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
+FAMILIES = (*CODE_FAMILIES, "tests", "docs", "edge_cases", "review")  # each has its own template
 SYSTEM_TEMPLATE = "llm/drafter_system.{lang}.md.j2"
 TASK_TEMPLATE = "llm/{family}_to_{kind}.{lang}.md.j2"
 REPAIR_TEMPLATE = "llm/repair_reply.{lang}.md.j2"
@@ -86,7 +89,14 @@ def prompt_view(context: TaskContext, examples: list[Seed]) -> dict[str, Any]:
         unit_view["module_doc"] = context.module_docs.get(unit.path, "")
     view["commit"] = {"subject": context.subject.strip(), "body": context.body.strip()}
     view["examples"] = [_example(seed) for seed in examples]
+    if context.family in FAMILIES and context.family not in CODE_FAMILIES:
+        view.update(family_view(context))
+        view["guard_lines"] = "\n".join(_guard_line(guard) for guard in view.get("guards", []))
     return view
+
+
+def _guard_line(guard: GuardClause) -> str:
+    return f"{guard.condition} → {guard.error}" + (f" ({guard.message})" if guard.message else "")
 
 
 def _example(seed: Seed) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def mined(cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path) -> tu
         == 0
     )
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected'")
+        task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'")
     return workspace, task_id
 
 
@@ -94,7 +94,7 @@ def test_prompts_render_shows_exactly_what_the_drafter_sends(
         monkeypatch.setenv("GOLDMINE_LLM_MODEL", "fake-model")
         rendered = cli("prompts", "render", task_id, "--json", "--workspace", workspace)
         assert cli("draft", "--drafter", "llm", "--workspace", workspace).exit_code == 0
-        assert json.loads(rendered.output) == server.requests[0]
+        assert json.loads(rendered.output) in server.requests
 
 
 def test_prompts_render_explains_bad_ids_and_template_names(cli: Cli, mined: tuple[Path, str]) -> None:

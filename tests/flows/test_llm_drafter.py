@@ -24,8 +24,8 @@ def fixes_history(count: int) -> list[dict[str, Any]]:
     functions = [f"def f{n}(x: int) -> int:\n    return x + {n}\n" for n in range(count)]
     history = [{"message": "Add the module\n\nFunctions to fix.", "files": {"calc.py": "\n\n".join(functions)}}]
     for n in range(count):
-        functions[n] = f"def f{n}(x: int) -> int:\n    if x < 0:\n        raise ValueError(x)\n    return x + {n}\n"
-        history.append({"message": f"Fix f{n} for negative input\n\nf{n} returned garbage for negative x.",
+        functions[n] = f"def f{n}(x: int) -> int:\n    return x + {n} + 1\n"
+        history.append({"message": f"Fix f{n} off by one\n\nf{n} returned one less than the spec says.",
                         "files": {"calc.py": "\n\n".join(functions)}})  # fmt: skip
     return history
 
@@ -71,7 +71,7 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
     server = serve(valid_records)
     workspace = _workspace(tmp_path, prices={MODEL: [2.0, 8.0]})
     _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both", "--kinds", "both")
-    (candidate,) = _query(workspace, "SELECT * FROM candidates WHERE lang = 'en'")
+    (candidate,) = _query(workspace, "SELECT * FROM candidates WHERE lang = 'en' AND task_type = 'bugfix'")
     record, provenance = json.loads(candidate["record"]), json.loads(candidate["provenance"])
     assert candidate["drafter"] == provenance["drafter"] == f"llm:{MODEL}" and candidate["status"] != "unparseable"
     assert provenance["template"].startswith("llm/bugfix_to_instruction.en.md.j2@") and provenance["tickets"] == ["#1"]
@@ -82,7 +82,7 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
     assert json.loads(call["reply"])["instruction"] == record["instruction"]
     assert call["prompt_tokens"] > 1000 and call["latency_ms"] > 0
     assert call["cost_usd"] == pytest.approx((call["prompt_tokens"] * 2.0 + call["completion_tokens"] * 8.0) / 1e6)
-    sent = server.requests[0]
+    (sent,) = [body for body in server.requests if body == json.loads(call["request"])]
     assert sent["model"] == MODEL and sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["strict"] is True
     assert sorted(sent["response_format"]["json_schema"]["schema"]["required"]) == [
@@ -91,8 +91,10 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
         "output",
         "system",
     ]
-    assert json.loads(call["request"]) == sent
-    assert _query(workspace, "SELECT count(*) AS n FROM candidates WHERE lang = 'zh'") == [{"n": 1}]
+    assert _query(workspace, "SELECT task_type FROM candidates WHERE lang = 'zh' ORDER BY 1") == [
+        {"task_type": "bugfix"},
+        {"task_type": "edge_cases"},
+    ]
     assert _query(workspace, "SELECT DISTINCT kind, reason FROM draft_skips") == [
         {"kind": "agent", "reason": "the llm drafter makes instruction records, not agent"}
     ]
@@ -104,24 +106,25 @@ def test_a_second_run_sends_no_request_and_lost_candidates_are_replayed(
     server = serve(valid_records)
     workspace = _workspace(tmp_path)
     _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both")
-    assert len(server.requests) == 2
+    assert len(server.requests) == 4  # a bug fix and its edge cases, in two languages
     _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both")
-    assert len(server.requests) == 2
+    assert len(server.requests) == 4
     first = _query(workspace, "SELECT id, record FROM candidates ORDER BY id")
     with Warehouse(workspace / "goldmine.duckdb") as warehouse:  # as if a run crashed after paying for its calls
         warehouse.execute("DELETE FROM checks")
         warehouse.execute("DELETE FROM candidates")
     _run(cli, workspace, stock_repo, "--lang", "both")
-    assert len(server.requests) == 2
+    assert len(server.requests) == 4
     assert _query(workspace, "SELECT id, record FROM candidates ORDER BY id") == first
 
 
 def test_a_broken_reply_gets_one_repair_then_is_kept_as_unparseable(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     server = serve(lambda body, n: Reply(content='{"instruction": "Fix it", "output": '))
     workspace = _workspace(tmp_path)
-    _run(cli, workspace, stock_repo, "--tickets", stock_tickets)
+    repo = make_repo(fixes_history(1))
+    _run(cli, workspace, repo)
     (candidate,) = _query(workspace, "SELECT * FROM candidates")
     assert candidate["status"] == "unparseable" and candidate["raw_reply"] == '{"instruction": "Fix it", "output": '
     assert "not valid JSON" in json.loads(candidate["provenance"])["reason"]
@@ -131,16 +134,16 @@ def test_a_broken_reply_gets_one_repair_then_is_kept_as_unparseable(
     repair = server.requests[1]["messages"]
     assert repair[-2] == {"role": "assistant", "content": '{"instruction": "Fix it", "output": '}
     assert repair[-1]["role"] == "user" and "not valid JSON" in repair[-1]["content"]
-    _run(cli, workspace, stock_repo)
+    _run(cli, workspace, repo)
     assert len(server.requests) == 2
 
 
 def test_a_repaired_reply_becomes_a_candidate_of_the_repair_call(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     serve(lambda body, n: Reply(content="Sure! Here is the record.") if n == 1 else valid_records(body, n))
     workspace = _workspace(tmp_path)
-    _run(cli, workspace, stock_repo, "--tickets", stock_tickets)
+    _run(cli, workspace, make_repo(fixes_history(1)))
     (candidate,) = _query(
         workspace, "SELECT c.status, l.purpose FROM candidates c JOIN llm_calls l ON l.id = c.llm_call_id"
     )
@@ -148,7 +151,7 @@ def test_a_repaired_reply_becomes_a_candidate_of_the_repair_call(
 
 
 def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     def script(body: dict[str, Any], n: int) -> Reply:
         return Reply(status=429, headers={"Retry-After": "1"}, error="slow down") if n == 1 else valid_records(body, n)
@@ -156,7 +159,7 @@ def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
     server = serve(script)
     workspace = _workspace(tmp_path, backoff_seconds=0.01)
     started = time.monotonic()
-    _run(cli, workspace, stock_repo, "--tickets", stock_tickets)
+    _run(cli, workspace, make_repo(fixes_history(1)))
     assert time.monotonic() - started >= 1.0  # Retry-After, not the 10 ms backoff
     assert len(server.requests) == 2
     (call,) = _query(workspace, "SELECT attempts, error FROM llm_calls")
@@ -165,12 +168,13 @@ def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
 
 
 def test_server_errors_are_retried_then_left_for_the_next_run(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     healthy = {"now": False}
     server = serve(lambda body, n: valid_records(body, n) if healthy["now"] else Reply(status=500, error="boom"))
     workspace = _workspace(tmp_path, max_retries=2)
-    result = _run(cli, workspace, stock_repo, "--tickets", stock_tickets)
+    repo = make_repo(fixes_history(1))
+    result = _run(cli, workspace, repo)
     assert "1 task(s) not drafted, tried again next run: 500 server error" in result.output
     assert len(server.requests) == 3
     assert _query(workspace, "SELECT attempts, error FROM llm_calls") == [
@@ -179,7 +183,7 @@ def test_server_errors_are_retried_then_left_for_the_next_run(
     assert _query(workspace, "SELECT count(*) AS n FROM candidates") == [{"n": 0}]
     assert _query(workspace, "SELECT count(*) AS n FROM draft_skips") == [{"n": 0}]
     healthy["now"] = True
-    _run(cli, workspace, stock_repo)
+    _run(cli, workspace, repo)
     assert _query(workspace, "SELECT attempts, error FROM llm_calls") == [{"attempts": 1, "error": None}]
     assert _query(workspace, "SELECT count(*) AS n FROM candidates") == [{"n": 1}]
 

@@ -18,11 +18,12 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from flows.llm_drafter import unusable
 from flows.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
 from flows.prompting import PROMPTS_DIR, bundle_ref, render
 from miners.project_profile import ProjectProfile
 from warehouse.seed_folder import load_seeds
-from warehouse.task_context import CodeUnit, TaskContext, TicketView
+from warehouse.task_context import CodeUnit, RevertView, TaskContext, TicketView
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "prompts"
 FENCE = re.compile(r'<(untrusted_data_[0-9a-f]{10}) source="([^"]*)">\n(.*?)\n</\1>', re.DOTALL)
@@ -46,8 +47,34 @@ TEST = """def test_split_bill_keeps_every_cent():
 """
 
 
+DIFF = """--- a/tabby/bill.py
++++ b/tabby/bill.py
+@@ -1,4 +1,8 @@
+ def split_bill(total_cents: int, people: int) -> list[int]:
+-    share = total_cents // people
+-    return [share] * people
++    share, left = divmod(total_cents, people)
++    return [share + 1] * left + [share] * (people - left)
+"""
+
+
 def context(family: str = "bugfix", body: str = "Shares were rounded down, so cents went missing.") -> TaskContext:
     """A fixed task, independent of git, so a snapshot changes only when a template does."""
+    task = _code_task(family, body)
+    if family == "tests":
+        return replace(task, units=task.tests, tests=(), under_test=task.units, tickets=())
+    if family == "docs":
+        documented = replace(task.units[0], before=AFTER.replace('    """Split a bill into shares that add up to the total."""\n', ""),
+                             doc="Split a bill into shares.\n\nArgs:\n    people: how many pay.\n\nRaises:\n    ValueError: no one pays.")  # fmt: skip
+        return replace(task, units=(documented,), tickets=())
+    if family == "review":
+        revert = RevertView("1" * 40, 'Revert "Keep every cent when splitting a bill"',
+                            "This reverts commit 0000000.\n\nThe ledger export expects equal shares; uneven ones break it.")  # fmt: skip
+        return replace(task, polarity="negative", reverted_by=revert, diffs={"tabby/bill.py": DIFF}, tickets=())
+    return task
+
+
+def _code_task(family: str, body: str) -> TaskContext:
     return TaskContext(
         task_id="task-1",
         family=family,
@@ -140,7 +167,7 @@ def test_every_template_renders_strictly() -> None:
     view = {"problem": "x"}
     with pytest.raises(jinja2.UndefinedError):
         render(task_template("bugfix", "instruction", "en"), view)
-    assert task_template("docs", "instruction", "zh") == "llm/change_to_instruction.zh.md.j2"
+    assert task_template("mystery", "instruction", "zh") == "llm/change_to_instruction.zh.md.j2"
 
 
 def test_the_template_ref_changes_when_a_partial_it_includes_changes(tmp_path: Path) -> None:
@@ -163,3 +190,12 @@ def test_the_prompts_readme_lists_every_llm_template() -> None:
 def test_the_language_of_a_zh_prompt_asks_for_chinese_and_keeps_code() -> None:
     user = build_prompt(replace(context(), family="feature"), "instruction", "zh", (), few_shot_count=0).messages[1]
     assert "数据用中文书写" in user["content"] and "share, left = divmod(total_cents, people)" in user["content"]
+
+
+def test_every_family_with_a_template_is_drafted_and_others_are_skipped_with_the_reason() -> None:
+    for family in FAMILIES:
+        assert unusable(context(family), "instruction") == "", family
+    assert unusable(replace(context(), family="mystery"), "instruction") == "no LLM template for the mystery family"
+    assert unusable(replace(context("tests"), under_test=()), "instruction") == (
+        "the code the tests exercise could not be found"
+    )
