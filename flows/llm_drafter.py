@@ -133,7 +133,7 @@ class LLMDrafter:
         draft = parse_draft(kind, reply.text)
         provenance = Provenance(
             repo=context.source_name,
-            commits=[context.sha],
+            commits=[context.sha] + ([context.reverted_by.sha] if context.reverted_by else []),
             tickets=[ticket.key for ticket in context.tickets],
             paths=context.paths,
             symbols=[unit.qualified_name for unit in context.units],
