@@ -14,6 +14,8 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
     │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
+    ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -28,10 +30,15 @@ from miners.errors import (
     TicketExportError,
 )
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+from warehouse.seed_folder import SeedFolderError
 
 
 class ConfigError(GoldmineError):
     """Raised when ``goldmine.toml`` or a command-line value is invalid or missing."""
+
+
+class LLMEndpointError(GoldmineError):
+    """Raised when the configured LLM endpoint cannot be used at all (every request would fail)."""
 
 
 __all__ = [
@@ -39,8 +46,10 @@ __all__ = [
     "EmptyRepository",
     "GitCommandFailed",
     "GoldmineError",
+    "LLMEndpointError",
     "NotAGitRepository",
     "QueryFailed",
+    "SeedFolderError",
     "SourceError",
     "TicketExportError",
     "WarehouseBusy",

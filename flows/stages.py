@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flows import extractive
-from flows.drafting import ByKind, draft_tasks, undrafted_tasks
+from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
 from flows.project_tests import command_runner
@@ -70,11 +70,18 @@ def _merge(total: dict[str, int], more: dict[str, int]) -> None:
 def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
-    if config.drafter != "extractive":
-        raise ConfigError("the llm drafter is not available yet: use --drafter extractive")
+    drafter = choose_drafter(stage)
     selection = select_tasks(stage.warehouse, stage.run_id)
-    drafter = extractive_drafters(stage)
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
+    if config.dry_run:
+        from flows.llm_drafter import plan_drafting
+
+        try:
+            plan = plan_drafting(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
+                                 limit=config.limit)  # fmt: skip
+        finally:
+            loader.close()
+        return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "dry_run": plan}
     todo = sum(
         len(undrafted_tasks(stage.warehouse, kind, lang, drafter.name, config.limit))
         for kind in config.kinds
@@ -86,8 +93,22 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
                                   limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
     finally:
         loader.close()
+    notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
+    notes += [f"{n} task(s) not drafted, tried again next run: {why}" for why, n in summary.deferred.items()]
     return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
-            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped}  # fmt: skip
+            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped,
+            "deferred": sum(summary.deferred.values()), "notes": notes}  # fmt: skip
+
+
+def choose_drafter(stage: StageContext) -> Drafter:
+    """The drafter the settings ask for: extractive (no network) or an LLM endpoint."""
+    if stage.settings.draft.drafter == "llm":
+        from flows.llm_drafter import llm_drafter  # imports openai only when an LLM is asked for
+
+        return llm_drafter(stage.settings, stage.warehouse, stage.run_id, stage.workspace.key())
+    if stage.settings.draft.dry_run:
+        raise ConfigError("--dry-run counts the requests of the llm drafter: use it with --drafter llm")
+    return extractive_drafters(stage)
 
 
 def tool_catalog(stage: StageContext) -> ToolCatalog:

@@ -44,6 +44,10 @@ class DraftConfig(_Section):
     kinds: list[Kind] = Field(default_factory=lambda: list[Kind](["instruction"]), min_length=1)
     lang: list[Lang] = Field(default_factory=lambda: list[Lang](["en"]), min_length=1)
     limit: int = Field(default=0, ge=0)
+    # The gold records and tools.json the LLM drafter takes few-shots from; empty: the shipped seeds/.
+    seeds: str = ""
+    # Render every prompt and count requests and tokens, without calling the model (--dry-run).
+    dry_run: bool = False
 
 
 class AgentConfig(_Section):
@@ -62,10 +66,25 @@ class ExportConfig(_Section):
     formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]))
 
 
+class ModelPrice(_Section):
+    input_per_mtok: float = Field(ge=0)  # US dollars per million prompt tokens
+    output_per_mtok: float = Field(ge=0)  # US dollars per million completion tokens
+
+
 class LLMConfig(_Section):
     base_url: str = ""
     model: str = ""
     api_key_env: str = "GOLDMINE_LLM_API_KEY"
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    max_concurrency: int = Field(default=8, ge=1)
+    max_retries: int = Field(default=5, ge=0)
+    backoff_seconds: float = Field(default=1.0, gt=0)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=4096, gt=0)
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
+    few_shots: int = Field(default=1, ge=0, le=5)
+    budget_usd: float = Field(default=0.0, ge=0)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
 class Settings(_Section):
@@ -105,6 +124,8 @@ kinds = ["instruction"]
 lang = ["en"]
 # Draft at most this many tasks per run (0 = no limit).
 limit = 0
+# Your gold records and tools.json (see seeds/README.md); empty: the shipped seeds/ folder.
+seeds = ""
 
 [agent]
 # Agent trajectories replay the code-agent tools at each fix's parent commit. To include real
@@ -125,11 +146,28 @@ min_score = 60
 formats = ["alpaca", "sharegpt", "openai"]
 
 [llm]
-# Any OpenAI-compatible endpoint. Nothing leaves this machine unless base_url is set.
-base_url = ""
-model = ""
+# Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). Nothing leaves this
+# machine unless a base URL is set here or in GOLDMINE_LLM_BASE_URL / OPENAI_BASE_URL.
+base_url = ""          # e.g. "http://localhost:8000/v1" (vLLM), "http://localhost:11434/v1" (Ollama)
+model = ""             # GOLDMINE_LLM_MODEL overrides it
 # The environment variable that holds the API key (never write the key in this file).
 api_key_env = "GOLDMINE_LLM_API_KEY"
+timeout_seconds = 120  # per request
+max_concurrency = 8    # requests in flight at most; the client adapts below it on 429s
+max_retries = 5        # 429, 5xx and timeouts, with exponential backoff honouring Retry-After
+backoff_seconds = 1.0  # first backoff; doubles per retry
+temperature = 0.2
+max_tokens = 4096
+# "json_schema" (structured output), "json_object" (JSON mode) or "none"; the client steps down
+# by itself when the server rejects a response_format.
+structured_output = "json_schema"
+few_shots = 1          # gold records shown in each prompt
+budget_usd = 0         # stop drafting when a run's calls cost this much (0: no budget; --budget-usd)
+
+# Prices per model in US dollars per million tokens, for the budget and llm_calls.cost_usd:
+# [llm.prices."gpt-4o-mini"]
+# input_per_mtok = 0.15
+# output_per_mtok = 0.60
 """
 
 
@@ -224,7 +262,10 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
         repos=[absolute(p) for p in settings.sources.repos],
         tickets=[absolute(p) for p in settings.sources.tickets],
     )
-    return settings.model_copy(update={"sources": sources, "agent": agent})
+    draft = settings.draft
+    if draft.seeds:
+        draft = draft.model_copy(update={"seeds": absolute(draft.seeds)})
+    return settings.model_copy(update={"sources": sources, "agent": agent, "draft": draft})
 
 
 def configure_prefect(workspace: Workspace, verbose: bool) -> None:
