@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,9 +21,10 @@ from flows.errors import ConfigError
 from flows.llm_client import ChatRequest, Endpoint, payload, resolve_endpoint, scrub
 from flows.llm_drafter import unusable
 from flows.llm_prompts import Prompt, build_prompt, estimate_tokens, template_language
+from flows.seed_suggestions import suggest_seeds
 from flows.workspace import Settings, Workspace
 from warehouse.record_drafts import draft_json_schema, draft_kinds
-from warehouse.seed_folder import SEEDS_DIR, SeedFolder, SeedFolderError, load_seeds, read_seed_folder
+from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR, SeedFolder, SeedFolderError, load_seeds, read_seed_folder
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader, TaskContext
 
@@ -69,6 +71,25 @@ def _summary(folder: SeedFolder) -> str:
         f"ok: {count} record{'s' if count != 1 else ''} ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))}; "
         f"{', '.join(f'{n} {lang}' for lang, n in sorted(langs.items()))}), {len(folder.catalog)} tools"
     )
+
+
+@seeds.command("suggest")
+@click.option("--n", "count", default=10, show_default=True, type=click.IntRange(min=1), help="How many drafts.")
+@click.option("--to", "target", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write them to (default: WORKSPACE/seeds-suggested).")  # fmt: skip
+@workspace_options()
+def seeds_suggest(count: int, target: Path | None, workspace: Path | None, verbose: bool) -> None:
+    """Write the most representative accepted records as draft seeds to polish into your own golds."""
+    space = Workspace.at(workspace)
+    folder = target or space.root / "seeds-suggested"
+    with space.open_warehouse(read_only=True) as warehouse:
+        paths = suggest_seeds(warehouse, count, folder)
+    catalog = seeds_dir(space.settings()) / CATALOG_NAME
+    if catalog.exists():
+        shutil.copyfile(catalog, folder / CATALOG_NAME)
+    for path in paths:
+        click.echo(str(path))
+    click.echo(f"{len(paths)} draft seed(s) in {folder}: polish them, then `goldmine seeds check {folder}`")
 
 
 @click.group()

@@ -7,9 +7,8 @@ from click.testing import CliRunner
 
 from flows.cli import main
 from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
-from flows.seed_suggestions import Choice, pick_diverse, suggest_seeds
+from flows.seed_suggestions import Choice, pick_diverse
 from warehouse.records import parse_record
-from warehouse.store import Warehouse
 
 
 def test_pick_diverse_covers_unseen_traits_before_better_scores() -> None:
@@ -29,8 +28,12 @@ def test_suggested_seeds_are_valid_diverse_draft_records(tmp_path: Path) -> None
     args = ["run", "--inline", "--repo", str(repo), "--tickets", str(DEMO_TICKETS), "--kinds", "both",
             "--lang", "both", "--workspace", str(workspace)]  # fmt: skip
     assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
-    with Warehouse(workspace / "goldmine.duckdb") as warehouse:
-        paths = suggest_seeds(warehouse, 10, tmp_path / "suggested")
+    result = CliRunner().invoke(main, ["seeds", "suggest", "--n", "10", "--to", str(tmp_path / "suggested"),
+                                       "--workspace", str(workspace)], catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    paths = sorted((tmp_path / "suggested").glob("[0-9][0-9]-*.json"))
+    checked = CliRunner().invoke(main, ["seeds", "check", str(tmp_path / "suggested")], catch_exceptions=False)
+    assert checked.exit_code == 0, checked.output
     assert [p.name[:3] for p in paths] == [f"{n:02d}-" for n in range(1, 11)]
     records = []
     for path in paths:
