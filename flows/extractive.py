@@ -50,7 +50,7 @@ _CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
 # "(#123)", "This fixes #105", "fixes GH-3", "closes PROJ-12" at the end of a subject
 _TICKET_REFERENCE = re.compile(
     r"\s*(?:[.;,]?\s*(?:this\s+)?(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s+)?"
-    r"\(?(?:[\w./-]*#\d+|GH-\d+|[A-Z][A-Z0-9]+-\d+)\)?\s*$",
+    r"\(?(?:[\w./-]*#\d+|GH-\d+|[A-Z][A-Z0-9]+-\d+)\)?[\s.]*$",
     re.IGNORECASE,
 )
 
