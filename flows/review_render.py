@@ -11,7 +11,7 @@ import contextlib
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -26,17 +26,19 @@ LONG_CODE_LINES = 40
 _FENCE_OPEN = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+#.-]*)[^`]*$")
 _PLACEHOLDER = re.compile(r"&lt;(?:SECRET:[a-z0-9-]+|EMAIL)&gt;")
 _INLINE_CODE = re.compile(r"`([^`\n]+)`")
+_STRONG = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
 _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A run of prose, or one fenced code block (highlighted)."""
+    """A run of prose, one fenced code block (highlighted), or a quotation holding blocks of its own."""
 
-    kind: str  # prose | code
-    html: Markup
+    kind: str  # prose | code | quote
+    html: Markup = field(default_factory=Markup)
     lang: str = ""
     lines: int = 0
+    children: tuple[Block, ...] = ()
 
     @property
     def long(self) -> bool:
@@ -54,15 +56,24 @@ class DiffRow:
 
 
 def blocks(text: str, default_lang: str = "") -> list[Block]:
-    """Split Markdown-ish text into prose and fenced code blocks (an unclosed fence runs to the end)."""
+    """Split Markdown-ish text into prose, fenced code blocks (an unclosed fence runs to the end) and
+    quotations (``> `` lines, whose own fences are highlighted too)."""
     found: list[Block] = []
     prose: list[str] = []
     lines = text.split("\n")
     index = 0
     while index < len(lines):
-        opened = _FENCE_OPEN.match(lines[index])
+        line = lines[index]
+        if line.startswith(">"):
+            _flush_prose(prose, found)
+            end = next((i for i in range(index, len(lines)) if not lines[i].startswith(">")), len(lines))
+            quoted = "\n".join(_unquote(quoted_line) for quoted_line in lines[index:end])
+            found.append(Block("quote", children=tuple(blocks(quoted, default_lang))))
+            index = end
+            continue
+        opened = _FENCE_OPEN.match(line)
         if not opened:
-            prose.append(lines[index])
+            prose.append(line)
             index += 1
             continue
         _flush_prose(prose, found)
@@ -76,6 +87,10 @@ def blocks(text: str, default_lang: str = "") -> list[Block]:
     return found
 
 
+def _unquote(line: str) -> str:
+    return line[2:] if line.startswith("> ") else line[1:]
+
+
 def _flush_prose(prose: list[str], found: list[Block]) -> None:
     text = "\n".join(prose).strip("\n")
     prose.clear()
@@ -84,9 +99,10 @@ def _flush_prose(prose: list[str], found: list[Block]) -> None:
 
 
 def prose_html(text: str) -> Markup:
-    """Escaped prose with `inline code` and redaction placeholders marked."""
+    """Escaped prose with `inline code`, **strong** text and redaction placeholders marked."""
     html = str(escape(text))
     html = _INLINE_CODE.sub(r"<code>\1</code>", html)
+    html = _STRONG.sub(r"<strong>\1</strong>", html)
     html = _PLACEHOLDER.sub(lambda m: f'<mark class="redacted" title="redacted by goldmine">{m.group(0)}</mark>', html)
     return Markup(html)  # noqa: S704 - built from escaped text; only our own tags were added
 

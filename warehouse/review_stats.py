@@ -31,7 +31,10 @@ def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float,
     denominator = 1 + z2 / total
     centre = (p + z2 / (2 * total)) / denominator
     margin = z * math.sqrt(p * (1 - p) / total + z2 / (4 * total * total)) / denominator
-    return max(0.0, centre - margin), min(1.0, centre + margin)
+    # At 0 or n successes the bound is exactly 0 or 1; rounding would leave 1e-16 on the wrong side.
+    low = 0.0 if successes == 0 else max(0.0, centre - margin)
+    high = 1.0 if successes == total else min(1.0, centre + margin)
+    return low, high
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,13 @@
   document.querySelectorAll("figure.code.long .expand").forEach((button) => {
     button.addEventListener("click", () => { button.closest("figure").classList.remove("long"); button.remove(); });
   });
+  // A form that came back with an error: show it where the reviewer was typing.
+  const refused = document.querySelector("details.panel[open]");
+  if (refused) {
+    refused.scrollIntoView({ block: "center" });
+    const field = refused.querySelector("textarea");
+    if (field && refused.id === "edit") field.focus();
+  }
   // A sent form cannot be sent twice by an impatient second press.
   document.querySelectorAll("form").forEach((form) => {
     form.addEventListener("submit", () => { setTimeout(() => form.querySelectorAll("button").forEach((b) => { b.disabled = true; }), 0); });

@@ -49,7 +49,7 @@ def test_only_paths_under_the_token_exist(served: tuple[TestClient, ReviewSessio
     assert client.get("/static/review.js").status_code == 200
     page = client.get(f"{session.base}/item/1")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin" and page.headers["cache-control"] == "no-store"
 
 
 def test_a_foreign_host_name_is_refused(served: tuple[TestClient, ReviewSession]) -> None:
@@ -171,7 +171,7 @@ def test_an_edit_is_stored_beside_the_draft_and_shown_as_a_diff(served: tuple[Te
     assert json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])) == drafted
     page = client.get(f"{session.base}/item/{position}").text
     assert "Your edit, against the draft" in page
-    assert '<tr class="added">' in page and "Reviewed by a person." in page
+    assert '<tr class="d-added">' in page and "Reviewed by a person." in page
 
 
 def test_the_overview_reports_acceptance_with_its_interval(served: tuple[TestClient, ReviewSession]) -> None:
