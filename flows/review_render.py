@@ -11,7 +11,7 @@ import contextlib
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -47,12 +47,16 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class DiffRow:
-    """One line of a unified diff with its line numbers in the old and new text."""
+    """One line of a unified diff with its line numbers in the old and new text.
+
+    ``html`` marks the words that changed when a deleted line has an added counterpart.
+    """
 
     kind: str  # context | added | deleted | hunk | meta
     old: int | None
     new: int | None
     text: str
+    html: Markup | None = None
 
 
 def blocks(text: str, default_lang: str = "") -> list[Block]:
@@ -159,7 +163,48 @@ def diff_rows(diff: str) -> list[DiffRow]:
             old, new = old + 1, new + 1
     while rows and rows[-1].kind in ("context", "meta") and not rows[-1].text:
         rows.pop()  # the empty line after the diff's final newline
-    return rows
+    return _mark_changed_words(rows)
+
+
+def _mark_changed_words(rows: list[DiffRow]) -> list[DiffRow]:
+    """Pair each run of deleted lines with the added run after it, line by line, and mark what changed."""
+    marked = list(rows)
+    index = 0
+    while index < len(marked):
+        deleted_end = index
+        while deleted_end < len(marked) and marked[deleted_end].kind == "deleted":
+            deleted_end += 1
+        added_end = deleted_end
+        while added_end < len(marked) and marked[added_end].kind == "added":
+            added_end += 1
+        for offset in range(min(deleted_end - index, added_end - deleted_end)):
+            old_row, new_row = marked[index + offset], marked[deleted_end + offset]
+            old_html, new_html = changed_words(old_row.text, new_row.text)
+            marked[index + offset] = replace(old_row, html=old_html)
+            marked[deleted_end + offset] = replace(new_row, html=new_html)
+        index = max(added_end, index + 1)
+    return marked
+
+
+_WORDS = re.compile(r"\w+|\s+|[^\w\s]")
+
+
+def changed_words(before: str, after: str) -> tuple[Markup, Markup]:
+    """Both lines escaped, with the words only one of them has wrapped in ``<del>`` / ``<ins>``."""
+    old_words, new_words = _WORDS.findall(before), _WORDS.findall(after)
+    matcher = difflib.SequenceMatcher(None, old_words, new_words, autojunk=False)
+    old_html, new_html = [], []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        old_part, new_part = escape("".join(old_words[i1:i2])), escape("".join(new_words[j1:j2]))
+        if tag == "equal":
+            old_html.append(old_part)
+            new_html.append(new_part)
+            continue
+        if old_part:
+            old_html.append(Markup("<del>{}</del>").format(old_part))
+        if new_part:
+            new_html.append(Markup("<ins>{}</ins>").format(new_part))
+    return Markup("").join(old_html), Markup("").join(new_html)
 
 
 def text_diff(before: str, after: str, name: str) -> list[DiffRow]:
