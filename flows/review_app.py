@@ -56,6 +56,7 @@ STATIC_DIR = HERE / "review_static"
 TEMPLATES_DIR = HERE / "review_templates"
 MAX_FORM_BYTES = 4_000_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+NOT_FOUND = "not found: open the address `goldmine review` printed (it changes each time the server starts)"
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -105,12 +106,12 @@ class ReviewSession:
 
 def create_app(session: ReviewSession, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
     """The review app for ``session``."""
-    token = session.base
+    base = session.base
     routes = [
-        Route(f"{token}/", home),
-        Route(f"{token}/item/{{position:int}}", show_item, methods=["GET"]),
-        Route(f"{token}/item/{{position:int}}", post_item, methods=["POST"]),
-        Route(f"{token}/overview", overview),
+        Route(f"{base}/", home),
+        Route(f"{base}/item/{{position:int}}", show_item, methods=["GET"]),
+        Route(f"{base}/item/{{position:int}}", post_item, methods=["POST"]),
+        Route(f"{base}/overview", overview),
         Route("/static/pygments.css", pygments_stylesheet),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
@@ -145,7 +146,7 @@ async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Resp
     if not path.startswith("/static/"):
         first = path.split("/")[1] if "/" in path else ""
         if not secrets.compare_digest(first.encode(), session.token.encode()):
-            return _with_headers(PlainTextResponse("not found", status_code=404))
+            return _with_headers(PlainTextResponse(NOT_FOUND, status_code=404))
     if request.method == "POST":
         refusal = _refuse_cross_site(request)
         if refusal:
