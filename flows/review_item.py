@@ -10,17 +10,22 @@ latest review verdict (with the edit as a diff against the draft).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from markupsafe import Markup
+
 from flows.review_render import Block, DiffRow, blocks, diff_rows, highlight, json_html, text_diff
-from warehouse.records import AgentRecord, InstructionRecord, ToolResult, parse_record
+from warehouse.records import AgentRecord, InstructionRecord, ToolAction, ToolResult, parse_record
 from warehouse.reviews import INSTRUCTION_FIELDS, StoredVerdict
 from warehouse.store import Warehouse
 
 MAX_FILES = 20
 SHORT_OBSERVATION_LINES = 12
+_NUMBERED_LINE = re.compile(r"^\s*(\d+) \|(?: (.*))?$")
+_DIFF_START = re.compile(r"^(?:diff --git |--- |@@ )", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +37,24 @@ class Pane:
 
 
 @dataclass(frozen=True, slots=True)
+class LongParameter:
+    """A multi-line parameter of a tool call (a patch, a file's content), shown as a diff or as code."""
+
+    name: str
+    rows: list[DiffRow] = field(default_factory=list)
+    html: Markup | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One entry of an agent timeline."""
 
     kind: str  # system | user | thought | action | observation | answer
     blocks: list[Block] = field(default_factory=list)
     tool: str = ""
-    html: Any = None  # the parameters or the observation, highlighted
+    html: Markup | None = None  # the short parameters or the observation, highlighted
     lines: int = 0
+    long_parameters: list[LongParameter] = field(default_factory=list)
 
     @property
     def short(self) -> bool:
@@ -149,15 +164,38 @@ def agent_timeline(record: AgentRecord) -> list[Step]:
             steps.append(Step("thought", blocks(content.thought)))
             if content.action is not None:
                 last_path = str(content.action.parameters.get("path", ""))
-                steps.append(Step("action", tool=content.action.tool_name, html=json_html(content.action.parameters)))
+                steps.append(_action(content.action, last_path))
             if content.final_answer is not None:
                 steps.append(Step("answer", blocks(content.final_answer)))
     return steps
 
 
+def _action(action: ToolAction, path: str) -> Step:
+    """A tool call: short parameters as JSON; a patch as a diff; other multi-line text as code."""
+    short = {name: value for name, value in action.parameters.items() if not _multiline(value)}
+    long = [_long_parameter(name, value, path) for name, value in action.parameters.items() if _multiline(value)]
+    return Step("action", tool=action.tool_name, html=json_html(short) if short else None, long_parameters=long)
+
+
+def _multiline(value: Any) -> bool:
+    return isinstance(value, str) and "\n" in value.strip()
+
+
+def _long_parameter(name: str, value: str, path: str) -> LongParameter:
+    if _DIFF_START.search(value):
+        return LongParameter(name, rows=diff_rows(value))
+    return LongParameter(name, html=highlight(value, path=path))
+
+
 def _observation(result: Any, path: str) -> Step:
     if isinstance(result, str):
-        return Step("observation", html=highlight(result, path=path), lines=result.count("\n") + 1)
+        lines = result.split("\n")
+        numbered = [_NUMBERED_LINE.match(line) for line in lines]
+        if len(lines) > 1 and all(numbered):  # a file read with its line numbers: highlight the code itself
+            code = "\n".join(match.group(2) or "" for match in numbered if match)
+            first = int(numbered[0].group(1)) if numbered[0] else 1
+            return Step("observation", html=highlight(code, path=path, first_line=first), lines=len(lines))
+        return Step("observation", html=highlight(result, path=path), lines=len(lines))
     text = json.dumps(result, ensure_ascii=False, indent=2)
     return Step("observation", html=json_html(result), lines=text.count("\n") + 1)
 

@@ -112,8 +112,10 @@ def prose_html(text: str) -> Markup:
 
 
 @cache
-def _formatter(line_numbers: bool) -> HtmlFormatter[str]:
-    return HtmlFormatter(cssclass="hl", linenos="table" if line_numbers else False, wrapcode=True)
+def _formatter(line_numbers: bool, first_line: int = 1) -> HtmlFormatter[str]:
+    return HtmlFormatter(
+        cssclass="hl", linenos="table" if line_numbers else False, linenostart=first_line, wrapcode=True
+    )
 
 
 def lexer_for(lang: str = "", path: str = "") -> Lexer:
@@ -128,9 +130,9 @@ def lexer_for(lang: str = "", path: str = "") -> Lexer:
     return found or TextLexer(**options)
 
 
-def highlight(code: str, lang: str = "", path: str = "", *, line_numbers: bool = True) -> Markup:
-    """Code highlighted on the server (Pygments), with line numbers."""
-    html = pygments_highlight(code, lexer_for(lang, path), _formatter(line_numbers))
+def highlight(code: str, lang: str = "", path: str = "", *, line_numbers: bool = True, first_line: int = 1) -> Markup:
+    """Code highlighted on the server (Pygments), with line numbers counted from ``first_line``."""
+    html = pygments_highlight(code, lexer_for(lang, path), _formatter(line_numbers, first_line))
     return Markup(html)  # noqa: S704 - Pygments escapes the code it formats
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from tests.flows.conftest import SAMPLE
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -33,7 +34,7 @@ def review_server(review_workspace: Path) -> Iterator[tuple[subprocess.Popen[str
     """`goldmine review` in its own process, and the URL it printed."""
     goldmine = Path(sys.executable).with_name("goldmine")
     server = subprocess.Popen(
-        [str(goldmine), "review", "--sample", "12", "--seed", "3", "--port", "0", "--reviewer", "e2e",
+        [str(goldmine), "review", "--sample", str(SAMPLE), "--seed", "3", "--port", "0", "--reviewer", "e2e",
          "--workspace", str(review_workspace)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )  # fmt: skip
@@ -82,13 +83,13 @@ def test_a_reviewer_accepts_rejects_and_edits_in_a_real_browser(
             browser.close()
     server.send_signal(signal.SIGINT)
     out, _ = server.communicate(timeout=30)
-    assert server.returncode == 0 and "stopped: 3 of 12 records of this sample have a verdict" in out
+    assert server.returncode == 0 and f"stopped: 3 of {SAMPLE} records of this sample have a verdict" in out
     _assert_stored_and_exported(review_workspace, verdicts, cli)
 
 
 def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]:
     page.goto(url)
-    assert "0 of 12 reviewed" in page.inner_text("#progress-text")
+    assert f"0 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
     accepted = _candidate(page)
     page.keyboard.press("a")
     page.wait_for_url("**/item/2")
@@ -111,11 +112,11 @@ def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]
     page.wait_for_function("document.querySelector('#progress-text').innerText.startsWith('3 of')")
 
     page.goto(url)  # a person comes back later: the page resumes at the first record without a verdict
-    assert "3 of 12 reviewed" in page.inner_text("#progress-text")
+    assert f"3 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
     assert page.inner_text("#verdict") == "no verdict yet"
     page.screenshot(path=str(tmp_path / "review-page.png"), full_page=False)
     page.goto(url.rstrip("/") + "/overview")
-    assert "3 of 12 reviewed" in page.inner_text("h1")
+    assert f"3 of {SAMPLE} reviewed" in page.inner_text("h1")
     page.screenshot(path=str(tmp_path / "review-overview.png"), full_page=True)
     assert (tmp_path / "review-page.png").stat().st_size > 10_000
     return {accepted: "accepted", rejected: "rejected", edited: "edited"}

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
+from markupsafe import escape
 from starlette.testclient import TestClient
 
 from flows.review_app import ReviewSession, create_app
 from flows.workspace import Workspace
-from tests.flows.conftest import AGENT_ID, PLANTED_KEY
+from tests.flows.conftest import PLANTED_KEY, SAMPLE
 from warehouse.review_sample import open_sample
 from warehouse.store import Warehouse
 
@@ -27,7 +28,7 @@ BASE_URL = "http://127.0.0.1:8123"
 def served(review_workspace: Path) -> Iterator[tuple[TestClient, ReviewSession]]:
     space = Workspace.at(review_workspace)
     with space.open_warehouse() as warehouse:
-        session = ReviewSession(warehouse, open_sample(warehouse, size=12, seed=3), "tester", space.key())
+        session = ReviewSession(warehouse, open_sample(warehouse, size=SAMPLE, seed=3), "tester", space.key())
         with TestClient(create_app(session), base_url=BASE_URL, follow_redirects=False) as client:
             yield client, session
 
@@ -44,7 +45,7 @@ def test_only_paths_under_the_token_exist(served: tuple[TestClient, ReviewSessio
     client, session = served
     assert client.get("/").status_code == 404
     assert client.get("/not-the-token/item/1").status_code == 404
-    assert client.get(f"{session.base}/item/13").status_code == 404  # the sample has 12
+    assert client.get(f"{session.base}/item/{SAMPLE + 1}").status_code == 404
     assert client.get(f"{session.base}/item/1").status_code == 200
     assert client.get("/static/review.js").status_code == 200
     page = client.get(f"{session.base}/item/1")
@@ -88,7 +89,7 @@ def test_a_verdict_is_stored_at_once_and_the_page_resumes_after_it(
     first = session.sample.items[0].candidate_id
     assert _reviews(session) == [(first, "accepted")]
     assert client.get(f"{session.base}/").headers["location"] == f"{session.base}/item/2"
-    assert "<b>1</b> of 12 reviewed" in client.get(f"{session.base}/item/2").text
+    assert f"<b>1</b> of {SAMPLE} reviewed" in client.get(f"{session.base}/item/2").text
     # A restarted server (no flags) resumes the same sample where it stopped.
     reopened = ReviewSession(session.warehouse, open_sample(session.warehouse), "tester", b"k")
     assert reopened.sample.id == session.sample.id
@@ -113,7 +114,7 @@ def test_pages_show_placeholders_for_redacted_secrets_and_never_the_secret(
     served: tuple[TestClient, ReviewSession],
 ) -> None:
     client, session = served
-    pages = [client.get(f"{session.base}/item/{n}").text for n in range(1, 13)]
+    pages = [client.get(f"{session.base}/item/{n}").text for n in range(1, SAMPLE + 1)]
     assert not any(PLANTED_KEY in page for page in pages)
     marked = '<mark class="redacted" title="redacted by goldmine">&lt;SECRET:aws-access-key&gt;</mark>'
     assert any(marked in page for page in pages)
@@ -136,20 +137,32 @@ def test_an_instruction_page_shows_both_sides_provenance_checks_and_the_commits_
     assert '<div class="hl">' in page  # code highlighted on the server
     assert "role_context" in page  # the assay's checks
     assert "The commit's change" in page and 'class="diff"' in page
-    assert re.search(r"record <b id=\"position\">\d+</b> of 12", page)
+    assert re.search(rf"record <b id=\"position\">{position}</b> of {SAMPLE}", page)
 
 
 def test_an_agent_record_is_a_timeline_of_thoughts_calls_observations_and_the_answer(
     served: tuple[TestClient, ReviewSession],
 ) -> None:
     client, session = served
-    position = session.sample.position_of(AGENT_ID)
+    position = next(n for n, item in enumerate(session.sample.items, 1) if item.stratum == "agent/feature/en")
+    candidate = session.sample.items[position - 1].candidate_id
+    record = json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate]))
     page = client.get(f"{session.base}/item/{position}").text
-    kinds = re.findall(r'<div class="step (\w+)">', page)
-    assert kinds == ["system", "user", "thought", "action", "observation", "thought", "answer"]
-    assert '<code class="tool-name">read_file</code>' in page
-    assert '<details class="observation" open>' in page  # short observations start open
-    assert "Add a qty &lt;= 0 check." in page
+    expected = ["system"] if record["system"] else []
+    for turn in record["conversation"]:
+        content = turn["content"]
+        if turn["role"] == "assistant":
+            expected += ["thought", "action" if "action" in content else "answer"]
+        else:
+            expected.append({"user": "user", "tool": "observation"}[turn["role"]])
+    assert re.findall(r'<div class="step (\w+)">', page) == expected
+    actions = [t["content"]["action"] for t in record["conversation"] if "action" in t["content"]]
+    assert all(f'<code class="tool-name">{action["tool_name"]}</code>' in page for action in actions)
+    patch = next(a["parameters"]["patch"] for a in actions if a["tool_name"] == "apply_patch")
+    first_added = next(line[1:] for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++"))
+    assert '<div class="scroll long-parameter"><table class="diff">' in page  # the patch reads as a diff
+    assert str(escape(first_added.strip())) in page
+    assert '<details class="observation"' in page and record["conversation"][-1]["content"]["final_answer"][:20] in page
 
 
 def test_an_edit_is_stored_beside_the_draft_and_shown_as_a_diff(served: tuple[TestClient, ReviewSession]) -> None:
@@ -179,10 +192,10 @@ def test_the_overview_reports_acceptance_with_its_interval(served: tuple[TestCli
     client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     client.post(f"{session.base}/item/2", data=_form(session, action="reject", reason="mismatch"))
     page = client.get(f"{session.base}/overview").text
-    assert "2 of 12 reviewed" in page
+    assert f"2 of {SAMPLE} reviewed" in page
     assert "<b>50.0%</b>" in page and "95% CI 9.5% – 90.5%" in page  # Wilson, 1 of 2
     assert "instruction/output mismatch" in page
-    assert page.count('class="cell open"') == 10
+    assert page.count('class="cell open"') == SAMPLE - 2
 
 
 def test_review_report_prints_markdown(cli: Cli, review_workspace: Path) -> None:
