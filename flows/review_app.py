@@ -173,6 +173,9 @@ async def _form(request: Request) -> dict[str, list[str]]:
     session: ReviewSession = request.app.state.session
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
         raise HTTPException(415, "send the review form as application/x-www-form-urlencoded")
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
+        raise HTTPException(413, "the form is too large")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise HTTPException(413, "the form is too large")

@@ -51,10 +51,6 @@ class ReviewSample:
     requested_rejected: int
     items: tuple[PoolItem, ...]
 
-    def position_of(self, candidate_id: str) -> int:
-        """The 1-based position of a candidate on the page."""
-        return 1 + [item.candidate_id for item in self.items].index(candidate_id)
-
 
 def allocate(sizes: Mapping[str, int], n: int) -> dict[str, int]:
     """How many to draw from each stratum so the draws add up to ``n`` (or to everything, when fewer).

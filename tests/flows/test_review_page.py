@@ -74,6 +74,8 @@ def test_a_post_without_the_pages_token_or_from_another_site_stores_nothing(
     )
     assert client.post(url, json={"csrf": session.csrf, "action": "accept"}).status_code == 415
     assert client.post("/elsewhere/item/1", data=_form(session, action="accept")).status_code == 404
+    huge = _form(session, action="reject", reason="other", note="x" * 4_100_000)
+    assert client.post(url, data=huge).status_code == 413
     assert _reviews(session) == []
 
 
