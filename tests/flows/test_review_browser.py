@@ -6,6 +6,7 @@ Uses Debian's chromium (``.ci/run`` installs it), never a browser Playwright dow
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -131,23 +132,34 @@ def _candidate(page: Any) -> str:
 def _assert_stored_and_exported(workspace: Path, verdicts: dict[str, str], cli: Cli) -> None:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         stored = warehouse.query("SELECT candidate_id, verdict, reasons, note, reviewer FROM reviews").rows
-        records = {
-            cid: json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [cid])) for cid in verdicts
-        }
     assert {row[0]: row[1] for row in stored} == verdicts
     rejection = next(row for row in stored if row[1] == "rejected")
     assert rejection[2:] == (["mismatch"], "the output changes a different function", "e2e")
 
     assert cli("export", "--workspace", workspace).exit_code == 0
     export = workspace / "export"
-    outputs = [json.loads(line)["output"] for line in (export / "goldmine_alpaca.jsonl").read_text().splitlines()]
     by_verdict = {verdict: cid for cid, verdict in verdicts.items()}
-    assert {record["kind"] for record in records.values()} == {"instruction"}  # seed 3 puts three first
-    assert records[by_verdict["accepted"]]["output"] in outputs
-    assert records[by_verdict["rejected"]]["output"] not in outputs
-    assert records[by_verdict["edited"]]["output"] + "\n\n" + EDIT_NOTE in outputs
-    assert records[by_verdict["edited"]]["output"] not in outputs  # the draft gave way to the edit
+    exported = _candidates_in_files(workspace, sorted(export.glob("goldmine_*.jsonl")))
+    assert by_verdict["accepted"] in exported and by_verdict["edited"] in exported
+    assert by_verdict["rejected"] not in exported
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        drafted = json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [by_verdict["edited"]]))
+    outputs = [json.loads(line)["output"] for line in (export / "goldmine_alpaca.jsonl").read_text().splitlines()]
+    assert drafted["output"] + "\n\n" + EDIT_NOTE in outputs
+    assert drafted["output"] not in outputs  # the draft gave way to the edit
     counter = [json.loads(line) for line in (export / "goldmine_counter_examples.jsonl").read_text().splitlines()]
     assert [(c["id"], c["reasons"], c["note"]) for c in counter] == [
         (by_verdict["rejected"], ["mismatch"], "the output changes a different function")
     ]
+
+
+def _candidates_in_files(workspace: Path, files: list[Path]) -> set[str]:
+    """The candidates the export files on disk hold, by the sha256 each export recorded."""
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        rows = warehouse.query(
+            "SELECT r.candidate_id FROM exported_records r JOIN exports e ON e.id = r.export_id "
+            "WHERE e.sha256 IN (SELECT unnest(?))",
+            [digests],
+        ).rows
+    return {row[0] for row in rows}
