@@ -102,9 +102,11 @@ def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]
     page.click("#reject button[name=action]")
     page.wait_for_url("**/item/3")
 
+    position = 3
     while page.get_attribute("section.head", "data-kind") != "instruction":
-        page.keyboard.press("j")  # agent records are edited as JSON; this test edits an instruction record
-        page.wait_for_load_state()
+        position += 1  # agent records are edited as JSON; this test edits an instruction record
+        page.keyboard.press("j")
+        page.wait_for_url(f"**/item/{position}")
     edited = _candidate(page)
     page.keyboard.press("e")
     output = page.locator("#edit textarea[name=output]")
