@@ -208,9 +208,11 @@ def render_counts(run_id: str, counts: dict[str, Any]) -> None:
 def _add_commands_from_other_modules() -> None:
     """Commands defined in their own modules, which use the helpers above (hence imported last)."""
     from flows.authoring import prompts, seeds
+    from flows.review_cli import review
 
     main.add_command(seeds)
     main.add_command(prompts)
+    main.add_command(review)
 
 
 _add_commands_from_other_modules()

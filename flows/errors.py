@@ -16,6 +16,9 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
     ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
+    ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
+    ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
+    │                                   given; the page shows it, nothing is stored
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -30,6 +33,8 @@ from miners.errors import (
     TicketExportError,
 )
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+from warehouse.review_sample import NothingToReview
+from warehouse.reviews import InvalidVerdict
 from warehouse.seed_folder import SeedFolderError
 
 
@@ -46,8 +51,10 @@ __all__ = [
     "EmptyRepository",
     "GitCommandFailed",
     "GoldmineError",
+    "InvalidVerdict",
     "LLMEndpointError",
     "NotAGitRepository",
+    "NothingToReview",
     "QueryFailed",
     "SeedFolderError",
     "SourceError",

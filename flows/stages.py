@@ -136,7 +136,9 @@ def assay_stage(stage: StageContext) -> dict[str, Any]:
 
 def export_stage(stage: StageContext) -> dict[str, Any]:
     """Write the accepted records for LLaMA-Factory into ``export/``, with the tool catalog beside them."""
-    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, stage.settings.export.formats)
+    config = stage.settings.export
+    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, config.formats,
+                              include_unreviewed=config.unreviewed == "include")  # fmt: skip
     catalog = tool_catalog(stage)
     write_tool_catalogs(catalog, stage.workspace.export_dir)
     return {

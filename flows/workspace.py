@@ -64,6 +64,7 @@ class AssayConfig(_Section):
 
 class ExportConfig(_Section):
     formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]))
+    unreviewed: Literal["include", "exclude"] = "include"
 
 
 class ModelPrice(_Section):
@@ -144,6 +145,9 @@ min_score = 60
 # alpaca (instruction records) and sharegpt (agent records) load in LLaMA-Factory as they are;
 # openai is the OpenAI chat fine-tuning format (both kinds, with tools and tool_calls).
 formats = ["alpaca", "sharegpt", "openai"]
+# Accepted records no person has reviewed yet (`goldmine review`): "include" exports them,
+# "exclude" holds them back until a reviewer accepts them. Rejected reviews never export.
+unreviewed = "include"
 
 [llm]
 # Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). Nothing leaves this

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from warehouse.counter_examples import write_counter_examples
 from warehouse.ids import content_hash, stable_id
 from warehouse.openai_export import openai_row
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
@@ -114,16 +115,26 @@ _FORMATS: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict
 
 
 def export_accepted(
-    warehouse: Warehouse, target: Path, run_id: str, formats: Iterable[str] = ("alpaca", "sharegpt")
+    warehouse: Warehouse,
+    target: Path,
+    run_id: str,
+    formats: Iterable[str] = ("alpaca", "sharegpt"),
+    *,
+    include_unreviewed: bool = True,
 ) -> ExportSummary:
-    """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``."""
+    """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``.
+
+    Review verdicts win over the assay: a record a reviewer rejected is never written, one a
+    reviewer accepted or edited is written (edited as edited), and ``include_unreviewed`` decides
+    the records no reviewer has read yet. Rejected records go to the counter-examples file.
+    """
     target.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     dataset_info: dict[str, Any] = {}
     manifest_files = []
     for name in formats:
         kinds, to_row, info = _FORMATS[name]
-        rows, ids = _rows(warehouse, kinds, to_row, summary.problems)
+        rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed)
         if not rows:
             continue
         file_name = f"{DATASET_PREFIX}_{name}.jsonl"
@@ -136,6 +147,9 @@ def export_accepted(
         summary.files[name] = path
         summary.records[name] = len(rows)
         manifest_files.append({"format": name, "file": file_name, "records": len(rows), "sha256": digest})
+    counter_path, counter_count = write_counter_examples(warehouse, target)
+    if counter_path is not None:
+        summary.files["counter_examples"], summary.records["counter_examples"] = counter_path, counter_count
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
     _write_json(summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems))
@@ -143,16 +157,25 @@ def export_accepted(
 
 
 def _rows(
-    warehouse: Warehouse, kinds: tuple[str, ...], to_row: Callable[[Any], dict[str, Any]], problems: list[str]
+    warehouse: Warehouse,
+    kinds: tuple[str, ...],
+    to_row: Callable[[Any], dict[str, Any]],
+    problems: list[str],
+    include_unreviewed: bool,
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    # The latest review counts as a whole row (arg_max_null: a later verdict without an edit
+    # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
-        "LEFT JOIN (SELECT candidate_id, arg_max(verdict, created_at) AS verdict, "
-        "           arg_max(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
+        "LEFT JOIN (SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, "
+        "           arg_max_null(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
         "  ON r.candidate_id = c.id "
-        "WHERE c.status = 'accepted' AND list_contains(?, c.kind) AND coalesce(r.verdict, '') <> 'rejected' "
+        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND CASE "
+        "  WHEN r.verdict = 'rejected' THEN false "
+        "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
+        "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
-        [list(kinds)],
+        [list(kinds), include_unreviewed],
     ).rows
     rows, ids = [], []
     for candidate_id, record_json in found:
