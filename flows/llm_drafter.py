@@ -36,7 +36,9 @@ from flows.errors import ConfigError
 from flows.families import family_problem
 from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, ChatReply, ChatRequest, resolve_endpoint
 from flows.llm_prompts import CODE_FAMILIES, FAMILIES, Prompt, build_prompt, estimate_tokens, repair_message
-from flows.workspace import Settings
+from flows.llm_trajectories import MAX_STEPS, LLMTrajectoryDrafter
+from flows.project_tests import command_runner
+from flows.workspace import Settings, catalog_of
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
 from warehouse.record_drafts import DraftInvalid, draft_json_schema, draft_kinds, instruction_record, parse_draft
@@ -51,10 +53,17 @@ MAX_UNIT_LINES = 300
 class LLMDrafter:
     """Drafts records with a chat model behind any OpenAI-compatible endpoint."""
 
-    def __init__(self, client: ChatClient, seeds: SeedFolder, few_shot_count: int = 1) -> None:
+    def __init__(
+        self,
+        client: ChatClient,
+        seeds: SeedFolder,
+        few_shot_count: int = 1,
+        trajectories: LLMTrajectoryDrafter | None = None,
+    ) -> None:
         self.client = client
         self.seeds = seeds
         self.few_shot_count = few_shot_count
+        self.trajectories = trajectories
         self.name = f"llm:{client.endpoint.model}"
 
     def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
@@ -94,6 +103,8 @@ class LLMDrafter:
 
     async def draft_one(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
         """Prompt, call, parse; one repair request when the reply is not a record."""
+        if kind == "agent" and self.trajectories is not None:
+            return await self.trajectories.draft_one(context, lang)
         problem = unusable(context, kind)
         if problem:
             return DraftSkipped(problem)
@@ -189,7 +200,10 @@ def llm_drafter(settings: Settings, warehouse: Warehouse, run_id: str, key: byte
     endpoint = resolve_endpoint(settings.llm, os.environ if environ is None else environ)
     client = ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint))
     seeds = load_seeds(Path(settings.draft.seeds) if settings.draft.seeds else SEEDS_DIR)
-    return LLMDrafter(client, seeds, settings.llm.few_shots)
+    agent = settings.agent
+    runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
+    trajectories = LLMTrajectoryDrafter(client, catalog_of(settings), list(seeds.seeds), key, runner)
+    return LLMDrafter(client, seeds, settings.llm.few_shots, trajectories)
 
 
 @dataclass(slots=True)
@@ -202,6 +216,7 @@ class DryRun:
     skipped: int = 0
     prompt_tokens: int = 0
     max_completion_tokens: int = 0
+    agent_tasks: int = 0
 
     def report(self, drafter: LLMDrafter) -> dict[str, Any]:
         """The counts, with the cost estimate when the model has a price."""
@@ -216,6 +231,8 @@ class DryRun:
             "estimated_prompt_tokens": self.prompt_tokens,
             "max_completion_tokens": self.max_completion_tokens,
             "max_cost_usd": round(cost, 4) if cost is not None else None,
+            "agent_tasks": self.agent_tasks,
+            "agent_requests": f"{self.agent_tasks} to {self.agent_tasks * MAX_STEPS} (one per step)",
         }
 
 
@@ -237,6 +254,9 @@ def dry_run(drafter: LLMDrafter, contexts: Iterable[TaskContext], kind: str, lan
     """Render the prompt of every task and count what it would cost (repairs, if any, come on top)."""
     for context in contexts:
         totals.tasks += 1
+        if kind == "agent":
+            totals.agent_tasks += 1  # one request per step: known only when the model runs
+            continue
         if unusable(context, kind):
             totals.skipped += 1
             continue

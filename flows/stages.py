@@ -8,7 +8,6 @@ of counts and notes that ends up in ``runs.counts``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flows import extractive
@@ -17,14 +16,14 @@ from flows.errors import ConfigError
 from flows.progress import progress_bar
 from flows.project_tests import command_runner
 from flows.trajectories import TrajectoryDrafter
-from flows.workspace import SHIPPED_SEEDS, Settings, Workspace
+from flows.workspace import Settings, Workspace, catalog_of
 from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
-from warehouse.tool_catalog import ToolCatalog, load_tool_catalog, write_tool_catalogs
+from warehouse.tool_catalog import ToolCatalog, write_tool_catalogs
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +111,8 @@ def choose_drafter(stage: StageContext) -> Drafter:
 
 
 def tool_catalog(stage: StageContext) -> ToolCatalog:
-    """The tool catalog of this workspace (``[agent] tools``, else the shipped seeds/tools.json)."""
-    configured = stage.settings.agent.tools
-    return load_tool_catalog(Path(configured) if configured else SHIPPED_SEEDS / "tools.json")
+    """The tool catalog of this workspace (``[agent] tools``, else the seeds folder's tools.json)."""
+    return catalog_of(stage.settings)
 
 
 def extractive_drafters(stage: StageContext) -> ByKind:

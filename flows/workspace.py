@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.errors import ConfigError
 from warehouse.store import Warehouse
+from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
 CONFIG_NAME = "goldmine.toml"
 SHIPPED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -294,3 +295,11 @@ def settings_with(settings: Settings, **changes: Any) -> Settings:
         section, key = dotted.split("__", 1)
         data[section][key] = value
     return Settings.model_validate(data)
+
+
+def catalog_of(settings: Settings) -> ToolCatalog:
+    """The tool catalog: ``[agent] tools`` when set, else the ``tools.json`` of the seeds folder in use."""
+    if settings.agent.tools:
+        return load_tool_catalog(Path(settings.agent.tools))
+    seeds = Path(settings.draft.seeds) if settings.draft.seeds else SHIPPED_SEEDS
+    return load_tool_catalog(seeds / "tools.json")

@@ -73,7 +73,8 @@ def caught_errors(code: str, lang: str) -> list[str]:
     for match in pattern.finditer(code):
         for part in match.group(1).split(","):
             name = part.split(" as ", 1)[0].strip()
-            if name and name not in names:
+            # `except IOError, e:` (Python 2) names a variable after the comma, not a type
+            if name and name.rsplit(".", 1)[-1][:1].isupper() and name not in names:
                 names.append(name)
     return names
 

@@ -91,12 +91,18 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
         "output",
         "system",
     ]
-    assert _query(workspace, "SELECT task_type FROM candidates WHERE lang = 'zh' ORDER BY 1") == [
+    assert _query(
+        workspace, "SELECT task_type FROM candidates WHERE lang = 'zh' AND kind = 'instruction' ORDER BY 1"
+    ) == [
         {"task_type": "bugfix"},
         {"task_type": "edge_cases"},
     ]
+    # This model answers an agent step with an instruction record: the step is kept, unparsed.
+    agent = _query(workspace, "SELECT status, raw_reply FROM candidates WHERE kind = 'agent' ORDER BY lang")
+    assert [row["status"] for row in agent] == ["unparseable", "unparseable"]
+    assert all("instruction" in json.loads(row["raw_reply"]) for row in agent)
     assert _query(workspace, "SELECT DISTINCT kind, reason FROM draft_skips") == [
-        {"kind": "agent", "reason": "the llm drafter makes instruction records, not agent"}
+        {"kind": "agent", "reason": "edge_cases tasks are not drafted as agent trajectories"}
     ]
 
 
