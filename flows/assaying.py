@@ -1,29 +1,36 @@
-"""The assay stage's configuration, and the seam where the optional LLM judge plugs in.
+"""The assay stage: ``[assay]`` settings, and the optional LLM judge (``--judge``).
 
-``[assay]`` in goldmine.toml becomes a :class:`warehouse.assay.AssaySettings`. The judge
-(``--judge``) scores a record against one rubric question per principle, rendered from
-``prompts/judge/``; it needs an LLM, which goldmine reaches only through its LLM client. Until
-that client is part of this build, :func:`make_judge` says so in one line instead of guessing.
+The judge rates each record on one rubric question per principle (``prompts/judge/``) through
+goldmine's LLM client, so every request is redacted once more before it leaves, recorded in
+``llm_calls`` (a rerun replays it for free) and held to the run's budget. The ratings are asked
+before the checks run, all at once (the client's adaptive limit sets the concurrency), and then
+read as the ``llm_judge`` check. The stage also reports the judge's agreement with the golds: the
+share of gold records it passes. A judge that fails the golds is miscalibrated, not the golds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from flows.errors import ConfigError
+from pydantic import ValidationError
+
+from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, ChatRequest, resolve_endpoint
 from flows.progress import progress_bar
 from flows.prompting import render
-from flows.workspace import AssayConfig, Settings
+from flows.workspace import SHIPPED_SEEDS, Settings, catalog_of
 from warehouse.assay import AssaySettings, assay
 from warehouse.near_duplicates import DedupSettings
 from warehouse.record_text import Record
 from warehouse.records import parse_record
-from warehouse.seed_reference import gold_records
+from warehouse.seed_folder import read_seed_folder
 from warehouse.splits import EvalSet, SplitRule
 from warehouse.store import Warehouse
 from warehouse.verdicts import Verdict
@@ -31,14 +38,21 @@ from warehouse.verdicts import Verdict
 JUDGE_TEMPLATE = "judge/rubric.{lang}.md.j2"
 PRINCIPLES = ("scenario", "specific_instruction", "production_ready", "instruction_output_match")
 JUDGE_PASS = 0.6
-Complete = Callable[[str], str]
+RATINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {name: {"type": "integer", "minimum": 0, "maximum": 5} for name in PRINCIPLES},
+    "required": list(PRINCIPLES),
+    "additionalProperties": False,
+}
 
 
-def assay_settings(config: AssayConfig) -> AssaySettings:
-    """The warehouse's assay settings from the ``[assay]`` section."""
+def assay_settings(settings: Settings) -> AssaySettings:
+    """The warehouse's assay settings from ``[assay]`` (and the seeds and tool catalog in use)."""
+    config = settings.assay
     eval_set = None
     if config.eval_set:
         eval_set = EvalSet.read(Path(config.eval_set), config.contamination_ngram, config.contamination_share)
+    catalog = {name: spec.model_dump() for name, spec in catalog_of(settings).tools.items()}
     return AssaySettings(
         min_score=config.min_score,
         weights=dict(config.weights),
@@ -46,7 +60,13 @@ def assay_settings(config: AssayConfig) -> AssaySettings:
         dedup=DedupSettings(threshold=config.near_duplicate_jaccard),
         split=SplitRule(config.holdout_percent, _moment(config.holdout_after)),
         eval_set=eval_set,
+        seeds=_seeds_folder(settings),
+        catalog=catalog,
     )
+
+
+def _seeds_folder(settings: Settings) -> Path:
+    return Path(settings.draft.seeds) if settings.draft.seeds else SHIPPED_SEEDS
 
 
 def _moment(value: datetime | date | None) -> datetime | None:
@@ -55,30 +75,6 @@ def _moment(value: datetime | date | None) -> datetime | None:
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-class RubricJudge:
-    """Asks a model to rate a record on each principle (0–5) and turns the answer into a verdict."""
-
-    def __init__(self, complete: Complete) -> None:
-        self.complete = complete
-
-    def prompt(self, record: Record) -> str:
-        """The rubric prompt for one record, in the record's language."""
-        name = JUDGE_TEMPLATE.format(lang=record.lang)
-        return render(name, {"record": record.model_dump_json(indent=2, exclude={"provenance"})})
-
-    def __call__(self, record: Record) -> Verdict:
-        """The judge's verdict: the mean rating scaled to 0–1, passing at ``JUDGE_PASS``."""
-        reply = self.complete(self.prompt(record))
-        ratings = parse_ratings(reply)
-        if ratings is None:
-            return Verdict.fail(f"the judge's reply is not a rating: {reply[:80]!r}", 0.5)
-        score = sum(ratings.values()) / (5 * len(ratings))
-        low = ", ".join(f"{name} {value}/5" for name, value in ratings.items() if value < 3)
-        if score >= JUDGE_PASS:
-            return Verdict(True, score, f"rubric {score:.0%}" + (f" (low: {low})" if low else ""))
-        return Verdict.fail(f"rubric {score:.0%}; low: {low}", score)
 
 
 def parse_ratings(reply: str) -> dict[str, int] | None:
@@ -96,30 +92,96 @@ def parse_ratings(reply: str) -> dict[str, int] | None:
     return {name: int(value) for name, value in ratings.items() if value is not None}
 
 
-def judge_agreement(judge: Callable[[Record], Verdict | None], golds: Sequence[dict[str, Any]]) -> float:
-    """The share of gold records the judge passes: a judge that fails the golds is miscalibrated."""
-    if not golds:
-        return 0.0
-    verdicts = [judge(parse_record(gold)) for gold in golds]
-    return sum(1 for v in verdicts if v is not None and v.passed) / len(golds)
+def ratings_verdict(reply: str) -> Verdict:
+    """The judge's verdict from its reply: the mean rating scaled to 0–1, passing at ``JUDGE_PASS``."""
+    ratings = parse_ratings(reply)
+    if ratings is None:
+        return Verdict.fail(f"the judge's reply is not a rating: {reply[:80]!r}", 0.5)
+    score = sum(ratings.values()) / (5 * len(ratings))
+    low = ", ".join(f"{name} {value}/5" for name, value in ratings.items() if value < 3)
+    if score >= JUDGE_PASS:
+        return Verdict(True, score, f"rubric {score:.0%}" + (f" (low: {low})" if low else ""))
+    return Verdict.fail(f"rubric {score:.0%}; low: {low}", score)
 
 
-def make_judge(llm_base_url: str) -> RubricJudge:
-    """The judge over the configured LLM endpoint."""
-    if not llm_base_url:
-        raise ConfigError("--judge needs an LLM endpoint: set [llm] base_url and model in goldmine.toml")
-    raise ConfigError(
-        "--judge needs goldmine's LLM client, which this build does not include yet: run the assay without --judge"
-    )
+class RubricJudge:
+    """Asks a model, through the LLM client, to rate records on each principle."""
+
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
+
+    @staticmethod
+    def prompt(record: Record) -> str:
+        """The rubric prompt for one record, in the record's language."""
+        return render(JUDGE_TEMPLATE.format(lang=record.lang), {"record": record.model_dump_json(indent=2,
+                      exclude={"provenance"})})  # fmt: skip
+
+    def rate_all(self, records: Sequence[Record]) -> dict[str, Verdict]:
+        """Every record's verdict by record id (a failed call or the end of the budget gives none)."""
+        return asyncio.run(self._rate_all(records))
+
+    async def _rate_all(self, records: Sequence[Record]) -> dict[str, Verdict]:
+        async with self.client.session():
+            replies = await asyncio.gather(*(self._rate(record) for record in records))
+        return {record.id: verdict for record, verdict in zip(records, replies, strict=True) if verdict is not None}
+
+    async def _rate(self, record: Record) -> Verdict | None:
+        request = ChatRequest(({"role": "user", "content": self.prompt(record)},), "rubric_ratings", RATINGS_SCHEMA,
+                              purpose="judge")  # fmt: skip
+        try:
+            reply = await self.client.chat(request)
+        except BudgetReached:
+            return None
+        if isinstance(reply, CallFailed):
+            return None
+        return ratings_verdict(reply.text)
 
 
-def assay_pending(warehouse: Warehouse, run_id: str, settings: Settings) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Ratings:
+    """The judge's verdicts by record id, asked as the ``llm_judge`` check (they travel to worker processes)."""
+
+    verdicts: Mapping[str, Verdict]
+
+    def __call__(self, record: Record) -> Verdict | None:
+        return self.verdicts.get(record.id)
+
+
+def judge_pending(
+    warehouse: Warehouse, settings: Settings, run_id: str, key: bytes, environ: Mapping[str, str] | None = None
+) -> tuple[Ratings, float]:
+    """Rate every pending candidate; return the ratings and the share of golds the judge passes."""
+    endpoint = resolve_endpoint(settings.llm, os.environ if environ is None else environ)
+    judge = RubricJudge(ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint)))
+    records = _pending_records(warehouse)
+    golds = [seed.record for seed in read_seed_folder(_seeds_folder(settings)).seeds]
+    with progress_bar("judging", len(records) + len(golds)) as advance:
+        ratings = judge.rate_all([*records, *golds])
+        advance(len(records) + len(golds))
+    passed = sum(1 for gold in golds if gold.id in ratings and ratings[gold.id].passed)
+    return Ratings({r.id: ratings[r.id] for r in records if r.id in ratings}), passed / len(golds) if golds else 0.0
+
+
+def _pending_records(warehouse: Warehouse) -> list[Record]:
+    records = []
+    for (record_json,) in warehouse.query("SELECT record FROM candidates WHERE status = 'pending'").rows:
+        try:
+            records.append(parse_record(record_json or "null"))
+        except ValidationError:
+            continue  # the schema check rejects it; there is nothing to rate
+    return records
+
+
+def assay_pending(warehouse: Warehouse, run_id: str, settings: Settings, key: bytes = b"") -> dict[str, Any]:
     """The assay stage: check every pending candidate and return the counts for ``runs.counts``."""
-    judge = make_judge(settings.llm.base_url) if settings.assay.judge else None
+    counts: dict[str, Any] = {}
+    ratings = None
+    if settings.assay.judge:
+        ratings, counts["judge_gold_agreement"] = judge_pending(warehouse, settings, run_id, key)
     pending = warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
     with progress_bar("assaying", pending) as advance:
-        summary = assay(warehouse, run_id, settings=assay_settings(settings.assay), judge=judge, progress=advance)
-    counts: dict[str, Any] = {
+        summary = assay(warehouse, run_id, settings=assay_settings(settings), judge=ratings, progress=advance)
+    return {
         "accepted": summary.accepted,
         "rejected": summary.rejected,
         "failures": dict(summary.failures),
@@ -127,7 +189,5 @@ def assay_pending(warehouse: Warehouse, run_id: str, settings: Settings) -> dict
         "duplicates": summary.duplicates,
         "contaminated": summary.contaminated,
         "splits": summary.splits,
+        **counts,
     }
-    if judge is not None:
-        counts["judge_gold_agreement"] = judge_agreement(judge, gold_records())
-    return counts

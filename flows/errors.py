@@ -15,6 +15,11 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── WarehouseBusy               another process holds the warehouse
     │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
     │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
+    ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
+    ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
+    ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
+    ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
+    │                                   given; the page shows it, nothing is stored
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -29,11 +34,18 @@ from miners.errors import (
     TicketExportError,
 )
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+from warehouse.review_sample import NothingToReview
+from warehouse.reviews import InvalidVerdict
+from warehouse.seed_folder import SeedFolderError
 from warehouse.splits import EvalSetError
 
 
 class ConfigError(GoldmineError):
     """Raised when ``goldmine.toml`` or a command-line value is invalid or missing."""
+
+
+class LLMEndpointError(GoldmineError):
+    """Raised when the configured LLM endpoint cannot be used at all (every request would fail)."""
 
 
 __all__ = [
@@ -42,8 +54,12 @@ __all__ = [
     "EvalSetError",
     "GitCommandFailed",
     "GoldmineError",
+    "InvalidVerdict",
+    "LLMEndpointError",
     "NotAGitRepository",
+    "NothingToReview",
     "QueryFailed",
+    "SeedFolderError",
     "SourceError",
     "TicketExportError",
     "WarehouseBusy",

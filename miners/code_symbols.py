@@ -7,6 +7,8 @@ matched nodes are inspected from Python.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -185,20 +187,33 @@ def _symbol(node: ts.Node, definitions: dict[str, str], source: bytes) -> Symbol
     name = _definition_name(node)
     if not name:
         return None
-    scope = [n for n in (_definition_name(p) for p in _enclosing(node, definitions)) if n]
+    enclosing = list(_enclosing(node, definitions))
+    scope = [n for n in (_definition_name(p) for p in enclosing) if n]
     kind = definitions[node.type]
-    if kind == "function" and any(definitions[p.type] == "class" for p in _enclosing(node, definitions)):
+    if any(definitions[p.type] == "function" and p.type != "variable_declarator" for p in enclosing):
+        kind = "nested"  # a helper inside a function is part of that function
+    elif kind == "function" and any(definitions[p.type] == "class" for p in enclosing):
         kind = "method"
     target = node.parent if node.type == "variable_declarator" and node.parent else node
+    if target.parent is not None and target.parent.type == "decorated_definition":
+        target = target.parent  # the decorators belong to the definition
     return SymbolFact(
         qualified_name=".".join([*reversed(scope), name]),
         name=name,
         kind=kind,
         start_line=target.start_point[0] + 1,
         end_line=target.end_point[0] + 1,
-        code=source[target.start_byte : target.end_byte].decode("utf-8", "replace"),
+        code=_dedented(source, target),
         doc=_docstring(node) or _leading_comment(target),
     )
+
+
+def _dedented(source: bytes, node: ts.Node) -> str:
+    """The node's text with its own indentation removed (a method reads like a function)."""
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    prefix = source[line_start : node.start_byte]
+    start = line_start if not prefix.strip() else node.start_byte
+    return textwrap.dedent(source[start : node.end_byte].decode("utf-8", "replace"))
 
 
 def _declares_function(node: ts.Node) -> bool:
@@ -266,7 +281,9 @@ def changed_symbols(
     """The innermost definitions that contain a touched line, paired across the two versions."""
     old_symbols = extract_symbols(before, language) if before else []
     new_symbols = extract_symbols(after, language) if after else []
-    names = _touched_names(old_symbols, old_touched) | _touched_names(new_symbols, new_touched)
+    old_lines = _non_blank(before, old_touched)
+    new_lines = _non_blank(after, new_touched)
+    names = _touched_names(old_symbols, old_lines) | _touched_names(new_symbols, new_lines)
     old_by_name = {s.qualified_name: s for s in old_symbols}
     new_by_name = {s.qualified_name: s for s in new_symbols}
     changes = []
@@ -280,13 +297,21 @@ def changed_symbols(
     return changes
 
 
-def _touched_names(symbols: list[SymbolFact], touched: Iterable[tuple[int, int]]) -> set[str]:
+def _non_blank(source: bytes | None, touched: Iterable[tuple[int, int]]) -> list[int]:
+    """The touched line numbers that hold code: a blank line between methods touches no method."""
+    if not source:
+        return []
+    lines = source.split(b"\n")
+    return [n for first, last in touched for n in range(first, last + 1) if n <= len(lines) and lines[n - 1].strip()]
+
+
+def _touched_names(symbols: list[SymbolFact], lines: Iterable[int]) -> set[str]:
+    symbols = [s for s in symbols if s.kind != "nested"]
     names = set()
-    for first, last in touched:
-        for line in range(first, last + 1):
-            inner = _innermost(symbols, line)
-            if inner is not None:
-                names.add(inner.qualified_name)
+    for line in lines:
+        inner = _innermost(symbols, line)
+        if inner is not None:
+            names.add(inner.qualified_name)
     return names
 
 
@@ -298,3 +323,129 @@ def _innermost(symbols: list[SymbolFact], line: int) -> SymbolFact | None:
         ):
             best = symbol
     return best
+
+
+@dataclass(frozen=True, slots=True)
+class GuardClause:
+    """An early exit on bad input: ``if <condition>: raise <error>(<message>)`` or its equivalent."""
+
+    condition: str
+    error: str
+    message: str
+
+
+_RAISING = {"raise_statement", "throw_statement"}
+_STRING_TYPES = {"string", "string_literal", "interpreted_string_literal", "raw_string_literal", "template_string"}
+
+
+def guard_clauses(code: str, language: str) -> list[GuardClause]:
+    """The guard clauses of a unit, in order (Python raise, JS/TS/Java throw, Go error returns)."""
+    if language not in LANGUAGES:
+        return []
+    parser, _ = _parser(language)
+    tree = parser.parse(code.encode("utf-8"))
+    guards = []
+    for node in _walk(tree.root_node):
+        if node.type != "if_statement":
+            continue
+        guard = _guard(node)
+        if guard is not None:
+            guards.append(guard)
+    return guards
+
+
+def _walk(node: ts.Node) -> Iterable[ts.Node]:
+    yield node
+    for child in node.named_children:
+        yield from _walk(child)
+
+
+def _guard(node: ts.Node) -> GuardClause | None:
+    condition = node.child_by_field_name("condition")
+    consequence = node.child_by_field_name("consequence")
+    if condition is None or consequence is None:
+        return None
+    exit_node = next((n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None)
+    if exit_node is None:
+        return None
+    return GuardClause(_unparenthesised(_text(condition)), _error_name(exit_node), _first_string(exit_node))
+
+
+def _unparenthesised(text: str) -> str:
+    """``(a && b)`` → ``a && b``; ``f(0)`` stays as it is."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _returns_error(node: ts.Node) -> bool:
+    return node.type == "return_statement" and any(
+        n.type == "call_expression" and _text(n).startswith(("errors.New", "fmt.Errorf")) for n in _walk(node)
+    )
+
+
+def _error_name(node: ts.Node) -> str:
+    for child in _walk(node):
+        if child.type == "call" and child.child_by_field_name("function") is not None:
+            return _text(child.child_by_field_name("function"))  # type: ignore[arg-type]
+        if child.type in ("new_expression", "object_creation_expression"):
+            named = child.child_by_field_name("constructor") or child.child_by_field_name("type")
+            return _text(named) if named is not None else ""
+        if child.type == "call_expression" and node.type == "return_statement":
+            function = child.child_by_field_name("function")
+            return _text(function) if function is not None else ""
+    named = node.named_children[0] if node.named_children else None
+    return _text(named) if named is not None else ""
+
+
+def _first_string(node: ts.Node) -> str:
+    literal = next((n for n in _walk(node) if n.type in _STRING_TYPES), None)
+    if literal is None:
+        return ""
+    text = _text(literal)
+    return re.sub(r"^[a-zA-Z]*(['\"`]{1,3})|(['\"`]{1,3})$", "", text)
+
+
+def _text(node: ts.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def strip_docs(code: str, language: str) -> str:
+    """The code without comments and docstrings, whitespace squeezed: equal means only docs changed."""
+    if language not in LANGUAGES:
+        return re.sub(r"\s+", " ", code).strip()
+    parser, _ = _parser(language)
+    source = code.encode("utf-8")
+    tree = parser.parse(source)
+    cuts = sorted((n.start_byte, n.end_byte) for n in _walk(tree.root_node) if _is_doc(n))
+    kept, position = [], 0
+    for start, end in cuts:
+        if start >= position:
+            kept.append(source[position:start])
+            position = end
+    kept.append(source[position:])
+    return re.sub(r"\s+", " ", b"".join(kept).decode("utf-8", "replace")).strip()
+
+
+def _is_doc(node: ts.Node) -> bool:
+    if node.type in _COMMENT_TYPES:
+        return True
+    parent = node.parent
+    return (
+        node.type == "expression_statement"
+        and parent is not None
+        and parent.type == "block"
+        and parent.named_children[0] == node
+        and bool(node.named_children)
+        and node.named_children[0].type == "string"
+    )

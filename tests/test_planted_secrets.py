@@ -1,9 +1,11 @@
-"""Secrets and personal data planted in a repository's history never reach the warehouse or the exports.
+"""Secrets and personal data planted in a repository's history never reach anything goldmine writes or sends.
 
 Fifteen kinds are planted in commit messages, in the diffs (a ``.env`` file, a PEM key, config
 code, and the very function the drafter turns into a record) and in a ticket export (title, body,
-comments). After a whole run — mine, draft in both languages, assay, export, report — not one of
-the values appears in any text column of any table, in any exported file, or in the report.
+comments). After a whole run — mine, draft instruction records and agent trajectories (whose
+tools read the repository's files) in both languages, assay, export, report — not one of the
+values appears in any text column of any table, in any exported file, in the report, or on the
+review page; and with the LLM drafter, in no prompt sent to the model.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import Result
+from starlette.testclient import TestClient
 
+from flows.review_app import ReviewSession, create_app
+from flows.workspace import Workspace
 from tests.conftest import STOCK_TICKETS, STOCK_V1, stock_history
+from tests.llm_server import FakeLLMServer, Reply
+from warehouse.review_sample import open_sample
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -104,25 +112,62 @@ def _warehouse_text(database: Path) -> str:
     return "\n".join(parts)
 
 
-def test_no_planted_secret_or_address_reaches_the_warehouse_the_exports_or_the_report(
+def _review_pages(workspace: Path) -> str:
+    """Every page of a review of the accepted records, as the browser would get them."""
+    space = Workspace.at(workspace)
+    with space.open_warehouse() as warehouse:
+        sample = open_sample(warehouse, size=20, seed=1)
+        session = ReviewSession(warehouse, sample, "tester", space.key())
+        with TestClient(create_app(session), base_url="http://127.0.0.1:8123") as client:
+            pages = [client.get(f"{session.base}/item/{n}") for n in range(1, len(sample.items) + 1)]
+            pages.append(client.get(f"{session.base}/"))
+    assert all(page.status_code == 200 for page in pages)
+    return "\n".join(page.text for page in pages)
+
+
+def _assert_nowhere(texts: dict[str, str]) -> None:
+    for kind, secret in PLANTED.items():
+        for where, text in texts.items():
+            assert secret not in text, f"{kind} is in {where}"
+
+
+def test_no_planted_secret_or_address_reaches_the_warehouse_the_exports_the_report_or_the_review_page(
     cli: Cli, make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
     assert len(PLANTED) >= 10
     repo = make_repo(_history(), "stocky")
     workspace = tmp_path / "ws"
     result = cli("run", "--inline", "--repo", repo, "--tickets", _tickets(tmp_path / "issues.json"), "--lang", "both",
-                 "--workspace", workspace)  # fmt: skip
+                 "--kinds", "both", "--workspace", workspace)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert cli("report", "--workspace", workspace).exit_code == 0
-    stored = _warehouse_text(workspace / "goldmine.duckdb")
-    files = {path: path.read_text(encoding="utf-8") for path in [*(workspace / "export").iterdir(),
-                                                                 *(workspace / "report").iterdir()]}  # fmt: skip
-    for kind, secret in PLANTED.items():
-        assert secret not in stored, f"{kind} is stored in the warehouse"
-        for path, text in files.items():
-            assert secret not in text, f"{kind} is in {path.name}"
+    texts = {
+        "the warehouse": _warehouse_text(workspace / "goldmine.duckdb"),
+        "the review page": _review_pages(workspace),
+    }
+    for path in [*(workspace / "export").iterdir(), *(workspace / "report").iterdir()]:
+        texts[path.name] = path.read_text(encoding="utf-8")
+    _assert_nowhere(texts)
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         kinds = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM secret_findings").rows}
         records = [row[0] for row in warehouse.query("SELECT record FROM candidates WHERE status = 'accepted'").rows]
+        drafted = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM candidates").rows}
     assert len(kinds) >= 10, kinds
+    assert drafted == {"instruction", "agent"}  # trajectories read the repository's files through their tools
     assert records and all("<SECRET:" in record and "<EMAIL>" in record for record in records)
+
+
+def test_no_planted_secret_or_address_is_sent_to_the_llm(
+    cli: Cli, make_repo: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(_history(), "stocky")
+    with FakeLLMServer(lambda body, n: Reply(content="{}")) as server:  # a model that answers nothing useful
+        monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", server.url)
+        monkeypatch.setenv("GOLDMINE_LLM_MODEL", "fake-model")
+        result = cli("run", "--inline", "--drafter", "llm", "--repo", repo, "--tickets",
+                     _tickets(tmp_path / "issues.json"), "--lang", "both", "--kinds", "both",
+                     "--workspace", tmp_path / "ws")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sent = json.dumps(server.requests, ensure_ascii=False)
+    assert len(server.requests) >= 4 and "stock" in sent  # prompts about the planted fix were sent
+    _assert_nowhere({"the prompts sent": sent, "the warehouse": _warehouse_text(tmp_path / "ws" / "goldmine.duckdb")})

@@ -19,6 +19,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,10 @@ from warehouse.evaluation import (
 from warehouse.grounding import Grounder
 from warehouse.near_duplicates import DedupSettings
 from warehouse.record_text import normalised_text_hash
-from warehouse.seed_reference import SEEDS_DIR, gold_records, tool_catalog
+from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR, read_seed_folder
 from warehouse.splits import EvalSet, SplitRule, assign_splits, record_texts
 from warehouse.store import Warehouse, in_chunks
+from warehouse.tool_catalog import load_tool_catalog
 from warehouse.verdicts import Check, Record, Verdict
 
 ASSAY_VERSION = "assay-2"
@@ -66,7 +68,8 @@ class AssaySettings:
     dedup: DedupSettings = field(default_factory=DedupSettings)
     split: SplitRule = field(default_factory=SplitRule)
     eval_set: EvalSet | None = None
-    seeds: Any = SEEDS_DIR
+    seeds: Path = SEEDS_DIR  # the golds no candidate may copy
+    catalog: Mapping[str, dict[str, Any]] | None = None  # tools by name; None: the seeds folder's tools.json
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     parallel_from: int = MIN_PARALLEL
 
@@ -101,13 +104,28 @@ def assay(
     grounder = Grounder(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
-            checks = default_checks(tool_catalog(settings.seeds), grounding=grounder.verdict, judge=judge)
+            checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge)
         weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
         plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
         judged = judge_all(plan, pending, settings.workers, progress, settings.parallel_from)
     finally:
         grounder.close()
     return _settle(warehouse, judged, settings, weights, hard, run_id)
+
+
+def _catalog(settings: AssaySettings) -> dict[str, dict[str, Any]]:
+    if settings.catalog is not None:
+        return dict(settings.catalog)
+    path = Path(settings.seeds) / CATALOG_NAME
+    if not path.exists():
+        return {}
+    return {name: spec.model_dump() for name, spec in load_tool_catalog(path).tools.items()}
+
+
+def _golds(settings: AssaySettings) -> list[dict[str, Any]]:
+    if not Path(settings.seeds).is_dir():
+        return []
+    return [seed.record.model_dump(mode="json") for seed in read_seed_folder(Path(settings.seeds)).seeds]
 
 
 def _settle(
@@ -158,7 +176,7 @@ def _duplicates(warehouse: Warehouse, viable: list[Judged], settings: AssaySetti
         )
         for c in viable
     ]
-    return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), gold_records(settings.seeds),
+    return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), _golds(settings),
                            settings.dedup, run_id)  # fmt: skip
 
 

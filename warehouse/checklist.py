@@ -20,7 +20,8 @@ from typing import Any
 from warehouse import agent_contract, heuristics, principles
 from warehouse.record_text import string_values
 from warehouse.redaction import quick_scan
-from warehouse.seed_reference import tool_catalog
+from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
+from warehouse.tool_catalog import load_tool_catalog
 from warehouse.verdicts import Check, Record, Verdict
 
 
@@ -40,7 +41,7 @@ def default_checks(
     judge: Callable[[Record], Verdict | None] | None = None,
 ) -> tuple[Check, ...]:
     """Every check in order, cheapest first. Grounding and the judge need the caller's context."""
-    contract = agent_contract.AgentContract(dict(tool_catalog() if catalog is None else catalog))
+    contract = agent_contract.AgentContract(dict(_shipped_catalog() if catalog is None else catalog))
     checks = [
         Check("length", heuristics.check_length),
         Check("repetition", heuristics.check_repetition, weight=2.0),
@@ -72,3 +73,8 @@ def default_checks(
     if judge is not None:
         checks.append(Check("llm_judge", judge, weight=2.0, hard=False))
     return tuple(checks)
+
+
+def _shipped_catalog() -> dict[str, dict[str, Any]]:
+    """The tools of the shipped ``seeds/tools.json`` by name (as plain JSON objects)."""
+    return {name: spec.model_dump() for name, spec in load_tool_catalog(SEEDS_DIR / CATALOG_NAME).tools.items()}

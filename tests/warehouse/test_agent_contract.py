@@ -9,9 +9,12 @@ import pytest
 
 from tests.damages import gold
 from warehouse.agent_contract import AgentContract, check_thoughts, check_turns, check_uses_results
-from warehouse.seed_reference import tool_catalog
+from warehouse.seed_folder import SEEDS_DIR
+from warehouse.tool_catalog import load_tool_catalog
 
-CONTRACT = AgentContract(tool_catalog())
+CONTRACT = AgentContract(
+    {name: spec.model_dump() for name, spec in load_tool_catalog(SEEDS_DIR / "tools.json").tools.items()}
+)
 
 
 def _steps(record: dict[str, Any]) -> list[dict[str, Any]]:

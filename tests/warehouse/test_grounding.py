@@ -19,7 +19,7 @@ def _drafted(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, 
     assert cli("mine", "--repo", repo, "--tickets", tickets, "--workspace", workspace).exit_code == 0
     assert cli("draft", "--workspace", workspace).exit_code == 0
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        row = warehouse.query("SELECT * FROM candidates WHERE status = 'pending'").dicts()
+        row = warehouse.query("SELECT * FROM candidates WHERE status = 'pending' AND task_type = 'bugfix'").dicts()
     assert len(row) == 1
     return row[0]
 
@@ -51,8 +51,9 @@ def test_paths_and_symbols_must_exist_at_the_commit(
         assay(warehouse, "r")  # grounding is judged before duplicates, so every variant gets its verdict
         verdicts = dict(warehouse.query("""SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'""").rows)
         details = dict(warehouse.query("""SELECT candidate_id, detail FROM checks WHERE "check" = 'grounding'""").rows)
-    assert verdicts == {original["id"]: True, "unchanged-symbol": True, "unchanged-file": True,
-                        "missing-symbol": False, "missing-path": False, "wrong-commit": False}  # fmt: skip
+    expected = {original["id"]: True, "unchanged-symbol": True, "unchanged-file": True,
+                "missing-symbol": False, "missing-path": False, "wrong-commit": False}  # fmt: skip
+    assert {name: verdicts[name] for name in expected} == expected
     assert "release_all" in details["missing-symbol"] and "src/ledger.py" in details["missing-path"]
 
 
