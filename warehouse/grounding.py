@@ -24,6 +24,7 @@ from warehouse.records import InstructionRecord
 from warehouse.store import Warehouse
 from warehouse.verdicts import Verdict
 
+_language = lru_cache(maxsize=4_096)(language_for_path)  # pathlib is slow, and paths repeat
 _NAMED_PATH = re.compile(r"`([\w.-]+(?:/[\w.-]+)+)`")
 MAX_BLOB_BYTES = 2_000_000
 
@@ -91,7 +92,7 @@ class Grounder:
         if any((commit_id, f"{path}::{symbol}") in self._symbols for path in paths):
             return True
         for path in paths:
-            language = language_for_path(path)
+            language = _language(path)
             if language and symbol in self._defined(location, sha, path, language):
                 return True
         return False
@@ -119,7 +120,7 @@ def _named_paths(record: Record) -> list[str]:
     if not isinstance(record, InstructionRecord):
         return []
     own_words = "\n".join(line for line in prose(record.instruction).splitlines() if not line.lstrip().startswith(">"))
-    return [p for p in _NAMED_PATH.findall(own_words) if language_for_path(p)]
+    return [p for p in _NAMED_PATH.findall(own_words) if _language(p)]
 
 
 def _pairs(warehouse: Warehouse, sql: str, ids: list[str]) -> set[tuple[str, str]]:

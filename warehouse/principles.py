@@ -68,6 +68,10 @@ VAGUE_PHRASES = (
     "clean this up", "优化一下", "改进一下", "改一下", "等等", "之类的", "适当处理", "适当地处理",
 )  # fmt: skip
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
+_TEMPLATE_MARKS = ("→", "->", "<", "|")
+_FILE = re.compile(
+    r"/|\.(?:py|pyi|js|jsx|mjs|ts|tsx|go|rs|java|c|h|cc|cpp|hpp|rb|php|cs|kt|md|rst|txt|json|toml|ya?ml|ini|cfg|csv|sql|html|css|sh)$"
+)
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w]*(?:[./][A-Za-z_][\w]*)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 _ERROR_HANDLING = {
@@ -256,10 +260,20 @@ def check_explanation(record: Record) -> Verdict | None:
 
 
 def named_things(text: str) -> set[str]:
-    """Identifiers and paths the text names in backticks (at least three characters long)."""
+    """Identifiers the text names in backticks (at least three characters long).
+
+    Format templates (`` `condition → exception ("message")` ``, `` `L<line> · <severity>` ``) name
+    placeholders, not things, and file paths are answered by their code, not by their name.
+    """
     names: set[str] = set()
     for span in _BACKTICKED.findall(prose(text)):
-        names.update(name for name in _IDENTIFIER.findall(span) if len(name) >= 3 and not name.isupper())
+        if any(mark in span for mark in _TEMPLATE_MARKS):
+            continue
+        names.update(
+            name
+            for name in _IDENTIFIER.findall(span)
+            if len(name) >= 3 and not name.isupper() and not _FILE.search(name)
+        )
     return names
 
 
