@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.workspace import Workspace
-from warehouse.coverage import Breakdown, CheckRate, Coverage, coverage
+from warehouse.dataset_coverage import Breakdown, CheckRate, Coverage, coverage
 
 REPORT_NAME = "goldmine_report.html"
 _BAR_HEIGHT = 18
