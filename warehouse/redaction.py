@@ -89,7 +89,7 @@ _QUICK_KINDS = frozenset(
     {"private-key", "aws-access-key", "github-token", "gitlab-token", "slack-token", "openai-key", "google-api-key",
      "jwt", "url-credentials"}
 )  # fmt: skip
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}$")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")  # \Z: $ would also match before a newline
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Addresses that identify nobody and are part of the code's meaning.
 _HARMLESS_EMAILS = re.compile(r"(?i)@(?:example\.(?:com|org|net)|localhost|users\.noreply\.github\.com)$|^noreply@")

@@ -64,7 +64,7 @@ def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_mis
 
 
 def test_decorators_placeholders_and_a_second_pass_are_left_alone() -> None:
-    code = "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): pass\n"
+    code = "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): pass\n```python\n@contextlib.contextmanager\n"
     assert redact(code, KEY) == (code, [])
     once, _ = redact("token = 'ghp_" + "a1B2c3D4e5" * 4 + "' by ana@corp.io", KEY)
     assert redact(once, KEY) == (once, [])
