@@ -139,6 +139,7 @@ class SymbolFact:
     end_line: int
     code: str
     doc: str
+    column: int = 0  # where the first line of ``code`` starts (its indentation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,53 +166,85 @@ def _parser(language: str) -> tuple[ts.Parser, ts.Query]:
     return ts.Parser(grammar), ts.Query(grammar, pattern)
 
 
-def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:
-    """Every function, method and class definition in ``source``, outermost first."""
-    parser, query = _parser(language)
-    tree = parser.parse(source)
+def parse(source: bytes, language: str, old_tree: ts.Tree | None = None) -> ts.Tree:
+    """The syntax tree of ``source``; given an ``old_tree`` already edited to match it,
+    tree-sitter reparses only what the edits touched."""
+    parser, _ = _parser(language)
+    return parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Definition:
+    """Where a definition is and what it is called; its code is read only when asked for."""
+
+    qualified_name: str
+    kind: str
+    start_line: int
+    end_line: int
+    node: ts.Node
+    target: ts.Node  # the node whose text is the definition (a declarator's whole declaration)
+
+    def code(self, source: bytes) -> bytes:
+        """The definition's source text."""
+        return source[self.target.start_byte : self.target.end_byte]
+
+    def fact(self, source: bytes) -> SymbolFact:
+        """The full symbol, with its code and docstring or leading comment."""
+        return SymbolFact(
+            qualified_name=self.qualified_name,
+            name=self.qualified_name.rsplit(".", 1)[-1],
+            kind=self.kind,
+            start_line=self.start_line,
+            end_line=self.end_line,
+            code=self.code(source).decode("utf-8", "replace"),
+            doc=_docstring(self.node) or _leading_comment(self.target),
+            column=self.target.start_point[1],
+        )
+
+
+def outline(tree: ts.Tree, language: str) -> list[Definition]:
+    """Every function, method and class definition of a parsed file, outermost first.
+
+    Qualified names come from a stack of the definitions still open at each node (nodes arrive
+    in document order), so no node walks up its parents.
+    """
+    _, query = _parser(language)
     nodes = ts.QueryCursor(query).captures(tree.root_node).get("def", [])
     definitions = LANGUAGES[language].definitions
-    symbols = []
+    found: list[Definition] = []
+    scopes: list[tuple[int, str, str]] = []  # (end byte, name, kind) of the enclosing definitions
     for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
-        symbol = _symbol(node, definitions, source)
-        if symbol is not None:
-            symbols.append(symbol)
-    return symbols
+        while scopes and scopes[-1][0] <= node.start_byte:
+            scopes.pop()
+        name = _definition_name(node)
+        kind = definitions[node.type]
+        if name and (node.type != "variable_declarator" or _declares_function(node)):
+            if kind == "function" and any(scope_kind == "class" for _, _, scope_kind in scopes):
+                kind = "method"
+            target = _target(node)
+            qualified = ".".join([*(scope for _, scope, _ in scopes if scope), name])
+            found.append(Definition(qualified, kind, target.start_point[0] + 1, target.end_point[0] + 1, node, target))
+        scopes.append((node.end_byte, name, definitions[node.type]))
+    return found
 
 
-def _symbol(node: ts.Node, definitions: dict[str, str], source: bytes) -> SymbolFact | None:
-    if node.type == "variable_declarator" and not _declares_function(node):
-        return None
-    name = _definition_name(node)
-    if not name:
-        return None
-    scope = [n for n in (_definition_name(p) for p in _enclosing(node, definitions)) if n]
-    kind = definitions[node.type]
-    if kind == "function" and any(definitions[p.type] == "class" for p in _enclosing(node, definitions)):
-        kind = "method"
-    target = node.parent if node.type == "variable_declarator" and node.parent else node
-    return SymbolFact(
-        qualified_name=".".join([*reversed(scope), name]),
-        name=name,
-        kind=kind,
-        start_line=target.start_point[0] + 1,
-        end_line=target.end_point[0] + 1,
-        code=source[target.start_byte : target.end_byte].decode("utf-8", "replace"),
-        doc=_docstring(node) or _leading_comment(target),
-    )
+def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:
+    """Every function, method and class definition in ``source``, outermost first."""
+    return [definition.fact(source) for definition in outline(parse(source, language), language)]
+
+
+def _target(node: ts.Node) -> ts.Node:
+    """The node whose text is the whole definition: a declarator's declaration, a Python
+    definition with its decorators."""
+    parent = node.parent
+    if parent is not None and (node.type == "variable_declarator" or parent.type == "decorated_definition"):
+        return parent
+    return node
 
 
 def _declares_function(node: ts.Node) -> bool:
     value = node.child_by_field_name("value")
     return value is not None and value.type in _FUNCTION_VALUES
-
-
-def _enclosing(node: ts.Node, definitions: dict[str, str]) -> Iterable[ts.Node]:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in definitions:
-            yield parent
-        parent = parent.parent
 
 
 def _definition_name(node: ts.Node) -> str:
@@ -263,38 +296,8 @@ def changed_symbols(
     old_touched: Iterable[tuple[int, int]],
     new_touched: Iterable[tuple[int, int]],
 ) -> list[SymbolChange]:
-    """The innermost definitions that contain a touched line, paired across the two versions."""
-    old_symbols = extract_symbols(before, language) if before else []
-    new_symbols = extract_symbols(after, language) if after else []
-    names = _touched_names(old_symbols, old_touched) | _touched_names(new_symbols, new_touched)
-    old_by_name = {s.qualified_name: s for s in old_symbols}
-    new_by_name = {s.qualified_name: s for s in new_symbols}
-    changes = []
-    for name in sorted(names):
-        old, new = old_by_name.get(name), new_by_name.get(name)
-        if old is not None and new is not None and old.code == new.code:
-            continue
-        change = "added" if old is None else "deleted" if new is None else "modified"
-        kind = (new or old).kind  # type: ignore[union-attr]
-        changes.append(SymbolChange(name, kind, change, old, new))
-    return changes
+    """The innermost definitions that contain a touched line, paired across the two versions
+    (see :mod:`miners.symbol_changes`, which also mines whole histories incrementally)."""
+    from miners.symbol_changes import changed_symbols as between_versions  # it imports this module
 
-
-def _touched_names(symbols: list[SymbolFact], touched: Iterable[tuple[int, int]]) -> set[str]:
-    names = set()
-    for first, last in touched:
-        for line in range(first, last + 1):
-            inner = _innermost(symbols, line)
-            if inner is not None:
-                names.add(inner.qualified_name)
-    return names
-
-
-def _innermost(symbols: list[SymbolFact], line: int) -> SymbolFact | None:
-    best = None
-    for symbol in symbols:
-        if symbol.start_line <= line <= symbol.end_line and (
-            best is None or symbol.end_line - symbol.start_line <= best.end_line - best.start_line
-        ):
-            best = symbol
-    return best
+    return between_versions(language, before, after, old_touched, new_touched)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import git
 
 from miners.errors import EmptyRepository, GitCommandFailed, NotAGitRepository
 
-MINER_VERSION = "git-1"
+MINER_VERSION = "git-2"
 DEFAULT_MAX_DIFF_BYTES = 200_000
 
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%n%w(0,1,1)%B%w(0,0,0)%n%x1d"
@@ -50,7 +50,7 @@ _LOG_OPTIONS = (
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
-    "-M",
+    "-C",  # renames, and copies of files the same commit modifies (-M alone never reports copies)
     "--raw",
     "--no-abbrev",
     "-p",
@@ -76,6 +76,9 @@ class RepositoryInfo:
     root_commits: tuple[str, ...]
 
 
+Hunk = tuple[int, int, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class FileChangeFact:
     """One path changed by a commit, compared with its first parent."""
@@ -97,6 +100,8 @@ class FileChangeFact:
     non_utf8: bool
     old_touched: tuple[tuple[int, int], ...]
     new_touched: tuple[tuple[int, int], ...]
+    # (old start, old count, new start, new count) of every hunk, as its ``@@`` header says
+    hunks: tuple[Hunk, ...] = ()
 
     @property
     def path(self) -> str:
@@ -173,30 +178,67 @@ def is_ancestor(repo: RepositoryInfo, older: str, newer: str) -> bool:
     return result.returncode == 0
 
 
+def list_commits(repo: RepositoryInfo, *, revision: str = "HEAD", since: str | None = None) -> list[str]:
+    """The shas reachable from ``revision`` and not from ``since``, newest first (git log's order)."""
+    revision_range = f"{since}..{revision}" if since else revision
+    result = subprocess.run(
+        ["git", "--git-dir", str(repo.git_dir), "rev-list", revision_range, "--"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise GitCommandFailed("git rev-list", result.stderr.decode("utf-8", "replace"))
+    return result.stdout.decode("ascii").split()
+
+
+def shallow_boundary(repo: RepositoryInfo) -> frozenset[str]:
+    """The commits of a shallow clone whose parents were not fetched (empty for a full clone)."""
+    shallow = repo.git_dir / "shallow"
+    return frozenset(shallow.read_text().split()) if shallow.exists() else frozenset()
+
+
 def iter_commits(
     repo: RepositoryInfo,
     *,
     revision: str = "HEAD",
     since: str | None = None,
+    shas: Sequence[str] | None = None,
     max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES,
 ) -> Iterator[CommitFact]:
-    """Stream the commits reachable from ``revision`` (and not from ``since``), newest first."""
-    revision_range = f"{since}..{revision}" if since else revision
-    command = ["git", "--git-dir", str(repo.git_dir)]
-    for setting in _GIT_CONFIG:
-        command += ["-c", setting]
-    command += ["log", *_LOG_OPTIONS, revision_range, "--"]
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
+    """Stream commits with their changes, newest first: the given ``shas`` (in that order), or
+    those reachable from ``revision`` and not from ``since``.
+
+    Commits on a shallow clone's boundary come without file changes: their parents are missing,
+    so git would diff them against nothing and report every file as added.
+    """
+    if shas is not None and not shas:
+        return  # git would read an empty list as "HEAD"
+    boundary = shallow_boundary(repo)
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
+        if shas is not None:
+            stdin.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
+            stdin.seek(0)
+            selection = ["--no-walk=unsorted", "--stdin"]
+        else:
+            selection = [f"{since}..{revision}" if since else revision]
+        process = subprocess.Popen(_log_command(repo, selection), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
         assert process.stdout is not None
         try:
-            yield from parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes)
+            for commit in parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes):
+                yield replace(commit, changes=()) if commit.sha in boundary else commit
         finally:
             process.stdout.close()
             returncode = process.wait()
         if returncode != 0:
             stderr.seek(0)
             raise GitCommandFailed("git log", stderr.read().decode("utf-8", "replace"))
+
+
+def _log_command(repo: RepositoryInfo, selection: list[str]) -> list[str]:
+    command = ["git", "--git-dir", str(repo.git_dir)]
+    for setting in _GIT_CONFIG:
+        command += ["-c", setting]
+    return [*command, "log", *_LOG_OPTIONS, *selection, "--"]
 
 
 def parse_log_stream(lines: Iterable[bytes], *, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES) -> Iterator[CommitFact]:
@@ -271,6 +313,7 @@ class _PatchBlock:
     new_line: int = 0
     old_touched: list[int] = field(default_factory=list)
     new_touched: list[int] = field(default_factory=list)
+    hunks: list[Hunk] = field(default_factory=list)
 
     def feed(self, line: bytes) -> None:
         if line == b"\n":  # the blank line git prints between commits; never a diff line
@@ -295,11 +338,13 @@ class _PatchBlock:
         self.size += len(line)
 
     def _start_hunk(self, line: bytes) -> None:
-        # "@@ -old[,n] +new[,n] @@ context"
+        # "@@ -old[,n] +new[,n] @@ context"; a count left out is 1
         try:
             old_part, new_part = line.split(b" ")[1:3]
-            self.old_line = int(old_part[1:].split(b",")[0])
-            self.new_line = int(new_part[1:].split(b",")[0])
+            old_start, _, old_count = old_part[1:].partition(b",")
+            new_start, _, new_count = new_part[1:].partition(b",")
+            self.old_line, self.new_line = int(old_start), int(new_start)
+            self.hunks.append((self.old_line, int(old_count or 1), self.new_line, int(new_count or 1)))
         except (ValueError, IndexError):
             self.old_line = self.new_line = 0
 
@@ -400,6 +445,7 @@ def _merge_blocks(first: _PatchBlock, second: _PatchBlock) -> _PatchBlock:
     merged.deleted = first.deleted + second.deleted
     merged.old_touched = first.old_touched
     merged.new_touched = second.new_touched
+    merged.hunks = []  # a deletion and a creation: no hunks relate the two versions line by line
     return merged
 
 
@@ -441,4 +487,5 @@ def _file_change(entry: _RawEntry, block: _PatchBlock) -> FileChangeFact:
         non_utf8=non_utf8,
         old_touched=_ranges(block.old_touched) if block.deleted or block.added else (),
         new_touched=_ranges(block.new_touched) if block.deleted or block.added else (),
+        hunks=tuple(block.hunks),
     )
