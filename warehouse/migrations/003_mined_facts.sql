@@ -18,3 +18,5 @@ ALTER TABLE symbols ADD COLUMN details JSON;
 -- Tracker fields beyond the common ones: components, versions, fix_versions, environment,
 -- priority, milestone, reporter, assignee, status (as the tracker names it) …
 ALTER TABLE tickets ADD COLUMN fields JSON;
+-- A hash of the ticket's stored content: a newer export that changes a ticket replaces its row.
+ALTER TABLE tickets ADD COLUMN content_hash VARCHAR;
