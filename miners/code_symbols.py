@@ -163,6 +163,8 @@ def _parser(language: str) -> tuple[ts.Parser, ts.Query]:
     spec = LANGUAGES[language]
     grammar = ts.Language(spec.grammar())
     pattern = " ".join(f"({node_type}) @def" for node_type in spec.definitions)
+    if spec.name == "python":  # decorators sit outside the definition node, inside its wrapper
+        pattern += " (decorated_definition) @wrap"
     return ts.Parser(grammar), ts.Query(grammar, pattern)
 
 
@@ -202,14 +204,14 @@ class Definition:
         )
 
 
-def outline(tree: ts.Tree, language: str) -> list[Definition]:
-    """Every function, method and class definition of a parsed file, outermost first.
+def outline(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None = None) -> list[Definition]:
+    """Every function, method and class definition of a parsed file, outermost first — or, given
+    ``lines`` (1-based inclusive ranges), only those that overlap them (with their enclosing ones).
 
     Qualified names come from a stack of the definitions still open at each node (nodes arrive
     in document order), so no node walks up its parents.
     """
-    _, query = _parser(language)
-    nodes = ts.QueryCursor(query).captures(tree.root_node).get("def", [])
+    nodes = _definition_nodes(tree, language, lines)
     definitions = LANGUAGES[language].definitions
     found: list[Definition] = []
     scopes: list[tuple[int, str, str]] = []  # (end byte, name, kind) of the enclosing definitions
@@ -226,6 +228,22 @@ def outline(tree: ts.Tree, language: str) -> list[Definition]:
             found.append(Definition(qualified, kind, target.start_point[0] + 1, target.end_point[0] + 1, node, target))
         scopes.append((node.end_byte, name, definitions[node.type]))
     return found
+
+
+def _definition_nodes(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None) -> list[ts.Node]:
+    _, query = _parser(language)
+    if lines is None:
+        return list(ts.QueryCursor(query).captures(tree.root_node).get("def", []))
+    found: dict[tuple[int, int, str], ts.Node] = {}
+    for first, last in lines:
+        cursor = ts.QueryCursor(query)
+        cursor.set_point_range((max(first - 1, 0), 0), (last, 0))
+        captures = cursor.captures(tree.root_node)
+        # a touched decorator line overlaps the wrapper, not the definition it decorates
+        wrapped = (wrapper.child_by_field_name("definition") for wrapper in captures.get("wrap", []))
+        for node in [*captures.get("def", []), *(node for node in wrapped if node is not None)]:
+            found.setdefault((node.start_byte, node.end_byte, node.type), node)
+    return list(found.values())
 
 
 def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:

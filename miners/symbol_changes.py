@@ -26,19 +26,32 @@ LineRanges = Iterable[tuple[int, int]]
 
 @dataclass(slots=True)
 class ParsedVersion:
-    """One version of a file: its bytes, its tree and (once asked for) its definitions."""
+    """One version of a file: its bytes, its tree, and what was read off them once asked for."""
 
     language: str
     source: bytes
     tree: ts.Tree
-    _definitions: list[Definition] | None = field(default=None, repr=False)
+    _by_name: dict[str, Definition] | None = field(default=None, repr=False)
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    def near(self, lines: Sequence[tuple[int, int]]) -> list[Definition]:
+        """The definitions overlapping ``lines`` (and those enclosing them), outermost first."""
+        return outline(self.tree, self.language, lines) if lines else []
+
+    def named(self, name: str) -> Definition | None:
+        """The definition called ``name`` anywhere in the file (the last one, if several)."""
+        if name.rsplit(".", 1)[-1].encode() not in self.source:
+            return None  # the cheap answer for a function a commit added or deleted
+        if self._by_name is None:
+            self._by_name = {d.qualified_name: d for d in outline(self.tree, self.language)}
+        return self._by_name.get(name)
 
     @property
-    def definitions(self) -> list[Definition]:
-        """The file's definitions, outermost first (computed once)."""
-        if self._definitions is None:
-            self._definitions = outline(self.tree, self.language)
-        return self._definitions
+    def line_starts(self) -> list[int]:
+        """The byte offset of every line's start, plus one past the end (computed once)."""
+        if self._line_starts is None:
+            self._line_starts = line_starts(self.source)
+        return self._line_starts
 
 
 def changed_symbols(
@@ -57,21 +70,33 @@ def changed_symbols(
 def changes_between(
     old: ParsedVersion | None, new: ParsedVersion | None, old_touched: LineRanges, new_touched: LineRanges
 ) -> list[SymbolChange]:
-    """Pair the touched definitions of two parsed versions; unchanged code is left out."""
-    old_by_name = {d.qualified_name: d for d in old.definitions} if old else {}
-    new_by_name = {d.qualified_name: d for d in new.definitions} if new else {}
-    names = touched_names(old.definitions if old else [], old_touched)
-    names |= touched_names(new.definitions if new else [], new_touched)
+    """Pair the touched definitions of two parsed versions; unchanged code is left out.
+
+    Only definitions overlapping touched lines are outlined; a name touched on one side is looked
+    up on the other (and found there without an outline when its name is not even in the text).
+    """
+    old_near = old.near(list(old_touched)) if old else []
+    new_near = new.near(list(new_touched)) if new else []
+    names = touched_names(old_near, old_touched) | touched_names(new_near, new_touched)
     changes = []
     for name in sorted(names):
-        before = old_by_name[name].fact(old.source) if old and name in old_by_name else None
-        after = new_by_name[name].fact(new.source) if new and name in new_by_name else None
+        before_definition = _find(old, old_near, name)
+        after_definition = _find(new, new_near, name)
+        before = before_definition.fact(old.source) if before_definition and old else None
+        after = after_definition.fact(new.source) if after_definition and new else None
         if before is not None and after is not None and before.code == after.code:
             continue
         change = "added" if before is None else "deleted" if after is None else "modified"
         kind = after.kind if after is not None else before.kind if before is not None else "function"
         changes.append(SymbolChange(name, kind, change, before, after))
     return changes
+
+
+def _find(version: ParsedVersion | None, near: list[Definition], name: str) -> Definition | None:
+    if version is None:
+        return None
+    touched = [d for d in near if d.qualified_name == name]
+    return touched[-1] if touched else version.named(name)
 
 
 def touched_names(definitions: Sequence[Definition], touched: LineRanges) -> set[str]:
@@ -120,15 +145,20 @@ def innermost_segments(definitions: Sequence[Definition]) -> tuple[list[int], li
 class SymbolMiner:
     """Changed definitions of many file changes, each file version parsed once where it can be.
 
-    ``read`` gives a blob's bytes by sha (None when it is missing or too large).
+    ``read`` gives a blob's bytes by sha (None when it is missing or too large). The cache keeps
+    the versions a walk newest-first will ask for next — each change's older side — up to
+    ``cache_bytes`` of source (a tree takes about ten times its source), least recently used
+    first out; a newer side is dropped once its older side is parsed from it.
     """
 
-    def __init__(self, read: Callable[[str], bytes | None], *, cache_size: int = 256) -> None:
+    def __init__(self, read: Callable[[str], bytes | None], *, cache_bytes: int = 8_000_000) -> None:
         self._read = read
         self._cache: OrderedDict[tuple[str, str], ParsedVersion] = OrderedDict()
-        self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cached_bytes = 0
         self.incremental_parses = 0
         self.full_parses = 0
+        self.unreadable = 0  # versions ``read`` did not give (too large, or missing)
 
     def changes(
         self,
@@ -139,9 +169,16 @@ class SymbolMiner:
         old_touched: LineRanges,
         new_touched: LineRanges,
     ) -> list[SymbolChange]:
-        """The definitions one file change added, modified or deleted."""
+        """The definitions one file change added, modified or deleted; none when a version of the
+        file cannot be read (one side alone would make every touched definition look new)."""
         new = self._version(language, new_blob, None, ())
+        if new_blob is not None and new is None:
+            return []
         old = self._version(language, old_blob, new, hunks)
+        if old_blob is not None and old is None:
+            return []
+        if old is not None and new_blob is not None:
+            self._forget((language, new_blob))
         return changes_between(old, new, old_touched, new_touched)
 
     def _version(
@@ -156,22 +193,33 @@ class SymbolMiner:
             return cached
         source = self._read(blob)
         if source is None:
+            self.unreadable += 1
             return None
-        version = ParsedVersion(language, source, self._parse(language, source, newer, hunks))
+        tree, starts = self._parse(language, source, newer, hunks)
+        version = ParsedVersion(language, source, tree, _line_starts=starts)
         self._cache[key] = version
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cached_bytes += len(source)
+        while self._cached_bytes > self._cache_bytes and len(self._cache) > 1:
+            self._forget(next(iter(self._cache)))
         return version
 
-    def _parse(self, language: str, source: bytes, newer: ParsedVersion | None, hunks: Sequence[Hunk]) -> ts.Tree:
+    def _forget(self, key: tuple[str, str]) -> None:
+        version = self._cache.pop(key, None)
+        if version is not None:
+            self._cached_bytes -= len(version.source)
+
+    def _parse(
+        self, language: str, source: bytes, newer: ParsedVersion | None, hunks: Sequence[Hunk]
+    ) -> tuple[ts.Tree, list[int] | None]:
         if newer is None or not hunks:
             self.full_parses += 1
-            return parse(source, language)
+            return parse(source, language), None
         tree = newer.tree.copy()
-        for edit in reversed(hunk_edits(hunks, line_starts(newer.source), line_starts(source))):
+        starts = line_starts(source)
+        for edit in reversed(hunk_edits(hunks, newer.line_starts, starts)):
             tree.edit(*edit)
         self.incremental_parses += 1
-        return parse(source, language, tree)
+        return parse(source, language, tree), starts
 
 
 Edit = tuple[int, int, int, tuple[int, int], tuple[int, int], tuple[int, int]]
@@ -196,8 +244,8 @@ def hunk_edits(hunks: Sequence[Hunk], newer_starts: list[int], older_starts: lis
 
 
 def line_starts(source: bytes) -> list[int]:
-    """The byte offset of every line's start, plus the length of the text."""
-    return list(accumulate((len(line) + 1 for line in source.split(b"\n")), initial=0))
+    """The byte offset of every line's start, plus one past the end of the text."""
+    return list(accumulate(map((1).__add__, map(len, source.split(b"\n"))), initial=0))  # all in C
 
 
 def _offset(starts: list[int], line: int) -> int:

@@ -180,12 +180,15 @@ class CommitRowMaker:
             if reason.startswith("symbols:"):
                 skipped[reason] += 1
             return []
+        unreadable = self.symbols.unreadable
         try:
             found = self.symbols.changes(change_row["lang"], change.old_blob, change.new_blob, change.hunks,
                                          change.old_touched, change.new_touched)  # fmt: skip
         except (ValueError, RuntimeError) as error:  # one unreadable file must not stop a whole history
             skipped[f"symbols: {type(error).__name__} while parsing"] += 1
             return []
+        if self.symbols.unreadable > unreadable:
+            skipped[f"symbols: a version larger than {MAX_SYMBOL_SOURCE_BYTES:,} bytes"] += 1
         return [self._symbol_row(symbol, change, change_row) for symbol in found]
 
     def _symbol_row(self, symbol: SymbolChange, change: FileChangeFact, change_row: dict[str, Any]) -> dict[str, Any]:

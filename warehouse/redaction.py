@@ -75,6 +75,9 @@ _LOWER_HINT_PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?:password|passwd|pwd|secret|api_?key|access_?token|auth_?token|client_?secret)\s*[:=]\s*[\"'][^\"'\s]{6}"
     ),
 }
+# All literal hints in one pattern: one scan of a text tells which of those kinds it may hold.
+_LITERAL_HINTS = re.compile("|".join(re.escape(hint) for hints in _HINTS.values() for hint in hints))
+_KIND_OF_HINT = {hint: kind for kind, hints in _HINTS.items() for hint in hints}
 _LOCAL_PART = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _DOMAIN_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
 # Addresses that identify nobody and are part of the code's meaning.
@@ -105,8 +108,9 @@ def redact(text: str, key: bytes) -> tuple[str, list[SecretFound]]:
         return text, []
     findings: list[SecretFound] = []
     lowered = text.lower()
+    hinted = {_KIND_OF_HINT[hint] for hint in _LITERAL_HINTS.findall(text)}
     for kind, pattern, group in _PATTERNS:
-        if _may_hold(kind, text, lowered):
+        if _may_hold(kind, text, lowered, hinted):
             found = len(findings)
             text = _redact_one(text, kind, pattern, group, key, findings)
             if len(findings) > found:
@@ -114,10 +118,11 @@ def redact(text: str, key: bytes) -> tuple[str, list[SecretFound]]:
     return text, findings
 
 
-def _may_hold(kind: str, text: str, lowered: str) -> bool:
-    """False only when ``text`` cannot hold a match of the ``kind`` pattern."""
+def _may_hold(kind: str, text: str, lowered: str, hinted: set[str]) -> bool:
+    """False only when ``text`` cannot hold a match of the ``kind`` pattern (``hinted``: the kinds
+    whose literal hints ``text`` contains)."""
     if kind in _HINTS:
-        return any(hint in text for hint in _HINTS[kind])
+        return kind in hinted
     if kind in _LOWER_HINTS:
         return any(hint in lowered for hint in _LOWER_HINTS[kind])
     if kind in _HINT_PATTERNS:

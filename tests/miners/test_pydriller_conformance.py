@@ -139,7 +139,9 @@ def test_goldmine_reads_what_pydriller_reads_on_every_non_merge_commit(conforman
     kinds = set()
     for commit in theirs:
         mine = ours[commit.hash]
-        assert mine.is_merge == commit.merge
+        assert (mine.is_merge, list(mine.parents), mine.message) == (commit.merge, commit.parents, commit.msg)
+        assert (mine.author_name, mine.author_email) == (commit.author.name, commit.author.email)
+        assert (mine.authored_at, mine.committed_at) == (commit.author_date, commit.committer_date)
         if commit.merge:
             continue
         assert _ours(mine) == _theirs(commit), commit.msg

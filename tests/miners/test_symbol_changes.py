@@ -53,10 +53,27 @@ def test_innermost_segments_agree_with_the_line_by_line_rule(
 def _module(functions: list[tuple[str, int]]) -> bytes:
     lines = ['"""Module."""', "import logging", ""]
     for name, body in functions:
-        lines += ["", f"def {name}(x):", f'    """{name} docs."""'] + [f"    x = x + {n}" for n in range(body)]
-        lines += ["    return x"]
-    lines += ["", "class Box:", "    def size(self):", "        return 1"]
+        decorator = [f"@cache(size={body})"] if body % 3 == 0 else []  # decorator lines change too
+        lines += ["", *decorator, f"def {name}(x):", f'    """{name} docs."""']
+        lines += [f"    x = x + {n}" for n in range(body)] + ["    return x"]
+    lines += ["", "class Box:", "    @property", "    def size(self):", f"        return {len(functions)}"]
     return ("\n".join(lines) + "\n").encode()
+
+
+def _reference(before: bytes, after: bytes, old_touched, new_touched) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    """What changed, by the plain rule: full outlines, each touched line's innermost definition."""
+    old = outline(parse(before, "python"), "python")
+    new = outline(parse(after, "python"), "python")
+    names = _brute_force(old, list(old_touched)) | _brute_force(new, list(new_touched))
+    old_by, new_by = {d.qualified_name: d for d in old}, {d.qualified_name: d for d in new}
+    out = []
+    for name in sorted(names):
+        code_before = old_by[name].code(before).decode() if name in old_by else ""
+        code_after = new_by[name].code(after).decode() if name in new_by else ""
+        if code_before != code_after:
+            out.append((name, "added" if not code_before else "deleted" if not code_after else "modified",
+                        code_before, code_after))  # fmt: skip
+    return out
 
 
 def _hunks(before: bytes, after: bytes) -> list[tuple[int, int, int, int]]:
@@ -94,6 +111,9 @@ def test_a_history_mined_incrementally_gives_what_full_parses_give(history: list
         got = miner.changes("python", f"blob{n - 1}", f"blob{n}", _hunks(before, after), old_touched, new_touched)
         expected = changed_symbols("python", before, after, old_touched, new_touched)
         assert got == expected
+        reference = _reference(before, after, old_touched, new_touched)
+        assert [(c.qualified_name, c.change, c.before.code if c.before else "", c.after.code if c.after else "")
+                for c in got] == reference  # fmt: skip
         if before != after:
             for change in got:
                 assert (change.before is None or change.before.code in before.decode()) and (
@@ -108,3 +128,11 @@ def test_decorated_python_definitions_include_their_decorators() -> None:
     definition = next(d for d in outline(parse(source, "python"), "python") if d.qualified_name == "A.size")
     fact = definition.fact(source)
     assert fact.code.startswith("@property") and (fact.start_line, fact.column) == (2, 4)
+
+
+def test_a_change_to_a_decorator_alone_modifies_the_function() -> None:
+    before = b"import functools\n\n\n@functools.lru_cache(maxsize=8)\ndef price(sku):\n    return 1\n"
+    after = before.replace(b"maxsize=8", b"maxsize=64")
+    changes = changed_symbols("python", before, after, [(4, 4)], [(4, 4)])
+    assert [(c.qualified_name, c.change) for c in changes] == [("price", "modified")]
+    assert changes[0].after is not None and "maxsize=64" in changes[0].after.code

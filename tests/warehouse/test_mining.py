@@ -167,3 +167,18 @@ def test_a_failing_worker_stops_the_run_with_its_error(make_repo: BuildRepo) -> 
 def test_split_evenly_keeps_order_and_sizes() -> None:
     assert split_evenly(list("abcdefg"), 3) == [list("abc"), list("de"), list("fg")]
     assert split_evenly(list("ab"), 2) == [["a"], ["b"]]
+
+
+def test_files_too_large_to_parse_are_skipped_and_counted(
+    warehouse: Warehouse, make_repo: BuildRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse import commit_rows
+
+    big = "".join(f"def f{n}():\n    return {n}\n\n\n" for n in range(60))
+    repo = make_repo([{"message": "one", "files": {"small.py": PY_V1, "big.py": big}},
+                      {"message": "two", "files": {"small.py": PY_V2, "big.py": big + "X = 1\n"}}])  # fmt: skip
+    monkeypatch.setattr(commit_rows, "MAX_SYMBOL_SOURCE_BYTES", 1_000)
+    summary = land_repository(warehouse, repo, "r1", OPTIONS)
+    assert summary.skipped["symbols: a version larger than 1,000 bytes"] == 2
+    assert {row[0] for row in warehouse.query("SELECT path FROM symbols").rows} == {"small.py"}
+    assert warehouse.scalar("SELECT count(*) FROM file_changes WHERE path = 'big.py'") == 2

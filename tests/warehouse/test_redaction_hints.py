@@ -38,7 +38,7 @@ def test_planted_secrets_of_every_kind_are_found(kind: str, text: str) -> None:
 def test_hints_change_nothing_redact_finds(text: str) -> None:
     hinted = redact(text, KEY)
     original = redaction._may_hold
-    redaction._may_hold = lambda kind, text, lowered: True  # search with every pattern, always
+    redaction._may_hold = lambda *args: True  # search with every pattern, always
     try:
         assert redact(text, KEY) == hinted
     finally:
