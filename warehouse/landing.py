@@ -77,8 +77,14 @@ def _land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> 
 
 
 def _skipped_note(name: str, skipped: Counter[str]) -> str:
-    parts = ", ".join(f"{reason.removeprefix('symbols: ')} {count}" for reason, count in skipped.most_common(8))
-    return f"{name}: changed files without symbols, by reason: {parts}"
+    files = [
+        (reason.removeprefix("symbols: "), n) for reason, n in skipped.most_common() if reason.startswith("symbols:")
+    ]
+    parts = [f"changed files without symbols: {', '.join(f'{reason} {n}' for reason, n in files[:8])}"] if files else []
+    functions = sum(n for reason, n in skipped.items() if reason.startswith("python details:"))
+    if functions:
+        parts.append(f"Python functions without libcst details (their commit changes more than six): {functions}")
+    return f"{name}: {'; '.join(parts)}"
 
 
 def _repo_detail(info: RepositoryInfo) -> dict[str, Any]:

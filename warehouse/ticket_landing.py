@@ -8,6 +8,7 @@ replaced — its ``content_hash`` tells them apart — and its links stay valid.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,9 @@ def land_ticket_export(
     location = str(file.resolve())
     source_id = stable_id("tickets", location)
     summary = MineSummary(source_id, file.name, "tickets")
-    digest = content_hash(file.read_bytes()) if file.is_file() else ""
+    digest = _export_digest(file, mapping)
     if digest and watermark(warehouse, source_id, location) == digest:
-        return summary  # the same export as last time
+        return summary  # the same export, read the same way, as last time
     batch = read_ticket_export(file, mapping)
     register_source(warehouse, source_id, "tickets", location, file.name, run_id, {"format": batch.format})
     if batch.problems:
@@ -48,6 +49,14 @@ def land_ticket_export(
     summary.add("secret_findings", warehouse.insert("secret_findings", redactor.take()))
     set_watermark(warehouse, source_id, location, digest, run_id)
     return summary
+
+
+def _export_digest(file: Path, mapping: TicketMapping | None) -> str:
+    """What decides the rows an export gives: its bytes, and the mapping it is read with."""
+    if not file.is_file():
+        return ""
+    how = json.dumps(asdict(mapping), sort_keys=True).encode() if mapping is not None else b""
+    return content_hash(file.read_bytes() + b"\0" + how)
 
 
 def _drop_changed(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:

@@ -57,3 +57,31 @@ def test_run_links_github_and_jira_tickets_and_sql_shows_the_links(
     table = cli("sql", "select method, count(*) as links from ticket_links group by 1 order by 1", "--workspace",
                 workspace).output  # fmt: skip
     assert "closing_keyword" in table and "branch_name" in table
+
+
+def test_a_mapped_export_named_in_goldmine_toml(cli: Cli, stock_repo: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    export = Path(__file__).resolve().parent.parent / "fixtures" / "tickets" / "support_export.csv"
+    (workspace / "goldmine.toml").write_text(
+        f'[sources]\ntickets = ["{export}"]\n\n[tickets]\nsource = "helpdesk"\nkey_prefix = "SUP-"\n\n'
+        '[tickets.mapping]\nkey = "ticket_id"\ntitle = "subject"\nbody = "description"\nstate = "status"\n'
+        'created = "opened_at"\nclosed = "solved_at"\ncomments = "thread"\ncomponent = "product_area"\n'
+    )
+    result = cli("mine", "--workspace", workspace)
+    assert result.exit_code == 0, result.output
+    assert "record 3" in result.output  # the row without a key, counted in the notes
+    rows = json.loads(cli("sql", "select tracker, key, state, fields from tickets order by key", "--json",
+                          "--workspace", workspace).output)  # fmt: skip
+    assert [(r["tracker"], r["key"], r["state"]) for r in rows] == [("helpdesk", "SUP-481", "closed"),
+                                                                     ("helpdesk", "SUP-482", "open")]  # fmt: skip
+    assert json.loads(rows[0]["fields"])["component"] == "checkout"
+
+
+def test_the_mine_stage_reports_what_it_skipped(cli: Cli, stock_repo: Path, tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    assert cli("mine", "--repo", stock_repo, "--workspace", workspace).exit_code == 0
+    counts = json.loads(cli("sql", "select counts from runs", "--json", "--workspace", workspace).output)[0]
+    assert json.loads(counts["counts"])["mine"]["skipped"] == {
+        "symbols: no grammar for .md": 1, "symbols: no grammar for .toml": 1
+    }  # fmt: skip
