@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from miners.code_symbols import Definition, outline, parse
-from miners.git_history import _ranges
+from miners.git_log_parser import _ranges
 from miners.symbol_changes import SymbolMiner, changed_symbols, touched_names
 
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
