@@ -54,7 +54,7 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         with progress_bar(f"mining {repo}", None) as advance:
             summary = land_repository(stage.warehouse, repo, stage.run_id, options, advance)
         _merge(added, summary.added)
-        _merge(skipped, summary.skipped)
+        _merge(skipped, summary.skipped_by_reason())
         notes += summary.notes
     for export in sources.tickets:
         summary = land_ticket_export(stage.warehouse, export, stage.run_id, options, mapping)

@@ -26,6 +26,14 @@ class MineSummary:
         """Count ``count`` new rows of ``table``."""
         self.added[table] = self.added.get(table, 0) + count
 
+    def skipped_by_reason(self) -> dict[str, int]:
+        """What was skipped, with the file suffixes of "no grammar for …" added up (the notes
+        name the most common suffixes)."""
+        totals: Counter[str] = Counter()
+        for reason, count in self.skipped.items():
+            totals[reason.split(" for ", 1)[0] if "no grammar for" in reason else reason] += count
+        return dict(totals.most_common())
+
 
 def register_source(
     warehouse: Warehouse, source_id: str, kind: str, location: str, name: str, run_id: str, detail: dict[str, Any]
