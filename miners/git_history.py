@@ -85,29 +85,38 @@ class RepositoryInfo:
 
 
 def open_repository(path: str | Path) -> RepositoryInfo:
-    """Find the repository holding ``path`` and describe it; raise a one-line error if none."""
+    """Find the repository holding ``path`` (GitPython) and describe it (git itself); raise a
+    one-line error if there is none or it has no commits."""
     try:
         repo = git.Repo(str(path), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise NotAGitRepository(str(path)) from None
     with repo:
-        if not repo.head.is_valid():
-            raise EmptyRepository(str(path))
         git_dir = Path(repo.git_dir).resolve()
-        root = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else git_dir
-        head_ref = "HEAD" if repo.head.is_detached else repo.head.ref.path
-        roots = tuple(repo.git.rev_list("--max-parents=0", "HEAD").split())
-        name = root.name.removesuffix(".git") if repo.bare else root.name
-        return RepositoryInfo(
-            path=root,
-            git_dir=git_dir,
-            name=name,
-            is_bare=repo.bare,
-            is_shallow=(git_dir / "shallow").exists(),
-            head_sha=repo.head.commit.hexsha,
-            head_ref=head_ref,
-            root_commits=roots,
-        )
+        tree = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
+    # A bare repository without a config file (as mirrors are sometimes kept) looks like a work
+    # tree to GitPython: a work tree is only one that has its .git.
+    is_bare = tree is None or not (tree / ".git").exists()
+    head_sha = _git_text(git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if not head_sha:
+        raise EmptyRepository(str(path))
+    root = git_dir if is_bare else tree or git_dir
+    return RepositoryInfo(
+        path=root,
+        git_dir=git_dir,
+        name=root.name.removesuffix(".git") if is_bare else root.name,
+        is_bare=is_bare,
+        is_shallow=(git_dir / "shallow").exists(),
+        head_sha=head_sha,
+        head_ref=_git_text(git_dir, "symbolic-ref", "--quiet", "HEAD") or "HEAD",
+        root_commits=tuple(_git_text(git_dir, "rev-list", "--max-parents=0", "HEAD").split()),
+    )
+
+
+def _git_text(git_dir: Path, *args: str) -> str:
+    """What a git command prints (stripped); empty when it fails."""
+    result = subprocess.run(["git", "--git-dir", str(git_dir), *args], capture_output=True, check=False)
+    return result.stdout.decode("utf-8", "replace").strip() if result.returncode == 0 else ""
 
 
 def is_ancestor(repo: RepositoryInfo, older: str, newer: str) -> bool:

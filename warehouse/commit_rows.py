@@ -211,7 +211,7 @@ class CommitRowMaker:
             "doc": self.redact(latest.doc, f"{where}:doc") if latest else "",
             "signature": None,
             "details": None,
-            "_column": latest.column if latest else 0,
+            "_column": latest.column if latest else 0,  # for libcst; dropped before the row is stored
         }
 
 

@@ -98,7 +98,7 @@ def _resume_point(warehouse: Warehouse, source_id: str, info: RepositoryInfo, su
     if not is_ancestor(info, mark, info.head_sha):
         summary.notes.append(
             f"{info.name}: history was rewritten since the last run (watermark {mark[:10]} is gone); "
-            "mining it all again without duplicating stored commits"
+            "listing it all again and mining the commits not stored yet"
         )
         return None
     return mark

@@ -97,3 +97,12 @@ def test_a_bare_repository_and_a_path_inside_a_work_tree(stock_repo: Path, tmp_p
     assert info.is_bare and info.name == "stocky" and len(_commits(bare)) == 3
     inner = open_repository(stock_repo / "src")
     assert inner.path == stock_repo.resolve() and [c.sha for c in iter_commits(inner)] == list_commits(info)
+
+
+def test_a_bare_repository_without_a_config_file(stock_repo: Path, tmp_path: Path) -> None:
+    mirror = tmp_path / "mirror" / "repo"
+    subprocess.run(["git", "clone", "-q", "--bare", str(stock_repo), str(mirror)], check=True)
+    (mirror / "config").unlink()  # GitPython then takes the parent folder for a work tree
+    info = open_repository(mirror)
+    assert info.is_bare and info.git_dir == mirror.resolve() and info.head_ref == "refs/heads/main"
+    assert len(_commits(mirror)) == 3
