@@ -60,10 +60,22 @@ def _module(functions: list[tuple[str, int]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _reference(before: bytes, after: bytes, old_touched, new_touched) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+def _go_module(functions: list[tuple[str, int]]) -> bytes:
+    lines = ["package shop", ""]
+    for name, body in functions:
+        lines += [f"// {name} scales x.", f"func {name}(x int) int {{"] + [f"\tx += {n}" for n in range(body)]
+        lines += ["\treturn x", "}", ""]
+    lines += ["func (b *Box) Size() int {", f"\treturn {len(functions)}", "}"]
+    return ("\n".join(lines) + "\n").encode()
+
+
+MODULES = {"python": _module, "go": _go_module}
+
+
+def _reference(language: str, before: bytes, after: bytes, old_touched, new_touched) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
     """What changed, by the plain rule: full outlines, each touched line's innermost definition."""
-    old = outline(parse(before, "python"), "python")
-    new = outline(parse(after, "python"), "python")
+    old = outline(parse(before, language), language)
+    new = outline(parse(after, language), language)
     names = _brute_force(old, list(old_touched)) | _brute_force(new, list(new_touched))
     old_by, new_by = {d.qualified_name: d for d in old}, {d.qualified_name: d for d in new}
     out = []
@@ -100,18 +112,20 @@ _functions = st.lists(
 
 
 @settings(max_examples=80, deadline=None)
-@given(history=st.lists(_functions, min_size=2, max_size=5))
-def test_a_history_mined_incrementally_gives_what_full_parses_give(history: list[list[tuple[str, int]]]) -> None:
-    versions = [_module(functions) for functions in history]  # oldest first
+@given(language=st.sampled_from(sorted(MODULES)), history=st.lists(_functions, min_size=2, max_size=5))
+def test_a_history_mined_incrementally_gives_what_full_parses_give(
+    language: str, history: list[list[tuple[str, int]]]
+) -> None:
+    versions = [MODULES[language](functions) for functions in history]  # oldest first
     blobs = {f"blob{n}": source for n, source in enumerate(versions)}
     miner = SymbolMiner(blobs.get)
     for n in range(len(versions) - 1, 0, -1):  # newest first, as git log walks
         before, after = versions[n - 1], versions[n]
         old_touched, new_touched = _touched(before, after)
-        got = miner.changes("python", f"blob{n - 1}", f"blob{n}", _hunks(before, after), old_touched, new_touched)
-        expected = changed_symbols("python", before, after, old_touched, new_touched)
+        got = miner.changes(language, f"blob{n - 1}", f"blob{n}", _hunks(before, after), old_touched, new_touched)
+        expected = changed_symbols(language, before, after, old_touched, new_touched)
         assert got == expected
-        reference = _reference(before, after, old_touched, new_touched)
+        reference = _reference(language, before, after, old_touched, new_touched)
         assert [(c.qualified_name, c.change, c.before.code if c.before else "", c.after.code if c.after else "")
                 for c in got] == reference  # fmt: skip
         if before != after:
