@@ -59,7 +59,13 @@ def source_options(command: F) -> F:
 
 
 def draft_options(command: F) -> F:
-    """``--drafter``, ``--kinds``, ``--lang`` and ``--limit``."""
+    """``--drafter``, ``--kinds``, ``--lang``, ``--limit``, ``--budget-usd`` and ``--dry-run``."""
+    command = click.option(
+        "--dry-run", is_flag=True, default=None, help="LLM drafter: render prompts, count requests, call nothing."
+    )(command)
+    command = click.option(
+        "--budget-usd", type=click.FloatRange(min=0), help="LLM drafter: stop when this run's calls cost this much."
+    )(command)
     command = click.option("--limit", type=click.IntRange(min=0), help="Draft at most N tasks (0: all).")(command)
     command = click.option(
         "--kinds", type=click.Choice(sorted(KIND_CHOICES)), help="Record kinds: instruction, agent or both."
@@ -80,6 +86,8 @@ def _settings(workspace: Workspace, **flags: Any) -> Settings:
         draft__lang=lang,
         draft__kinds=KIND_CHOICES[flags["kinds"]] if flags.get("kinds") else None,
         draft__limit=flags.get("limit"),
+        draft__dry_run=flags.get("dry_run") or None,
+        llm__budget_usd=flags.get("budget_usd"),
         export__formats=list(flags["formats"]) if flags.get("formats") else None,
     )
 
@@ -125,7 +133,7 @@ def _stage_command(name: str, doc: str, options: list[Callable[[F], F]]) -> None
 
 
 _format_option = click.option(
-    "--format", "formats", multiple=True, type=click.Choice(["alpaca", "sharegpt"]),
+    "--format", "formats", multiple=True, type=click.Choice(["alpaca", "sharegpt", "openai"]),
     help="Export format (repeatable; default from goldmine.toml).",
 )  # fmt: skip
 _stage_command("mine", "Mine repositories and ticket exports into the warehouse.", [source_options])
@@ -195,3 +203,16 @@ def render_counts(run_id: str, counts: dict[str, Any]) -> None:
         _out.print(f"  {stage}: {json.dumps(values, ensure_ascii=False)}")
         for note in notes:
             _out.print(f"    note: {note}")
+
+
+def _add_commands_from_other_modules() -> None:
+    """Commands defined in their own modules, which use the helpers above (hence imported last)."""
+    from flows.authoring import prompts, seeds
+    from flows.review_cli import review
+
+    main.add_command(seeds)
+    main.add_command(prompts)
+    main.add_command(review)
+
+
+_add_commands_from_other_modules()

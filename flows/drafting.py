@@ -1,18 +1,22 @@
 """The draft stage: selected tasks become candidate records, one per (task, kind, language).
 
 A drafter is anything with a ``name`` and a ``draft(context, kind, lang)`` method that returns a
-record, a :class:`DraftSkipped` (the task cannot make a good record of that kind, and why) or an
-:class:`Unparseable` (an LLM replied with something that is not a record; the reply is kept).
-Drafting is pure with respect to the warehouse: this module does all the writing.
+record (or a :class:`Drafted` record with the LLM call that made it), a :class:`DraftSkipped`
+(the task cannot make a good record of that kind, and why), an :class:`Unparseable` (an LLM
+replied with something that is not a record; the reply is kept) or a :class:`DraftDeferred`
+(nothing this time, e.g. the endpoint kept failing; nothing is stored and the next run retries).
+A :class:`ConcurrentDrafter` also has ``draft_each``, which drafts many tasks at once and hands
+each result back as it is ready; it may raise :class:`DraftingStopped` (a budget ran out) after
+the results it delivered. Drafters do not write candidates: this module does.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from warehouse.assay import normalised_text_hash
 from warehouse.ids import stable_id
@@ -40,7 +44,27 @@ class Unparseable:
     llm_call_id: str | None = None
 
 
-DraftResult = InstructionRecord | AgentRecord | DraftSkipped | Unparseable
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """A record with the LLM call whose reply it was made from."""
+
+    record: Record
+    llm_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDeferred:
+    """Nothing drafted this time (the endpoint failed after its retries); the next run tries again."""
+
+    reason: str
+
+
+class DraftingStopped(Exception):
+    """A drafter stopped early on purpose (e.g. its budget is spent); the rest is drafted next run."""
+
+
+DraftResult = InstructionRecord | AgentRecord | Drafted | DraftSkipped | Unparseable | DraftDeferred
+Deliver = Callable[[TaskContext, DraftResult], None]
 
 
 class Drafter(Protocol):
@@ -56,6 +80,30 @@ class Drafter(Protocol):
         ...
 
 
+@runtime_checkable
+class ConcurrentDrafter(Drafter, Protocol):
+    """A drafter that drafts many tasks at once (e.g. concurrent LLM requests)."""
+
+    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+        """Draft every context, calling ``deliver`` (in this thread) with each result as it is ready."""
+        ...
+
+
+class ByKind:
+    """One drafter name over several drafters, each making one kind of record."""
+
+    def __init__(self, name: str, drafters: dict[str, Drafter]) -> None:
+        self.name = name
+        self.drafters = drafters
+
+    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+        """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
+        drafter = self.drafters.get(kind)
+        if drafter is None:
+            return DraftSkipped(f"the {self.name} drafter does not make {kind} records")
+        return drafter.draft(context, kind, lang)
+
+
 @dataclass(slots=True)
 class DraftSummary:
     """Counts of one draft pass."""
@@ -63,6 +111,8 @@ class DraftSummary:
     candidates: int = 0
     unparseable: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    deferred: dict[str, int] = field(default_factory=dict)
+    stopped: str = ""
 
     def skip(self, reason: str) -> None:
         key = reason.split(":", 1)[0]
@@ -84,12 +134,27 @@ def draft_tasks(
     summary = DraftSummary()
     for kind in kinds:
         for lang in langs:
-            for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit):
-                result = drafter.draft(loader.load(task_id), kind, lang)
-                _store(warehouse, task_id, kind, lang, drafter.name, result, run_id, summary)
+
+            def deliver(context: TaskContext, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
+                _store(warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary)
                 if progress is not None:
                     progress(1)
+
+            contexts = (loader.load(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit))
+            try:
+                _draft_all(drafter, contexts, kind, lang, deliver)
+            except DraftingStopped as stop:
+                summary.stopped = str(stop)
+                return summary
     return summary
+
+
+def _draft_all(drafter: Drafter, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    if isinstance(drafter, ConcurrentDrafter):
+        drafter.draft_each(contexts, kind, lang, deliver)
+        return
+    for context in contexts:
+        deliver(context, drafter.draft(context, kind, lang))
 
 
 def undrafted_tasks(warehouse: Warehouse, kind: str, lang: str, drafter: str, limit: int = 0) -> list[str]:
@@ -124,6 +189,11 @@ def _store(
         summary.unparseable += warehouse.insert(
             "candidates", [_unparseable_row(task_id, kind, lang, drafter, result, run_id)]
         )
+    elif isinstance(result, DraftDeferred):
+        key = result.reason.split(":", 1)[0]
+        summary.deferred[key] = summary.deferred.get(key, 0) + 1
+    elif isinstance(result, Drafted):
+        summary.candidates += warehouse.insert("candidates", [candidate_row(result.record, run_id, result.llm_call_id)])
     else:
         summary.candidates += warehouse.insert("candidates", [candidate_row(result, run_id)])
 
@@ -140,7 +210,7 @@ def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -
         "template": record.provenance.template,
         "status": "pending",
         "score": None,
-        "record": record.model_dump_json(),
+        "record": record.model_dump_json(exclude_none=True),
         "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
         "raw_reply": None,
         "llm_call_id": llm_call_id,

@@ -15,6 +15,11 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
     │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
+    ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
+    ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
+    ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
+    │                                   given; the page shows it, nothing is stored
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -30,10 +35,17 @@ from miners.errors import (
     TicketExportError,
 )
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
+from warehouse.review_sample import NothingToReview
+from warehouse.reviews import InvalidVerdict
+from warehouse.seed_folder import SeedFolderError
 
 
 class ConfigError(GoldmineError):
     """Raised when ``goldmine.toml`` or a command-line value is invalid or missing."""
+
+
+class LLMEndpointError(GoldmineError):
+    """Raised when the configured LLM endpoint cannot be used at all (every request would fail)."""
 
 
 __all__ = [
@@ -41,9 +53,13 @@ __all__ = [
     "EmptyRepository",
     "GitCommandFailed",
     "GoldmineError",
+    "InvalidVerdict",
+    "LLMEndpointError",
     "MiningWorkerFailed",
     "NotAGitRepository",
+    "NothingToReview",
     "QueryFailed",
+    "SeedFolderError",
     "SourceError",
     "TicketExportError",
     "WarehouseBusy",

@@ -10,14 +10,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flows.commit_text import clip, explanation
 from flows.drafting import DraftResult, DraftSkipped
-from flows.prompting import render, template_ref
+from flows.families import family_problem, family_view
+from flows.prompting import Phrasebook, render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from warehouse.ids import stable_id
 from warehouse.records import InstructionRecord, Provenance
 from warehouse.task_context import CodeUnit, TaskContext
 
 DRAFTER = "extractive"
+# Families whose template holds `instruction`, `input` and `output` macros (flows/families.py).
+FAMILY_TEMPLATES = {
+    "tests": "extractive/code_to_tests.{lang}.md.j2",
+    "docs": "extractive/code_to_docstring.{lang}.md.j2",
+    "edge_cases": "extractive/fix_to_edge_cases.{lang}.md.j2",
+    "review": "extractive/reverted_change_to_review.{lang}.md.j2",
+}
 INSTRUCTION_TEMPLATE = "extractive/commit_to_instruction.{lang}.md.j2"
 OUTPUT_TEMPLATE = "extractive/commit_to_output.{lang}.md.j2"
 MAX_UNIT_LINES = 120
@@ -37,10 +46,13 @@ _ROLES = {
     "cpp": ("C++ developer", "C++ 开发工程师"),
 }
 _KIND_ZH = {"function": "函数", "method": "方法", "class": "类"}
-_TRAILER = re.compile(r"^[A-Za-z][\w-]*:\s+\S.*$")
-_TICKET_ONLY_LINE = re.compile(r"^\s*(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s*:?\s*)?"
-                               r"(?:[\w./-]*#\d+|[A-Z][A-Z0-9]+-\d+)[\s,.]*$", re.IGNORECASE)  # fmt: skip
 _CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
+# "(#123)", "This fixes #105", "fixes GH-3", "closes PROJ-12" at the end of a subject
+_TICKET_REFERENCE = re.compile(
+    r"\s*(?:[.;,]?\s*(?:this\s+)?(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s+)?"
+    r"\(?(?:[\w./-]*#\d+|GH-\d+|[A-Z][A-Z0-9]+-\d+)\)?[\s.]*$",
+    re.IGNORECASE,
+)
 
 
 class ExtractiveDrafter:
@@ -51,7 +63,7 @@ class ExtractiveDrafter:
     def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
         """One record of ``kind`` in ``lang``, or why not."""
         if kind != "instruction":
-            return DraftSkipped(f"the extractive drafter does not make {kind} records yet")
+            return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
         return draft(context, lang)
 
 
@@ -60,6 +72,8 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
     problem = _unusable(context)
     if problem:
         return DraftSkipped(problem)
+    if context.family in FAMILY_TEMPLATES:
+        return _draft_family(context, lang)
     view = task_view(context)
     instruction_template = INSTRUCTION_TEMPLATE.format(lang=lang)
     output_template = OUTPUT_TEMPLATE.format(lang=lang)
@@ -88,11 +102,13 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
 def _unusable(context: TaskContext) -> str:
     if not context.units:
         return "no changed function or class to teach"
+    if context.family in FAMILY_TEMPLATES:
+        return family_problem(context)
     if any(not unit.after.strip() for unit in context.units):
         return "a unit has no code after the change"
     longest = max(len(unit.after.splitlines()) for unit in context.units)
     if longest > MAX_UNIT_LINES:
-        return f"unit too long for one record ({longest} lines; at most {MAX_UNIT_LINES})"
+        return f"unit too long for one record: {longest} lines (at most {MAX_UNIT_LINES})"
     if not context.tickets and not explanation(context.body) and not context.tests:
         return "too little context: no ticket, commit message body or test states what the change is for"
     return ""
@@ -140,6 +156,8 @@ def _unit_view(unit: CodeUnit) -> dict[str, Any]:
         "change": unit.change,
         "fence": _fence(unit.lang),
         "after": unit.after.rstrip(),
+        "before": unit.before.rstrip(),
+        "lang": unit.lang,
         "signature": after_signature,
         "signature_kept": bool(before_signature) and before_signature == after_signature,
     }
@@ -162,35 +180,43 @@ def _report(context: TaskContext) -> dict[str, Any]:
         return {
             "key": ticket.key,
             "title": ticket.title.strip(),
-            "text": _clip(ticket.body.strip(), MAX_REPORT_CHARS),
-            "comments": [_clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
+            "text": clip(ticket.body.strip(), MAX_REPORT_CHARS),
+            "comments": [clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
         }
-    title = _CONVENTIONAL_PREFIX.sub("", context.subject).strip()
+    title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
     return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
 
 
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit("\n", 1)[0] if "\n" in text[:limit] else text[:limit]
-    return cut.rstrip() + " …"
+def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
+    words = Phrasebook(FAMILY_TEMPLATES[context.family].format(lang=lang))
+    view = {**task_view(context), **family_view(context)}
+    instruction = words.say("instruction", **_arguments(words, "instruction", view))
+    given = words.say("input", **_arguments(words, "input", view))
+    output = words.say("output", **_arguments(words, "output", view))
+    record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, words.ref)
+    return InstructionRecord(
+        id=record_id, task_type=context.family, lang="zh" if lang == "zh" else "en",
+        instruction=instruction, input=given, output=output,
+        provenance=_provenance(context, words.ref),
+    )  # fmt: skip
 
 
-def explanation(body: str) -> str:
-    """The commit body as prose: trailers and bare ticket references removed, paragraphs unwrapped."""
-    lines = [line for line in body.strip().splitlines() if not _TICKET_ONLY_LINE.match(line)]
-    while lines and (not lines[-1].strip() or _TRAILER.match(lines[-1])):
-        lines.pop()
-    paragraphs = "\n".join(lines).strip().split("\n\n")
-    return _clip("\n\n".join(_unwrap(p) for p in paragraphs if p.strip()), 1_200)
+def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The variables a macro declares, taken from the view."""
+    return {name: view[name] for name in words.parameters(macro)}
 
 
-def _unwrap(paragraph: str) -> str:
-    """Join a hard-wrapped prose paragraph into one line; lists and indented code keep their lines."""
-    lines = paragraph.splitlines()
-    if any(line.startswith((" ", "\t", "-", "*", "```")) or re.match(r"\d+[.)] ", line) for line in lines):
-        return paragraph
-    return " ".join(line.strip() for line in lines)
+def _provenance(context: TaskContext, template: str) -> Provenance:
+    return Provenance(
+        repo=context.source_name,
+        commits=[context.sha] + ([context.reverted_by.sha] if context.reverted_by else []),
+        tickets=[t.key for t in context.tickets],
+        paths=context.paths,
+        symbols=[u.qualified_name for u in context.units],
+        drafter=DRAFTER,
+        template=template,
+        task_id=context.task_id,
+    )
 
 
 def _input_text(context: TaskContext, lang: str) -> str:

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import extractive
-from flows.drafting import draft_tasks, undrafted_tasks
+from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
-from flows.workspace import Settings, Workspace
+from flows.project_tests import command_runner
+from flows.trajectories import TrajectoryDrafter
+from flows.workspace import Settings, Workspace, catalog_of
 from miners.tickets import TicketMapping
 from warehouse.assay import assay
 from warehouse.export import export_accepted
@@ -22,6 +24,7 @@ from warehouse.landing import LandingOptions, land_repository, land_ticket_expor
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
+from warehouse.tool_catalog import ToolCatalog, write_tool_catalogs
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +75,18 @@ def _merge(total: dict[str, int], more: dict[str, int]) -> None:
 def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
-    if config.drafter != "extractive":
-        raise ConfigError("the llm drafter is not available yet: use --drafter extractive")
+    drafter = choose_drafter(stage)
     selection = select_tasks(stage.warehouse, stage.run_id)
-    drafter = extractive.ExtractiveDrafter()
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
+    if config.dry_run:
+        from flows.llm_drafter import plan_drafting
+
+        try:
+            plan = plan_drafting(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
+                                 limit=config.limit)  # fmt: skip
+        finally:
+            loader.close()
+        return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "dry_run": plan}
     todo = sum(
         len(undrafted_tasks(stage.warehouse, kind, lang, drafter.name, config.limit))
         for kind in config.kinds
@@ -88,8 +98,36 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
                                   limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
     finally:
         loader.close()
+    notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
+    notes += [f"{n} task(s) not drafted, tried again next run: {why}" for why, n in summary.deferred.items()]
     return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
-            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped}  # fmt: skip
+            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped,
+            "deferred": sum(summary.deferred.values()), "notes": notes}  # fmt: skip
+
+
+def choose_drafter(stage: StageContext) -> Drafter:
+    """The drafter the settings ask for: extractive (no network) or an LLM endpoint."""
+    if stage.settings.draft.drafter == "llm":
+        from flows.llm_drafter import llm_drafter  # imports openai only when an LLM is asked for
+
+        return llm_drafter(stage.settings, stage.warehouse, stage.run_id, stage.workspace.key())
+    if stage.settings.draft.dry_run:
+        raise ConfigError("--dry-run counts the requests of the llm drafter: use it with --drafter llm")
+    return extractive_drafters(stage)
+
+
+def tool_catalog(stage: StageContext) -> ToolCatalog:
+    """The tool catalog of this workspace (``[agent] tools``, else the seeds folder's tools.json)."""
+    return catalog_of(stage.settings)
+
+
+def extractive_drafters(stage: StageContext) -> ByKind:
+    """The extractive drafter of each record kind, configured from the settings."""
+    agent = stage.settings.agent
+    catalog = tool_catalog(stage)
+    runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
+    trajectories = TrajectoryDrafter(catalog, stage.workspace.key(), runner)
+    return ByKind(extractive.DRAFTER, {"instruction": extractive.ExtractiveDrafter(), "agent": trajectories})
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:
@@ -101,8 +139,12 @@ def assay_stage(stage: StageContext) -> dict[str, Any]:
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:
-    """Write the accepted records for LLaMA-Factory into the workspace's ``export/`` folder."""
-    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, stage.settings.export.formats)
+    """Write the accepted records for LLaMA-Factory into ``export/``, with the tool catalog beside them."""
+    config = stage.settings.export
+    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, config.formats,
+                              include_unreviewed=config.unreviewed == "include")  # fmt: skip
+    catalog = tool_catalog(stage)
+    write_tool_catalogs(catalog, stage.workspace.export_dir)
     return {
         "files": {name: str(path) for name, path in summary.files.items()},
         "records": summary.records,

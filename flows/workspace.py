@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.errors import ConfigError
 from warehouse.store import Warehouse
+from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
 CONFIG_NAME = "goldmine.toml"
+SHIPPED_SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 DATABASE_NAME = "goldmine.duckdb"
 Lang = Literal["en", "zh"]
 ExportFormat = Literal["alpaca", "sharegpt", "openai"]
@@ -53,6 +55,18 @@ class DraftConfig(_Section):
     kinds: list[Kind] = Field(default_factory=lambda: list[Kind](["instruction"]), min_length=1)
     lang: list[Lang] = Field(default_factory=lambda: list[Lang](["en"]), min_length=1)
     limit: int = Field(default=0, ge=0)
+    # The gold records and tools.json the LLM drafter takes few-shots from; empty: the shipped seeds/.
+    seeds: str = ""
+    # Render every prompt and count requests and tokens, without calling the model (--dry-run).
+    dry_run: bool = False
+
+
+class AgentConfig(_Section):
+    # The command that runs the project's tests in a checkout ("{target}": a test file or id).
+    test_command: str = ""
+    test_timeout_seconds: int = Field(default=600, gt=0)
+    # The tool catalog agent records use; empty: the shipped seeds/tools.json.
+    tools: str = ""
 
 
 class AssayConfig(_Section):
@@ -60,13 +74,29 @@ class AssayConfig(_Section):
 
 
 class ExportConfig(_Section):
-    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt"]))
+    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]))
+    unreviewed: Literal["include", "exclude"] = "include"
+
+
+class ModelPrice(_Section):
+    input_per_mtok: float = Field(ge=0)  # US dollars per million prompt tokens
+    output_per_mtok: float = Field(ge=0)  # US dollars per million completion tokens
 
 
 class LLMConfig(_Section):
     base_url: str = ""
     model: str = ""
     api_key_env: str = "GOLDMINE_LLM_API_KEY"
+    timeout_seconds: float = Field(default=120.0, gt=0)
+    max_concurrency: int = Field(default=8, ge=1)
+    max_retries: int = Field(default=5, ge=0)
+    backoff_seconds: float = Field(default=1.0, gt=0)
+    temperature: float = Field(default=0.2, ge=0, le=2)
+    max_tokens: int = Field(default=4096, gt=0)
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
+    few_shots: int = Field(default=1, ge=0, le=5)
+    budget_usd: float = Field(default=0.0, ge=0)
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
 class Settings(_Section):
@@ -76,6 +106,7 @@ class Settings(_Section):
     mine: MineConfig = Field(default_factory=MineConfig)
     tickets: TicketsConfig = Field(default_factory=TicketsConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
+    agent: AgentConfig = Field(default_factory=AgentConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
@@ -124,21 +155,53 @@ kinds = ["instruction"]
 lang = ["en"]
 # Draft at most this many tasks per run (0 = no limit).
 limit = 0
+# Your gold records and tools.json (see seeds/README.md); empty: the shipped seeds/ folder.
+seeds = ""
+
+[agent]
+# Agent trajectories replay the code-agent tools at each fix's parent commit. To include real
+# run_tests steps, give the command that runs your tests in a checkout (it runs your code):
+# test_command = "python -m pytest -q {target}"
+test_command = ""
+test_timeout_seconds = 600
+# The tool catalog (names and parameter schemas) agent records use; empty: seeds/tools.json.
+tools = ""
 
 [assay]
 # Candidates scoring below this (0-100) are rejected even when no hard check fails.
 min_score = 60
 
 [export]
-# alpaca (instruction records), sharegpt (agent records); LLaMA-Factory loads both.
-formats = ["alpaca", "sharegpt"]
+# alpaca (instruction records) and sharegpt (agent records) load in LLaMA-Factory as they are;
+# openai is the OpenAI chat fine-tuning format (both kinds, with tools and tool_calls).
+formats = ["alpaca", "sharegpt", "openai"]
+# Accepted records no person has reviewed yet (`goldmine review`): "include" exports them,
+# "exclude" holds them back until a reviewer accepts them. Rejected reviews never export.
+unreviewed = "include"
 
 [llm]
-# Any OpenAI-compatible endpoint. Nothing leaves this machine unless base_url is set.
-base_url = ""
-model = ""
+# Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). Nothing leaves this
+# machine unless a base URL is set here or in GOLDMINE_LLM_BASE_URL / OPENAI_BASE_URL.
+base_url = ""          # e.g. "http://localhost:8000/v1" (vLLM), "http://localhost:11434/v1" (Ollama)
+model = ""             # GOLDMINE_LLM_MODEL overrides it
 # The environment variable that holds the API key (never write the key in this file).
 api_key_env = "GOLDMINE_LLM_API_KEY"
+timeout_seconds = 120  # per request
+max_concurrency = 8    # requests in flight at most; the client adapts below it on 429s
+max_retries = 5        # 429, 5xx and timeouts, with exponential backoff honouring Retry-After
+backoff_seconds = 1.0  # first backoff; doubles per retry
+temperature = 0.2
+max_tokens = 4096
+# "json_schema" (structured output), "json_object" (JSON mode) or "none"; the client steps down
+# by itself when the server rejects a response_format.
+structured_output = "json_schema"
+few_shots = 1          # gold records shown in each prompt
+budget_usd = 0         # stop drafting when a run's calls cost this much (0: no budget; --budget-usd)
+
+# Prices per model in US dollars per million tokens, for the budget and llm_calls.cost_usd:
+# [llm.prices."gpt-4o-mini"]
+# input_per_mtok = 0.15
+# output_per_mtok = 0.60
 """
 
 
@@ -224,11 +287,19 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
     def absolute(path: str) -> str:
         return str((root / path).resolve()) if not Path(path).is_absolute() else path
 
+    agent = (
+        settings.agent.model_copy(update={"tools": absolute(settings.agent.tools)})
+        if settings.agent.tools
+        else settings.agent
+    )
     sources = SourcesConfig(
         repos=[absolute(p) for p in settings.sources.repos],
         tickets=[absolute(p) for p in settings.sources.tickets],
     )
-    return settings.model_copy(update={"sources": sources})
+    draft = settings.draft
+    if draft.seeds:
+        draft = draft.model_copy(update={"seeds": absolute(draft.seeds)})
+    return settings.model_copy(update={"sources": sources, "agent": agent, "draft": draft})
 
 
 def configure_prefect(workspace: Workspace, verbose: bool) -> None:
@@ -253,3 +324,11 @@ def settings_with(settings: Settings, **changes: Any) -> Settings:
         section, key = dotted.split("__", 1)
         data[section][key] = value
     return Settings.model_validate(data)
+
+
+def catalog_of(settings: Settings) -> ToolCatalog:
+    """The tool catalog: ``[agent] tools`` when set, else the ``tools.json`` of the seeds folder in use."""
+    if settings.agent.tools:
+        return load_tool_catalog(Path(settings.agent.tools))
+    seeds = Path(settings.draft.seeds) if settings.draft.seeds else SHIPPED_SEEDS
+    return load_tool_catalog(seeds / "tools.json")

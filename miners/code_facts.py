@@ -45,7 +45,8 @@ def signature(code: str, lang: str) -> str:
             lines.append(line)
             if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
                 break
-        return "\n".join(line for line in lines if not line.lstrip().startswith("@")).strip()
+        header = " ".join(line.strip() for line in lines if not line.lstrip().startswith("@"))
+        return re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", header))
     head = code.split("{", 1)[0] if "{" in code else code.splitlines()[0] if code else ""
     return re.sub(r"\s+", " ", head).strip()
 
@@ -70,9 +71,11 @@ def caught_errors(code: str, lang: str) -> list[str]:
         return []
     names: list[str] = []
     for match in pattern.finditer(code):
-        for name in match.group(1).split(","):
-            if name.strip() and name.strip() not in names:
-                names.append(name.strip())
+        for part in match.group(1).split(","):
+            name = part.split(" as ", 1)[0].strip()
+            # `except IOError, e:` (Python 2) names a variable after the comma, not a type
+            if name and name.rsplit(".", 1)[-1][:1].isupper() and name not in names:
+                names.append(name)
     return names
 
 

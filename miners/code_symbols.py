@@ -7,6 +7,8 @@ matched nodes are inspected from Python.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -139,7 +141,6 @@ class SymbolFact:
     end_line: int
     code: str
     doc: str
-    column: int = 0  # where the first line of ``code`` starts (its indentation)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,9 +187,9 @@ class Definition:
     node: ts.Node
     target: ts.Node  # the node whose text is the definition (a declarator's whole declaration)
 
-    def code(self, source: bytes) -> bytes:
-        """The definition's source text."""
-        return source[self.target.start_byte : self.target.end_byte]
+    def code(self, source: bytes) -> str:
+        """The definition's source text, its own indentation removed (a method reads like a function)."""
+        return _dedented(source, self.target)
 
     def fact(self, source: bytes) -> SymbolFact:
         """The full symbol, with its code and docstring or leading comment."""
@@ -198,9 +199,8 @@ class Definition:
             kind=self.kind,
             start_line=self.start_line,
             end_line=self.end_line,
-            code=self.code(source).decode("utf-8", "replace"),
+            code=self.code(source),
             doc=_docstring(self.node) or _leading_comment(self.target),
-            column=self.target.start_point[1],
         )
 
 
@@ -214,20 +214,31 @@ def outline(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | Non
     nodes = _definition_nodes(tree, language, lines)
     definitions = LANGUAGES[language].definitions
     found: list[Definition] = []
-    scopes: list[tuple[int, str, str]] = []  # (end byte, name, kind) of the enclosing definitions
+    scopes: list[tuple[int, str, str]] = []  # (end byte, name, role) of the enclosing definitions
     for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
         while scopes and scopes[-1][0] <= node.start_byte:
             scopes.pop()
         name = _definition_name(node)
-        kind = definitions[node.type]
         if name and (node.type != "variable_declarator" or _declares_function(node)):
-            if kind == "function" and any(scope_kind == "class" for _, _, scope_kind in scopes):
-                kind = "method"
             target = _target(node)
             qualified = ".".join([*(scope for _, scope, _ in scopes if scope), name])
+            kind = _kind(definitions[node.type], [role for _, _, role in scopes])
             found.append(Definition(qualified, kind, target.start_point[0] + 1, target.end_point[0] + 1, node, target))
-        scopes.append((node.end_byte, name, definitions[node.type]))
+        # a declarator is a scope for names, but a helper inside it is not "nested" in a function
+        scopes.append(
+            (node.end_byte, name, "declarator" if node.type == "variable_declarator" else definitions[node.type])
+        )
     return found
+
+
+def _kind(kind: str, enclosing: list[str]) -> str:
+    """``nested`` for a helper inside a function (it is part of that function), ``method`` for a
+    function in a class, else the node's own kind."""
+    if "function" in enclosing:
+        return "nested"
+    if kind == "function" and "class" in enclosing:
+        return "method"
+    return kind
 
 
 def _definition_nodes(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None) -> list[ts.Node]:
@@ -258,6 +269,14 @@ def _target(node: ts.Node) -> ts.Node:
     if parent is not None and (node.type == "variable_declarator" or parent.type == "decorated_definition"):
         return parent
     return node
+
+
+def _dedented(source: bytes, node: ts.Node) -> str:
+    """The node's text with its own indentation removed (a method reads like a function)."""
+    line_start = source.rfind(b"\n", 0, node.start_byte) + 1
+    prefix = source[line_start : node.start_byte]
+    start = line_start if not prefix.strip() else node.start_byte
+    return textwrap.dedent(source[start : node.end_byte].decode("utf-8", "replace"))
 
 
 def _declares_function(node: ts.Node) -> bool:
@@ -319,3 +338,129 @@ def changed_symbols(
     from miners.symbol_changes import changed_symbols as between_versions  # it imports this module
 
     return between_versions(language, before, after, old_touched, new_touched)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardClause:
+    """An early exit on bad input: ``if <condition>: raise <error>(<message>)`` or its equivalent."""
+
+    condition: str
+    error: str
+    message: str
+
+
+_RAISING = {"raise_statement", "throw_statement"}
+_STRING_TYPES = {"string", "string_literal", "interpreted_string_literal", "raw_string_literal", "template_string"}
+
+
+def guard_clauses(code: str, language: str) -> list[GuardClause]:
+    """The guard clauses of a unit, in order (Python raise, JS/TS/Java throw, Go error returns)."""
+    if language not in LANGUAGES:
+        return []
+    parser, _ = _parser(language)
+    tree = parser.parse(code.encode("utf-8"))
+    guards = []
+    for node in _walk(tree.root_node):
+        if node.type != "if_statement":
+            continue
+        guard = _guard(node)
+        if guard is not None:
+            guards.append(guard)
+    return guards
+
+
+def _walk(node: ts.Node) -> Iterable[ts.Node]:
+    yield node
+    for child in node.named_children:
+        yield from _walk(child)
+
+
+def _guard(node: ts.Node) -> GuardClause | None:
+    condition = node.child_by_field_name("condition")
+    consequence = node.child_by_field_name("consequence")
+    if condition is None or consequence is None:
+        return None
+    exit_node = next((n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None)
+    if exit_node is None:
+        return None
+    return GuardClause(_unparenthesised(_text(condition)), _error_name(exit_node), _first_string(exit_node))
+
+
+def _unparenthesised(text: str) -> str:
+    """``(a && b)`` → ``a && b``; ``f(0)`` stays as it is."""
+    text = text.strip()
+    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
+        text = text[1:-1].strip()
+    return text
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _returns_error(node: ts.Node) -> bool:
+    return node.type == "return_statement" and any(
+        n.type == "call_expression" and _text(n).startswith(("errors.New", "fmt.Errorf")) for n in _walk(node)
+    )
+
+
+def _error_name(node: ts.Node) -> str:
+    for child in _walk(node):
+        if child.type == "call" and child.child_by_field_name("function") is not None:
+            return _text(child.child_by_field_name("function"))  # type: ignore[arg-type]
+        if child.type in ("new_expression", "object_creation_expression"):
+            named = child.child_by_field_name("constructor") or child.child_by_field_name("type")
+            return _text(named) if named is not None else ""
+        if child.type == "call_expression" and node.type == "return_statement":
+            function = child.child_by_field_name("function")
+            return _text(function) if function is not None else ""
+    named = node.named_children[0] if node.named_children else None
+    return _text(named) if named is not None else ""
+
+
+def _first_string(node: ts.Node) -> str:
+    literal = next((n for n in _walk(node) if n.type in _STRING_TYPES), None)
+    if literal is None:
+        return ""
+    text = _text(literal)
+    return re.sub(r"^[a-zA-Z]*(['\"`]{1,3})|(['\"`]{1,3})$", "", text)
+
+
+def _text(node: ts.Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def strip_docs(code: str, language: str) -> str:
+    """The code without comments and docstrings, whitespace squeezed: equal means only docs changed."""
+    if language not in LANGUAGES:
+        return re.sub(r"\s+", " ", code).strip()
+    parser, _ = _parser(language)
+    source = code.encode("utf-8")
+    tree = parser.parse(source)
+    cuts = sorted((n.start_byte, n.end_byte) for n in _walk(tree.root_node) if _is_doc(n))
+    kept, position = [], 0
+    for start, end in cuts:
+        if start >= position:
+            kept.append(source[position:start])
+            position = end
+    kept.append(source[position:])
+    return re.sub(r"\s+", " ", b"".join(kept).decode("utf-8", "replace")).strip()
+
+
+def _is_doc(node: ts.Node) -> bool:
+    if node.type in _COMMENT_TYPES:
+        return True
+    parent = node.parent
+    return (
+        node.type == "expression_statement"
+        and parent is not None
+        and parent.type == "block"
+        and parent.named_children[0] == node
+        and bool(node.named_children)
+        and node.named_children[0].type == "string"
+    )

@@ -32,6 +32,9 @@ _FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\b(?:add(?:s|ed)?|implement\w*|support\w*|introduce[sd]?|new|allow\w*|enable[sd]?)\b", re.I),
     ),
 )
+_BODY_FAILURE = re.compile(
+    r"\b(?:bug|crash(?:e[sd])?|regression|broken|raised|raises|exception|traceback|fails?|failed|\w+Error)\b", re.I
+)
 _CONVENTIONAL = re.compile(r"^(\w+)(?:\([^)]*\))?!?:")
 _CONVENTIONAL_FAMILIES = {
     "fix": "bugfix",
@@ -99,7 +102,8 @@ def is_test_path(path: str) -> bool:
     return (
         any(part in ("tests", "test", "__tests__", "spec") for part in pure.parts[:-1])
         or name.startswith("test_")
-        or bool(re.search(r"(?:_test|\.test|\.spec|tests?)\.\w+$", name))
+        or bool(re.search(r"(?:_test|\.test|\.spec|_spec)\.\w+$", name))
+        or bool(re.search(r"[a-z0-9]Tests?\.(?:java|kt|cs|scala)$", pure.name))
     )
 
 
@@ -151,6 +155,9 @@ def _family(shape: ChangeShape) -> str:
     for family, pattern in _FAMILY_WORDS:
         if pattern.search(shape.subject):
             return family
+    # A subject without a family word: a body that describes a failure marks a fix.
+    if _BODY_FAILURE.search(shape.body):
+        return "bugfix"
     return "change"
 
 

@@ -70,15 +70,23 @@ def _readme_title(text: str) -> str:
 
 
 def _first_paragraph(text: str) -> str:
+    """The first paragraph that reads as prose (a title or a tagline is not one)."""
+    return first_prose_paragraph(text.splitlines(), _is_decoration)[:400]
+
+
+def first_prose_paragraph(lines: list[str], is_decoration: Callable[[str], bool], min_words: int = 6) -> str:
+    """The first run of non-decoration lines with at least ``min_words`` words, squeezed to one line."""
     paragraph: list[str] = []
-    for line in text.splitlines():
+    for line in [*lines, ""]:
         stripped = line.strip()
-        if _is_decoration(stripped):
-            if paragraph:
-                break
+        if not is_decoration(stripped):
+            paragraph.append(stripped)
             continue
-        paragraph.append(stripped)
-    return re.sub(r"\s+", " ", " ".join(paragraph))[:400]
+        text = re.sub(r"\s+", " ", " ".join(paragraph)).strip()
+        if len(text.split()) >= min_words:
+            return text
+        paragraph = []
+    return ""
 
 
 def _is_decoration(line: str) -> bool:
@@ -86,7 +94,8 @@ def _is_decoration(line: str) -> bool:
     return (
         not line
         or line.startswith(("#", "[![", "![", "<", "```", "---", "===", "..", "|", "-", "*"))
-        or bool(re.fullmatch(r"[=\-~^]+", line))
+        or bool(re.fullmatch(r"[=\-~^*#/+ ]+", line))
+        or bool(re.fullmatch(r"//.*//|\*\*.*\*\*", line))
     )
 
 

@@ -70,10 +70,10 @@ class PythonDetails:
         }
 
 
-def python_details(code: str, column: int = 0) -> PythonDetails | None:
-    """Details of the function whose code (decorators included) starts at ``column``; None when
-    the code is not one parseable function definition."""
-    source = textwrap.dedent(" " * column + code)
+def python_details(code: str) -> PythonDetails | None:
+    """Details of the function whose code (decorators included) is ``code``; None when it is not
+    one parseable function definition."""
+    source = textwrap.dedent(code)
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):

@@ -46,6 +46,22 @@ class ParsedVersion:
             self._by_name = {d.qualified_name: d for d in outline(self.tree, self.language)}
         return self._by_name.get(name)
 
+    def code_lines(self, touched: LineRanges) -> list[tuple[int, int]]:
+        """``touched`` without its blank lines: a blank line between two methods touches neither
+        (nor the class around them)."""
+        starts, source = self.line_starts, self.source
+        last_line = len(starts) - 1
+        runs: list[tuple[int, int]] = []
+        for first, last in touched:
+            for number in range(max(first, 1), min(last, last_line) + 1):
+                if not source[starts[number - 1] : starts[number]].strip():
+                    continue
+                if runs and runs[-1][1] == number - 1:
+                    runs[-1] = (runs[-1][0], number)
+                else:
+                    runs.append((number, number))
+        return runs
+
     @property
     def line_starts(self) -> list[int]:
         """The byte offset of every line's start, plus one past the end (computed once)."""
@@ -75,9 +91,11 @@ def changes_between(
     Only definitions overlapping touched lines are outlined; a name touched on one side is looked
     up on the other (and found there without an outline when its name is not even in the text).
     """
-    old_near = old.near(list(old_touched)) if old else []
-    new_near = new.near(list(new_touched)) if new else []
-    names = touched_names(old_near, old_touched) | touched_names(new_near, new_touched)
+    old_lines = old.code_lines(old_touched) if old else []
+    new_lines = new.code_lines(new_touched) if new else []
+    old_near = old.near(old_lines) if old else []
+    new_near = new.near(new_lines) if new else []
+    names = touched_names(old_near, old_lines) | touched_names(new_near, new_lines)
     changes = []
     for name in sorted(names):
         before_definition = _find(old, old_near, name)
@@ -100,13 +118,14 @@ def _find(version: ParsedVersion | None, near: list[Definition], name: str) -> D
 
 
 def touched_names(definitions: Sequence[Definition], touched: LineRanges) -> set[str]:
-    """Names of the innermost definitions holding any touched line.
+    """Names of the innermost definitions holding any touched line (a helper nested in a function
+    counts as that function).
 
     The innermost definition of a line is the one with the smallest span containing it (the later
     one on a tie). Lines are grouped into segments that share their innermost definition, so the
     cost is O((definitions + ranges) log definitions), not lines × definitions.
     """
-    starts, owners = innermost_segments(definitions)
+    starts, owners = innermost_segments([d for d in definitions if d.kind != "nested"])
     names: set[str] = set()
     for first, last in touched:
         at = max(bisect_right(starts, first) - 1, 0)

@@ -211,7 +211,6 @@ class CommitRowMaker:
             "doc": self.redact(latest.doc, f"{where}:doc") if latest else "",
             "signature": None,
             "details": None,
-            "_column": latest.column if latest else 0,  # for libcst; dropped before the row is stored
         }
 
 
@@ -235,9 +234,7 @@ def _with_python_details(rows: list[dict[str, Any]], skipped: Counter[str]) -> l
     else:
         for row in functions:
             code = row["after_code"] if row["after_code"] is not None else row["before_code"]
-            details = python_details(code or "", row["_column"])
+            details = python_details(code or "")
             if details is not None:
                 row["signature"], row["details"] = details.signature, json.dumps(details.as_json())
-    for row in rows:
-        del row["_column"]
     return rows

@@ -14,11 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from warehouse.counter_examples import write_counter_examples
 from warehouse.ids import content_hash, stable_id
+from warehouse.openai_export import openai_row
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
 from warehouse.store import Warehouse
 
 EXPORT_VERSION = "export-1"
+TOOL_CALL_WORDS = ("<tool_call>", "</tool_call>")
 DATASET_PREFIX = "goldmine"
 
 
@@ -63,10 +66,19 @@ def sharegpt_row(record: AgentRecord) -> dict[str, Any]:
 
 def _assistant_turn(step: Any) -> dict[str, str]:
     if step.action is not None:
-        # The thought travels with the call in the same turn, ahead of the name and arguments.
-        call = {"thought": step.thought, "name": step.action.tool_name, "arguments": step.action.parameters}
-        return {"from": "function_call", "value": json.dumps(call, ensure_ascii=False)}
+        return {"from": "function_call", "value": function_call_value(step.thought, step.action.tool_name,
+                                                                      step.action.parameters)}  # fmt: skip
     return {"from": "gpt", "value": f"{step.thought}\n\n{step.final_answer or ''}".strip()}
+
+
+def function_call_value(thought: str, name: str, arguments: dict[str, Any]) -> str:
+    """The thought, then the call wrapped in LLaMA-Factory's default tool-call words.
+
+    LLaMA-Factory's FunctionFormatter takes the JSON between ``<tool_call>`` and ``</tool_call>``
+    and keeps the text before it as the turn's thought, so the model learns to reason, then call.
+    """
+    call = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
+    return f"{thought}\n{TOOL_CALL_WORDS[0]}{call}{TOOL_CALL_WORDS[1]}"
 
 
 def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> None:
@@ -78,9 +90,10 @@ def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> N
         raise ExportRowError(f"{record_id}: the conversation must end with the assistant's answer")
 
 
-_FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]] = {
+# format → (record kinds it holds, row converter, its dataset_info.json entry or None)
+_FORMATS: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict[str, Any] | None]] = {
     "alpaca": (
-        "instruction",
+        ("instruction",),
         alpaca_row,
         {
             "formatting": "alpaca",
@@ -88,7 +101,7 @@ _FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]]
         },
     ),
     "sharegpt": (
-        "agent",
+        ("agent",),
         sharegpt_row,
         {
             "formatting": "sharegpt",
@@ -97,20 +110,31 @@ _FORMATS: dict[str, tuple[str, Callable[[Any], dict[str, Any]], dict[str, Any]]]
                      "observation_tag": "observation", "function_tag": "function_call"},
         },
     ),
+    "openai": (("instruction", "agent"), openai_row, None),
 }  # fmt: skip
 
 
 def export_accepted(
-    warehouse: Warehouse, target: Path, run_id: str, formats: Iterable[str] = ("alpaca", "sharegpt")
+    warehouse: Warehouse,
+    target: Path,
+    run_id: str,
+    formats: Iterable[str] = ("alpaca", "sharegpt"),
+    *,
+    include_unreviewed: bool = True,
 ) -> ExportSummary:
-    """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``."""
+    """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``.
+
+    Review verdicts win over the assay: a record a reviewer rejected is never written, one a
+    reviewer accepted or edited is written (edited as edited), and ``include_unreviewed`` decides
+    the records no reviewer has read yet. Rejected records go to the counter-examples file.
+    """
     target.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     dataset_info: dict[str, Any] = {}
     manifest_files = []
     for name in formats:
-        kind, to_row, info = _FORMATS[name]
-        rows, ids = _rows(warehouse, kind, to_row, summary.problems)
+        kinds, to_row, info = _FORMATS[name]
+        rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed)
         if not rows:
             continue
         file_name = f"{DATASET_PREFIX}_{name}.jsonl"
@@ -118,10 +142,14 @@ def export_accepted(
         digest = _write_jsonl(path, rows)
         export_id = stable_id(name, digest)
         _record_export(warehouse, export_id, run_id, name, path, ids, digest)
-        dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
+        if info is not None:
+            dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
         summary.files[name] = path
         summary.records[name] = len(rows)
         manifest_files.append({"format": name, "file": file_name, "records": len(rows), "sha256": digest})
+    counter_path, counter_count = write_counter_examples(warehouse, target)
+    if counter_path is not None:
+        summary.files["counter_examples"], summary.records["counter_examples"] = counter_path, counter_count
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
     _write_json(summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems))
@@ -129,16 +157,25 @@ def export_accepted(
 
 
 def _rows(
-    warehouse: Warehouse, kind: str, to_row: Callable[[Any], dict[str, Any]], problems: list[str]
+    warehouse: Warehouse,
+    kinds: tuple[str, ...],
+    to_row: Callable[[Any], dict[str, Any]],
+    problems: list[str],
+    include_unreviewed: bool,
 ) -> tuple[list[dict[str, Any]], list[str]]:
+    # The latest review counts as a whole row (arg_max_null: a later verdict without an edit
+    # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
-        "LEFT JOIN (SELECT candidate_id, arg_max(verdict, created_at) AS verdict, "
-        "           arg_max(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
+        "LEFT JOIN (SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, "
+        "           arg_max_null(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
         "  ON r.candidate_id = c.id "
-        "WHERE c.status = 'accepted' AND c.kind = ? AND coalesce(r.verdict, '') <> 'rejected' "
+        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND CASE "
+        "  WHEN r.verdict = 'rejected' THEN false "
+        "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
+        "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
-        [kind],
+        [list(kinds), include_unreviewed],
     ).rows
     rows, ids = [], []
     for candidate_id, record_json in found:

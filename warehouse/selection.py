@@ -1,139 +1,324 @@
-"""Choosing teachable moments: commits become ``tasks`` (selected, or skipped with a reason)."""
+"""Choosing teachable moments: commits become ``tasks`` (selected, or skipped with a reason).
+
+Each commit gives one main task (or a skip with its reason), and may give more:
+
+- ``bugfix`` / ``feature`` / ``refactor`` / ``performance`` / ``change``: change this code (positive);
+- ``tests``: write the tests a tests-only commit added (positive);
+- ``docs``: document a function whose docstring the commit wrote, code unchanged (positive);
+- ``edge_cases``: the guard clauses a fix or feature added (edge);
+- ``review``: a change that was later reverted, and why (negative), made when the revert is seen.
+
+A commit too sprawling for one task is split into one task per file when each file stays small.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from miners.commit_kinds import ChangeShape, classify, is_test_path, whitespace_only
+from miners.code_symbols import guard_clauses, strip_docs
+from miners.commit_kinds import ChangeShape, CommitKind, classify, is_test_path, whitespace_only
 from warehouse.ids import stable_id
 from warehouse.store import Warehouse, in_chunks
 
 SELECTOR_VERSION = "select-1"
 MAX_UNITS = 6
 MAX_CHANGED_LINES = 600
+MAX_SPLIT_FILES = 4
+MAX_CLASS_LINES = 120
 _UNIT_KINDS = ("function", "method", "class")
+_CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
+_REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
+_REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 
 
 @dataclass(frozen=True, slots=True)
 class SelectionSummary:
-    """How many commits became tasks, and why the others were skipped."""
+    """How many tasks were selected per family, and why commits were skipped."""
 
     selected: int
     skipped: dict[str, int]
+    families: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A changed definition as selection sees it."""
+
+    symbol_id: str
+    path: str
+    kind: str
+    change: str
+    lang: str
+    before: str
+    after: str
+
+
+@dataclass(slots=True)
+class CommitFacts:
+    """One commit and the facts selection looks at."""
+
+    id: str
+    source_id: str
+    sha: str
+    subject: str
+    body: str
+    author: str
+    parents: int
+    changed_lines: int
+    changes: list[tuple[str, str]] = field(default_factory=list)
+    symbols: list[Unit] = field(default_factory=list)
+    links: list[tuple[str, str, list[str]]] = field(default_factory=list)
+
+    @property
+    def code_units(self) -> list[Unit]:
+        """Changed functions, methods and classes outside tests (a huge class is left to its methods)."""
+        return [
+            u
+            for u in self.symbols
+            if u.kind in _UNIT_KINDS
+            and u.change != "deleted"
+            and not is_test_path(u.path)
+            and not (u.kind == "class" and u.after.count("\n") > MAX_CLASS_LINES)
+        ]
+
+    @property
+    def test_units(self) -> list[Unit]:
+        return [u for u in self.symbols if is_test_path(u.path) and u.change != "deleted"]
 
 
 def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
-    """Make a task for every commit that has none yet; skipped commits keep their reason."""
-    commits = warehouse.query(
-        "SELECT c.id, c.source_id, c.subject, c.body, c.author, len(c.parents), "
-        "c.added_lines, c.deleted_lines FROM commits c "
+    """Make the tasks of every commit that has none yet; skipped commits keep their reason."""
+    pending = warehouse.query(
+        "SELECT c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
+        "c.added_lines + c.deleted_lines FROM commits c "
         "WHERE c.id NOT IN (SELECT commit_id FROM tasks WHERE selector_version = ? AND commit_id IS NOT NULL) "
-        "ORDER BY c.committed_at",
+        "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
     ).rows
-    selected, skipped = 0, defaultdict[str, int](int)
-    for chunk in in_chunks(commits, 500):
-        rows = _task_rows(warehouse, chunk, run_id)
-        warehouse.insert("tasks", rows)
-        for row in rows:
-            if row["status"] == "selected":
-                selected += 1
-            else:
-                skipped[row["reason"].split(":", 1)[0]] += 1
-    return SelectionSummary(selected, dict(skipped))
+    rows: list[dict[str, Any]] = []
+    for chunk in in_chunks(pending, 500):
+        made: list[dict[str, Any]] = []
+        for facts in _load_facts(warehouse, chunk):
+            made += tasks_for_commit(facts, run_id)
+            made += _review_tasks(warehouse, facts, run_id)
+        warehouse.insert("tasks", made)
+        rows += made
+    return _summary(rows)
 
 
-def _task_rows(warehouse: Warehouse, commits: list[tuple[Any, ...]], run_id: str) -> list[dict[str, Any]]:
-    ids = [c[0] for c in commits]
-    changes = _grouped(warehouse, "SELECT commit_id, path, diff FROM file_changes WHERE commit_id IN "
-                       "(SELECT unnest(?::VARCHAR[])) ORDER BY position", ids)  # fmt: skip
-    symbols = _grouped(warehouse, "SELECT commit_id, id, path, kind, change FROM symbols WHERE commit_id IN "
-                       "(SELECT unnest(?::VARCHAR[])) ORDER BY path, start_line", ids)  # fmt: skip
-    links = _grouped(
-        warehouse,
+def _summary(rows: list[dict[str, Any]]) -> SelectionSummary:
+    families: dict[str, int] = defaultdict(int)
+    skipped: dict[str, int] = defaultdict(int)
+    for row in rows:
+        if row["status"] == "selected":
+            families[row["family"]] += 1
+        else:
+            skipped[row["reason"].split(":", 1)[0]] += 1
+    return SelectionSummary(sum(families.values()), dict(skipped), dict(families))
+
+
+def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[CommitFacts]:
+    facts = {row[0]: CommitFacts(*row) for row in commits}
+    ids = list(facts)
+    in_ids = "WHERE {column} IN (SELECT unnest(?::VARCHAR[]))"
+    for commit_id, path, diff in warehouse.query(
+        "SELECT commit_id, path, diff FROM file_changes " + in_ids.format(column="commit_id") + " ORDER BY position",
+        [ids],
+    ).rows:
+        facts[commit_id].changes.append((path, diff))
+    for row in warehouse.query(
+        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), coalesce(after_code, '') "
+        "FROM symbols " + in_ids.format(column="commit_id") + " ORDER BY path, start_line, qualified_name",
+        [ids],
+    ).rows:
+        facts[row[0]].symbols.append(Unit(*row[1:]))
+    for commit_id, ticket_id, method, labels in warehouse.query(
         "SELECT l.commit_id, l.ticket_id, l.method, coalesce(t.labels, []) || [coalesce(t.type, '')] "
         "FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
-        "WHERE l.commit_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY l.confidence DESC, t.key",
-        ids,
+        + in_ids.format(column="l.commit_id")
+        + " ORDER BY l.confidence DESC, t.key",
+        [ids],
+    ).rows:
+        facts[commit_id].links.append((ticket_id, method, list(labels)))
+    return list(facts.values())
+
+
+def tasks_for_commit(facts: CommitFacts, run_id: str) -> list[dict[str, Any]]:
+    """The main task of a commit (or its skip), plus its docs, tests and edge-case tasks."""
+    kind = classify(_shape(facts))
+    docs = _doc_only_units(facts)
+    if docs and not kind.skipped:
+        return [_row(facts, "docs", "positive", docs, [], run_id, main=True)]
+    if kind.family == "tests" and facts.test_units:
+        return [_row(facts, "tests", "positive", facts.test_units, facts.test_units, run_id, main=True)]
+    rows = _main_rows(facts, kind, run_id)
+    edge = _edge_units(facts, kind)
+    if edge and any(row["status"] == "selected" for row in rows):
+        rows.append(_row(facts, "edge_cases", "edge", edge, facts.test_units, run_id))
+    return rows
+
+
+def _shape(facts: CommitFacts) -> ChangeShape:
+    return ChangeShape(
+        subject=facts.subject,
+        body=facts.body,
+        author=facts.author,
+        parents=facts.parents,
+        paths=[path for path, _ in facts.changes],
+        added_lines=facts.changed_lines,
+        deleted_lines=0,
+        whitespace_only=bool(facts.changes) and all(whitespace_only(diff) for _, diff in facts.changes),
+        ticket_labels=[label for _, _, labels in facts.links for label in labels],
     )
-    return [
-        _task_row(commit, changes.get(commit[0], []), symbols.get(commit[0], []), links.get(commit[0], []), run_id)
-        for commit in commits
-    ]
 
 
-def _grouped(warehouse: Warehouse, sql: str, ids: list[str]) -> dict[str, list[tuple[Any, ...]]]:
-    grouped: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in warehouse.query(sql, [ids]).rows:
-        grouped[row[0]].append(row[1:])
-    return grouped
-
-
-def _task_row(
-    commit: tuple[Any, ...],
-    changes: list[tuple[Any, ...]],
-    symbols: list[tuple[Any, ...]],
-    links: list[tuple[Any, ...]],
-    run_id: str,
-) -> dict[str, Any]:
-    commit_id, source_id, subject, body, author, parents, added, deleted = commit
-    shape = ChangeShape(
-        subject=subject,
-        body=body,
-        author=author or "",
-        parents=parents,
-        paths=[path for path, _ in changes],
-        added_lines=added,
-        deleted_lines=deleted,
-        whitespace_only=bool(changes) and all(whitespace_only(diff) for _, diff in changes),
-        ticket_labels=[label for link in links for label in link[2]],
-    )
-    kind = classify(shape)
-    units = [s for s in symbols if s[2] in _UNIT_KINDS and s[3] != "deleted" and not is_test_path(s[1])]
-    tests = [s for s in symbols if is_test_path(s[1]) and s[3] != "deleted"]
-    reason = kind.skip_reason or _unit_problem(units, added + deleted)
-    if not reason and parents == 0:
+def _main_rows(facts: CommitFacts, kind: CommitKind, run_id: str) -> list[dict[str, Any]]:
+    units = facts.code_units
+    reason = kind.skip_reason or _no_units_reason(facts, units)
+    if not reason and facts.parents == 0:
         reason = "initial commit: there is no earlier code to change"
-    facts = {
-        "commit_id": commit_id,
-        "symbol_ids": [s[0] for s in units],
-        "test_symbol_ids": [s[0] for s in tests],
-        "ticket_ids": [link[0] for link in links],
-        "link_methods": [link[1] for link in links],
+    if reason:
+        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=reason)]
+    if len(units) <= MAX_UNITS and facts.changed_lines <= MAX_CHANGED_LINES:
+        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True)]
+    return _split_by_file(facts, kind, units, run_id)
+
+
+def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> str:
+    if units:
+        return ""
+    if facts.test_units:
+        return "tests only, but no test function could be read"
+    return "no function or class changed in a language goldmine parses"
+
+
+def _split_by_file(facts: CommitFacts, kind: CommitKind, units: list[Unit], run_id: str) -> list[dict[str, Any]]:
+    """One task per changed file, when the commit is large but each file's part is small."""
+    by_file: dict[str, list[Unit]] = defaultdict(list)
+    for unit in units:
+        by_file[unit.path].append(unit)
+    if len(by_file) > MAX_SPLIT_FILES or any(len(group) > MAX_UNITS for group in by_file.values()):
+        reason = f"sprawling change: {len(units)} functions or classes in {len(by_file)} files"
+        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=reason)]
+    skip_main = f"split: {len(by_file)} tasks, one per file"
+    rows = [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=skip_main)]
+    for path, group in sorted(by_file.items()):
+        rows.append(_row(facts, kind.family, "positive", group, facts.test_units, run_id, part=path))
+    return rows
+
+
+def _doc_only_units(facts: CommitFacts) -> list[Unit]:
+    """Definitions whose docstring or comments changed while their code stayed the same."""
+    modified = [u for u in facts.code_units if u.change == "modified" and u.before]
+    if not modified or len(modified) != len(facts.code_units):
+        return []
+    if all(strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) and _wrote_docs(u) for u in modified):
+        return modified
+    return []
+
+
+def _wrote_docs(unit: Unit) -> bool:
+    """The commit wrote the documentation: the doc text at least doubled (a typo fix does not count)."""
+    code_before = len(re.sub(r"\s+", "", strip_docs(unit.before, unit.lang)))
+    code_after = len(re.sub(r"\s+", "", strip_docs(unit.after, unit.lang)))
+    docs_before = len(re.sub(r"\s+", "", unit.before)) - code_before
+    docs_after = len(re.sub(r"\s+", "", unit.after)) - code_after
+    return docs_after >= 2 * docs_before + 20
+
+
+def _edge_units(facts: CommitFacts, kind: CommitKind) -> list[Unit]:
+    """Units of a fix or feature that gained guard clauses (the edge cases it now handles)."""
+    if kind.skipped or kind.family not in _CODE_FAMILIES or kind.family == "refactor":
+        return []
+    gained = []
+    for unit in facts.code_units:
+        if unit.change != "modified":
+            continue
+        before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
+        if any((g.condition, g.error) not in before for g in guard_clauses(unit.after, unit.lang)):
+            gained.append(unit)
+    return gained
+
+
+def _review_tasks(warehouse: Warehouse, revert: CommitFacts, run_id: str) -> list[dict[str, Any]]:
+    """A revert makes a negative task of the commit it reverts: review that change."""
+    original = _reverted_commit(warehouse, revert)
+    if original is None:
+        return []
+    reason_given = bool(re.sub(_REVERTED_SHA, "", revert.body).strip(" .\n"))
+    [facts] = _load_facts(warehouse, [original])
+    units = facts.code_units
+    skip = "" if reason_given else "review: the revert gives no reason"
+    skip = skip or ("" if units else "review: the reverted change has no function or class goldmine parses")
+    extra = {"revert_commit_id": revert.id}
+    return [_row(facts, "review", "negative", units, [], run_id, skip=skip, extra=extra)]
+
+
+def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> tuple[Any, ...] | None:
+    named = _REVERTED_SHA.search(revert.body)
+    subject = _REVERT_SUBJECT.match(revert.subject)
+    if not named and not subject:
+        return None
+    condition = "c.sha LIKE ? || '%'" if named else "c.subject = ?"
+    rows = warehouse.query(
+        "SELECT c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
+        "c.added_lines + c.deleted_lines FROM commits c "
+        f"WHERE c.source_id = ? AND {condition} AND c.committed_at <= "
+        "(SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? ORDER BY c.committed_at DESC LIMIT 1",
+        [revert.source_id, named.group(1) if named else subject.group(1), revert.id, revert.id],  # type: ignore[union-attr]
+    ).rows
+    return rows[0] if rows else None
+
+
+def _row(
+    facts: CommitFacts,
+    family: str,
+    polarity: str,
+    units: list[Unit],
+    tests: list[Unit],
+    run_id: str,
+    *,
+    main: bool = False,
+    skip: str = "",
+    part: str = "",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    # The main task keeps the id formula of the first selector, so workspaces keep their tasks.
+    task_id = stable_id(facts.id, SELECTOR_VERSION) if main else stable_id(facts.id, family, part, SELECTOR_VERSION)
+    facts_json = {
+        "commit_id": facts.id,
+        "symbol_ids": [u.symbol_id for u in units],
+        "test_symbol_ids": [u.symbol_id for u in tests if u not in units],
+        "ticket_ids": [ticket_id for ticket_id, _, _ in facts.links],
+        "link_methods": [method for _, method, _ in facts.links],
+        **(extra or {}),
     }
     return {
-        "id": stable_id(commit_id, SELECTOR_VERSION),
-        "source_id": source_id,
-        "commit_id": commit_id,
-        "ticket_id": links[0][0] if links else None,
-        "family": kind.family,
-        "polarity": "positive",
-        "status": "skipped" if reason else "selected",
-        "reason": reason or _why_chosen(kind.family, units, tests, links),
-        "facts": json.dumps(facts),
+        "id": task_id,
+        "source_id": facts.source_id,
+        "commit_id": facts.id,
+        "ticket_id": facts.links[0][0] if facts.links else None,
+        "family": family,
+        "polarity": polarity,
+        "status": "skipped" if skip else "selected",
+        "reason": skip or _why_chosen(family, units, tests, facts.links, part),
+        "facts": json.dumps(facts_json),
         "selector_version": SELECTOR_VERSION,
         "run_id": run_id,
     }
 
 
-def _unit_problem(units: list[tuple[Any, ...]], changed_lines: int) -> str:
-    if not units:
-        return "no function or class changed in a language goldmine parses"
-    if len(units) > MAX_UNITS:
-        return f"sprawling change: {len(units)} functions or classes changed (at most {MAX_UNITS} per task)"
-    if changed_lines > MAX_CHANGED_LINES:
-        return f"sprawling change: {changed_lines} lines changed (at most {MAX_CHANGED_LINES} per task)"
-    return ""
-
-
 def _why_chosen(
-    family: str, units: list[tuple[Any, ...]], tests: list[tuple[Any, ...]], links: list[tuple[Any, ...]]
+    family: str, units: list[Unit], tests: list[Unit], links: list[tuple[str, str, list[str]]], part: str
 ) -> str:
-    parts = [f"{family} touching {len(units)} unit(s) in {len({u[1] for u in units})} file(s)"]
-    if tests:
+    parts = [f"{family} touching {len(units)} unit(s) in {len({u.path for u in units})} file(s)"]
+    if part:
+        parts.append(f"the part of a larger commit in {part}")
+    if tests and family != "tests":
         parts.append(f"with {len(tests)} test(s) changed")
     if links:
         parts.append(f"linked to {len(links)} ticket(s) by {links[0][1]}")

@@ -15,8 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from miners.code_under_test import code_under_test
 from miners.git_objects import BlobReader
-from miners.project_profile import ProjectProfile, read_profile
+from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
@@ -56,6 +57,15 @@ class TicketView:
 
 
 @dataclass(frozen=True, slots=True)
+class RevertView:
+    """The commit that reverted a task's change, and what it says about why."""
+
+    sha: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
 class TaskContext:
     """The facts of one task."""
 
@@ -74,6 +84,9 @@ class TaskContext:
     tests: tuple[CodeUnit, ...]
     tickets: tuple[TicketView, ...]
     module_docs: dict[str, str] = field(default_factory=dict)
+    under_test: tuple[CodeUnit, ...] = ()
+    reverted_by: RevertView | None = None
+    diffs: dict[str, str] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[str]:
@@ -122,11 +135,44 @@ class ContextLoader:
             tests=self._units(facts["test_symbol_ids"]),
             tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
             module_docs={u.path: self._module_doc(read, u.path, u.lang) for u in units},
+            under_test=self._under_test(task[5], task[7], read, units) if task[1] == "tests" else (),
+            reverted_by=self._revert(facts.get("revert_commit_id")),
+            diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
         )
+
+    def _under_test(
+        self, location: str, sha: str, read: Callable[[str], bytes | None], tests: tuple[CodeUnit, ...]
+    ) -> tuple[CodeUnit, ...]:
+        blobs = self._readers[location]
+
+        def list_folder(folder: str) -> list[str]:
+            listing = blobs.read(f"{sha}:{folder}" if folder not in ("", ".") else f"{sha}^{{tree}}")
+            return [f"{folder}/{name}" for name in _tree_names(listing)] if listing else []
+
+        found: dict[str, CodeUnit] = {}
+        for test in tests:
+            for path, symbol in code_under_test(test.path, test.after, read, list_folder):
+                code = redact(symbol.code, self.key)[0]
+                name = symbol.qualified_name
+                unit = CodeUnit("", path, test.lang, name, symbol.kind, "existing", code, code, symbol.doc)
+                found.setdefault(f"{path}:{name}", unit)
+        return tuple(found.values())
+
+    def _revert(self, commit_id: str | None) -> RevertView | None:
+        if not commit_id:
+            return None
+        rows = self.warehouse.query("SELECT sha, subject, body FROM commits WHERE id = ?", [commit_id]).rows
+        return RevertView(*rows[0]) if rows else None
+
+    def _diffs(self, commit_id: str, paths: list[str]) -> dict[str, str]:
+        rows = self.warehouse.query(
+            "SELECT path, diff FROM file_changes WHERE commit_id = ? AND NOT is_binary ORDER BY position", [commit_id]
+        ).rows
+        return {path: diff for path, diff in rows if path in paths}
 
     def _reader(self, location: str, sha: str) -> Callable[[str], bytes | None]:
         if location not in self._readers:
-            self._readers[location] = BlobReader(_git_dir(location))
+            self._readers[location] = BlobReader(git_dir_of(location))
         blobs = self._readers[location]
 
         @lru_cache(maxsize=64)
@@ -181,7 +227,18 @@ class ContextLoader:
         return redact(doc, self.key)[0]
 
 
-def _git_dir(location: str) -> Path:
+def _tree_names(listing: bytes) -> list[str]:
+    """Entry names of a raw git tree object (``<mode> <name>\\0<20-byte sha>`` repeated)."""
+    names, position = [], 0
+    while position < len(listing):
+        end = listing.index(b"\x00", position)
+        names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
+        position = end + 21
+    return names
+
+
+def git_dir_of(location: str) -> Path:
+    """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
     path = Path(location)
     return path / ".git" if (path / ".git").exists() else path
 
@@ -220,5 +277,10 @@ def _module_docstring(text: str, lang: str) -> str:
     if not match:
         return ""
     doc = re.sub(r"^\s*(?:\*|//)\s?", "", match.group(2), flags=re.MULTILINE).strip()
-    first = doc.split("\n\n", 1)[0]
-    return re.sub(r"\s+", " ", first)[:300]
+    lines = doc.splitlines()
+    # A heading ("flask.testing" over "~~~~~~") is not a description: skip it and its underline.
+    return first_prose_paragraph(lines, _is_heading_or_blank, min_words=3)[:300]
+
+
+def _is_heading_or_blank(line: str) -> bool:
+    return not line or bool(re.fullmatch(r"[=\-~^*#.:]+", line))

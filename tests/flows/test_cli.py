@@ -28,11 +28,11 @@ def test_run_mines_drafts_assays_and_exports(cli: Cli, stock_repo: Path, stock_t
     rows = _rows(workspace)
     assert rows["commits"] == 3 and rows["tickets"] == 2 and rows["ticket_links"] == 1
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        accepted = warehouse.query("SELECT task_type, lang FROM candidates WHERE status = 'accepted'").rows
-    assert accepted == [("bugfix", "en")]
+        accepted = warehouse.query("SELECT task_type, lang FROM candidates WHERE status = 'accepted' ORDER BY 1").rows
+    assert accepted == [("bugfix", "en"), ("edge_cases", "en")]
     info = json.loads((workspace / "export" / "dataset_info.json").read_text())
     lines = (workspace / "export" / info["goldmine_alpaca"]["file_name"]).read_text().splitlines()
-    assert len(lines) == 1 and json.loads(lines[0])["instruction"] and json.loads(lines[0])["output"]
+    assert len(lines) == 2 and all(json.loads(line)["instruction"] and json.loads(line)["output"] for line in lines)
 
 
 def test_a_second_run_on_an_unchanged_repository_adds_no_rows(

@@ -24,7 +24,7 @@ def test_a_task_with_too_little_context_is_skipped_once_with_its_reason(
         runs = [row[0] for row in warehouse.query("SELECT id FROM runs ORDER BY started_at").rows]
         assert warehouse.count("candidates") == 0
     assert [(kind, reason.split(":")[0]) for kind, reason, _ in skips] == [
-        ("agent", "the extractive drafter does not make agent records yet"),
+        ("agent", "too little context"),
         ("instruction", "too little context"),
     ]
     assert {run_id for _, _, run_id in skips} == {runs[0]}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from flows import extractive
-from flows.extractive import explanation
+from flows.commit_text import explanation
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.records import InstructionRecord
 from warehouse.selection import select_tasks
@@ -23,7 +23,7 @@ def bugfix_context(warehouse: Warehouse, stock_repo: Path, stock_tickets: Path):
     land_ticket_export(warehouse, stock_tickets, "r", options)
     link_tickets(warehouse)
     select_tasks(warehouse, "r")
-    task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected'")
+    task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'")
     loader = ContextLoader(warehouse, KEY)
     yield loader.load(task_id)
     loader.close()

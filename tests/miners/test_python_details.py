@@ -37,7 +37,7 @@ class Store:
 
 def _details(name: str):  # type: ignore[no-untyped-def]
     symbol = next(s for s in extract_symbols(SOURCE, "python") if s.qualified_name == name)
-    return python_details(symbol.code, symbol.column)
+    return python_details(symbol.code)
 
 
 def test_signature_decorators_type_hints_errors_and_logging_of_a_method() -> None:

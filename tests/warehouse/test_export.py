@@ -70,8 +70,10 @@ def test_sharegpt_rows_follow_llamafactory_positions_and_json_strings() -> None:
     assert isinstance(record, AgentRecord)
     row = sharegpt_row(record)
     assert [m["from"] for m in row["conversations"]] == ["human", "function_call", "observation", "gpt"]
-    call = json.loads(row["conversations"][1]["value"])
-    assert call == {"thought": "Read the code first.", "name": "read_file", "arguments": {"path": "src/stock.py"}}
+    value = row["conversations"][1]["value"]
+    thought, call = value.split("\n<tool_call>")
+    assert thought == "Read the code first." and call.endswith("</tool_call>")
+    assert json.loads(call.removesuffix("</tool_call>")) == {"name": "read_file", "arguments": {"path": "src/stock.py"}}
     assert json.loads(row["tools"])[0]["name"] == "read_file"
 
 

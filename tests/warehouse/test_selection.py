@@ -48,18 +48,20 @@ def test_tasks_record_family_facts_and_skip_reasons(
     land_ticket_export(warehouse, stock_tickets, "r1", OPTIONS)
     link_tickets(warehouse)
     summary = select_tasks(warehouse, "r1")
-    assert summary.selected == 1 and summary.skipped == {"initial commit": 1, "formatting only": 1}
+    assert summary.families == {"bugfix": 1, "edge_cases": 1}
+    assert summary.skipped == {"initial commit": 1, "formatting only": 1}
     rows = warehouse.query(
-        "SELECT c.subject, t.family, t.status, t.reason, t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id "
-        "ORDER BY c.committed_at"
+        "SELECT c.subject, t.family, t.polarity, t.status, t.reason, t.facts FROM tasks t "
+        "JOIN commits c ON c.id = t.commit_id ORDER BY c.committed_at, t.family"
     ).rows
-    assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("Add stock module", "feature", "skipped"),
-        ("Reject negative and oversized reservations", "bugfix", "selected"),
-        ("Reformat stock module", "formatting", "skipped"),
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("Add stock module", "feature", "positive", "skipped"),
+        ("Reject negative and oversized reservations", "bugfix", "positive", "selected"),
+        ("Reject negative and oversized reservations", "edge_cases", "edge", "selected"),
+        ("Reformat stock module", "formatting", "positive", "skipped"),
     ]
-    assert rows[0][3].startswith("initial commit") and rows[2][3].startswith("formatting only")
-    facts = json.loads(rows[1][4])
+    assert rows[0][4].startswith("initial commit") and rows[3][4].startswith("formatting only")
+    facts = json.loads(rows[1][5])
     assert len(facts["symbol_ids"]) == 1 and len(facts["test_symbol_ids"]) == 1 and len(facts["ticket_ids"]) == 1
-    assert "linked to 1 ticket(s) by closing_keyword" in rows[1][3]
-    assert select_tasks(warehouse, "r2").selected == 0 and warehouse.count("tasks") == 3
+    assert "linked to 1 ticket(s) by closing_keyword" in rows[1][4]
+    assert select_tasks(warehouse, "r2").selected == 0 and warehouse.count("tasks") == 4

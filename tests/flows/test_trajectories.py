@@ -1,0 +1,184 @@
+"""Agent trajectories mined from history: every observation is what the repository really returns."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
+from warehouse.store import Warehouse
+
+Cli = Callable[..., Result]
+
+
+def _agent_records(workspace: Path, lang: str | None = None) -> list[dict[str, Any]]:
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        rows = warehouse.query("SELECT record FROM candidates WHERE kind = 'agent' ORDER BY id").rows
+    records = [json.loads(row[0]) for row in rows]
+    return [r for r in records if lang is None or r["lang"] == lang]
+
+
+def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    turns = record["conversation"]
+    for turn, answer in itertools.pairwise(turns):
+        action = turn["content"].get("action") if turn["role"] == "assistant" else None
+        if action:
+            assert answer["role"] == "tool"
+            yield action["tool_name"], action["parameters"], answer["content"]["result"]
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False).stdout
+
+
+def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: dict[str, Any]) -> str | None:
+    """What the tool must have returned, computed here with plain git, independently of goldmine."""
+    if tool == "read_file":
+        if _git(repo, "cat-file", "-t", f"{parent}:{parameters['path']}").strip() != "blob":
+            return f"Error: {parameters['path']} does not exist"
+        lines = _git(repo, "show", f"{parent}:{parameters['path']}").splitlines()
+        first, last = parameters.get("start_line", 1), parameters.get("end_line", len(lines))
+        return "\n".join(f"{n:>4} | {lines[n - 1]}".rstrip() for n in range(first, last + 1))
+    if tool == "search_code":
+        grep = _git(repo, "grep", "-n", "-I", "-F", "-e", parameters["query"], parent).splitlines()
+        hits = [f"{p}:{n}: {text}" for _, p, n, text in (line.split(":", 3) for line in grep)]
+        if len(hits) > 50:
+            hits = [*hits[:50], f"({len(hits) - 50} more hits not shown)"]
+        return "\n".join(hits) if hits else f"No matches for '{parameters['query']}'"
+    if tool == "list_directory":
+        listed = _git(repo, "ls-tree", f"{parent}:{parameters['path']}" if parameters["path"] != "." else parent)
+        return "\n".join(
+            sorted(
+                n + "/" if m.split()[1] == "tree" else n
+                for m, n in (entry.split("\t") for entry in listed.splitlines())
+            )
+        )
+    if tool == "apply_patch":
+        paths = [line.split(" b/", 1)[1] for line in parameters["patch"].splitlines() if line.startswith("diff --git ")]
+        assert parameters["patch"] == _git(
+            repo, "diff", "-M", "--src-prefix=a/", "--dst-prefix=b/", parent, sha, "--", *paths
+        )
+        return None
+    return None
+
+
+@pytest.fixture(scope="module")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("trajectories")
+    repo = build_repository(root / "sample", load_script(DEMO_HISTORY))
+    workspace = root / "ws"
+    from click.testing import CliRunner
+
+    from flows.cli import main
+
+    args = ["run", "--inline", "--repo", str(repo), "--tickets", str(DEMO_TICKETS), "--kinds", "agent",
+            "--lang", "both", "--workspace", str(workspace)]  # fmt: skip
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return repo, workspace
+
+
+def test_observations_equal_what_git_returns_at_the_parent_commit(demo_workspace: tuple[Path, Path]) -> None:
+    repo, workspace = demo_workspace
+    records = _agent_records(workspace, "en")
+    assert len(records) >= 5
+    checked = 0
+    for record in records:
+        assert record["provenance"]["observations"] == "replayed"
+        sha = _git(repo, "rev-parse", record["provenance"]["commits"][0]).strip()
+        parent = _git(repo, "rev-parse", f"{sha}^").strip()
+        for tool, parameters, observed in _steps(record):
+            expected = _expected(repo, parent, sha, tool, parameters)
+            if expected is not None:
+                assert observed == expected, (record["id"], tool, parameters)
+                checked += 1
+            if tool == "apply_patch":
+                assert observed.startswith("Applied patch:\n")
+    assert checked >= 20
+
+
+def test_trajectories_follow_the_contract_and_show_real_variety(demo_workspace: tuple[Path, Path]) -> None:
+    _, workspace = demo_workspace
+    records = _agent_records(workspace)
+    catalog = {t["name"] for t in json.loads((Path(__file__).parents[2] / "seeds" / "tools.json").read_text())["tools"]}
+    misses = detours = errors = 0
+    for record in records:
+        turns = record["conversation"]
+        assert turns[0]["role"] == "user" and turns[-1]["content"]["final_answer"]
+        assert all(t["content"]["thought"] for t in turns if t["role"] == "assistant")
+        assert {t["name"] for t in record["tools"]} <= catalog
+        results = [observed for _, _, observed in _steps(record)]
+        misses += any(r.startswith("No matches for") for r in results)
+        errors += any(r.startswith("Error: ") for r in results[:1])
+        detours += any("only uses" in t["content"]["thought"] or "只是调用了" in t["content"]["thought"]
+                       for t in turns if t["role"] == "assistant")  # fmt: skip
+        applied = next(r for r in reversed(results) if r.startswith("Applied patch:"))
+        assert applied.splitlines()[1] in turns[-1]["content"]["final_answer"]
+    assert misses >= 1 and detours >= 1 and errors >= 1
+
+
+def test_chinese_trajectories_keep_code_and_observations(demo_workspace: tuple[Path, Path]) -> None:
+    _, workspace = demo_workspace
+    english = {r["provenance"]["task_id"]: r for r in _agent_records(workspace, "en")}
+    for record in _agent_records(workspace, "zh"):
+        twin = english[record["provenance"]["task_id"]]
+        assert "智能体" in record["system"] and "请" in record["conversation"][0]["content"]
+        assert [s[2] for s in _steps(record)] == [s[2] for s in _steps(twin)]
+
+
+def test_run_tests_steps_run_the_real_tests_when_a_command_is_configured(
+    cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path
+) -> None:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    command = f"env PYTHONPATH=src {sys.executable} -m pytest -q -p no:cacheprovider {{target}}"
+    (workspace / "goldmine.toml").write_text(f"[agent]\ntest_command = {json.dumps(command)}\n")
+    args = (
+        "run",
+        "--inline",
+        "--repo",
+        stock_repo,
+        "--tickets",
+        stock_tickets,
+        "--kinds",
+        "agent",
+        "--workspace",
+        workspace,
+    )
+    assert cli(*args).exit_code == 0
+    [record] = _agent_records(workspace)
+    steps = list(_steps(record))
+    assert [tool for tool, _, _ in steps][-4:] == ["apply_patch", "run_tests", "apply_patch", "run_tests"]
+    before, after = steps[-3][2], steps[-1][2]
+    assert before.startswith("exit code 1\n") and "test_reserve_rejects_negative_quantity" in before
+    assert after.startswith("exit code 0\n") and "1 passed" in after
+    assert "run_tests" in {t["name"] for t in record["tools"]}
+
+
+def test_without_a_test_command_no_run_tests_step_is_invented(
+    cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path
+) -> None:
+    args = (
+        "run",
+        "--inline",
+        "--repo",
+        stock_repo,
+        "--tickets",
+        stock_tickets,
+        "--kinds",
+        "agent",
+        "--workspace",
+        tmp_path,
+    )
+    assert cli(*args).exit_code == 0
+    [record] = _agent_records(tmp_path)
+    assert "run_tests" not in [tool for tool, _, _ in _steps(record)]
+    assert "run_tests" not in {t["name"] for t in record["tools"]}

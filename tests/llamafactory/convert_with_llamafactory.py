@@ -1,0 +1,89 @@
+"""Load goldmine's export with LLaMA-Factory's own converter and chat template.
+
+Runs inside a separate virtual environment holding llamafactory (see ``setup_venv.sh`` beside this
+file), never in goldmine's own: LLaMA-Factory pulls torch. Usage::
+
+    python convert_with_llamafactory.py EXPORT_DIR [TEMPLATE]
+
+For every dataset in EXPORT_DIR/dataset_info.json it builds LLaMA-Factory's DatasetAttr from that
+file, converts every row with the converter the entry names, and encodes every converted row with
+the chat template (a small byte-level tokenizer is trained on the rows, so nothing is downloaded).
+It prints a JSON summary and exits 1 if any row did not convert or encode.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+
+from llamafactory.data.converter import get_dataset_converter
+from llamafactory.data.parser import get_dataset_list
+from llamafactory.data.template import get_template_and_fix_tokenizer
+from llamafactory.hparams import DataArguments
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
+
+SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
+    """A byte-level BPE tokenizer trained on the rows themselves (no download)."""
+    core = Tokenizer(models.BPE())
+    core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    core.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=2000, special_tokens=SPECIAL,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+    core.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>",
+                                   additional_special_tokens=SPECIAL[1:])  # fmt: skip
+
+
+def rows_of(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def check(export_dir: Path, template_name: str) -> dict[str, Any]:
+    info = json.loads((export_dir / "dataset_info.json").read_text(encoding="utf-8"))
+    datasets = {name: rows_of(export_dir / entry["file_name"]) for name, entry in info.items()}
+    tokenizer = local_tokenizer([json.dumps(row, ensure_ascii=False) for rows in datasets.values() for row in rows])
+    data_args = DataArguments(template=template_name, dataset_dir=str(export_dir))
+    template = get_template_and_fix_tokenizer(tokenizer, data_args)
+    report: dict[str, Any] = {}
+    for name, attr in zip(info, get_dataset_list(list(info), str(export_dir)), strict=True):
+        converter = get_dataset_converter(attr.formatting, attr, data_args)
+        converted = encoded = 0
+        failures: list[str] = []
+        for number, row in enumerate(datasets[name], start=1):
+            example = converter(row)
+            if not example["_prompt"] or not example["_response"]:
+                failures.append(f"row {number}: the converter dropped it")
+                continue
+            converted += 1
+            messages = example["_prompt"] + example["_response"]
+            pairs = template.encode_multiturn(tokenizer, messages, example["_system"], example["_tools"])
+            if pairs and all(answer for _, answer in pairs):
+                encoded += 1
+            else:
+                failures.append(f"row {number}: the template produced an empty turn")
+        report[name] = {"formatting": attr.formatting, "rows": len(datasets[name]),
+                                     "converted": converted, "encoded": encoded, "failures": failures[:10]}  # fmt: skip
+    return report
+
+
+def main() -> int:
+    export_dir = Path(sys.argv[1])
+    template_name = sys.argv[2] if len(sys.argv) > 2 else "qwen"
+    report = check(export_dir, template_name)
+    print(json.dumps(report, ensure_ascii=False))
+    failed = any(d["encoded"] != d["rows"] for d in report.values())
+    return 1 if failed or not report else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""A small OpenAI-compatible chat server on loopback, scripted per request (tests and bench/).
+
+Only the model's answers are fake: the HTTP, the ``openai`` client, retries and concurrency are
+real. A script is a function from the request body (and its arrival number) to a :class:`Reply`:
+a valid record, broken JSON, a slow answer, a 429 with ``Retry-After``, a 500. The server counts
+the requests it is handling at once, so a test can see concurrency from the outside.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer: a chat completion with ``content``, or an error ``status``."""
+
+    content: str = ""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    prompt_tokens: int | None = None  # None: about a quarter of the prompt's characters, as a tokenizer would
+    completion_tokens: int | None = None
+    error: str = "scripted error"
+
+
+Script = Callable[[dict[str, Any], int], Reply]
+
+
+def completion(content: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    """A chat completion body as OpenAI returns it."""
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class FakeLLMServer:
+    """A threaded HTTP server answering ``POST /v1/chat/completions`` from a script."""
+
+    def __init__(self, script: Script, model: str = "fake-model") -> None:
+        self.script = script
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL an OpenAI client takes (``…/v1``)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> FakeLLMServer:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _arrive(self, body: dict[str, Any]) -> int:
+        with self._lock:
+            self.requests.append(body)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            return len(self.requests)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
+            _body: dict[str, Any]
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests read the server's counters, not its log."""
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                self._body = body
+                number = server._arrive(body)
+                try:
+                    reply = server.script(body, number)
+                    time.sleep(reply.delay)
+                    self._send(reply)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+                finally:
+                    server._leave()
+
+            def _send(self, reply: Reply) -> None:
+                if reply.status == 200:
+                    prompt = sum(len(m["content"]) for m in self._body["messages"]) // 4
+                    payload = completion(reply.content, server.model, reply.prompt_tokens or prompt,
+                                         reply.completion_tokens or len(reply.content) // 4 + 1)  # fmt: skip
+                else:
+                    payload = {"error": {"message": reply.error, "type": "scripted", "code": reply.status}}
+                data = json.dumps(payload).encode()
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+        return Handler
+
+
+def draft_content(body: dict[str, Any]) -> str:
+    """A valid instruction draft for the task in a request: it names the function the prompt is about."""
+    prompt = body["messages"][-1]["content"] if body["messages"][-1]["role"] == "user" else ""
+    names = re.findall(r"(?:function|函数) `(\w+)`", "\n".join(m["content"] for m in body["messages"]))
+    name = names[0] if names else "the function"
+    lang_zh = "数据用中文书写" in prompt or "请根据" in prompt
+    return json.dumps(
+        {
+            "system": "You are a careful senior Python engineer.",
+            "instruction": (
+                f"你是一名 Python 开发工程师。请修复 `{name}`。\n\n要求：\n1. 保持签名不变。\n2. 抛出 ValueError。"
+                if lang_zh
+                else f"You are a Python developer working on this project. Fix `{name}`.\n\n"
+                "Requirements:\n1. Keep the signature.\n2. Raise ValueError for bad input."
+            ),
+            "input": "",
+            "output": f"```python\ndef {name}(x: int) -> int:\n    # Reject negative input early.\n"
+            "    if x < 0:\n        raise ValueError(x)\n    return x\n```\n\n"
+            + ("负数输入现在会抛出 ValueError。" if lang_zh else "Negative input now raises ValueError."),
+        },
+        ensure_ascii=False,
+    )
+
+
+def valid_records(body: dict[str, Any], number: int) -> Reply:
+    """The script of a well-behaved model."""
+    return Reply(content=draft_content(body))
+
+
+def llm_config(**llm: object) -> str:
+    """A goldmine.toml ``[llm]`` section with fast retries, for tests."""
+    values = {"backoff_seconds": 0.01, "max_retries": 3, "max_concurrency": 4, **llm}
+    lines = ["[llm]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "prices"]
+    for model, price in dict(values.get("prices", {})).items():  # type: ignore[call-overload]
+        lines += [f'[llm.prices."{model}"]', f"input_per_mtok = {price[0]}", f"output_per_mtok = {price[1]}"]
+    return "\n".join(lines) + "\n"
