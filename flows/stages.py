@@ -17,6 +17,7 @@ from flows.progress import progress_bar
 from flows.project_tests import command_runner
 from flows.trajectories import TrajectoryDrafter
 from flows.workspace import Settings, Workspace, catalog_of
+from miners.tickets import TicketMapping
 from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
@@ -45,20 +46,25 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         key=stage.workspace.key(),
         max_diff_bytes=stage.settings.mine.max_diff_bytes,
         keep_author_names=stage.settings.mine.author_names,
+        jobs=stage.settings.mine.jobs,
     )
+    tickets = stage.settings.tickets
+    mapping = TicketMapping(dict(tickets.mapping), tickets.source, tickets.key_prefix, tickets.list_separator)
     added: dict[str, int] = {}
+    skipped: dict[str, int] = {}
     notes: list[str] = []
     for repo in sources.repos:
         with progress_bar(f"mining {repo}", None) as advance:
             summary = land_repository(stage.warehouse, repo, stage.run_id, options, advance)
         _merge(added, summary.added)
+        _merge(skipped, summary.skipped_by_reason())
         notes += summary.notes
     for export in sources.tickets:
-        summary = land_ticket_export(stage.warehouse, export, stage.run_id, options)
+        summary = land_ticket_export(stage.warehouse, export, stage.run_id, options, mapping)
         _merge(added, summary.added)
         notes += summary.notes
     added["ticket_links"] = link_tickets(stage.warehouse)
-    return {"added": added, "notes": notes}
+    return {"added": added, "skipped": skipped, "notes": notes}
 
 
 def _merge(total: dict[str, int], more: dict[str, int]) -> None:

@@ -193,17 +193,28 @@ class ContextLoader:
         return tuple(CodeUnit(*row) for row in sorted(rows, key=lambda r: order[r[0]]))
 
     def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
+        """The linked tickets, each with only the comments written before its first linked commit
+        (authored or committed, whichever is earlier): later ones may describe the fix."""
         if not ticket_ids:
             return ()
         rows = self.warehouse.query(
-            "SELECT id, key, title, body, coalesce(type, ''), coalesce(labels, []), comments FROM tickets "
-            "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            "SELECT t.id, t.key, t.title, t.body, coalesce(t.type, ''), coalesce(t.labels, []), t.comments, "
+            "(SELECT min(least(c.authored_at, c.committed_at)) FROM ticket_links l JOIN commits c "
+            "ON c.id = l.commit_id WHERE l.ticket_id = t.id) FROM tickets t "
+            "WHERE t.id IN (SELECT unnest(?::VARCHAR[]))",
             [ticket_ids],
         ).rows
         method_of = dict(zip(ticket_ids, methods, strict=False))
         return tuple(
             TicketView(
-                r[0], r[1], r[2], r[3], r[4], tuple(r[5]), _comments_before(r[6], before), method_of.get(r[0], "")
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple(r[5]),
+                _comments_before(r[6], _earliest(r[7], before)),
+                method_of.get(r[0], ""),
             )
             for r in rows
         )
@@ -230,6 +241,10 @@ def git_dir_of(location: str) -> Path:
     """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
     path = Path(location)
     return path / ".git" if (path / ".git").exists() else path
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return min(first, second) if first is not None and second is not None else first or second
 
 
 def _comments_before(comments_json: str | None, before: datetime | None) -> tuple[str, ...]:
