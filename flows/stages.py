@@ -24,6 +24,7 @@ from warehouse.landing import LandingOptions, land_repository, land_ticket_expor
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
+from warehouse.ticket_selection import select_ticket_tasks
 from warehouse.tool_catalog import ToolCatalog, write_tool_catalogs
 
 
@@ -76,7 +77,7 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
     drafter = choose_drafter(stage)
-    selection = select_tasks(stage.warehouse, stage.run_id)
+    selection = select_tasks(stage.warehouse, stage.run_id).merged(select_ticket_tasks(stage.warehouse, stage.run_id))
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
         from flows.llm_drafter import plan_drafting

@@ -20,6 +20,7 @@ from miners.git_objects import BlobReader
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
+from warehouse.ticket_context import TicketContext, load_ticket_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +109,14 @@ class ContextLoader:
             reader.close()
         self._readers.clear()
 
+    def load_any(self, task_id: str) -> Context:
+        """The context of any selected task: a commit's, or a resolved ticket's."""
+        if self.warehouse.scalar("SELECT commit_id IS NULL FROM tasks WHERE id = ?", [task_id]):
+            return load_ticket_context(self.warehouse, task_id)
+        return self.load(task_id)
+
     def load(self, task_id: str) -> TaskContext:
-        """The context of one selected task."""
+        """The context of one selected commit task."""
         task = self.warehouse.query(
             "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, c.subject, c.body, "
             "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON s.id = t.source_id "
@@ -284,3 +291,6 @@ def _module_docstring(text: str, lang: str) -> str:
 
 def _is_heading_or_blank(line: str) -> bool:
     return not line or bool(re.fullmatch(r"[=\-~^*#.:]+", line))
+
+
+Context = TaskContext | TicketContext

@@ -100,10 +100,15 @@ def _ticket_row(ticket: TicketFact, source_id: str, run_id: str, redact_text: Re
         "closed_at": ticket.closed_at,
         "url": ticket.url,
         "comments": json.dumps(comments, ensure_ascii=False),
-        "fields": json.dumps(_redacted(dict(ticket.fields), redact_text, f"{where}:fields"), ensure_ascii=False),
+        "fields": json.dumps(_redacted(_fields(ticket), redact_text, f"{where}:fields"), ensure_ascii=False),
     }
     row["content_hash"] = content_hash(json.dumps(row, default=str, sort_keys=True))
     return {**row, "run_id": run_id}
+
+
+def _fields(ticket: TicketFact) -> dict[str, Any]:
+    """The tracker's extra fields, with the reporter always named (the resolver is someone else)."""
+    return {"reporter": ticket.author, **ticket.fields} if ticket.author else dict(ticket.fields)
 
 
 def _redacted(value: Any, redact_text: Redactor, where: str) -> Any:
