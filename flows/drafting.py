@@ -22,7 +22,7 @@ from warehouse.assay import normalised_text_hash
 from warehouse.ids import stable_id
 from warehouse.records import AgentRecord, InstructionRecord
 from warehouse.store import Warehouse
-from warehouse.task_context import ContextLoader, TaskContext
+from warehouse.task_context import Context, ContextLoader
 
 Record = InstructionRecord | AgentRecord
 
@@ -64,7 +64,7 @@ class DraftingStopped(Exception):
 
 
 DraftResult = InstructionRecord | AgentRecord | Drafted | DraftSkipped | Unparseable | DraftDeferred
-Deliver = Callable[[TaskContext, DraftResult], None]
+Deliver = Callable[[Context, DraftResult], None]
 
 
 class Drafter(Protocol):
@@ -75,7 +75,7 @@ class Drafter(Protocol):
         """``extractive`` or ``llm:<model>``: stored in ``candidates.drafter``."""
         ...
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Draft one record (or say why not)."""
         ...
 
@@ -84,7 +84,7 @@ class Drafter(Protocol):
 class ConcurrentDrafter(Drafter, Protocol):
     """A drafter that drafts many tasks at once (e.g. concurrent LLM requests)."""
 
-    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         """Draft every context, calling ``deliver`` (in this thread) with each result as it is ready."""
         ...
 
@@ -96,7 +96,7 @@ class ByKind:
         self.name = name
         self.drafters = drafters
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
         drafter = self.drafters.get(kind)
         if drafter is None:
@@ -135,12 +135,14 @@ def draft_tasks(
     for kind in kinds:
         for lang in langs:
 
-            def deliver(context: TaskContext, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
+            def deliver(context: Context, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
                 _store(warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary)
                 if progress is not None:
                     progress(1)
 
-            contexts = (loader.load(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit))
+            contexts = (
+                loader.load_any(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
+            )
             try:
                 _draft_all(drafter, contexts, kind, lang, deliver)
             except DraftingStopped as stop:
@@ -149,7 +151,7 @@ def draft_tasks(
     return summary
 
 
-def _draft_all(drafter: Drafter, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+def _draft_all(drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
     if isinstance(drafter, ConcurrentDrafter):
         drafter.draft_each(contexts, kind, lang, deliver)
         return

@@ -10,6 +10,7 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── NotAGitRepository           a --repo path is not inside a git repository
     │   ├── EmptyRepository             the repository has no commits
     │   ├── GitCommandFailed            git exited non-zero while reading history
+    │   ├── MiningWorkerFailed          a process mining part of a large history failed
     │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
@@ -29,6 +30,7 @@ from miners.errors import (
     EmptyRepository,
     GitCommandFailed,
     GoldmineError,
+    MiningWorkerFailed,
     NotAGitRepository,
     SourceError,
     TicketExportError,
@@ -56,6 +58,7 @@ __all__ = [
     "GoldmineError",
     "InvalidVerdict",
     "LLMEndpointError",
+    "MiningWorkerFailed",
     "NotAGitRepository",
     "NothingToReview",
     "QueryFailed",

@@ -14,10 +14,12 @@ from flows.commit_text import clip, explanation
 from flows.drafting import DraftResult, DraftSkipped
 from flows.families import family_problem, family_view
 from flows.prompting import Phrasebook, render, template_ref
+from flows.ticket_drafting import draft_ticket_instruction
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from warehouse.ids import stable_id
 from warehouse.records import InstructionRecord, Provenance
-from warehouse.task_context import CodeUnit, TaskContext
+from warehouse.task_context import CodeUnit, Context, TaskContext
+from warehouse.ticket_context import TicketContext
 
 DRAFTER = "extractive"
 # Families whose template holds `instruction`, `input` and `output` macros (flows/families.py).
@@ -60,8 +62,11 @@ class ExtractiveDrafter:
 
     name = DRAFTER
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One record of ``kind`` in ``lang``, or why not."""
+        if isinstance(context, TicketContext):
+            return draft_ticket_instruction(context, lang) if kind == "instruction" else DraftSkipped(
+                f"ExtractiveDrafter makes instruction records, not {kind}")  # fmt: skip
         if kind != "instruction":
             return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
         return draft(context, lang)

@@ -45,7 +45,8 @@ from warehouse.record_drafts import DraftInvalid, draft_json_schema, draft_kinds
 from warehouse.records import InstructionRecord, Provenance
 from warehouse.seed_folder import SEEDS_DIR, SeedFolder, load_seeds
 from warehouse.store import Warehouse
-from warehouse.task_context import ContextLoader, TaskContext
+from warehouse.task_context import Context, ContextLoader, TaskContext
+from warehouse.ticket_context import TicketContext
 
 MAX_UNIT_LINES = 300
 
@@ -66,13 +67,13 @@ class LLMDrafter:
         self.trajectories = trajectories
         self.name = f"llm:{client.endpoint.model}"
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One record (or why not), for callers that draft a single task."""
         results: list[DraftResult] = []
         self.draft_each(iter([context]), kind, lang, lambda _, result: results.append(result))
         return results[0]
 
-    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         """Draft every context concurrently; ``deliver`` gets each result as soon as it is ready."""
         asyncio.run(self._draft_all(contexts, kind, lang, deliver))
         if self.client.budget.exhausted:
@@ -82,7 +83,7 @@ class LLMDrafter:
                 "the remaining tasks are drafted on the next run"
             )
 
-    async def _draft_all(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    async def _draft_all(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         async def worker() -> None:
             while not self.client.budget.exhausted:
                 context = next(contexts, None)  # loaded in this thread, between awaits
@@ -101,8 +102,10 @@ class LLMDrafter:
         except ExceptionGroup as failed:
             raise _first(failed) from None
 
-    async def draft_one(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    async def draft_one(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Prompt, call, parse; one repair request when the reply is not a record."""
+        if isinstance(context, TicketContext):
+            return DraftSkipped("resolved tickets are drafted by the extractive drafter (their steps must be quoted)")
         if kind == "agent" and self.trajectories is not None:
             return await self.trajectories.draft_one(context, lang)
         problem = unusable(context, kind)

@@ -18,11 +18,13 @@ from flows.progress import progress_bar
 from flows.project_tests import command_runner
 from flows.trajectories import TrajectoryDrafter
 from flows.workspace import Settings, Workspace, catalog_of
+from miners.tickets import TicketMapping
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
+from warehouse.ticket_selection import select_ticket_tasks
 from warehouse.tool_catalog import ToolCatalog, write_tool_catalogs
 
 
@@ -45,20 +47,25 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         key=stage.workspace.key(),
         max_diff_bytes=stage.settings.mine.max_diff_bytes,
         keep_author_names=stage.settings.mine.author_names,
+        jobs=stage.settings.mine.jobs,
     )
+    tickets = stage.settings.tickets
+    mapping = TicketMapping(dict(tickets.mapping), tickets.source, tickets.key_prefix, tickets.list_separator)
     added: dict[str, int] = {}
+    skipped: dict[str, int] = {}
     notes: list[str] = []
     for repo in sources.repos:
         with progress_bar(f"mining {repo}", None) as advance:
             summary = land_repository(stage.warehouse, repo, stage.run_id, options, advance)
         _merge(added, summary.added)
+        _merge(skipped, summary.skipped_by_reason())
         notes += summary.notes
     for export in sources.tickets:
-        summary = land_ticket_export(stage.warehouse, export, stage.run_id, options)
+        summary = land_ticket_export(stage.warehouse, export, stage.run_id, options, mapping)
         _merge(added, summary.added)
         notes += summary.notes
     added["ticket_links"] = link_tickets(stage.warehouse)
-    return {"added": added, "notes": notes}
+    return {"added": added, "skipped": skipped, "notes": notes}
 
 
 def _merge(total: dict[str, int], more: dict[str, int]) -> None:
@@ -70,7 +77,7 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
     drafter = choose_drafter(stage)
-    selection = select_tasks(stage.warehouse, stage.run_id)
+    selection = select_tasks(stage.warehouse, stage.run_id).merged(select_ticket_tasks(stage.warehouse, stage.run_id))
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
         from flows.llm_drafter import plan_drafting

@@ -18,12 +18,14 @@ from typing import Any
 from flows.drafting import DraftResult, DraftSkipped
 from flows.extractive import task_view
 from flows.prompting import Phrasebook
+from flows.ticket_drafting import draft_ticket_trajectory
 from miners.code_symbols import SymbolFact, extract_symbols
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
 from warehouse.ids import stable_id
 from warehouse.records import AgentRecord, Provenance
 from warehouse.redaction import redact
-from warehouse.task_context import CodeUnit, TaskContext, git_dir_of
+from warehouse.task_context import CodeUnit, Context, TaskContext, git_dir_of
+from warehouse.ticket_context import TicketContext
 from warehouse.tool_catalog import ToolCatalog
 
 DRAFTER = "extractive"
@@ -76,8 +78,10 @@ class TrajectoryDrafter:
         self.key = key
         self.test_runner = test_runner
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One agent record for the task in ``lang``, or why not."""
+        if isinstance(context, TicketContext):
+            return draft_ticket_trajectory(context, lang, self.catalog)
         problem = _unusable(context)
         if problem:
             return DraftSkipped(problem)

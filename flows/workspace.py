@@ -39,6 +39,16 @@ class SourcesConfig(_Section):
 class MineConfig(_Section):
     max_diff_bytes: int = Field(default=200_000, gt=0)
     author_names: bool = True
+    jobs: int = Field(default=0, ge=0)
+
+
+class TicketsConfig(_Section):
+    """How to read a ticket export goldmine does not know (see miners/generic_tickets.py)."""
+
+    source: str = "generic"
+    key_prefix: str = ""
+    list_separator: str = ","
+    mapping: dict[str, str] = Field(default_factory=dict)
 
 
 class DraftConfig(_Section):
@@ -104,6 +114,7 @@ class Settings(_Section):
 
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     mine: MineConfig = Field(default_factory=MineConfig)
+    tickets: TicketsConfig = Field(default_factory=TicketsConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)
@@ -118,7 +129,9 @@ CONFIG_TEMPLATE = """\
 [sources]
 # Git repositories to mine (a clone, or any folder inside one).
 repos = []
-# Ticket exports: GitHub issues JSON (REST or `gh issue list --json ...`).
+# Ticket exports: GitHub issues (REST JSON or `gh issue list --json ...`), GitLab issues
+# (API JSON or NDJSON), Jira (CSV export or REST search JSON), or any CSV/JSON/NDJSON export
+# whose columns are mapped in [tickets.mapping] below.
 tickets = []
 
 [mine]
@@ -126,6 +139,22 @@ tickets = []
 max_diff_bytes = 200000
 # Store author names (e-mail addresses are always stored as a keyed hash only).
 author_names = true
+# Processes that mine a large history (1000+ new commits) in parallel; 0 = one per core.
+jobs = 0
+
+[tickets]
+# For an export goldmine does not recognise: what its tickets' tracker is called, a prefix for
+# its keys ("SUP-" + "123" -> SUP-123), and how labels are joined in one CSV cell.
+source = "generic"
+key_prefix = ""
+list_separator = ","
+
+[tickets.mapping]
+# ticket field = the export's column (a dotted path for nested JSON keys). key and title are
+# required; also body, type, labels, state, created, closed, url, comments, resolution, author;
+# any other name (component, version, environment ...) is kept in the ticket's fields.
+# key = "id"
+# title = "subject"
 
 [draft]
 # "extractive" needs no network; "llm" calls the endpoint in [llm].

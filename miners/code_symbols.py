@@ -164,48 +164,111 @@ def _parser(language: str) -> tuple[ts.Parser, ts.Query]:
     spec = LANGUAGES[language]
     grammar = ts.Language(spec.grammar())
     pattern = " ".join(f"({node_type}) @def" for node_type in spec.definitions)
+    if spec.name == "python":  # decorators sit outside the definition node, inside its wrapper
+        pattern += " (decorated_definition) @wrap"
     return ts.Parser(grammar), ts.Query(grammar, pattern)
+
+
+def parse(source: bytes, language: str, old_tree: ts.Tree | None = None) -> ts.Tree:
+    """The syntax tree of ``source``; given an ``old_tree`` already edited to match it,
+    tree-sitter reparses only what the edits touched."""
+    parser, _ = _parser(language)
+    return parser.parse(source, old_tree) if old_tree is not None else parser.parse(source)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Definition:
+    """Where a definition is and what it is called; its code is read only when asked for."""
+
+    qualified_name: str
+    kind: str
+    start_line: int
+    end_line: int
+    node: ts.Node
+    target: ts.Node  # the node whose text is the definition (a declarator's whole declaration)
+
+    def code(self, source: bytes) -> str:
+        """The definition's source text, its own indentation removed (a method reads like a function)."""
+        return _dedented(source, self.target)
+
+    def fact(self, source: bytes) -> SymbolFact:
+        """The full symbol, with its code and docstring or leading comment."""
+        return SymbolFact(
+            qualified_name=self.qualified_name,
+            name=self.qualified_name.rsplit(".", 1)[-1],
+            kind=self.kind,
+            start_line=self.start_line,
+            end_line=self.end_line,
+            code=self.code(source),
+            doc=_docstring(self.node) or _leading_comment(self.target),
+        )
+
+
+def outline(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None = None) -> list[Definition]:
+    """Every function, method and class definition of a parsed file, outermost first — or, given
+    ``lines`` (1-based inclusive ranges), only those that overlap them (with their enclosing ones).
+
+    Qualified names come from a stack of the definitions still open at each node (nodes arrive
+    in document order), so no node walks up its parents.
+    """
+    nodes = _definition_nodes(tree, language, lines)
+    definitions = LANGUAGES[language].definitions
+    found: list[Definition] = []
+    scopes: list[tuple[int, str, str]] = []  # (end byte, name, role) of the enclosing definitions
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
+        while scopes and scopes[-1][0] <= node.start_byte:
+            scopes.pop()
+        name = _definition_name(node)
+        if name and (node.type != "variable_declarator" or _declares_function(node)):
+            target = _target(node)
+            qualified = ".".join([*(scope for _, scope, _ in scopes if scope), name])
+            kind = _kind(definitions[node.type], [role for _, _, role in scopes])
+            found.append(Definition(qualified, kind, target.start_point[0] + 1, target.end_point[0] + 1, node, target))
+        # a declarator is a scope for names, but a helper inside it is not "nested" in a function
+        scopes.append(
+            (node.end_byte, name, "declarator" if node.type == "variable_declarator" else definitions[node.type])
+        )
+    return found
+
+
+def _kind(kind: str, enclosing: list[str]) -> str:
+    """``nested`` for a helper inside a function (it is part of that function), ``method`` for a
+    function in a class, else the node's own kind."""
+    if "function" in enclosing:
+        return "nested"
+    if kind == "function" and "class" in enclosing:
+        return "method"
+    return kind
+
+
+def _definition_nodes(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None) -> list[ts.Node]:
+    _, query = _parser(language)
+    if lines is None:
+        return list(ts.QueryCursor(query).captures(tree.root_node).get("def", []))
+    found: dict[tuple[int, int, str], ts.Node] = {}
+    for first, last in lines:
+        cursor = ts.QueryCursor(query)
+        cursor.set_point_range((max(first - 1, 0), 0), (last, 0))
+        captures = cursor.captures(tree.root_node)
+        # a touched decorator line overlaps the wrapper, not the definition it decorates
+        wrapped = (wrapper.child_by_field_name("definition") for wrapper in captures.get("wrap", []))
+        for node in [*captures.get("def", []), *(node for node in wrapped if node is not None)]:
+            found.setdefault((node.start_byte, node.end_byte, node.type), node)
+    return list(found.values())
 
 
 def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:
     """Every function, method and class definition in ``source``, outermost first."""
-    parser, query = _parser(language)
-    tree = parser.parse(source)
-    nodes = ts.QueryCursor(query).captures(tree.root_node).get("def", [])
-    definitions = LANGUAGES[language].definitions
-    symbols = []
-    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
-        symbol = _symbol(node, definitions, source)
-        if symbol is not None:
-            symbols.append(symbol)
-    return symbols
+    return [definition.fact(source) for definition in outline(parse(source, language), language)]
 
 
-def _symbol(node: ts.Node, definitions: dict[str, str], source: bytes) -> SymbolFact | None:
-    if node.type == "variable_declarator" and not _declares_function(node):
-        return None
-    name = _definition_name(node)
-    if not name:
-        return None
-    enclosing = list(_enclosing(node, definitions))
-    scope = [n for n in (_definition_name(p) for p in enclosing) if n]
-    kind = definitions[node.type]
-    if any(definitions[p.type] == "function" and p.type != "variable_declarator" for p in enclosing):
-        kind = "nested"  # a helper inside a function is part of that function
-    elif kind == "function" and any(definitions[p.type] == "class" for p in enclosing):
-        kind = "method"
-    target = node.parent if node.type == "variable_declarator" and node.parent else node
-    if target.parent is not None and target.parent.type == "decorated_definition":
-        target = target.parent  # the decorators belong to the definition
-    return SymbolFact(
-        qualified_name=".".join([*reversed(scope), name]),
-        name=name,
-        kind=kind,
-        start_line=target.start_point[0] + 1,
-        end_line=target.end_point[0] + 1,
-        code=_dedented(source, target),
-        doc=_docstring(node) or _leading_comment(target),
-    )
+def _target(node: ts.Node) -> ts.Node:
+    """The node whose text is the whole definition: a declarator's declaration, a Python
+    definition with its decorators."""
+    parent = node.parent
+    if parent is not None and (node.type == "variable_declarator" or parent.type == "decorated_definition"):
+        return parent
+    return node
 
 
 def _dedented(source: bytes, node: ts.Node) -> str:
@@ -219,14 +282,6 @@ def _dedented(source: bytes, node: ts.Node) -> str:
 def _declares_function(node: ts.Node) -> bool:
     value = node.child_by_field_name("value")
     return value is not None and value.type in _FUNCTION_VALUES
-
-
-def _enclosing(node: ts.Node, definitions: dict[str, str]) -> Iterable[ts.Node]:
-    parent = node.parent
-    while parent is not None:
-        if parent.type in definitions:
-            yield parent
-        parent = parent.parent
 
 
 def _definition_name(node: ts.Node) -> str:
@@ -278,51 +333,11 @@ def changed_symbols(
     old_touched: Iterable[tuple[int, int]],
     new_touched: Iterable[tuple[int, int]],
 ) -> list[SymbolChange]:
-    """The innermost definitions that contain a touched line, paired across the two versions."""
-    old_symbols = extract_symbols(before, language) if before else []
-    new_symbols = extract_symbols(after, language) if after else []
-    old_lines = _non_blank(before, old_touched)
-    new_lines = _non_blank(after, new_touched)
-    names = _touched_names(old_symbols, old_lines) | _touched_names(new_symbols, new_lines)
-    old_by_name = {s.qualified_name: s for s in old_symbols}
-    new_by_name = {s.qualified_name: s for s in new_symbols}
-    changes = []
-    for name in sorted(names):
-        old, new = old_by_name.get(name), new_by_name.get(name)
-        if old is not None and new is not None and old.code == new.code:
-            continue
-        change = "added" if old is None else "deleted" if new is None else "modified"
-        kind = (new or old).kind  # type: ignore[union-attr]
-        changes.append(SymbolChange(name, kind, change, old, new))
-    return changes
+    """The innermost definitions that contain a touched line, paired across the two versions
+    (see :mod:`miners.symbol_changes`, which also mines whole histories incrementally)."""
+    from miners.symbol_changes import changed_symbols as between_versions  # it imports this module
 
-
-def _non_blank(source: bytes | None, touched: Iterable[tuple[int, int]]) -> list[int]:
-    """The touched line numbers that hold code: a blank line between methods touches no method."""
-    if not source:
-        return []
-    lines = source.split(b"\n")
-    return [n for first, last in touched for n in range(first, last + 1) if n <= len(lines) and lines[n - 1].strip()]
-
-
-def _touched_names(symbols: list[SymbolFact], lines: Iterable[int]) -> set[str]:
-    symbols = [s for s in symbols if s.kind != "nested"]
-    names = set()
-    for line in lines:
-        inner = _innermost(symbols, line)
-        if inner is not None:
-            names.add(inner.qualified_name)
-    return names
-
-
-def _innermost(symbols: list[SymbolFact], line: int) -> SymbolFact | None:
-    best = None
-    for symbol in symbols:
-        if symbol.start_line <= line <= symbol.end_line and (
-            best is None or symbol.end_line - symbol.start_line <= best.end_line - best.start_line
-        ):
-            best = symbol
-    return best
+    return between_versions(language, before, after, old_touched, new_touched)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,3 +42,10 @@ class GitCommandFailed(SourceError):
 
 class TicketExportError(SourceError):
     """Raised when a ticket export cannot be read at all (missing, unknown shape, not parseable)."""
+
+
+class MiningWorkerFailed(SourceError):
+    """Raised when a process mining part of a large history fails; the message is its own error."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"a mining process failed: {detail}")

@@ -1,42 +1,50 @@
-"""Commits and file changes read from one streamed ``git log -p --raw``.
+"""Repositories found with GitPython, and their commits read from one streamed ``git log -p --raw``.
 
-Framing (see ../shared/DESIGN.md, "Known traps"): every commit starts with a record separator
-(0x1E) at the start of a line, header fields are split by unit separators (0x1F), and the message
-is indented by one space with ``%w(0,1,1)`` so that no message line can look like a frame, a raw
-line or a ``diff --git`` line; a line holding only a group separator (0x1D) ends the message.
-Diff content lines always begin with ``+``, ``-``, space or backslash, so no diff (not even one
-with NUL bytes) can start a frame either.
+git runs with a framing no message or diff can break (see ``miners/git_log_parser.py``, which
+parses it), with rename and copy detection, no colour, no external diff and no textconv, and
+with merges diffed against their first parent. A caller may give the list of commits to read
+(``--no-walk --stdin``), which is how a large history is split across processes.
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import git
 
 from miners.errors import EmptyRepository, GitCommandFailed, NotAGitRepository
+from miners.git_log_parser import (
+    DEFAULT_MAX_DIFF_BYTES,
+    CommitFact,
+    FileChangeFact,
+    Hunk,
+    parse_log_stream,
+    unquote_path,
+)
 
-MINER_VERSION = "git-1"
-DEFAULT_MAX_DIFF_BYTES = 200_000
+__all__ = [
+    "DEFAULT_MAX_DIFF_BYTES",
+    "MINER_VERSION",
+    "CommitFact",
+    "FileChangeFact",
+    "Hunk",
+    "RepositoryInfo",
+    "is_ancestor",
+    "iter_commits",
+    "list_commits",
+    "open_repository",
+    "parse_log_stream",
+    "shallow_boundary",
+    "unquote_path",
+]
+
+MINER_VERSION = "git-2"
 
 _FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%n%w(0,1,1)%B%w(0,0,0)%n%x1d"
-_COMMIT_START = 0x1E
-_MESSAGE_END = b"\x1d"
-_CHANGE_TYPES = {
-    "A": "added",
-    "D": "deleted",
-    "M": "modified",
-    "R": "renamed",
-    "C": "copied",
-    "T": "type_changed",
-}
-_SUBMODULE_MODE = "160000"
-_NULL_SHA = "0" * 40
 # Settings a user's git config could change that would alter what we parse.
 _GIT_CONFIG = (
     "core.quotePath=false",
@@ -50,7 +58,7 @@ _LOG_OPTIONS = (
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
-    "-M",
+    "-C",  # renames, and copies of files the same commit modifies (-M alone never reports copies)
     "--raw",
     "--no-abbrev",
     "-p",
@@ -76,91 +84,39 @@ class RepositoryInfo:
     root_commits: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class FileChangeFact:
-    """One path changed by a commit, compared with its first parent."""
-
-    change_type: str
-    old_path: str | None
-    new_path: str | None
-    old_mode: str
-    new_mode: str
-    old_blob: str | None
-    new_blob: str | None
-    similarity: int | None
-    is_binary: bool
-    is_submodule: bool
-    added_lines: int
-    deleted_lines: int
-    diff: str
-    truncated: bool
-    non_utf8: bool
-    old_touched: tuple[tuple[int, int], ...]
-    new_touched: tuple[tuple[int, int], ...]
-
-    @property
-    def path(self) -> str:
-        """The path after the change, or before it for a deletion."""
-        return self.new_path or self.old_path or ""
-
-
-@dataclass(frozen=True, slots=True)
-class CommitFact:
-    """One commit with its message and the files it changed."""
-
-    sha: str
-    parents: tuple[str, ...]
-    author_name: str
-    author_email: str
-    authored_at: datetime
-    committer_name: str
-    committer_email: str
-    committed_at: datetime
-    message: str
-    non_utf8: bool
-    changes: tuple[FileChangeFact, ...]
-
-    @property
-    def subject(self) -> str:
-        """The first line of the message."""
-        return self.message.split("\n", 1)[0].strip()
-
-    @property
-    def body(self) -> str:
-        """The message without its subject line."""
-        parts = self.message.split("\n", 1)
-        return parts[1].strip() if len(parts) > 1 else ""
-
-    @property
-    def is_merge(self) -> bool:
-        """True when the commit has more than one parent (its diff is against the first)."""
-        return len(self.parents) > 1
-
-
 def open_repository(path: str | Path) -> RepositoryInfo:
-    """Find the repository holding ``path`` and describe it; raise a one-line error if none."""
+    """Find the repository holding ``path`` (GitPython) and describe it (git itself); raise a
+    one-line error if there is none or it has no commits."""
     try:
         repo = git.Repo(str(path), search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise NotAGitRepository(str(path)) from None
     with repo:
-        if not repo.head.is_valid():
-            raise EmptyRepository(str(path))
         git_dir = Path(repo.git_dir).resolve()
-        root = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else git_dir
-        head_ref = "HEAD" if repo.head.is_detached else repo.head.ref.path
-        roots = tuple(repo.git.rev_list("--max-parents=0", "HEAD").split())
-        name = root.name.removesuffix(".git") if repo.bare else root.name
-        return RepositoryInfo(
-            path=root,
-            git_dir=git_dir,
-            name=name,
-            is_bare=repo.bare,
-            is_shallow=(git_dir / "shallow").exists(),
-            head_sha=repo.head.commit.hexsha,
-            head_ref=head_ref,
-            root_commits=roots,
-        )
+        tree = Path(repo.working_tree_dir).resolve() if repo.working_tree_dir else None
+    # A bare repository without a config file (as mirrors are sometimes kept) looks like a work
+    # tree to GitPython: a work tree is only one that has its .git.
+    is_bare = tree is None or not (tree / ".git").exists()
+    head_sha = _git_text(git_dir, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if not head_sha:
+        raise EmptyRepository(str(path))
+    root = git_dir if is_bare else tree or git_dir
+    return RepositoryInfo(
+        path=root,
+        git_dir=git_dir,
+        name=root.name.removesuffix(".git") if is_bare else root.name,
+        is_bare=is_bare,
+        is_shallow=(git_dir / "shallow").exists(),
+        head_sha=head_sha,
+        head_ref=_git_text(git_dir, "symbolic-ref", "--quiet", "HEAD") or "HEAD",
+        root_commits=tuple(_git_text(git_dir, "rev-list", "--max-parents=0", "HEAD").split()),
+    )
+
+
+def _git_text(git_dir: Path, *args: str) -> str:
+    """What a git command prints (stripped); empty when it fails."""
+    result = subprocess.run(["git", "--git-dir", str(git_dir), *args], capture_output=True, check=False)
+    return result.stdout.decode("utf-8", "replace").strip() if result.returncode == 0 else ""
 
 
 def is_ancestor(repo: RepositoryInfo, older: str, newer: str) -> bool:
@@ -173,24 +129,54 @@ def is_ancestor(repo: RepositoryInfo, older: str, newer: str) -> bool:
     return result.returncode == 0
 
 
+def list_commits(repo: RepositoryInfo, *, revision: str = "HEAD", since: str | None = None) -> list[str]:
+    """The shas reachable from ``revision`` and not from ``since``, newest first (git log's order)."""
+    revision_range = f"{since}..{revision}" if since else revision
+    result = subprocess.run(
+        ["git", "--git-dir", str(repo.git_dir), "rev-list", revision_range, "--"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise GitCommandFailed("git rev-list", result.stderr.decode("utf-8", "replace"))
+    return result.stdout.decode("ascii").split()
+
+
+def shallow_boundary(repo: RepositoryInfo) -> frozenset[str]:
+    """The commits of a shallow clone whose parents were not fetched (empty for a full clone)."""
+    shallow = repo.git_dir / "shallow"
+    return frozenset(shallow.read_text().split()) if shallow.exists() else frozenset()
+
+
 def iter_commits(
     repo: RepositoryInfo,
     *,
     revision: str = "HEAD",
     since: str | None = None,
+    shas: Sequence[str] | None = None,
     max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES,
 ) -> Iterator[CommitFact]:
-    """Stream the commits reachable from ``revision`` (and not from ``since``), newest first."""
-    revision_range = f"{since}..{revision}" if since else revision
-    command = ["git", "--git-dir", str(repo.git_dir)]
-    for setting in _GIT_CONFIG:
-        command += ["-c", setting]
-    command += ["log", *_LOG_OPTIONS, revision_range, "--"]
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr)
+    """Stream commits with their changes, newest first: the given ``shas`` (in that order), or
+    those reachable from ``revision`` and not from ``since``.
+
+    Commits on a shallow clone's boundary come without file changes: their parents are missing,
+    so git would diff them against nothing and report every file as added.
+    """
+    if shas is not None and not shas:
+        return  # git would read an empty list as "HEAD"
+    boundary = shallow_boundary(repo)
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as stderr:
+        if shas is not None:
+            stdin.write("".join(f"{sha}\n" for sha in shas).encode("ascii"))
+            stdin.seek(0)
+            selection = ["--no-walk=unsorted", "--stdin"]
+        else:
+            selection = [f"{since}..{revision}" if since else revision]
+        process = subprocess.Popen(_log_command(repo, selection), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
         assert process.stdout is not None
         try:
-            yield from parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes)
+            for commit in parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes):
+                yield replace(commit, changes=()) if commit.sha in boundary else commit
         finally:
             process.stdout.close()
             returncode = process.wait()
@@ -199,246 +185,8 @@ def iter_commits(
             raise GitCommandFailed("git log", stderr.read().decode("utf-8", "replace"))
 
 
-def parse_log_stream(lines: Iterable[bytes], *, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES) -> Iterator[CommitFact]:
-    """Parse the byte lines of ``git log`` run with this module's options into commits."""
-    builder: _CommitBuilder | None = None
-    for line in lines:
-        if line and line[0] == _COMMIT_START:
-            if builder is not None:
-                yield builder.build()
-            builder = _CommitBuilder(line[1:].rstrip(b"\n"), max_diff_bytes)
-        elif builder is not None:
-            builder.feed(line)
-    if builder is not None:
-        yield builder.build()
-
-
-def _decode(data: bytes) -> tuple[str, bool]:
-    """Decode UTF-8, replacing bad bytes; the flag says whether any were replaced."""
-    try:
-        return data.decode("utf-8"), False
-    except UnicodeDecodeError:
-        return data.decode("utf-8", "replace"), True
-
-
-def unquote_path(raw: str) -> str:
-    """Undo git's C-style quoting of a path (``"a\\tb"``); plain paths are returned as they are."""
-    if not (len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"'):
-        return raw
-    escapes = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
-    out = bytearray()
-    body, i = raw[1:-1], 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in escapes:
-                out.append(escapes[nxt])
-                i += 2
-                continue
-            if nxt.isdigit():
-                out.append(int(body[i + 1 : i + 4], 8))
-                i += 4
-                continue
-        out += char.encode("utf-8")
-        i += 1
-    return out.decode("utf-8", "replace")
-
-
-@dataclass(slots=True)
-class _RawEntry:
-    old_mode: str
-    new_mode: str
-    old_blob: str
-    new_blob: str
-    status: str
-    paths: list[str]
-
-
-@dataclass(slots=True)
-class _PatchBlock:
-    """The text and line bookkeeping of one ``diff --git`` block."""
-
-    max_bytes: int
-    chunks: list[bytes] = field(default_factory=list)
-    size: int = 0
-    truncated: bool = False
-    is_binary: bool = False
-    in_hunks: bool = False
-    added: int = 0
-    deleted: int = 0
-    old_line: int = 0
-    new_line: int = 0
-    old_touched: list[int] = field(default_factory=list)
-    new_touched: list[int] = field(default_factory=list)
-
-    def feed(self, line: bytes) -> None:
-        if line == b"\n":  # the blank line git prints between commits; never a diff line
-            return
-        self._keep(line)
-        if line.startswith(b"@@"):
-            self.in_hunks = True
-            self._start_hunk(line)
-        elif not self.in_hunks:
-            if line.startswith(b"Binary files ") or line.startswith(b"GIT binary patch"):
-                self.is_binary = True
-        else:
-            self._count(line[:1])
-
-    def _keep(self, line: bytes) -> None:
-        if self.truncated:
-            return
-        if self.size + len(line) > self.max_bytes:
-            self.truncated = True
-            return
-        self.chunks.append(line)
-        self.size += len(line)
-
-    def _start_hunk(self, line: bytes) -> None:
-        # "@@ -old[,n] +new[,n] @@ context"
-        try:
-            old_part, new_part = line.split(b" ")[1:3]
-            self.old_line = int(old_part[1:].split(b",")[0])
-            self.new_line = int(new_part[1:].split(b",")[0])
-        except (ValueError, IndexError):
-            self.old_line = self.new_line = 0
-
-    def _count(self, marker: bytes) -> None:
-        if marker == b"+":
-            self.added += 1
-            self.new_touched.append(self.new_line)
-            self.old_touched.append(max(self.old_line, 1))
-            self.new_line += 1
-        elif marker == b"-":
-            self.deleted += 1
-            self.old_touched.append(self.old_line)
-            self.new_touched.append(max(self.new_line, 1))
-            self.old_line += 1
-        elif marker == b" ":
-            self.old_line += 1
-            self.new_line += 1
-
-    def text(self) -> tuple[str, bool]:
-        return _decode(b"".join(self.chunks))
-
-
-def _ranges(lines: list[int]) -> tuple[tuple[int, int], ...]:
-    """Collapse line numbers into sorted, merged (first, last) ranges."""
-    out: list[tuple[int, int]] = []
-    for number in sorted(set(lines)):
-        if out and number == out[-1][1] + 1:
-            out[-1] = (out[-1][0], number)
-        else:
-            out.append((number, number))
-    return tuple(out)
-
-
-class _CommitBuilder:
-    """Accumulates one commit's lines: header, indented message, raw lines, then patches."""
-
-    def __init__(self, header: bytes, max_diff_bytes: int) -> None:
-        self.header = header
-        self.max_diff_bytes = max_diff_bytes
-        self.message_lines: list[bytes] = []
-        self.in_message = True
-        self.raw: list[_RawEntry] = []
-        self.blocks: list[_PatchBlock] = []
-
-    def feed(self, line: bytes) -> None:
-        if self.in_message:
-            if line.rstrip(b"\n") == _MESSAGE_END:
-                self.in_message = False
-            else:
-                self.message_lines.append(line[1:] if line.startswith(b" ") else line)
-        elif line.startswith(b"diff --git "):
-            self.blocks.append(_PatchBlock(self.max_diff_bytes))
-            self.blocks[-1].feed(line)
-        elif self.blocks:
-            self.blocks[-1].feed(line)
-        elif line.startswith(b":"):
-            self.raw.append(_parse_raw_line(line))
-
-    def build(self) -> CommitFact:
-        fields = self.header.split(b"\x1f")
-        if len(fields) != 8:
-            raise ValueError(f"unexpected git log header: {self.header[:80]!r}")
-        text = [f.decode("utf-8", "replace") for f in fields]
-        message, non_utf8 = _decode(b"".join(self.message_lines))
-        return CommitFact(
-            sha=text[0],
-            parents=tuple(text[1].split()),
-            author_name=text[2],
-            author_email=text[3],
-            authored_at=datetime.fromisoformat(text[4]),
-            committer_name=text[5],
-            committer_email=text[6],
-            committed_at=datetime.fromisoformat(text[7]),
-            message=message.rstrip("\n"),
-            non_utf8=non_utf8,
-            changes=tuple(self._changes()),
-        )
-
-    def _changes(self) -> Iterator[FileChangeFact]:
-        blocks = iter(self.blocks)
-        for entry in self.raw:
-            block = next(blocks, None) or _PatchBlock(self.max_diff_bytes)
-            if entry.status == "T":
-                # git prints a type change as a deletion block followed by a creation block.
-                second = next(blocks, None)
-                if second is not None:
-                    block = _merge_blocks(block, second)
-            yield _file_change(entry, block)
-
-
-def _merge_blocks(first: _PatchBlock, second: _PatchBlock) -> _PatchBlock:
-    merged = _PatchBlock(first.max_bytes)
-    merged.chunks = first.chunks + second.chunks
-    merged.size = first.size + second.size
-    merged.truncated = first.truncated or second.truncated
-    merged.is_binary = first.is_binary or second.is_binary
-    merged.added = first.added + second.added
-    merged.deleted = first.deleted + second.deleted
-    merged.old_touched = first.old_touched
-    merged.new_touched = second.new_touched
-    return merged
-
-
-def _parse_raw_line(line: bytes) -> _RawEntry:
-    """Parse ``:100644 100644 <sha> <sha> M\\tpath[\\tpath]``."""
-    meta, *paths = line.rstrip(b"\n").split(b"\t")
-    old_mode, new_mode, old_blob, new_blob, status = meta[1:].decode().split(" ")
-    return _RawEntry(
-        old_mode=old_mode,
-        new_mode=new_mode,
-        old_blob=old_blob,
-        new_blob=new_blob,
-        status=status,
-        paths=[unquote_path(p.decode("utf-8", "replace")) for p in paths],
-    )
-
-
-def _file_change(entry: _RawEntry, block: _PatchBlock) -> FileChangeFact:
-    kind = entry.status[0]
-    change_type = _CHANGE_TYPES.get(kind, "modified")
-    old_path = None if kind == "A" else entry.paths[0]
-    new_path = None if kind == "D" else entry.paths[-1]
-    diff, non_utf8 = block.text()
-    return FileChangeFact(
-        change_type=change_type,
-        old_path=old_path,
-        new_path=new_path,
-        old_mode=entry.old_mode,
-        new_mode=entry.new_mode,
-        old_blob=None if entry.old_blob == _NULL_SHA else entry.old_blob,
-        new_blob=None if entry.new_blob == _NULL_SHA else entry.new_blob,
-        similarity=int(entry.status[1:]) if kind in "RC" and entry.status[1:] else None,
-        is_binary=block.is_binary,
-        is_submodule=_SUBMODULE_MODE in (entry.old_mode, entry.new_mode),
-        added_lines=block.added,
-        deleted_lines=block.deleted,
-        diff=diff,
-        truncated=block.truncated,
-        non_utf8=non_utf8,
-        old_touched=_ranges(block.old_touched) if block.deleted or block.added else (),
-        new_touched=_ranges(block.new_touched) if block.deleted or block.added else (),
-    )
+def _log_command(repo: RepositoryInfo, selection: list[str]) -> list[str]:
+    command = ["git", "--git-dir", str(repo.git_dir)]
+    for setting in _GIT_CONFIG:
+        command += ["-c", setting]
+    return [*command, "log", *_LOG_OPTIONS, *selection, "--"]

@@ -2,6 +2,12 @@
 
 Key patterns are built from the keys the exports actually hold, so ``UTF-8`` or ``SHA-256`` never
 become links unless a tracker really has a project called ``UTF`` with a ticket 8.
+
+Methods, strongest first: a closing keyword (``fixes #12``, ``closes GH-3``, ``resolves
+PROJ-12``), a ``Fixes:``/``Refs:``/``Closes:`` trailer, a merged pull or merge request (``Merge
+pull request #14``, GitLab's ``See merge request group/project!12``), the branch name of a merge
+commit (``feature/PROJ-30-csv``, GitLab's ``6-rounding``), a key at the start of the subject
+(``PROJ-21 speed up export``) or anywhere in it, and a mention anywhere else.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-LINKS_VERSION = "links-1"
+from miners.commit_messages import parse_trailers
+
+LINKS_VERSION = "links-2"
 
 # Strongest evidence first: a commit linked twice keeps the best method.
 _CONFIDENCE = {
@@ -22,9 +30,14 @@ _CONFIDENCE = {
     "mention": 0.5,
 }
 _CLOSING = r"(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s*:?\s+"
-_TRAILER = re.compile(r"^(?:fixes|refs|closes|resolves|related-to)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_LINK_TRAILERS = {"fixes", "closes", "resolves", "refs", "ref", "references", "related-to", "see", "issue", "jira"}
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+)")
-_BRANCH = re.compile(r"^Merge (?:branch|remote-tracking branch) '([^']+)'")
+_MERGE_REQUEST = re.compile(r"^See merge request \S*!(\d+)\s*$", re.MULTILINE)
+_BRANCH = re.compile(
+    r"^(?:Merge (?:remote-tracking )?branch '([^']+)'|Merge pull request #\d+ from (\S+)|Merged in (\S+))"
+)
+# GitLab and GitHub name issue branches "<number>-<slug>" (also "issue-12", "gh-12")
+_NUMBERED_BRANCH = re.compile(r"(?:^|/)(?:(?:issue|issues|gh|bug)[-_/]?)?(\d+)-[A-Za-z]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +51,14 @@ class TicketLink:
 
 
 class KeyMatcher:
-    """Finds references to known ticket keys (``#12``, ``GH-12``, ``PROJ-12``) in text."""
+    """Finds references to known ticket keys (``#12``, ``GH-12``, ``!12``, ``PROJ-12``) in text."""
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = set(keys)
         prefixes = sorted({k.rsplit("-", 1)[0] for k in self.keys if re.fullmatch(r"[A-Za-z][\w]*-\d+", k)})
-        alternatives = [r"(?:GH-|#)(?P<num>\d+)\b"]
+        alternatives = [r"(?:\bGH-|#)(?P<num>\d+)\b"]
+        if any(k.startswith("!") for k in self.keys):
+            alternatives.append(r"(?<![\w!])!(?P<mr>\d+)\b")
         if prefixes:
             joined = "|".join(re.escape(p) for p in prefixes)
             alternatives.append(rf"\b(?P<key>(?:{joined})-\d+)\b")
@@ -59,11 +74,17 @@ class KeyMatcher:
         """Known keys that ``text`` says it fixes, closes or resolves."""
         return self._known(self._closing.finditer(text))
 
+    def find_numbered(self, number: str) -> list[str]:
+        """Known keys for an issue number (``#12``, or ``!12`` for a merge request)."""
+        return [key for key in (f"#{number}",) if key in self.keys]
+
     def _known(self, matches: Iterable[re.Match[str]]) -> list[str]:
         found: list[str] = []
         for match in matches:
             groups = match.groupdict()
-            key = groups.get("key") or (f"#{groups['num']}" if groups.get("num") else None)
+            key = groups.get("key") or (
+                f"#{groups['num']}" if groups.get("num") else f"!{groups['mr']}" if groups.get("mr") else None
+            )
             if key and key in self.keys and key not in found:
                 found.append(key)
         return found
@@ -81,13 +102,23 @@ def link_commit(matcher: KeyMatcher, sha: str, message: str) -> list[TicketLink]
 
     offer(matcher.find(message), "mention")
     offer(matcher.find(subject), "subject_key")
-    branch = _BRANCH.match(subject)
-    if branch:
-        offer(matcher.find(branch.group(1).replace("_", "-")), "branch_name")
+    offer(_branch_keys(matcher, subject), "branch_name")
     pull = _MERGE_PR.match(subject)
-    if pull:
-        offer([k for k in (f"#{pull.group(1)}",) if k in matcher.keys], "merge_pull_request")
-    for trailer in _TRAILER.finditer(message):
-        offer(matcher.find(trailer.group(1)), "trailer")
+    offer(matcher.find_numbered(pull.group(1)) if pull else [], "merge_pull_request")
+    offer([k for k in (f"!{n}" for n in _MERGE_REQUEST.findall(message)) if k in matcher.keys], "merge_pull_request")
+    for trailer in parse_trailers(message):
+        if trailer.key.lower() in _LINK_TRAILERS:
+            offer(matcher.find(trailer.value), "trailer")
     offer(matcher.find_closing(message), "closing_keyword")
     return [TicketLink(key, sha, method, _CONFIDENCE[method]) for key, method in best.items()]
+
+
+def _branch_keys(matcher: KeyMatcher, subject: str) -> list[str]:
+    """Keys named by the branch a merge commit merged (``feature/proj-30-csv`` → PROJ-30)."""
+    match = _BRANCH.match(subject)
+    if match is None:
+        return []
+    branch = next(group for group in match.groups() if group)
+    keys = matcher.find(branch.upper().replace("_", "-"))
+    numbered = _NUMBERED_BRANCH.search(branch)
+    return keys + (matcher.find_numbered(numbered.group(1)) if numbered else [])

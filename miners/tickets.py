@@ -1,53 +1,36 @@
-"""Ticket exports read into one normalised shape.
+"""Ticket exports read into one normalised shape (:class:`TicketFact`).
 
-Readers recognise a file's shape by its content, not its name. A file that cannot be read at all
-raises :class:`TicketExportError`; a file with some bad records keeps the good ones and reports
-each bad one (file and record number) in :attr:`TicketBatch.problems`.
+A file's format is recognised by its content, not its name: GitHub issues (REST API JSON, or
+``gh issue list --json …``), GitLab issues and merge requests (API JSON, NDJSON), Jira (the CSV
+export Jira writes, or REST search JSON), and any other CSV/JSON/NDJSON export whose columns
+``goldmine.toml`` maps (:class:`TicketMapping`).
+
+A file that cannot be read at all raises :class:`TicketExportError` (one line naming the file and
+what is wrong); a file with some bad records keeps the good ones and reports each bad one (file
+and record number) in :attr:`TicketBatch.problems`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from miners import github_tickets, gitlab_tickets, jira_tickets
 from miners.errors import TicketExportError
+from miners.generic_tickets import TicketMapping, generic_reader
+from miners.ticket_facts import TICKETS_VERSION, CommentFact, TicketFact
+from miners.ticket_records import CsvRecord
 
-TICKETS_VERSION = "tickets-1"
-_BOT_MARKERS = ("[bot]", "-bot", "bot@", "dependabot", "renovate", "github-actions")
+__all__ = ["TICKETS_VERSION", "CommentFact", "TicketBatch", "TicketFact", "TicketMapping", "read_ticket_export"]
 
-
-@dataclass(frozen=True, slots=True)
-class CommentFact:
-    """One comment in a ticket's thread."""
-
-    author: str
-    created_at: datetime | None
-    body: str
-    is_bot: bool
-
-
-@dataclass(frozen=True, slots=True)
-class TicketFact:
-    """One ticket, issue or pull request, whatever tracker it came from."""
-
-    source: str
-    key: str
-    title: str
-    body: str
-    type: str
-    labels: tuple[str, ...]
-    state: str
-    created_at: datetime | None
-    closed_at: datetime | None
-    url: str
-    author: str
-    comments: tuple[CommentFact, ...]
-    resolution: str = ""
-    fields: Mapping[str, str] = field(default_factory=dict)
+Reader = Callable[[Any], TicketFact]
+_LIST_KEYS = ("issues", "items", "data", "values")
+_READ_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,115 +43,149 @@ class TicketBatch:
     problems: list[str]
 
 
-def read_ticket_export(path: str | Path) -> TicketBatch:
+def read_ticket_export(path: str | Path, mapping: TicketMapping | None = None) -> TicketBatch:
     """Read one export file, recognising its format from its content."""
     file = Path(path)
     if not file.is_file():
         raise TicketExportError(f"{file}: no such ticket export; check the path given to --tickets")
-    rows = _load_json_rows(file)
-    reader = _reader_for(rows, file)
+    text = file.read_bytes().decode("utf-8-sig", errors="replace")
+    records, problems = _load_records(file, text)
+    total = len(records) + len(problems)
+    if not records and problems:
+        raise TicketExportError(f"{file}: none of its {total} records could be read ({problems[0]})")
+    name, reader = _reader_for(records, file, mapping)
     tickets: list[TicketFact] = []
-    problems: list[str] = []
-    for number, row in enumerate(rows, start=1):
+    for label, record in records:
         try:
-            tickets.append(reader(row))
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            problems.append(f"{file}: record {number}: {type(error).__name__}: {error}")
-    if rows and not tickets:
-        raise TicketExportError(f"{file}: none of {len(rows)} records could be read ({problems[0]})")
-    return TicketBatch(path=file, format=reader.__name__.removeprefix("_read_"), tickets=tickets, problems=problems)
+            tickets.append(reader(record))
+        except _READ_ERRORS as error:
+            problems.append(f"{file}: {label}: {type(error).__name__}: {error}")
+    if not tickets:
+        first = f" ({problems[0]})" if problems else ""
+        raise TicketExportError(f"{file}: none of its {total} records could be read{first}")
+    return TicketBatch(path=file, format=name, tickets=tickets, problems=problems)
 
 
-def _load_json_rows(file: Path) -> list[Any]:
-    text = file.read_text(encoding="utf-8", errors="replace")
+def _load_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str]]:
+    """(label, record) pairs in file order, and a problem line for each record that did not parse."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise TicketExportError(f"{file}: the file is empty; export at least one ticket")
+    if stripped[0] in "[{":
+        return _json_records(file, text)
+    return _csv_records(file, text)
+
+
+def _json_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str]]:
+    """One JSON document; or many in a row (NDJSON, or pages concatenated as ``glab api
+    --paginate`` writes them), where a line that is not JSON is a bad record, not a bad file."""
     try:
-        data = json.loads(text)
+        return _numbered(_unwrap(file, json.loads(text))), []
     except json.JSONDecodeError as error:
-        raise TicketExportError(
-            f"{file}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
-            "export the tickets as a JSON array"
-        ) from None
-    if isinstance(data, dict):
-        for key in ("issues", "items", "data"):
-            if isinstance(data.get(key), list):
-                return list(data[key])
-    if not isinstance(data, list):
-        raise TicketExportError(f"{file}: expected a JSON array of tickets, found {type(data).__name__}")
-    return data
+        values = list(_json_values(text))
+        if isinstance(values[0][1], json.JSONDecodeError):  # not even the first value parses
+            raise TicketExportError(
+                f"{file}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+                "export the tickets as a JSON array or one JSON object per line"
+            ) from None
+    records: list[tuple[str, Any]] = []
+    problems: list[str] = []
+    for line, value in values:
+        where = f"{file}: record {len(records) + len(problems) + 1} (line {line})"
+        if isinstance(value, json.JSONDecodeError):
+            problems.append(f"{where}: not valid JSON ({value.msg})")
+        elif isinstance(value, dict | list):
+            records += [(f"record {len(records) + len(problems) + 1}", record) for record in _unwrap(file, value)]
+        else:
+            problems.append(f"{where}: a JSON {type(value).__name__}, not a ticket object")
+    return records, problems
 
 
-def _reader_for(rows: list[Any], file: Path) -> Callable[[Any], TicketFact]:
-    first = next((row for row in rows if isinstance(row, dict)), None)
+def _numbered(records: list[Any]) -> list[tuple[str, Any]]:
+    return [(f"record {number}", record) for number, record in enumerate(records, start=1)]
+
+
+def _json_values(text: str) -> Iterator[tuple[int, Any]]:
+    """Each JSON value in ``text`` with its line; a value that does not parse yields its error
+    and reading goes on at the next line."""
+    decoder = json.JSONDecoder()
+    position = 0
+    while True:
+        while position < len(text) and text[position].isspace():
+            position += 1
+        if position >= len(text):
+            return
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            yield line, error
+            next_line = text.find("\n", position)
+            position = len(text) if next_line == -1 else next_line + 1
+            continue
+        yield line, value
+
+
+def _unwrap(file: Path, value: Any) -> list[Any]:
+    """The ticket records of one JSON value: an array, an object wrapping one (``{"issues": […]}``
+    as Jira's search returns), or a single ticket object."""
+    if isinstance(value, list):
+        return [record for item in value for record in (_unwrap(file, item) if _wraps(item) else [item])]
+    if isinstance(value, dict):
+        for key in _LIST_KEYS:
+            if isinstance(value.get(key), list):
+                return list(value[key])
+        return [value]
+    raise TicketExportError(f"{file}: expected a JSON array of tickets, found {type(value).__name__}")
+
+
+def _wraps(item: Any) -> bool:
+    return isinstance(item, dict) and any(isinstance(item.get(key), list) for key in _LIST_KEYS)
+
+
+def _csv_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str]]:
+    """Rows of a CSV export with their header; repeated columns (Jira's ``Comment``, ``Labels``)
+    keep every value. A row that does not fit the header is a bad record."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[tuple[str, Any]] = []
+    problems: list[str] = []
+    try:
+        header = next(reader)
+        if len(header) < 2:
+            raise TicketExportError(f"{file}: not a ticket export (neither JSON nor CSV with a header row)")
+        for number, row in enumerate(reader, start=1):
+            label = f"record {number} (line {reader.line_num})"
+            if not any(cell.strip() for cell in row):
+                continue
+            try:
+                records.append((label, CsvRecord.of(header, row)))
+            except ValueError as error:
+                problems.append(f"{file}: {label}: {error}")
+    except csv.Error as error:
+        raise TicketExportError(f"{file}: not valid CSV (line {reader.line_num}: {error}); export it again") from None
+    return records, problems
+
+
+def _reader_for(records: list[tuple[str, Any]], file: Path, mapping: TicketMapping | None) -> tuple[str, Reader]:
+    first = next((record for _, record in records if isinstance(record, dict | CsvRecord)), None)
     if first is None:
         raise TicketExportError(f"{file}: no ticket records found; export at least one ticket")
-    if "number" in first and ("html_url" in first or "user" in first):
-        return _read_github_rest
-    if "number" in first and ("createdAt" in first or "url" in first):
-        return _read_github_cli
+    for name, matches, reader in _KNOWN_FORMATS:
+        if matches(first):
+            return name, reader
+    if mapping is not None and mapping.columns:
+        return "generic", generic_reader(mapping)
+    keys = first.columns() if isinstance(first, CsvRecord) else sorted(first)
     raise TicketExportError(
-        f"{file}: unknown ticket export shape (keys: {', '.join(sorted(first)[:8])}); use a GitHub issues export"
+        f"{file}: unknown ticket export shape (columns: {', '.join(keys[:8])}); export GitHub, GitLab "
+        "or Jira tickets, or map the columns in goldmine.toml under [tickets.mapping]"
     )
 
 
-def _is_bot(author: str) -> bool:
-    lowered = author.lower()
-    return any(marker in lowered for marker in _BOT_MARKERS)
-
-
-def _when(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _labels(values: Iterable[Any]) -> tuple[str, ...]:
-    return tuple(str(v["name"] if isinstance(v, dict) else v) for v in values or ())
-
-
-def _read_github_rest(row: dict[str, Any]) -> TicketFact:
-    """A GitHub REST ``/issues`` item (comments inline as a list when the exporter added them)."""
-    comments = row.get("comments")
-    return TicketFact(
-        source="github",
-        key=f"#{int(row['number'])}",
-        title=str(row["title"]),
-        body=str(row.get("body") or ""),
-        type="pull_request" if row.get("pull_request") else "issue",
-        labels=_labels(row.get("labels", ())),
-        state=str(row.get("state", "")).lower(),
-        created_at=_when(row.get("created_at")),
-        closed_at=_when(row.get("closed_at")),
-        url=str(row.get("html_url", "")),
-        author=str((row.get("user") or {}).get("login", "")),
-        comments=tuple(_rest_comment(c) for c in comments) if isinstance(comments, list) else (),
-        resolution=str(row.get("state_reason") or ""),
-    )
-
-
-def _rest_comment(row: dict[str, Any]) -> CommentFact:
-    author = str((row.get("user") or {}).get("login", ""))
-    return CommentFact(author, _when(row.get("created_at")), str(row.get("body") or ""), _is_bot(author))
-
-
-def _read_github_cli(row: dict[str, Any]) -> TicketFact:
-    """An item of ``gh issue list --json number,title,body,state,labels,createdAt,closedAt,url,author,comments``."""
-    return TicketFact(
-        source="github",
-        key=f"#{int(row['number'])}",
-        title=str(row["title"]),
-        body=str(row.get("body") or ""),
-        type="pull_request" if "mergedAt" in row or "headRefName" in row else "issue",
-        labels=_labels(row.get("labels", ())),
-        state=str(row.get("state", "")).lower(),
-        created_at=_when(row.get("createdAt")),
-        closed_at=_when(row.get("closedAt")),
-        url=str(row.get("url", "")),
-        author=str((row.get("author") or {}).get("login", "")),
-        comments=tuple(_cli_comment(c) for c in row.get("comments") or ()),
-        resolution=str(row.get("stateReason") or ""),
-    )
-
-
-def _cli_comment(row: dict[str, Any]) -> CommentFact:
-    author = str((row.get("author") or {}).get("login", ""))
-    return CommentFact(author, _when(row.get("createdAt")), str(row.get("body") or ""), _is_bot(author))
+_KNOWN_FORMATS: tuple[tuple[str, Callable[[Any], bool], Reader], ...] = (
+    ("github_rest", github_tickets.is_rest, github_tickets.read_rest),
+    ("github_cli", github_tickets.is_cli, github_tickets.read_cli),
+    ("gitlab", gitlab_tickets.is_gitlab, gitlab_tickets.read_gitlab),
+    ("jira_rest", jira_tickets.is_rest, jira_tickets.read_rest),
+    ("jira_csv", jira_tickets.is_csv, jira_tickets.read_csv),
+)

@@ -43,6 +43,16 @@ class SelectionSummary:
     skipped: dict[str, int]
     families: dict[str, int] = field(default_factory=dict)
 
+    def merged(self, other: SelectionSummary) -> SelectionSummary:
+        """Both summaries added up (commit tasks and ticket tasks)."""
+        skipped = dict(self.skipped)
+        for reason, count in other.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        families = dict(self.families)
+        for family, count in other.families.items():
+            families[family] = families.get(family, 0) + count
+        return SelectionSummary(self.selected + other.selected, skipped, families)
+
 
 @dataclass(frozen=True, slots=True)
 class Unit:

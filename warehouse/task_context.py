@@ -20,6 +20,7 @@ from miners.git_objects import BlobReader
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
+from warehouse.ticket_context import TicketContext, load_ticket_context
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +109,14 @@ class ContextLoader:
             reader.close()
         self._readers.clear()
 
+    def load_any(self, task_id: str) -> Context:
+        """The context of any selected task: a commit's, or a resolved ticket's."""
+        if self.warehouse.scalar("SELECT commit_id IS NULL FROM tasks WHERE id = ?", [task_id]):
+            return load_ticket_context(self.warehouse, task_id)
+        return self.load(task_id)
+
     def load(self, task_id: str) -> TaskContext:
-        """The context of one selected task."""
+        """The context of one selected commit task."""
         task = self.warehouse.query(
             "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, c.subject, c.body, "
             "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON s.id = t.source_id "
@@ -193,17 +200,28 @@ class ContextLoader:
         return tuple(CodeUnit(*row) for row in sorted(rows, key=lambda r: order[r[0]]))
 
     def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
+        """The linked tickets, each with only the comments written before its first linked commit
+        (authored or committed, whichever is earlier): later ones may describe the fix."""
         if not ticket_ids:
             return ()
         rows = self.warehouse.query(
-            "SELECT id, key, title, body, coalesce(type, ''), coalesce(labels, []), comments FROM tickets "
-            "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            "SELECT t.id, t.key, t.title, t.body, coalesce(t.type, ''), coalesce(t.labels, []), t.comments, "
+            "(SELECT min(least(c.authored_at, c.committed_at)) FROM ticket_links l JOIN commits c "
+            "ON c.id = l.commit_id WHERE l.ticket_id = t.id) FROM tickets t "
+            "WHERE t.id IN (SELECT unnest(?::VARCHAR[]))",
             [ticket_ids],
         ).rows
         method_of = dict(zip(ticket_ids, methods, strict=False))
         return tuple(
             TicketView(
-                r[0], r[1], r[2], r[3], r[4], tuple(r[5]), _comments_before(r[6], before), method_of.get(r[0], "")
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                tuple(r[5]),
+                _comments_before(r[6], _earliest(r[7], before)),
+                method_of.get(r[0], ""),
             )
             for r in rows
         )
@@ -230,6 +248,10 @@ def git_dir_of(location: str) -> Path:
     """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
     path = Path(location)
     return path / ".git" if (path / ".git").exists() else path
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return min(first, second) if first is not None and second is not None else first or second
 
 
 def _comments_before(comments_json: str | None, before: datetime | None) -> tuple[str, ...]:
@@ -269,3 +291,6 @@ def _module_docstring(text: str, lang: str) -> str:
 
 def _is_heading_or_blank(line: str) -> bool:
     return not line or bool(re.fullmatch(r"[=\-~^*#.:]+", line))
+
+
+Context = TaskContext | TicketContext

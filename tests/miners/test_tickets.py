@@ -44,7 +44,9 @@ def test_partly_bad_export_keeps_good_records_and_names_the_bad_ones(tmp_path: P
     ("content", "message"),
     [
         ("{not json", "not valid JSON"),
-        ('{"a": 1}', "expected a JSON array"),
+        ('"just a string"', "not a ticket export"),
+        ("[1, 2]", "no ticket records found"),
+        ('{"a": 1}', "unknown ticket export shape"),
         ('[{"id": 1}]', "unknown ticket export shape"),
     ],
 )

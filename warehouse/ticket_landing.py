@@ -1,0 +1,140 @@
+"""Ticket exports landed in ``tickets`` (redacted), and ``ticket_links`` to the commits.
+
+A ticket's id is a hash of its export and key, so the same export read again adds nothing; when
+a newer export of the same file changes a ticket (a new comment, a new state), the stored row is
+replaced — its ``content_hash`` tells them apart — and its links stay valid.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from miners.ticket_links import KeyMatcher, link_commit
+from miners.tickets import TicketFact, TicketMapping, read_ticket_export
+from warehouse.commit_rows import LandingOptions, Redactor
+from warehouse.ids import content_hash, stable_id
+from warehouse.sources import MineSummary, register_source, set_watermark, watermark
+from warehouse.store import Warehouse, in_chunks
+
+
+def land_ticket_export(
+    warehouse: Warehouse,
+    path: str | Path,
+    run_id: str,
+    options: LandingOptions,
+    mapping: TicketMapping | None = None,
+) -> MineSummary:
+    """Read one ticket export into ``tickets``; bad records are counted in the notes.
+    ``mapping`` says how to read an export of a shape goldmine does not know."""
+    file = Path(path)
+    location = str(file.resolve())
+    source_id = stable_id("tickets", location)
+    summary = MineSummary(source_id, file.name, "tickets")
+    digest = _export_digest(file, mapping)
+    if digest and watermark(warehouse, source_id, location) == digest:
+        return summary  # the same export, read the same way, as last time
+    batch = read_ticket_export(file, mapping)
+    register_source(warehouse, source_id, "tickets", location, file.name, run_id, {"format": batch.format})
+    if batch.problems:
+        summary.notes.append(f"{file}: {len(batch.problems)} record(s) skipped; first: {batch.problems[0]}")
+    redactor = Redactor(options.key, run_id)
+    rows = [_ticket_row(t, source_id, run_id, redactor) for t in batch.tickets]
+    changed = _drop_changed(warehouse, rows)
+    if changed:
+        summary.notes.append(f"{file}: {changed} ticket(s) changed since the last export; stored anew")
+    summary.add("tickets", warehouse.insert("tickets", rows))
+    summary.add("secret_findings", warehouse.insert("secret_findings", redactor.take()))
+    set_watermark(warehouse, source_id, location, digest, run_id)
+    return summary
+
+
+def _export_digest(file: Path, mapping: TicketMapping | None) -> str:
+    """What decides the rows an export gives: its bytes, and the mapping it is read with."""
+    if not file.is_file():
+        return ""
+    how = json.dumps(asdict(mapping), sort_keys=True).encode() if mapping is not None else b""
+    return content_hash(file.read_bytes() + b"\0" + how)
+
+
+def _drop_changed(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:
+    """Delete the stored tickets whose content differs from ``rows`` (they are inserted anew)."""
+    if not rows:
+        return 0
+    wanted = {row["id"]: row["content_hash"] for row in rows}
+    stored = warehouse.query(
+        "SELECT id, content_hash FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [list(wanted)]
+    ).rows
+    changed = [ticket_id for ticket_id, digest in stored if digest != wanted[ticket_id]]
+    if changed:
+        warehouse.execute("DELETE FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [changed])
+    return len(changed)
+
+
+def _ticket_row(ticket: TicketFact, source_id: str, run_id: str, redact_text: Redactor) -> dict[str, Any]:
+    ticket_id = stable_id(source_id, ticket.key)
+    where = f"tickets:{ticket_id}"
+    comments = [
+        {
+            "author": c.author,
+            "created_at": c.created_at.isoformat() if c.created_at else None,
+            "body": redact_text(c.body, f"{where}:comment{n}"),
+            "is_bot": c.is_bot,
+        }
+        for n, c in enumerate(ticket.comments)
+    ]
+    row = {
+        "id": ticket_id,
+        "source_id": source_id,
+        "tracker": ticket.source,
+        "key": ticket.key,
+        "title": redact_text(ticket.title, f"{where}:title"),
+        "body": redact_text(ticket.body, f"{where}:body"),
+        "type": ticket.type,
+        "labels": list(ticket.labels),
+        "state": ticket.state,
+        "resolution": ticket.resolution,
+        "created_at": ticket.created_at,
+        "closed_at": ticket.closed_at,
+        "url": ticket.url,
+        "comments": json.dumps(comments, ensure_ascii=False),
+        "fields": json.dumps(_redacted(_fields(ticket), redact_text, f"{where}:fields"), ensure_ascii=False),
+    }
+    row["content_hash"] = content_hash(json.dumps(row, default=str, sort_keys=True))
+    return {**row, "run_id": run_id}
+
+
+def _fields(ticket: TicketFact) -> dict[str, Any]:
+    """The tracker's extra fields, with the reporter always named (the resolver is someone else)."""
+    return {"reporter": ticket.author, **ticket.fields} if ticket.author else dict(ticket.fields)
+
+
+def _redacted(value: Any, redact_text: Redactor, where: str) -> Any:
+    if isinstance(value, str):
+        return redact_text(value, where)
+    if isinstance(value, list):
+        return [_redacted(item, redact_text, where) for item in value]
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact_text, f"{where}.{key}") for key, item in value.items()}
+    return value
+
+
+def link_tickets(warehouse: Warehouse) -> int:
+    """Link every stored commit to the stored tickets its message refers to; return new links."""
+    tickets = warehouse.query("SELECT id, key FROM tickets").rows
+    if not tickets:
+        return 0
+    ids_by_key: dict[str, list[str]] = {}
+    for ticket_id, key in tickets:
+        ids_by_key.setdefault(key, []).append(ticket_id)
+    matcher = KeyMatcher(ids_by_key)
+    commits = warehouse.query("SELECT id, subject || chr(10) || chr(10) || body FROM commits").rows
+    rows = [
+        {"ticket_id": ticket_id, "commit_id": commit_id, "method": link.method, "confidence": link.confidence}
+        for commit_id, message in commits
+        for link in link_commit(matcher, commit_id, message)
+        for ticket_id in ids_by_key[link.ticket_key]
+    ]
+    return sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
