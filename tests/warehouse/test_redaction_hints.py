@@ -1,4 +1,4 @@
-"""The cheap literal guards that let redaction skip a slow detector never make it miss a secret."""
+"""The cheap guards that let redaction skip a slow detector or pattern never make it miss a secret."""
 
 from __future__ import annotations
 
