@@ -26,6 +26,7 @@ from miners.ticket_threads import has_actionable_step
 from warehouse.ids import stable_id
 from warehouse.records import AgentRecord, InstructionRecord, Provenance
 from warehouse.ticket_context import TicketContext
+from warehouse.ticket_selection import reporters_of
 from warehouse.tool_catalog import ToolCatalog
 
 DRAFTER = "extractive"
@@ -33,7 +34,7 @@ INSTRUCTION_TEMPLATE = "extractive/ticket_to_instruction.{lang}.md.j2"
 TRAJECTORY_TEMPLATE = "extractive/ticket_to_trajectory.{lang}.md.j2"
 _SQL_THEN_RESULT = re.compile(r"```sql\n(?P<sql>.*?)```\s*(?:[^\n`]*\n)?```[\w-]*\n(?P<rows>.*?)```", re.DOTALL | re.I)
 _CSV_PATH = re.compile(r"(/[\w./-]+\.csv)\b")
-_CSV_BLOCK = re.compile(r"```(?:csv|text)?\n(?P<rows>[^`]*?,[^`]*?)```", re.DOTALL)
+_CSV_BLOCK = re.compile(r"```(?:csv|text)?\n(?P<rows>[^`]*?[,;\t][^`]*?)```", re.DOTALL)
 Step = tuple[str, dict[str, Any], Any]  # tool, parameters, result
 
 
@@ -105,7 +106,8 @@ def _provenance(context: TicketContext, template: str, observations: str | None)
 
 def _resolver_text(context: TicketContext) -> str:
     """What the people answering wrote (the reporter's own words are the question, not lookups)."""
-    return "\n\n".join(c.text for c in context.thread if c.author != context.reporter)
+    reporters = reporters_of(context.fields)
+    return "\n\n".join(c.text for c in context.thread if c.author not in reporters)
 
 
 def _ticket_lookups(context: TicketContext, catalog: ToolCatalog) -> list[Step]:
@@ -131,14 +133,23 @@ def _file_lookups(context: TicketContext, catalog: ToolCatalog) -> list[Step]:
     if "read_csv_sample" not in catalog.tools:
         return []
     text = _resolver_text(context)
-    path, block = _CSV_PATH.search(text), _CSV_BLOCK.search(text)
+    block = _CSV_BLOCK.search(text)
+    path = _CSV_PATH.search(text[max(block.start() - 300, 0) : block.start()]) if block else None
     if path is None or block is None:
         return []
-    rows = list(csv.reader(io.StringIO(block.group("rows").strip())))
+    sample = block.group("rows").strip()
+    rows = list(csv.reader(io.StringIO(sample), delimiter=_delimiter(sample)))
     if len(rows) < 2:
         return []
-    return [("read_csv_sample", {"path": path.group(1), "rows": len(rows) - 1},
-             {"header": rows[0], "rows": rows[1:], "delimiter": ","})]  # fmt: skip
+    result = {"header": rows[0], "rows": rows[1:], "delimiter": _delimiter(sample)}
+    return [("read_csv_sample", {"path": path.group(1), "rows": len(rows) - 1}, result)]
+
+
+def _delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def _text_table(text: str) -> dict[str, Any] | None:

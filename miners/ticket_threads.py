@@ -10,7 +10,7 @@ and error cases — each kept verbatim, so a record built from them says only wh
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 MIN_SUBSTANTIVE_WORDS = 8
@@ -33,14 +33,15 @@ _CHECK = re.compile(
     r"to see (?:that|whether|if))\b",
     re.IGNORECASE,
 )
-_ERROR_CASE = re.compile(r"\b(?:fails?|failing|errors?|exception|traceback|still)\b", re.IGNORECASE)
+_ERROR_CASE = re.compile(r"\b(?:fails?|failing|errors?|exception|traceback|still|raise[sd]?|\w+Error)\b", re.IGNORECASE)
 _CONDITIONAL = ("if ", "when ", "should ", "in case ")
 # A promise of future work is not part of an answer ("I'll fix it this week").
-_PROMISE = re.compile(r"^(?:i'll|i will|i'm going to|we'll|we will|will do|i can|i could|good idea|great idea)\b",
-                      re.IGNORECASE)  # fmt: skip
+_PROMISE = re.compile(
+    r"^(?:i'll|i will|i'm going to|we'll|we will|will do|i can|i could|good idea|great idea)\b", re.IGNORECASE
+)
 _CODE_CHANGE_PROMISE = re.compile(
-    r"\b(?:i'll|i will|we'll|we will|we should|i'm going to|we're going to|let me)\s+(?!check\b|ask\b|look\b)\w+|"
-    r"\bfix(?:ed)? in\b|\b(?:pull request|PR|merge request|MR)\s*[#!]?\d+",
+    r"\b(?:i'll|i will|we'll|we will|we should|i'm going to|we're going to|let me)\s+"
+    r"(?!check\b|ask\b|look\b|know\b)\w+|\bfix(?:ed)? in\b|\b(?:pull request|PR|merge request|MR)\s*[#!]?\d+",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
@@ -71,11 +72,24 @@ class Resolution:
 
 def clean_comment(body: str) -> str:
     """A comment without quoted lines, the quote header, trailing signature and leading greeting."""
-    lines = [line for line in body.replace("\r\n", "\n").split("\n") if not line.lstrip().startswith(">")]
+    lines = _without_quotes(body.replace("\r\n", "\n").split("\n"))
     lines = [line for line in lines if not _QUOTE_HEADER.match(line.strip())]
     cut = next((n for n, line in enumerate(lines) if _SIGNATURE.match(line.strip()) and n > 0), len(lines))
     kept = "\n".join(lines[:cut]).strip()
     return re.sub(r"\n{3,}", "\n\n", kept)
+
+
+def _without_quotes(lines: list[str]) -> list[str]:
+    """Drop ``>`` quote lines outside code fences; ``>>>`` prompts and fenced text stay."""
+    kept, in_fence = [], False
+    for line in lines:
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+        stripped = line.lstrip()
+        if not in_fence and stripped.startswith(">") and not stripped.startswith(">>>"):
+            continue
+        kept.append(line)
+    return kept
 
 
 def is_substantive(text: str) -> bool:
@@ -85,22 +99,34 @@ def is_substantive(text: str) -> bool:
     return len(" ".join(sentences).split()) >= MIN_SUBSTANTIVE_WORDS or bool(_FENCE.search(text))
 
 
-def resolution_comment(comments: Sequence[ThreadComment], reporter: str) -> ThreadComment | None:
-    """The last substantive comment by someone other than the reporter."""
+def resolution_comment(comments: Sequence[ThreadComment], reporters: Collection[str]) -> ThreadComment | None:
+    """The last substantive comment by someone other than the reporter (known by any of their names)."""
     for comment in reversed(comments):
-        if comment.author != reporter and is_substantive(comment.text):
+        if comment.author not in reporters and is_substantive(comment.text):
             return comment
     return None
 
 
 def read_resolution(comment: ThreadComment) -> Resolution:
-    """Sort the answer's sentences into causes, steps, checks and error cases (verbatim)."""
-    resolution = Resolution(
-        comment.author, blocks=[(m.group(1), m.group(2).rstrip()) for m in _FENCE.finditer(comment.text)]
-    )
-    for sentence in _sentences(_FENCE.sub("\n", comment.text)):
-        if not _PLEASANTRY.match(sentence) and not _PROMISE.match(sentence) and len(sentence.split()) >= 3:
-            _bucket(resolution, sentence).append(sentence)
+    """Sort the answer's sentences into causes, steps, checks and error cases (verbatim).
+
+    A code block stays where the answer put it: right after the sentence that introduces it, in the
+    same part of the answer (a command under its step, a shell session under its check).
+    """
+    resolution = Resolution(comment.author)
+    current = resolution.steps
+    position = 0
+    for match in [*_FENCE.finditer(comment.text), None]:
+        prose = comment.text[position : match.start() if match else len(comment.text)]
+        for sentence in _sentences(prose):
+            if not _PLEASANTRY.match(sentence) and not _PROMISE.match(sentence) and len(sentence.split()) >= 3:
+                current = _bucket(resolution, sentence)
+                current.append(sentence)
+        if match is not None:
+            block = f"```{match.group(1)}\n{match.group(2).rstrip()}\n```"
+            current.append(block)
+            resolution.blocks.append((match.group(1), match.group(2).rstrip()))
+            position = match.end()
     return resolution
 
 
@@ -127,6 +153,11 @@ _IMPERATIVE = re.compile(
 def has_actionable_step(resolution: Resolution) -> bool:
     """The answer tells the user to do something: an imperative step or a command to run."""
     return bool(resolution.blocks) or any(_IMPERATIVE.match(step) for step in resolution.steps + resolution.checks)
+
+
+def is_code(item: str) -> bool:
+    """An item of a resolution that is a fenced code block, not a sentence."""
+    return item.startswith("```")
 
 
 def promises_a_code_change(text: str) -> bool:
@@ -175,3 +206,16 @@ def untraced(sentences: Sequence[str], thread: str) -> list[str]:
     """The sentences that do not appear in the thread (after normalising both)."""
     haystack = normalised(thread)
     return [s for s in sentences if normalised(s) not in haystack]
+
+
+def output_sentences(output: str, headings: Sequence[str]) -> list[str]:
+    """The sentences of a resolution record's output: code blocks, headings and list markers left out."""
+    prose = _FENCE.sub("\n", output)
+    sentences: list[str] = []
+    for line in prose.splitlines():
+        text = _LIST_ITEM.sub("", line).strip()
+        for heading in headings:
+            text = text.removeprefix(heading).strip()
+        if text:
+            sentences += [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+    return sentences

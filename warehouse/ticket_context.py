@@ -9,7 +9,7 @@ from typing import Any
 
 from miners.ticket_threads import Resolution, ThreadComment, read_resolution
 from warehouse.store import Warehouse
-from warehouse.ticket_selection import reporter_of, thread_of
+from warehouse.ticket_selection import reporters_of, thread_of
 
 _ENVIRONMENT_LINE = re.compile(
     r"^\s*(?:environment|env|versions?|os|platform|python|stockroom|postgres(?:ql)?|browser)\b.{0,12}[:=].+$"
@@ -79,12 +79,13 @@ def load_ticket_context(warehouse: Warehouse, task_id: str) -> TicketContext:
     thread = thread_of(row[13])
     answer_index = int(facts["resolution_comment"])
     answer = thread[answer_index]
-    reporter = reporter_of(fields)
+    reporters = reporters_of(fields)
+    reporter = str(fields.get("reporter") or next(iter(reporters), ""))
     return TicketContext(
         task_id=row[0], family=row[1], polarity=row[2], source_name=row[4], tracker=row[5], ticket_id=row[6],
         key=row[7], title=row[8], body=row[9], type=row[10], labels=tuple(row[11]), url=row[12],
         reporter=reporter, fields=fields, thread=tuple(thread), answer=answer, resolution=read_resolution(answer),
-        follow_ups=tuple(c.text for c in thread[:answer_index] if c.author == reporter and c.text),
+        follow_ups=tuple(c.text for c in thread[:answer_index] if c.author in reporters and c.text),
         environment=_environment(row[9], fields),
         linked_commits=_linked(warehouse, facts.get("linked_commit_ids", [])),
         other_tickets=_other_tickets(warehouse, row[15], row[6]),

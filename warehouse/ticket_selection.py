@@ -19,7 +19,7 @@ from warehouse.store import Warehouse
 TICKET_SELECTOR_VERSION = "tickets-1"
 FAMILY = "resolution"
 _NOT_RESOLVED = (
-    "duplicate", "not_planned", "not planned", "wontfix", "won't fix", "won't do", "wont do", "invalid",
+    "duplicate", "not planned", "wontfix", "won't fix", "wont fix", "won't do", "wont do", "invalid",
     "cannot reproduce", "can't reproduce", "incomplete", "spam", "obsolete", "rejected", "declined", "unresolved",
 )  # fmt: skip
 
@@ -64,16 +64,16 @@ def thread_of(comments_json: str | None) -> list[ThreadComment]:
     ]
 
 
-def reporter_of(fields: dict[str, Any]) -> str:
-    """Who opened the ticket, as the export names them."""
-    return str(fields.get("reporter") or fields.get("author") or "")
+def reporters_of(fields: dict[str, Any]) -> set[str]:
+    """Every name the export gives the person who opened the ticket (a display name, an account id)."""
+    return {str(fields[name]) for name in ("reporter", "reporter_id", "author") if fields.get(name)}
 
 
 def _task_row(row: tuple[Any, ...], commit_ids: list[str], run_id: str) -> dict[str, Any]:
     ticket_id, source_id, key, kind, labels, state, resolution, comments_json, fields_json = row
     fields = json.loads(fields_json) if isinstance(fields_json, str) else dict(fields_json or {})
     thread = thread_of(comments_json)
-    answer = resolution_comment(thread, reporter_of(fields))
+    answer = resolution_comment(thread, reporters_of(fields))
     reason = _skip_reason(kind, labels, state, resolution, fields, answer is not None)
     if not reason and answer is not None and (commit_ids or promises_a_code_change(answer.text)):
         reason = "resolved by a code change: its commit teaches the fix (mine the repository with --repo)"
@@ -98,7 +98,7 @@ def _skip_reason(
     kind: str, labels: list[str], state: str, resolution: str, fields: dict[str, Any], answered: bool
 ) -> str:
     status = str(fields.get("status") or "")
-    verdicts = [v.lower() for v in (resolution, status, *labels) if v]
+    verdicts = [v.lower().replace("_", " ") for v in (resolution, status, *labels) if v]
     kind = kind.lower()
     closed_as = next((v for v in verdicts if v in _NOT_RESOLVED), "")
     feature = any(v in ("enhancement", "feature", "feature request", "story", "new feature") for v in (kind, *verdicts))
