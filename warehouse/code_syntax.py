@@ -34,12 +34,19 @@ def syntax_problem(block: CodeBlock) -> str:
     if block.language == "json":
         return _json_problem(block.code)
     code = textwrap.dedent(block.code)
+    if block.language == "python" and code.lstrip().startswith(">>>"):
+        code = _console_input(code)  # an interactive session: its input is the code, the rest is output
     tree = _parser(block.language).parse(code.encode("utf-8"))
     if tree.root_node.has_error:
         return f"the {block.tag} block does not parse (line {_first_error_line(tree.root_node)})"
     if block.language == "python":
         return _python_problem(code)
     return ""
+
+
+def _console_input(session: str) -> str:
+    """The statements typed in a Python console transcript (``>>> `` and ``... `` lines)."""
+    return "".join(line[4:] + "\n" for line in session.splitlines() if line.startswith((">>> ", "... ")))
 
 
 def _json_problem(code: str) -> str:

@@ -71,6 +71,8 @@ def test_code_without_comments_and_an_output_without_prose_fail() -> None:
         (CodeBlock("json", "json", '{"a": 1,}', True), "does not load"),
         (CodeBlock("python", "python", "x = 1\n", False), "cut off"),
         (CodeBlock("text", None, "anything at all (", True), ""),
+        (CodeBlock("python", "python", ">>> f(1, 2)\n3\n>>> for x in y:\n...     print(x)\n1\n", True), ""),
+        (CodeBlock("python", "python", ">>> f(1,\n3\n", True), "does not"),
     ],
 )
 def test_syntax_problems_name_what_is_wrong(block: CodeBlock, problem: str) -> None:
