@@ -23,7 +23,7 @@ from flows.prompting import Phrasebook
 from flows.trajectories import AGENT_FAMILIES, MAX_PATCH_CHARS, TestRunner
 from miners.replay_tools import SnapshotSession, first_parent
 from warehouse.ids import stable_id
-from warehouse.records import AgentRecord, Provenance, ToolSpec
+from warehouse.records import AgentRecord, ToolSpec
 from warehouse.redaction import redact
 from warehouse.seed_folder import Seed, few_shots
 from warehouse.task_context import TaskContext, git_dir_of
@@ -207,11 +207,8 @@ class LLMTrajectoryDrafter:
                 "system": self._record_system(context, lang),
                 "tools": used,
                 "conversation": [{"role": "user", "content": request}, *run.turns],
-                "provenance": Provenance(
-                    repo=context.source_name, commits=[context.sha], tickets=[t.key for t in context.tickets],
-                    paths=context.paths, symbols=[u.qualified_name for u in context.units], drafter=self.name,
-                    template=template, observations="simulated" if run.simulated else "replayed",
-                    task_id=context.task_id,
+                "provenance": context.provenance(
+                    self.name, template, observations="simulated" if run.simulated else "replayed"
                 ),
             }
         )  # fmt: skip

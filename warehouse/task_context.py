@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -18,6 +18,7 @@ from typing import Any
 from miners.code_under_test import code_under_test
 from miners.git_objects import BlobReader
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
+from warehouse.records import Provenance
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 from warehouse.ticket_context import TicketContext, load_ticket_context
@@ -93,6 +94,23 @@ class TaskContext:
     def paths(self) -> list[str]:
         """The files of the units, in order, without repeats."""
         return list(dict.fromkeys(unit.path for unit in self.units))
+
+    def provenance(
+        self, drafter: str, template: str, *, seeds: Sequence[str] = (), observations: str | None = None
+    ) -> Provenance:
+        """Where a record drafted from this task came from (the reverting commit too, for a review)."""
+        return Provenance(
+            repo=self.source_name,
+            commits=[self.sha] + ([self.reverted_by.sha] if self.reverted_by else []),
+            tickets=[ticket.key for ticket in self.tickets],
+            paths=self.paths,
+            symbols=[unit.qualified_name for unit in self.units],
+            drafter=drafter,
+            template=template,
+            seeds=list(seeds),
+            observations=observations,  # type: ignore[arg-type]
+            task_id=self.task_id,
+        )
 
 
 class ContextLoader:
