@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.pipeline import PIPELINE, run_stages
+from flows.report_page import report as report_command
 from flows.workspace import Settings, Workspace, settings_with
 from miners.errors import GoldmineError
 
@@ -89,6 +90,7 @@ def _settings(workspace: Workspace, **flags: Any) -> Settings:
         draft__dry_run=flags.get("dry_run") or None,
         llm__budget_usd=flags.get("budget_usd"),
         export__formats=list(flags["formats"]) if flags.get("formats") else None,
+        assay__judge=True if flags.get("judge") else None,
     )
 
 
@@ -111,6 +113,7 @@ def init(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
 @source_options
 @draft_options
 @click.option("--inline", is_flag=True, help="Run the stages in this process without Prefect.")
+@click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
 @workspace_options()
 def run(workspace: Path | None, verbose: bool, inline: bool, **flags: Any) -> None:
     """Run the whole pipeline: mine → draft → assay → export."""
@@ -138,7 +141,8 @@ _format_option = click.option(
 )  # fmt: skip
 _stage_command("mine", "Mine repositories and ticket exports into the warehouse.", [source_options])
 _stage_command("draft", "Select tasks and draft candidate records.", [draft_options])
-_stage_command("assay", "Check, score and accept or reject pending candidates.", [])
+_judge_option = click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
+_stage_command("assay", "Check, score and accept or reject pending candidates.", [_judge_option])
 _stage_command("export", "Write accepted records for LLaMA-Factory into export/.", [_format_option])
 
 
@@ -185,6 +189,9 @@ def status(workspace: Path | None, verbose: bool) -> None:
     render_table(["status", "candidates"], list(report.candidates_by_status.items()))
     if report.rejections:
         render_table(["failed check", "candidates"], list(report.rejections.items()))
+
+
+main.add_command(report_command)
 
 
 def render_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:

@@ -14,7 +14,8 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
-    │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
     ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
     ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
@@ -38,6 +39,7 @@ from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
 from warehouse.review_sample import NothingToReview
 from warehouse.reviews import InvalidVerdict
 from warehouse.seed_folder import SeedFolderError
+from warehouse.splits import EvalSetError
 
 
 class ConfigError(GoldmineError):
@@ -51,6 +53,7 @@ class LLMEndpointError(GoldmineError):
 __all__ = [
     "ConfigError",
     "EmptyRepository",
+    "EvalSetError",
     "GitCommandFailed",
     "GoldmineError",
     "InvalidVerdict",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import extractive
+from flows.assaying import assay_pending
 from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.progress import progress_bar
@@ -18,7 +19,6 @@ from flows.project_tests import command_runner
 from flows.trajectories import TrajectoryDrafter
 from flows.workspace import Settings, Workspace, catalog_of
 from miners.tickets import TicketMapping
-from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
@@ -132,11 +132,8 @@ def extractive_drafters(stage: StageContext) -> ByKind:
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:
-    """Check, score and accept or reject every pending candidate."""
-    pending = stage.warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
-    with progress_bar("assaying", pending) as advance:
-        summary = assay(stage.warehouse, stage.run_id, min_score=stage.settings.assay.min_score, progress=advance)
-    return {"accepted": summary.accepted, "rejected": summary.rejected, "failures": dict(summary.failures)}
+    """Check, score and accept or reject every pending candidate; cluster duplicates; split."""
+    return assay_pending(stage.warehouse, stage.run_id, stage.settings, stage.workspace.key())
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:
