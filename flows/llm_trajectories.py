@@ -21,12 +21,13 @@ from flows.extractive import task_view
 from flows.llm_client import CallFailed, ChatClient, ChatReply, ChatRequest
 from flows.prompting import Phrasebook
 from flows.trajectories import AGENT_FAMILIES, MAX_PATCH_CHARS, TestRunner
+from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, first_parent
 from warehouse.ids import stable_id
 from warehouse.records import AgentRecord, ToolSpec
 from warehouse.redaction import redact
 from warehouse.seed_folder import Seed, few_shots
-from warehouse.task_context import TaskContext, git_dir_of
+from warehouse.task_context import TaskContext
 from warehouse.tool_catalog import ToolCatalog
 
 STEP_TEMPLATE = "llm/agent_step.{lang}.md.j2"

@@ -21,11 +21,12 @@ from flows.prompting import Phrasebook
 from flows.ticket_drafting import draft_ticket_trajectory
 from miners.code_symbols import SymbolFact, extract_symbols
 from miners.commit_kinds import CODE_FAMILIES
+from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
 from warehouse.ids import stable_id
 from warehouse.records import AgentRecord
 from warehouse.redaction import redact
-from warehouse.task_context import CodeUnit, Context, TaskContext, git_dir_of
+from warehouse.task_context import CodeUnit, Context, TaskContext
 from warehouse.ticket_context import TicketContext
 from warehouse.tool_catalog import ToolCatalog
 

@@ -9,6 +9,18 @@ from types import TracebackType
 from miners.errors import GitCommandFailed
 
 
+def git_dir_of(location: str | Path) -> Path:
+    """The git directory holding a repository's objects: its ``.git`` folder, the main repository's
+    for a linked worktree (whose ``.git`` is a file), or the folder itself for a bare repository."""
+    path = Path(location)
+    dot_git = path / ".git"
+    if not dot_git.is_file():
+        return dot_git if dot_git.exists() else path
+    private = (path / dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()).resolve()
+    common = private / "commondir"
+    return (private / common.read_text(encoding="utf-8").strip()).resolve() if common.exists() else private
+
+
 class BlobReader:
     """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
 

@@ -46,6 +46,7 @@ from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR, read_seed_folder
 from warehouse.splits import EvalSet, SplitRule, assign_splits, record_texts
 from warehouse.store import Warehouse, in_chunks
 from warehouse.tool_catalog import load_tool_catalog
+from warehouse.traceability import TicketTracer
 from warehouse.verdicts import Check, Record, Verdict
 
 ASSAY_VERSION = "assay-2"
@@ -102,9 +103,11 @@ def assay(
         "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY created_at, id"
     ).rows
     grounder = Grounder(warehouse, [row[2] for row in pending])
+    tracer = TicketTracer(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
-            checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge)
+            checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge,
+                                    traceability=tracer.verdict)  # fmt: skip
         weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
         plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
         judged = judge_all(plan, pending, settings.workers, progress, settings.parallel_from)

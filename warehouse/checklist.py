@@ -39,6 +39,7 @@ def default_checks(
     *,
     grounding: Callable[[Record], Verdict | None] | None = None,
     judge: Callable[[Record], Verdict | None] | None = None,
+    traceability: Callable[[Record], Verdict | None] | None = None,
 ) -> tuple[Check, ...]:
     """Every check in order, cheapest first. Grounding and the judge need the caller's context."""
     contract = agent_contract.AgentContract(dict(_shipped_catalog() if catalog is None else catalog))
@@ -62,6 +63,8 @@ def default_checks(
     ]
     if grounding is not None:
         checks.append(Check("grounding", grounding, weight=2.0))
+    if traceability is not None:
+        checks.append(Check("traceability", traceability, weight=2.0))
     checks += [
         Check("agent_tools", run_raw=contract.check_tools, weight=2.0),
         Check("agent_parameters", run_raw=contract.check_parameters, weight=2.0),

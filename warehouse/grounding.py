@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from miners.code_symbols import extract_symbols, language_for_path
 from miners.errors import GoldmineError
-from miners.git_objects import BlobReader
+from miners.git_objects import BlobReader, git_dir_of
 from warehouse.record_text import Record, prose
 from warehouse.records import InstructionRecord
 from warehouse.store import Warehouse
@@ -99,8 +98,7 @@ class Grounder:
 
     def _blob(self, location: str, sha: str, path: str) -> bytes | None:
         if location not in self._readers:
-            git_dir = Path(location) / ".git" if (Path(location) / ".git").exists() else Path(location)
-            self._readers[location] = BlobReader(git_dir)
+            self._readers[location] = BlobReader(git_dir_of(location))
         return self._readers[location].read(f"{sha}:{path}", MAX_BLOB_BYTES)
 
     @lru_cache(maxsize=256)  # noqa: B019 - one grounder lives for one assay pass

@@ -12,11 +12,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from miners.code_under_test import code_under_test
-from miners.git_objects import BlobReader
+from miners.git_objects import BlobReader, git_dir_of
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.records import Provenance
 from warehouse.redaction import redact
@@ -260,12 +259,6 @@ def _tree_names(listing: bytes) -> list[str]:
         names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
         position = end + 21
     return names
-
-
-def git_dir_of(location: str) -> Path:
-    """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
-    path = Path(location)
-    return path / ".git" if (path / ".git").exists() else path
 
 
 def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:

@@ -115,3 +115,29 @@ def test_lookups_the_thread_shows_become_tool_calls_with_the_threads_results(cli
         assert record["provenance"]["observations"] == "replayed"
         assert {t["name"] for t in record["tools"]} <= {"search_tickets", "query_database", "read_csv_sample"}
         assert record["conversation"][-1]["content"]["final_answer"]
+
+
+def test_the_assay_traces_every_resolution_record_and_catches_an_invented_step(cli: Cli, tmp_path: Path) -> None:
+    from warehouse.records import parse_record
+    from warehouse.traceability import TicketTracer
+
+    workspace = tmp_path / "ws"
+    _run(cli, workspace, FIXTURES / "support_tickets.json", "--kinds", "both", "--lang", "both")
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        verdicts = warehouse.query(
+            "SELECT k.passed, c.kind FROM checks k JOIN candidates c ON c.id = k.candidate_id WHERE k.\"check\" = 'traceability'"
+        ).rows
+        assert (
+            len(verdicts) >= 10
+            and all(passed for passed, _ in verdicts)
+            and {"instruction", "agent"} == {k for _, k in verdicts}
+        )
+        row = warehouse.query(
+            "SELECT record, task_id FROM candidates WHERE kind = 'instruction' AND lang = 'en' AND record LIKE '%#103%'"
+        ).rows[0]
+        tracer = TicketTracer(warehouse, [row[1]])
+    record = json.loads(row[0])
+    assert tracer.verdict(parse_record(record)).passed  # type: ignore[union-attr]
+    record["output"] = record["output"].replace("Steps:\n1. ", "Steps:\n1. Reinstall the operating system first. ", 1)
+    invented = tracer.verdict(parse_record(record))
+    assert invented is not None and not invented.passed and "Reinstall the operating system" in invented.detail
