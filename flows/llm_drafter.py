@@ -103,10 +103,10 @@ class LLMDrafter:
 
     async def draft_one(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Prompt, call, parse; one repair request when the reply is not a record."""
-        if isinstance(context, TicketContext):
-            return DraftSkipped("resolved tickets are drafted by the extractive drafter (their steps must be quoted)")
         if kind == "agent" and self.trajectories is not None:
             return await self.trajectories.draft_one(context, lang)
+        if isinstance(context, TicketContext):
+            return DraftSkipped("resolved tickets are drafted by the extractive drafter (their steps must be quoted)")
         problem = unusable(context, kind)
         if problem:
             return DraftSkipped(problem)

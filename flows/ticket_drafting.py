@@ -70,36 +70,80 @@ def draft_ticket_instruction(context: TicketContext, lang: str) -> DraftResult:
 
 def draft_ticket_trajectory(context: TicketContext, lang: str, catalog: ToolCatalog) -> DraftResult:
     """An agent record whose tool calls are the lookups the thread shows, with the thread's results."""
-    steps = [step for finder in _FINDERS for step in finder(context, catalog)]
+    steps = evidence_steps(context, catalog)
     if not steps:
         return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
+    return ticket_trajectory(context, lang, catalog, steps, DRAFTER)
+
+
+def evidence_steps(context: TicketContext, catalog: ToolCatalog) -> list[Step]:
+    """The lookups the thread shows together with their results, as tool calls of the catalog."""
+    return [step for finder in _FINDERS for step in finder(context, catalog)]
+
+
+def ticket_trajectory(
+    context: TicketContext, lang: str, catalog: ToolCatalog, steps: list[Step], drafter: str, simulated: int = 0
+) -> AgentRecord:
+    """The record: the ticket, one thought-and-call per step with its result, the resolver's answer.
+
+    The last ``simulated`` steps are lookups the thread only describes; their results were played
+    by a model, and the record says so (``observations: simulated``).
+    """
     words = Phrasebook(TRAJECTORY_TEMPLATE.format(lang=lang))
-    product = product_of(context)
     request = words.say("request", title=context.title, body=context.body, key=context.key)
     turns: list[dict[str, Any]] = [{"role": "user", "content": request}]
-    for tool, parameters, result in steps:
+    for number, (tool, parameters, result) in enumerate(steps):
+        described = number >= len(steps) - simulated
+        thought = words.say("why_described", tool=tool) if described else words.say(f"why_{tool}", **parameters)
         action = {"tool_name": tool, "parameters": parameters}
-        turns.append(
-            {"role": "assistant", "content": {"thought": words.say(f"why_{tool}", **parameters), "action": action}}
-        )
+        turns.append({"role": "assistant", "content": {"thought": thought, "action": action}})
         turns.append({"role": "tool", "content": {"result": result}})
     final = words.say("final_thought", tools=[tool for tool, _, _ in steps])
     turns.append({"role": "assistant", "content": {"thought": final, "final_answer": context.answer.text}})
     used = list(dict.fromkeys(tool for tool, _, _ in steps))
     return AgentRecord.model_validate({
-        "id": stable_id(context.task_id, "agent", lang, DRAFTER, words.ref),
+        "id": stable_id(context.task_id, "agent", lang, drafter, words.ref),
         "task_type": context.family, "lang": lang,
-        "system": words.say("system", product=product, context_fields=context.context_fields),
+        "system": words.say("system", product=product_of(context), context_fields=context.context_fields),
         "tools": [t.model_dump() for t in catalog.specs(used)],
         "conversation": turns,
-        "provenance": _provenance(context, words.ref, "replayed"),
+        "provenance": _provenance(context, words.ref, "simulated" if simulated else "replayed", drafter),
     })  # fmt: skip
 
 
-def _provenance(context: TicketContext, template: str, observations: str | None) -> Provenance:
+def described_lookups(context: TicketContext, catalog: ToolCatalog, done: set[str]) -> list[tuple[str, str]]:
+    """(tool, sentence) for each declared tool the resolver says they used but whose result is not shown.
+
+    A sentence describes a tool when it uses at least two of the words of the tool's name
+    (``query_database``: "I queried the database …").
+    """
+    sentences = [s for c in context.thread if c.author not in reporters_of(context.fields) for s in _prose(c.text)]
+    found = []
+    for name in catalog.tools:
+        if name in done or name in catalog.replayable:
+            continue
+        stems = {word[:4] for word in name.lower().split("_") if len(word) >= 3}
+        match = next(
+            (s for s in sentences if len(stems & {w[:4] for w in re.findall(r"[a-z]{3,}", s.lower())}) >= 2), None
+        )
+        if match is not None:
+            found.append((name, match))
+    return found
+
+
+def _stems(sentence: str) -> set[str]:
+    return {word[:4] for word in re.findall(r"[a-z]{3,}", sentence.lower())}
+
+
+def _prose(text: str) -> list[str]:
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+|\n+", re.sub(r"```.*?```", " ", text, flags=re.DOTALL))
+            if part.strip()]  # fmt: skip
+
+
+def _provenance(context: TicketContext, template: str, observations: str | None, drafter: str = DRAFTER) -> Provenance:
     return Provenance(
         repo=context.source_name, commits=[c.sha for c in context.linked_commits], tickets=[context.key],
-        drafter=DRAFTER, template=template, task_id=context.task_id,
+        drafter=drafter, template=template, task_id=context.task_id,
         observations=observations,  # type: ignore[arg-type]
     )  # fmt: skip
 
