@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,11 +35,19 @@ class GoldmineGroup(click.Group):
             raise click.ClickException(str(error)) from None
 
 
+def _verbose_logging(ctx: click.Context, param: click.Parameter, verbose: bool) -> bool:
+    """With -v, goldmine's own loggers (and the libraries') write INFO lines to stderr."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+    return verbose
+
+
 def workspace_options(default: str | None = None) -> Callable[[F], F]:
     """``--workspace DIR`` (env GOLDMINE_HOME) and ``-v``, shared by every command."""
 
     def decorate(command: F) -> F:
-        command = click.option("-v", "--verbose", is_flag=True, help="Show Prefect's and goldmine's logs.")(command)
+        command = click.option("-v", "--verbose", is_flag=True, callback=_verbose_logging, expose_value=True,
+                               help="Show Prefect's and goldmine's logs.")(command)  # fmt: skip
         return click.option(
             "--workspace",
             "workspace",
@@ -53,10 +62,10 @@ def workspace_options(default: str | None = None) -> Callable[[F], F]:
 
 def source_options(command: F) -> F:
     """``--repo`` and ``--tickets``, which replace the sources listed in goldmine.toml."""
-    command = click.option("--tickets", multiple=True, type=click.Path(path_type=Path),
-                           help="A ticket export (GitHub issues JSON). Repeatable.")(command)  # fmt: skip
-    return click.option("--repo", multiple=True, type=click.Path(path_type=Path),
-                        help="A git repository to mine. Repeatable.")(command)  # fmt: skip
+    tickets_help = "A ticket export: GitHub, GitLab or Jira, or a mapped CSV/JSON(L). Repeatable."
+    command = click.option("--tickets", multiple=True, type=click.Path(path_type=Path), help=tickets_help)(command)
+    repo_help = "A git repository to mine. Repeatable."
+    return click.option("--repo", multiple=True, type=click.Path(path_type=Path), help=repo_help)(command)
 
 
 def draft_options(command: F) -> F:

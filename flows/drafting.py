@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from warehouse.assay import normalised_text_hash
 from warehouse.ids import stable_id
+from warehouse.record_text import normalised_text_hash
 from warehouse.records import AgentRecord, InstructionRecord
 from warehouse.store import Warehouse
 from warehouse.task_context import Context, ContextLoader

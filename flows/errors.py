@@ -10,6 +10,7 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── NotAGitRepository           a --repo path is not inside a git repository
     │   ├── EmptyRepository             the repository has no commits
     │   ├── GitCommandFailed            git exited non-zero while reading history
+    │   ├── RepositoryMoved             a repository mined before is not where it was
     │   ├── MiningWorkerFailed          a process mining part of a large history failed
     │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
@@ -32,6 +33,7 @@ from miners.errors import (
     GoldmineError,
     MiningWorkerFailed,
     NotAGitRepository,
+    RepositoryMoved,
     SourceError,
     TicketExportError,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "NotAGitRepository",
     "NothingToReview",
     "QueryFailed",
+    "RepositoryMoved",
     "SeedFolderError",
     "SourceError",
     "TicketExportError",

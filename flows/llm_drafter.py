@@ -37,6 +37,7 @@ from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, Chat
 from flows.llm_prompts import FAMILIES, Prompt, build_prompt, estimate_tokens, repair_message
 from flows.llm_trajectories import MAX_STEPS, LLMTrajectoryDrafter
 from flows.project_tests import command_runner
+from flows.ticket_drafting import draft_ticket_instruction
 from flows.workspace import Settings, catalog_of
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
@@ -106,7 +107,8 @@ class LLMDrafter:
         if kind == "agent" and self.trajectories is not None:
             return await self.trajectories.draft_one(context, lang)
         if isinstance(context, TicketContext):
-            return DraftSkipped("resolved tickets are drafted by the extractive drafter (their steps must be quoted)")
+            # A resolution record quotes its thread, so the model has nothing to add: drafted extractively.
+            return draft_ticket_instruction(context, lang)
         problem = unusable(context, kind)
         if problem:
             return DraftSkipped(problem)

@@ -51,6 +51,8 @@ def product_of(context: TicketContext) -> str:
 
 def draft_ticket_instruction(context: TicketContext, lang: str) -> DraftResult:
     """An instruction record from a resolved ticket, or why not."""
+    if not context.answer.text:
+        return DraftSkipped("the thread no longer has an answer")
     if not has_actionable_step(context.resolution):
         return DraftSkipped("the answer gives no step to follow: it explains, but tells the user to do nothing")
     words = Phrasebook(INSTRUCTION_TEMPLATE.format(lang=lang))
@@ -71,7 +73,7 @@ def draft_ticket_instruction(context: TicketContext, lang: str) -> DraftResult:
 def draft_ticket_trajectory(context: TicketContext, lang: str, catalog: ToolCatalog) -> DraftResult:
     """An agent record whose tool calls are the lookups the thread shows, with the thread's results."""
     steps = evidence_steps(context, catalog)
-    if not steps:
+    if not steps or not context.answer.text:
         return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
     return ticket_trajectory(context, lang, catalog, steps, DRAFTER)
 

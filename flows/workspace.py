@@ -183,8 +183,9 @@ min_score = 60
 # Weight of a check in the score, e.g. { logging = 2.0, comments = 0.5 } (see warehouse/README.md).
 weights = {}
 # Checks whose failure rejects a candidate; leave unset for the defaults (schema, heuristics,
-# code_parses, grounding, the agent contract, secrets, duplicates, contamination).
-# hard = ["schema", "length", "code_parses"]
+# code_parses, grounding, the agent contract, secrets, duplicates, contamination). schema, secrets
+# and contamination always reject, whatever this list says.
+# hard = ["length", "code_parses"]
 # Two candidates whose shingle sets have a Jaccard similarity at or above this are near-duplicates.
 near_duplicate_jaccard = 0.8
 # The holdout: the newest N% of accepted records by commit time, or every record after a date
@@ -298,8 +299,12 @@ class Workspace:
         """The workspace's secret key for pseudonymising e-mails and hashing secrets (made once)."""
         if not self.key_path.exists():
             self.ensure()
-            self.key_path.write_bytes(secrets.token_bytes(32))
-            self.key_path.chmod(0o600)
+            try:  # created readable by its owner only, never for a moment by anyone else
+                handle = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return self.key_path.read_bytes()  # another process made it first
+            with os.fdopen(handle, "wb") as key_file:
+                key_file.write(secrets.token_bytes(32))
         return self.key_path.read_bytes()
 
     def open_warehouse(self, *, read_only: bool = False) -> Warehouse:

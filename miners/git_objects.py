@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
-from miners.errors import GitCommandFailed
+from miners.errors import GitCommandFailed, RepositoryMoved
 
 
 def git_dir_of(location: str | Path) -> Path:
@@ -21,6 +22,15 @@ def git_dir_of(location: str | Path) -> Path:
     return (private / common.read_text(encoding="utf-8").strip()).resolve() if common.exists() else private
 
 
+def _skip(stream: IO[bytes], count: int) -> None:
+    """Read past ``count`` bytes in pieces, without holding an oversized object in memory."""
+    while count > 0:
+        piece = stream.read(min(count, 1 << 20))
+        if not piece:
+            raise GitCommandFailed("git cat-file", "the process ended in the middle of an object")
+        count -= len(piece)
+
+
 class BlobReader:
     """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
 
@@ -29,6 +39,8 @@ class BlobReader:
     """
 
     def __init__(self, git_dir: Path) -> None:
+        if not (git_dir / "objects").is_dir():
+            raise RepositoryMoved(str(git_dir))
         self._process = subprocess.Popen(
             ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
             stdin=subprocess.PIPE,
@@ -52,19 +64,25 @@ class BlobReader:
         stdin, stdout = self._process.stdin, self._process.stdout
         if stdin is None or stdout is None:
             raise GitCommandFailed("git cat-file", "the reader is closed")
-        stdin.write(name.encode("utf-8") + b"\n")
-        stdin.flush()
-        header = stdout.readline()
+        if "\n" in name:
+            return None  # a newline would end the request early and shift every later answer
+        try:
+            stdin.write(name.encode("utf-8") + b"\n")
+            stdin.flush()
+            header = stdout.readline()
+        except OSError as error:
+            raise GitCommandFailed("git cat-file", str(error)) from None
         if not header:
             raise GitCommandFailed("git cat-file", "the process ended unexpectedly")
         parts = header.split()
         if len(parts) < 3 or parts[-1] == b"missing":
             return None
         size = int(parts[2])
+        if max_bytes is not None and size > max_bytes:
+            _skip(stdout, size + 1)
+            return None
         data = stdout.read(size)
         stdout.read(1)  # the newline after every object
-        if max_bytes is not None and size > max_bytes:
-            return None
         return data
 
     def close(self) -> None:

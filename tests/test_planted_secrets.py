@@ -46,6 +46,7 @@ PLANTED = {
     "env-secret": "a81f6c09d2e47b35",
     "sendgrid-key": "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",
     "email": "maria.gonzalez@stocky-corp.io",
+    "dependency-credentials": "s3cr3tP4ssw0rdDeps",
 }
 URL_WITH_PASSWORD = f"postgres://app:{PLANTED['url-credentials']}@db.internal:5432/stocky"
 CONFIG = f'''"""Settings of the stock service."""
@@ -56,15 +57,29 @@ AWS_ACCESS_KEY_ID = "{PLANTED["aws-access-key"]}"
 aws_secret_access_key = "{PLANTED["aws-secret-key"]}"
 SLACK_WEBHOOK = "{PLANTED["slack-webhook"]}"
 '''
-LEAKY_FIX = STOCK_V1.replace(
-    '''    """Reserve qty of sku and return what is left."""
+LEAKY_FIX = (
+    STOCK_V1.replace(
+        '''    """Reserve qty of sku and return what is left."""
     levels[sku] = levels[sku] - qty''',
-    f'''    """Reserve qty of sku and return what is left."""
+        f'''    """Reserve qty of sku and return what is left."""
     if qty <= 0:
         # temporary: page {PLANTED["email"]} with token {PLANTED["github-token"]}
         logger.warning("bad quantity %s (stripe {PLANTED["stripe-key"]})", qty)
         raise ValueError(f"quantity must be positive, got {{qty}}")
     levels[sku] = levels[sku] - qty''',
+    )
+    + f'''
+
+@functools.cache
+def owner() -> str:
+    """Ask {PLANTED["email"]} before changing the stock rules."""
+    return "ops"
+'''
+)
+# A dependency fetched with a password in its URL: the project profile reads it into instructions.
+PYPROJECT = (
+    '[project]\nname = "stocky"\nrequires-python = ">=3.11"\n'
+    f'dependencies = ["internal-sdk @ git+https://deploy:{PLANTED["dependency-credentials"]}@git.stocky-corp.io/sdk.git"]\n'
 )
 
 
@@ -88,7 +103,7 @@ def _history() -> list[dict[str, object]]:
             "author": "Bo Chen <bo.chen@stocky-corp.io>",
             "message": "Reject negative reservations\n\nA negative quantity increased the stock. Reported by "
             f"{PLANTED['email']}; the SendGrid key {PLANTED['sendgrid-key']} was in the log.\n\nFixes #1",
-            "files": {"src/stock.py": LEAKY_FIX},
+            "files": {"src/stock.py": LEAKY_FIX, "pyproject.toml": PYPROJECT},
         },
     ]
 
@@ -99,6 +114,7 @@ def _tickets(path: Path) -> Path:
     first["title"] += f" (seen with key {PLANTED['google-api-key']})"
     first["body"] += f"\n\nSlack: {PLANTED['slack-token']}\nReporter: {PLANTED['email']}\nDB: {URL_WITH_PASSWORD}"
     first["comments"][0]["body"] += f" Our AWS key {PLANTED['aws-access-key']} is in the trace."
+    first["comments"][0]["user"]["login"] = PLANTED["email"]  # some trackers name people by address
     path.write_text(json.dumps(tickets), encoding="utf-8")
     return path
 

@@ -102,8 +102,8 @@ def assay(
     pending = warehouse.query(
         "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY created_at, id"
     ).rows
-    grounder = Grounder(warehouse, [row[2] for row in pending])
     tracer = TicketTracer(warehouse, [row[2] for row in pending])
+    grounder = Grounder(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
             checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge,
@@ -160,14 +160,9 @@ def _settle(
         if not accepted:
             summary.failures.update(failed or ["min_score"])
         updates.append({"id": candidate.candidate_id, "status": "accepted" if accepted else "rejected", "score": score})
-    warehouse.execute("BEGIN TRANSACTION")  # all of a pass's results land, or none do
-    try:
+    with warehouse.transaction():  # all of a pass's results land, or none do
         _write(warehouse, judged, updates, duplicates, run_id)
         summary.splits = assign_splits(warehouse, settings.split, run_id)
-    except BaseException:
-        warehouse.execute("ROLLBACK")
-        raise
-    warehouse.execute("COMMIT")
     return summary
 
 
@@ -181,10 +176,6 @@ def _duplicates(warehouse: Warehouse, viable: list[Judged], settings: AssaySetti
     ]
     return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), _golds(settings),
                            settings.dedup, run_id)  # fmt: skip
-
-
-def _hashes(data: bytes) -> np.ndarray:
-    return np.frombuffer(data, dtype=np.uint64)
 
 
 def _write(

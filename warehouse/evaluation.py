@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from warehouse.checklist import default_checks
+from warehouse.errors import WarehouseError
 from warehouse.near_duplicates import DedupSettings, dedup_text, hashed, shingles, signatures_of
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import parse_record
@@ -89,10 +90,19 @@ def composite_score(
     return round(100 * sum(table.get(n, 1.0) * v.score for n, v in verdicts.items()) / total, 1)
 
 
+# A leak or a copy of the eval set is never merely a lower score, whatever the configuration says.
+ALWAYS_HARD = frozenset({"schema", "secrets", "contamination"})
+
+
 def hard_checks(checks: Sequence[Check], override: Sequence[str] | None = None) -> frozenset[str]:
     """The checks whose failure rejects a candidate (``override`` from goldmine.toml replaces them)."""
     if override is not None:
-        return frozenset(override) | {"schema"}
+        known = {c.name for c in checks} | {"schema", *BATCH_CHECK_WEIGHTS}
+        unknown = sorted(set(override) - known)
+        if unknown:
+            raise WarehouseError(f"[assay] hard names checks that do not exist: {', '.join(unknown)}; "
+                                 f"choose from {', '.join(sorted(known))}")  # fmt: skip
+        return frozenset(override) | ALWAYS_HARD
     return frozenset({c.name for c in checks if c.hard} | {"schema", *BATCH_CHECK_WEIGHTS})
 
 

@@ -18,6 +18,7 @@ from warehouse.counter_examples import write_counter_examples
 from warehouse.ids import content_hash, stable_id
 from warehouse.openai_export import openai_row
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.reviews import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
 
 EXPORT_VERSION = "export-1"
@@ -138,10 +139,11 @@ def export_accepted(
         kinds, to_row, info = _FORMATS[name]
         for split, suffix in SPLITS:
             rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed, split)
-            if not rows:
-                continue
             dataset = f"{DATASET_PREFIX}_{name}{suffix}"
             path = target / f"{dataset}.jsonl"
+            if not rows:
+                path.unlink(missing_ok=True)  # an earlier export's file must not outlive its records
+                continue
             digest = _write_jsonl(path, rows)
             export_id = stable_id(name, digest)
             _record_export(warehouse, export_id, run_id, name, path, ids, digest)
@@ -172,12 +174,10 @@ def _rows(
     # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
-        "LEFT JOIN (SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, "
-        "           arg_max_null(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
-        "  ON r.candidate_id = c.id LEFT JOIN splits s ON s.candidate_id = c.id "
+        f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON s.candidate_id = c.id "
         "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = ? AND CASE "
         "  WHEN r.verdict = 'rejected' THEN false "
-        "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
+        f"  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') AND NOT {UNSAFE} "
         "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
         [list(kinds), split, include_unreviewed],

@@ -94,6 +94,16 @@ _QUICK_KINDS = frozenset(
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")  # \Z: $ would also match before a newline
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Addresses that identify nobody and are part of the code's meaning.
+# Every two-letter country domain, the generic ones people write addresses in, and the names
+# companies give internal mail domains. A longer word after the last dot is code, not a domain.
+_TOP_LEVEL_DOMAINS = frozenset(
+    {a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"}
+    | {"com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "dev", "app", "cloud",
+       "tech", "online", "site", "xyz", "email", "mail", "company", "team", "systems", "solutions", "software",
+       "digital", "global", "group", "agency", "studio", "works", "services", "network", "support", "store",
+       "shop", "life", "live", "media", "news", "blog", "page", "space", "website", "ltd", "llc", "inc",
+       "corp", "internal", "intra", "intranet", "lan", "local", "home", "office", "priv", "private", "example"}
+)  # fmt: skip
 _HARMLESS_EMAILS = re.compile(r"(?i)@(?:example\.(?:com|org|net)|localhost|users\.noreply\.github\.com)$|^noreply@")
 # detect-secrets detectors left out: generic entropy (see above), public IP addresses (not secrets),
 # and its keyword detector (0.6 ms a line; "password-assignment" and "credential-assignment" cover it).
@@ -211,15 +221,30 @@ def _email_findings(text: str) -> list[Span]:
     """E-mail addresses, found from each ``@`` outwards (a left-anchored regex would scan every position)."""
     spans = []
     at = text.find("@")
-    while at > 0:
-        local = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
-        domain = _EMAIL_DOMAIN.match(text, at + 1)
-        if local and domain and not (local.start() > 0 and text[local.start() - 1].isalnum()):
-            address = text[local.start() : domain.end()].lstrip(".")
-            if not _HARMLESS_EMAILS.search(address):
-                spans.append(Span(domain.end() - len(address), domain.end(), "email"))
+    while at >= 0:  # an "@" at position 0 (a decorator, an @mention) has no address before it, but later ones may
+        address = _address_at(text, at) if at > 0 else None
+        if address is not None:
+            spans.append(Span(address[0], address[1], "email"))
         at = text.find("@", at + 1)
     return spans
+
+
+def _address_at(text: str, at: int) -> tuple[int, int] | None:
+    """The span of the e-mail address around the ``@`` at ``at``, if it is one.
+
+    The domain must end in a real top-level domain, so ``x@self.weight.T`` and ``q@k.transpose``
+    (matrix products in Python) are code, not addresses.
+    """
+    local = _EMAIL_LOCAL.search(text, max(0, at - 64), at)
+    domain = _EMAIL_DOMAIN.match(text, at + 1)
+    if not local or not domain or (local.start() > 0 and text[local.start() - 1].isalnum()):
+        return None
+    if domain.group(0).rsplit(".", 1)[-1].lower() not in _TOP_LEVEL_DOMAINS:
+        return None
+    address = text[local.start() : domain.end()].lstrip(".")
+    if _HARMLESS_EMAILS.search(address):
+        return None
+    return domain.end() - len(address), domain.end()
 
 
 @cache

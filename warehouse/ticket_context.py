@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from miners.ticket_threads import Resolution, ThreadComment, read_resolution
+from miners.ticket_threads import Resolution, ThreadComment, read_resolution, resolution_comment
 from warehouse.store import Warehouse
 from warehouse.ticket_selection import reporters_of, thread_of
 
@@ -77,9 +77,10 @@ def load_ticket_context(warehouse: Warehouse, task_id: str) -> TicketContext:
     facts = json.loads(row[3])
     fields = json.loads(row[14]) if isinstance(row[14], str) else dict(row[14])
     thread = thread_of(row[13])
-    answer_index = int(facts["resolution_comment"])
-    answer = thread[answer_index]
     reporters = reporters_of(fields)
+    # The answer is found again in the thread as stored now (a newer export may have added to it).
+    answer = resolution_comment(thread, reporters) or ThreadComment("", "")
+    answer_index = thread.index(answer) if answer.text else len(thread)
     reporter = str(fields.get("reporter") or next(iter(reporters), ""))
     return TicketContext(
         task_id=row[0], family=row[1], polarity=row[2], source_name=row[4], tracker=row[5], ticket_id=row[6],

@@ -181,7 +181,5 @@ def test_a_lookup_the_thread_only_describes_is_played_by_the_model_and_marked(
     assert record["conversation"][-1]["content"]["final_answer"].startswith("I queried the database and found 12")
     assert len(server.requests) == 1
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        skipped = warehouse.query("SELECT kind, reason FROM draft_skips").rows
-    assert skipped == [
-        ("instruction", "resolved tickets are drafted by the extractive drafter (their steps must be quoted)")
-    ]
+        instruction = warehouse.query("SELECT drafter, status FROM candidates WHERE kind = 'instruction'").rows
+    assert instruction == [("extractive", "accepted")]  # a resolution record quotes the thread: no model needed
