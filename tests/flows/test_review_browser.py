@@ -146,7 +146,11 @@ def _assert_stored_and_exported(workspace: Path, verdicts: dict[str, str], cli: 
     assert by_verdict["rejected"] not in exported
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         drafted = json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [by_verdict["edited"]]))
-    outputs = [json.loads(line)["output"] for line in (export / "goldmine_alpaca.jsonl").read_text().splitlines()]
+    outputs = [  # the edited record may sit in the train or the holdout split
+        json.loads(line)["output"]
+        for path in export.glob("goldmine_alpaca*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
     assert drafted["output"] + "\n\n" + EDIT_NOTE in outputs
     assert drafted["output"] not in outputs  # the draft gave way to the edit
     counter = [json.loads(line) for line in (export / "goldmine_counter_examples.jsonl").read_text().splitlines()]
