@@ -14,12 +14,17 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
+    │   │   └── WorkspaceBusy           (flows/workspace_lock.py) another goldmine command holds the
+    │   │                               workspace (named: pid, command, since when) and --wait ran out
     │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
     ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
     ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
     ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
     │                                   given; the page shows it, nothing is stored
+    ├── PrefectServerError              the Prefect server goldmine starts or is pointed at cannot be
+    │                                   used (schedules need one; ephemeral mode cannot run them)
+    ├── FeedbackFileError               (warehouse/feedback.py) a feedback file cannot be read at all
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
@@ -48,6 +53,10 @@ class LLMEndpointError(GoldmineError):
     """Raised when the configured LLM endpoint cannot be used at all (every request would fail)."""
 
 
+class PrefectServerError(GoldmineError):
+    """Raised when a Prefect server is needed (schedules, Dask workers) and none can be used."""
+
+
 __all__ = [
     "ConfigError",
     "EmptyRepository",
@@ -58,6 +67,7 @@ __all__ = [
     "MiningWorkerFailed",
     "NotAGitRepository",
     "NothingToReview",
+    "PrefectServerError",
     "QueryFailed",
     "SeedFolderError",
     "SourceError",
