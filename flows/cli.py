@@ -197,6 +197,11 @@ def status(workspace: Path | None, verbose: bool) -> None:
     render_table(["status", "candidates"], list(report.candidates_by_status.items()))
     if report.rejections:
         render_table(["failed check", "candidates"], list(report.rejections.items()))
+    if report.feedback:
+        from flows.feedback_cli import render_rounds
+
+        _out.print("feedback rounds (goldmine feedback):")
+        render_rounds(report.feedback)
 
 
 def render_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -220,6 +225,7 @@ def render_counts(run_id: str, counts: dict[str, Any]) -> None:
 def _add_commands_from_other_modules() -> None:
     """Commands defined in their own modules, which use the helpers above (hence imported last)."""
     from flows.authoring import prompts, seeds
+    from flows.feedback_cli import feedback
     from flows.nightly import cron_line, serve
     from flows.review_cli import review
 
@@ -228,6 +234,7 @@ def _add_commands_from_other_modules() -> None:
     main.add_command(review)
     main.add_command(serve)
     main.add_command(cron_line)
+    main.add_command(feedback)
 
 
 _add_commands_from_other_modules()

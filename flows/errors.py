@@ -11,7 +11,9 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── EmptyRepository             the repository has no commits
     │   ├── GitCommandFailed            git exited non-zero while reading history
     │   ├── MiningWorkerFailed          a process mining part of a large history failed
-    │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
+    │   ├── TicketExportError           a ticket export is missing, malformed or of unknown shape
+    │   └── FeedbackFileError           (miners/feedback_file.py) a failures file is missing or not UTF-8
+    │                                   (a bad line is reported with its number; the others are kept)
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
     │   │   └── WorkspaceBusy           (flows/workspace_lock.py) another goldmine command holds the
@@ -24,12 +26,12 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │                                   given; the page shows it, nothing is stored
     ├── PrefectServerError              the Prefect server goldmine starts or is pointed at cannot be
     │                                   used (schedules need one; ephemeral mode cannot run them)
-    ├── FeedbackFileError               (warehouse/feedback.py) a feedback file cannot be read at all
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
 from __future__ import annotations
 
+from flows.workspace_lock import WorkspaceBusy
 from miners.errors import (
     EmptyRepository,
     GitCommandFailed,
@@ -39,6 +41,7 @@ from miners.errors import (
     SourceError,
     TicketExportError,
 )
+from miners.feedback_file import FeedbackFileError
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
 from warehouse.review_sample import NothingToReview
 from warehouse.reviews import InvalidVerdict
@@ -60,6 +63,7 @@ class PrefectServerError(GoldmineError):
 __all__ = [
     "ConfigError",
     "EmptyRepository",
+    "FeedbackFileError",
     "GitCommandFailed",
     "GoldmineError",
     "InvalidVerdict",
@@ -74,4 +78,5 @@ __all__ = [
     "TicketExportError",
     "WarehouseBusy",
     "WarehouseError",
+    "WorkspaceBusy",
 ]

@@ -15,6 +15,7 @@ from flows.distributed_drafting import DrafterSpec, FannedOutDrafter
 from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
 from flows.fanout import FanOut
+from flows.feedback_drafting import draft_feedback
 from flows.progress import progress_bar
 from flows.project_tests import command_runner
 from flows.source_mining import mine_repositories
@@ -102,11 +103,13 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
                                   limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
     finally:
         loader.close()
+    feedback = draft_feedback(stage.warehouse, stage.run_id)  # the model failures fed back (goldmine feedback)
     notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
     notes += [f"{n} task(s) not drafted, tried again next run: {why}" for why, n in summary.deferred.items()]
     return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
             "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped,
-            "deferred": sum(summary.deferred.values()), "notes": notes}  # fmt: skip
+            "deferred": sum(summary.deferred.values()), **({"feedback_candidates": feedback} if feedback else {}),
+            "notes": notes}  # fmt: skip
 
 
 def choose_drafter(stage: StageContext) -> Drafter:
