@@ -137,13 +137,16 @@ def _api_url(space: Workspace, stack: ExitStack, with_server: bool) -> str:
 
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
-    """Ctrl+C stops serving, and so does SIGTERM (a service manager stopping it); both also when
-    the shell that started ``goldmine serve`` in the background had SIGINT ignored."""
+    """Ctrl+C stops serving gracefully (the schedule is paused, a server goldmine started is
+    stopped), also when the shell that started ``goldmine serve`` in the background ignored SIGINT;
+    SIGTERM does the same (Prefect's runner takes it over while it runs)."""
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = {signum: signal.signal(signum, interrupt) for signum in (signal.SIGTERM, signal.SIGINT)}
+    # the standard handler, so asyncio cancels the runner's loop cleanly instead of breaking out of it
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}  # fmt: skip
     try:
         yield
     finally:
