@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from flows.errors import ConfigError
 from flows.pipeline import PIPELINE, run_stages
 from flows.workspace import Settings, Workspace, settings_with
 from miners.errors import GoldmineError
@@ -124,6 +125,8 @@ wait_option = click.option(
 @workspace_options()
 def run(workspace: Path | None, verbose: bool, inline: bool, wait: float, **flags: Any) -> None:
     """Run the whole pipeline: mine → draft → assay → export."""
+    if inline and flags.get("runner"):
+        raise ConfigError("--runner chooses where a Prefect run's tasks run; --inline runs in this process without one")
     space = Workspace.at(workspace)
     settings = _settings(space, **flags)
     run_id, counts = run_stages(space, settings, PIPELINE, use_prefect=not inline, verbose=verbose, wait=wait)

@@ -24,6 +24,8 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
     ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
     │                                   given; the page shows it, nothing is stored
+    ├── WorkFailed                      (flows/fanout.py) a unit of mining or drafting failed in a
+    │                                   worker process; the message is the worker's own error
     ├── PrefectServerError              the Prefect server goldmine starts or is pointed at cannot be
     │                                   used (schedules need one; ephemeral mode cannot run them)
     └── ConfigError                     goldmine.toml or a command-line value is invalid
@@ -31,6 +33,7 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
 
 from __future__ import annotations
 
+from flows.fanout import WorkFailed
 from flows.workspace_lock import WorkspaceBusy
 from miners.errors import (
     EmptyRepository,
@@ -78,5 +81,6 @@ __all__ = [
     "TicketExportError",
     "WarehouseBusy",
     "WarehouseError",
+    "WorkFailed",
     "WorkspaceBusy",
 ]

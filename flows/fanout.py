@@ -22,9 +22,27 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Protocol, TypeVar
 
+from miners.errors import GoldmineError
+
 T = TypeVar("T")
 R = TypeVar("R")
 Label = Callable[[T], str]
+
+
+class WorkFailed(GoldmineError):
+    """Raised when a unit of work failed in a worker; the message is the worker's own one-line error.
+
+    goldmine's errors do not all survive pickling (their constructors take other arguments), so a
+    worker hands back this one instead, with the same words.
+    """
+
+
+def call_guarded(work: Callable[[T], R], item: T) -> R:
+    """``work(item)`` in a worker, its goldmine error turned into a :class:`WorkFailed`."""
+    try:
+        return work(item)
+    except GoldmineError as error:
+        raise WorkFailed(str(error)) from None
 
 
 class FanOut(Protocol):
@@ -55,7 +73,7 @@ class PoolFanOut:
         """Start ``work(item)`` in a worker process."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
-        return self._pool.submit(work, item)
+        return self._pool.submit(call_guarded, work, item)
 
     def each(self, work: Callable[[T], R], items: Iterable[T], label: Label[T]) -> Iterator[R]:
         """Submit every item, then yield results as workers finish them."""

@@ -33,7 +33,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.errors import ConfigError
-from flows.fanout import PoolFanOut
+from flows.fanout import PoolFanOut, call_guarded
 from flows.pipeline import PIPELINE, run_stages
 from flows.prefect_server import LocalPrefectServer
 from flows.run_report import run_markdown
@@ -58,7 +58,7 @@ def run_work(work: Callable[[T], R], item: T, pool_run_id: str | None) -> R:
     """One unit of mining or drafting: handed to the run's process pool, or run here (a Dask worker)."""
     if pool_run_id is not None:
         return _POOLS[pool_run_id].submit(work, item).result()
-    return work(item)
+    return call_guarded(work, item)
 
 
 class PrefectFanOut:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from flows.fanout import PoolFanOut
+from flows.fanout import PoolFanOut, WorkFailed
 from flows.pipeline import run_recorded
 from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
 from flows.stages import STAGES, StageContext
 from flows.workspace import Settings, Workspace, settings_with
 from tests.conftest import git
+from warehouse.commit_rows import LandingOptions
+from warehouse.landing import plan_repository
+from warehouse.mining_units import fact_column_types, mine_unit, mining_units
 from warehouse.store import Warehouse
 
 TABLES = ("commits", "file_changes", "symbols", "secret_findings", "tasks", "draft_skips")
@@ -83,3 +87,12 @@ def test_a_fanned_out_rerun_mines_only_the_new_commits(two_repos: list[Path], tm
     moved = [m for m in marks if m["before"] != m["after"]]
     head = git(two_repos[0], "rev-parse", "HEAD").strip()
     assert [m["source"] for m in moved] == ["stocky"] and moved[0]["after"] == head
+
+
+def test_a_unit_that_fails_in_a_worker_is_one_line_with_the_workers_own_error(stock_repo: Path, tmp_path: Path) -> None:
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        plan = plan_repository(warehouse, stock_repo, "run")
+        [unit] = mining_units(plan, "run", LandingOptions(b"k" * 32), fact_column_types(warehouse), 1000)
+    gone = replace(unit, shas=("0" * 40,))  # a commit the repository does not have: git fails in the worker
+    with PoolFanOut(1) as pool, pytest.raises(WorkFailed, match=r"^git failed \(git log\): .*; check that git works"):
+        list(pool.each(mine_unit, [gone], lambda u: u.label))
