@@ -36,8 +36,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 MODES = {
     "serial": "one after another, one process (`goldmine mine`, `jobs = 1`)",
+    "pool": "the same fan-out without Prefect: a unit per repository on a pool of 2 processes",
     "default": "default runner: a task per repository, a pool of 2 processes",
     "dask": "`--runner dask`: a task per repository, LocalCluster of 2 worker processes",
+    "dask-standing": "`--runner dask` on a cluster already running and warm (`[scale] dask_address`), 2 workers",
 }
 
 
@@ -65,7 +67,7 @@ def git_log_p(repos: list[Path]) -> float:
     return time.perf_counter() - started
 
 
-def mine(mode: str, repos: list[Path], workspace: Path, workers: int) -> dict[str, Any]:
+def mine(mode: str, repos: list[Path], workspace: Path, workers: int, address: str = "") -> dict[str, Any]:
     """Mine every repository into a fresh workspace with ``mode``; then again with nothing new."""
     from flows.pipeline import run_stages
     from flows.workspace import Settings, Workspace, settings_with
@@ -74,19 +76,39 @@ def mine(mode: str, repos: list[Path], workspace: Path, workers: int) -> dict[st
         Settings(),
         sources__repos=[str(r) for r in repos],
         mine__jobs=1,
-        scale__runner="dask" if mode == "dask" else "default",
+        scale__runner="dask" if mode.startswith("dask") else "default",
         scale__workers=workers,
+        scale__dask_address=address or None,
     )
     space = Workspace.at(workspace)
     timings = {}
     for name in ("full", "unchanged"):
         started = time.perf_counter()
-        _, counts = run_stages(space, settings, ["mine"], command="mine", use_prefect=mode != "serial")
+        if mode == "pool":
+            counts = mine_on_pool(space, settings, workers)
+        else:
+            _, counts = run_stages(space, settings, ["mine"], command="mine", use_prefect=mode != "serial")
         timings[name] = time.perf_counter() - started
         if name == "full":
             timings["commits"] = counts["mine"]["added"]["commits"]
             timings["symbols"] = counts["mine"]["added"]["symbols"]
     return timings
+
+
+def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
+    """The mine stage fanned out on a process pool, without Prefect (what the default runner's tasks
+    hand their work to)."""
+    from flows.fanout import PoolFanOut
+    from flows.pipeline import run_recorded
+    from flows.stages import STAGES, StageContext
+
+    with PoolFanOut(workers) as pool:
+
+        def body(context: StageContext) -> dict[str, Any]:
+            fanned = StageContext(context.workspace, context.warehouse, context.settings, context.run_id, pool)
+            return {"mine": STAGES["mine"](fanned)}
+
+        return run_recorded(space, settings, ["mine"], body, command="mine", wait=0)[1]
 
 
 def machine() -> str:
@@ -130,12 +152,22 @@ def main() -> None:
         with LocalPrefectServer(work / ".prefect") as url:
             os.environ.update({"PREFECT_API_URL": url, "PREFECT_HOME": str(work / ".prefect")})
             started = time.perf_counter()
-            import flows.prefect_flows  # noqa: F401  (imported once per process, before the timings)
+            import flows.prefect_flows  # imported once per process, before the timings
 
             results: dict[str, Any] = {"prefect_import": time.perf_counter() - started, "git_log_p": git_log_p(repos)}
-            for mode in MODES:
+            for mode in ("serial", "pool", "default", "dask"):
                 results[mode] = mine(mode, repos, work / mode, args.workers)
                 print(mode, results[mode], flush=True)
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                              dashboard_address=":0") as cluster:  # fmt: skip
+                # the first run on fresh workers imports Prefect and goldmine there; a standing cluster
+                # has done that on an earlier night
+                mine("dask-standing", repos[:1], work / "warm-up", args.workers, cluster.scheduler_address)
+                results["dask-standing"] = mine("dask-standing", repos, work / "standing", args.workers,
+                                                cluster.scheduler_address)  # fmt: skip
+            flows.prefect_flows.flush_to_api()
     counts = {(results[mode]["commits"], results[mode]["symbols"]) for mode in MODES}
     assert len(counts) == 1, f"the modes stored different rows: {counts}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -50,7 +50,9 @@ def serve(workspace: Path | None, verbose: bool, cron: str | None, with_server: 
     with ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())
         url = _api_url(space, stack, with_server)
-        from flows.prefect_flows import deployment_name, serve_nightly
+        from flows.prefect_flows import deployment_name, flush_to_api, serve_nightly
+
+        stack.callback(flush_to_api)  # before a server started here stops
 
         click.echo(f"serving {deployment_name(space)}: the whole pipeline over {space.root}, "
                    f"cron {schedule!r} ({settings.nightly.timezone}), Prefect at {url}; Ctrl+C stops it")  # fmt: skip

@@ -28,7 +28,9 @@ from typing import Any, TypeVar
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events.worker import EventsWorker
 from prefect.futures import as_completed
+from prefect.logging.handlers import APILogWorker
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -161,10 +163,17 @@ def _server_for_workers(workspace: Workspace, scale: ScaleConfig) -> Iterator[No
         try:
             yield
         finally:
+            flush_to_api()
             if previous is None:
                 os.environ.pop("PREFECT_API_URL", None)
             else:
                 os.environ["PREFECT_API_URL"] = previous
+
+
+def flush_to_api() -> None:
+    """Send the logs and events Prefect still holds, while the server that takes them is up."""
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
 
 
 def artifact_key(workspace: Workspace) -> str:
