@@ -79,7 +79,8 @@ def crontab_line(space: Workspace, schedule: str, log: Path, wait: float) -> str
     command = [goldmine_executable(), "run", "--workspace", str(space.root), "--wait", f"{wait:g}"]
     run = " ".join(shlex.quote(part) for part in command)
     # cron gives commands a bare PATH: name git's folder too; '%' is special in crontab lines
-    path = shlex.quote(f"PATH={_git_folder()}:/usr/local/bin:/usr/bin:/bin")
+    folders = dict.fromkeys([_git_folder(), "/usr/local/bin", "/usr/bin", "/bin"])
+    path = shlex.quote(f"PATH={':'.join(folders)}")
     logs, log_file = shlex.quote(str(log.parent)), shlex.quote(str(log))
     line = f"{schedule} cd {root} && mkdir -p {logs} && env {path} {run} >> {log_file} 2>&1"
     return line.replace("%", r"\%")
