@@ -166,6 +166,10 @@ def _task_context(warehouse: Warehouse, key: bytes, task_id: str) -> TaskContext
         )
     if len(rows) > 1:
         raise ConfigError(f"{task_id} matches several tasks ({rows[0][0]}, {rows[1][0]}, …): give more of the id")
+    if warehouse.scalar("SELECT commit_id IS NULL FROM tasks WHERE id = ?", [rows[0][0]]):
+        raise ConfigError(
+            f"task {rows[0][0]} is a resolved ticket: its records quote the thread, so no drafting prompt is sent"
+        )
     loader = ContextLoader(warehouse, key)
     try:
         context = loader.load(rows[0][0])

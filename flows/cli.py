@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from flows.errors import ConfigError
 from flows.pipeline import PIPELINE, run_stages
+from flows.report_page import report as report_command
 from flows.workspace import Settings, Workspace, settings_with
 from miners.errors import GoldmineError
 
@@ -34,11 +36,19 @@ class GoldmineGroup(click.Group):
             raise click.ClickException(str(error)) from None
 
 
+def _verbose_logging(ctx: click.Context, param: click.Parameter, verbose: bool) -> bool:
+    """With -v, goldmine's own loggers (and the libraries') write INFO lines to stderr."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+    return verbose
+
+
 def workspace_options(default: str | None = None) -> Callable[[F], F]:
     """``--workspace DIR`` (env GOLDMINE_HOME) and ``-v``, shared by every command."""
 
     def decorate(command: F) -> F:
-        command = click.option("-v", "--verbose", is_flag=True, help="Show Prefect's and goldmine's logs.")(command)
+        command = click.option("-v", "--verbose", is_flag=True, callback=_verbose_logging, expose_value=True,
+                               help="Show Prefect's and goldmine's logs.")(command)  # fmt: skip
         return click.option(
             "--workspace",
             "workspace",
@@ -53,10 +63,10 @@ def workspace_options(default: str | None = None) -> Callable[[F], F]:
 
 def source_options(command: F) -> F:
     """``--repo`` and ``--tickets``, which replace the sources listed in goldmine.toml."""
-    command = click.option("--tickets", multiple=True, type=click.Path(path_type=Path),
-                           help="A ticket export (GitHub issues JSON). Repeatable.")(command)  # fmt: skip
-    return click.option("--repo", multiple=True, type=click.Path(path_type=Path),
-                        help="A git repository to mine. Repeatable.")(command)  # fmt: skip
+    tickets_help = "A ticket export: GitHub, GitLab or Jira, or a mapped CSV/JSON(L). Repeatable."
+    command = click.option("--tickets", multiple=True, type=click.Path(path_type=Path), help=tickets_help)(command)
+    repo_help = "A git repository to mine. Repeatable."
+    return click.option("--repo", multiple=True, type=click.Path(path_type=Path), help=repo_help)(command)
 
 
 def draft_options(command: F) -> F:
@@ -90,6 +100,7 @@ def _settings(workspace: Workspace, **flags: Any) -> Settings:
         draft__dry_run=flags.get("dry_run") or None,
         llm__budget_usd=flags.get("budget_usd"),
         export__formats=list(flags["formats"]) if flags.get("formats") else None,
+        assay__judge=True if flags.get("judge") else None,
         scale__runner=flags.get("runner"),
     )
 
@@ -119,6 +130,7 @@ wait_option = click.option(
 @source_options
 @draft_options
 @click.option("--inline", is_flag=True, help="Run the stages in this process without Prefect.")
+@click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
 @click.option("--runner", type=click.Choice(["default", "dask"]),
               help="Where mining and drafting tasks run: this machine's cores, or a Dask cluster.")  # fmt: skip
 @wait_option
@@ -153,7 +165,8 @@ _format_option = click.option(
 )  # fmt: skip
 _stage_command("mine", "Mine repositories and ticket exports into the warehouse.", [source_options])
 _stage_command("draft", "Select tasks and draft candidate records.", [draft_options])
-_stage_command("assay", "Check, score and accept or reject pending candidates.", [])
+_judge_option = click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
+_stage_command("assay", "Check, score and accept or reject pending candidates.", [_judge_option])
 _stage_command("export", "Write accepted records for LLaMA-Factory into export/.", [_format_option])
 
 
@@ -205,6 +218,9 @@ def status(workspace: Path | None, verbose: bool) -> None:
 
         _out.print("feedback rounds (goldmine feedback):")
         render_rounds(report.feedback)
+
+
+main.add_command(report_command)
 
 
 def render_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:

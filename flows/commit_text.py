@@ -33,4 +33,6 @@ def clip(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[:limit].rsplit("\n", 1)[0] if "\n" in text[:limit] else text[:limit]
+    if cut.count("```") % 2:  # never end inside a code block: cut before it opens
+        cut = cut[: cut.rindex("```")].rstrip()
     return cut.rstrip() + " …"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.pipeline import PIPELINE, run_stages
-from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
+from flows.sample_repo import DEMO_HISTORY, DEMO_SUPPORT_TICKETS, DEMO_TICKETS, build_repository, load_script
 from flows.workspace import Workspace, settings_with
 from miners.errors import SourceError
 from miners.git_history import open_repository
@@ -62,9 +62,10 @@ def run_demo(workspace: Workspace, *, use_prefect: bool, verbose: bool, say: Cal
     settings = settings_with(
         workspace.settings(),
         sources__repos=[str(repo)],
-        sources__tickets=[str(DEMO_TICKETS)],
+        sources__tickets=[str(DEMO_TICKETS), str(DEMO_SUPPORT_TICKETS)],
         draft__drafter="extractive",
         draft__lang=["en", "zh"],
+        draft__kinds=["instruction", "agent"],
     )
     run_id, counts = run_stages(workspace, settings, PIPELINE, command="demo", use_prefect=use_prefect, verbose=verbose)
     _report(workspace, run_id, counts, say)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from flows.drafting import Deliver, Drafter, DraftResult
 from flows.fanout import FanOut
 from flows.workspace import Settings
-from warehouse.task_context import TaskContext
+from warehouse.task_context import Context
 
 _drafters: dict[str, Drafter] = {}
 
@@ -47,7 +47,7 @@ class DraftBatch:
     lang: str
     source: str
     number: int
-    contexts: tuple[TaskContext, ...]
+    contexts: tuple[Context, ...]
 
     @property
     def label(self) -> str:
@@ -75,42 +75,47 @@ class FannedOutDrafter:
         """The wrapped drafter's name (so candidates are the same wherever they were drafted)."""
         return self.drafter.name
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Draft one task here."""
         return self.drafter.draft(context, kind, lang)
 
-    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         """Draft every context on the fan-out; deliver each result here as its batch comes back."""
-        loaded: dict[str, TaskContext] = {}
+        loaded: dict[str, Context] = {}
         batches = self._batches(_remember(contexts, loaded), kind, lang)
         for results in self.fanout.each(draft_batch, batches, _label):
             for task_id, result in results:
                 deliver(loaded.pop(task_id), result)
 
-    def _batches(self, contexts: Iterable[TaskContext], kind: str, lang: str) -> Iterator[DraftBatch]:
+    def _batches(self, contexts: Iterable[Context], kind: str, lang: str) -> Iterator[DraftBatch]:
         """Contexts grouped by source, a batch as soon as a source has ``batch_size`` of them."""
-        groups: dict[str, list[TaskContext]] = {}
+        groups: dict[str, list[Context]] = {}
         numbers: dict[str, int] = {}
         for context in contexts:
-            group = groups.setdefault(context.source_location, [])
+            group = groups.setdefault(_source(context), [])
             group.append(context)
             if len(group) >= self.batch_size:
                 yield self._batch(kind, lang, numbers, group)
-                groups[context.source_location] = []
+                groups[_source(context)] = []
         for group in groups.values():
             if group:
                 yield self._batch(kind, lang, numbers, group)
 
-    def _batch(self, kind: str, lang: str, numbers: dict[str, int], group: list[TaskContext]) -> DraftBatch:
-        source = group[0].source_location
+    def _batch(self, kind: str, lang: str, numbers: dict[str, int], group: list[Context]) -> DraftBatch:
+        source = _source(group[0])
         numbers[source] = numbers.get(source, 0) + 1
         return DraftBatch(self.spec, kind, lang, group[0].source_name, numbers[source], tuple(group))
 
 
-def _remember(contexts: Iterable[TaskContext], loaded: dict[str, TaskContext]) -> Iterator[TaskContext]:
+def _remember(contexts: Iterable[Context], loaded: dict[str, Context]) -> Iterator[Context]:
     for context in contexts:
         loaded[context.task_id] = context
         yield context
+
+
+def _source(context: Context) -> str:
+    """What groups a task with others of its source: a repository's location, a ticket export's name."""
+    return getattr(context, "source_location", "") or context.source_name
 
 
 def _label(batch: DraftBatch) -> str:

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
-from warehouse.assay import normalised_text_hash
 from warehouse.feedback import FEEDBACK_SELECTOR
 from warehouse.ids import stable_id
+from warehouse.record_text import normalised_text_hash
 from warehouse.records import AgentRecord, InstructionRecord
 from warehouse.store import Warehouse
-from warehouse.task_context import ContextLoader, TaskContext
+from warehouse.task_context import Context, ContextLoader
 
 Record = InstructionRecord | AgentRecord
 
@@ -65,7 +65,7 @@ class DraftingStopped(Exception):
 
 
 DraftResult = InstructionRecord | AgentRecord | Drafted | DraftSkipped | Unparseable | DraftDeferred
-Deliver = Callable[[TaskContext, DraftResult], None]
+Deliver = Callable[[Context, DraftResult], None]
 
 
 class Drafter(Protocol):
@@ -76,7 +76,7 @@ class Drafter(Protocol):
         """``extractive`` or ``llm:<model>``: stored in ``candidates.drafter``."""
         ...
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Draft one record (or say why not)."""
         ...
 
@@ -85,7 +85,7 @@ class Drafter(Protocol):
 class ConcurrentDrafter(Drafter, Protocol):
     """A drafter that drafts many tasks at once (e.g. concurrent LLM requests)."""
 
-    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         """Draft every context, calling ``deliver`` (in this thread) with each result as it is ready."""
         ...
 
@@ -97,7 +97,7 @@ class ByKind:
         self.name = name
         self.drafters = drafters
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
         drafter = self.drafters.get(kind)
         if drafter is None:
@@ -136,12 +136,14 @@ def draft_tasks(
     for kind in kinds:
         for lang in langs:
 
-            def deliver(context: TaskContext, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
+            def deliver(context: Context, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
                 _store(warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary)
                 if progress is not None:
                     progress(1)
 
-            contexts = (loader.load(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit))
+            contexts = (
+                loader.load_any(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
+            )
             try:
                 _draft_all(drafter, contexts, kind, lang, deliver)
             except DraftingStopped as stop:
@@ -150,7 +152,7 @@ def draft_tasks(
     return summary
 
 
-def _draft_all(drafter: Drafter, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+def _draft_all(drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
     if isinstance(drafter, ConcurrentDrafter):
         drafter.draft_each(contexts, kind, lang, deliver)
         return

@@ -10,6 +10,7 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── NotAGitRepository           a --repo path is not inside a git repository
     │   ├── EmptyRepository             the repository has no commits
     │   ├── GitCommandFailed            git exited non-zero while reading history
+    │   ├── RepositoryMoved             a repository mined before is not where it was
     │   ├── MiningWorkerFailed          a process mining part of a large history failed
     │   ├── TicketExportError           a ticket export is missing, malformed or of unknown shape
     │   └── FeedbackFileError           (miners/feedback_file.py) a failures file is missing or not UTF-8
@@ -18,7 +19,8 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── WarehouseBusy               another process holds the warehouse
     │   │   └── WorkspaceBusy           (flows/workspace_lock.py) another goldmine command holds the
     │   │                               workspace (named: pid, command, since when) and --wait ran out
-    │   └── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
+    │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
     ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
     ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
@@ -41,6 +43,7 @@ from miners.errors import (
     GoldmineError,
     MiningWorkerFailed,
     NotAGitRepository,
+    RepositoryMoved,
     SourceError,
     TicketExportError,
 )
@@ -49,6 +52,7 @@ from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
 from warehouse.review_sample import NothingToReview
 from warehouse.reviews import InvalidVerdict
 from warehouse.seed_folder import SeedFolderError
+from warehouse.splits import EvalSetError
 
 
 class ConfigError(GoldmineError):
@@ -66,6 +70,7 @@ class PrefectServerError(GoldmineError):
 __all__ = [
     "ConfigError",
     "EmptyRepository",
+    "EvalSetError",
     "FeedbackFileError",
     "GitCommandFailed",
     "GoldmineError",
@@ -76,6 +81,7 @@ __all__ = [
     "NothingToReview",
     "PrefectServerError",
     "QueryFailed",
+    "RepositoryMoved",
     "SeedFolderError",
     "SourceError",
     "TicketExportError",

@@ -12,12 +12,14 @@ from typing import Any
 
 from flows.commit_text import clip, explanation
 from flows.drafting import DraftResult, DraftSkipped
-from flows.families import family_problem, family_view
+from flows.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
+from flows.ticket_drafting import draft_ticket_instruction
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from warehouse.ids import stable_id
-from warehouse.records import InstructionRecord, Provenance
-from warehouse.task_context import CodeUnit, TaskContext
+from warehouse.records import InstructionRecord
+from warehouse.task_context import CodeUnit, Context, TaskContext
+from warehouse.ticket_context import TicketContext
 
 DRAFTER = "extractive"
 # Families whose template holds `instruction`, `input` and `output` macros (flows/families.py).
@@ -60,8 +62,11 @@ class ExtractiveDrafter:
 
     name = DRAFTER
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One record of ``kind`` in ``lang``, or why not."""
+        if isinstance(context, TicketContext):
+            return draft_ticket_instruction(context, lang) if kind == "instruction" else DraftSkipped(
+                f"ExtractiveDrafter makes instruction records, not {kind}")  # fmt: skip
         if kind != "instruction":
             return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
         return draft(context, lang)
@@ -86,32 +91,12 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
         instruction=render(instruction_template, view),
         input=_input_text(context, lang),
         output=render(output_template, view),
-        provenance=Provenance(
-            repo=context.source_name,
-            commits=[context.sha],
-            tickets=[t.key for t in context.tickets],
-            paths=context.paths,
-            symbols=[u.qualified_name for u in context.units],
-            drafter=DRAFTER,
-            template=template,
-            task_id=context.task_id,
-        ),
+        provenance=context.provenance(DRAFTER, template),
     )
 
 
 def _unusable(context: TaskContext) -> str:
-    if not context.units:
-        return "no changed function or class to teach"
-    if context.family in FAMILY_TEMPLATES:
-        return family_problem(context)
-    if any(not unit.after.strip() for unit in context.units):
-        return "a unit has no code after the change"
-    longest = max(len(unit.after.splitlines()) for unit in context.units)
-    if longest > MAX_UNIT_LINES:
-        return f"unit too long for one record: {longest} lines (at most {MAX_UNIT_LINES})"
-    if not context.tickets and not explanation(context.body) and not context.tests:
-        return "too little context: no ticket, commit message body or test states what the change is for"
-    return ""
+    return task_problem(context, MAX_UNIT_LINES)
 
 
 def task_view(context: TaskContext) -> dict[str, Any]:
@@ -197,26 +182,13 @@ def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftS
     return InstructionRecord(
         id=record_id, task_type=context.family, lang="zh" if lang == "zh" else "en",
         instruction=instruction, input=given, output=output,
-        provenance=_provenance(context, words.ref),
+        provenance=context.provenance(DRAFTER, words.ref),
     )  # fmt: skip
 
 
 def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:
     """The variables a macro declares, taken from the view."""
     return {name: view[name] for name in words.parameters(macro)}
-
-
-def _provenance(context: TaskContext, template: str) -> Provenance:
-    return Provenance(
-        repo=context.source_name,
-        commits=[context.sha] + ([context.reverted_by.sha] if context.reverted_by else []),
-        tickets=[t.key for t in context.tickets],
-        paths=context.paths,
-        symbols=[u.qualified_name for u in context.units],
-        drafter=DRAFTER,
-        template=template,
-        task_id=context.task_id,
-    )
 
 
 def _input_text(context: TaskContext, lang: str) -> str:

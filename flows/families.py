@@ -12,6 +12,7 @@ from typing import Any
 
 from flows.commit_text import explanation
 from miners.code_symbols import GuardClause, guard_clauses
+from miners.commit_kinds import CODE_FAMILIES
 from warehouse.task_context import CodeUnit, TaskContext
 
 _REVERTS_LINE = re.compile(r"This reverts commit [0-9a-f]{7,40}\.?")
@@ -25,6 +26,22 @@ _DOC_SECTIONS = (
 _FILLER = {"test", "must", "be", "is", "are", "the", "a", "an", "of", "to", "and", "or", "not", "if", "got", "raises",
            "rejects", "error", "with", "for", "in", "on", "none", "null", "true", "false"}  # fmt: skip
 _RAISES_IN_TEST = re.compile(r"(?:raises|assertRaises|toThrow|expectThrows|assertThrows)\(\s*([\w.]+)")
+
+
+def task_problem(context: TaskContext, max_unit_lines: int) -> str:
+    """Why a task cannot make a good record (for any drafter), or ''."""
+    if not context.units:
+        return "no changed function or class to teach"
+    if context.family not in CODE_FAMILIES:
+        return family_problem(context)
+    if any(not unit.after.strip() for unit in context.units):
+        return "a unit has no code after the change"
+    longest = max(len(unit.after.splitlines()) for unit in context.units)
+    if longest > max_unit_lines:
+        return f"unit too long for one record: {longest} lines (at most {max_unit_lines})"
+    if not context.tickets and not explanation(context.body) and not context.tests:
+        return "too little context: no ticket, commit message body or test states what the change is for"
+    return ""
 
 
 def family_problem(context: TaskContext) -> str:

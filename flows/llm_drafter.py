@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.commit_text import explanation
 from flows.drafting import (
     Deliver,
     DraftDeferred,
@@ -33,19 +32,21 @@ from flows.drafting import (
     undrafted_tasks,
 )
 from flows.errors import ConfigError
-from flows.families import family_problem
+from flows.families import task_problem
 from flows.llm_client import Budget, BudgetReached, CallFailed, ChatClient, ChatReply, ChatRequest, resolve_endpoint
-from flows.llm_prompts import CODE_FAMILIES, FAMILIES, Prompt, build_prompt, estimate_tokens, repair_message
+from flows.llm_prompts import FAMILIES, Prompt, build_prompt, estimate_tokens, repair_message
 from flows.llm_trajectories import MAX_STEPS, LLMTrajectoryDrafter
 from flows.project_tests import command_runner
+from flows.ticket_drafting import draft_ticket_instruction
 from flows.workspace import Settings, catalog_of
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
 from warehouse.record_drafts import DraftInvalid, draft_json_schema, draft_kinds, instruction_record, parse_draft
-from warehouse.records import InstructionRecord, Provenance
+from warehouse.records import InstructionRecord
 from warehouse.seed_folder import SEEDS_DIR, SeedFolder, load_seeds
 from warehouse.store import Warehouse
-from warehouse.task_context import ContextLoader, TaskContext
+from warehouse.task_context import Context, ContextLoader, TaskContext
+from warehouse.ticket_context import TicketContext
 
 MAX_UNIT_LINES = 300
 
@@ -66,13 +67,13 @@ class LLMDrafter:
         self.trajectories = trajectories
         self.name = f"llm:{client.endpoint.model}"
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One record (or why not), for callers that draft a single task."""
         results: list[DraftResult] = []
         self.draft_each(iter([context]), kind, lang, lambda _, result: results.append(result))
         return results[0]
 
-    def draft_each(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         """Draft every context concurrently; ``deliver`` gets each result as soon as it is ready."""
         asyncio.run(self._draft_all(contexts, kind, lang, deliver))
         if self.client.budget.exhausted:
@@ -82,7 +83,7 @@ class LLMDrafter:
                 "the remaining tasks are drafted on the next run"
             )
 
-    async def _draft_all(self, contexts: Iterator[TaskContext], kind: str, lang: str, deliver: Deliver) -> None:
+    async def _draft_all(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
         async def worker() -> None:
             while not self.client.budget.exhausted:
                 context = next(contexts, None)  # loaded in this thread, between awaits
@@ -101,10 +102,13 @@ class LLMDrafter:
         except ExceptionGroup as failed:
             raise _first(failed) from None
 
-    async def draft_one(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    async def draft_one(self, context: Context, kind: str, lang: str) -> DraftResult:
         """Prompt, call, parse; one repair request when the reply is not a record."""
         if kind == "agent" and self.trajectories is not None:
             return await self.trajectories.draft_one(context, lang)
+        if isinstance(context, TicketContext):
+            # A resolution record quotes its thread, so the model has nothing to add: drafted extractively.
+            return draft_ticket_instruction(context, lang)
         problem = unusable(context, kind)
         if problem:
             return DraftSkipped(problem)
@@ -142,17 +146,7 @@ class LLMDrafter:
         self, context: TaskContext, kind: str, lang: str, prompt: Prompt, reply: ChatReply
     ) -> InstructionRecord:
         draft = parse_draft(kind, reply.text)
-        provenance = Provenance(
-            repo=context.source_name,
-            commits=[context.sha] + ([context.reverted_by.sha] if context.reverted_by else []),
-            tickets=[ticket.key for ticket in context.tickets],
-            paths=context.paths,
-            symbols=[unit.qualified_name for unit in context.units],
-            drafter=self.name,
-            template=prompt.template,
-            seeds=list(prompt.seeds),
-            task_id=context.task_id,
-        )
+        provenance = context.provenance(self.name, prompt.template, seeds=prompt.seeds)
         record_id = stable_id(context.task_id, kind, lang, self.name, prompt.template, reply.call_id)
         return instruction_record(draft, record_id=record_id, task_type=context.family, lang=lang,
                                   provenance=provenance)  # fmt: skip
@@ -180,18 +174,7 @@ def unusable(context: TaskContext, kind: str) -> str:
         return f"the llm drafter makes {' and '.join(draft_kinds())} records, not {kind}"
     if context.family not in FAMILIES:
         return f"no LLM template for the {context.family} family"
-    if not context.units:
-        return "no changed function or class to teach"
-    if context.family not in CODE_FAMILIES:
-        return family_problem(context)
-    if any(not unit.after.strip() for unit in context.units):
-        return "a unit has no code after the change"
-    longest = max(len(unit.after.splitlines()) for unit in context.units)
-    if longest > MAX_UNIT_LINES:
-        return f"unit too long for one record ({longest} lines; at most {MAX_UNIT_LINES})"
-    if not context.tickets and not explanation(context.body) and not context.tests:
-        return "too little context: no ticket, commit message body or test states what the change is for"
-    return ""
+    return task_problem(context, MAX_UNIT_LINES)
 
 
 def llm_drafter(settings: Settings, warehouse: Warehouse, run_id: str, key: bytes,

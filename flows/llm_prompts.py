@@ -16,10 +16,10 @@ from flows.extractive import task_view
 from flows.families import family_view
 from flows.prompting import PROMPTS_DIR, bundle_ref, render
 from miners.code_symbols import GuardClause
+from miners.commit_kinds import CODE_FAMILIES
 from warehouse.seed_folder import Seed, few_shots
 from warehouse.task_context import TaskContext
 
-CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 FAMILIES = (*CODE_FAMILIES, "tests", "docs", "edge_cases", "review")  # each has its own template
 SYSTEM_TEMPLATE = "llm/drafter_system.{lang}.md.j2"
 TASK_TEMPLATE = "llm/{family}_to_{kind}.{lang}.md.j2"

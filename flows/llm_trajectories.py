@@ -20,18 +20,22 @@ from flows.drafting import DraftDeferred, Drafted, DraftResult, DraftSkipped, Un
 from flows.extractive import task_view
 from flows.llm_client import CallFailed, ChatClient, ChatReply, ChatRequest
 from flows.prompting import Phrasebook
+from flows.ticket_drafting import Step, described_lookups, evidence_steps, ticket_trajectory
 from flows.trajectories import AGENT_FAMILIES, MAX_PATCH_CHARS, TestRunner
+from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, first_parent
 from warehouse.ids import stable_id
-from warehouse.records import AgentRecord, Provenance, ToolSpec
+from warehouse.records import AgentRecord, ToolSpec
 from warehouse.redaction import redact
 from warehouse.seed_folder import Seed, few_shots
-from warehouse.task_context import TaskContext, git_dir_of
+from warehouse.task_context import Context, TaskContext
+from warehouse.ticket_context import TicketContext
 from warehouse.tool_catalog import ToolCatalog
 
 STEP_TEMPLATE = "llm/agent_step.{lang}.md.j2"
 REQUEST_TEMPLATE = "extractive/commit_to_trajectory.{lang}.md.j2"
 MAX_STEPS = 10
+MAX_PLAYED_LOOKUPS = 2
 _EXAMPLE_TURN_CHARS = 300
 
 
@@ -82,8 +86,10 @@ class LLMTrajectoryDrafter:
         """The catalog's tools, without ``run_tests`` when no test command is configured."""
         return [t for name, t in self.catalog.tools.items() if name != "run_tests" or self.test_runner is not None]
 
-    async def draft_one(self, context: TaskContext, lang: str) -> DraftResult:
+    async def draft_one(self, context: Context, lang: str) -> DraftResult:
         """Run the model's trajectory for one task against the parent-commit snapshot."""
+        if isinstance(context, TicketContext):
+            return await self._ticket(context, lang)
         if context.family not in AGENT_FAMILIES or not context.units:
             return DraftSkipped(f"{context.family} tasks are not drafted as agent trajectories")
         if not context.tickets and not context.tests:
@@ -94,6 +100,43 @@ class LLMTrajectoryDrafter:
             return DraftSkipped("a root commit has no parent to replay from")
         with SnapshotSession(git_dir, parent) as session:
             return await self._trajectory(context, lang, session)
+
+    async def _ticket(self, context: TicketContext, lang: str) -> DraftResult:
+        """A ticket's lookups: the thread's evidence where it shows results, else played by the model."""
+        steps = evidence_steps(context, self.catalog)
+        described = described_lookups(context, self.catalog, {tool for tool, _, _ in steps})
+        played: list[Step] = []
+        last_call: str | None = None
+        for tool, sentence in described[:MAX_PLAYED_LOOKUPS]:
+            step, last_call = await self._play_lookup(context, self.catalog.tools[tool], sentence, lang)
+            if step is not None:
+                played.append(step)
+        if not steps and not played:
+            return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
+        record = ticket_trajectory(context, lang, self.catalog, steps + played, self.name, simulated=len(played))
+        return Drafted(record, last_call)
+
+    async def _play_lookup(
+        self, context: TicketContext, tool: ToolSpec, sentence: str, lang: str
+    ) -> tuple[Step | None, str | None]:
+        """The call and result of a lookup the thread only describes, consistent with the thread."""
+        words = Phrasebook(STEP_TEMPLATE.format(lang=lang))
+        prompt = words.say("play_lookup", tool=tool, sentence=sentence, thread=context.thread_text)
+        schema = {"type": "object", "properties": {"arguments": {"type": "string"}, "result": {"type": "string"}},
+                  "required": ["arguments", "result"], "additionalProperties": False}  # fmt: skip
+        reply = await self.client.chat(
+            ChatRequest(({"role": "user", "content": prompt},), "lookup", schema, "simulate_lookup")
+        )
+        if isinstance(reply, CallFailed):
+            return None, None
+        try:
+            played = json.loads(reply.text)
+            arguments = _arguments(played["arguments"])
+        except (json.JSONDecodeError, KeyError, TypeError, StepInvalid):
+            return None, reply.call_id
+        if list(jsonschema.Draft202012Validator(tool.parameters).iter_errors(arguments)):
+            return None, reply.call_id
+        return (tool.name, arguments, _maybe_json(str(played["result"]))), reply.call_id
 
     async def _trajectory(self, context: TaskContext, lang: str, session: SnapshotSession) -> DraftResult:
         words = Phrasebook(STEP_TEMPLATE.format(lang=lang))
@@ -207,11 +250,8 @@ class LLMTrajectoryDrafter:
                 "system": self._record_system(context, lang),
                 "tools": used,
                 "conversation": [{"role": "user", "content": request}, *run.turns],
-                "provenance": Provenance(
-                    repo=context.source_name, commits=[context.sha], tickets=[t.key for t in context.tickets],
-                    paths=context.paths, symbols=[u.qualified_name for u in context.units], drafter=self.name,
-                    template=template, observations="simulated" if run.simulated else "replayed",
-                    task_id=context.task_id,
+                "provenance": context.provenance(
+                    self.name, template, observations="simulated" if run.simulated else "replayed"
                 ),
             }
         )  # fmt: skip
@@ -227,6 +267,14 @@ def _arguments(raw: Any) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise StepInvalid("the arguments must be a JSON object")
     return parsed
+
+
+def _maybe_json(text: str) -> Any:
+    """A played result as the tool would return it: JSON when it is JSON, else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def _example(record: Any) -> str:

@@ -55,6 +55,7 @@ def environment(root: Path = PROMPTS_DIR) -> jinja2.Environment:
     env.filters["quote_block"] = quote_block
     env.filters["code"] = inline_code
     env.filters["basename"] = lambda path: str(path).rsplit("/", 1)[-1]
+    env.tests["code_block"] = lambda text: str(text).startswith("```")
     env.filters["untrusted"] = untrusted
     return env
 

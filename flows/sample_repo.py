@@ -27,6 +27,8 @@ from typing import Any
 
 DEMO_HISTORY = Path(__file__).parent / "demo_fixtures" / "history.toml"
 DEMO_TICKETS = Path(__file__).parent / "demo_fixtures" / "tickets.json"
+# The support desk's export: resolved questions and incidents that no commit fixed.
+DEMO_SUPPORT_TICKETS = Path(__file__).parent / "demo_fixtures" / "support_tickets.json"
 _DEFAULT_AUTHOR = "Goldmine Tests <tests@example.com>"
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows import extractive
+from flows.assaying import assay_pending
 from flows.distributed_drafting import DrafterSpec, FannedOutDrafter
 from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
@@ -22,12 +23,12 @@ from flows.source_mining import mine_repositories
 from flows.trajectories import TrajectoryDrafter
 from flows.workspace import Settings, Workspace, catalog_of
 from miners.tickets import TicketMapping
-from warehouse.assay import assay
 from warehouse.export import export_accepted
 from warehouse.landing import LandingOptions, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
+from warehouse.ticket_selection import select_ticket_tasks
 from warehouse.tool_catalog import ToolCatalog, write_tool_catalogs
 
 
@@ -81,7 +82,7 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
     drafter = fanned_out(choose_drafter(stage), stage)
-    selection = select_tasks(stage.warehouse, stage.run_id)
+    selection = select_tasks(stage.warehouse, stage.run_id).merged(select_ticket_tasks(stage.warehouse, stage.run_id))
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
         from flows.llm_drafter import plan_drafting
@@ -151,11 +152,8 @@ def fanned_out(drafter: Drafter, stage: StageContext) -> Drafter:
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:
-    """Check, score and accept or reject every pending candidate."""
-    pending = stage.warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
-    with progress_bar("assaying", pending) as advance:
-        summary = assay(stage.warehouse, stage.run_id, min_score=stage.settings.assay.min_score, progress=advance)
-    return {"accepted": summary.accepted, "rejected": summary.rejected, "failures": dict(summary.failures)}
+    """Check, score and accept or reject every pending candidate; cluster duplicates; split."""
+    return assay_pending(stage.warehouse, stage.run_id, stage.settings, stage.workspace.key())
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:

@@ -18,17 +18,21 @@ from typing import Any
 from flows.drafting import DraftResult, DraftSkipped
 from flows.extractive import task_view
 from flows.prompting import Phrasebook
+from flows.ticket_drafting import draft_ticket_trajectory
 from miners.code_symbols import SymbolFact, extract_symbols
+from miners.commit_kinds import CODE_FAMILIES
+from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
 from warehouse.ids import stable_id
-from warehouse.records import AgentRecord, Provenance
+from warehouse.records import AgentRecord
 from warehouse.redaction import redact
-from warehouse.task_context import CodeUnit, TaskContext, git_dir_of
+from warehouse.task_context import CodeUnit, Context, TaskContext
+from warehouse.ticket_context import TicketContext
 from warehouse.tool_catalog import ToolCatalog
 
 DRAFTER = "extractive"
 TEMPLATE = "extractive/commit_to_trajectory.{lang}.md.j2"
-AGENT_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
+AGENT_FAMILIES = CODE_FAMILIES
 MAX_READ_UNITS = 2
 MAX_TICKET_TERMS = 3
 MAX_PATCH_CHARS = 16_000
@@ -76,8 +80,10 @@ class TrajectoryDrafter:
         self.key = key
         self.test_runner = test_runner
 
-    def draft(self, context: TaskContext, kind: str, lang: str) -> DraftResult:
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One agent record for the task in ``lang``, or why not."""
+        if isinstance(context, TicketContext):
+            return draft_ticket_trajectory(context, lang, self.catalog)
         problem = _unusable(context)
         if problem:
             return DraftSkipped(problem)
@@ -123,11 +129,7 @@ class TrajectoryDrafter:
                 "system": system,
                 "tools": [t.model_dump() for t in self.catalog.specs(tool_names)],
                 "conversation": [{"role": "user", "content": request}, *trajectory.turns],
-                "provenance": Provenance(
-                    repo=context.source_name, commits=[context.sha], tickets=[t.key for t in context.tickets],
-                    paths=context.paths, symbols=[u.qualified_name for u in context.units], drafter=DRAFTER,
-                    template=words.ref, observations="replayed", task_id=context.task_id,
-                ),
+                "provenance": context.provenance(DRAFTER, words.ref, observations="replayed"),
             }
         )  # fmt: skip
 

@@ -9,6 +9,7 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -72,6 +73,15 @@ class AgentConfig(_Section):
 
 class AssayConfig(_Section):
     min_score: float = Field(default=60.0, ge=0, le=100)
+    weights: dict[str, float] = Field(default_factory=dict)
+    hard: list[str] | None = None
+    near_duplicate_jaccard: float = Field(default=0.8, gt=0, le=1)
+    holdout_percent: float = Field(default=10.0, ge=0, le=100)
+    holdout_after: datetime | date | None = None
+    eval_set: str = ""
+    contamination_ngram: int = Field(default=13, ge=3)
+    contamination_share: float = Field(default=0.1, gt=0, le=1)
+    judge: bool = False
 
 
 class ExportConfig(_Section):
@@ -197,6 +207,24 @@ tools = ""
 [assay]
 # Candidates scoring below this (0-100) are rejected even when no hard check fails.
 min_score = 60
+# Weight of a check in the score, e.g. { logging = 2.0, comments = 0.5 } (see warehouse/README.md).
+weights = {}
+# Checks whose failure rejects a candidate; leave unset for the defaults (schema, heuristics,
+# code_parses, grounding, the agent contract, secrets, duplicates, contamination). schema, secrets
+# and contamination always reject, whatever this list says.
+# hard = ["length", "code_parses"]
+# Two candidates whose shingle sets have a Jaccard similarity at or above this are near-duplicates.
+near_duplicate_jaccard = 0.8
+# The holdout: the newest N% of accepted records by commit time, or every record after a date
+# (holdout_after = 2024-06-01 wins over holdout_percent). A ticket's commits stay on one side.
+holdout_percent = 10
+# Your own eval set (JSON Lines): candidates sharing at least contamination_share of their
+# contamination_ngram-word sequences with it are rejected as contaminated.
+eval_set = ""
+contamination_ngram = 13
+contamination_share = 0.1
+# Ask an LLM judge for a rubric score per principle (needs [llm]; also: goldmine assay --judge).
+judge = false
 
 [export]
 # alpaca (instruction records) and sharegpt (agent records) load in LLaMA-Factory as they are;
@@ -317,8 +345,12 @@ class Workspace:
         """The workspace's secret key for pseudonymising e-mails and hashing secrets (made once)."""
         if not self.key_path.exists():
             self.ensure()
-            self.key_path.write_bytes(secrets.token_bytes(32))
-            self.key_path.chmod(0o600)
+            try:  # created readable by its owner only, never for a moment by anyone else
+                handle = os.open(self.key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                return self.key_path.read_bytes()  # another process made it first
+            with os.fdopen(handle, "wb") as key_file:
+                key_file.write(secrets.token_bytes(32))
         return self.key_path.read_bytes()
 
     def open_warehouse(self, *, read_only: bool = False, wait: float = 0.0, command: str = "") -> Warehouse:
@@ -346,7 +378,9 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
     draft = settings.draft
     if draft.seeds:
         draft = draft.model_copy(update={"seeds": absolute(draft.seeds)})
-    return settings.model_copy(update={"sources": sources, "agent": agent, "draft": draft})
+    eval_set = absolute(settings.assay.eval_set) if settings.assay.eval_set else ""
+    assay = settings.assay.model_copy(update={"eval_set": eval_set})
+    return settings.model_copy(update={"sources": sources, "agent": agent, "draft": draft, "assay": assay})
 
 
 def configure_prefect(workspace: Workspace, verbose: bool) -> None:

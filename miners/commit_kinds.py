@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+# The families whose task is "change this code as asked" (the others have templates of their own).
+CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 _BOT_AUTHOR = re.compile(r"\[bot\]|dependabot|renovate|github-actions|pre-commit-ci", re.IGNORECASE)
 _REVERT = re.compile(r'^Revert "')
 _VERSION_BUMP = re.compile(

@@ -32,6 +32,15 @@ class EmptyRepository(SourceError):
         )
 
 
+class RepositoryMoved(SourceError):
+    """Raised when a repository mined before is no longer where the workspace found it."""
+
+    def __init__(self, git_dir: str) -> None:
+        super().__init__(
+            f"no git repository at {git_dir} any more: move it back, or mine it again from its new place with --repo"
+        )
+
+
 class GitCommandFailed(SourceError):
     """Raised when a git subprocess exits non-zero while goldmine reads history."""
 

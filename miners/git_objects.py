@@ -5,8 +5,38 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
-from miners.errors import GitCommandFailed
+from miners.errors import GitCommandFailed, RepositoryMoved
+
+
+def git_dir_of(location: str | Path) -> Path:
+    """The git directory holding a repository's objects: its ``.git`` folder, the main repository's
+    for a linked worktree (whose ``.git`` is a file), or the folder itself for a bare repository."""
+    path = Path(location)
+    dot_git = path / ".git"
+    if not dot_git.is_file():
+        return dot_git if dot_git.exists() else path
+    private = (path / dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()).resolve()
+    common = private / "commondir"
+    return (private / common.read_text(encoding="utf-8").strip()).resolve() if common.exists() else private
+
+
+def _skip(stream: IO[bytes], count: int) -> None:
+    """Read past ``count`` bytes in pieces, without holding an oversized object in memory."""
+    while count > 0:
+        piece = stream.read(min(count, 1 << 20))
+        if not piece:
+            raise GitCommandFailed("git cat-file", "the process ended in the middle of an object")
+        count -= len(piece)
+
+
+def _objects_dir(git_dir: Path) -> Path:
+    """Where a repository keeps its objects: a linked worktree's git dir names its main one in ``commondir``."""
+    common = git_dir / "commondir"
+    if common.is_file():
+        return (git_dir / common.read_text(encoding="utf-8").strip()).resolve() / "objects"
+    return git_dir / "objects"
 
 
 class BlobReader:
@@ -17,6 +47,8 @@ class BlobReader:
     """
 
     def __init__(self, git_dir: Path) -> None:
+        if not _objects_dir(git_dir).is_dir():
+            raise RepositoryMoved(str(git_dir))
         self._process = subprocess.Popen(
             ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
             stdin=subprocess.PIPE,
@@ -40,19 +72,25 @@ class BlobReader:
         stdin, stdout = self._process.stdin, self._process.stdout
         if stdin is None or stdout is None:
             raise GitCommandFailed("git cat-file", "the reader is closed")
-        stdin.write(name.encode("utf-8") + b"\n")
-        stdin.flush()
-        header = stdout.readline()
+        if "\n" in name:
+            return None  # a newline would end the request early and shift every later answer
+        try:
+            stdin.write(name.encode("utf-8") + b"\n")
+            stdin.flush()
+            header = stdout.readline()
+        except OSError as error:
+            raise GitCommandFailed("git cat-file", str(error)) from None
         if not header:
             raise GitCommandFailed("git cat-file", "the process ended unexpectedly")
         parts = header.split()
         if len(parts) < 3 or parts[-1] == b"missing":
             return None
         size = int(parts[2])
+        if max_bytes is not None and size > max_bytes:
+            _skip(stdout, size + 1)
+            return None
         data = stdout.read(size)
         stdout.read(1)  # the newline after every object
-        if max_bytes is not None and size > max_bytes:
-            return None
         return data
 
     def close(self) -> None:

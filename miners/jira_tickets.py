@@ -8,6 +8,7 @@ flattened to text.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,7 +42,7 @@ def read_csv(row: CsvRecord) -> TicketFact:
         source="jira",
         key=key.strip(),
         title=row.first("Summary"),
-        body=row.first("Description"),
+        body=wiki_to_markdown(row.first("Description")),
         type=row.first("Issue Type"),
         labels=tuple(row.all("Labels")),
         state=open_or_closed("done" if category.lower() == "done" else status, closed_at),
@@ -60,11 +61,23 @@ def read_csv(row: CsvRecord) -> TicketFact:
                 "fix_versions": row.all("Fix Version/s"),
                 "environment": row.first("Environment"),
                 "reporter": row.first("Reporter"),
+                "reporter_id": row.first("Reporter Id"),
                 "assignee": row.first("Assignee"),
                 "project": row.first("Project name"),
             }
         ),
     )
+
+
+_WIKI_CODE = re.compile(r"\{(?:code|noformat)(?::([\w+-]+))?[^}]*\}\n?(.*?)\{(?:code|noformat)\}", re.DOTALL)
+_WIKI_MONOSPACE = re.compile(r"\{\{(.+?)\}\}")
+
+
+def wiki_to_markdown(text: str) -> str:
+    """Jira wiki markup's code blocks and monospace as Markdown, so every reader sees one notation."""
+    fenced = _WIKI_CODE.sub(lambda m: f"```{m.group(1) or ''}\n{m.group(2).rstrip()}\n```", text)
+    quoted = re.sub(r"(?m)^bq\.\s+", "> ", fenced)
+    return _WIKI_MONOSPACE.sub(lambda m: f"`{m.group(1)}`", quoted)
 
 
 def _csv_comment(value: str) -> CommentFact:
@@ -76,8 +89,8 @@ def _csv_comment(value: str) -> CommentFact:
         except ValueError:
             written = None
         if written is not None:
-            return CommentFact(parts[1], written, parts[2].strip(), _is_automation(parts[1]))
-    return CommentFact("", None, value.strip(), False)
+            return CommentFact(parts[1], written, wiki_to_markdown(parts[2].strip()), _is_automation(parts[1]))
+    return CommentFact("", None, wiki_to_markdown(value.strip()), False)
 
 
 def read_rest(issue: dict[str, Any]) -> TicketFact:

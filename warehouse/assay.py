@@ -1,57 +1,78 @@
 """The assay: every pending candidate is checked, scored, and accepted or rejected with its reasons.
 
-A check answers one question about one record and returns a :class:`Verdict` (passed, a 0–1
-sub-score, and a detail a person can act on). A *hard* check rejects on failure; a soft one only
-lowers the score. The runner writes one ``checks`` row per verdict, so "why was this rejected"
-and "which check rejects most" are SQL queries.
+Each candidate is asked every check of ``checklist`` (schema, heuristics, the four principles,
+grounding, the agent contract, secrets, the optional judge). The ones that survive are compared
+with each other, with earlier runs and with the golds (``duplicates``) and with the user's eval
+set (``splits.EvalSet``); the accepted ones are then split into train and holdout. The runner
+writes one ``checks`` row per verdict, so "why was this rejected" and "which check rejects most"
+are SQL: ``select "check", count(*) from checks where not passed group by 1`` (DuckDB reserves
+the word CHECK, so the column name is quoted).
+
+The composite ``score`` is the weighted mean of the sub-scores of the checks that applied, 0–100.
+A candidate is accepted when no hard check failed and its score reaches ``min_score``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import zlib
+import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-from pydantic import ValidationError
 
-from warehouse.ids import content_hash
-from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.checklist import default_checks
+from warehouse.duplicates import Contender, DuplicateOutcome, find_duplicates
+from warehouse.evaluation import (
+    MIN_PARALLEL,
+    Judged,
+    Plan,
+    assess,
+    composite_score,
+    evaluate,
+    hard_checks,
+    hard_failures,
+    judge_all,
+    weights_of,
+)
+from warehouse.grounding import Grounder
+from warehouse.near_duplicates import DedupSettings
+from warehouse.record_text import normalised_text_hash
+from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR, read_seed_folder
+from warehouse.splits import EvalSet, SplitRule, assign_splits, record_texts
 from warehouse.store import Warehouse, in_chunks
+from warehouse.tool_catalog import load_tool_catalog
+from warehouse.traceability import TicketTracer
+from warehouse.verdicts import Check, Record, Verdict
 
-ASSAY_VERSION = "assay-1"
-Record = InstructionRecord | AgentRecord
+ASSAY_VERSION = "assay-2"
+__all__ = [
+    "ASSAY_VERSION", "AssaySettings", "AssaySummary", "Check", "Verdict", "assay", "assess", "composite_score",
+    "default_checks", "evaluate", "normalised_text_hash",
+]  # fmt: skip
 
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One check's answer for one candidate."""
-
-    passed: bool
-    score: float
-    detail: str
-
-    @classmethod
-    def ok(cls, detail: str = "ok") -> Verdict:
-        return cls(True, 1.0, detail)
-
-    @classmethod
-    def fail(cls, detail: str, score: float = 0.0) -> Verdict:
-        return cls(False, score, detail)
+_CHECKS_SCHEMA = pa.schema([("candidate_id", pa.string()), ("check", pa.string()), ("passed", pa.bool_()),
+                            ("score", pa.float64()), ("detail", pa.string()), ("run_id", pa.string())])  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
-class Check:
-    """A named question asked of every record."""
+class AssaySettings:
+    """What ``[assay]`` in goldmine.toml configures."""
 
-    name: str
-    run: Callable[[Record], Verdict]
-    weight: float = 1.0
-    hard: bool = True
+    min_score: float = 60.0
+    weights: Mapping[str, float] = field(default_factory=dict)
+    hard: Sequence[str] | None = None
+    dedup: DedupSettings = field(default_factory=DedupSettings)
+    split: SplitRule = field(default_factory=SplitRule)
+    eval_set: EvalSet | None = None
+    seeds: Path = SEEDS_DIR  # the golds no candidate may copy
+    catalog: Mapping[str, dict[str, Any]] | None = None  # tools by name; None: the seeds folder's tools.json
+    workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
+    parallel_from: int = MIN_PARALLEL
 
 
 @dataclass(slots=True)
@@ -61,210 +82,141 @@ class AssaySummary:
     accepted: int = 0
     rejected: int = 0
     failures: Counter[str] = field(default_factory=Counter)
-
-
-_FENCE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
-_META_TALK = re.compile(
-    r"(?i)\bas an ai\b|\bas a (?:large )?language model\b|\bI(?:'m| am) (?:sorry|unable)\b|"
-    r"\bI can(?:not|'t) (?:help|assist)\b|\bhere is an example\b|^\s*(?:sure|certainly)[!,.]|"
-    r"作为(?:一个)?(?:AI|人工智能|语言模型)|我无法(?:帮助|协助)"
-)
-_NUMBERED = re.compile(r"^\s*\d+[.)、]\s+\S", re.MULTILINE)
-_ROLE = re.compile(
-    r"(?i)\byou(?:'re| are) (?:a|an|the|joining|working|part)\b|\byou (?:maintain|work on|own|run|support)\b|"
-    r"你是|你负责|你正在|作为一名"
-)
-_CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _texts(record: Record) -> list[str]:
-    if isinstance(record, InstructionRecord):
-        return [record.instruction, record.input, record.output]
-    texts = [record.system]
-    for turn in record.conversation:
-        content = turn.content
-        texts.append(content if isinstance(content, str) else json.dumps(content.model_dump(), ensure_ascii=False))
-    return texts
-
-
-def _answer(record: Record) -> str:
-    if isinstance(record, InstructionRecord):
-        return record.output
-    last = record.conversation[-1].content
-    return getattr(last, "final_answer", None) or ""
-
-
-def _prompt(record: Record) -> str:
-    if isinstance(record, InstructionRecord):
-        return record.instruction
-    first = record.conversation[0].content
-    return first if isinstance(first, str) else ""
-
-
-def check_length(record: Record) -> Verdict:
-    prompt, answer = _prompt(record), _answer(record)
-    shortest = 40 if isinstance(record, InstructionRecord) else 8  # a user may ask an agent briefly
-    if len(prompt) < shortest:
-        return Verdict.fail(f"instruction too short ({len(prompt)} characters; at least {shortest})")
-    if len(answer) < 20:
-        return Verdict.fail(f"output too short ({len(answer)} characters; at least 20)")
-    longest = max(len(text) for text in _texts(record))
-    if longest > 40_000:
-        return Verdict.fail(f"a field is too long ({longest} characters; at most 40000)")
-    return Verdict.ok(f"instruction {len(prompt)}, output {len(answer)} characters")
-
-
-def check_fences(record: Record) -> Verdict:
-    for text in _texts(record):
-        if len(_FENCE.findall(text)) % 2:
-            return Verdict.fail("a code fence is opened and never closed")
-    return Verdict.ok()
-
-
-def check_repetition(record: Record) -> Verdict:
-    answer = _answer(record)
-    lines = [line.strip() for line in answer.splitlines() if len(line.strip()) >= 20]
-    if lines:
-        line, repeats = Counter(lines).most_common(1)[0]
-        if repeats >= 4 and repeats / len(lines) >= 0.3:
-            return Verdict.fail(f"the output repeats one line {repeats} times: {line[:60]!r}")
-    if len(answer) > 1_000:
-        ratio = len(zlib.compress(answer.encode("utf-8"))) / len(answer.encode("utf-8"))
-        if ratio < 0.1:
-            return Verdict.fail(f"the output loops (compresses to {ratio:.0%} of its size)")
-    return Verdict.ok()
-
-
-def check_meta_talk(record: Record) -> Verdict:
-    match = _META_TALK.search(_answer(record))
-    if match:
-        return Verdict.fail(f"the output talks about itself or refuses: {match.group(0)!r}")
-    return Verdict.ok()
-
-
-def check_language(record: Record) -> Verdict:
-    prose = _FENCE.split(_prompt(record))[0]
-    has_chinese = bool(_CJK.search(prose))
-    if record.lang == "zh" and not has_chinese:
-        return Verdict.fail("lang is zh but the instruction has no Chinese text")
-    if record.lang == "en" and len(_CJK.findall(prose)) > len(prose) * 0.2:
-        return Verdict.fail("lang is en but the instruction is mostly Chinese")
-    return Verdict.ok()
-
-
-def check_role_context(record: Record) -> Verdict:
-    if _ROLE.search(record.system + "\n" + _prompt(record)):
-        return Verdict.ok("states a role")
-    return Verdict.fail("no role or context (e.g. 'You are a … working on …')", 0.3)
-
-
-def check_numbered_requirements(record: Record) -> Verdict:
-    if isinstance(record, AgentRecord):
-        return Verdict.ok("not required of agent records")
-    count = len(_NUMBERED.findall(record.instruction))
-    if count >= 2:
-        return Verdict.ok(f"{count} numbered requirements")
-    return Verdict.fail("fewer than two numbered requirements", 0.3)
-
-
-DEFAULT_CHECKS: tuple[Check, ...] = (
-    Check("length", check_length),
-    Check("code_fences", check_fences),
-    Check("repetition", check_repetition),
-    Check("meta_talk", check_meta_talk),
-    Check("language", check_language),
-    Check("role_context", check_role_context, weight=2.0, hard=False),
-    Check("numbered_requirements", check_numbered_requirements, weight=2.0, hard=False),
-)
-
-
-def normalised_text_hash(record: Record) -> str:
-    """A hash of the record's text with case and whitespace normalised (exact-duplicate key)."""
-    text = "\n".join(_texts(record)).lower()
-    return content_hash(re.sub(r"\s+", " ", text).strip())
-
-
-def evaluate(record_json: str, checks: Sequence[Check] = DEFAULT_CHECKS) -> tuple[dict[str, Verdict], Record | None]:
-    """All verdicts for one record; a record that fails the schema gets only that verdict."""
-    try:
-        record = parse_record(record_json)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        return {"schema": Verdict.fail(f"{where}: {first['msg']}")}, None
-    verdicts = {"schema": Verdict.ok()}
-    for check in checks:
-        verdicts[check.name] = check.run(record)
-    return verdicts, record
-
-
-def composite_score(verdicts: dict[str, Verdict], checks: Sequence[Check] = DEFAULT_CHECKS) -> float:
-    """The weighted mean of the sub-scores, 0–100."""
-    weights = {c.name: c.weight for c in checks} | {"schema": 1.0, "exact_duplicate": 1.0}
-    total = sum(weights.get(name, 1.0) for name in verdicts)
-    return round(100 * sum(weights.get(n, 1.0) * v.score for n, v in verdicts.items()) / total, 1)
+    duplicates: int = 0
+    clusters: int = 0
+    contaminated: int = 0
+    splits: dict[str, int] = field(default_factory=dict)
 
 
 def assay(
     warehouse: Warehouse,
     run_id: str,
     *,
-    min_score: float = 60.0,
-    checks: Sequence[Check] = DEFAULT_CHECKS,
+    settings: AssaySettings | None = None,
+    checks: Sequence[Check] | None = None,
+    judge: Callable[[Record], Verdict | None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AssaySummary:
-    """Check every pending candidate; write ``checks`` rows and each candidate's status and score."""
-    hard = {c.name for c in checks if c.hard} | {"schema", "exact_duplicate"}
-    known = _accepted_hashes(warehouse)
-    summary = AssaySummary()
+    """Check every pending candidate; write ``checks`` rows, scores, statuses, clusters and splits."""
+    settings = settings or AssaySettings()
     pending = warehouse.query(
-        "SELECT id, record, text_hash FROM candidates WHERE status = 'pending' ORDER BY created_at, id"
+        "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY created_at, id"
     ).rows
-    for chunk in in_chunks(pending, 1_000):
-        check_rows: list[dict[str, Any]] = []
-        updates: list[dict[str, Any]] = []
-        for candidate_id, record_json, text_hash in chunk:
-            verdicts, _ = evaluate(record_json, checks)
-            verdicts["exact_duplicate"] = _duplicate_verdict(text_hash, known)
-            score = composite_score(verdicts, checks)
-            failed = sorted(name for name, v in verdicts.items() if not v.passed and name in hard)
-            accepted = not failed and score >= min_score
-            if accepted:
-                known.add(text_hash)
-                summary.accepted += 1
-            else:
-                summary.rejected += 1
-                summary.failures.update(failed or ["min_score"])
-            updates.append({"id": candidate_id, "status": "accepted" if accepted else "rejected", "score": score})
-            check_rows += _check_rows(candidate_id, verdicts, run_id)
-        warehouse.insert("checks", check_rows)
-        _update_candidates(warehouse, updates)
-        if progress is not None:
-            progress(len(chunk))
+    tracer = TicketTracer(warehouse, [row[2] for row in pending])
+    grounder = Grounder(warehouse, [row[2] for row in pending])
+    try:
+        if checks is None:
+            checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge,
+                                    traceability=tracer.verdict)  # fmt: skip
+        weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
+        plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
+        judged = judge_all(plan, pending, settings.workers, progress, settings.parallel_from)
+    finally:
+        grounder.close()
+    return _settle(warehouse, judged, settings, weights, hard, run_id)
+
+
+def _catalog(settings: AssaySettings) -> dict[str, dict[str, Any]]:
+    if settings.catalog is not None:
+        return dict(settings.catalog)
+    path = Path(settings.seeds) / CATALOG_NAME
+    if not path.exists():
+        return {}
+    return {name: spec.model_dump() for name, spec in load_tool_catalog(path).tools.items()}
+
+
+def _golds(settings: AssaySettings) -> list[dict[str, Any]]:
+    if not Path(settings.seeds).is_dir():
+        return []
+    return [seed.record.model_dump(mode="json") for seed in read_seed_folder(Path(settings.seeds)).seeds]
+
+
+def _settle(
+    warehouse: Warehouse,
+    judged: list[Judged],
+    settings: AssaySettings,
+    weights: Mapping[str, float],
+    hard: frozenset[str],
+    run_id: str,
+) -> AssaySummary:
+    """Duplicates and contamination among the survivors, then scores, statuses, rows and splits."""
+    summary = AssaySummary()
+    viable = [c for c in judged if c.viable]
+    duplicates = _duplicates(warehouse, viable, settings, run_id)
+    summary.duplicates, summary.clusters = duplicates.duplicates, duplicates.clusters
+    for candidate in viable:
+        candidate.verdicts.update(duplicates.verdicts.get(candidate.candidate_id, {}))
+        if settings.eval_set is not None:
+            texts = record_texts(json.loads(candidate.record_json))
+            candidate.verdicts["contamination"] = settings.eval_set.verdict(texts)
+            summary.contaminated += not candidate.verdicts["contamination"].passed
+    updates = []
+    for candidate in judged:
+        score = composite_score(candidate.verdicts, weights=weights)
+        failed = hard_failures(candidate.verdicts, hard)
+        accepted = not failed and score >= settings.min_score
+        summary.accepted += accepted
+        summary.rejected += not accepted
+        if not accepted:
+            summary.failures.update(failed or ["min_score"])
+        updates.append({"id": candidate.candidate_id, "status": "accepted" if accepted else "rejected", "score": score})
+    with warehouse.transaction():  # all of a pass's results land, or none do
+        _write(warehouse, judged, updates, duplicates, run_id)
+        summary.splits = assign_splits(warehouse, settings.split, run_id)
     return summary
 
 
-def _accepted_hashes(warehouse: Warehouse) -> set[str]:
-    rows = warehouse.query("SELECT text_hash FROM candidates WHERE status = 'accepted'").rows
-    return {row[0] for row in rows}
+def _duplicates(warehouse: Warehouse, viable: list[Judged], settings: AssaySettings, run_id: str) -> DuplicateOutcome:
+    matrix = np.frombuffer(b"".join(c.signature for c in viable), dtype="<u4").reshape(-1, settings.dedup.num_perm)
+    contenders = [
+        Contender(
+            c.candidate_id, c.text_hash, np.frombuffer(c.shingles, dtype=np.uint64), c.score, c.created_at, c.lang
+        )
+        for c in viable
+    ]
+    return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), _golds(settings),
+                           settings.dedup, run_id)  # fmt: skip
 
 
-def _duplicate_verdict(text_hash: str, known: set[str]) -> Verdict:
-    if text_hash in known:
-        return Verdict.fail("the same text (ignoring case and spacing) is already accepted")
-    return Verdict.ok()
+def _write(
+    warehouse: Warehouse,
+    candidates: Sequence[Judged],
+    updates: list[dict[str, Any]],
+    duplicates: DuplicateOutcome,
+    run_id: str,
+) -> None:
+    for chunk in in_chunks(candidates, 20_000):
+        _insert_checks(warehouse, _check_columns(chunk, run_id))
+    _update_candidates(warehouse, updates)
+    warehouse.insert("dup_clusters", duplicates.cluster_rows)
+    for rows in in_chunks(duplicates.signature_rows, 20_000):
+        warehouse.insert("dup_signatures", rows)
 
 
-def _check_rows(candidate_id: str, verdicts: dict[str, Verdict], run_id: str) -> Iterable[dict[str, Any]]:
-    for name, verdict in verdicts.items():
-        yield {
-            "candidate_id": candidate_id,
-            "check": name,
-            "passed": verdict.passed,
-            "score": verdict.score,
-            "detail": verdict.detail,
-            "run_id": run_id,
-        }
+def _check_columns(candidates: Sequence[Judged], run_id: str) -> dict[str, list[Any]]:
+    """The verdicts as columns (comprehensions: millions of rows on a large run)."""
+    verdicts = [verdict for c in candidates for verdict in c.verdicts.values()]
+    return {
+        "candidate_id": [c.candidate_id for c in candidates for _ in c.verdicts],
+        "check": [name for c in candidates for name in c.verdicts],
+        "passed": [v.passed for v in verdicts],
+        "score": [v.score for v in verdicts],
+        "detail": [v.detail for v in verdicts],
+        "run_id": [run_id] * len(verdicts),
+    }
+
+
+def _insert_checks(warehouse: Warehouse, columns: dict[str, list[Any]]) -> None:
+    """Bulk insert of verdicts. Only pending candidates are assayed and the pass commits as one
+    transaction, so no verdict can be there already (a plain INSERT skips the conflict handling)."""
+    if not columns["candidate_id"]:
+        return
+    batch = pa.table(columns, schema=_CHECKS_SCHEMA)
+    warehouse.connection.register("_goldmine_checks", batch)
+    try:
+        warehouse.execute("INSERT INTO checks BY NAME SELECT * FROM _goldmine_checks")
+    finally:
+        warehouse.connection.unregister("_goldmine_checks")
 
 
 def _update_candidates(warehouse: Warehouse, updates: list[dict[str, Any]]) -> None:

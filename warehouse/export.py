@@ -18,11 +18,14 @@ from warehouse.counter_examples import write_counter_examples
 from warehouse.ids import content_hash, stable_id
 from warehouse.openai_export import openai_row
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.reviews import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
 
 EXPORT_VERSION = "export-1"
 TOOL_CALL_WORDS = ("<tool_call>", "</tool_call>")
 DATASET_PREFIX = "goldmine"
+# The assay's split (table ``splits``): train keeps the plain file name, the holdout gets a suffix.
+SPLITS = (("train", ""), ("holdout", "_holdout"))
 
 
 class ExportRowError(ValueError):
@@ -134,19 +137,22 @@ def export_accepted(
     manifest_files = []
     for name in formats:
         kinds, to_row, info = _FORMATS[name]
-        rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed)
-        if not rows:
-            continue
-        file_name = f"{DATASET_PREFIX}_{name}.jsonl"
-        path = target / file_name
-        digest = _write_jsonl(path, rows)
-        export_id = stable_id(name, digest)
-        _record_export(warehouse, export_id, run_id, name, path, ids, digest)
-        if info is not None:
-            dataset_info[f"{DATASET_PREFIX}_{name}"] = {"file_name": file_name, **info}
-        summary.files[name] = path
-        summary.records[name] = len(rows)
-        manifest_files.append({"format": name, "file": file_name, "records": len(rows), "sha256": digest})
+        for split, suffix in SPLITS:
+            rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed, split)
+            dataset = f"{DATASET_PREFIX}_{name}{suffix}"
+            path = target / f"{dataset}.jsonl"
+            if not rows:
+                path.unlink(missing_ok=True)  # an earlier export's file must not outlive its records
+                continue
+            digest = _write_jsonl(path, rows)
+            export_id = stable_id(name, digest)
+            _record_export(warehouse, export_id, run_id, name, path, ids, digest)
+            if info is not None:
+                dataset_info[dataset] = {"file_name": path.name, **info}
+            summary.files[f"{name}{suffix}"] = path
+            summary.records[f"{name}{suffix}"] = len(rows)
+            manifest_files.append({"format": name, "split": split, "file": path.name, "records": len(rows),
+                                   "sha256": digest})  # fmt: skip
     counter_path, counter_count = write_counter_examples(warehouse, target)
     if counter_path is not None:
         summary.files["counter_examples"], summary.records["counter_examples"] = counter_path, counter_count
@@ -162,20 +168,19 @@ def _rows(
     to_row: Callable[[Any], dict[str, Any]],
     problems: list[str],
     include_unreviewed: bool,
+    split: str = "train",
 ) -> tuple[list[dict[str, Any]], list[str]]:
     # The latest review counts as a whole row (arg_max_null: a later verdict without an edit
     # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
-        "LEFT JOIN (SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, "
-        "           arg_max_null(edited_record, created_at) AS edited_record FROM reviews GROUP BY 1) r "
-        "  ON r.candidate_id = c.id "
-        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND CASE "
+        f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON s.candidate_id = c.id "
+        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = ? AND CASE "
         "  WHEN r.verdict = 'rejected' THEN false "
-        "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
+        f"  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') AND NOT {UNSAFE} "
         "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
-        [list(kinds), include_unreviewed],
+        [list(kinds), split, include_unreviewed],
     ).rows
     rows, ids = [], []
     for candidate_id, record_json in found:

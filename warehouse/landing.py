@@ -107,8 +107,12 @@ def _unstored(warehouse: Warehouse, source_id: str, shas: list[str]) -> list[str
 
 def land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> None:
     """Insert one batch of a repository's rows and count them in its summary."""
-    for table in ROW_TABLES:
-        summary.add(table, warehouse.insert(table, batch.rows[table]))
+    # One transaction: a commit is stored with its file changes and symbols, or not at all, because
+    # the next run skips the commits it finds stored.
+    with warehouse.transaction():
+        added = {table: warehouse.insert(table, batch.rows[table]) for table in ROW_TABLES}
+    for table, count in added.items():
+        summary.add(table, count)
     summary.skipped.update(batch.skipped)
 
 

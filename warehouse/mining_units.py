@@ -92,6 +92,11 @@ def mine_unit(unit: MiningUnit) -> MinedUnit:
 
 def land_unit(warehouse: Warehouse, mined: MinedUnit, summary: MineSummary) -> None:
     """Insert a mined unit's tables (in the flow process, the warehouse's only writer)."""
-    for table in ROW_TABLES:
-        summary.add(table, warehouse.insert_arrow(table, mined.tables[table]) if table in mined.tables else 0)
+    # One transaction, as for a batch mined here: a commit is stored with its file changes and
+    # symbols, or not at all (the next run skips the commits it finds stored).
+    with warehouse.transaction():
+        added = {table: warehouse.insert_arrow(table, mined.tables[table]) if table in mined.tables else 0
+                 for table in ROW_TABLES}  # fmt: skip
+    for table, count in added.items():
+        summary.add(table, count)
     summary.skipped.update(mined.skipped)

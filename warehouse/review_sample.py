@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from miners.errors import GoldmineError
 from warehouse.ids import content_hash, stable_id
+from warehouse.reviews import UNSAFE
 from warehouse.store import Warehouse
 
 DEFAULT_SAMPLE = 100
@@ -97,7 +98,7 @@ def review_pool(warehouse: Warehouse, assay_status: str) -> list[PoolItem]:
     """Candidates the assay gave ``assay_status`` that hold a record and have no review yet."""
     rows = warehouse.query(
         "SELECT c.id, c.kind || '/' || c.task_type || '/' || c.lang, c.status FROM candidates c "
-        "WHERE c.status = ? AND c.record IS NOT NULL "
+        f"WHERE c.status = ? AND c.record IS NOT NULL AND NOT {UNSAFE} "
         "AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.candidate_id = c.id) ORDER BY c.id",
         [assay_status],
     ).rows

@@ -44,6 +44,13 @@ LATEST_REVIEWS = (
 )
 
 
+# Candidates the assay found leaking data or copying the eval set: no reviewer may bring them back.
+UNSAFE = (
+    "EXISTS (SELECT 1 FROM checks k WHERE k.candidate_id = c.id AND NOT k.passed "
+    "AND k.\"check\" IN ('secrets', 'contamination'))"
+)
+
+
 class InvalidVerdict(GoldmineError):
     """Raised when a verdict cannot be stored as given (no reason for a rejection, an edit that is not a record)."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miners.code_symbols import guard_clauses, strip_docs
-from miners.commit_kinds import ChangeShape, CommitKind, classify, is_test_path, whitespace_only
+from miners.commit_kinds import CODE_FAMILIES, ChangeShape, CommitKind, classify, is_test_path, whitespace_only
 from warehouse.ids import stable_id
 from warehouse.store import Warehouse, in_chunks
 
@@ -30,7 +30,6 @@ MAX_CHANGED_LINES = 600
 MAX_SPLIT_FILES = 4
 MAX_CLASS_LINES = 120
 _UNIT_KINDS = ("function", "method", "class")
-_CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
 _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 
@@ -42,6 +41,16 @@ class SelectionSummary:
     selected: int
     skipped: dict[str, int]
     families: dict[str, int] = field(default_factory=dict)
+
+    def merged(self, other: SelectionSummary) -> SelectionSummary:
+        """Both summaries added up (commit tasks and ticket tasks)."""
+        skipped = dict(self.skipped)
+        for reason, count in other.skipped.items():
+            skipped[reason] = skipped.get(reason, 0) + count
+        families = dict(self.families)
+        for family, count in other.families.items():
+            families[family] = families.get(family, 0) + count
+        return SelectionSummary(self.selected + other.selected, skipped, families)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +241,7 @@ def _wrote_docs(unit: Unit) -> bool:
 
 def _edge_units(facts: CommitFacts, kind: CommitKind) -> list[Unit]:
     """Units of a fix or feature that gained guard clauses (the edge cases it now handles)."""
-    if kind.skipped or kind.family not in _CODE_FAMILIES or kind.family == "refactor":
+    if kind.skipped or kind.family not in CODE_FAMILIES or kind.family == "refactor":
         return []
     gained = []
     for unit in facts.code_units:

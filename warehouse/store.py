@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,6 +27,7 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "BOOLEAN": pa.bool_(),
     "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
     "VARCHAR[]": pa.list_(pa.string()),
+    "BLOB": pa.binary(),
 }
 
 
@@ -64,7 +66,11 @@ class Warehouse:
             raise WarehouseError(f"cannot open {self.path}: {error}") from None
         self._column_types: dict[str, dict[str, pa.DataType]] = {}
         if not read_only:
-            self.migrate()
+            try:
+                self.migrate()
+            except BaseException:
+                self.connection.close()
+                raise
 
     def __enter__(self) -> Warehouse:
         return self
@@ -92,13 +98,25 @@ class Warehouse:
         for version, name, sql in migrations():
             if version in done:
                 continue
-            self.connection.execute("BEGIN TRANSACTION")
-            self.connection.execute(sql)
-            self.connection.execute("INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name])
-            self.connection.execute("COMMIT")
+            with self.transaction():
+                self.connection.execute(sql)
+                self.connection.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
+                )
             applied.append(name)
         self._column_types.clear()
         return applied
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside land together or not at all (a crash in between leaves nothing half-done)."""
+        self.connection.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
         """Insert rows, ignoring any whose primary key is already stored; return how many were new."""

@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 from miners.code_under_test import code_under_test
-from miners.git_objects import BlobReader
+from miners.git_objects import BlobReader, git_dir_of
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
+from warehouse.records import Provenance
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
+from warehouse.ticket_context import TicketContext, load_ticket_context
+from warehouse.ticket_selection import thread_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,23 @@ class TaskContext:
         """The files of the units, in order, without repeats."""
         return list(dict.fromkeys(unit.path for unit in self.units))
 
+    def provenance(
+        self, drafter: str, template: str, *, seeds: Sequence[str] = (), observations: str | None = None
+    ) -> Provenance:
+        """Where a record drafted from this task came from (the reverting commit too, for a review)."""
+        return Provenance(
+            repo=self.source_name,
+            commits=[self.sha] + ([self.reverted_by.sha] if self.reverted_by else []),
+            tickets=[ticket.key for ticket in self.tickets],
+            paths=self.paths,
+            symbols=[unit.qualified_name for unit in self.units],
+            drafter=drafter,
+            template=template,
+            seeds=list(seeds),
+            observations=observations,  # type: ignore[arg-type]
+            task_id=self.task_id,
+        )
+
 
 class ContextLoader:
     """Loads task contexts, caching each repository's profile per commit."""
@@ -108,8 +126,14 @@ class ContextLoader:
             reader.close()
         self._readers.clear()
 
+    def load_any(self, task_id: str) -> Context:
+        """The context of any selected task: a commit's, or a resolved ticket's."""
+        if self.warehouse.scalar("SELECT commit_id IS NULL FROM tasks WHERE id = ?", [task_id]):
+            return load_ticket_context(self.warehouse, task_id)
+        return self.load(task_id)
+
     def load(self, task_id: str) -> TaskContext:
-        """The context of one selected task."""
+        """The context of one selected commit task."""
         task = self.warehouse.query(
             "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, c.subject, c.body, "
             "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON s.id = t.source_id "
@@ -130,7 +154,7 @@ class ContextLoader:
             subject=task[8],
             body=task[9],
             committed_at=task[10],
-            profile=_redacted_profile(read_profile(read, task[4]), self.key),
+            profile=read_profile(read, task[4]),
             units=units,
             tests=self._units(facts["test_symbol_ids"]),
             tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
@@ -152,7 +176,7 @@ class ContextLoader:
         found: dict[str, CodeUnit] = {}
         for test in tests:
             for path, symbol in code_under_test(test.path, test.after, read, list_folder):
-                code = redact(symbol.code, self.key)[0]
+                code = symbol.code  # read through the redacting reader
                 name = symbol.qualified_name
                 unit = CodeUnit("", path, test.lang, name, symbol.kind, "existing", code, code, symbol.doc)
                 found.setdefault(f"{path}:{name}", unit)
@@ -177,7 +201,12 @@ class ContextLoader:
 
         @lru_cache(maxsize=64)
         def read(path: str) -> bytes | None:
-            return blobs.read(f"{sha}:{path}", 2_000_000)
+            # Everything read from the repository at drafting time is redacted as mined text is:
+            # manifests (credentials in dependency URLs), READMEs, the code under test.
+            data = blobs.read(f"{sha}:{path}", 2_000_000)
+            if data is None:
+                return None
+            return redact(data.decode("utf-8", "replace"), self.key)[0].encode("utf-8")
 
         return read
 
@@ -223,8 +252,7 @@ class ContextLoader:
         data = read(path)
         if data is None:
             return ""
-        doc = _module_docstring(data.decode("utf-8", "replace"), lang)
-        return redact(doc, self.key)[0]
+        return _module_docstring(data.decode("utf-8", "replace"), lang)  # read() redacted it
 
 
 def _tree_names(listing: bytes) -> list[str]:
@@ -237,35 +265,19 @@ def _tree_names(listing: bytes) -> list[str]:
     return names
 
 
-def git_dir_of(location: str) -> Path:
-    """The git directory of a repository source (its ``.git``, or the folder of a bare one)."""
-    path = Path(location)
-    return path / ".git" if (path / ".git").exists() else path
-
-
 def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
     return min(first, second) if first is not None and second is not None else first or second
 
 
 def _comments_before(comments_json: str | None, before: datetime | None) -> tuple[str, ...]:
-    """Human comments written before the change: the fix must not leak into the question."""
-    comments: list[dict[str, Any]] = json.loads(comments_json or "[]")
+    """Human comments written before the change, cleaned as every thread is: the fix must not leak
+    into the question, and a quoted earlier comment is not said twice."""
     kept = []
-    for comment in comments:
-        written = datetime.fromisoformat(comment["created_at"]) if comment.get("created_at") else None
-        if comment.get("is_bot") or (before is not None and (written is None or written >= before)):
-            continue
-        kept.append(str(comment["body"]))
+    for comment in thread_of(comments_json):
+        written = datetime.fromisoformat(comment.created_at) if comment.created_at else None
+        if comment.text and (before is None or (written is not None and written < before)):
+            kept.append(comment.text)
     return tuple(kept)
-
-
-def _redacted_profile(profile: ProjectProfile, key: bytes) -> ProjectProfile:
-    return ProjectProfile(
-        name=profile.name,
-        purpose=redact(profile.purpose, key)[0],
-        runtimes=profile.runtimes,
-        dependencies=profile.dependencies,
-    )
 
 
 def _module_docstring(text: str, lang: str) -> str:
@@ -284,3 +296,6 @@ def _module_docstring(text: str, lang: str) -> str:
 
 def _is_heading_or_blank(line: str) -> bool:
     return not line or bool(re.fullmatch(r"[=\-~^*#.:]+", line))
+
+
+Context = TaskContext | TicketContext

@@ -11,11 +11,13 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from miners.ticket_links import KeyMatcher, link_commit
 from miners.tickets import TicketFact, TicketMapping, read_ticket_export
 from warehouse.commit_rows import LandingOptions, Redactor
 from warehouse.ids import content_hash, stable_id
+from warehouse.redaction import keyed_hash
 from warehouse.sources import MineSummary, register_source, set_watermark, watermark
 from warehouse.store import Warehouse, in_chunks
 
@@ -31,17 +33,19 @@ def land_ticket_export(
     ``mapping`` says how to read an export of a shape goldmine does not know."""
     file = Path(path)
     location = str(file.resolve())
-    source_id = stable_id("tickets", location)
-    summary = MineSummary(source_id, file.name, "tickets")
     digest = _export_digest(file, mapping)
+    batch = read_ticket_export(file, mapping)
+    # A tracker's tickets are one source whatever the export file is called (nightly exports are dated).
+    source_id = stable_id("tickets", tracker_identity(batch.tickets) or location)
+    summary = MineSummary(source_id, file.name, "tickets")
     if digest and watermark(warehouse, source_id, location) == digest:
         return summary  # the same export, read the same way, as last time
-    batch = read_ticket_export(file, mapping)
     register_source(warehouse, source_id, "tickets", location, file.name, run_id, {"format": batch.format})
     if batch.problems:
         summary.notes.append(f"{file}: {len(batch.problems)} record(s) skipped; first: {batch.problems[0]}")
     redactor = Redactor(options.key, run_id)
-    rows = [_ticket_row(t, source_id, run_id, redactor) for t in batch.tickets]
+    people = People(options.key, options.keep_author_names)
+    rows = [_ticket_row(t, source_id, run_id, redactor, people) for t in batch.tickets]
     changed = _drop_changed(warehouse, rows)
     if changed:
         summary.notes.append(f"{file}: {changed} ticket(s) changed since the last export; stored anew")
@@ -70,15 +74,60 @@ def _drop_changed(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:
     changed = [ticket_id for ticket_id, digest in stored if digest != wanted[ticket_id]]
     if changed:
         warehouse.execute("DELETE FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [changed])
+        # A ticket skipped before (still open, no answer yet) is considered again with its new thread.
+        warehouse.execute(
+            "DELETE FROM tasks WHERE commit_id IS NULL AND status = 'skipped' "
+            "AND ticket_id IN (SELECT unnest(?::VARCHAR[]))",
+            [changed],
+        )
     return len(changed)
 
 
-def _ticket_row(ticket: TicketFact, source_id: str, run_id: str, redact_text: Redactor) -> dict[str, Any]:
+def tracker_identity(tickets: list[TicketFact]) -> str:
+    """``tracker:project`` shared by every ticket of an export (owner/repo, Jira project, …), or ''."""
+    projects = {(ticket.source, _project(ticket)) for ticket in tickets}
+    if len(projects) != 1:
+        return ""
+    tracker, project = projects.pop()
+    return f"{tracker}:{project}" if project else ""
+
+
+def _project(ticket: TicketFact) -> str:
+    path = urlparse(ticket.url).path.strip("/")
+    if "/-/" in path:  # GitLab: group/subgroup/project/-/issues/12
+        return path.split("/-/", 1)[0]
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[2] in ("issues", "pull", "pulls"):  # GitHub: owner/repo/issues/12
+        return "/".join(parts[:2])
+    return ticket.key.rsplit("-", 1)[0] if "-" in ticket.key else ""
+
+
+class People:
+    """Names of people in ticket exports: kept as written, or a keyed pseudonym.
+
+    An author that is an e-mail address is always pseudonymised; with ``[mine] author_names =
+    false`` every name is. The same person gets the same pseudonym everywhere, so who answered
+    whom stays readable.
+    """
+
+    def __init__(self, key: bytes, keep_names: bool) -> None:
+        self.key = key
+        self.keep_names = keep_names
+
+    def __call__(self, name: str) -> str:
+        if not name or (self.keep_names and "@" not in name):
+            return name
+        return f"person-{keyed_hash(self.key, name.strip().lower())[:10]}"
+
+
+def _ticket_row(
+    ticket: TicketFact, source_id: str, run_id: str, redact_text: Redactor, person: People
+) -> dict[str, Any]:
     ticket_id = stable_id(source_id, ticket.key)
     where = f"tickets:{ticket_id}"
     comments = [
         {
-            "author": c.author,
+            "author": person(c.author),
             "created_at": c.created_at.isoformat() if c.created_at else None,
             "body": redact_text(c.body, f"{where}:comment{n}"),
             "is_bot": c.is_bot,
@@ -100,10 +149,19 @@ def _ticket_row(ticket: TicketFact, source_id: str, run_id: str, redact_text: Re
         "closed_at": ticket.closed_at,
         "url": ticket.url,
         "comments": json.dumps(comments, ensure_ascii=False),
-        "fields": json.dumps(_redacted(dict(ticket.fields), redact_text, f"{where}:fields"), ensure_ascii=False),
+        "fields": json.dumps(_redacted(_fields(ticket, person), redact_text, f"{where}:fields"), ensure_ascii=False),
     }
     row["content_hash"] = content_hash(json.dumps(row, default=str, sort_keys=True))
     return {**row, "run_id": run_id}
+
+
+_PEOPLE_FIELDS = ("reporter", "reporter_id", "assignee", "assignee_id", "author", "creator", "requester")
+
+
+def _fields(ticket: TicketFact, person: People) -> dict[str, Any]:
+    """The tracker's extra fields, with the reporter always named (the resolver is someone else)."""
+    fields = {"reporter": ticket.author, **ticket.fields} if ticket.author else dict(ticket.fields)
+    return {name: person(str(value)) if name in _PEOPLE_FIELDS and value else value for name, value in fields.items()}
 
 
 def _redacted(value: Any, redact_text: Redactor, where: str) -> Any:
@@ -132,4 +190,25 @@ def link_tickets(warehouse: Warehouse) -> int:
         for link in link_commit(matcher, commit_id, message)
         for ticket_id in ids_by_key[link.ticket_key]
     ]
-    return sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
+    known = {tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows}
+    relinked = sorted({row["commit_id"] for row in rows if (row["ticket_id"], row["commit_id"]) not in known})
+    added = sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
+    _reopen_tasks(warehouse, relinked)
+    return added
+
+
+def _reopen_tasks(warehouse: Warehouse, commit_ids: list[str]) -> None:
+    """Commits that just gained a ticket are selected again: their tasks were chosen without it.
+
+    Only tasks that made no candidate yet are dropped (with their recorded drafting skips); a
+    drafted record stays as it is.
+    """
+    if not commit_ids:
+        return
+    undrafted = (
+        "SELECT t.id FROM tasks t WHERE t.commit_id IN (SELECT unnest(?::VARCHAR[])) "
+        "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id)"
+    )
+    with warehouse.transaction():
+        warehouse.execute(f"DELETE FROM draft_skips WHERE task_id IN ({undrafted})", [commit_ids])
+        warehouse.execute(f"DELETE FROM tasks WHERE id IN ({undrafted})", [commit_ids])

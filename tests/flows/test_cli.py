@@ -30,6 +30,8 @@ def test_run_mines_drafts_assays_and_exports(cli: Cli, stock_repo: Path, stock_t
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         accepted = warehouse.query("SELECT task_type, lang FROM candidates WHERE status = 'accepted' ORDER BY 1").rows
     assert accepted == [("bugfix", "en"), ("edge_cases", "en")]
+    openai_tools = json.loads((workspace / "export" / "tools.openai.json").read_text())
+    assert {tool["type"] for tool in openai_tools} == {"function"} and openai_tools[0]["function"]["parameters"]
     info = json.loads((workspace / "export" / "dataset_info.json").read_text())
     lines = (workspace / "export" / info["goldmine_alpaca"]["file_name"]).read_text().splitlines()
     assert len(lines) == 2 and all(json.loads(line)["instruction"] and json.loads(line)["output"] for line in lines)

@@ -139,3 +139,47 @@ def test_a_tool_that_cannot_be_replayed_is_simulated_and_marked(
     assert "search_tickets" in tools and record["provenance"]["observations"] == "simulated"
     simulations = [r for r in server.requests if r["response_format"]["json_schema"]["name"] == "tool_result"]
     assert len(simulations) == 1
+
+
+def lookup_player(body: dict[str, Any], number: int) -> Reply:
+    """A model asked to play a lookup the thread only describes."""
+    assert body["response_format"]["json_schema"]["name"] == "lookup"
+    result = {"columns": ["held"], "rows": [["12"]], "row_count": 1}
+    return Reply(json.dumps({"arguments": json.dumps({"sql": "SELECT count(*) AS held FROM reservations"}),
+                             "result": json.dumps(result)}))  # fmt: skip
+
+
+def test_a_lookup_the_thread_only_describes_is_played_by_the_model_and_marked(
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], tmp_path: Path
+) -> None:
+    server = serve(lookup_player)
+    export = tmp_path / "support.json"
+    export.write_text(json.dumps([{
+        "number": 7, "title": "Products stay sold out", "body": "Since this morning 12 products show sold out.",
+        "state": "closed", "state_reason": "completed", "labels": [{"name": "support"}], "user": {"login": "shop"},
+        "html_url": "https://example.com/shop/stockroom/issues/7", "created_at": "2024-05-01T08:00:00Z",
+        "closed_at": "2024-05-01T10:00:00Z",
+        "comments": [{"user": {"login": "ana"}, "created_at": "2024-05-01T09:00:00Z",
+                      "body": "I queried the database and found 12 reservations held since yesterday. "
+                              "Run `stockroom-shop expire` once to release them, then check the badges again."}],
+    }]))  # fmt: skip
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "goldmine.toml").write_text(llm_config(), encoding="utf-8")
+    result = cli(
+        "run", "--inline", "--tickets", export, "--drafter", "llm", "--kinds", "both", "--workspace", workspace
+    )
+    assert result.exit_code == 0, result.output
+    record = _agent_record(workspace)
+    assert record["provenance"]["observations"] == "simulated" and record["provenance"]["tickets"] == ["#7"]
+    step, observed = record["conversation"][1]["content"], record["conversation"][2]["content"]["result"]
+    assert step["action"] == {
+        "tool_name": "query_database",
+        "parameters": {"sql": "SELECT count(*) AS held FROM reservations"},
+    }
+    assert observed == {"columns": ["held"], "rows": [["12"]], "row_count": 1}
+    assert record["conversation"][-1]["content"]["final_answer"].startswith("I queried the database and found 12")
+    assert len(server.requests) == 1
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        instruction = warehouse.query("SELECT drafter, status FROM candidates WHERE kind = 'instruction'").rows
+    assert instruction == [("extractive", "accepted")]  # a resolution record quotes the thread: no model needed

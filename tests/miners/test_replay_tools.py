@@ -78,3 +78,15 @@ def test_first_parent(stock_repo: Path) -> None:
         first_parent(stock_repo / ".git", git(stock_repo, "rev-parse", "HEAD").strip())
         == git(stock_repo, "rev-parse", "HEAD~1").strip()
     )
+
+
+def test_the_git_directory_of_a_clone_a_worktree_and_a_bare_repository(stock_repo: Path, tmp_path: Path) -> None:
+    from miners.git_objects import git_dir_of
+
+    subprocess.run(["git", "-C", str(stock_repo), "worktree", "add", "-q", str(tmp_path / "wt")], check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", str(stock_repo), str(tmp_path / "bare.git")], check=True)
+    assert git_dir_of(stock_repo) == stock_repo / ".git"
+    assert git_dir_of(tmp_path / "wt") == (stock_repo / ".git").resolve()
+    assert git_dir_of(tmp_path / "bare.git") == tmp_path / "bare.git"
+    with SnapshotSession(git_dir_of(tmp_path / "wt"), git(stock_repo, "rev-parse", "HEAD").strip()) as session:
+        assert session.read_file("src/stock.py", 1, 1) == '   1 | """Stock levels and reservations."""'

@@ -98,3 +98,19 @@ def test_tickets_are_landed_redacted_and_linked(warehouse: Warehouse, stock_repo
     ).rows[0]
     assert (method, subject) == ("closing_keyword", "Reject negative and oversized reservations")
     assert link_tickets(warehouse) == 0
+
+
+def test_a_commit_whose_ticket_arrives_later_is_selected_again(
+    warehouse: Warehouse, stock_repo: Path, stock_tickets: Path
+) -> None:
+    from warehouse.selection import select_tasks
+
+    land_repository(warehouse, stock_repo, "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+    fix = ("SELECT t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Reject%' "
+           "AND t.family <> 'edge_cases'")  # fmt: skip
+    assert '"ticket_ids": []' in warehouse.scalar(fix)
+    land_ticket_export(warehouse, stock_tickets, "r2", OPTIONS)
+    assert link_tickets(warehouse) == 1
+    select_tasks(warehouse, "r2")
+    assert '"ticket_ids": []' not in warehouse.scalar(fix)

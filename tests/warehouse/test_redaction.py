@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from warehouse.redaction import redact
+from warehouse.redaction import quick_scan, redact
 
 KEY = b"k" * 32
 PLANTED = {
@@ -44,3 +44,33 @@ def test_the_hash_is_keyed() -> None:
 def test_plain_code_is_untouched() -> None:
     code = "def reserve(levels, sku, qty):\n    return levels[sku] - qty  # see UTF-8 and SHA-256\n"
     assert redact(code, KEY) == (code, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("key = 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", "sendgrid-api-key"),
+        ("hook https://hooks.slack.com/services/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", "slack-token"),
+        ("//registry.npmjs.org/:_authToken=npm_a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8", "npm-tokens"),
+        ("API_TOKEN=a81f6c09d2e47b35", "env-secret"),
+        ('"api_key": "9f8e7d6c5b4a39281706aabbccddeeff"', "password-assignment"),
+        ("cloud_api_key: Zq8Wx3Cv5Bn7Mk9Lj2Hg4Fd6Sa1Po0Iu8Yt6Re", "credential-assignment"),
+    ],
+)
+def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_miss(text: str, kind: str) -> None:
+    clean, found = redact(text, KEY)
+    assert [f.kind for f in found] == [kind], found
+    assert f"<SECRET:{kind}>" in clean
+
+
+def test_decorators_placeholders_and_a_second_pass_are_left_alone() -> None:
+    code = "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): pass\n```python\n@contextlib.contextmanager\n"
+    assert redact(code, KEY) == (code, [])
+    once, _ = redact("token = 'ghp_" + "a1B2c3D4e5" * 4 + "' by ana@corp.io", KEY)
+    assert redact(once, KEY) == (once, [])
+
+
+def test_the_quick_scan_sees_tokens_and_addresses() -> None:
+    text = "AKIAIOSFODNN7EXAMPLE then mail ana@corp.io, nothing else"
+    assert [span.kind for span in quick_scan(text)] == ["aws-access-key", "email"]
+    assert quick_scan("def reserve(levels, sku, qty): return levels[sku]") == []

@@ -65,3 +65,25 @@ def test_tasks_record_family_facts_and_skip_reasons(
     assert len(facts["symbol_ids"]) == 1 and len(facts["test_symbol_ids"]) == 1 and len(facts["ticket_ids"]) == 1
     assert "linked to 1 ticket(s) by closing_keyword" in rows[1][4]
     assert select_tasks(warehouse, "r2").selected == 0 and warehouse.count("tasks") == 4
+
+
+def test_a_sprawling_commit_is_split_into_one_task_per_small_file(warehouse: Warehouse, make_repo) -> None:  # type: ignore[no-untyped-def]
+    def module(prefix: str, count: int, body: str) -> str:
+        return "\n\n".join(f"def {prefix}{n}(x):\n    return x {body}\n" for n in range(count))
+
+    repo = make_repo([
+        {"message": "Add helpers", "files": {"a.py": module("a", 4, "+ 1"), "b.py": module("b", 4, "+ 1")}},
+        {"message": "Fix every helper\n\nThey were off by one.", "files": {"a.py": module("a", 4, "+ 2"),
+                                                                           "b.py": module("b", 4, "+ 2")}},
+    ])  # fmt: skip
+    land_repository(warehouse, repo, "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+    rows = warehouse.query(
+        "SELECT t.status, t.reason, len(json_extract(t.facts, '$.symbol_ids')::VARCHAR[]) FROM tasks t "
+        "JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Fix%' AND t.family <> 'edge_cases' ORDER BY t.reason"
+    ).rows
+    main = [row for row in rows if row[0] == "skipped"]
+    parts = [row for row in rows if row[0] == "selected"]
+    assert [row[:2] for row in main] == [("skipped", "split: 2 tasks, one per file")]
+    assert [units for _, _, units in parts] == [4, 4]
+    assert {reason.split("the part of a larger commit in ")[1] for _, reason, _ in parts} == {"a.py", "b.py"}
