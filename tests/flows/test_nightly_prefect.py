@@ -135,12 +135,13 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
         assert done.returncode == 0, done.stderr[-3000:]
         with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
             results[runner] = sorted(warehouse.query("SELECT id, status, record FROM candidates").rows)
-            sources = warehouse.scalar(
-                "SELECT count(DISTINCT t.source_id) FROM candidates c JOIN tasks t ON t.id = c.task_id"
-            )
+            sources = dict(warehouse.query(
+                "SELECT s.kind, count(DISTINCT s.id) FROM candidates c JOIN tasks t ON t.id = c.task_id "
+                "JOIN sources s ON s.id = t.source_id GROUP BY s.kind"
+            ).rows)  # fmt: skip
             run_id = warehouse.scalar("SELECT id FROM runs")
     assert results["dask"] == results["default"]
-    assert len(results["dask"]) > 20 and sources == 2
+    assert len(results["dask"]) > 20 and sources == {"repository": 2, "tickets": 1}
     [flow_run] = _api(
         prefect_api, "POST", "/flow_runs/filter", {"flow_runs": {"name": {"any_": [f"goldmine-{run_id}"]}}}
     )
