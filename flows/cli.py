@@ -14,6 +14,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from flows.errors import ConfigError
 from flows.pipeline import PIPELINE, run_stages
 from flows.report_page import report as report_command
 from flows.workspace import Settings, Workspace, settings_with
@@ -100,6 +101,7 @@ def _settings(workspace: Workspace, **flags: Any) -> Settings:
         llm__budget_usd=flags.get("budget_usd"),
         export__formats=list(flags["formats"]) if flags.get("formats") else None,
         assay__judge=True if flags.get("judge") else None,
+        scale__runner=flags.get("runner"),
     )
 
 
@@ -118,27 +120,40 @@ def init(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
     _out.print(f"wrote {path}")
 
 
+wait_option = click.option(
+    "--wait", type=click.FloatRange(min=0), default=0, metavar="SECONDS",
+    help="Wait this long for another goldmine command to release the workspace (default: stop at once).",
+)  # fmt: skip
+
+
 @main.command()
 @source_options
 @draft_options
 @click.option("--inline", is_flag=True, help="Run the stages in this process without Prefect.")
 @click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
+@click.option("--runner", type=click.Choice(["default", "dask"]),
+              help="Where mining and drafting tasks run: this machine's cores, or a Dask cluster.")  # fmt: skip
+@wait_option
 @workspace_options()
-def run(workspace: Path | None, verbose: bool, inline: bool, **flags: Any) -> None:
+def run(workspace: Path | None, verbose: bool, inline: bool, wait: float, **flags: Any) -> None:
     """Run the whole pipeline: mine → draft → assay → export."""
+    if inline and flags.get("runner"):
+        raise ConfigError("--runner chooses where a Prefect run's tasks run; --inline runs in this process without one")
     space = Workspace.at(workspace)
-    run_id, counts = run_stages(space, _settings(space, **flags), PIPELINE, use_prefect=not inline, verbose=verbose)
+    settings = _settings(space, **flags)
+    run_id, counts = run_stages(space, settings, PIPELINE, use_prefect=not inline, verbose=verbose, wait=wait)
     render_counts(run_id, counts)
 
 
 def _stage_command(name: str, doc: str, options: list[Callable[[F], F]]) -> None:
-    def command(workspace: Path | None, verbose: bool, **flags: Any) -> None:
+    def command(workspace: Path | None, verbose: bool, wait: float, **flags: Any) -> None:
         space = Workspace.at(workspace)
-        run_id, counts = run_stages(space, _settings(space, **flags), [name], command=name, use_prefect=False)
+        settings = _settings(space, **flags)
+        run_id, counts = run_stages(space, settings, [name], command=name, use_prefect=False, wait=wait)
         render_counts(run_id, counts)
 
     command.__doc__ = doc
-    decorated: Any = workspace_options()(command)
+    decorated: Any = wait_option(workspace_options()(command))
     for option in options:
         decorated = option(decorated)
     main.command(name=name)(decorated)
@@ -198,6 +213,11 @@ def status(workspace: Path | None, verbose: bool) -> None:
     render_table(["status", "candidates"], list(report.candidates_by_status.items()))
     if report.rejections:
         render_table(["failed check", "candidates"], list(report.rejections.items()))
+    if report.feedback:
+        from flows.feedback_cli import render_rounds
+
+        _out.print("feedback rounds (goldmine feedback):")
+        render_rounds(report.feedback)
 
 
 main.add_command(report_command)
@@ -224,11 +244,16 @@ def render_counts(run_id: str, counts: dict[str, Any]) -> None:
 def _add_commands_from_other_modules() -> None:
     """Commands defined in their own modules, which use the helpers above (hence imported last)."""
     from flows.authoring import prompts, seeds
+    from flows.feedback_cli import feedback
+    from flows.nightly import cron_line, serve
     from flows.review_cli import review
 
     main.add_command(seeds)
     main.add_command(prompts)
     main.add_command(review)
+    main.add_command(serve)
+    main.add_command(cron_line)
+    main.add_command(feedback)
 
 
 _add_commands_from_other_modules()

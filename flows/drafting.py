@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
+from warehouse.feedback import FEEDBACK_SELECTOR
 from warehouse.ids import stable_id
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import AgentRecord, InstructionRecord
@@ -163,6 +164,7 @@ def undrafted_tasks(warehouse: Warehouse, kind: str, lang: str, drafter: str, li
     """Selected tasks without a candidate (or a recorded skip) for this kind, language and drafter."""
     rows = warehouse.query(
         "SELECT t.id FROM tasks t WHERE t.status = 'selected' "
+        f"AND t.selector_version <> '{FEEDBACK_SELECTOR}' "  # flows/feedback_drafting.py drafts those
         "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.kind = ? AND c.lang = ? "
         "                AND c.drafter = ?) "
         "AND NOT EXISTS (SELECT 1 FROM draft_skips s WHERE s.task_id = t.id AND s.kind = ? AND s.lang = ? "

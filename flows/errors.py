@@ -12,9 +12,13 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── GitCommandFailed            git exited non-zero while reading history
     │   ├── RepositoryMoved             a repository mined before is not where it was
     │   ├── MiningWorkerFailed          a process mining part of a large history failed
-    │   └── TicketExportError           a ticket export is missing, malformed or of unknown shape
+    │   ├── TicketExportError           a ticket export is missing, malformed or of unknown shape
+    │   └── FeedbackFileError           (miners/feedback_file.py) a failures file is missing or not UTF-8
+    │                                   (a bad line is reported with its number; the others are kept)
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
+    │   │   └── WorkspaceBusy           (flows/workspace_lock.py) another goldmine command holds the
+    │   │                               workspace (named: pid, command, since when) and --wait ran out
     │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
     │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
@@ -22,11 +26,17 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
     ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
     │                                   given; the page shows it, nothing is stored
+    ├── WorkFailed                      (flows/fanout.py) a unit of mining or drafting failed in a
+    │                                   worker process; the message is the worker's own error
+    ├── PrefectServerError              the Prefect server goldmine starts or is pointed at cannot be
+    │                                   used (schedules need one; ephemeral mode cannot run them)
     └── ConfigError                     goldmine.toml or a command-line value is invalid
 """
 
 from __future__ import annotations
 
+from flows.fanout import WorkFailed
+from flows.workspace_lock import WorkspaceBusy
 from miners.errors import (
     EmptyRepository,
     GitCommandFailed,
@@ -37,6 +47,7 @@ from miners.errors import (
     SourceError,
     TicketExportError,
 )
+from miners.feedback_file import FeedbackFileError
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
 from warehouse.review_sample import NothingToReview
 from warehouse.reviews import InvalidVerdict
@@ -52,10 +63,15 @@ class LLMEndpointError(GoldmineError):
     """Raised when the configured LLM endpoint cannot be used at all (every request would fail)."""
 
 
+class PrefectServerError(GoldmineError):
+    """Raised when a Prefect server is needed (schedules, Dask workers) and none can be used."""
+
+
 __all__ = [
     "ConfigError",
     "EmptyRepository",
     "EvalSetError",
+    "FeedbackFileError",
     "GitCommandFailed",
     "GoldmineError",
     "InvalidVerdict",
@@ -63,6 +79,7 @@ __all__ = [
     "MiningWorkerFailed",
     "NotAGitRepository",
     "NothingToReview",
+    "PrefectServerError",
     "QueryFailed",
     "RepositoryMoved",
     "SeedFolderError",
@@ -70,4 +87,6 @@ __all__ = [
     "TicketExportError",
     "WarehouseBusy",
     "WarehouseError",
+    "WorkFailed",
+    "WorkspaceBusy",
 ]

@@ -1,22 +1,24 @@
-"""Running stages: as a Prefect flow (``goldmine run``) or inline (single-stage commands).
+"""Running stages: as a Prefect flow (``goldmine run``, the nightly deployment) or inline
+(single-stage commands, ``--inline``).
 
-Prefect is imported only when a flow runs, after :func:`flows.workspace.configure_prefect` has
-pointed it at the workspace. Tasks get ids, not data: the open warehouse stays in this process
-(DuckDB allows one writer) and tasks find it through the run id.
+Every run holds the workspace lock for its whole length (``flows/workspace_lock.py``) and is one
+``runs`` row with its parameters, counts, outcome and the watermarks it moved. Prefect is imported
+only when a flow runs, after :func:`flows.workspace.configure_prefect` has pointed it at the
+workspace (``flows/prefect_flows.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flows.stages import STAGES, StageContext
 from flows.workspace import Settings, Workspace, configure_prefect
 from miners.errors import GoldmineError
-from warehouse.runs import finish_run, start_run
+from warehouse.runs import finish_run, record_watermarks, start_run, watermark_positions
 
 PIPELINE = ("mine", "draft", "assay", "export")
-_OPEN_RUNS: dict[str, StageContext] = {}
+Body = Callable[[StageContext], dict[str, Any]]
 
 
 def run_stages(
@@ -27,22 +29,43 @@ def run_stages(
     command: str = "run",
     use_prefect: bool = True,
     verbose: bool = False,
+    wait: float = 0.0,
 ) -> tuple[str, dict[str, Any]]:
-    """Run ``stages`` in order inside one ``runs`` row; return the run id and each stage's counts."""
+    """Run ``stages`` in order inside one ``runs`` row; return the run id and each stage's counts.
+
+    Waits up to ``wait`` seconds for another goldmine process to release the workspace.
+    """
+
+    def body(context: StageContext) -> dict[str, Any]:
+        return _in_prefect(context, stages, verbose) if use_prefect else _inline(context, stages)
+
+    return run_recorded(workspace, settings, stages, body, command=command, wait=wait)
+
+
+def run_recorded(
+    workspace: Workspace, settings: Settings, stages: Sequence[str], body: Body, *, command: str, wait: float
+) -> tuple[str, dict[str, Any]]:
+    """Hold the workspace, open the warehouse and run ``body`` inside one ``runs`` row."""
     workspace.ensure()
-    with workspace.open_warehouse() as warehouse:
+    with workspace.open_warehouse(wait=wait, command=command) as warehouse:
         run_id = start_run(warehouse, command, {"stages": list(stages), **settings.model_dump()})
+        record_watermarks(warehouse, run_id, watermark_positions(warehouse))
         context = StageContext(workspace, warehouse, settings, run_id)
         try:
-            counts = _in_prefect(context, stages, verbose) if use_prefect else _inline(context, stages)
+            counts = body(context)
         except GoldmineError as error:
-            finish_run(warehouse, run_id, {}, error=str(error))
+            _finish(context, {}, str(error))
             raise
         except BaseException as error:
-            finish_run(warehouse, run_id, {}, error=f"{type(error).__name__}: {error}")
+            _finish(context, {}, f"{type(error).__name__}: {error}")
             raise
-        finish_run(warehouse, run_id, counts)
+        _finish(context, counts, None)
     return run_id, counts
+
+
+def _finish(context: StageContext, counts: dict[str, Any], error: str | None) -> None:
+    record_watermarks(context.warehouse, context.run_id)
+    finish_run(context.warehouse, context.run_id, counts, error=error)
 
 
 def _inline(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
@@ -51,26 +74,6 @@ def _inline(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
 
 def _in_prefect(context: StageContext, stages: Sequence[str], verbose: bool) -> dict[str, Any]:
     configure_prefect(context.workspace, verbose)
-    flow = _build_flow()
-    _OPEN_RUNS[context.run_id] = context
-    try:
-        result: dict[str, Any] = flow(run_id=context.run_id, stages=list(stages))
-        return result
-    finally:
-        _OPEN_RUNS.pop(context.run_id, None)
+    from flows.prefect_flows import run_flow
 
-
-def _build_flow() -> Any:
-    """Define the Prefect flow on first use, so importing this module does not import Prefect."""
-    from prefect import flow, task
-    from prefect.cache_policies import NO_CACHE
-
-    @task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)
-    def stage_task(name: str, run_id: str) -> dict[str, Any]:
-        return STAGES[name](_OPEN_RUNS[run_id])
-
-    @flow(name="goldmine", flow_run_name="goldmine-{run_id}", validate_parameters=False)
-    def goldmine_flow(run_id: str, stages: list[str]) -> dict[str, Any]:
-        return {name: stage_task(name, run_id) for name in stages}
-
-    return goldmine_flow
+    return run_flow(context, stages)

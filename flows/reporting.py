@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from warehouse.feedback import RoundFigures, feedback_rounds
 from warehouse.store import Warehouse
 
 
@@ -15,6 +16,7 @@ class WorkspaceStatus:
     last_run: str
     candidates_by_status: dict[str, int]
     rejections: dict[str, int]
+    feedback: list[RoundFigures] = field(default_factory=list)
 
 
 def workspace_status(warehouse: Warehouse) -> WorkspaceStatus:
@@ -31,4 +33,4 @@ def workspace_status(warehouse: Warehouse) -> WorkspaceStatus:
             "WHERE NOT k.passed AND c.status = 'rejected' GROUP BY 1 ORDER BY 2 DESC"
         ).rows
     )
-    return WorkspaceStatus(tables, last_run, by_status, rejections)
+    return WorkspaceStatus(tables, last_run, by_status, rejections, feedback_rounds(warehouse))

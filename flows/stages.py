@@ -12,15 +12,19 @@ from typing import Any
 
 from flows import extractive
 from flows.assaying import assay_pending
+from flows.distributed_drafting import DrafterSpec, FannedOutDrafter
 from flows.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.errors import ConfigError
+from flows.fanout import FanOut
+from flows.feedback_drafting import draft_feedback
 from flows.progress import progress_bar
 from flows.project_tests import command_runner
+from flows.source_mining import mine_repositories
 from flows.trajectories import TrajectoryDrafter
 from flows.workspace import Settings, Workspace, catalog_of
 from miners.tickets import TicketMapping
 from warehouse.export import export_accepted
-from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.landing import LandingOptions, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
 from warehouse.task_context import ContextLoader
@@ -36,6 +40,8 @@ class StageContext:
     warehouse: Warehouse
     settings: Settings
     run_id: str
+    # Where mining units and drafting batches run (flows/fanout.py); None: in this process, as is.
+    fanout: FanOut | None = None
 
 
 def mine_stage(stage: StageContext) -> dict[str, Any]:
@@ -54,9 +60,8 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
     added: dict[str, int] = {}
     skipped: dict[str, int] = {}
     notes: list[str] = []
-    for repo in sources.repos:
-        with progress_bar(f"mining {repo}", None) as advance:
-            summary = land_repository(stage.warehouse, repo, stage.run_id, options, advance)
+    for summary in mine_repositories(stage.warehouse, sources.repos, stage.run_id, options, stage.fanout,
+                                     stage.settings.scale.unit_commits):  # fmt: skip
         _merge(added, summary.added)
         _merge(skipped, summary.skipped_by_reason())
         notes += summary.notes
@@ -76,7 +81,7 @@ def _merge(total: dict[str, int], more: dict[str, int]) -> None:
 def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
-    drafter = choose_drafter(stage)
+    drafter = fanned_out(choose_drafter(stage), stage)
     selection = select_tasks(stage.warehouse, stage.run_id).merged(select_ticket_tasks(stage.warehouse, stage.run_id))
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
@@ -99,11 +104,13 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
                                   limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
     finally:
         loader.close()
+    feedback = draft_feedback(stage.warehouse, stage.run_id)  # the model failures fed back (goldmine feedback)
     notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
     notes += [f"{n} task(s) not drafted, tried again next run: {why}" for why, n in summary.deferred.items()]
     return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
             "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped,
-            "deferred": sum(summary.deferred.values()), "notes": notes}  # fmt: skip
+            "deferred": sum(summary.deferred.values()), **({"feedback_candidates": feedback} if feedback else {}),
+            "notes": notes}  # fmt: skip
 
 
 def choose_drafter(stage: StageContext) -> Drafter:
@@ -124,11 +131,24 @@ def tool_catalog(stage: StageContext) -> ToolCatalog:
 
 def extractive_drafters(stage: StageContext) -> ByKind:
     """The extractive drafter of each record kind, configured from the settings."""
-    agent = stage.settings.agent
-    catalog = tool_catalog(stage)
+    return extractive_drafters_for(stage.settings, stage.workspace.key())
+
+
+def extractive_drafters_for(settings: Settings, key: bytes) -> ByKind:
+    """The extractive drafters from settings and the workspace key alone (what a worker has)."""
+    agent = settings.agent
     runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
-    trajectories = TrajectoryDrafter(catalog, stage.workspace.key(), runner)
+    trajectories = TrajectoryDrafter(catalog_of(settings), key, runner)
     return ByKind(extractive.DRAFTER, {"instruction": extractive.ExtractiveDrafter(), "agent": trajectories})
+
+
+def fanned_out(drafter: Drafter, stage: StageContext) -> Drafter:
+    """The extractive drafter, drafting batches of tasks on the stage's fan-out when it has one
+    (the LLM drafter stays here: its requests are concurrent already, and it writes ``llm_calls``)."""
+    if stage.fanout is None or not isinstance(drafter, ByKind) or drafter.name != extractive.DRAFTER:
+        return drafter
+    spec = DrafterSpec(stage.settings, stage.workspace.key())
+    return FannedOutDrafter(drafter, spec, stage.fanout, stage.settings.scale.draft_batch)
 
 
 def assay_stage(stage: StageContext) -> dict[str, Any]:

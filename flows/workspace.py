@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flows.errors import ConfigError
+from flows.workspace_lock import LockedWarehouse, invoked_command
 from warehouse.store import Warehouse
 from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
@@ -109,6 +110,30 @@ class LLMConfig(_Section):
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
 
 
+class ScaleConfig(_Section):
+    """Where the mining and drafting of a Prefect run happen (``--runner``)."""
+
+    # "default": a pool of processes on this machine's cores; "dask": a Dask cluster.
+    runner: Literal["default", "dask"] = "default"
+    # A Dask scheduler (tcp://host:8786); empty: a LocalCluster on this machine.
+    dask_address: str = ""
+    # Worker processes of the default pool and of the LocalCluster; 0: one per core.
+    workers: int = Field(default=0, ge=0)
+    # A repository's new commits are mined in units of at most this many (one task each).
+    unit_commits: int = Field(default=1000, gt=0)
+    # Tasks per drafting batch (one task each, grouped by source).
+    draft_batch: int = Field(default=200, gt=0)
+
+
+class NightlyConfig(_Section):
+    """The schedule ``goldmine serve`` registers, and how a scheduled run meets another run."""
+
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    # How long a scheduled run waits for another goldmine command to release the workspace.
+    wait_seconds: float = Field(default=3600.0, ge=0)
+
+
 class Settings(_Section):
     """Everything ``goldmine.toml`` can set; command-line flags override it."""
 
@@ -120,6 +145,8 @@ class Settings(_Section):
     assay: AssayConfig = Field(default_factory=AssayConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
+    scale: ScaleConfig = Field(default_factory=ScaleConfig)
+    nightly: NightlyConfig = Field(default_factory=NightlyConfig)
 
 
 CONFIG_TEMPLATE = """\
@@ -230,6 +257,25 @@ budget_usd = 0         # stop drafting when a run's calls cost this much (0: no 
 # [llm.prices."gpt-4o-mini"]
 # input_per_mtok = 0.15
 # output_per_mtok = 0.60
+
+[scale]
+# Where a Prefect run (`goldmine run`, `goldmine serve`) mines and drafts: "default" runs each
+# source as its own task on a pool of this machine's processes; "dask" (or --runner dask) on a
+# Dask cluster. Workers return rows; this machine's goldmine process alone writes the warehouse.
+runner = "default"
+# A Dask scheduler, e.g. "tcp://10.0.0.5:8786" (its workers need goldmine installed and the
+# repositories at the same paths); empty: a LocalCluster on this machine.
+dask_address = ""
+workers = 0            # processes of the default pool and of the LocalCluster (0: one per core)
+unit_commits = 1000    # a large history is mined in units of at most this many new commits
+draft_batch = 200      # tasks drafted per unit of work
+
+[nightly]
+# `goldmine serve` registers this schedule (cron syntax, in this time zone).
+cron = "0 2 * * *"
+timezone = "UTC"
+# A scheduled run that finds another goldmine command holding the workspace waits this long.
+wait_seconds = 3600
 """
 
 
@@ -307,12 +353,13 @@ class Workspace:
                 key_file.write(secrets.token_bytes(32))
         return self.key_path.read_bytes()
 
-    def open_warehouse(self, *, read_only: bool = False) -> Warehouse:
-        """Open (and migrate) the warehouse file."""
+    def open_warehouse(self, *, read_only: bool = False, wait: float = 0.0, command: str = "") -> Warehouse:
+        """Open (and migrate) the warehouse file, holding the workspace lock until it is closed
+        (shared when read-only); wait up to ``wait`` seconds for another goldmine process."""
         if read_only and not self.database_path.exists():
             raise ConfigError(f"{self.root} has no warehouse yet: run `goldmine run` or `goldmine demo` first")
         self.ensure()
-        return Warehouse(self.database_path, read_only=read_only)
+        return LockedWarehouse(self.database_path, read_only=read_only, command=command or invoked_command(), wait=wait)
 
 
 def _resolve_paths(settings: Settings, root: Path) -> Settings:

@@ -31,6 +31,14 @@ def _skip(stream: IO[bytes], count: int) -> None:
         count -= len(piece)
 
 
+def _objects_dir(git_dir: Path) -> Path:
+    """Where a repository keeps its objects: a linked worktree's git dir names its main one in ``commondir``."""
+    common = git_dir / "commondir"
+    if common.is_file():
+        return (git_dir / common.read_text(encoding="utf-8").strip()).resolve() / "objects"
+    return git_dir / "objects"
+
+
 class BlobReader:
     """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
 
@@ -39,7 +47,7 @@ class BlobReader:
     """
 
     def __init__(self, git_dir: Path) -> None:
-        if not (git_dir / "objects").is_dir():
+        if not _objects_dir(git_dir).is_dir():
             raise RepositoryMoved(str(git_dir))
         self._process = subprocess.Popen(
             ["git", "--git-dir", str(git_dir), "cat-file", "--batch"],

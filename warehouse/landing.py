@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,17 @@ from warehouse.sources import MineSummary, register_source, set_watermark, water
 from warehouse.store import Warehouse
 from warehouse.ticket_landing import land_ticket_export, link_tickets
 
-__all__ = ["LandingOptions", "MineSummary", "land_repository", "land_ticket_export", "link_tickets"]
+__all__ = [
+    "LandingOptions",
+    "MineSummary",
+    "RepositoryPlan",
+    "finish_repository",
+    "land_batch",
+    "land_repository",
+    "land_ticket_export",
+    "link_tickets",
+    "plan_repository",
+]
 
 _CHUNK = 500
 Progress = Callable[[int], None]
@@ -41,27 +52,51 @@ def land_repository(
     progress: Progress | None = None,
 ) -> MineSummary:
     """Mine a repository's new commits into ``commits``, ``file_changes`` and ``symbols``."""
+    plan = plan_repository(warehouse, path, run_id)
+    for batch in mine_rows(plan.info, plan.shas, plan.source_id, run_id, options, _CHUNK):
+        land_batch(warehouse, batch, plan.summary)
+        if progress is not None:
+            progress(batch.commits)
+    return finish_repository(warehouse, plan, run_id)
+
+
+@dataclass(slots=True)
+class RepositoryPlan:
+    """A repository registered as a source, and the new commits a pass has to mine (none when its
+    watermark is the head)."""
+
+    info: RepositoryInfo
+    source_id: str
+    summary: MineSummary
+    shas: list[str] = field(default_factory=list)
+
+
+def plan_repository(warehouse: Warehouse, path: str | Path, run_id: str) -> RepositoryPlan:
+    """Register a repository and list the commits this pass mines: those since its watermark
+    (everything after a rewrite) that are not stored yet."""
     info = open_repository(path)
     source_id = repository_source_id(info)
-    summary = MineSummary(source_id, info.name, "repository")
+    plan = RepositoryPlan(info, source_id, MineSummary(source_id, info.name, "repository"))
     register_source(warehouse, source_id, "repository", str(info.path), info.name, run_id, _repo_detail(info))
     if info.is_shallow:
-        summary.notes.append(
+        plan.summary.notes.append(
             f"{info.path} is a shallow clone: mining the {info.name} history it has; its oldest "
             f"{len(shallow_boundary(info))} commit(s) have no parent here, so no file changes"
         )
-    since = _resume_point(warehouse, source_id, info, summary)
-    if since == info.head_sha:
-        return summary
-    shas = _unstored(warehouse, source_id, list_commits(info, since=since))
-    for batch in mine_rows(info, shas, source_id, run_id, options, _CHUNK):
-        _land_batch(warehouse, batch, summary)
-        if progress is not None:
-            progress(batch.commits)
-    set_watermark(warehouse, source_id, info.head_ref, info.head_sha, run_id)
-    if summary.skipped:
-        summary.notes.append(_skipped_note(info.name, summary.skipped))
-    return summary
+    since = _resume_point(warehouse, source_id, info, plan.summary)
+    if since != info.head_sha:
+        plan.shas = _unstored(warehouse, source_id, list_commits(info, since=since))
+    return plan
+
+
+def finish_repository(warehouse: Warehouse, plan: RepositoryPlan, run_id: str) -> MineSummary:
+    """After every batch of a plan has landed: move the watermark and note what was skipped."""
+    info = plan.info
+    if watermark(warehouse, plan.source_id, info.head_ref) != info.head_sha:
+        set_watermark(warehouse, plan.source_id, info.head_ref, info.head_sha, run_id)
+    if plan.summary.skipped:
+        plan.summary.notes.append(_skipped_note(info.name, plan.summary.skipped))
+    return plan.summary
 
 
 def _unstored(warehouse: Warehouse, source_id: str, shas: list[str]) -> list[str]:
@@ -70,7 +105,8 @@ def _unstored(warehouse: Warehouse, source_id: str, shas: list[str]) -> list[str
     return [sha for sha in shas if sha not in stored] if stored else shas
 
 
-def _land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> None:
+def land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> None:
+    """Insert one batch of a repository's rows and count them in its summary."""
     # One transaction: a commit is stored with its file changes and symbols, or not at all, because
     # the next run skips the commits it finds stored.
     with warehouse.transaction():

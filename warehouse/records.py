@@ -17,6 +17,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FeedbackRef(_Strict):
+    """The model failure a record was made from (``goldmine feedback``): a ``feedback`` row."""
+
+    id: str
+    round: int
+    file: str
+    line: int
+
+
 class Provenance(_Strict):
     """Where a record came from: enough to find every fact it was built from."""
 
@@ -30,6 +39,7 @@ class Provenance(_Strict):
     seeds: list[str] = Field(default_factory=list)
     observations: Literal["replayed", "simulated", "none"] | None = None
     task_id: str = ""
+    feedback: FeedbackRef | None = None
 
 
 class InstructionRecord(_Strict):

@@ -32,3 +32,28 @@ def finish_run(warehouse: Warehouse, run_id: str, counts: dict[str, Any], error:
         "UPDATE runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
         ["failed" if error else "completed", datetime.now(UTC), json.dumps(counts, default=str), error, run_id],
     )
+
+
+def watermark_positions(warehouse: Warehouse) -> dict[tuple[str, str], str]:
+    """Every source's current watermark: ``(source id, ref)`` → position."""
+    rows = warehouse.query("SELECT source_id, ref, position FROM watermarks").rows
+    return {(source_id, ref): position for source_id, ref, position in rows}
+
+
+def record_watermarks(
+    warehouse: Warehouse, run_id: str, before: dict[tuple[str, str], str] | None = None
+) -> list[dict[str, Any]]:
+    """Store in ``runs.watermarks`` where each source stood before the run and where it stands now;
+    return what was stored. Call it with ``before`` (:func:`watermark_positions`) when the run
+    starts, then without: the positions stored first are kept as the run's starting points."""
+    if before is None:
+        stored = warehouse.scalar("SELECT watermarks FROM runs WHERE id = ?", [run_id])
+        before = {(m["source_id"], m["ref"]): m["before"] for m in json.loads(stored or "[]") if m["before"]}
+    names = {row[0]: (row[1], row[2]) for row in warehouse.query("SELECT id, name, kind FROM sources").rows}
+    marks = []
+    for (source_id, ref), position in sorted(watermark_positions(warehouse).items()):
+        name, kind = names.get(source_id, ("?", "?"))
+        marks.append({"source_id": source_id, "source": name, "kind": kind, "ref": ref,
+                      "before": before.get((source_id, ref)), "after": position})  # fmt: skip
+    warehouse.execute("UPDATE runs SET watermarks = ? WHERE id = ?", [json.dumps(marks), run_id])
+    return marks

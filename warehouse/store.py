@@ -122,10 +122,13 @@ class Warehouse:
         """Insert rows, ignoring any whose primary key is already stored; return how many were new."""
         if not rows:
             return 0
-        types = self._types(table)
-        columns = list(rows[0].keys())
-        schema = pa.schema([(name, types[name]) for name in columns])
-        batch = pa.Table.from_pylist([dict(row) for row in rows], schema=schema)
+        return self.insert_arrow(table, arrow_rows(self.column_types(table), rows))
+
+    def insert_arrow(self, table: str, batch: pa.Table) -> int:
+        """Insert an Arrow table's rows (e.g. from :func:`arrow_rows` in a worker), ignoring any whose
+        primary key is already stored; return how many were new."""
+        if batch.num_rows == 0:
+            return 0
         self.connection.register("_goldmine_batch", batch)
         try:
             result = self.connection.execute(
@@ -135,7 +138,8 @@ class Warehouse:
             self.connection.unregister("_goldmine_batch")
         return int(result[0]) if result else 0
 
-    def _types(self, table: str) -> dict[str, pa.DataType]:
+    def column_types(self, table: str) -> dict[str, pa.DataType]:
+        """The Arrow type of each column of ``table`` (what :func:`arrow_rows` needs in a worker)."""
         if table not in self._column_types:
             described = self.connection.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
@@ -174,6 +178,12 @@ class Warehouse:
         """Names of the warehouse's tables, in creation order."""
         rows = self.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_oid").rows
         return [row[0] for row in rows]
+
+
+def arrow_rows(types: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows as an Arrow table typed like the warehouse columns they go to (the columns of the first row)."""
+    schema = pa.schema([(name, types[name]) for name in rows[0]]) if rows else pa.schema([])
+    return pa.Table.from_pylist([dict(row) for row in rows], schema=schema)
 
 
 def in_chunks(rows: Iterable[T], size: int = 5_000) -> Iterator[list[T]]:

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from miners.git_history import iter_commits, list_commits, open_repository
+from miners.git_objects import BlobReader
 from tests.conftest import BuildRepo, git
 
 ALPHA = "".join(f"alpha line {n}\n" for n in range(30))
@@ -106,3 +107,14 @@ def test_a_bare_repository_without_a_config_file(stock_repo: Path, tmp_path: Pat
     info = open_repository(mirror)
     assert info.is_bare and info.git_dir == mirror.resolve() and info.head_ref == "refs/heads/main"
     assert len(_commits(mirror)) == 3
+
+
+def test_a_linked_worktree_reads_blobs_from_its_main_repository(stock_repo: Path, tmp_path: Path) -> None:
+    git(stock_repo, "worktree", "add", "-q", str(tmp_path / "linked"), "-b", "linked")
+    info = open_repository(tmp_path / "linked")
+    assert not (info.git_dir / "objects").exists()  # a linked worktree keeps its objects in the main one
+    with BlobReader(info.git_dir) as blobs:
+        assert (
+            blobs.read(f"{info.head_sha}:README.md")
+            == b"# stocky\n\nstocky tracks stock levels and reservations for small shops.\n"
+        )
