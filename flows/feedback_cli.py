@@ -54,9 +54,4 @@ def feedback(file: Path, round_: int | None, wait: float, workspace: Path | None
 
 def render_rounds(rounds: list[RoundFigures]) -> None:
     """The feedback rounds as a table (``goldmine status``)."""
-    render_table(
-        ["round", "failures", "corrections", "counter-examples", "records", "accepted", "rejected", "pending",
-         "exported"],
-        [(r.round, r.failures, r.corrections, r.counter_examples, r.candidates, r.accepted, r.rejected, r.pending,
-          r.exported) for r in rounds],
-    )  # fmt: skip
+    render_table(list(RoundFigures.COLUMNS), [figures.values() for figures in rounds])

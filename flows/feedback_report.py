@@ -1,4 +1,4 @@
-"""Records per feedback round as Markdown, for any report (``goldmine report``, a nightly summary)."""
+"""Records per feedback round as Markdown, for the run's Prefect artifact (the nightly summary)."""
 
 from __future__ import annotations
 
@@ -27,3 +27,9 @@ def feedback_markdown(rounds: list[RoundFigures]) -> str:
 def feedback_section(warehouse: Warehouse) -> str:
     """The feedback section of a report, read from the warehouse."""
     return feedback_markdown(feedback_rounds(warehouse))
+
+
+def feedback_part(warehouse: Warehouse) -> str:
+    """The feedback section to append to a run's summary, or nothing while no failures were fed back."""
+    rounds = feedback_rounds(warehouse)
+    return "\n" + feedback_markdown(rounds) if rounds else ""

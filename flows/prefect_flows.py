@@ -36,6 +36,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.errors import ConfigError
 from flows.fanout import PoolFanOut, call_guarded
+from flows.feedback_report import feedback_part
 from flows.pipeline import PIPELINE, run_stages
 from flows.prefect_server import LocalPrefectServer
 from flows.run_report import run_markdown
@@ -86,7 +87,7 @@ def run_pipeline(run_id: str, stages: list[str]) -> dict[str, Any]:
     counts = {name: STAGES[name](context) if name in FANNED_OUT_STAGES else stage_task(name, run_id) for name in stages}
     record_watermarks(context.warehouse, run_id)
     create_markdown_artifact(
-        markdown=run_markdown(run_summary(context.warehouse, run_id)),
+        markdown=run_markdown(run_summary(context.warehouse, run_id)) + feedback_part(context.warehouse),
         key=artifact_key(context.workspace),
         description=f"goldmine run {run_id} in {context.workspace.root}",
     )

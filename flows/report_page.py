@@ -17,6 +17,7 @@ from rich.table import Table
 
 from flows.workspace import Workspace
 from warehouse.dataset_coverage import Breakdown, CheckRate, Coverage, coverage
+from warehouse.feedback import RoundFigures
 
 REPORT_NAME = "goldmine_report.html"
 _BAR_HEIGHT = 18
@@ -58,6 +59,7 @@ def render_report(report: Coverage, title: str) -> str:
         _check_chart(report.checks),
         "<h2>Scores</h2>",
         _histogram(report.scores),
+        _rounds_table(report.rounds),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -134,6 +136,15 @@ def _histogram(bins: Sequence[tuple[str, int]]) -> str:
     return _svg(len(bins) * (width + gap), head + plot + 20, "".join(bars))
 
 
+def _rounds_table(rounds: Sequence[RoundFigures]) -> str:
+    """Records per feedback round: the model failures fed back and what became of their records."""
+    if not rounds:
+        return "<h2>Feedback rounds</h2><p>No model failures fed back yet (<code>goldmine feedback FILE</code>).</p>"
+    head = "".join(f"<th>{html.escape(column)}</th>" for column in RoundFigures.COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{value}</td>" for value in r.values()) + "</tr>" for r in rounds)
+    return f"<h2>Feedback rounds</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def _svg(width: int, height: int, body: str) -> str:
     """An inline chart that scales to its column (the viewBox keeps its proportions)."""
     return f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">{body}</svg>'
@@ -167,6 +178,11 @@ def print_summary(report: Coverage, path: Path, console: Console) -> None:
         checks.add_row(rate.check, str(rate.applied), f"{rate.pass_rate:.0%}", str(rate.rejected))
     if checks.row_count:
         console.print(checks)
+    if report.rounds:
+        rounds = Table(*RoundFigures.COLUMNS, title="feedback rounds")
+        for figures in report.rounds:
+            rounds.add_row(*(str(value) for value in figures.values()))
+        console.print(rounds)
     console.print(f"report: {path}")
 
 

@@ -2,14 +2,15 @@
 
 The seed asks for a diversity check (positive, negative and edge cases) before records are used;
 this module counts candidates and accepted records by kind, task type, language, polarity,
-top-level module and ticket type, with the near-duplicate rate, the split and each check's pass
-rate. ``goldmine report`` draws it.
+top-level module and ticket type, with the near-duplicate rate, the split, each check's pass
+rate and the records of each feedback round. ``goldmine report`` draws it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from warehouse.feedback import RoundFigures, feedback_rounds
 from warehouse.store import Warehouse
 
 # One row per assayed candidate with every dimension the report breaks counts down by.
@@ -66,6 +67,7 @@ class Coverage:
     clusters: int
     splits: dict[str, int]
     scores: list[tuple[str, int]]
+    rounds: list[RoundFigures] = field(default_factory=list)  # feedback rounds (``goldmine feedback``)
 
     @property
     def assayed(self) -> int:
@@ -88,7 +90,7 @@ def coverage(warehouse: Warehouse) -> Coverage:
     clusters = warehouse.scalar("SELECT count(DISTINCT cluster_id) FROM dup_clusters")
     splits = dict(warehouse.query("SELECT split, count(*) FROM splits GROUP BY 1 ORDER BY 1").rows)
     return Coverage(statuses, breakdowns, _check_rates(warehouse), int(duplicates), int(clusters), splits,
-                    _score_bins(warehouse))  # fmt: skip
+                    _score_bins(warehouse), feedback_rounds(warehouse))  # fmt: skip
 
 
 def _breakdown(warehouse: Warehouse, dimension: str) -> Breakdown:

@@ -139,6 +139,14 @@ class RoundFigures:
     pending: int
     exported: int
 
+    COLUMNS = ("round", "failures", "corrections", "counter-examples", "records", "accepted", "rejected", "pending",
+               "exported")  # fmt: skip
+
+    def values(self) -> tuple[int, ...]:
+        """The figures in the order of ``COLUMNS``."""
+        return (self.round, self.failures, self.corrections, self.counter_examples, self.candidates, self.accepted,
+                self.rejected, self.pending, self.exported)  # fmt: skip
+
 
 def feedback_rounds(warehouse: Warehouse) -> list[RoundFigures]:
     """Failures per round, and the records drafted from them by assay status (for reports)."""

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from flows.feedback_report import feedback_section
+from flows.feedback_report import feedback_part, feedback_section
 from miners.feedback_file import guess_language, parse_failure
 from warehouse.store import Warehouse
 
@@ -127,11 +127,18 @@ def test_failures_become_records_with_their_round_and_provenance(
     assert chinese["lang"] == "zh" and chinese["instruction"] == ZH_PROMPT
     assert rows[0][2] == "accepted" and {row[2] for row in rows} <= {"accepted", "rejected"}
 
-    section = feedback_section(Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True))
+    with Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        section = feedback_section(warehouse)
+        assert feedback_part(warehouse) == "\n" + section  # the nightly artifact carries the same table
     accepted = sum(row[2] == "accepted" for row in rows)
     assert f"| 2 | 3 | 2 | 1 | 3 | {accepted} | {3 - accepted} | 0 | 0 |" in section
     status = cli("status", "--workspace", pipeline_workspace)
     assert "feedback rounds" in status.output
+    page = tmp_path / "report.html"
+    report = cli("report", "--output", page, "--workspace", pipeline_workspace)
+    assert report.exit_code == 0 and "feedback rounds" in report.output
+    row = "".join(f"<td>{n}</td>" for n in (2, 3, 2, 1, 3, accepted, 3 - accepted, 0, 0))
+    assert "<h2>Feedback rounds</h2>" in page.read_text() and row in page.read_text()
 
 
 def test_the_same_file_again_adds_nothing_and_keeps_its_round(
