@@ -69,7 +69,7 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         summary = land_ticket_export(stage.warehouse, export, stage.run_id, options, mapping)
         _merge(added, summary.added)
         notes += summary.notes
-    added["ticket_links"] = link_tickets(stage.warehouse)
+    added["ticket_links"] = link_tickets(stage.warehouse, notes)
     return {"added": added, "skipped": skipped, "notes": notes}
 
 

@@ -82,6 +82,7 @@ class RepositoryInfo:
     head_sha: str
     head_ref: str
     root_commits: tuple[str, ...]
+    remotes: tuple[str, ...] = ()  # the URLs of its remotes (``git config remote.*.url``)
 
 
 def open_repository(path: str | Path) -> RepositoryInfo:
@@ -110,7 +111,13 @@ def open_repository(path: str | Path) -> RepositoryInfo:
         head_sha=head_sha,
         head_ref=_git_text(git_dir, "symbolic-ref", "--quiet", "HEAD") or "HEAD",
         root_commits=tuple(_git_text(git_dir, "rev-list", "--max-parents=0", "HEAD").split()),
+        remotes=_remote_urls(git_dir),
     )
+
+
+def _remote_urls(git_dir: Path) -> tuple[str, ...]:
+    listed = _git_text(git_dir, "config", "--get-regexp", r"^remote\..*\.url$").splitlines()
+    return tuple(sorted({line.split(maxsplit=1)[1] for line in listed if " " in line}))
 
 
 def _git_text(git_dir: Path, *args: str) -> str:

@@ -8,6 +8,10 @@ PROJ-12``), a ``Fixes:``/``Refs:``/``Closes:`` trailer, a merged pull or merge r
 pull request #14``, GitLab's ``See merge request group/project!12``), the branch name of a merge
 commit (``feature/PROJ-30-csv``, GitLab's ``6-rounding``), a key at the start of the subject
 (``PROJ-21 speed up export``) or anywhere in it, and a mention anywhere else.
+
+``#12`` means a different ticket in every repository, so a ticket whose URL names its project
+(``github.com/acme/shop/issues/12``) links only to the commits of repositories with a remote of that
+project: :func:`ticket_project` and :func:`remote_project` name both sides the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from miners.commit_messages import parse_trailers
 
@@ -37,6 +42,11 @@ _BRANCH = re.compile(
     r"^(?:Merge (?:remote-tracking )?branch '([^']+)'|Merge pull request #\d+ from (\S+)|Merged in (\S+))"
 )
 # GitLab and GitHub name issue branches "<number>-<slug>" (also "issue-12", "gh-12")
+# .../OWNER/REPO/issues/12 (github.com, GitHub Enterprise, gh's "url"), .../api/v3/repos/OWNER/REPO/...,
+# api.github.com/repos/OWNER/REPO/..., GitLab's .../group/sub/project/-/issues/12 (or without "-/").
+_API_REPOS = re.compile(r"^(?:api/v3/)?repos/([^/]+/[^/]+)/(?:issues|pulls)/")
+_PROJECT_ITEM = re.compile(r"^(.+?)(?:/-)?/(?:issues|pull|pulls|merge_requests)/\d+")
+_SCP_REMOTE = re.compile(r"^(?:[^@/]+@)?([^:/]{2,}):(?!//)(.+)$")  # git@github.com:acme/shop.git
 _NUMBERED_BRANCH = re.compile(r"(?:^|/)(?:(?:issue|issues|gh|bug)[-_/]?)?(\d+)-[A-Za-z]", re.IGNORECASE)
 
 
@@ -122,3 +132,31 @@ def _branch_keys(matcher: KeyMatcher, subject: str) -> list[str]:
     keys = matcher.find(branch.upper().replace("_", "-"))
     numbered = _NUMBERED_BRANCH.search(branch)
     return keys + (matcher.find_numbered(numbered.group(1)) if numbered else [])
+
+
+def ticket_project(url: str) -> str | None:
+    """The code-host project a ticket's URL names (``github.com/acme/shop``), or None (Jira, no URL)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host, path = parts.hostname.lower(), parts.path.strip("/")
+    api = _API_REPOS.match(path)
+    if api:
+        return _project(host.removeprefix("api."), api.group(1))
+    item = _PROJECT_ITEM.match(path)
+    return _project(host, item.group(1)) if item else None
+
+
+def remote_project(remote: str) -> str | None:
+    """The project a git remote URL points at, named as :func:`ticket_project` names it."""
+    remote = remote.strip()
+    parts = urlsplit(remote)
+    if parts.scheme and parts.hostname and parts.scheme not in ("file",):
+        return _project(parts.hostname.lower(), parts.path.strip("/"))
+    scp = _SCP_REMOTE.match(remote) if "://" not in remote else None
+    return _project(scp.group(1).lower(), scp.group(2).strip("/")) if scp else None
+
+
+def _project(host: str, path: str) -> str | None:
+    path = path.lower().removesuffix(".git").strip("/")
+    return f"{host}/{path}" if host and "/" in path else None

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from miners.git_history import RepositoryInfo, is_ancestor, list_commits, open_repository, shallow_boundary
+from miners.ticket_links import remote_project
 from warehouse.commit_rows import ROW_TABLES, LandingOptions, RowBatch
 from warehouse.ids import stable_id
 from warehouse.mining_pool import mine_rows
-from warehouse.sources import MineSummary, register_source, set_watermark, watermark
+from warehouse.sources import MineSummary, refresh_source_detail, register_source, set_watermark, watermark
 from warehouse.store import Warehouse
 from warehouse.ticket_landing import land_ticket_export, link_tickets
 
@@ -78,6 +79,7 @@ def plan_repository(warehouse: Warehouse, path: str | Path, run_id: str) -> Repo
     source_id = repository_source_id(info)
     plan = RepositoryPlan(info, source_id, MineSummary(source_id, info.name, "repository"))
     register_source(warehouse, source_id, "repository", str(info.path), info.name, run_id, _repo_detail(info))
+    refresh_source_detail(warehouse, source_id, _repo_detail(info))  # remotes and shallowness change
     if info.is_shallow:
         plan.summary.notes.append(
             f"{info.path} is a shallow clone: mining the {info.name} history it has; its oldest "
@@ -128,7 +130,9 @@ def _skipped_note(name: str, skipped: Counter[str]) -> str:
 
 
 def _repo_detail(info: RepositoryInfo) -> dict[str, Any]:
-    return {"root_commits": list(info.root_commits), "bare": info.is_bare, "shallow": info.is_shallow}
+    projects = sorted({project for url in info.remotes if (project := remote_project(url))})
+    return {"root_commits": list(info.root_commits), "bare": info.is_bare, "shallow": info.is_shallow,
+            "projects": projects}  # fmt: skip
 
 
 def _resume_point(warehouse: Warehouse, source_id: str, info: RepositoryInfo, summary: MineSummary) -> str | None:

@@ -44,6 +44,11 @@ def register_source(
     warehouse.insert("sources", [row])
 
 
+def refresh_source_detail(warehouse: Warehouse, source_id: str, detail: dict[str, Any]) -> None:
+    """Replace what is known of a source's current state (its ``detail``); its first run stays."""
+    warehouse.execute("UPDATE sources SET detail = ? WHERE id = ?", [json.dumps(detail), source_id])
+
+
 def watermark(warehouse: Warehouse, source_id: str, ref: str) -> str | None:
     """The last position mined of ``ref`` of a source, if any."""
     position = warehouse.scalar("SELECT position FROM watermarks WHERE source_id = ? AND ref = ?", [source_id, ref])

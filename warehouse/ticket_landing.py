@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from miners.ticket_links import KeyMatcher, link_commit
+from miners.ticket_links import KeyMatcher, link_commit, ticket_project
 from miners.tickets import TicketFact, TicketMapping, read_ticket_export
 from warehouse.commit_rows import LandingOptions, Redactor
 from warehouse.ids import content_hash, stable_id
@@ -174,27 +174,75 @@ def _redacted(value: Any, redact_text: Redactor, where: str) -> Any:
     return value
 
 
-def link_tickets(warehouse: Warehouse) -> int:
-    """Link every stored commit to the stored tickets its message refers to; return new links."""
-    tickets = warehouse.query("SELECT id, key FROM tickets").rows
+def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
+    """Link every stored commit to the stored tickets its message refers to; return new links.
+
+    A ticket whose URL names a project some mined repository has as a remote links only to that
+    repository's commits (``#12`` of one repository is not ``#12`` of another); links the rules no
+    longer find are dropped. ``notes`` gets one line per export whose numbered tickets could not be
+    tied to one of several repositories.
+    """
+    tickets = warehouse.query("SELECT id, key, url, source_id FROM tickets").rows
     if not tickets:
         return 0
     ids_by_key: dict[str, list[str]] = {}
-    for ticket_id, key in tickets:
+    for ticket_id, key, _, _ in tickets:
         ids_by_key.setdefault(key, []).append(ticket_id)
+    scopes = _ticket_scopes(warehouse, tickets, notes if notes is not None else [])
     matcher = KeyMatcher(ids_by_key)
-    commits = warehouse.query("SELECT id, subject || chr(10) || chr(10) || body FROM commits").rows
+    commits = warehouse.query("SELECT id, source_id, subject || chr(10) || chr(10) || body FROM commits").rows
     rows = [
         {"ticket_id": ticket_id, "commit_id": commit_id, "method": link.method, "confidence": link.confidence}
-        for commit_id, message in commits
+        for commit_id, source_id, message in commits
         for link in link_commit(matcher, commit_id, message)
         for ticket_id in ids_by_key[link.ticket_key]
+        if ticket_id not in scopes or source_id in scopes[ticket_id]
     ]
     known = {tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows}
-    relinked = sorted({row["commit_id"] for row in rows if (row["ticket_id"], row["commit_id"]) not in known})
+    found = {(row["ticket_id"], row["commit_id"]) for row in rows}
+    changed = sorted({commit_id for _, commit_id in found ^ known})
+    _drop_links(warehouse, known - found)
     added = sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
-    _reopen_tasks(warehouse, relinked)
+    _reopen_tasks(warehouse, changed)
     return added
+
+
+def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: list[str]) -> dict[str, set[str]]:
+    """The repositories each ticket may link to, for the tickets whose URL names a mined project."""
+    repositories = warehouse.query("SELECT id, detail FROM sources WHERE kind = 'repository'").rows
+    by_project: dict[str, set[str]] = {}
+    for source_id, detail in repositories:
+        for project in json.loads(detail or "{}").get("projects", []):
+            by_project.setdefault(project, set()).add(source_id)
+    scopes: dict[str, set[str]] = {}
+    unscoped: dict[str, int] = {}
+    for ticket_id, key, url, export_id in tickets:
+        project = ticket_project(url or "")
+        if project in by_project:
+            scopes[ticket_id] = by_project[project]
+        elif key.startswith(("#", "!")):
+            unscoped[export_id] = unscoped.get(export_id, 0) + 1
+    if len(repositories) > 1:
+        notes += [
+            _unscoped_note(warehouse, export_id, count, len(repositories)) for export_id, count in unscoped.items()
+        ]
+    return scopes
+
+
+def _unscoped_note(warehouse: Warehouse, export_id: str, count: int, repositories: int) -> str:
+    name = warehouse.scalar("SELECT name FROM sources WHERE id = ?", [export_id])
+    return (
+        f"{name}: {count} numbered ticket(s) name no repository goldmine mines (no URL matches a remote), "
+        f"so a #N in any of the {repositories} repositories links to them; export them with their URLs"
+    )
+
+
+def _drop_links(warehouse: Warehouse, stale: set[tuple[Any, ...]]) -> None:
+    if stale:
+        warehouse.execute(
+            "DELETE FROM ticket_links WHERE ticket_id || '/' || commit_id IN (SELECT unnest(?::VARCHAR[]))",
+            [[f"{ticket_id}/{commit_id}" for ticket_id, commit_id in stale]],
+        )
 
 
 def _reopen_tasks(warehouse: Warehouse, commit_ids: list[str]) -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
+import pytest
+
+from miners.ticket_links import remote_project, ticket_project
 from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
 from warehouse.commit_rows import LandingOptions
 from warehouse.landing import land_repository, land_ticket_export, link_tickets
@@ -80,3 +84,78 @@ def test_a_newer_export_replaces_the_tickets_it_changed(warehouse: Warehouse, tm
     assert again.added["tickets"] == 1 and any("1 ticket(s) changed" in note for note in again.notes)
     assert warehouse.count("tickets") == 1
     assert len(json.loads(warehouse.scalar("SELECT comments FROM tickets"))) == 2
+
+
+def _set_remote(repo: Path, url: str) -> None:
+    subprocess.run(["git", "-C", str(repo), "remote", "add", "origin", url], check=True)
+
+
+def _numbered_export(path: Path, number: int, url: str) -> Path:
+    path.write_text(json.dumps([{**_issue([])[0], "number": number, "html_url": url}]))
+    return path
+
+
+def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
+    warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    fix = [{"message": "Fix reservations\n\nFixes #1", "files": {"src/stock.py": STOCK_V1}}]
+    shop, billing = make_repo(fix, "shop"), make_repo(fix, "billing")
+    for repo in (shop, billing):
+        land_repository(warehouse, repo, "r1", OPTIONS)
+    shop_issues = _numbered_export(tmp_path / "shop.json", 1, "https://github.com/acme/shop/issues/1")
+    billing_issues = _numbered_export(
+        tmp_path / "billing.json", 1, "https://gitlab.example.com/acme/billing/-/issues/1"
+    )
+    for export in (shop_issues, billing_issues):
+        land_ticket_export(warehouse, export, "r1", OPTIONS)
+    notes: list[str] = []
+    assert link_tickets(warehouse, notes) == 4  # no remotes yet: each #1 could be either repository's
+    assert notes == [
+        f"{name}: 1 numbered ticket(s) name no repository goldmine mines (no URL matches a remote), so a #N in "
+        "any of the 2 repositories links to them; export them with their URLs"
+        for name in ("shop.json", "billing.json")
+    ]
+
+    _set_remote(shop, "git@github.com:Acme/shop.git")
+    _set_remote(billing, "ssh://git@gitlab.example.com:2222/acme/billing.git")
+    for repo in (shop, billing):
+        land_repository(warehouse, repo, "r2", OPTIONS)  # nothing new to mine; the remotes are read again
+    notes.clear()
+    assert link_tickets(warehouse, notes) == 0 and notes == []
+    linked = warehouse.query(
+        "SELECT ts.name, cs.name FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
+        "JOIN sources ts ON ts.id = t.source_id JOIN commits c ON c.id = l.commit_id "
+        "JOIN sources cs ON cs.id = c.source_id ORDER BY 1"
+    ).rows
+    assert linked == [("billing.json", "billing"), ("shop.json", "shop")]  # the cross links were dropped
+
+
+@pytest.mark.parametrize(
+    ("url", "project"),
+    [
+        ("https://github.com/Acme/Shop/issues/12", "github.com/acme/shop"),
+        ("https://github.com/acme/shop/pull/3", "github.com/acme/shop"),
+        ("https://api.github.com/repos/acme/shop/issues/12", "github.com/acme/shop"),
+        ("https://ghe.corp.example/api/v3/repos/acme/shop/issues/1", "ghe.corp.example/acme/shop"),
+        ("https://gitlab.com/acme/tools/shop/-/issues/12", "gitlab.com/acme/tools/shop"),
+        ("https://gitlab.com/acme/shop/-/merge_requests/4", "gitlab.com/acme/shop"),
+        ("https://acme.atlassian.net/browse/PROJ-1", None),
+        ("u", None),
+    ],
+)
+def test_a_ticket_url_names_its_project(url: str, project: str | None) -> None:
+    assert ticket_project(url) == project
+
+
+@pytest.mark.parametrize(
+    ("remote", "project"),
+    [
+        ("git@github.com:Acme/shop.git", "github.com/acme/shop"),
+        ("https://token@github.com/acme/shop", "github.com/acme/shop"),
+        ("ssh://git@gitlab.example.com:2222/acme/tools/shop.git", "gitlab.example.com/acme/tools/shop"),
+        ("/srv/git/shop.git", None),
+        ("file:///srv/git/shop.git", None),
+    ],
+)
+def test_a_remote_names_its_project_the_same_way(remote: str, project: str | None) -> None:
+    assert remote_project(remote) == project
