@@ -16,6 +16,7 @@ from flows.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from flows.ticket_drafting import draft_ticket_instruction
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
+from miners.python_details import python_details
 from warehouse.ids import stable_id
 from warehouse.records import InstructionRecord
 from warehouse.task_context import CodeUnit, Context, TaskContext
@@ -131,8 +132,8 @@ def _fence(lang: str) -> str:
 
 
 def _unit_view(unit: CodeUnit) -> dict[str, Any]:
-    after_signature = signature(unit.after, unit.lang) if unit.kind != "class" else ""
-    before_signature = signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
+    after_signature = (unit.signature or _signature(unit.after, unit.lang)) if unit.kind != "class" else ""
+    before_signature = _signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
     return {
         "path": unit.path,
         "name": unit.name,
@@ -145,7 +146,16 @@ def _unit_view(unit: CodeUnit) -> dict[str, Any]:
         "lang": unit.lang,
         "signature": after_signature,
         "signature_kept": bool(before_signature) and before_signature == after_signature,
+        "decorators": [f"@{decorator}" for decorator in unit.decorators if "\n" not in decorator],
+        "fully_typed": unit.fully_typed,
     }
+
+
+def _signature(code: str, lang: str) -> str:
+    """The declaration on one line: libcst's reading for Python (exact, annotations and defaults as
+    written, decorators left out), the declaration text for other languages or unparseable code."""
+    details = python_details(code) if lang == "python" and code else None
+    return details.signature if details is not None else signature(code, lang)
 
 
 def _test_view(test: CodeUnit) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from miners.code_under_test import code_under_test
 from miners.git_objects import BlobReader, git_dir_of
@@ -36,11 +37,24 @@ class CodeUnit:
     before: str
     after: str
     doc: str
+    # What libcst read off a changed Python function's new version (``symbols.signature`` and
+    # ``details``); empty when the miner did not read it (other languages, commits changing many).
+    signature: str = ""
+    decorators: tuple[str, ...] = ()
+    fully_typed: bool = False
 
     @property
     def name(self) -> str:
         """The unqualified name."""
         return self.qualified_name.rsplit(".", 1)[-1]
+
+
+def _code_unit(row: tuple[Any, ...]) -> CodeUnit:
+    """A ``symbols`` row as a unit, with the libcst details the miner stored for Python."""
+    symbol_id, path, lang, name, kind, change, before, after, doc, signature, stored = row
+    details = json.loads(stored) if stored else {}
+    return CodeUnit(symbol_id, path, lang, name, kind, change, before, after, doc, signature,
+                    tuple(str(d) for d in details.get("decorators", [])), bool(details.get("fully_typed")))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,11 +229,12 @@ class ContextLoader:
             return ()
         rows = self.warehouse.query(
             "SELECT id, path, lang, qualified_name, kind, change, coalesce(before_code, ''), "
-            "coalesce(after_code, ''), coalesce(doc, '') FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            "coalesce(after_code, ''), coalesce(doc, ''), coalesce(signature, ''), details "
+            "FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[]))",
             [symbol_ids],
         ).rows
         order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
-        return tuple(CodeUnit(*row) for row in sorted(rows, key=lambda r: order[r[0]]))
+        return tuple(_code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
 
     def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
         """The linked tickets, each with only the comments written before its first linked commit

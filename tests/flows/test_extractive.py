@@ -46,7 +46,7 @@ def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -
     assert [n for n, _ in requirements] == [str(i) for i in range(1, len(requirements) + 1)]
     wanted = [
         "Fix `reserve` in `src/stock.py`",
-        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: str, qty: int) -> int:`",
+        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: str, qty: int) -> int`",
         'Raise `ValueError` with a message like "quantity must be positive, got {qty}"',
         "Log the situation with `logger.warning`",
         "The test `test_reserve_rejects_negative_quantity` in `tests/test_stock.py` must pass.",
@@ -97,3 +97,59 @@ def test_drafting_is_deterministic(bugfix_context) -> None:  # type: ignore[no-u
 def test_explanation_drops_trailers_and_ticket_lines_and_unwraps() -> None:
     body = "Totals were rounded per line,\nso they drifted.\n\n- keep lists\n- as they are\n\nFixes #3\nSigned-off-by: A <a@b.c>"
     assert explanation(body) == "Totals were rounded per line, so they drifted.\n\n- keep lists\n- as they are"
+
+
+PRICES_V1 = '''"""Prices of the stock items."""
+import functools
+
+
+def list_price(sku: str) -> int:
+    """The list price of sku in cents."""
+    return len(sku) * 100
+'''
+PRICES_V2 = (
+    PRICES_V1
+    + '''
+
+@functools.lru_cache(maxsize=256)
+@staticmethod
+def discounted_price(
+    sku: str,
+    percent: int = 10,
+) -> int:
+    """The list price of sku less percent, rounded down to whole cents."""
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percent must be between 0 and 100, got {percent}")
+    return list_price(sku) * (100 - percent) // 100
+'''
+)
+
+
+def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_decorators(
+    warehouse: Warehouse,
+    make_repo,  # type: ignore[no-untyped-def]
+) -> None:
+    repo = make_repo([
+        {"message": "Add list prices", "files": {"src/prices.py": PRICES_V1}},
+        {"message": "Add discounted prices\n\nShops quote prices after a percentage discount; the lookup is cached "
+                    "because the price list is read on every request.", "files": {"src/prices.py": PRICES_V2}},
+    ])  # fmt: skip
+    land_repository(warehouse, repo, "r", LandingOptions(key=KEY))
+    select_tasks(warehouse, "r")
+    task_id = warehouse.scalar(
+        "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.status = 'selected' AND c.subject = 'Add discounted prices' AND t.family = 'feature'"
+    )
+    loader = ContextLoader(warehouse, KEY)
+    try:
+        context = loader.load(task_id)
+    finally:
+        loader.close()
+    english, chinese = _draft(context, "en").instruction, _draft(context, "zh").instruction
+    signature = "`def discounted_price(sku: str, percent: int = 10) -> int`"  # libcst: one line, as written
+    assert f"Add the function `discounted_price` to `src/prices.py` with the signature {signature}." in english
+    assert (
+        "Decorate `discounted_price` with `@functools.lru_cache(maxsize=256)` and `@staticmethod`, in this order."
+        in english
+    )
+    assert "按顺序为 `discounted_price` 加上装饰器 `@functools.lru_cache(maxsize=256)`、`@staticmethod`。" in chinese
