@@ -1,7 +1,7 @@
 """Does a code block parse? tree-sitter for its language; Python must also compile; JSON must load.
 
 The grammars are the per-language wheels ``miners.code_symbols`` already uses (no download at
-run time). A parser per language is made once per process.
+run time), through the same parsers (one per language and process).
 """
 
 from __future__ import annotations
@@ -9,19 +9,14 @@ from __future__ import annotations
 import ast
 import json
 import textwrap
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import tree_sitter as ts
 
-from miners.code_symbols import LANGUAGES
+from miners.code_symbols import parse
 from warehouse.record_text import CodeBlock
 
 _COMPILE_FLAGS = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
-
-
-@cache
-def _parser(language: str) -> ts.Parser:
-    return ts.Parser(ts.Language(LANGUAGES[language].grammar()))
 
 
 @lru_cache(maxsize=4096)  # a record's English and Chinese versions carry the same code
@@ -36,7 +31,7 @@ def syntax_problem(block: CodeBlock) -> str:
     code = textwrap.dedent(block.code)
     if block.language == "python" and code.lstrip().startswith(">>>"):
         code = _console_input(code)  # an interactive session: its input is the code, the rest is output
-    tree = _parser(block.language).parse(code.encode("utf-8"))
+    tree = parse(code.encode("utf-8"), block.language)
     if tree.root_node.has_error:
         return f"the {block.tag} block does not parse (line {_first_error_line(tree.root_node)})"
     if block.language == "python":
