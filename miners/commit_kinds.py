@@ -95,6 +95,10 @@ class ChangeShape:
     deleted_lines: int
     whitespace_only: bool
     ticket_labels: Sequence[str] = ()
+    # What the miner read off the whole message and the author's e-mail (miners/commit_messages.py)
+    is_bot: bool = False
+    is_version_bump: bool = False
+    reverts: str = ""
 
 
 def is_test_path(path: str) -> bool:
@@ -131,11 +135,15 @@ def _skip_kind(shape: ChangeShape) -> str:
     code_paths = [p for p in shape.paths if not is_generated_path(p)]
     checks = (
         ("merge", shape.parents > 1),
-        ("revert", bool(_REVERT.match(shape.subject))),
-        ("bot", bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject))),
+        ("revert", bool(shape.reverts or _REVERT.match(shape.subject))),
+        ("bot", shape.is_bot or bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject))),
         ("empty", not shape.paths),
         ("generated", not code_paths),
-        ("version_bump", bool(_VERSION_BUMP.search(shape.subject)) and shape.added_lines + shape.deleted_lines <= 40),
+        (
+            "version_bump",
+            (shape.is_version_bump or bool(_VERSION_BUMP.search(shape.subject)))
+            and shape.added_lines + shape.deleted_lines <= 40,
+        ),
         ("docs", all(is_doc_path(p) for p in code_paths)),
         ("formatting", shape.whitespace_only),
     )

@@ -32,6 +32,13 @@ MAX_CLASS_LINES = 120
 _UNIT_KINDS = ("function", "method", "class")
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
 _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
+# CommitFacts' columns, with the message facts the miner stored (bots are told by their e-mail,
+# which only the miner sees: the warehouse keeps a keyed hash of it).
+_COMMIT_COLUMNS = (
+    "c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
+    "c.added_lines + c.deleted_lines, coalesce(c.is_bot, false), coalesce(c.is_version_bump, false), "
+    "coalesce(c.reverts, '')"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +85,9 @@ class CommitFacts:
     author: str
     parents: int
     changed_lines: int
+    is_bot: bool = False
+    is_version_bump: bool = False
+    reverts: str = ""  # the sha the message says it reverts
     changes: list[tuple[str, str]] = field(default_factory=list)
     symbols: list[Unit] = field(default_factory=list)
     links: list[tuple[str, str, list[str]]] = field(default_factory=list)
@@ -102,8 +112,7 @@ class CommitFacts:
 def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
     """Make the tasks of every commit that has none yet; skipped commits keep their reason."""
     pending = warehouse.query(
-        "SELECT c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
-        "c.added_lines + c.deleted_lines FROM commits c "
+        f"SELECT {_COMMIT_COLUMNS} FROM commits c "
         "WHERE c.id NOT IN (SELECT commit_id FROM tasks WHERE selector_version = ? AND commit_id IS NOT NULL) "
         "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
@@ -182,6 +191,9 @@ def _shape(facts: CommitFacts) -> ChangeShape:
         deleted_lines=0,
         whitespace_only=bool(facts.changes) and all(whitespace_only(diff) for _, diff in facts.changes),
         ticket_labels=[label for _, _, labels in facts.links for label in labels],
+        is_bot=facts.is_bot,
+        is_version_bump=facts.is_version_bump,
+        reverts=facts.reverts,
     )
 
 
@@ -268,17 +280,16 @@ def _review_tasks(warehouse: Warehouse, revert: CommitFacts, run_id: str) -> lis
 
 
 def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> tuple[Any, ...] | None:
-    named = _REVERTED_SHA.search(revert.body)
+    named = revert.reverts or (found.group(1) if (found := _REVERTED_SHA.search(revert.body)) else "")
     subject = _REVERT_SUBJECT.match(revert.subject)
     if not named and not subject:
         return None
     condition = "c.sha LIKE ? || '%'" if named else "c.subject = ?"
     rows = warehouse.query(
-        "SELECT c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
-        "c.added_lines + c.deleted_lines FROM commits c "
+        f"SELECT {_COMMIT_COLUMNS} FROM commits c "
         f"WHERE c.source_id = ? AND {condition} AND c.committed_at <= "
         "(SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? ORDER BY c.committed_at DESC LIMIT 1",
-        [revert.source_id, named.group(1) if named else subject.group(1), revert.id, revert.id],  # type: ignore[union-attr]
+        [revert.source_id, named or subject.group(1), revert.id, revert.id],  # type: ignore[union-attr]
     ).rows
     return rows[0] if rows else None
 

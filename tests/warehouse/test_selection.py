@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from miners.commit_kinds import ChangeShape, classify, whitespace_only
+from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse
@@ -87,3 +88,19 @@ def test_a_sprawling_commit_is_split_into_one_task_per_small_file(warehouse: War
     assert [row[:2] for row in main] == [("skipped", "split: 2 tasks, one per file")]
     assert [units for _, _, units in parts] == [4, 4]
     assert {reason.split("the part of a larger commit in ")[1] for _, reason, _ in parts} == {"a.py", "b.py"}
+
+
+def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+    # Only the miner sees the e-mail (the warehouse keeps a keyed hash): selection uses its flag.
+    repo = make_repo([
+        {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
+        {"message": "Update reservations\n\nKeeps reserve() in line with the new schema.",
+         "author": "Platform Updates <49699333+platform[bot]@users.noreply.github.com>",
+         "files": {"src/stock.py": STOCK_V2}},
+    ])  # fmt: skip
+    land_repository(warehouse, repo, "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+    assert warehouse.query(
+        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE c.subject = 'Update reservations'"
+    ).rows == [("bot", "skipped", "made by a bot")]
