@@ -36,6 +36,7 @@ MAX_UNIT_LINES = 120
 MAX_TEST_LINES = 40
 MAX_REPORT_CHARS = 1_500
 MAX_COMMENT_CHARS = 600
+MAX_DECORATOR_CHARS = 60  # a longer decorator is named by its callee in a requirement
 
 _ROLES = {
     "python": ("Python developer", "Python 开发工程师"),
@@ -146,9 +147,17 @@ def _unit_view(unit: CodeUnit) -> dict[str, Any]:
         "lang": unit.lang,
         "signature": after_signature,
         "signature_kept": bool(before_signature) and before_signature == after_signature,
-        "decorators": [f"@{decorator}" for decorator in unit.decorators if "\n" not in decorator],
+        "decorators": [_decorator(decorator) for decorator in unit.decorators],
         "fully_typed": unit.fully_typed,
     }
+
+
+def _decorator(text: str) -> str:
+    """A decorator as a requirement names it: whole when short, else its callee (``@click.option(…)``)."""
+    if "\n" not in text and len(text) <= MAX_DECORATOR_CHARS:
+        return f"@{text}"
+    callee, has_arguments, _ = text.partition("(")
+    return f"@{' '.join(callee.split())}{'(…)' if has_arguments else ''}"
 
 
 def _signature(code: str, lang: str) -> str:

@@ -101,6 +101,24 @@ class ChangeShape:
     reverts: str = ""
 
 
+_TEST_CASE_NAMES = {
+    "go": re.compile(r"^(?:Test|Benchmark|Fuzz|Example)"),
+    "python": re.compile(r"^(?:test|Test)"),
+}
+_TEST_MARKERS = {"java": "@Test", "rust": "#[test]", "c": "TEST", "cpp": "TEST"}
+
+
+def is_test_case(qualified_name: str, lang: str, code: str) -> bool:
+    """True for a definition the test runner runs (``test_x``, ``TestCart``, Go's ``TestX``, a Java
+    method marked ``@Test``), not a helper or fixture that sits beside the tests."""
+    name = qualified_name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+    pattern = _TEST_CASE_NAMES.get(lang)
+    if pattern is not None:
+        return bool(pattern.match(name))
+    marker = _TEST_MARKERS.get(lang)
+    return name.lower().startswith("test") or (marker is not None and marker in code)
+
+
 def is_test_path(path: str) -> bool:
     """True for files that hold tests by the usual conventions of most languages."""
     pure = PurePosixPath(path)

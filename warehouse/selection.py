@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miners.code_symbols import guard_clauses, strip_docs
-from miners.commit_kinds import CODE_FAMILIES, ChangeShape, CommitKind, classify, is_test_path, whitespace_only
+from miners.commit_kinds import (
+    CODE_FAMILIES,
+    ChangeShape,
+    CommitKind,
+    classify,
+    is_test_case,
+    is_test_path,
+    whitespace_only,
+)
 from warehouse.ids import stable_id
 from warehouse.store import Warehouse, in_chunks
 
@@ -71,6 +79,7 @@ class Unit:
     lang: str
     before: str
     after: str
+    qualified_name: str = ""
 
 
 @dataclass(slots=True)
@@ -106,7 +115,12 @@ class CommitFacts:
 
     @property
     def test_units(self) -> list[Unit]:
-        return [u for u in self.symbols if is_test_path(u.path) and u.change != "deleted"]
+        """The test cases the commit adds or changes (helpers and fixtures beside them are not tests)."""
+        return [
+            u
+            for u in self.symbols
+            if is_test_path(u.path) and u.change != "deleted" and is_test_case(u.qualified_name, u.lang, u.after)
+        ]
 
 
 def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
@@ -149,8 +163,10 @@ def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[Co
     ).rows:
         facts[commit_id].changes.append((path, diff))
     for row in warehouse.query(
-        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), coalesce(after_code, '') "
-        "FROM symbols " + in_ids.format(column="commit_id") + " ORDER BY path, start_line, qualified_name",
+        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), coalesce(after_code, ''), "
+        "qualified_name FROM symbols "
+        + in_ids.format(column="commit_id")
+        + " ORDER BY path, start_line, qualified_name",
         [ids],
     ).rows:
         facts[row[0]].symbols.append(Unit(*row[1:]))

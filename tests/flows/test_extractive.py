@@ -102,6 +102,8 @@ def test_explanation_drops_trailers_and_ticket_lines_and_unwraps() -> None:
 PRICES_V1 = '''"""Prices of the stock items."""
 import functools
 
+from typing_extensions import deprecated
+
 
 def list_price(sku: str) -> int:
     """The list price of sku in cents."""
@@ -112,6 +114,9 @@ PRICES_V2 = (
     + '''
 
 @functools.lru_cache(maxsize=256)
+@deprecated(
+    "use price_after(sku, discount) instead; discounted_price goes in the next major release",
+)
 @staticmethod
 def discounted_price(
     sku: str,
@@ -148,8 +153,7 @@ def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_de
     english, chinese = _draft(context, "en").instruction, _draft(context, "zh").instruction
     signature = "`def discounted_price(sku: str, percent: int = 10) -> int`"  # libcst: one line, as written
     assert f"Add the function `discounted_price` to `src/prices.py` with the signature {signature}." in english
-    assert (
-        "Decorate `discounted_price` with `@functools.lru_cache(maxsize=256)` and `@staticmethod`, in this order."
-        in english
-    )
-    assert "按顺序为 `discounted_price` 加上装饰器 `@functools.lru_cache(maxsize=256)`、`@staticmethod`。" in chinese
+    decorators = "`@functools.lru_cache(maxsize=256)`, `@deprecated(…)` and `@staticmethod`"  # a long one by its name
+    assert f"Decorate `discounted_price` with {decorators}, in this order." in english
+    zh = "按顺序为 `discounted_price` 加上装饰器 `@functools.lru_cache(maxsize=256)`、`@deprecated(…)`、`@staticmethod`。"
+    assert zh in chinese

@@ -3,7 +3,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from miners.commit_kinds import ChangeShape, classify, whitespace_only
+import pytest
+
+from miners.commit_kinds import ChangeShape, classify, is_test_case, whitespace_only
 from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
@@ -104,3 +106,23 @@ def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_rep
         "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
         "WHERE c.subject = 'Update reservations'"
     ).rows == [("bot", "skipped", "made by a bot")]
+
+
+@pytest.mark.parametrize(
+    ("name", "lang", "code", "runs"),
+    [
+        ("test_reserve_rejects_negative", "python", "def test_reserve_rejects_negative(): ...", True),
+        ("TestCart.test_total", "python", "def test_total(self): ...", True),
+        ("TestCart", "python", "class TestCart: ...", True),
+        ("_check", "python", "def _check(name): ...", False),
+        ("stock_levels", "python", "@pytest.fixture\ndef stock_levels(): ...", False),
+        ("TestReserve", "go", "func TestReserve(t *testing.T) {}", True),
+        ("newStore", "go", "func newStore() *Store {}", False),
+        ("CartTest.rejectsNegative", "java", "@Test\nvoid rejectsNegative() {}", True),
+        ("CartTest.cart", "java", "private Cart cart() {}", False),
+        ("tests::rejects_negative", "rust", "#[test]\nfn rejects_negative() {}", True),
+        ("renderCart", "javascript", "function renderCart() {}", False),
+    ],
+)
+def test_only_what_the_test_runner_runs_counts_as_a_test(name: str, lang: str, code: str, runs: bool) -> None:
+    assert is_test_case(name, lang, code) is runs
