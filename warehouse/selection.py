@@ -230,6 +230,8 @@ def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> str:
         return ""
     if facts.test_units:
         return "tests only, but no test function could be read"
+    if any(is_test_path(u.path) and u.change != "deleted" for u in facts.symbols):
+        return "tests only: it changes helpers or fixtures, no test case"
     return "no function or class changed in a language goldmine parses"
 
 

@@ -126,3 +126,18 @@ def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_rep
 )
 def test_only_what_the_test_runner_runs_counts_as_a_test(name: str, lang: str, code: str, runs: bool) -> None:
     assert is_test_case(name, lang, code) is runs
+
+
+def test_a_commit_changing_only_test_helpers_teaches_no_test(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+    helpers = "def _levels():\n    return {'apple': 3}\n\n\ndef test_reserve():\n    assert _levels()['apple'] == 3\n"
+    repo = make_repo([
+        {"message": "Add stock tests", "files": {"src/stock.py": STOCK_V1, "tests/test_stock.py": helpers}},
+        {"message": "Stock more apples in the test levels\n\nThe fixture now matches the demo data.",
+         "files": {"tests/test_stock.py": helpers.replace("'apple': 3}", "'apple': 30}")}},
+    ])  # fmt: skip
+    land_repository(warehouse, repo, "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+    assert warehouse.query(
+        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE c.subject = 'Stock more apples in the test levels'"
+    ).rows == [("tests", "skipped", "tests only: it changes helpers or fixtures, no test case")]
