@@ -188,7 +188,8 @@ def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
     ids_by_key: dict[str, list[str]] = {}
     for ticket_id, key, _, _ in tickets:
         ids_by_key.setdefault(key, []).append(ticket_id)
-    scopes = _ticket_scopes(warehouse, tickets, notes if notes is not None else [])
+    notes = notes if notes is not None else []
+    scopes = _ticket_scopes(warehouse, tickets, notes)
     matcher = KeyMatcher(ids_by_key)
     commits = warehouse.query("SELECT id, source_id, subject || chr(10) || chr(10) || body FROM commits").rows
     rows = [
@@ -201,7 +202,7 @@ def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
     known = {tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows}
     found = {(row["ticket_id"], row["commit_id"]) for row in rows}
     changed = sorted({commit_id for _, commit_id in found ^ known})
-    _drop_links(warehouse, known - found)
+    _drop_links(warehouse, known - found, notes)
     added = sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
     _reopen_tasks(warehouse, changed)
     return added
@@ -232,13 +233,18 @@ def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: 
 def _unscoped_note(warehouse: Warehouse, export_id: str, count: int, repositories: int) -> str:
     name = warehouse.scalar("SELECT name FROM sources WHERE id = ?", [export_id])
     return (
-        f"{name}: {count} numbered ticket(s) name no repository goldmine mines (no URL matches a remote), "
-        f"so a #N in any of the {repositories} repositories links to them; export them with their URLs"
+        f"{name}: {count} numbered ticket(s) have no URL naming a project that one of the {repositories} "
+        "repositories has as a remote, so a #N in any of them links to them; export the tickets with their "
+        "URLs and give each repository its tracker's remote (git remote add origin URL)"
     )
 
 
-def _drop_links(warehouse: Warehouse, stale: set[tuple[Any, ...]]) -> None:
+def _drop_links(warehouse: Warehouse, stale: set[tuple[Any, ...]], notes: list[str]) -> None:
     if stale:
+        notes.append(
+            f"ticket links: {len(stale)} dropped: the rules no longer find them "
+            "(a ticket of another repository's tracker)"
+        )
         warehouse.execute(
             "DELETE FROM ticket_links WHERE ticket_id || '/' || commit_id IN (SELECT unnest(?::VARCHAR[]))",
             [[f"{ticket_id}/{commit_id}" for ticket_id, commit_id in stale]],

@@ -111,8 +111,9 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     notes: list[str] = []
     assert link_tickets(warehouse, notes) == 4  # no remotes yet: each #1 could be either repository's
     assert notes == [
-        f"{name}: 1 numbered ticket(s) name no repository goldmine mines (no URL matches a remote), so a #N in "
-        "any of the 2 repositories links to them; export them with their URLs"
+        f"{name}: 1 numbered ticket(s) have no URL naming a project that one of the 2 repositories has as a "
+        "remote, so a #N in any of them links to them; export the tickets with their URLs and give each "
+        "repository its tracker's remote (git remote add origin URL)"
         for name in ("shop.json", "billing.json")
     ]
 
@@ -121,7 +122,10 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     for repo in (shop, billing):
         land_repository(warehouse, repo, "r2", OPTIONS)  # nothing new to mine; the remotes are read again
     notes.clear()
-    assert link_tickets(warehouse, notes) == 0 and notes == []
+    assert link_tickets(warehouse, notes) == 0
+    assert notes == [
+        "ticket links: 2 dropped: the rules no longer find them (a ticket of another repository's tracker)"
+    ]
     linked = warehouse.query(
         "SELECT ts.name, cs.name FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
         "JOIN sources ts ON ts.id = t.source_id JOIN commits c ON c.id = l.commit_id "
