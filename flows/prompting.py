@@ -21,8 +21,12 @@ def quote_block(text: str) -> str:
 
 
 def inline_code(text: str) -> str:
-    """Wrap a name in backticks."""
-    return f"`{text}`"
+    """Wrap a name in backticks: more of them than any run inside it (CommonMark), padded when it
+    starts or ends with one."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest and (text.startswith("`") or text.endswith("`")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def untrusted(text: str, label: str, fence: str | None = None) -> str:

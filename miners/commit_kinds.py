@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
 _BOT_AUTHOR = re.compile(r"\[bot\]|dependabot|renovate|github-actions|pre-commit-ci", re.IGNORECASE)
 _REVERT = re.compile(r'^Revert "')
+_REVERT_WORD = re.compile(r"^revert\b", re.IGNORECASE)
 _VERSION_BUMP = re.compile(
     r"^(?:chore(?:\(release\))?:\s*)?(?:bump(?:ed)?\s+version|release\s+v?\d|v?\d+\.\d+(?:\.\d+)?$|"
     r"version\s+(?:bump|\d)|bump\s+to\s+v?\d|prepare\s+(?:release|v?\d))",
@@ -105,18 +106,31 @@ _TEST_CASE_NAMES = {
     "go": re.compile(r"^(?:Test|Benchmark|Fuzz|Example)"),
     "python": re.compile(r"^(?:test|Test)"),
 }
-_TEST_MARKERS = {"java": "@Test", "rust": "#[test]", "c": "TEST", "cpp": "TEST"}
+# JUnit 4/5 and Kotlin (@Test, @ParameterizedTest, @RepeatedTest, @TestFactory …), googletest and Check
+_TEST_MARKERS = {
+    "java": re.compile(r"@\w*Test(?:Factory|Template)?\b"),
+    "c": re.compile(r"^\s*(?:TEST(?:_F|_P)?|START_TEST)\s*\("),
+    "cpp": re.compile(r"^\s*(?:TEST(?:_F|_P)?|START_TEST)\s*\("),
+}
+_FIXTURE = re.compile(r"@(?:pytest\.)?fixture\b")
 
 
 def is_test_case(qualified_name: str, lang: str, code: str) -> bool:
     """True for a definition the test runner runs (``test_x``, ``TestCart``, Go's ``TestX``, a Java
-    method marked ``@Test``), not a helper or fixture that sits beside the tests."""
+    method marked ``@Test``), not a helper or fixture that sits beside the tests.
+
+    Rust's ``#[test]`` sits outside the function's node, so every function of a Rust test file
+    counts; JavaScript's ``it(…)``/``test(…)`` callbacks are not definitions, so only functions
+    named ``test…`` count there.
+    """
     name = qualified_name.rsplit(".", 1)[-1].rsplit("::", 1)[-1]
+    if lang == "rust":
+        return True
     pattern = _TEST_CASE_NAMES.get(lang)
     if pattern is not None:
-        return bool(pattern.match(name))
+        return bool(pattern.match(name)) and not _FIXTURE.search(code)
     marker = _TEST_MARKERS.get(lang)
-    return name.lower().startswith("test") or (marker is not None and marker in code)
+    return name.lower().startswith("test") or (marker is not None and bool(marker.search(code)))
 
 
 def is_test_path(path: str) -> bool:
@@ -153,7 +167,8 @@ def _skip_kind(shape: ChangeShape) -> str:
     code_paths = [p for p in shape.paths if not is_generated_path(p)]
     checks = (
         ("merge", shape.parents > 1),
-        ("revert", bool(shape.reverts or _REVERT.match(shape.subject))),
+        # a squash merge's body may quote "This reverts commit …" of a branch commit: the subject decides
+        ("revert", bool(_REVERT.match(shape.subject) or (shape.reverts and _REVERT_WORD.match(shape.subject)))),
         ("bot", shape.is_bot or bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject))),
         ("empty", not shape.paths),
         ("generated", not code_paths),

@@ -25,6 +25,7 @@ from miners.git_log_parser import (
     parse_log_stream,
     unquote_path,
 )
+from miners.ticket_links import remote_project
 
 __all__ = [
     "DEFAULT_MAX_DIFF_BYTES",
@@ -82,7 +83,9 @@ class RepositoryInfo:
     head_sha: str
     head_ref: str
     root_commits: tuple[str, ...]
-    remotes: tuple[str, ...] = ()  # the URLs of its remotes (``git config remote.*.url``)
+    # The code-host projects its remotes point at (``github.com/acme/shop``): never the URLs, which
+    # may carry credentials.
+    projects: tuple[str, ...] = ()
 
 
 def open_repository(path: str | Path) -> RepositoryInfo:
@@ -111,13 +114,14 @@ def open_repository(path: str | Path) -> RepositoryInfo:
         head_sha=head_sha,
         head_ref=_git_text(git_dir, "symbolic-ref", "--quiet", "HEAD") or "HEAD",
         root_commits=tuple(_git_text(git_dir, "rev-list", "--max-parents=0", "HEAD").split()),
-        remotes=_remote_urls(git_dir),
+        projects=_remote_projects(git_dir),
     )
 
 
-def _remote_urls(git_dir: Path) -> tuple[str, ...]:
-    listed = _git_text(git_dir, "config", "--get-regexp", r"^remote\..*\.url$").splitlines()
-    return tuple(sorted({line.split(maxsplit=1)[1] for line in listed if " " in line}))
+def _remote_projects(git_dir: Path) -> tuple[str, ...]:
+    """``git remote get-url`` of each remote (``url.<base>.insteadOf`` applied), as projects."""
+    urls = [_git_text(git_dir, "remote", "get-url", name) for name in _git_text(git_dir, "remote").split()]
+    return tuple(sorted({project for url in urls if (project := remote_project(url))}))
 
 
 def _git_text(git_dir: Path, *args: str) -> str:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from miners.git_history import RepositoryInfo, is_ancestor, list_commits, open_repository, shallow_boundary
-from miners.ticket_links import remote_project
 from warehouse.commit_rows import ROW_TABLES, LandingOptions, RowBatch
 from warehouse.ids import stable_id
 from warehouse.mining_pool import mine_rows
@@ -130,9 +129,8 @@ def _skipped_note(name: str, skipped: Counter[str]) -> str:
 
 
 def _repo_detail(info: RepositoryInfo) -> dict[str, Any]:
-    projects = sorted({project for url in info.remotes if (project := remote_project(url))})
     return {"root_commits": list(info.root_commits), "bare": info.is_bare, "shallow": info.is_shallow,
-            "projects": projects}  # fmt: skip
+            "projects": list(info.projects)}  # fmt: skip
 
 
 def _resume_point(warehouse: Warehouse, source_id: str, info: RepositoryInfo, summary: MineSummary) -> str | None:

@@ -202,25 +202,41 @@ def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
     known = {tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows}
     found = {(row["ticket_id"], row["commit_id"]) for row in rows}
     changed = sorted({commit_id for _, commit_id in found ^ known})
-    _drop_links(warehouse, known - found, notes)
-    added = sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
-    _reopen_tasks(warehouse, changed)
+    with warehouse.transaction():  # links and the tasks chosen without them change together
+        _drop_links(warehouse, known - found, notes)
+        added = sum(warehouse.insert("ticket_links", chunk) for chunk in in_chunks(rows))
+        _reopen_tasks(warehouse, changed)
     return added
 
 
 def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: list[str]) -> dict[str, set[str]]:
-    """The repositories each ticket may link to, for the tickets whose URL names a mined project."""
+    """The repositories each ticket may link to; a ticket without an entry may link to any.
+
+    A ticket whose URL names a project goes with the repositories that have it as a remote. One
+    naming another project (its export holds tickets of several projects) goes with the
+    repositories whose remotes name no project goldmine recognises, if any. An export none of whose
+    tickets matches a remote (clones of an internal mirror, say) is left unscoped and, with several
+    repositories, noted.
+    """
     repositories = warehouse.query("SELECT id, detail FROM sources WHERE kind = 'repository'").rows
     by_project: dict[str, set[str]] = {}
+    unnamed: set[str] = set()
     for source_id, detail in repositories:
-        for project in json.loads(detail or "{}").get("projects", []):
+        projects = json.loads(detail or "{}").get("projects", [])
+        for project in projects:
             by_project.setdefault(project, set()).add(source_id)
+        if not projects:
+            unnamed.add(source_id)
+    projects_of = {ticket_id: ticket_project(url or "") for ticket_id, _, url, _ in tickets}
+    matched_exports = {export_id for ticket_id, _, _, export_id in tickets if projects_of[ticket_id] in by_project}
     scopes: dict[str, set[str]] = {}
     unscoped: dict[str, int] = {}
-    for ticket_id, key, url, export_id in tickets:
-        project = ticket_project(url or "")
+    for ticket_id, key, _, export_id in tickets:
+        project = projects_of[ticket_id]
         if project in by_project:
             scopes[ticket_id] = by_project[project]
+        elif project is not None and export_id in matched_exports:
+            scopes[ticket_id] = unnamed
         elif key.startswith(("#", "!")):
             unscoped[export_id] = unscoped.get(export_id, 0) + 1
     if len(repositories) > 1:
@@ -252,7 +268,7 @@ def _drop_links(warehouse: Warehouse, stale: set[tuple[Any, ...]], notes: list[s
 
 
 def _reopen_tasks(warehouse: Warehouse, commit_ids: list[str]) -> None:
-    """Commits that just gained a ticket are selected again: their tasks were chosen without it.
+    """Commits that just gained or lost a ticket are selected again: their tasks were chosen without it.
 
     Only tasks that made no candidate yet are dropped (with their recorded drafting skips); a
     drafted record stays as it is.
@@ -263,6 +279,5 @@ def _reopen_tasks(warehouse: Warehouse, commit_ids: list[str]) -> None:
         "SELECT t.id FROM tasks t WHERE t.commit_id IN (SELECT unnest(?::VARCHAR[])) "
         "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id)"
     )
-    with warehouse.transaction():
-        warehouse.execute(f"DELETE FROM draft_skips WHERE task_id IN ({undrafted})", [commit_ids])
-        warehouse.execute(f"DELETE FROM tasks WHERE id IN ({undrafted})", [commit_ids])
+    warehouse.execute(f"DELETE FROM draft_skips WHERE task_id IN ({undrafted})", [commit_ids])
+    warehouse.execute(f"DELETE FROM tasks WHERE id IN ({undrafted})", [commit_ids])

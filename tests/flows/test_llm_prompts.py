@@ -20,7 +20,7 @@ import pytest
 
 from flows.llm_drafter import unusable
 from flows.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
-from flows.prompting import PROMPTS_DIR, bundle_ref, render
+from flows.prompting import PROMPTS_DIR, bundle_ref, inline_code, render
 from miners.project_profile import ProjectProfile
 from warehouse.seed_folder import load_seeds
 from warehouse.task_context import CodeUnit, RevertView, TaskContext, TicketView
@@ -199,3 +199,15 @@ def test_every_family_with_a_template_is_drafted_and_others_are_skipped_with_the
     assert unusable(replace(context("tests"), under_test=()), "instruction") == (
         "the code the tests exercise could not be found"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "markdown"),
+    [
+        ("@functools.cache", "`@functools.cache`"),
+        ('@app.route("/x`y")', '``@app.route("/x`y")``'),  # a backtick inside needs a longer fence
+        ("`quoted`", "`` `quoted` ``"),  # one at either end needs padding too
+    ],
+)
+def test_inline_code_survives_backticks_in_the_name(text: str, markdown: str) -> None:
+    assert inline_code(text) == markdown

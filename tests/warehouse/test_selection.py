@@ -120,7 +120,11 @@ def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_rep
         ("newStore", "go", "func newStore() *Store {}", False),
         ("CartTest.rejectsNegative", "java", "@Test\nvoid rejectsNegative() {}", True),
         ("CartTest.cart", "java", "private Cart cart() {}", False),
-        ("tests::rejects_negative", "rust", "#[test]\nfn rejects_negative() {}", True),
+        ("test_client", "python", "@pytest.fixture\ndef test_client(app): ...", False),
+        ("CartTest.addsMany", "java", "@ParameterizedTest\n@ValueSource(ints = {1, 2})\nvoid addsMany(int n) {}", True),
+        ("CartTest.repeats", "java", "@RepeatedTest(3)\nvoid repeats() {}", True),
+        ("tests::rejects_negative", "rust", "fn rejects_negative() {}", True),
+        ("helper", "c", "static int helper(void) { TEST_ASSERT(1); return 0; }", False),
         ("renderCart", "javascript", "function renderCart() {}", False),
     ],
 )
@@ -141,3 +145,11 @@ def test_a_commit_changing_only_test_helpers_teaches_no_test(warehouse: Warehous
         "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
         "WHERE c.subject = 'Stock more apples in the test levels'"
     ).rows == [("tests", "skipped", "tests only: it changes helpers or fixtures, no test case")]
+
+
+def test_a_squash_merge_quoting_a_revert_is_not_a_revert() -> None:
+    squash = _shape("Add CSV export (#412)", ["src/export.py"], body='* Revert "wip"\n\nThis reverts commit 3f2a9c1d4e5b.',
+                    reverts="3f2a9c1d4e5b")  # fmt: skip
+    assert classify(squash).family == "feature"
+    revert = _shape("Revert the CSV export", ["src/export.py"], reverts="3f2a9c1d4e5b")
+    assert (classify(revert).family, classify(revert).skipped) == ("revert", True)

@@ -117,7 +117,8 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
         for name in ("shop.json", "billing.json")
     ]
 
-    _set_remote(shop, "git@github.com:Acme/shop.git")
+    subprocess.run(["git", "-C", str(shop), "config", "url.git@github.com:.insteadOf", "gh:"], check=True)
+    _set_remote(shop, "gh:Acme/shop.git")  # git's own URL rewriting applies
     _set_remote(billing, "ssh://git@gitlab.example.com:2222/acme/billing.git")
     for repo in (shop, billing):
         land_repository(warehouse, repo, "r2", OPTIONS)  # nothing new to mine; the remotes are read again
@@ -163,3 +164,26 @@ def test_a_ticket_url_names_its_project(url: str, project: str | None) -> None:
 )
 def test_a_remote_names_its_project_the_same_way(remote: str, project: str | None) -> None:
     assert remote_project(remote) == project
+
+
+def test_a_ticket_of_a_project_nobody_mines_stays_off_the_repositories_that_have_a_project(
+    warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    fix = [{"message": "Fix reservations\n\nFixes #1, refs #2", "files": {"src/stock.py": STOCK_V1}}]
+    shop, local, mirror = make_repo(fix, "shop"), make_repo(fix, "local"), make_repo(fix, "mirror")
+    _set_remote(shop, "https://github.com/acme/shop.git")
+    _set_remote(mirror, "https://git.corp.example/mirrors/legacy.git")  # a project no ticket names
+    for repo in (shop, local, mirror):
+        land_repository(warehouse, repo, "r1", OPTIONS)
+    export = tmp_path / "issues.json"  # one export, two GitHub projects
+    export.write_text(json.dumps([{**_issue([])[0], "number": 1, "html_url": "https://github.com/acme/shop/issues/1"},
+                                  {**_issue([])[0], "number": 2, "html_url": "https://github.com/acme/lib/issues/2"}]))  # fmt: skip
+    land_ticket_export(warehouse, export, "r1", OPTIONS)
+    notes: list[str] = []
+    link_tickets(warehouse, notes)
+    linked = warehouse.query(
+        "SELECT t.key, s.name FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
+        "JOIN commits c ON c.id = l.commit_id JOIN sources s ON s.id = c.source_id ORDER BY 1, 2"
+    ).rows
+    # lib's #2 is not shop's #2, nor the mirror's; a clone without remotes may be lib
+    assert linked == [("#1", "shop"), ("#2", "local")] and notes == []
