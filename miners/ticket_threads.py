@@ -120,7 +120,7 @@ def read_resolution(comment: ThreadComment) -> Resolution:
         prose = comment.text[position : match.start() if match else len(comment.text)]
         for sentence in _sentences(prose):
             if not _PLEASANTRY.match(sentence) and not _PROMISE.match(sentence) and len(sentence.split()) >= 3:
-                current = _bucket(resolution, sentence)
+                current = _placed(_bucket(resolution, sentence), sentence, resolution)
                 current.append(sentence)
         if match is not None:
             block = f"```{match.group(1)}\n{match.group(2).rstrip()}\n```"
@@ -128,6 +128,20 @@ def read_resolution(comment: ThreadComment) -> Resolution:
             resolution.blocks.append((match.group(1), match.group(2).rstrip()))
             position = match.end()
     return resolution
+
+
+def _placed(bucket: list[str], sentence: str, resolution: Resolution) -> list[str]:
+    """The part a sentence goes to (and a code block after it). A statement before the first step is
+    not a step: it explains the problem, as a cause."""
+    if bucket is resolution.steps and not resolution.steps and not is_step(sentence):
+        return resolution.causes
+    return bucket
+
+
+def is_step(sentence: str) -> bool:
+    """A sentence that tells the reader to do something: an imperative, an instruction addressed to
+    them (``You can …``, ``Then …``), or the line that introduces a command or code."""
+    return bool(_IMPERATIVE.match(sentence) or _ADDRESSED.match(sentence)) or sentence.rstrip().endswith(":")
 
 
 def _bucket(resolution: Resolution, sentence: str) -> list[str]:
@@ -148,6 +162,9 @@ _IMPERATIVE = re.compile(
     r"turn|re-?run|rerun|re-?import|reimport|stop|start|kill|drop|grant|revoke|point|switch|pin|deploy|roll)\b",
     re.IGNORECASE,
 )
+
+
+_ADDRESSED = re.compile(r"^(?:you|then|next|first|finally|now|afterwards|after that|once|to\s+\w+)\b", re.IGNORECASE)
 
 
 def has_actionable_step(resolution: Resolution) -> bool:

@@ -51,3 +51,18 @@ def test_promises_of_code_changes_are_recognised() -> None:
     assert promises_a_code_change("Good catch, I'll fix it this week.")
     assert promises_a_code_change("Fixed in #14.")
     assert not promises_a_code_change("Let me know if it happens again. Use the --skip-bad-rows flag.")
+
+
+def test_a_statement_before_the_first_step_explains_the_problem() -> None:
+    answer = ThreadComment("bo", (
+        "Only `read_stock_rows()` has it; the README example was updated ahead of the code. "
+        "You get the same behaviour today by calling it yourself:\n```python\nrows = read_stock_rows(stream, strict=False)\n```\n"
+        "Keep `newline=''` exactly as above."
+    ))  # fmt: skip
+    resolution = read_resolution(answer)
+    assert resolution.causes == ["Only `read_stock_rows()` has it; the README example was updated ahead of the code."]
+    assert resolution.steps == [
+        "You get the same behaviour today by calling it yourself:",
+        "```python\nrows = read_stock_rows(stream, strict=False)\n```",
+        "Keep `newline=''` exactly as above.",
+    ]
