@@ -266,15 +266,30 @@ def _read_modified(
 
 def _read_wrong_file_first(trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, hits: str) -> bool:
     """When the first hit is elsewhere but the unit's file is among the hits, read the first hit first."""
-    lines = [line.split(":", 2) for line in hits.splitlines() if line.count(":") >= 2]
-    paths = [parts[0] for parts in lines]
-    if not paths or paths[0] == unit.path or unit.path not in paths or not lines[0][1].isdigit():
+    first = first_hit_elsewhere(hits, unit.path, unit.name)
+    if first is None:
         return False
-    path, line = paths[0], int(lines[0][1])
+    path, line = first
     trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name), "read_file",
                    {"path": path, "start_line": max(line - 4, 1), "end_line": line + 4})  # fmt: skip
     trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path)
     return True
+
+
+def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int] | None:
+    """The first search hit (path, line) when it is a use of ``name`` in another file than
+    ``unit_path`` and ``unit_path`` is among the hits too.
+
+    Only a hit that names the unit as a whole word is a use of it (``_form`` inside
+    ``response_format`` is not): the thought after the detour says that file uses it.
+    """
+    lines = [line.split(":", 2) for line in hits.splitlines() if line.count(":") >= 2]
+    paths = [parts[0] for parts in lines]
+    if not paths or paths[0] == unit_path or unit_path not in paths or not lines[0][1].isdigit():
+        return None
+    if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lines[0][2]):
+        return None
+    return paths[0], int(lines[0][1])
 
 
 def _read_for_new_code(trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, missed: str | None) -> None:

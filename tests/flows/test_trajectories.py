@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ import pytest
 from click.testing import Result
 
 from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
+from flows.trajectories import first_hit_elsewhere
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -33,6 +35,21 @@ def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
         if action:
             assert answer["role"] == "tool"
             yield action["tool_name"], action["parameters"], answer["content"]["result"]
+
+
+_DETOUR = re.compile(r"`[^`]+` (?:only uses|只是调用了) `([^`]+)`")
+
+
+def _detours_name_what_they_read(turns: list[dict[str, Any]]) -> bool:
+    """Each "`file` only uses `name`" follows a read of that file that shows `name` as a whole word."""
+    observed, found = "", False
+    for turn in turns:
+        if turn["role"] == "tool":
+            observed = str(turn["content"]["result"])
+        elif turn["role"] == "assistant" and (detour := _DETOUR.search(turn["content"]["thought"])):
+            assert re.search(rf"(?<!\w){re.escape(detour.group(1))}(?!\w)", observed), turn["content"]["thought"]
+            found = True
+    return found
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -118,8 +135,7 @@ def test_trajectories_follow_the_contract_and_show_real_variety(demo_workspace: 
         results = [observed for _, _, observed in _steps(record)]
         misses += any(r.startswith("No matches for") for r in results)
         errors += any(r.startswith("Error: ") for r in results[:1])
-        detours += any("only uses" in t["content"]["thought"] or "只是调用了" in t["content"]["thought"]
-                       for t in turns if t["role"] == "assistant")  # fmt: skip
+        detours += _detours_name_what_they_read(turns)
         applied = next(r for r in reversed(results) if r.startswith("Applied patch:"))
         assert applied.splitlines()[1] in turns[-1]["content"]["final_answer"]
     assert misses >= 1 and detours >= 1 and errors >= 1
@@ -182,3 +198,16 @@ def test_without_a_test_command_no_run_tests_step_is_invented(
     [record] = _agent_records(tmp_path)
     assert "run_tests" not in [tool for tool, _, _ in _steps(record)]
     assert "run_tests" not in {t["name"] for t in record["tools"]}
+
+
+@pytest.mark.parametrize(
+    ("first_hit", "detour"),
+    [
+        ("flows/cli.py:12:     form = _form(request)", ("flows/cli.py", 12)),
+        ("README.md:187: - **Replies**: structured output (`response_format: json_schema`);", None),
+        ("flows/cli.py:91:     export__formats=list(flags)", None),
+    ],
+)
+def test_a_detour_starts_only_at_a_real_use_of_the_name(first_hit: str, detour: tuple[str, int] | None) -> None:
+    hits = f"{first_hit}\nflows/review_app.py:171: async def _form(request: Request) -> dict[str, list[str]]:"
+    assert first_hit_elsewhere(hits, "flows/review_app.py", "_form") == detour
