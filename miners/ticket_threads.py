@@ -121,13 +121,24 @@ def read_resolution(comment: ThreadComment) -> Resolution:
         for sentence in _sentences(prose):
             if not _PLEASANTRY.match(sentence) and not _PROMISE.match(sentence) and len(sentence.split()) >= 3:
                 current = _placed(_bucket(resolution, sentence), sentence, resolution)
-                current.append(sentence)
+                if current and _explains_previous(current[-1], sentence):
+                    current[-1] += " " + sentence  # "That is why …" belongs to the step it explains
+                else:
+                    current.append(sentence)
         if match is not None:
             block = f"```{match.group(1)}\n{match.group(2).rstrip()}\n```"
             current.append(block)
             resolution.blocks.append((match.group(1), match.group(2).rstrip()))
             position = match.end()
     return resolution
+
+
+_ANAPHORIC = re.compile(r"^(?:that|this|these|those|it|otherwise|so)\b", re.IGNORECASE)
+
+
+def _explains_previous(previous: str, sentence: str) -> bool:
+    """A statement that refers back (``That is what … does``) to the sentence before it."""
+    return not is_code(previous) and not is_step(sentence) and bool(_ANAPHORIC.match(sentence))
 
 
 def _placed(bucket: list[str], sentence: str, resolution: Resolution) -> list[str]:

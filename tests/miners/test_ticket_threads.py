@@ -66,3 +66,14 @@ def test_a_statement_before_the_first_step_explains_the_problem() -> None:
         "```python\nrows = read_stock_rows(stream, strict=False)\n```",
         "Keep `newline=''` exactly as above.",
     ]
+
+
+def test_a_statement_that_refers_back_stays_with_its_step() -> None:
+    answer = ThreadComment("bo", (
+        "Open the file with `encoding='utf-8-sig'`. That is what `load_stock_file()` does internally. "
+        "Each skipped row is logged as a warning."
+    ))  # fmt: skip
+    assert read_resolution(answer).steps == [
+        "Open the file with `encoding='utf-8-sig'`. That is what `load_stock_file()` does internally.",
+        "Each skipped row is logged as a warning.",
+    ]
