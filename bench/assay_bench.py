@@ -48,13 +48,14 @@ from warehouse.near_duplicates import (
 from warehouse.records import InstructionRecord
 from warehouse.selection import select_tasks
 from warehouse.store import Warehouse, in_chunks
-from warehouse.task_context import CodeUnit, TaskContext
+from warehouse.task_context import TaskContext, code_unit
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SYMBOLS = """
 SELECT s.id, s.path, s.lang, s.qualified_name, s.kind, s.change, coalesce(s.before_code, ''), s.after_code,
-       coalesce(s.doc, ''), c.id, c.sha, c.subject, c.body, c.committed_at, c.source_id
+       coalesce(s.doc, ''), c.id, c.sha, c.subject, c.body, c.committed_at, c.source_id,
+       coalesce(s.signature, ''), s.details
 FROM symbols s JOIN commits c ON c.id = s.commit_id
 WHERE s.after_code IS NOT NULL AND len(split(s.after_code, chr(10))) <= 120
 ORDER BY c.committed_at, s.id
@@ -125,8 +126,8 @@ def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[Inst
 
 
 def _context(row: tuple[Any, ...], profile: Any) -> TaskContext:
-    symbol_id, path, lang, name, kind, change, before_code, after_code, doc = row[:9]
-    unit = CodeUnit(symbol_id, path, lang, name, kind, change, before_code, after_code, doc)
+    symbol_id, path, name = row[0], row[1], row[3]
+    unit = code_unit((*row[:9], *row[15:17]))  # as drafting reads it: with libcst's signature and decorators
     return TaskContext(
         task_id=f"bench-{symbol_id}",
         family="change",

@@ -49,8 +49,9 @@ class CodeUnit:
         return self.qualified_name.rsplit(".", 1)[-1]
 
 
-def _code_unit(row: tuple[Any, ...]) -> CodeUnit:
-    """A ``symbols`` row as a unit, with the libcst details the miner stored for Python."""
+def code_unit(row: tuple[Any, ...]) -> CodeUnit:
+    """A ``symbols`` row (id, path, lang, qualified_name, kind, change, before, after, doc, signature,
+    details) as a unit, with the libcst details the miner stored for Python."""
     symbol_id, path, lang, name, kind, change, before, after, doc, signature, stored = row
     details = json.loads(stored) if stored else {}
     return CodeUnit(symbol_id, path, lang, name, kind, change, before, after, doc, signature,
@@ -234,7 +235,7 @@ class ContextLoader:
             [symbol_ids],
         ).rows
         order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
-        return tuple(_code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
+        return tuple(code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
 
     def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
         """The linked tickets, each with only the comments written before its first linked commit
