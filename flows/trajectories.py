@@ -19,7 +19,7 @@ from flows.drafting import DraftResult, DraftSkipped
 from flows.extractive import task_view
 from flows.prompting import Phrasebook
 from flows.ticket_drafting import draft_ticket_trajectory
-from miners.code_symbols import SymbolFact, extract_symbols
+from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
 from miners.commit_kinds import CODE_FAMILIES
 from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
@@ -270,18 +270,19 @@ def _read_wrong_file_first(trajectory: Trajectory, words: Phrasebook, unit: Code
     if first is None:
         return False
     path, line = first
-    trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name), "read_file",
+    code = language_for_path(path) is not None
+    trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name, code=code), "read_file",
                    {"path": path, "start_line": max(line - 4, 1), "end_line": line + 4})  # fmt: skip
-    trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path)
+    trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path, code=code)
     return True
 
 
 def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int] | None:
-    """The first search hit (path, line) when it is a use of ``name`` in another file than
-    ``unit_path`` and ``unit_path`` is among the hits too.
+    """The first search hit (path, line) when it names ``name`` in another file than ``unit_path``
+    and ``unit_path`` is among the hits too: the agent reads it first, then turns to the definition.
 
-    Only a hit that names the unit as a whole word is a use of it (``_form`` inside
-    ``response_format`` is not): the thought after the detour says that file uses it.
+    Only a hit that names the unit as a whole word counts (``_form`` inside ``response_format``
+    does not): the thought after the detour says that file uses (code) or mentions (docs) it.
     """
     lines = [line.split(":", 2) for line in hits.splitlines() if line.count(":") >= 2]
     paths = [parts[0] for parts in lines]

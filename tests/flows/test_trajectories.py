@@ -37,7 +37,7 @@ def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
             yield action["tool_name"], action["parameters"], answer["content"]["result"]
 
 
-_DETOUR = re.compile(r"`[^`]+` (?:only uses|只是调用了) `([^`]+)`")
+_DETOUR = re.compile(r"`[^`]+` (?:only uses|only mentions|只是调用了|只是提到了) `([^`]+)`")
 
 
 def _detours_name_what_they_read(turns: list[dict[str, Any]]) -> bool:
@@ -206,6 +206,7 @@ def test_without_a_test_command_no_run_tests_step_is_invented(
         ("flows/cli.py:12:     form = _form(request)", ("flows/cli.py", 12)),
         ("README.md:187: - **Replies**: structured output (`response_format: json_schema`);", None),
         ("flows/cli.py:91:     export__formats=list(flags)", None),
+        ("docs/review.md:4: The review page posts `_form` back.", ("docs/review.md", 4)),  # a mention
     ],
 )
 def test_a_detour_starts_only_at_a_real_use_of_the_name(first_hit: str, detour: tuple[str, int] | None) -> None:
