@@ -383,7 +383,12 @@ def _guard(node: ts.Node) -> GuardClause | None:
     exit_node = next((n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None)
     if exit_node is None:
         return None
-    return GuardClause(_unparenthesised(_text(condition)), _error_name(exit_node), _first_string(exit_node))
+    return GuardClause(_one_line(_unparenthesised(_text(condition))), _error_name(exit_node), _first_string(exit_node))
+
+
+def _one_line(text: str) -> str:
+    """A condition written over several lines (``a or \\`` / ``b``) on one, as a list item shows it."""
+    return re.sub(r"\s*\\?\n\s*", " ", text) if "\n" in text else text
 
 
 def _unparenthesised(text: str) -> str:

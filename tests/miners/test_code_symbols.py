@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from miners.code_symbols import changed_symbols, extract_symbols, language_for_path
+from miners.code_symbols import changed_symbols, extract_symbols, guard_clauses, language_for_path
 
 PY_BEFORE = b'''class Cart:
     """A shopping cart."""
@@ -101,3 +101,20 @@ def test_language_for_path() -> None:
     assert language_for_path("src/a.py") == "python"
     assert language_for_path("web/App.tsx") == "tsx"
     assert language_for_path("README.md") is None
+
+
+def test_a_guard_written_over_several_lines_reads_as_one() -> None:
+    code = (
+        "def safe_join(directory, *pathnames):\n"
+        "    for filename in pathnames:\n"
+        "        if os.path.isabs(filename) or \\\n"
+        "           filename == '..':\n"
+        "            raise NotFound()\n"
+        "        if (filename.startswith('../') and\n"
+        "                strict):\n"
+        '            raise ValueError("outside the directory")\n'
+    )
+    assert [(g.condition, g.error) for g in guard_clauses(code, "python")] == [
+        ("os.path.isabs(filename) or filename == '..'", "NotFound"),
+        ("filename.startswith('../') and strict", "ValueError"),
+    ]
