@@ -8,6 +8,7 @@ imagination, and when a fact is missing the family's task is skipped with the re
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flows.commit_text import explanation
@@ -46,14 +47,24 @@ def task_problem(context: TaskContext, max_unit_lines: int) -> str:
 
 def family_problem(context: TaskContext) -> str:
     """Why a task of a non-code family cannot make a good record, or ''."""
-    checks = {
-        "tests": (not context.under_test, "the code the tests exercise could not be found"),
-        "docs": (not any(u.doc for u in context.units), "the documentation the commit wrote could not be read"),
-        "edge_cases": (not _new_guards(context.units), "no guard clause was added"),
-        "review": (not _revert_reason(context), "the revert does not say what was wrong"),
-    }
-    failed, reason = checks.get(context.family, (False, ""))
-    return reason if failed else ""
+    checks: list[tuple[str, Callable[[], bool], str]] = [
+        ("tests", lambda: not context.under_test, "the code the tests exercise could not be found"),
+        ("docs", lambda: not any(u.doc for u in context.units), "the documentation the commit wrote could not be read"),
+        ("docs", lambda: not _wrote_doc(context.units),
+         "the commit wrote comments in the code; the docstring was already there"),
+        ("edge_cases", lambda: not _new_guards(context.units), "no guard clause was added"),
+        ("review", lambda: not _revert_reason(context), "the revert does not say what was wrong"),
+    ]  # fmt: skip
+    return next((reason for family, fails, reason in checks if family == context.family and fails()), "")
+
+
+def _wrote_doc(units: Sequence[CodeUnit]) -> bool:
+    """The commit wrote a unit's docstring or doc comment (not only comments inside its body)."""
+    return any(u.doc and _squeezed(u.doc) not in _squeezed(u.before) for u in units)
+
+
+def _squeezed(text: str) -> str:
+    return " ".join(text.split())
 
 
 def family_view(context: TaskContext) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from flows.families import family_problem
 from flows.llm_drafter import unusable
 from flows.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
 from flows.prompting import PROMPTS_DIR, bundle_ref, inline_code, render
@@ -211,3 +212,13 @@ def test_every_family_with_a_template_is_drafted_and_others_are_skipped_with_the
 )
 def test_inline_code_survives_backticks_in_the_name(text: str, markdown: str) -> None:
     assert inline_code(text) == markdown
+
+
+def test_a_docs_task_needs_the_docstring_the_commit_wrote() -> None:
+    written = context("docs")
+    assert family_problem(written) == ""
+    unit = written.units[0]
+    already = replace(unit, before=f'"""{unit.doc}"""\n{unit.before}')  # the commit only added comments
+    assert family_problem(replace(written, units=(already,))) == (
+        "the commit wrote comments in the code; the docstring was already there"
+    )
