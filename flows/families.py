@@ -81,6 +81,14 @@ def _tests_view(context: TaskContext) -> dict[str, Any]:
     return {
         "under_test": under_test,
         "test_paths": list(dict.fromkeys(u.path for u in context.units)),
+        # test methods live in their class: the answer is written into it, not as free functions
+        "test_classes": list(
+            dict.fromkeys(
+                u.qualified_name.rsplit(".", 1)[0]
+                for u in context.units
+                if u.kind == "method" and "." in u.qualified_name
+            )
+        ),
         "framework": _framework(context.units),
         "covers": [_behaviour(u.name) for u in context.units],
     }
@@ -90,10 +98,15 @@ def _framework(tests: tuple[CodeUnit, ...]) -> str:
     code = "\n".join(t.after for t in tests)
     lang = tests[0].lang if tests else ""
     if lang == "python":
-        return "unittest" if "self.assert" in code else "pytest"
+        methods = any(t.kind == "method" and re.search(r"\(\s*self\b", t.after) for t in tests)
+        return "unittest" if "self.assert" in code or (methods and "TestCase" in code + _names(tests)) else "pytest"
     if lang == "go":
         return "the standard `testing` package"
     return ""
+
+
+def _names(tests: tuple[CodeUnit, ...]) -> str:
+    return " ".join(t.qualified_name for t in tests)
 
 
 def _behaviour(test_name: str) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from flows.drafting import DraftSkipped
 from flows.families import family_problem
 from flows.llm_drafter import unusable
 from flows.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
@@ -222,3 +223,22 @@ def test_a_docs_task_needs_the_docstring_the_commit_wrote() -> None:
     assert family_problem(replace(written, units=(already,))) == (
         "the commit wrote comments in the code; the docstring was already there"
     )
+
+
+def test_test_methods_are_asked_for_in_their_class() -> None:
+    from flows import extractive
+
+    task = context("tests")
+    method = replace(task.units[0], qualified_name="BillTestCase.test_split_bill_keeps_every_cent", kind="method",
+                     after=TEST.replace("def test_split_bill_keeps_every_cent():",
+                                        "def test_split_bill_keeps_every_cent(self):"))  # fmt: skip
+    english = extractive.draft(replace(task, units=(method,)), "en")
+    chinese = extractive.draft(replace(task, units=(method,)), "zh")
+    assert not isinstance(english, DraftSkipped) and not isinstance(chinese, DraftSkipped)
+    assert (
+        "1. Put the tests in the class `BillTestCase` of `tests/test_bill.py`, using unittest." in english.instruction
+    )
+    assert "1. 测试写在 `tests/test_bill.py` 中的 `BillTestCase` 类里，使用 unittest。" in chinese.instruction
+    plain = extractive.draft(task, "en")
+    assert not isinstance(plain, DraftSkipped)
+    assert "1. Put the tests in `tests/test_bill.py`, using pytest." in plain.instruction
