@@ -133,12 +133,15 @@ def is_test_case(qualified_name: str, lang: str, code: str) -> bool:
     return name.lower().startswith("test") or (marker is not None and bool(marker.search(code)))
 
 
+_TEST_FOLDERS = frozenset({"tests", "test", "__tests__", "spec", "specs", "testsuite", "test_suite"})
+
+
 def is_test_path(path: str) -> bool:
     """True for files that hold tests by the usual conventions of most languages."""
     pure = PurePosixPath(path)
     name = pure.name.lower()
     return (
-        any(part in ("tests", "test", "__tests__", "spec") for part in pure.parts[:-1])
+        any(part in _TEST_FOLDERS for part in pure.parts[:-1])
         or name.startswith("test_")
         or bool(re.search(r"(?:_test|\.test|\.spec|_spec)\.\w+$", name))
         or bool(re.search(r"[a-z0-9]Tests?\.(?:java|kt|cs|scala)$", pure.name))

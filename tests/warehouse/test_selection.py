@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from miners.commit_kinds import ChangeShape, classify, is_test_case, whitespace_only
+from miners.commit_kinds import ChangeShape, classify, is_test_case, is_test_path, whitespace_only
 from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
 from warehouse.landing import LandingOptions, land_repository, land_ticket_export, link_tickets
 from warehouse.selection import select_tasks
@@ -153,3 +153,20 @@ def test_a_squash_merge_quoting_a_revert_is_not_a_revert() -> None:
     assert classify(squash).family == "feature"
     revert = _shape("Revert the CSV export", ["src/export.py"], reverts="3f2a9c1d4e5b")
     assert (classify(revert).family, classify(revert).skipped) == ("revert", True)
+
+
+@pytest.mark.parametrize(
+    ("path", "holds_tests"),
+    [
+        ("tests/test_cart.py", True),
+        ("flask/testsuite/basic.py", True),  # Flask kept its tests here until 0.10
+        ("spec/models/cart_spec.rb", True),
+        ("web/src/__tests__/Cart.tsx", True),
+        ("pkg/cart/cart_test.go", True),
+        ("src/main/java/shop/CartTests.java", True),
+        ("src/flask/testing.py", False),  # test helpers shipped to users are code
+        ("src/cart.py", False),
+    ],
+)
+def test_test_files_are_found_by_the_usual_conventions(path: str, holds_tests: bool) -> None:
+    assert is_test_path(path) is holds_tests
