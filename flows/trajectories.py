@@ -270,11 +270,15 @@ def _read_wrong_file_first(trajectory: Trajectory, words: Phrasebook, unit: Code
     if first is None:
         return False
     path, line = first
-    code = language_for_path(path) is not None
-    trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name, code=code), "read_file",
+    how = how_the_hit_names(path, _hit_text(hits), unit.name)
+    trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name, how=how), "read_file",
                    {"path": path, "start_line": max(line - 4, 1), "end_line": line + 4})  # fmt: skip
-    trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path, code=code)
+    trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path, how=how)
     return True
+
+
+# A hit that is itself a definition of the name (Python, JavaScript/TypeScript, Go, Rust …)
+_DEFINES = r"\b(?:def|class|function|func|fn|interface|struct|type|enum|trait)\s+(?:\([^)]*\)\s*)?{name}\b"
 
 
 def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int] | None:
@@ -291,6 +295,18 @@ def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int]
     if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lines[0][2]):
         return None
     return paths[0], int(lines[0][1])
+
+
+def _hit_text(hits: str) -> str:
+    """The text of the first search hit (after ``path:line:``)."""
+    return hits.splitlines()[0].split(":", 2)[2]
+
+
+def how_the_hit_names(path: str, text: str, name: str) -> str:
+    """``defines`` (another definition of the same name), ``uses`` (other code) or ``mentions`` (docs)."""
+    if language_for_path(path) is None:
+        return "mentions"
+    return "defines" if re.search(_DEFINES.format(name=re.escape(name)), text) else "uses"
 
 
 def _read_for_new_code(trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, missed: str | None) -> None:

@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 
 from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
-from flows.trajectories import first_hit_elsewhere
+from flows.trajectories import first_hit_elsewhere, how_the_hit_names
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -37,7 +37,9 @@ def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
             yield action["tool_name"], action["parameters"], answer["content"]["result"]
 
 
-_DETOUR = re.compile(r"`[^`]+` (?:only uses|only mentions|只是调用了|只是提到了) `([^`]+)`")
+_DETOUR = re.compile(
+    r"`[^`]+` (?:only uses|only mentions|defines a different|只是调用了|只是提到了|里定义的是另一个) `([^`]+)`"
+)
 
 
 def _detours_name_what_they_read(turns: list[dict[str, Any]]) -> bool:
@@ -212,3 +214,16 @@ def test_without_a_test_command_no_run_tests_step_is_invented(
 def test_a_detour_starts_only_at_a_real_use_of_the_name(first_hit: str, detour: tuple[str, int] | None) -> None:
     hits = f"{first_hit}\nflows/review_app.py:171: async def _form(request: Request) -> dict[str, list[str]]:"
     assert first_hit_elsewhere(hits, "flows/review_app.py", "_form") == detour
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "how"),
+    [
+        ("src/flask/app.py", "     def open_session(self, request):", "defines"),  # another open_session
+        ("src/flask/app.py", "         return self.session_interface.open_session(self, request)", "uses"),
+        ("docs/api.rst", ".. automethod:: open_session", "mentions"),
+        ("pkg/store/store.go", "func (s *Store) open_session() error {", "defines"),
+    ],
+)
+def test_the_thought_after_a_detour_says_what_the_first_hit_was(path: str, text: str, how: str) -> None:
+    assert how_the_hit_names(path, text, "open_session") == how
