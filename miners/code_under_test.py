@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
+from miners.commit_kinds import is_test_path
 
 ReadFile = Callable[[str], bytes | None]
 ListFolder = Callable[[str], list[str]]
@@ -36,12 +37,18 @@ def code_under_test(
     for path in _dependencies(test_path, test_file.decode("utf-8", "replace"), language, read, list_folder):
         source = read(path)
         lang = language_for_path(path)
-        if source is None or lang is None:
-            continue
+        if source is None or lang is None or is_test_path(path):
+            continue  # the test suite's own helpers are not the code under test
         for symbol in extract_symbols(source, lang):
-            if symbol.name in used and symbol.kind in ("function", "method") and not symbol.name.startswith("test"):
+            if symbol.name in used and symbol.kind in ("function", "method") and not _test_machinery(symbol):
                 found.append((path, symbol))
     return found
+
+
+def _test_machinery(symbol: SymbolFact) -> bool:
+    """A test or a method of a test base class (``TestFlask.assert_equal``), not code under test."""
+    owner = symbol.qualified_name.rsplit(".", 1)[0] if "." in symbol.qualified_name else ""
+    return symbol.name.startswith("test") or owner.startswith("Test") or owner.endswith("TestCase")
 
 
 def _dependencies(test_path: str, text: str, language: str, read: ReadFile, list_folder: ListFolder) -> list[str]:
