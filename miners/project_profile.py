@@ -70,12 +70,16 @@ def _readme_title(text: str) -> str:
 
 
 def _first_paragraph(text: str) -> str:
-    """The first paragraph that reads as prose (a title or a tagline is not one)."""
-    return first_prose_paragraph(text.splitlines(), _is_decoration)[:400]
+    """The first paragraph that reads as prose: sentences, so a title or a tagline ("web
+    development, one drop at a time") is not one."""
+    return first_prose_paragraph(text.splitlines(), _is_decoration, sentences=True)[:400]
 
 
-def first_prose_paragraph(lines: list[str], is_decoration: Callable[[str], bool], min_words: int = 6) -> str:
-    """The first run of non-decoration lines with at least ``min_words`` words, squeezed to one line."""
+def first_prose_paragraph(
+    lines: list[str], is_decoration: Callable[[str], bool], min_words: int = 6, *, sentences: bool = False
+) -> str:
+    """The first run of non-decoration lines with at least ``min_words`` words, squeezed to one line
+    (with ``sentences``: only one that ends as a sentence does)."""
     paragraph: list[str] = []
     for line in [*lines, ""]:
         stripped = line.strip()
@@ -83,10 +87,13 @@ def first_prose_paragraph(lines: list[str], is_decoration: Callable[[str], bool]
             paragraph.append(stripped)
             continue
         text = re.sub(r"\s+", " ", " ".join(paragraph)).strip()
-        if len(text.split()) >= min_words:
+        if len(text.split()) >= min_words and (not sentences or _SENTENCE_END.search(text)):
             return text
         paragraph = []
     return ""
+
+
+_SENTENCE_END = re.compile(r"[.!?。！？][\"')\]”’]*$")
 
 
 def _is_decoration(line: str) -> bool:
