@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,12 +101,17 @@ def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_rep
          "author": "Platform Updates <49699333+platform[bot]@users.noreply.github.com>",
          "files": {"src/stock.py": STOCK_V2}},
     ])  # fmt: skip
+    assert _selected(warehouse, repo, "Update reservations") == [("bot", "skipped", "made by a bot")]
+
+
+def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any, ...]]:
+    """Land and select a repository; the family, status and reason of the tasks of one commit."""
     land_repository(warehouse, repo, "r1", OPTIONS)
     select_tasks(warehouse, "r1")
-    assert warehouse.query(
-        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
-        "WHERE c.subject = 'Update reservations'"
-    ).rows == [("bot", "skipped", "made by a bot")]
+    return warehouse.query(
+        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = ?",
+        [subject],
+    ).rows
 
 
 @pytest.mark.parametrize(
@@ -139,12 +145,9 @@ def test_a_commit_changing_only_test_helpers_teaches_no_test(warehouse: Warehous
         {"message": "Stock more apples in the test levels\n\nThe fixture now matches the demo data.",
          "files": {"tests/test_stock.py": helpers.replace("'apple': 3}", "'apple': 30}")}},
     ])  # fmt: skip
-    land_repository(warehouse, repo, "r1", OPTIONS)
-    select_tasks(warehouse, "r1")
-    assert warehouse.query(
-        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
-        "WHERE c.subject = 'Stock more apples in the test levels'"
-    ).rows == [("tests", "skipped", "tests only: it changes helpers or fixtures, no test case")]
+    assert _selected(warehouse, repo, "Stock more apples in the test levels") == [
+        ("tests", "skipped", "tests only: it changes helpers or fixtures, no test case")
+    ]
 
 
 def test_a_squash_merge_quoting_a_revert_is_not_a_revert() -> None:
