@@ -159,20 +159,7 @@ def test_run_tests_steps_run_the_real_tests_when_a_command_is_configured(
     workspace.mkdir()
     command = f"env PYTHONPATH=src {sys.executable} -m pytest -q -p no:cacheprovider {{target}}"
     (workspace / "goldmine.toml").write_text(f"[agent]\ntest_command = {json.dumps(command)}\n")
-    args = (
-        "run",
-        "--inline",
-        "--repo",
-        stock_repo,
-        "--tickets",
-        stock_tickets,
-        "--kinds",
-        "agent",
-        "--workspace",
-        workspace,
-    )
-    assert cli(*args).exit_code == 0
-    [record] = _agent_records(workspace)
+    record = _one_agent_record(cli, stock_repo, stock_tickets, workspace)
     steps = list(_steps(record))
     assert [tool for tool, _, _ in steps][-4:] == ["apply_patch", "run_tests", "apply_patch", "run_tests"]
     before, after = steps[-3][2], steps[-1][2]
@@ -184,21 +171,16 @@ def test_run_tests_steps_run_the_real_tests_when_a_command_is_configured(
 def test_without_a_test_command_no_run_tests_step_is_invented(
     cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path
 ) -> None:
-    args = (
-        "run",
-        "--inline",
-        "--repo",
-        stock_repo,
-        "--tickets",
-        stock_tickets,
-        "--kinds",
-        "agent",
-        "--workspace",
-        tmp_path,
-    )
-    assert cli(*args).exit_code == 0
-    [record] = _agent_records(tmp_path)
+    record = _one_agent_record(cli, stock_repo, stock_tickets, tmp_path)
     assert "run_tests" not in [tool for tool, _, _ in _steps(record)]
+
+
+def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, Any]:
+    """Run the pipeline for agent records only; the one record it drafts."""
+    args = ("run", "--inline", "--repo", repo, "--tickets", tickets, "--kinds", "agent", "--workspace", workspace)
+    assert cli(*args).exit_code == 0
+    [record] = _agent_records(workspace)
+    return record
     assert "run_tests" not in {t["name"] for t in record["tools"]}
 
 
