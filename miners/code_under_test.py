@@ -46,9 +46,11 @@ def code_under_test(
 
 
 def _test_machinery(symbol: SymbolFact) -> bool:
-    """A test or a method of a test base class (``TestFlask.assert_equal``), not code under test."""
+    """A test, a method of a test base class (``TestFlask.assert_equal``), or a special method
+    (``__init__``: every class has one, so its name says nothing about what the test calls)."""
     owner = symbol.qualified_name.rsplit(".", 1)[0] if "." in symbol.qualified_name else ""
-    return symbol.name.startswith("test") or owner.startswith("Test") or owner.endswith("TestCase")
+    special = symbol.name.startswith("__") and symbol.name.endswith("__")
+    return special or symbol.name.startswith("test") or owner.startswith("Test") or owner.endswith("TestCase")
 
 
 def _dependencies(test_path: str, text: str, language: str, read: ReadFile, list_folder: ListFolder) -> list[str]:

@@ -115,12 +115,15 @@ class CommitFacts:
 
     @property
     def test_units(self) -> list[Unit]:
-        """The test cases the commit adds or changes (helpers and fixtures beside them are not tests)."""
-        return [
+        """The test cases the commit adds or changes (helpers and fixtures beside them are not tests;
+        a test class whose test methods are listed is their container, not a test of its own)."""
+        tests = [
             u
             for u in self.symbols
             if is_test_path(u.path) and u.change != "deleted" and is_test_case(u.qualified_name, u.lang, u.after)
         ]
+        owners = {u.qualified_name.rsplit(".", 1)[0] for u in tests if "." in u.qualified_name}
+        return [u for u in tests if not (u.kind == "class" and u.qualified_name in owners)]
 
 
 def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:

@@ -8,9 +8,15 @@ FILES = {
     "tests/test_cart.py": (
         "from shop.cart import total\nfrom shop.testing import CartTestCase\nfrom tests.helpers import make_cart\n\n\n"
         "class TestTotal(CartTestCase):\n    def test_total_adds_prices(self):\n"
-        "        self.assert_equal(total(make_cart(2, 3)), 5)\n"
+        "        self.assert_equal(total(make_cart(2, 3)), 5)\n\n"
+        "    def test_total_of_a_custom_cart(self):\n        class Custom(list):\n"
+        "            def __init__(self):\n                super().__init__([4])\n\n"
+        "        self.assert_equal(total(Custom()), 4)\n"
     ),
-    "shop/cart.py": "def total(cart):\n    return sum(cart)\n\n\ndef unused(cart):\n    return cart\n",
+    "shop/cart.py": (
+        "def total(cart):\n    return sum(cart)\n\n\ndef unused(cart):\n    return cart\n\n\n"
+        "class Till:\n    def __init__(self):\n        self.open = True\n"  # every class has an __init__
+    ),
     "shop/testing.py": (
         "class CartTestCase:\n    def assert_equal(self, left, right):\n        assert left == right\n"
     ),

@@ -173,3 +173,26 @@ def test_a_squash_merge_quoting_a_revert_is_not_a_revert() -> None:
 )
 def test_test_files_are_found_by_the_usual_conventions(path: str, holds_tests: bool) -> None:
     assert is_test_path(path) is holds_tests
+
+
+def test_a_test_class_is_the_container_of_its_test_methods(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+    tests = (
+        "class TestReserve:\n    def test_reserve(self):\n        assert reserve({'a': 3}, 'a', 1) == 2\n\n"
+        "    def test_reserve_rejects_negative(self):\n        assert reserve({'a': 3}, 'a', -1) is None\n"
+    )
+    repo = make_repo([
+        {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
+        {"message": "Cover reservations\n\nA negative quantity must not add stock.",
+         "files": {"tests/test_stock.py": tests}},
+    ])  # fmt: skip
+    land_repository(warehouse, repo, "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+    facts = json.loads(warehouse.scalar(
+        "SELECT t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = 'Cover reservations'"
+    ))  # fmt: skip
+    names = warehouse.query(
+        "SELECT qualified_name FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1",
+        [facts["symbol_ids"]],
+    ).rows
+    # the new class is where the two tests live, not a third test of its own
+    assert names == [("TestReserve.test_reserve",), ("TestReserve.test_reserve_rejects_negative",)]
