@@ -12,11 +12,14 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -173,3 +176,18 @@ def llm_config(**llm: object) -> str:
     for model, price in dict(values.get("prices", {})).items():  # type: ignore[call-overload]
         lines += [f'[llm.prices."{model}"]', f"input_per_mtok = {price[0]}", f"output_per_mtok = {price[1]}"]
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def scripted_servers(monkeypatch: pytest.MonkeyPatch, model: str) -> Iterator[Callable[[Script], FakeLLMServer]]:
+    """Start scripted servers on demand, each pointing goldmine at itself through the environment;
+    all are stopped on exit."""
+    with ExitStack() as servers:
+
+        def start(script: Script) -> FakeLLMServer:
+            server = servers.enter_context(FakeLLMServer(script, model))
+            monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", server.url)
+            monkeypatch.setenv("GOLDMINE_LLM_MODEL", model)
+            return server
+
+        yield start

@@ -208,26 +208,24 @@ def _production_code(record: Record) -> list[CodeBlock] | None:
 
 def check_error_handling(record: Record) -> Verdict | None:
     """Does the production code handle or signal errors (try/except, raise, err != nil …)?"""
-    blocks = _production_code(record)
-    if blocks is None:
-        return None
-    for block in blocks:
-        pattern = _ERROR_HANDLING.get(_FAMILY.get(block.language or "", block.language or ""))
-        if pattern is not None and pattern.search(block.code):
-            return Verdict.ok()
-    return Verdict.fail("the code neither handles nor raises any error", 0.2)
+    return _production_code_shows(record, _ERROR_HANDLING, "the code neither handles nor raises any error")
 
 
 def check_logging(record: Record) -> Verdict | None:
     """Does the production code log what an operator needs to see?"""
+    return _production_code_shows(record, _LOGGING, "the code logs nothing")
+
+
+def _production_code_shows(record: Record, patterns: dict[str, re.Pattern[str]], missing: str) -> Verdict | None:
+    """Passes when a production code block matches its language family's pattern; None for other tasks."""
     blocks = _production_code(record)
     if blocks is None:
         return None
     for block in blocks:
-        pattern = _LOGGING.get(_FAMILY.get(block.language or "", block.language or ""))
+        pattern = patterns.get(_FAMILY.get(block.language or "", block.language or ""))
         if pattern is not None and pattern.search(block.code):
             return Verdict.ok()
-    return Verdict.fail("the code logs nothing", 0.2)
+    return Verdict.fail(missing, 0.2)
 
 
 def check_comments(record: Record) -> Verdict | None:

@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import BuildRepo
-from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, valid_records
+from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, scripted_servers, valid_records
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -33,18 +33,8 @@ def fixes_history(count: int) -> list[dict[str, Any]]:
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Script], FakeLLMServer]]:
     """Start a scripted server and point goldmine at it through the environment."""
-    servers: list[FakeLLMServer] = []
-
-    def start(script: Script) -> FakeLLMServer:
-        server = FakeLLMServer(script, MODEL).__enter__()
-        servers.append(server)
-        monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", server.url)
-        monkeypatch.setenv("GOLDMINE_LLM_MODEL", MODEL)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+    with scripted_servers(monkeypatch, MODEL) as start:
+        yield start
 
 
 def _workspace(tmp_path: Path, **llm: object) -> Path:

@@ -13,7 +13,7 @@ from click.testing import Result
 
 from miners.replay_tools import SnapshotSession
 from tests.conftest import git
-from tests.llm_server import FakeLLMServer, Reply, Script, llm_config
+from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, scripted_servers
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -62,18 +62,9 @@ def agent_script(body: dict[str, Any], number: int) -> Reply:
 
 @pytest.fixture
 def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Script], FakeLLMServer]]:
-    servers: list[FakeLLMServer] = []
-
-    def start(script: Script) -> FakeLLMServer:
-        server = FakeLLMServer(script, MODEL).__enter__()
-        servers.append(server)
-        monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", server.url)
-        monkeypatch.setenv("GOLDMINE_LLM_MODEL", MODEL)
-        return server
-
-    yield start
-    for server in servers:
-        server.__exit__(None, None, None)
+    """Start a scripted server and point goldmine at it through the environment."""
+    with scripted_servers(monkeypatch, MODEL) as start:
+        yield start
 
 
 def _agent_record(workspace: Path) -> dict[str, Any]:
