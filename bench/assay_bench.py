@@ -30,12 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.drafting import candidate_row
-from flows.extractive import draft
+from flows.draft.drafting import candidate_row
+from flows.draft.extractive_instruction import draft
 from miners.project_profile import read_profile
-from warehouse.assay import AssaySettings, assay
-from warehouse.landing import LandingOptions, land_repository
-from warehouse.near_duplicates import (
+from warehouse.assay.near_duplicates import (
     DedupSettings,
     candidate_pairs,
     dedup_text,
@@ -45,10 +43,12 @@ from warehouse.near_duplicates import (
     shingles,
     signatures_of,
 )
+from warehouse.assay.runner import AssaySettings, assay
+from warehouse.landing.repositories import LandingOptions, land_repository
 from warehouse.records import InstructionRecord
-from warehouse.selection import select_tasks
+from warehouse.selection.commits import select_tasks
+from warehouse.selection.task_context import TaskContext, code_unit
 from warehouse.store import Warehouse, in_chunks
-from warehouse.task_context import TaskContext, code_unit
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

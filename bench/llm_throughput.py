@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flows.llm_client import Budget, ChatClient, ChatRequest, Endpoint  # noqa: E402
+from flows.llm.client import Budget, ChatClient, ChatRequest, Endpoint  # noqa: E402
 from tests.llm_server import FakeLLMServer, Reply  # noqa: E402
 from warehouse.record_drafts import draft_json_schema  # noqa: E402
 from warehouse.store import Warehouse  # noqa: E402

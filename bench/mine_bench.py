@@ -40,8 +40,8 @@ from miners.code_symbols import language_for_path  # noqa: E402
 from miners.git_history import _GIT_CONFIG, _LOG_OPTIONS, iter_commits, open_repository  # noqa: E402
 from miners.git_objects import BlobReader  # noqa: E402
 from miners.symbol_changes import SymbolMiner  # noqa: E402
-from warehouse.commit_rows import MAX_SYMBOL_SOURCE_BYTES, LandingOptions  # noqa: E402
-from warehouse.landing import land_repository  # noqa: E402
+from warehouse.landing.commit_rows import MAX_SYMBOL_SOURCE_BYTES, LandingOptions  # noqa: E402
+from warehouse.landing.repositories import land_repository  # noqa: E402
 from warehouse.store import Warehouse  # noqa: E402
 
 DEFAULT_REPO = Path("/work/.mirror/pallets+flask/repo")

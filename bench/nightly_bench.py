@@ -69,7 +69,7 @@ def git_log_p(repos: list[Path]) -> float:
 
 def mine(mode: str, repos: list[Path], workspace: Path, workers: int, address: str = "") -> dict[str, Any]:
     """Mine every repository into a fresh workspace with ``mode``; then again with nothing new."""
-    from flows.pipeline import run_stages
+    from flows.run.pipeline import run_stages
     from flows.workspace import Settings, Workspace, settings_with
 
     settings = settings_with(
@@ -98,9 +98,9 @@ def mine(mode: str, repos: list[Path], workspace: Path, workers: int, address: s
 def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
     """The mine stage fanned out on a process pool, without Prefect (what the default runner's tasks
     hand their work to)."""
-    from flows.fanout import PoolFanOut
-    from flows.pipeline import run_recorded
-    from flows.stages import STAGES, StageContext
+    from flows.run.fanout import PoolFanOut
+    from flows.run.pipeline import run_recorded
+    from flows.run.stages import STAGES, StageContext
 
     with PoolFanOut(workers) as pool:
 
@@ -147,12 +147,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="goldmine-nightly-bench-") as folder:
         work = Path(folder)
         repos = build_repositories(work / "repos", args.repos, args.commits)
-        from flows.prefect_server import LocalPrefectServer
+        from flows.run.prefect_server import LocalPrefectServer
 
         with LocalPrefectServer(work / ".prefect") as url:
             os.environ.update({"PREFECT_API_URL": url, "PREFECT_HOME": str(work / ".prefect")})
             started = time.perf_counter()
-            import flows.prefect_flows  # imported once per process, before the timings
+            import flows.run.prefect_flows  # imported once per process, before the timings
 
             results: dict[str, Any] = {"prefect_import": time.perf_counter() - started, "git_log_p": git_log_p(repos)}
             for mode in ("serial", "pool", "default", "dask"):
@@ -167,7 +167,7 @@ def main() -> None:
                 mine("dask-standing", repos[:1], work / "warm-up", args.workers, cluster.scheduler_address)
                 results["dask-standing"] = mine("dask-standing", repos, work / "standing", args.workers,
                                                 cluster.scheduler_address)  # fmt: skip
-            flows.prefect_flows.flush_to_api()
+            flows.run.prefect_flows.flush_to_api()
     counts = {(results[mode]["commits"], results[mode]["symbols"]) for mode in MODES}
     assert len(counts) == 1, f"the modes stored different rows: {counts}"
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

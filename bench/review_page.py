@@ -24,10 +24,10 @@ from pathlib import Path
 
 import uvicorn
 
-from flows.review_app import ReviewSession, create_app
-from flows.review_server import bind_loopback
+from flows.review.app import ReviewSession, create_app
+from flows.review.server import bind_loopback
 from flows.workspace import Workspace
-from warehouse.review_sample import PoolItem, draw, draw_sample
+from warehouse.review.sample import PoolItem, draw, draw_sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

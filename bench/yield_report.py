@@ -21,7 +21,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from flows.cli import main
+from flows.commands.cli import main
 from warehouse.store import Warehouse
 
 

@@ -17,16 +17,16 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │                                   (a bad line is reported with its number; the others are kept)
     ├── WarehouseError                  (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy               another process holds the warehouse
-    │   │   └── WorkspaceBusy           (flows/workspace_lock.py) another goldmine command holds the
+    │   │   └── WorkspaceBusy           another goldmine command holds the
     │   │                               workspace (named: pid, command, since when) and --wait ran out
     │   ├── QueryFailed                 a user's SQL failed (DuckDB's message)
-    │   └── EvalSetError                (warehouse/splits.py) [assay] eval_set is missing or not JSON Lines
+    │   └── EvalSetError                (warehouse/assay/splits.py) [assay] eval_set is missing or not JSON Lines
     ├── SeedFolderError                 (warehouse/seed_folder.py) a seeds folder is missing or invalid
     ├── LLMEndpointError                the LLM endpoint is unreachable, refuses the key or lacks the model
-    ├── NothingToReview                 (warehouse/review_sample.py) no assayed candidate to sample
-    ├── InvalidVerdict                  (warehouse/reviews.py) a review verdict cannot be stored as
+    ├── NothingToReview                 (warehouse/review/sample.py) no assayed candidate to sample
+    ├── InvalidVerdict                  (warehouse/review/verdicts.py) a review verdict cannot be stored as
     │                                   given; the page shows it, nothing is stored
-    ├── WorkFailed                      (flows/fanout.py) a unit of mining or drafting failed in a
+    ├── WorkFailed                      a unit of mining or drafting failed in a
     │                                   worker process; the message is the worker's own error
     ├── PrefectServerError              the Prefect server goldmine starts or is pointed at cannot be
     │                                   used (schedules need one; ephemeral mode cannot run them)
@@ -35,8 +35,6 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
 
 from __future__ import annotations
 
-from flows.fanout import WorkFailed
-from flows.workspace_lock import WorkspaceBusy
 from miners.errors import (
     EmptyRepository,
     GitCommandFailed,
@@ -48,11 +46,11 @@ from miners.errors import (
     TicketExportError,
 )
 from miners.feedback_file import FeedbackFileError
+from warehouse.assay.splits import EvalSetError
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
-from warehouse.review_sample import NothingToReview
-from warehouse.reviews import InvalidVerdict
+from warehouse.review.sample import NothingToReview
+from warehouse.review.verdicts import InvalidVerdict
 from warehouse.seed_folder import SeedFolderError
-from warehouse.splits import EvalSetError
 
 
 class ConfigError(GoldmineError):
@@ -65,6 +63,22 @@ class LLMEndpointError(GoldmineError):
 
 class PrefectServerError(GoldmineError):
     """Raised when a Prefect server is needed (schedules, Dask workers) and none can be used."""
+
+
+class WorkFailed(GoldmineError):
+    """Raised when a unit of work failed in a worker; the message is the worker's own one-line error.
+
+    goldmine's errors do not all survive pickling (their constructors take other arguments), so a
+    worker hands back this one instead, with the same words.
+    """
+
+
+class WorkspaceBusy(WarehouseBusy):
+    """Raised when another goldmine process holds the workspace (a run, a review) and waiting is
+    not asked for or ran out; the message names the holder."""
+
+    def __init__(self, message: str) -> None:  # WarehouseBusy parses DuckDB's text; this one is ours
+        Exception.__init__(self, message)
 
 
 __all__ = [

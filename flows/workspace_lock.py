@@ -30,19 +30,12 @@ from typing import IO, Any
 
 import click
 
+from flows.errors import WorkspaceBusy
 from warehouse.errors import WarehouseBusy
 from warehouse.store import Warehouse
 
 LOCK_NAME = ".goldmine.lock"
 _POLL_SECONDS = 0.2
-
-
-class WorkspaceBusy(WarehouseBusy):
-    """Raised when another goldmine process holds the workspace (a run, a review) and waiting is
-    not asked for or ran out; the message names the holder."""
-
-    def __init__(self, message: str) -> None:  # WarehouseBusy parses DuckDB's text; this one is ours
-        Exception.__init__(self, message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -326,20 +326,6 @@ def _leading_comment(node: ts.Node) -> str:
     return "\n".join(lines)
 
 
-def changed_symbols(
-    language: str,
-    before: bytes | None,
-    after: bytes | None,
-    old_touched: Iterable[tuple[int, int]],
-    new_touched: Iterable[tuple[int, int]],
-) -> list[SymbolChange]:
-    """The innermost definitions that contain a touched line, paired across the two versions
-    (see :mod:`miners.symbol_changes`, which also mines whole histories incrementally)."""
-    from miners.symbol_changes import changed_symbols as between_versions  # it imports this module
-
-    return between_versions(language, before, after, old_touched, new_touched)
-
-
 @dataclass(frozen=True, slots=True)
 class GuardClause:
     """An early exit on bad input: ``if <condition>: raise <error>(<message>)`` or its equivalent."""

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from flows.cli import main
-from flows.sample_repo import build_repository
+from flows.commands.cli import main
+from flows.demo.sample_repo import build_repository
 from warehouse.store import Warehouse
 
 BuildRepo = Callable[..., Path]
@@ -141,7 +141,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 
 @pytest.fixture
 def make_repo(tmp_path: Path) -> BuildRepo:
-    """Build a git repository from commit tables (see flows/sample_repo.py) under tmp_path."""
+    """Build a git repository from commit tables (see flows/demo/sample_repo.py) under tmp_path."""
     counter = iter(range(1000))
 
     def build(commits: Sequence[Mapping[str, Any]], name: str | None = None) -> Path:

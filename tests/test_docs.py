@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.cli import main
+from flows.commands.cli import main
 from warehouse.store import Warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +21,8 @@ def test_readme_documents_every_command() -> None:
         assert f"goldmine {name}" in readme, f"README.md does not document `goldmine {name}`"
 
 
-def test_warehouse_readme_documents_every_table(tmp_path: Path) -> None:
-    text = (ROOT / "warehouse" / "README.md").read_text()
+def test_the_tables_page_documents_every_table(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "tables.md").read_text()
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         for table in warehouse.tables():
-            assert f"`{table}`" in text, f"warehouse/README.md does not document the table {table}"
+            assert f"`{table}`" in text, f"docs/tables.md does not document the table {table}"

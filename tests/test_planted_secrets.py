@@ -18,11 +18,11 @@ import pytest
 from click.testing import Result
 from starlette.testclient import TestClient
 
-from flows.review_app import ReviewSession, create_app
+from flows.review.app import ReviewSession, create_app
 from flows.workspace import Workspace
 from tests.conftest import STOCK_TICKETS, STOCK_V1, stock_history
 from tests.llm_server import FakeLLMServer, Reply
-from warehouse.review_sample import open_sample
+from warehouse.review.sample import open_sample
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]

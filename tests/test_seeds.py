@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from warehouse.assay import composite_score, evaluate
+from warehouse.assay.runner import composite_score, evaluate
 from warehouse.records import AgentRecord, parse_record
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import main
-from flows.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
+from flows.commands.cli import main
+from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
 
 HERE = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("GOLDMINE_LLAMAFACTORY_VENV", Path.home() / ".cache/goldmine/llamafactory-0.9.5"))

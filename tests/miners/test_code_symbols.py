@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from miners.code_symbols import changed_symbols, extract_symbols, guard_clauses, language_for_path
+from miners.code_symbols import extract_symbols, guard_clauses, language_for_path
+from miners.symbol_changes import changed_symbols
 
 PY_BEFORE = b'''class Cart:
     """A shopping cart."""

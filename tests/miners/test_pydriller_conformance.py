@@ -127,7 +127,7 @@ def _row(change_type: str, old: str | None, new: str | None, added: int, deleted
 
 @pytest.fixture(scope="module")
 def conformance_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from flows.sample_repo import build_repository
+    from flows.demo.sample_repo import build_repository
 
     return build_repository(tmp_path_factory.mktemp("conformance") / "repo", _with_merges(_history()))
 

@@ -1,0 +1,247 @@
+"""The draft stage: selected tasks become candidate records, one per (task, kind, language).
+
+A drafter is anything with a ``name`` and a ``draft(context, kind, lang)`` method that returns a
+record (or a :class:`Drafted` record with the LLM call that made it), a :class:`DraftSkipped`
+(the task cannot make a good record of that kind, and why), an :class:`Unparseable` (an LLM
+replied with something that is not a record; the reply is kept) or a :class:`DraftDeferred`
+(nothing this time, e.g. the endpoint kept failing; nothing is stored and the next run retries).
+A :class:`ConcurrentDrafter` also has ``draft_each``, which drafts many tasks at once and hands
+each result back as it is ready; it may raise :class:`DraftingStopped` (a budget ran out) after
+the results it delivered. Drafters do not write candidates: this module does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from warehouse.ids import stable_id
+from warehouse.landing.feedback import FEEDBACK_SELECTOR
+from warehouse.record_text import normalised_text_hash
+from warehouse.records import AgentRecord, InstructionRecord
+from warehouse.selection.task_context import Context, ContextLoader
+from warehouse.store import Warehouse
+
+Record = InstructionRecord | AgentRecord
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSkipped:
+    """A task that cannot make a good record of the asked kind, and why."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unparseable:
+    """A drafter's reply that is not a valid record: kept with the call that produced it."""
+
+    raw_reply: str
+    reason: str
+    template: str
+    llm_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Drafted:
+    """A record with the LLM call whose reply it was made from."""
+
+    record: Record
+    llm_call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDeferred:
+    """Nothing drafted this time (the endpoint failed after its retries); the next run tries again."""
+
+    reason: str
+
+
+class DraftingStopped(Exception):
+    """A drafter stopped early on purpose (e.g. its budget is spent); the rest is drafted next run."""
+
+
+DraftResult = InstructionRecord | AgentRecord | Drafted | DraftSkipped | Unparseable | DraftDeferred
+Deliver = Callable[[Context, DraftResult], None]
+
+
+class Drafter(Protocol):
+    """Turns one task's context into one record of a kind, in a language."""
+
+    @property
+    def name(self) -> str:
+        """``extractive`` or ``llm:<model>``: stored in ``candidates.drafter``."""
+        ...
+
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
+        """Draft one record (or say why not)."""
+        ...
+
+
+@runtime_checkable
+class ConcurrentDrafter(Drafter, Protocol):
+    """A drafter that drafts many tasks at once (e.g. concurrent LLM requests)."""
+
+    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+        """Draft every context, calling ``deliver`` (in this thread) with each result as it is ready."""
+        ...
+
+
+class ByKind:
+    """One drafter name over several drafters, each making one kind of record."""
+
+    def __init__(self, name: str, drafters: dict[str, Drafter]) -> None:
+        self.name = name
+        self.drafters = drafters
+
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
+        """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
+        drafter = self.drafters.get(kind)
+        if drafter is None:
+            return DraftSkipped(f"the {self.name} drafter does not make {kind} records")
+        return drafter.draft(context, kind, lang)
+
+
+@dataclass(slots=True)
+class DraftSummary:
+    """Counts of one draft pass."""
+
+    candidates: int = 0
+    unparseable: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    deferred: dict[str, int] = field(default_factory=dict)
+    stopped: str = ""
+
+    def skip(self, reason: str) -> None:
+        key = reason.split(":", 1)[0]
+        self.skipped[key] = self.skipped.get(key, 0) + 1
+
+
+def draft_tasks(
+    warehouse: Warehouse,
+    loader: ContextLoader,
+    drafter: Drafter,
+    *,
+    kinds: list[str],
+    langs: list[str],
+    limit: int,
+    run_id: str,
+    progress: Callable[[int], None] | None = None,
+) -> DraftSummary:
+    """Draft every selected task that has no candidate of this kind, language and drafter yet."""
+    summary = DraftSummary()
+    for kind in kinds:
+        for lang in langs:
+
+            def deliver(context: Context, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
+                _store(warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary)
+                if progress is not None:
+                    progress(1)
+
+            contexts = (
+                loader.load_any(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
+            )
+            try:
+                _draft_all(drafter, contexts, kind, lang, deliver)
+            except DraftingStopped as stop:
+                summary.stopped = str(stop)
+                return summary
+    return summary
+
+
+def _draft_all(drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+    if isinstance(drafter, ConcurrentDrafter):
+        drafter.draft_each(contexts, kind, lang, deliver)
+        return
+    for context in contexts:
+        deliver(context, drafter.draft(context, kind, lang))
+
+
+def undrafted_tasks(warehouse: Warehouse, kind: str, lang: str, drafter: str, limit: int = 0) -> list[str]:
+    """Selected tasks without a candidate (or a recorded skip) for this kind, language and drafter."""
+    rows = warehouse.query(
+        "SELECT t.id FROM tasks t WHERE t.status = 'selected' "
+        f"AND t.selector_version <> '{FEEDBACK_SELECTOR}' "  # flows/draft/extractive_feedback.py drafts those
+        "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.kind = ? AND c.lang = ? "
+        "                AND c.drafter = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM draft_skips s WHERE s.task_id = t.id AND s.kind = ? AND s.lang = ? "
+        "                AND s.drafter = ?) "
+        "ORDER BY t.id" + (f" LIMIT {int(limit)}" if limit else ""),
+        [kind, lang, drafter, kind, lang, drafter],
+    ).rows
+    return [row[0] for row in rows]
+
+
+def _store(
+    warehouse: Warehouse,
+    task_id: str,
+    kind: str,
+    lang: str,
+    drafter: str,
+    result: DraftResult,
+    run_id: str,
+    summary: DraftSummary,
+) -> None:
+    if isinstance(result, DraftSkipped):
+        warehouse.insert("draft_skips", [{"task_id": task_id, "kind": kind, "lang": lang, "drafter": drafter,
+                                          "reason": result.reason, "run_id": run_id}])  # fmt: skip
+        summary.skip(result.reason)
+    elif isinstance(result, Unparseable):
+        summary.unparseable += warehouse.insert(
+            "candidates", [_unparseable_row(task_id, kind, lang, drafter, result, run_id)]
+        )
+    elif isinstance(result, DraftDeferred):
+        key = result.reason.split(":", 1)[0]
+        summary.deferred[key] = summary.deferred.get(key, 0) + 1
+    elif isinstance(result, Drafted):
+        summary.candidates += warehouse.insert("candidates", [candidate_row(result.record, run_id, result.llm_call_id)])
+    else:
+        summary.candidates += warehouse.insert("candidates", [candidate_row(result, run_id)])
+
+
+def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -> dict[str, Any]:
+    """The ``candidates`` row of a drafted record, waiting for the assay."""
+    return {
+        "id": record.id,
+        "task_id": record.provenance.task_id,
+        "kind": record.kind,
+        "task_type": record.task_type,
+        "lang": record.lang,
+        "drafter": record.provenance.drafter,
+        "template": record.provenance.template,
+        "status": "pending",
+        "score": None,
+        "record": record.model_dump_json(exclude_none=True),
+        "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
+        "raw_reply": None,
+        "llm_call_id": llm_call_id,
+        "text_hash": normalised_text_hash(record),
+        "run_id": run_id,
+        "created_at": datetime.now(UTC),
+    }
+
+
+def _unparseable_row(
+    task_id: str, kind: str, lang: str, drafter: str, result: Unparseable, run_id: str
+) -> dict[str, Any]:
+    return {
+        "id": stable_id(task_id, kind, lang, drafter, result.template),
+        "task_id": task_id,
+        "kind": kind,
+        "task_type": "",
+        "lang": lang,
+        "drafter": drafter,
+        "template": result.template,
+        "status": "unparseable",
+        "score": None,
+        "record": None,
+        "provenance": json.dumps({"task_id": task_id, "drafter": drafter, "reason": result.reason}),
+        "raw_reply": result.raw_reply,
+        "llm_call_id": result.llm_call_id,
+        "text_hash": None,
+        "run_id": run_id,
+        "created_at": datetime.now(UTC),
+    }

@@ -1,0 +1,224 @@
+"""The extractive drafter: records built straight from mined facts, with no model and no network.
+
+The ticket (or the commit subject) becomes an over-specific instruction — role and context from
+the repository, numbered requirements read off the real change, the acceptance test — and the
+real code after the change, with the commit's own explanation, becomes the output.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flows.draft.commit_text import clip, explanation
+from flows.draft.drafting import DraftResult, DraftSkipped
+from flows.draft.extractive_tickets import draft_ticket_instruction
+from flows.draft.families import family_view, task_problem
+from flows.prompting import Phrasebook, render, template_ref
+from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
+from miners.python_details import python_details
+from warehouse.ids import stable_id
+from warehouse.records import InstructionRecord
+from warehouse.selection.task_context import CodeUnit, Context, TaskContext
+from warehouse.selection.ticket_context import TicketContext
+
+DRAFTER = "extractive"
+# Families whose template holds `instruction`, `input` and `output` macros (flows/draft/families.py).
+FAMILY_TEMPLATES = {
+    "tests": "extractive/code_to_tests.{lang}.md.j2",
+    "docs": "extractive/code_to_docstring.{lang}.md.j2",
+    "edge_cases": "extractive/fix_to_edge_cases.{lang}.md.j2",
+    "review": "extractive/reverted_change_to_review.{lang}.md.j2",
+}
+INSTRUCTION_TEMPLATE = "extractive/commit_to_instruction.{lang}.md.j2"
+OUTPUT_TEMPLATE = "extractive/commit_to_output.{lang}.md.j2"
+MAX_UNIT_LINES = 120
+MAX_TEST_LINES = 40
+MAX_REPORT_CHARS = 1_500
+MAX_COMMENT_CHARS = 600
+MAX_DECORATOR_CHARS = 60  # a longer decorator is named by its callee in a requirement
+
+_ROLES = {
+    "python": ("Python developer", "Python 开发工程师"),
+    "javascript": ("JavaScript developer", "JavaScript 开发工程师"),
+    "typescript": ("TypeScript developer", "TypeScript 开发工程师"),
+    "tsx": ("TypeScript and React developer", "TypeScript/React 开发工程师"),
+    "go": ("Go developer", "Go 开发工程师"),
+    "java": ("Java developer", "Java 开发工程师"),
+    "rust": ("Rust developer", "Rust 开发工程师"),
+    "c": ("C developer", "C 开发工程师"),
+    "cpp": ("C++ developer", "C++ 开发工程师"),
+}
+_KIND_ZH = {"function": "函数", "method": "方法", "class": "类"}
+_CONVENTIONAL_PREFIX = re.compile(r"^\w+(?:\([^)]*\))?!?:\s*")
+# "(#123)", "This fixes #105", "fixes GH-3", "closes PROJ-12" at the end of a subject
+_TICKET_REFERENCE = re.compile(
+    r"\s*(?:[.;,]?\s*(?:this\s+)?(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s+)?"
+    r"\(?(?:[\w./-]*#\d+|GH-\d+|[A-Z][A-Z0-9]+-\d+)\)?[\s.]*$",
+    re.IGNORECASE,
+)
+
+
+class ExtractiveDrafter:
+    """Drafts records from mined facts alone (no model, no network)."""
+
+    name = DRAFTER
+
+    def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
+        """One record of ``kind`` in ``lang``, or why not."""
+        if isinstance(context, TicketContext):
+            return draft_ticket_instruction(context, lang) if kind == "instruction" else DraftSkipped(
+                f"ExtractiveDrafter makes instruction records, not {kind}")  # fmt: skip
+        if kind != "instruction":
+            return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
+        return draft(context, lang)
+
+
+def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
+    """One instruction record for the task in ``lang`` (``en`` or ``zh``), or why not."""
+    problem = _unusable(context)
+    if problem:
+        return DraftSkipped(problem)
+    if context.family in FAMILY_TEMPLATES:
+        return _draft_family(context, lang)
+    view = task_view(context)
+    instruction_template = INSTRUCTION_TEMPLATE.format(lang=lang)
+    output_template = OUTPUT_TEMPLATE.format(lang=lang)
+    template = f"{template_ref(instruction_template)}+{template_ref(output_template).split('@')[1]}"
+    record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, template)
+    return InstructionRecord(
+        id=record_id,
+        task_type=context.family,
+        lang="zh" if lang == "zh" else "en",
+        instruction=render(instruction_template, view),
+        input=_input_text(context, lang),
+        output=render(output_template, view),
+        provenance=context.provenance(DRAFTER, template),
+    )
+
+
+def _unusable(context: TaskContext) -> str:
+    return task_problem(context, MAX_UNIT_LINES)
+
+
+def task_view(context: TaskContext) -> dict[str, Any]:
+    """The variables every code-task template receives (listed in prompts/README.md)."""
+    lang = context.units[0].lang
+    befores = "\n".join(u.before for u in context.units)
+    afters = "\n".join(u.after for u in context.units)
+    return {
+        "family": context.family,
+        "role": _ROLES.get(lang, ("software developer", "软件开发工程师"))[0],
+        "role_zh": _ROLES.get(lang, ("software developer", "软件开发工程师"))[1],
+        "kind_zh": _KIND_ZH,
+        "project": {"name": context.profile.name, "purpose": context.profile.purpose},
+        "stack": [f"{name} {version}" for name, version in context.profile.runtimes.items()],
+        "deps": list(context.profile.dependencies),
+        "module_docs": {path: doc for path, doc in context.module_docs.items() if doc},
+        "fence": _fence(lang),
+        "units": [_unit_view(unit) for unit in context.units],
+        "report": _report(context),
+        "raises": [
+            e for e in raised_errors(afters, lang) if e.name not in {b.name for b in raised_errors(befores, lang)}
+        ],
+        "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
+        "logs": new_items(log_calls(befores), log_calls(afters)),
+        "tests": [_test_view(test) for test in context.tests[:2]],
+        "explanation": explanation(context.body),
+    }
+
+
+def _fence(lang: str) -> str:
+    return {"tsx": "tsx", "cpp": "cpp"}.get(lang, lang)
+
+
+def _unit_view(unit: CodeUnit) -> dict[str, Any]:
+    after_signature = (unit.signature or _signature(unit.after, unit.lang)) if unit.kind != "class" else ""
+    before_signature = _signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
+    return {
+        "path": unit.path,
+        "name": unit.name,
+        "qualified_name": unit.qualified_name,
+        "kind": unit.kind,
+        "change": unit.change,
+        "fence": _fence(unit.lang),
+        "after": unit.after.rstrip(),
+        "before": unit.before.rstrip(),
+        "lang": unit.lang,
+        "signature": after_signature,
+        "signature_kept": bool(before_signature) and before_signature == after_signature,
+        "decorators": [_decorator(decorator) for decorator in unit.decorators],
+        "fully_typed": unit.fully_typed,
+    }
+
+
+def _decorator(text: str) -> str:
+    """A decorator as a requirement names it: whole when short, else its callee (``@click.option(…)``)."""
+    if "\n" not in text and len(text) <= MAX_DECORATOR_CHARS:
+        return f"@{text}"
+    callee, has_arguments, _ = text.partition("(")
+    return f"@{' '.join(callee.split())}{'(…)' if has_arguments else ''}"
+
+
+def _signature(code: str, lang: str) -> str:
+    """The declaration on one line: libcst's reading for Python (exact, annotations and defaults as
+    written, decorators left out), the declaration text for other languages or unparseable code."""
+    details = python_details(code) if lang == "python" and code else None
+    return details.signature if details is not None else signature(code, lang)
+
+
+def _test_view(test: CodeUnit) -> dict[str, Any]:
+    code = test.after.rstrip()
+    return {
+        "name": test.qualified_name,
+        "path": test.path,
+        "fence": _fence(test.lang),
+        "code": code if len(code.splitlines()) <= MAX_TEST_LINES else "",
+    }
+
+
+def _report(context: TaskContext) -> dict[str, Any]:
+    """The problem as its reporter wrote it: the linked ticket, else the commit subject."""
+    ticket = context.tickets[0] if context.tickets else None
+    if ticket is not None:
+        return {
+            "key": ticket.key,
+            "title": ticket.title.strip(),
+            "text": clip(ticket.body.strip(), MAX_REPORT_CHARS),
+            "comments": [clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
+        }
+    title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
+    return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
+
+
+def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
+    words = Phrasebook(FAMILY_TEMPLATES[context.family].format(lang=lang))
+    view = {**task_view(context), **family_view(context)}
+    instruction = words.say("instruction", **_arguments(words, "instruction", view))
+    given = words.say("input", **_arguments(words, "input", view))
+    output = words.say("output", **_arguments(words, "output", view))
+    record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, words.ref)
+    return InstructionRecord(
+        id=record_id, task_type=context.family, lang="zh" if lang == "zh" else "en",
+        instruction=instruction, input=given, output=output,
+        provenance=context.provenance(DRAFTER, words.ref),
+    )  # fmt: skip
+
+
+def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The variables a macro declares, taken from the view."""
+    return {name: view[name] for name in words.parameters(macro)}
+
+
+def _input_text(context: TaskContext, lang: str) -> str:
+    blocks = []
+    for unit in context.units:
+        if unit.change != "modified" or not unit.before.strip():
+            continue
+        label = (
+            f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
+            if lang == "en"
+            else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码："
+        )
+        blocks.append(f"{label}\n\n```{_fence(unit.lang)}\n{unit.before.rstrip()}\n```")
+    return "\n\n".join(blocks)
