@@ -1,4 +1,4 @@
-"""The assay over 100,000 candidates drafted from a real history, and near-duplicate detection side by side.
+"""The assay over 100,000 candidates of a real history; near-duplicate detection side by side.
 
     uv run python bench/assay_bench.py --repo /path/to/a/clone/of/flask
 
@@ -6,7 +6,8 @@
 2. Drafts candidates with goldmine's extractive drafter from every changed function or class of
    the history, in English and Chinese; then tops them up to ``--candidates`` with the kinds of
    copies a real corpus holds: the same record with other spacing, the same record with renamed
-   identifiers, and damaged records (a looping output, a refusal, a truncated block). Cached per size.
+   identifiers, and damaged records (a looping output, a refusal, a truncated block). Cached per
+   size.
 3. Times the whole assay (every check, grounding, duplicates, writes, splits; no LLM judge).
 4. Times near-duplicate detection alone, goldmine's (shingles → rensa MinHash → LSH banding →
    true Jaccard) against datasketch's pure-Python MinHash + MinHashLSH, on the same shingle sets
@@ -53,9 +54,9 @@ from warehouse.store import Warehouse, in_chunks
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SYMBOLS = """
-SELECT s.id, s.path, s.lang, s.qualified_name, s.kind, s.change, coalesce(s.before_code, ''), s.after_code,
-       coalesce(s.doc, ''), c.id, c.sha, c.subject, c.body, c.committed_at, c.source_id,
-       coalesce(s.signature, ''), s.details
+SELECT s.id, s.path, s.lang, s.qualified_name, s.kind, s.change, coalesce(s.before_code, ''),
+       s.after_code, coalesce(s.doc, ''), c.id, c.sha, c.subject, c.body, c.committed_at,
+       c.source_id, coalesce(s.signature, ''), s.details
 FROM symbols s JOIN commits c ON c.id = s.commit_id
 WHERE s.after_code IS NOT NULL AND len(split(s.after_code, chr(10))) <= 120
 ORDER BY c.committed_at, s.id
@@ -98,21 +99,33 @@ def rows_by_task(rows: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
 
 def _task_row(task_id: str, rows: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
     row = rows[task_id]
-    return {"id": task_id, "source_id": row[14], "commit_id": row[9], "family": "change", "polarity": "positive",
-            "status": "selected", "reason": "bench", "facts": "{}", "selector_version": "bench",
-            "run_id": "bench"}  # fmt: skip
+    return {
+        "id": task_id,
+        "source_id": row[14],
+        "commit_id": row[9],
+        "family": "change",
+        "polarity": "positive",
+        "status": "selected",
+        "reason": "bench",
+        "facts": "{}",
+        "selector_version": "bench",
+        "run_id": "bench",
+    }
 
 
 def _profile(repo: Path) -> Any:
     def read(path: str) -> bytes | None:
-        done = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, check=False)
+        done = subprocess.run(
+            ["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, check=False
+        )
         return done.stdout if done.returncode == 0 else None
 
     return read_profile(read, repo.name)
 
 
 def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[InstructionRecord]:
-    """A record per changed unit of the history and language (the drafter skips what it cannot use)."""
+    """A record per changed unit of the history and language (the drafter skips what it cannot
+    use)."""
     records: list[InstructionRecord] = []
     for row in rows:
         context = _context(row, profile)
@@ -127,7 +140,9 @@ def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[Inst
 
 def _context(row: tuple[Any, ...], profile: Any) -> TaskContext:
     symbol_id, path, name = row[0], row[1], row[3]
-    unit = code_unit((*row[:9], *row[15:17]))  # as drafting reads it: with libcst's signature and decorators
+    unit = code_unit(
+        (*row[:9], *row[15:17])
+    )  # as drafting reads it: with libcst's signature and decorators
     return TaskContext(
         task_id=f"bench-{symbol_id}",
         family="change",
@@ -149,14 +164,19 @@ def _context(row: tuple[Any, ...], profile: Any) -> TaskContext:
 def _copies(
     records: list[InstructionRecord], count: int, rng: random.Random, mix: dict[str, int]
 ) -> list[InstructionRecord]:
-    """Copies a real corpus holds: respaced (exact duplicates), renamed (near), damaged (rejected)."""
+    """Copies a real corpus holds: respaced (exact duplicates), renamed (near), damaged
+    (rejected)."""
     made = []
     for n in range(max(0, count)):
         original = records[rng.randrange(len(records))]
-        kind = rng.choice(("respaced", "renamed", "renamed", "looping", "refusal", "truncated", "respaced"))
+        kind = rng.choice(
+            ("respaced", "renamed", "renamed", "looping", "refusal", "truncated", "respaced")
+        )
         mix[kind] = mix.get(kind, 0) + 1
         made.append(
-            original.model_copy(update={"id": f"{original.id}-{kind}-{n}", "output": _spoil(original.output, kind)})
+            original.model_copy(
+                update={"id": f"{original.id}-{kind}-{n}", "output": _spoil(original.output, kind)}
+            )
         )
     return made
 
@@ -178,7 +198,8 @@ def _spoil(output: str, kind: str) -> str:
 
 
 def time_assay(database: Path) -> tuple[float, float, Any]:
-    """Wall seconds and CPU seconds (this process and its workers) of the whole assay, and its summary."""
+    """Wall seconds and CPU seconds (this process and its workers) of the whole assay, and its
+    summary."""
     with Warehouse(database) as warehouse:
         cpu = _cpu_seconds()
         started = time.perf_counter()
@@ -187,16 +208,23 @@ def time_assay(database: Path) -> tuple[float, float, Any]:
 
 
 def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def time_near_duplicates(database: Path, sample: int) -> dict[str, float]:
-    """Seconds for goldmine's near-duplicate detection and datasketch's, on the same shingle sets."""
+    """Seconds for goldmine's near-duplicate detection and datasketch's, on the same shingle
+    sets."""
     from datasketch import MinHash, MinHashLSH
 
     with Warehouse(database, read_only=True) as warehouse:
-        texts = [dedup_text(json.loads(row[0])) for row in warehouse.query("SELECT record FROM candidates").rows]
+        texts = [
+            dedup_text(json.loads(row[0]))
+            for row in warehouse.query("SELECT record FROM candidates").rows
+        ]
     settings = DedupSettings()
     result: dict[str, float] = {"docs": len(texts)}
     started = time.perf_counter()
@@ -208,7 +236,9 @@ def time_near_duplicates(database: Path, sample: int) -> dict[str, float]:
     pairs = candidate_pairs(matrix, settings)
     result["goldmine_index_s"] = time.perf_counter() - started
     checked = plausible(pairs, matrix, settings).tolist()
-    verified = sum(1 for a, b in checked if hashed_jaccard(hashes[a], hashes[b]) >= settings.threshold)
+    verified = sum(
+        1 for a, b in checked if hashed_jaccard(hashes[a], hashes[b]) >= settings.threshold
+    )
     result["goldmine_verify_s"] = time.perf_counter() - started - result["goldmine_index_s"]
     result["pairs"], result["checked"], result["verified"] = len(pairs), len(checked), verified
     chosen = sets[:: max(1, len(sets) // sample)][:sample]
@@ -230,19 +260,27 @@ def time_near_duplicates(database: Path, sample: int) -> dict[str, float]:
             minhash.update(shingle.encode("utf-8"))
         lsh.query(minhash)
         lsh.insert(str(n), minhash)
-    result["datasketch_update_docs"], result["datasketch_update_s"] = len(few), time.perf_counter() - started
+    result["datasketch_update_docs"], result["datasketch_update_s"] = (
+        len(few),
+        time.perf_counter() - started,
+    )
     started = time.perf_counter()
     candidate_pairs(signatures_of(hashed(chosen), settings), settings)
     result["goldmine_sample_s"] = time.perf_counter() - started
     return result
 
 
-def report(mix: dict[str, int], seconds: float, cpu: float, load: str, summary: Any, near: dict[str, float]) -> str:
+def report(
+    mix: dict[str, int], seconds: float, cpu: float, load: str, summary: Any, near: dict[str, float]
+) -> str:
     """A Markdown section with the numbers."""
     docs, sample = near["docs"], near["sample"]
     shingle_rate = docs / near["shingles_s"]
     ours = docs / (near["goldmine_index_s"] + near["goldmine_verify_s"])
-    ours_sample, theirs_sample = sample / near["goldmine_sample_s"], sample / near["datasketch_sample_s"]
+    ours_sample, theirs_sample = (
+        sample / near["goldmine_sample_s"],
+        sample / near["datasketch_sample_s"],
+    )
     per_token = near["datasketch_update_docs"] / near["datasketch_update_s"]
     ours_total = 1 / (1 / shingle_rate + 1 / ours)
     theirs_total = 1 / (1 / shingle_rate + 1 / theirs_sample)
@@ -256,21 +294,30 @@ def report(mix: dict[str, int], seconds: float, cpu: float, load: str, summary: 
         "|---|---|",
         f"| whole assay of {int(docs):,} candidates (no judge), wall "
         f"| **{seconds:.1f} s** ({docs / seconds:,.0f} /s) |",
-        f"| the same, CPU time of goldmine and its workers | {cpu:.1f} s (load average before: {load}) |",
+        f"| the same, CPU time of goldmine and its workers | {cpu:.1f} s (load average before: "
+        f"{load}) |",
         f"| accepted / rejected | {summary.accepted:,} / {summary.rejected:,} |",
         f"| duplicates found / clusters | {summary.duplicates:,} / {summary.clusters:,} |",
-        f"| shingling (word 4-grams, normalised code, CJK 3-grams), shared by both, {int(docs):,} docs | "
+        f"| shingling (word 4-grams, normalised code, CJK 3-grams), shared by both, {int(docs):,} "
+        "docs | "
         f"{near['shingles_s']:.1f} s ({shingle_rate:,.0f} docs/s) |",
-        f"| goldmine: hash + rensa MinHash + LSH banding + true Jaccard of candidate pairs, {int(docs):,} docs | "
+        "| goldmine: hash + rensa MinHash + LSH banding + true Jaccard of candidate pairs, "
+        f"{int(docs):,} docs | "
         f"{near['goldmine_index_s'] + near['goldmine_verify_s']:.1f} s ({ours:,.0f} docs/s) |",
-        f"| goldmine, MinHash + LSH, same {int(sample):,} docs as datasketch | {ours_sample:,.0f} docs/s |",
-        f"| datasketch MinHash (update_batch) + MinHashLSH, {int(sample):,} docs | {theirs_sample:,.0f} docs/s |",
+        f"| goldmine, MinHash + LSH, same {int(sample):,} docs as datasketch | {ours_sample:,.0f} "
+        "docs/s |",
+        f"| datasketch MinHash (update_batch) + MinHashLSH, {int(sample):,} docs | "
+        f"{theirs_sample:,.0f} docs/s |",
         f"| datasketch MinHash.update per shingle (its documented loop) + MinHashLSH, "
         f"{int(near['datasketch_update_docs']):,} docs | {per_token:,.0f} docs/s |",
-        f"| **ratio, MinHash + LSH (goldmine / datasketch update_batch)** | **{ours_sample / theirs_sample:.1f}×** |",
-        f"| **ratio, MinHash + LSH (goldmine / datasketch update loop)** | **{ours_sample / per_token:.0f}×** |",
-        f"| ratio with the shared shingling counted on both sides | {ours_total / theirs_total:.1f}× |",
-        f"| candidate pairs from LSH / compared in full / true Jaccard ≥ 0.8 | {int(near['pairs']):,} / "
+        "| **ratio, MinHash + LSH (goldmine / datasketch update_batch)** | "
+        f"**{ours_sample / theirs_sample:.1f}×** |",
+        "| **ratio, MinHash + LSH (goldmine / datasketch update loop)** | "
+        f"**{ours_sample / per_token:.0f}×** |",
+        "| ratio with the shared shingling counted on both sides | "
+        f"{ours_total / theirs_total:.1f}× |",
+        "| candidate pairs from LSH / compared in full / true Jaccard ≥ 0.8 | "
+        f"{int(near['pairs']):,} / "
         f"{int(near['checked']):,} / {int(near['verified']):,} |",
         "",
     ]
@@ -291,8 +338,12 @@ def _cores() -> int:
 
 def main() -> None:
     """Parse the flags, run the three measurements and write the report."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", type=Path, required=True, help="A clone of a real repository (e.g. flask).")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--repo", type=Path, required=True, help="A clone of a real repository (e.g. flask)."
+    )
     parser.add_argument("--candidates", type=int, default=100_000)
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/goldmine-assay-bench"))
     parser.add_argument("--datasketch-sample", type=int, default=20_000)
@@ -306,7 +357,10 @@ def main() -> None:
         started = time.perf_counter()
         mix = build_candidates(base, built, args.candidates)
         mix_file.write_text(json.dumps(mix))
-        print(f"drafted {args.candidates:,} candidates in {time.perf_counter() - started:.0f} s: {mix}")
+        print(
+            f"drafted {args.candidates:,} candidates in {time.perf_counter() - started:.0f} s: "
+            f"{mix}"
+        )
     mix = json.loads(mix_file.read_text())
     run = args.workspace / "run.duckdb"
     shutil.copy(built, run)

@@ -57,14 +57,18 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def git_log_plain(repo: Path) -> None:
-    subprocess.run(["git", "-C", str(repo), "log", "-p", "HEAD"], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "log", "-p", "HEAD"], stdout=subprocess.DEVNULL, check=True
+    )
 
 
 def git_log_goldmine_options(repo: Path) -> None:
     command = ["git", "-C", str(repo)]
     for setting in _GIT_CONFIG:
         command += ["-c", setting]
-    subprocess.run([*command, "log", *_LOG_OPTIONS, "HEAD", "--"], stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [*command, "log", *_LOG_OPTIONS, "HEAD", "--"], stdout=subprocess.DEVNULL, check=True
+    )
 
 
 def read_history(repo: Path) -> tuple[int, int]:
@@ -96,13 +100,25 @@ def symbol_rate(repo: Path) -> dict[str, float]:
                 if language is None or change.is_binary or change.is_submodule:
                     continue
                 start = time.perf_counter()
-                found = miner.changes(language, change.old_blob, change.new_blob, change.hunks,
-                                      change.old_touched, change.new_touched)  # fmt: skip
+                found = miner.changes(
+                    language,
+                    change.old_blob,
+                    change.new_blob,
+                    change.hunks,
+                    change.old_touched,
+                    change.new_touched,
+                )
                 spent += time.perf_counter() - start
                 files += 1
                 symbols += len(found)
-    return {"files": files, "symbols": symbols, "seconds": spent, "files_per_second": files / spent if spent else 0,
-            "full_parses": miner.full_parses, "incremental_parses": miner.incremental_parses}  # fmt: skip
+    return {
+        "files": files,
+        "symbols": symbols,
+        "seconds": spent,
+        "files_per_second": files / spent if spent else 0,
+        "full_parses": miner.full_parses,
+        "incremental_parses": miner.incremental_parses,
+    }
 
 
 def pydriller_diffs(repo: Path) -> tuple[int, int]:
@@ -119,7 +135,10 @@ def pydriller_diffs(repo: Path) -> tuple[int, int]:
 
 def measure_real_history(repo: Path, work: Path, with_pydriller: bool) -> dict[str, Any]:
     git_log_plain(repo)  # warm the page cache for everyone
-    figures: dict[str, Any] = {"repo": str(repo), "commits": int(_git(repo, "rev-list", "--count", "HEAD"))}
+    figures: dict[str, Any] = {
+        "repo": str(repo),
+        "commits": int(_git(repo, "rev-list", "--count", "HEAD")),
+    }
     figures["git_log_p"], _ = timed(lambda: git_log_plain(repo))
     figures["git_log_goldmine_options"], _ = timed(lambda: git_log_goldmine_options(repo))
     figures["goldmine_read"], (_, figures["file_changes"]) = timed(lambda: read_history(repo))
@@ -133,14 +152,31 @@ def measure_real_history(repo: Path, work: Path, with_pydriller: bool) -> dict[s
 
 
 def measure_memory(source: Path, sizes: list[int], work: Path) -> list[dict[str, Any]]:
-    """Mine the first N commits of the synthetic history for each N, each in a process of its own."""
+    """Mine the first N commits of the synthetic history for each N, each in a process of its
+    own."""
     rows = []
     for size in sizes:
         clone = work / f"h{size}"
-        subprocess.run(["git", "clone", "-q", "--bare", "--shared", "--branch", f"h{size}", str(source), str(clone)],
-                       check=True)  # fmt: skip
-        output = subprocess.run([sys.executable, __file__, "--mine-once", str(clone), str(work / f"h{size}.duckdb")],
-                                capture_output=True, text=True, check=True).stdout  # fmt: skip
+        subprocess.run(
+            [
+                "git",
+                "clone",
+                "-q",
+                "--bare",
+                "--shared",
+                "--branch",
+                f"h{size}",
+                str(source),
+                str(clone),
+            ],
+            check=True,
+        )
+        output = subprocess.run(
+            [sys.executable, __file__, "--mine-once", str(clone), str(work / f"h{size}.duckdb")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         rows.append({"commits": size, **json.loads(output)})
     return rows
 
@@ -156,8 +192,16 @@ def mine_once(repo: Path, database: Path) -> None:
     sampler.start()
     seconds, added = timed(lambda: mine(repo, database, 0))
     sampler.stop()
-    print(json.dumps({"seconds": seconds, "rows": added, "peak_rss_mb": _status_mb(os.getpid(), "VmHWM"),
-                      "peak_child_rss_mb": sampler.peak_mb}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rows": added,
+                "peak_rss_mb": _status_mb(os.getpid(), "VmHWM"),
+                "peak_child_rss_mb": sampler.peak_mb,
+            }
+        )
+    )
 
 
 class ChildMemory(threading.Thread):
@@ -201,50 +245,81 @@ def _status_mb(pid: int, field: str) -> float:
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{os.cpu_count()} cores, {memory:.0f} GB RAM, {platform.system()} {platform.release()}, " \
-           f"Python {platform.python_version()}, git {_git(ROOT, '--version').split()[-1]}"  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, git {_git(ROOT, '--version').split()[-1]}"
+    )
 
 
 def markdown(real: dict[str, Any], memory: list[dict[str, Any]], when: str) -> str:
     base = real["git_log_p"]
-    lines = [f"### mine_bench.py — {when}", "", f"Machine: {machine()}.", "",
-             f"History: `{Path(real['repo']).name}` ({real['commits']:,} commits, {real['file_changes']:,} file "
-             "changes). Ratios are against `git log -p` in the same run.", "",
-             "| what | seconds | × git log -p |", "|---|---:|---:|"]  # fmt: skip
-    rows = [("`git log -p` alone", "git_log_p"), ("git log with goldmine's options (-C, --raw, merges)",
-            "git_log_goldmine_options"), ("goldmine reads the history (parse only)", "goldmine_read"),
-            ("goldmine mine stage, 1 process", "mine_1_process"), ("goldmine mine stage, one process per core",
-            "mine_per_core"), ("incremental mine, unchanged repository", "mine_incremental"),
-            ("pydriller reads every modified file's diff", "pydriller_diffs")]  # fmt: skip
+    lines = [
+        f"### mine_bench.py — {when}",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        f"History: `{Path(real['repo']).name}` ({real['commits']:,} commits, "
+        f"{real['file_changes']:,} file "
+        "changes). Ratios are against `git log -p` in the same run.",
+        "",
+        "| what | seconds | × git log -p |",
+        "|---|---:|---:|",
+    ]
+    rows = [
+        ("`git log -p` alone", "git_log_p"),
+        ("git log with goldmine's options (-C, --raw, merges)", "git_log_goldmine_options"),
+        ("goldmine reads the history (parse only)", "goldmine_read"),
+        ("goldmine mine stage, 1 process", "mine_1_process"),
+        ("goldmine mine stage, one process per core", "mine_per_core"),
+        ("incremental mine, unchanged repository", "mine_incremental"),
+        ("pydriller reads every modified file's diff", "pydriller_diffs"),
+    ]
     for label, key in rows:
         if key in real:
             lines.append(f"| {label} | {real[key]:.2f} | {real[key] / base:.2f} |")
     symbols = real["symbols"]
     pydriller = real.get("pydriller_diffs", 0.0)
-    lines += ["", f"- pydriller ÷ goldmine reading: {pydriller / real['goldmine_read']:.1f}×; "
-              f"pydriller ÷ goldmine mine stage (per core): {pydriller / real['mine_per_core']:.1f}×",
-              f"- incremental run ÷ full run: {real['mine_incremental'] / real['mine_per_core']:.1%}",
-              f"- symbols: {symbols['files']:,} changed code files in {symbols['seconds']:.1f} s = "
-              f"{symbols['files_per_second']:,.0f} files/s ({symbols['full_parses']:,} full parses, "
-              f"{symbols['incremental_parses']:,} incremental)", "",
-              "| synthetic commits | mine seconds | peak RSS, main process (MB) | peak RSS, largest worker (MB) |",
-              "|---:|---:|---:|---:|"]  # fmt: skip
+    lines += [
+        "",
+        f"- pydriller ÷ goldmine reading: {pydriller / real['goldmine_read']:.1f}×; "
+        f"pydriller ÷ goldmine mine stage (per core): {pydriller / real['mine_per_core']:.1f}×",
+        f"- incremental run ÷ full run: {real['mine_incremental'] / real['mine_per_core']:.1%}",
+        f"- symbols: {symbols['files']:,} changed code files in {symbols['seconds']:.1f} s = "
+        f"{symbols['files_per_second']:,.0f} files/s ({symbols['full_parses']:,} full parses, "
+        f"{symbols['incremental_parses']:,} incremental)",
+        "",
+        "| synthetic commits | mine seconds | peak RSS, main process (MB) | peak RSS, largest "
+        "worker (MB) |",
+        "|---:|---:|---:|---:|",
+    ]
     for row in memory:
-        lines.append(f"| {row['commits']:,} | {row['seconds']:.1f} | {row['peak_rss_mb']:.0f} | "
-                     f"{row['peak_child_rss_mb']:.0f} |")  # fmt: skip
+        lines.append(
+            f"| {row['commits']:,} | {row['seconds']:.1f} | {row['peak_rss_mb']:.0f} | "
+            f"{row['peak_child_rss_mb']:.0f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repo", type=Path, default=DEFAULT_REPO, help="a real history (it is cloned first)")
-    parser.add_argument("--sizes", default="5000,20000,50000", help="synthetic history sizes for the memory test")
-    parser.add_argument("--no-pydriller", action="store_true", help="skip pydriller (it is the slow part)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--repo", type=Path, default=DEFAULT_REPO, help="a real history (it is cloned first)"
+    )
+    parser.add_argument(
+        "--sizes", default="5000,20000,50000", help="synthetic history sizes for the memory test"
+    )
+    parser.add_argument(
+        "--no-pydriller", action="store_true", help="skip pydriller (it is the slow part)"
+    )
     parser.add_argument("--mine-once", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mine_once:
@@ -257,7 +332,9 @@ def main() -> None:
         work = Path(folder)
         name = args.repo.parent.name if args.repo.name in ("repo", ".git") else args.repo.name
         clone = work / name.removesuffix(".git")
-        subprocess.run(["git", "clone", "-q", "--no-checkout", str(args.repo), str(clone)], check=True)
+        subprocess.run(
+            ["git", "clone", "-q", "--no-checkout", str(args.repo), str(clone)], check=True
+        )
         real = measure_real_history(clone, work, not args.no_pydriller)
         synthetic = build(work / "synthetic.git", max(sizes), sizes) if sizes else None
         memory = measure_memory(synthetic, sizes, work) if synthetic else []
@@ -265,7 +342,9 @@ def main() -> None:
     report = markdown(real, memory, when)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    (RESULTS / f"mine_bench-{stamp}.json").write_text(json.dumps({"real": real, "memory": memory}, indent=2))
+    (RESULTS / f"mine_bench-{stamp}.json").write_text(
+        json.dumps({"real": real, "memory": memory}, indent=2)
+    )
     (RESULTS / f"mine_bench-{stamp}.md").write_text(report)
     print(report)
 

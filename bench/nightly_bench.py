@@ -3,7 +3,7 @@ whose tasks hand each repository to a pool of this machine's processes), and on 
 Dask cluster (``--runner dask``) — in one run, side by side, with ``git log -p`` over the same
 repositories as the baseline.
 
-    uv run python bench/nightly_bench.py                      # 8 synthetic repositories of 1,500 commits
+    uv run python bench/nightly_bench.py                   # 8 synthetic repositories, 1,500 commits
     uv run python bench/nightly_bench.py --repos 4 --commits 4000
 
 The repositories are built with ``git fast-import`` (a different history each). A Prefect server
@@ -39,7 +39,8 @@ MODES = {
     "pool": "the same fan-out without Prefect: a unit per repository on a pool of 2 processes",
     "default": "default runner: a task per repository, a pool of 2 processes",
     "dask": "`--runner dask`: a task per repository, LocalCluster of 2 worker processes",
-    "dask-standing": "`--runner dask` on a cluster already running and warm (`[scale] dask_address`), 2 workers",
+    "dask-standing": "`--runner dask` on a cluster already running and warm (`[scale] "
+    "dask_address`), 2 workers",
 }
 
 
@@ -51,11 +52,15 @@ def build_repositories(folder: Path, count: int, commits: int) -> list[Path]:
     for number in range(count):
         target = folder / f"repo{number:02d}.git"
         subprocess.run(["git", "init", "-q", "--bare", str(target)], check=True)
-        with subprocess.Popen(["git", "--git-dir", str(target), "fast-import", "--quiet"], stdin=subprocess.PIPE) as fi:
+        with subprocess.Popen(
+            ["git", "--git-dir", str(target), "fast-import", "--quiet"], stdin=subprocess.PIPE
+        ) as fi:
             assert fi.stdin is not None
             write_stream(fi.stdin, commits, [], seed=100 + number)
             fi.stdin.close()
-        subprocess.run(["git", "--git-dir", str(target), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
+        subprocess.run(
+            ["git", "--git-dir", str(target), "symbolic-ref", "HEAD", "refs/heads/main"], check=True
+        )
         repos.append(target)
     return repos
 
@@ -63,11 +68,17 @@ def build_repositories(folder: Path, count: int, commits: int) -> list[Path]:
 def git_log_p(repos: list[Path]) -> float:
     started = time.perf_counter()
     for repo in repos:
-        subprocess.run(["git", "--git-dir", str(repo), "log", "-p", "HEAD"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            ["git", "--git-dir", str(repo), "log", "-p", "HEAD"],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
     return time.perf_counter() - started
 
 
-def mine(mode: str, repos: list[Path], workspace: Path, workers: int, address: str = "") -> dict[str, Any]:
+def mine(
+    mode: str, repos: list[Path], workspace: Path, workers: int, address: str = ""
+) -> dict[str, Any]:
     """Mine every repository into a fresh workspace with ``mode``; then again with nothing new."""
     from flows.run.pipeline import run_stages
     from flows.workspace import Settings, Workspace, settings_with
@@ -87,7 +98,9 @@ def mine(mode: str, repos: list[Path], workspace: Path, workers: int, address: s
         if mode == "pool":
             counts = mine_on_pool(space, settings, workers)
         else:
-            _, counts = run_stages(space, settings, ["mine"], command="mine", use_prefect=mode != "serial")
+            _, counts = run_stages(
+                space, settings, ["mine"], command="mine", use_prefect=mode != "serial"
+            )
         timings[name] = time.perf_counter() - started
         if name == "full":
             timings["commits"] = counts["mine"]["added"]["commits"]
@@ -105,7 +118,9 @@ def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
     with PoolFanOut(workers) as pool:
 
         def body(context: StageContext) -> dict[str, Any]:
-            fanned = StageContext(context.workspace, context.warehouse, context.settings, context.run_id, pool)
+            fanned = StageContext(
+                context.workspace, context.warehouse, context.settings, context.run_id, pool
+            )
             return {"mine": STAGES["mine"](fanned)}
 
         return run_recorded(space, settings, ["mine"], body, command="mine", wait=0)[1]
@@ -114,34 +129,55 @@ def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
 def machine() -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores, {memory:.0f} GB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}; load average {load:.1f} at the start")  # fmt: skip
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; load average {load:.1f} at the start"
+    )
 
 
 def markdown(results: dict[str, Any], args: argparse.Namespace, when: str, host: str) -> str:
     serial = results["serial"]["full"]
-    lines = [f"### nightly_bench.py — {when}", "", f"Machine: {host}.", "",
-             f"`uv run python bench/nightly_bench.py --repos {args.repos} --commits {args.commits}`: {args.repos} "
-             f"synthetic repositories of {args.commits:,} commits ({results['serial']['commits']:,} commits, "
-             f"{results['serial']['symbols']:,} changed symbols in all), mined into a fresh warehouse.", "",
-             "| how | seconds | × one after another | commits/s | nothing new (s) |", "|---|---:|---:|---:|---:|",
-             f"| `git log -p` over the same repositories (baseline) | {results['git_log_p']:.2f} | "
-             f"{results['git_log_p'] / serial:.2f} | — | — |"]  # fmt: skip
+    lines = [
+        f"### nightly_bench.py — {when}",
+        "",
+        f"Machine: {host}.",
+        "",
+        f"`uv run python bench/nightly_bench.py --repos {args.repos} --commits {args.commits}`: "
+        f"{args.repos} "
+        f"synthetic repositories of {args.commits:,} commits ({results['serial']['commits']:,} "
+        "commits, "
+        f"{results['serial']['symbols']:,} changed symbols in all), mined into a fresh warehouse.",
+        "",
+        "| how | seconds | × one after another | commits/s | nothing new (s) |",
+        "|---|---:|---:|---:|---:|",
+        f"| `git log -p` over the same repositories (baseline) | {results['git_log_p']:.2f} | "
+        f"{results['git_log_p'] / serial:.2f} | — | — |",
+    ]
     prefect_import = results["prefect_import"]
     for mode, label in MODES.items():
         row = results[mode]
-        lines.append(f"| {label} | {row['full']:.2f} | {row['full'] / serial:.2f} | "
-                     f"{row['commits'] / row['full']:,.0f} | {row['unchanged']:.2f} |")  # fmt: skip
-    lines += ["", f"Importing Prefect and goldmine's flows took {prefect_import:.1f} s before the timings (a fresh "
-              "process pays it once per run)."]  # fmt: skip
+        lines.append(
+            f"| {label} | {row['full']:.2f} | {row['full'] / serial:.2f} | "
+            f"{row['commits'] / row['full']:,.0f} | {row['unchanged']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Importing Prefect and goldmine's flows took {prefect_import:.1f} s before the timings "
+        "(a fresh "
+        "process pays it once per run).",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repos", type=int, default=8, help="how many repositories")
     parser.add_argument("--commits", type=int, default=1500, help="commits per repository")
-    parser.add_argument("--workers", type=int, default=2, help="processes of the pool and of the Dask cluster")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="processes of the pool and of the Dask cluster"
+    )
     args = parser.parse_args()
     host = machine()
     with tempfile.TemporaryDirectory(prefix="goldmine-nightly-bench-") as folder:
@@ -154,19 +190,35 @@ def main() -> None:
             started = time.perf_counter()
             import flows.run.prefect_flows  # imported once per process, before the timings
 
-            results: dict[str, Any] = {"prefect_import": time.perf_counter() - started, "git_log_p": git_log_p(repos)}
+            results: dict[str, Any] = {
+                "prefect_import": time.perf_counter() - started,
+                "git_log_p": git_log_p(repos),
+            }
             for mode in ("serial", "pool", "default", "dask"):
                 results[mode] = mine(mode, repos, work / mode, args.workers)
                 print(mode, results[mode], flush=True)
             from distributed import LocalCluster
 
-            with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                              dashboard_address=":0") as cluster:  # fmt: skip
-                # the first run on fresh workers imports Prefect and goldmine there; a standing cluster
+            with LocalCluster(
+                n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            ) as cluster:
+                # the first run on fresh workers imports Prefect and goldmine there; a standing
+                # cluster
                 # has done that on an earlier night
-                mine("dask-standing", repos[:1], work / "warm-up", args.workers, cluster.scheduler_address)
-                results["dask-standing"] = mine("dask-standing", repos, work / "standing", args.workers,
-                                                cluster.scheduler_address)  # fmt: skip
+                mine(
+                    "dask-standing",
+                    repos[:1],
+                    work / "warm-up",
+                    args.workers,
+                    cluster.scheduler_address,
+                )
+                results["dask-standing"] = mine(
+                    "dask-standing",
+                    repos,
+                    work / "standing",
+                    args.workers,
+                    cluster.scheduler_address,
+                )
             flows.run.prefect_flows.flush_to_api()
     counts = {(results[mode]["commits"], results[mode]["symbols"]) for mode in MODES}
     assert len(counts) == 1, f"the modes stored different rows: {counts}"

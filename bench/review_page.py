@@ -1,4 +1,4 @@
-"""How fast the review page answers: drawing a sample, and serving each record's page over real HTTP.
+"""How fast the review page answers: drawing a sample, serving each record's page over real HTTP.
 
     uv run python bench/review_page.py --workspace W [--sample 100] [--rounds 3]
 
@@ -57,14 +57,17 @@ def main() -> None:
             assert sample is not None, "the workspace has no accepted candidate"
             session = ReviewSession(warehouse, sample, "bench", space.key())
             pages, static = _serve_and_measure(session, len(sample.items), args.rounds)
-    synthetic = [PoolItem(f"c{n:06d}", f"instruction/t{n % 12}/{'en' if n % 3 else 'zh'}", "accepted")
-                 for n in range(100_000)]  # fmt: skip
+    synthetic = [
+        PoolItem(f"c{n:06d}", f"instruction/t{n % 12}/{'en' if n % 3 else 'zh'}", "accepted")
+        for n in range(100_000)
+    ]
     started = time.perf_counter()
     draw(synthetic, args.sample, seed=1)
     draw_100k_seconds = time.perf_counter() - started
     result = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}",
         "pool": pool,
         "sample": len(sample.items),
         "draw_ms": round(1000 * draw_seconds, 1),
@@ -79,16 +82,24 @@ def main() -> None:
     print(json.dumps(result, indent=2))
 
 
-def _serve_and_measure(session: ReviewSession, size: int, rounds: int) -> tuple[list[float], list[float]]:
+def _serve_and_measure(
+    session: ReviewSession, size: int, rounds: int
+) -> tuple[list[float], list[float]]:
     listener = bind_loopback(0)
-    server = uvicorn.Server(uvicorn.Config(create_app(session), log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(session), log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()
     while not server.started:
         time.sleep(0.05)
     base = f"http://127.0.0.1:{listener.getsockname()[1]}"
     try:
-        pages = [_timed_get(f"{base}{session.base}/item/{n}") for _ in range(rounds) for n in range(1, size + 1)]
+        pages = [
+            _timed_get(f"{base}{session.base}/item/{n}")
+            for _ in range(rounds)
+            for n in range(1, size + 1)
+        ]
         static = [_timed_get(f"{base}/static/review.css") for _ in range(rounds * size)]
     finally:
         server.should_exit = True

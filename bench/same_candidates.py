@@ -35,9 +35,11 @@ import duckdb
 HERE = Path(__file__).resolve().parent.parent
 DEMO_TICKET_FILES = ("tickets.json", "support_tickets.json")
 TABLES = {
-    "candidates": "SELECT id, task_id, kind, task_type, lang, drafter, template, status, score, record "
+    "candidates": "SELECT id, task_id, kind, task_type, lang, drafter, template, status, score, "
+    "record "
     "FROM candidates ORDER BY id",
-    "tasks": "SELECT id, commit_id, ticket_id, family, polarity, status, reason, facts FROM tasks ORDER BY id",
+    "tasks": "SELECT id, commit_id, ticket_id, family, polarity, status, reason, facts FROM tasks "
+    "ORDER BY id",
     "draft_skips": "SELECT task_id, kind, lang, drafter, reason FROM draft_skips ORDER BY ALL",
     "checks": 'SELECT candidate_id, "check", passed, score, detail FROM checks ORDER BY ALL',
 }
@@ -51,7 +53,17 @@ class Sources:
 
 def run_checkout(checkout: Path, sources: Sources, workspace: Path) -> float:
     """Run ``goldmine run --inline`` from ``checkout`` into ``workspace``; return its seconds."""
-    args = ["uv", "run", "--project", str(checkout), "goldmine", "run", "--inline", "--kinds", "both"]
+    args = [
+        "uv",
+        "run",
+        "--project",
+        str(checkout),
+        "goldmine",
+        "run",
+        "--inline",
+        "--kinds",
+        "both",
+    ]
     args += ["--lang", "both", "--drafter", "extractive", "--workspace", str(workspace)]
     for repo in sources.repos:
         args += ["--repo", str(repo)]
@@ -68,7 +80,10 @@ def table_rows(workspace: Path) -> dict[str, list[str]]:
     """Each compared table as one canonical JSON line per row."""
     with duckdb.connect(str(workspace / "goldmine.duckdb"), read_only=True) as connection:
         return {
-            name: [json.dumps(row, default=str, ensure_ascii=False) for row in connection.execute(sql).fetchall()]
+            name: [
+                json.dumps(row, default=str, ensure_ascii=False)
+                for row in connection.execute(sql).fetchall()
+            ]
             for name, sql in TABLES.items()
         }
 
@@ -83,13 +98,18 @@ def differences(name: str, before: list[str], after: list[str], shown: int = 3) 
     if before == after:
         return []
     gone, new = sorted(set(before) - set(after)), sorted(set(after) - set(before))
-    lines = [f"{name}: {len(before)} rows before, {len(after)} after; {len(gone)} only before, {len(new)} only after"]
+    lines = [
+        f"{name}: {len(before)} rows before, {len(after)} after; {len(gone)} only before, "
+        f"{len(new)} only after"
+    ]
     lines += [f"  - {row[:400]}" for row in gone[:shown]]
     lines += [f"  + {row[:400]}" for row in new[:shown]]
     return lines
 
 
-def compare(baseline: Path, sources: Sources, keep: Path | None, *, reuse_baseline: bool = False) -> int:
+def compare(
+    baseline: Path, sources: Sources, keep: Path | None, *, reuse_baseline: bool = False
+) -> int:
     root = keep or Path(tempfile.mkdtemp(prefix="goldmine-same-"))
     sides = {"baseline": (baseline, root / "baseline"), "this": (HERE, root / "this")}
     stored, exported = {}, {}
@@ -108,7 +128,11 @@ def compare(baseline: Path, sources: Sources, keep: Path | None, *, reuse_baseli
     for name in sorted(set(exported["baseline"]) | set(exported["this"])):
         if exported["baseline"].get(name) != exported["this"].get(name):
             report.append(f"export/{name}: the bytes differ")
-    print("\n".join(report) if report else "the same: every table and every exported file, byte for byte")
+    print(
+        "\n".join(report)
+        if report
+        else "the same: every table and every exported file, byte for byte"
+    )
     if keep is None:
         shutil.rmtree(root)
     return 1 if report else 0
@@ -133,8 +157,12 @@ def main() -> None:
     parser.add_argument("--repo", type=Path, action="append", default=[])
     parser.add_argument("--tickets", type=Path, action="append", default=[])
     parser.add_argument("--demo", action="store_true", help="the demo's sources")
-    parser.add_argument("--keep", type=Path, help="keep both workspaces (and the demo's sources) here")
-    parser.add_argument("--reuse-baseline", action="store_true", help="with --keep: reuse the baseline's workspace")
+    parser.add_argument(
+        "--keep", type=Path, help="keep both workspaces (and the demo's sources) here"
+    )
+    parser.add_argument(
+        "--reuse-baseline", action="store_true", help="with --keep: reuse the baseline's workspace"
+    )
     options = parser.parse_args()
     keep = options.keep.resolve() if options.keep else None
     if options.demo:
@@ -142,10 +170,14 @@ def main() -> None:
         sources_root.mkdir(parents=True, exist_ok=True)
         sources = demo_sources(options.baseline.resolve(), sources_root)
     else:
-        sources = Sources([repo.resolve() for repo in options.repo], [t.resolve() for t in options.tickets])
+        sources = Sources(
+            [repo.resolve() for repo in options.repo], [t.resolve() for t in options.tickets]
+        )
     if not sources.repos and not sources.tickets:
         raise SystemExit("nothing to compare: give --repo, --tickets or --demo")
-    sys.exit(compare(options.baseline.resolve(), sources, keep, reuse_baseline=options.reuse_baseline))
+    sys.exit(
+        compare(options.baseline.resolve(), sources, keep, reuse_baseline=options.reuse_baseline)
+    )
 
 
 if __name__ == "__main__":

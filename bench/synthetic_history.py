@@ -22,11 +22,23 @@ START = 1_600_000_000  # a fixed epoch: the same history, the same hashes
 
 
 def _render(functions: list[tuple[str, int]]) -> bytes:
-    lines = ['"""A synthetic module."""', "import logging", "", "logger = logging.getLogger(__name__)", ""]
+    lines = [
+        '"""A synthetic module."""',
+        "import logging",
+        "",
+        "logger = logging.getLogger(__name__)",
+        "",
+    ]
     for name, constant in functions:
-        lines += ["", f"def {name}(value):", f'    """Scale value ({name})."""', "    if value is None:",
-                  f'        logger.warning("{name}: no value")', "        return 0",
-                  f"    return value * {constant}"]  # fmt: skip
+        lines += [
+            "",
+            f"def {name}(value):",
+            f'    """Scale value ({name})."""',
+            "    if value is None:",
+            f'        logger.warning("{name}: no value")',
+            "        return 0",
+            f"    return value * {constant}",
+        ]
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -39,10 +51,16 @@ def _data(out: BinaryIO, payload: bytes) -> None:
 def write_stream(out: BinaryIO, commits: int, marks: Iterable[int], seed: int = 3) -> None:
     """Write a fast-import stream of ``commits`` commits on main, with a branch h<N> per mark."""
     rng = random.Random(seed)
-    modules = {f"pkg/mod_{n:03d}.py": [(f"f{n}_{k}", k + 1) for k in range(6)] for n in range(MODULES)}
+    modules = {
+        f"pkg/mod_{n:03d}.py": [(f"f{n}_{k}", k + 1) for k in range(6)] for n in range(MODULES)
+    }
     wanted = set(marks)
     for number in range(1, commits + 1):
-        changed = modules if number == 1 else {p: modules[p] for p in rng.sample(sorted(modules), rng.randint(1, 2))}
+        changed = (
+            modules
+            if number == 1
+            else {p: modules[p] for p in rng.sample(sorted(modules), rng.randint(1, 2))}
+        )
         for functions in changed.values():
             at = rng.randrange(len(functions))
             functions[at] = (functions[at][0], rng.randint(2, 999))
@@ -66,13 +84,17 @@ def write_stream(out: BinaryIO, commits: int, marks: Iterable[int], seed: int = 
 def build(target: Path, commits: int, marks: Iterable[int] = ()) -> Path:
     """Create ``target`` (a bare repository) holding the synthetic history; return it."""
     subprocess.run(["git", "init", "-q", "--bare", str(target)], check=True)
-    process = subprocess.Popen(["git", "--git-dir", str(target), "fast-import", "--quiet"], stdin=subprocess.PIPE)
+    process = subprocess.Popen(
+        ["git", "--git-dir", str(target), "fast-import", "--quiet"], stdin=subprocess.PIPE
+    )
     assert process.stdin is not None
     write_stream(process.stdin, commits, marks)
     process.stdin.close()
     if process.wait() != 0:
         raise SystemExit("git fast-import failed")
-    subprocess.run(["git", "--git-dir", str(target), "symbolic-ref", "HEAD", "refs/heads/main"], check=True)
+    subprocess.run(
+        ["git", "--git-dir", str(target), "symbolic-ref", "HEAD", "refs/heads/main"], check=True
+    )
     return target
 
 

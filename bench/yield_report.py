@@ -26,7 +26,18 @@ from warehouse.store import Warehouse
 
 
 def run(repo: Path, tickets: list[Path], workspace: Path) -> float:
-    args = ["run", "--inline", "--repo", str(repo), "--kinds", "both", "--lang", "en", "--workspace", str(workspace)]
+    args = [
+        "run",
+        "--inline",
+        "--repo",
+        str(repo),
+        "--kinds",
+        "both",
+        "--lang",
+        "en",
+        "--workspace",
+        str(workspace),
+    ]
     for export in tickets:
         args += ["--tickets", str(export)]
     started = time.perf_counter()
@@ -40,14 +51,22 @@ def table(workspace: Path) -> str:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         commits = warehouse.count("commits")
         rows = warehouse.query(
-            "SELECT kind, task_type, count(*) FILTER (WHERE status = 'accepted'), count(*) FROM candidates "
+            "SELECT kind, task_type, count(*) FILTER (WHERE status = 'accepted'), count(*) FROM "
+            "candidates "
             "GROUP BY ALL ORDER BY 1, 3 DESC"
         ).rows
-    lines = ["| kind | family | accepted | drafted | accepted per 100 commits |", "|---|---|---:|---:|---:|"]
+    lines = [
+        "| kind | family | accepted | drafted | accepted per 100 commits |",
+        "|---|---|---:|---:|---:|",
+    ]
     for kind, family, accepted, drafted in rows:
-        lines.append(f"| {kind} | {family} | {accepted} | {drafted} | {100 * accepted / commits:.2f} |")
+        lines.append(
+            f"| {kind} | {family} | {accepted} | {drafted} | {100 * accepted / commits:.2f} |"
+        )
     total = sum(r[2] for r in rows)
-    lines.append(f"| all | all | {total} | {sum(r[3] for r in rows)} | {100 * total / commits:.2f} |")
+    lines.append(
+        f"| all | all | {total} | {sum(r[3] for r in rows)} | {100 * total / commits:.2f} |"
+    )
     return f"{commits} commits\n\n" + "\n".join(lines)
 
 
@@ -59,8 +78,10 @@ def main_cli() -> None:
     options = parser.parse_args()
     workspace = options.workspace or Path(tempfile.mkdtemp(prefix="goldmine-yield-"))
     seconds = run(options.repo, options.tickets, workspace)
-    print(f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores; "
-          f"whole pipeline {seconds:.0f} s\n")  # fmt: skip
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d}, {platform.machine()}, {os.cpu_count()} cores; "
+        f"whole pipeline {seconds:.0f} s\n"
+    )
     print(table(workspace))
     if options.workspace is None:
         shutil.rmtree(workspace)

@@ -17,7 +17,9 @@ PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 
 def quote_block(text: str) -> str:
     """Mark mined text as quoted material (``> `` before every line)."""
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in str(text).strip().splitlines())
+    return "\n".join(
+        f"> {line}" if line.strip() else ">" for line in str(text).strip().splitlines()
+    )
 
 
 def inline_code(text: str) -> str:
@@ -80,14 +82,19 @@ def template_sources(name: str, root: Path = PROMPTS_DIR) -> list[str]:
             continue
         found.append(current)
         source = (root / current).read_text(encoding="utf-8")
-        pending += [ref for ref in meta.find_referenced_templates(env.parse(source)) if ref is not None]
+        pending += [
+            ref for ref in meta.find_referenced_templates(env.parse(source)) if ref is not None
+        ]
     return found
 
 
 def bundle_ref(names: list[str], root: Path = PROMPTS_DIR) -> str:
-    """``first@hash`` where the hash covers every template the names use (a partial's edit shows)."""
+    """``first@hash`` where the hash covers every template the names use (a partial's edit
+    shows)."""
     sources = sorted({source for name in names for source in template_sources(name, root)})
-    digest = content_hash(b"\0".join(source.encode() + b"\0" + (root / source).read_bytes() for source in sources))
+    digest = content_hash(
+        b"\0".join(source.encode() + b"\0" + (root / source).read_bytes() for source in sources)
+    )
     return f"{names[0]}@{digest[:12]}"
 
 

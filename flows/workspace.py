@@ -1,4 +1,5 @@
-"""A workspace: the folder holding a project's goldmine config, warehouse, exports and Prefect state.
+"""A workspace: the folder holding a project's goldmine config, warehouse, exports and Prefect
+state.
 
 Chosen by ``--workspace DIR``, else ``$GOLDMINE_HOME``, else the current directory.
 """
@@ -57,7 +58,8 @@ class DraftConfig(_Section):
     kinds: list[Kind] = Field(default_factory=lambda: list[Kind](["instruction"]), min_length=1)
     lang: list[Lang] = Field(default_factory=lambda: list[Lang](["en"]), min_length=1)
     limit: int = Field(default=0, ge=0)
-    # The gold records and tools.json the LLM drafter takes few-shots from; empty: the shipped seeds/.
+    # The gold records and tools.json the LLM drafter takes few-shots from; empty: the shipped
+    # seeds/.
     seeds: str = ""
     # Render every prompt and count requests and tokens, without calling the model (--dry-run).
     dry_run: bool = False
@@ -85,7 +87,9 @@ class AssayConfig(_Section):
 
 
 class ExportConfig(_Section):
-    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]))
+    formats: list[ExportFormat] = Field(
+        default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"])
+    )
     unreviewed: Literal["include", "exclude"] = "include"
 
 
@@ -237,7 +241,8 @@ unreviewed = "include"
 [llm]
 # Any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server). Nothing leaves this
 # machine unless a base URL is set here or in GOLDMINE_LLM_BASE_URL / OPENAI_BASE_URL.
-base_url = ""          # e.g. "http://localhost:8000/v1" (vLLM), "http://localhost:11434/v1" (Ollama)
+# e.g. "http://localhost:8000/v1" (vLLM), "http://localhost:11434/v1" (Ollama)
+base_url = ""
 model = ""             # GOLDMINE_LLM_MODEL overrides it
 # The environment variable that holds the API key (never write the key in this file).
 api_key_env = "GOLDMINE_LLM_API_KEY"
@@ -251,7 +256,8 @@ max_tokens = 4096
 # by itself when the server rejects a response_format.
 structured_output = "json_schema"
 few_shots = 1          # gold records shown in each prompt
-budget_usd = 0         # stop drafting when a run's calls cost this much (0: no budget; --budget-usd)
+# Stop drafting when a run's calls cost this much (0: no budget; --budget-usd).
+budget_usd = 0
 
 # Prices per model in US dollars per million tokens, for the budget and llm_calls.cost_usd:
 # [llm.prices."gpt-4o-mini"]
@@ -332,7 +338,9 @@ class Workspace:
         try:
             data = tomllib.loads(self.config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{self.config_path} is not valid TOML ({error}); fix it or delete it") from None
+            raise ConfigError(
+                f"{self.config_path} is not valid TOML ({error}); fix it or delete it"
+            ) from None
         try:
             settings = Settings.model_validate(data)
         except ValidationError as error:
@@ -353,13 +361,19 @@ class Workspace:
                 key_file.write(secrets.token_bytes(32))
         return self.key_path.read_bytes()
 
-    def open_warehouse(self, *, read_only: bool = False, wait: float = 0.0, command: str = "") -> Warehouse:
+    def open_warehouse(
+        self, *, read_only: bool = False, wait: float = 0.0, command: str = ""
+    ) -> Warehouse:
         """Open (and migrate) the warehouse file, holding the workspace lock until it is closed
         (shared when read-only); wait up to ``wait`` seconds for another goldmine process."""
         if read_only and not self.database_path.exists():
-            raise ConfigError(f"{self.root} has no warehouse yet: run `goldmine run` or `goldmine demo` first")
+            raise ConfigError(
+                f"{self.root} has no warehouse yet: run `goldmine run` or `goldmine demo` first"
+            )
         self.ensure()
-        return LockedWarehouse(self.database_path, read_only=read_only, command=command or invoked_command(), wait=wait)
+        return LockedWarehouse(
+            self.database_path, read_only=read_only, command=command or invoked_command(), wait=wait
+        )
 
 
 def _resolve_paths(settings: Settings, root: Path) -> Settings:
@@ -380,7 +394,9 @@ def _resolve_paths(settings: Settings, root: Path) -> Settings:
         draft = draft.model_copy(update={"seeds": absolute(draft.seeds)})
     eval_set = absolute(settings.assay.eval_set) if settings.assay.eval_set else ""
     assay = settings.assay.model_copy(update={"eval_set": eval_set})
-    return settings.model_copy(update={"sources": sources, "agent": agent, "draft": draft, "assay": assay})
+    return settings.model_copy(
+        update={"sources": sources, "agent": agent, "draft": draft, "assay": assay}
+    )
 
 
 def configure_prefect(workspace: Workspace, verbose: bool) -> None:
@@ -397,7 +413,8 @@ def configure_prefect(workspace: Workspace, verbose: bool) -> None:
 
 
 def settings_with(settings: Settings, **changes: Any) -> Settings:
-    """A copy of ``settings`` with dotted keys replaced (``draft.lang=["zh"]``); None leaves a key."""
+    """A copy of ``settings`` with dotted keys replaced (``draft.lang=["zh"]``); None leaves a
+    key."""
     data = settings.model_dump()
     for dotted, value in changes.items():
         if value is None:
@@ -408,7 +425,8 @@ def settings_with(settings: Settings, **changes: Any) -> Settings:
 
 
 def catalog_of(settings: Settings) -> ToolCatalog:
-    """The tool catalog: ``[agent] tools`` when set, else the ``tools.json`` of the seeds folder in use."""
+    """The tool catalog: ``[agent] tools`` when set, else the ``tools.json`` of the seeds folder
+    in use."""
     if settings.agent.tools:
         return load_tool_catalog(Path(settings.agent.tools))
     seeds = Path(settings.draft.seeds) if settings.draft.seeds else SHIPPED_SEEDS

@@ -64,7 +64,9 @@ _guard = threading.Lock()
 
 
 @contextmanager
-def hold_workspace(root: Path, command: str, *, wait: float = 0.0, shared: bool = False) -> Iterator[None]:
+def hold_workspace(
+    root: Path, command: str, *, wait: float = 0.0, shared: bool = False
+) -> Iterator[None]:
     """Hold the workspace at ``root`` for ``command`` (shared: for reading) until the block ends.
 
     Waits up to ``wait`` seconds for another process to release it, then raises
@@ -121,7 +123,12 @@ def _release(path: Path, held: _Held) -> None:
 
 def _write_holder(handle: IO[str], command: str) -> None:
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    holder = {"pid": os.getpid(), "command": command, "started_at": started, "host": socket.gethostname()}
+    holder = {
+        "pid": os.getpid(),
+        "command": command,
+        "started_at": started,
+        "host": socket.gethostname(),
+    }
     handle.seek(0)
     handle.truncate()
     handle.write(json.dumps(holder))
@@ -135,8 +142,12 @@ def _read_holder(path: Path) -> Holder | None:
         return None
     if not isinstance(data, dict):
         return None
-    return Holder(int(data.get("pid", 0)), str(data.get("command", "?")), str(data.get("started_at", "?")),
-                  str(data.get("host", "?")))  # fmt: skip
+    return Holder(
+        int(data.get("pid", 0)),
+        str(data.get("command", "?")),
+        str(data.get("started_at", "?")),
+        str(data.get("host", "?")),
+    )
 
 
 def _busy_message(path: Path, command: str, wait: float, shared: bool) -> str:
@@ -147,14 +158,20 @@ def _busy_message(path: Path, command: str, wait: float, shared: bool) -> str:
         busy += f", after waiting {wait:g}s"
     if shared:
         return f"{busy}: the warehouse can be read again when it finishes"
-    return f"{busy}: pass --wait SECONDS to `goldmine {command}` to wait for it, or use another --workspace"
+    return (
+        f"{busy}: pass --wait SECONDS to `goldmine {command}` to wait for it, or use another "
+        "--workspace"
+    )
 
 
 def invoked_command() -> str:
     """The goldmine command this process runs (``review``, ``sql`` …), for the lock file."""
     context = click.get_current_context(silent=True)
     if context is not None:
-        return context.command_path.removeprefix(context.find_root().info_name or "").strip() or "command"
+        return (
+            context.command_path.removeprefix(context.find_root().info_name or "").strip()
+            or "command"
+        )
     return Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "command"
 
 

@@ -23,7 +23,8 @@ _CATCH = {
     "java": re.compile(r"\bcatch\s*\(\s*([A-Z]\w*)"),
 }
 _LOG = re.compile(
-    r"\b((?:logger|logging|log|LOG|LOGGER|console|slog)\.(?:debug|info|warning|warn|error|exception|critical"
+    r"\b((?:logger|logging|log|LOG|LOGGER|console|slog)\.(?:debug|info|warning|warn|error|exceptio"
+    r"n|critical"
     r"|fatal|Printf|Println|Error|Warn|Info))\s*\("
 )
 _STRING = re.compile(r"""(?:f|r|b)?(["'`])(.*?)\1""")

@@ -44,7 +44,11 @@ _JS_DEFINITIONS = {
     "class_declaration": "class",
     "variable_declarator": "function",  # kept only when its value is a function
 }
-_TS_DEFINITIONS = {**_JS_DEFINITIONS, "interface_declaration": "class", "abstract_class_declaration": "class"}
+_TS_DEFINITIONS = {
+    **_JS_DEFINITIONS,
+    "interface_declaration": "class",
+    "abstract_class_declaration": "class",
+}
 _C_DEFINITIONS = {"function_definition": "function", "struct_specifier": "class"}
 
 LANGUAGES: dict[str, LanguageSpec] = {
@@ -61,7 +65,11 @@ LANGUAGES: dict[str, LanguageSpec] = {
         LanguageSpec(
             "go",
             tree_sitter_go.language,
-            {"function_declaration": "function", "method_declaration": "method", "type_spec": "class"},
+            {
+                "function_declaration": "function",
+                "method_declaration": "method",
+                "type_spec": "class",
+            },
         ),
         LanguageSpec(
             "java",
@@ -188,7 +196,8 @@ class Definition:
     target: ts.Node  # the node whose text is the definition (a declarator's whole declaration)
 
     def code(self, source: bytes) -> str:
-        """The definition's source text, its own indentation removed (a method reads like a function)."""
+        """The definition's source text, its own indentation removed (a method reads like a
+        function)."""
         return _dedented(source, self.target)
 
     def fact(self, source: bytes) -> SymbolFact:
@@ -204,7 +213,9 @@ class Definition:
         )
 
 
-def outline(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None = None) -> list[Definition]:
+def outline(
+    tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None = None
+) -> list[Definition]:
     """Every function, method and class definition of a parsed file, outermost first — or, given
     ``lines`` (1-based inclusive ranges), only those that overlap them (with their enclosing ones).
 
@@ -223,10 +234,23 @@ def outline(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | Non
             target = _target(node)
             qualified = ".".join([*(scope for _, scope, _ in scopes if scope), name])
             kind = _kind(definitions[node.type], [role for _, _, role in scopes])
-            found.append(Definition(qualified, kind, target.start_point[0] + 1, target.end_point[0] + 1, node, target))
+            found.append(
+                Definition(
+                    qualified,
+                    kind,
+                    target.start_point[0] + 1,
+                    target.end_point[0] + 1,
+                    node,
+                    target,
+                )
+            )
         # a declarator is a scope for names, but a helper inside it is not "nested" in a function
         scopes.append(
-            (node.end_byte, name, "declarator" if node.type == "variable_declarator" else definitions[node.type])
+            (
+                node.end_byte,
+                name,
+                "declarator" if node.type == "variable_declarator" else definitions[node.type],
+            )
         )
     return found
 
@@ -241,7 +265,9 @@ def _kind(kind: str, enclosing: list[str]) -> str:
     return kind
 
 
-def _definition_nodes(tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None) -> list[ts.Node]:
+def _definition_nodes(
+    tree: ts.Tree, language: str, lines: Iterable[tuple[int, int]] | None
+) -> list[ts.Node]:
     _, query = _parser(language)
     if lines is None:
         return list(ts.QueryCursor(query).captures(tree.root_node).get("def", []))
@@ -251,7 +277,9 @@ def _definition_nodes(tree: ts.Tree, language: str, lines: Iterable[tuple[int, i
         cursor.set_point_range((max(first - 1, 0), 0), (last, 0))
         captures = cursor.captures(tree.root_node)
         # a touched decorator line overlaps the wrapper, not the definition it decorates
-        wrapped = (wrapper.child_by_field_name("definition") for wrapper in captures.get("wrap", []))
+        wrapped = (
+            wrapper.child_by_field_name("definition") for wrapper in captures.get("wrap", [])
+        )
         for node in [*captures.get("def", []), *(node for node in wrapped if node is not None)]:
             found.setdefault((node.start_byte, node.end_byte, node.type), node)
     return list(found.values())
@@ -266,7 +294,9 @@ def _target(node: ts.Node) -> ts.Node:
     """The node whose text is the whole definition: a declarator's declaration, a Python
     definition with its decorators."""
     parent = node.parent
-    if parent is not None and (node.type == "variable_declarator" or parent.type == "decorated_definition"):
+    if parent is not None and (
+        node.type == "variable_declarator" or parent.type == "decorated_definition"
+    ):
         return parent
     return node
 
@@ -319,7 +349,11 @@ def _leading_comment(node: ts.Node) -> str:
     lines: list[str] = []
     sibling = node.prev_named_sibling
     expected_end = node.start_point[0] - 1
-    while sibling is not None and sibling.type in _COMMENT_TYPES and sibling.end_point[0] >= expected_end:
+    while (
+        sibling is not None
+        and sibling.type in _COMMENT_TYPES
+        and sibling.end_point[0] >= expected_end
+    ):
         lines.insert(0, (sibling.text or b"").decode("utf-8", "replace"))
         expected_end = sibling.start_point[0] - 1
         sibling = sibling.prev_named_sibling
@@ -328,7 +362,8 @@ def _leading_comment(node: ts.Node) -> str:
 
 @dataclass(frozen=True, slots=True)
 class GuardClause:
-    """An early exit on bad input: ``if <condition>: raise <error>(<message>)`` or its equivalent."""
+    """An early exit on bad input: ``if <condition>: raise <error>(<message>)`` or its
+    equivalent."""
 
     condition: str
     error: str
@@ -336,7 +371,13 @@ class GuardClause:
 
 
 _RAISING = {"raise_statement", "throw_statement"}
-_STRING_TYPES = {"string", "string_literal", "interpreted_string_literal", "raw_string_literal", "template_string"}
+_STRING_TYPES = {
+    "string",
+    "string_literal",
+    "interpreted_string_literal",
+    "raw_string_literal",
+    "template_string",
+}
 
 
 def guard_clauses(code: str, language: str) -> list[GuardClause]:
@@ -366,14 +407,21 @@ def _guard(node: ts.Node) -> GuardClause | None:
     consequence = node.child_by_field_name("consequence")
     if condition is None or consequence is None:
         return None
-    exit_node = next((n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None)
+    exit_node = next(
+        (n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None
+    )
     if exit_node is None:
         return None
-    return GuardClause(_one_line(_unparenthesised(_text(condition))), _error_name(exit_node), _first_string(exit_node))
+    return GuardClause(
+        _one_line(_unparenthesised(_text(condition))),
+        _error_name(exit_node),
+        _first_string(exit_node),
+    )
 
 
 def _one_line(text: str) -> str:
-    """A condition written over several lines (``a or \\`` / ``b``) on one, as a list item shows it."""
+    """A condition written over several lines (``a or \\`` / ``b``) on one, as a list item shows
+    it."""
     return re.sub(r"\s*\\?\n\s*", " ", text) if "\n" in text else text
 
 
@@ -396,7 +444,8 @@ def _balanced(text: str) -> bool:
 
 def _returns_error(node: ts.Node) -> bool:
     return node.type == "return_statement" and any(
-        n.type == "call_expression" and _text(n).startswith(("errors.New", "fmt.Errorf")) for n in _walk(node)
+        n.type == "call_expression" and _text(n).startswith(("errors.New", "fmt.Errorf"))
+        for n in _walk(node)
     )
 
 
@@ -427,7 +476,8 @@ def _text(node: ts.Node) -> str:
 
 
 def strip_docs(code: str, language: str) -> str:
-    """The code without comments and docstrings, whitespace squeezed: equal means only docs changed."""
+    """The code without comments and docstrings, whitespace squeezed: equal means only docs
+    changed."""
     if language not in LANGUAGES:
         return re.sub(r"\s+", " ", code).strip()
     parser, _ = _parser(language)

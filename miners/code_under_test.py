@@ -16,7 +16,9 @@ from miners.commit_kinds import is_test_path
 
 ReadFile = Callable[[str], bytes | None]
 ListFolder = Callable[[str], list[str]]
-_PY_FROM = re.compile(r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE)
+_PY_FROM = re.compile(
+    r"^[ \t]*from[ \t]+([\w.]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n]+)", re.MULTILINE
+)
 _PY_IMPORT = re.compile(r"^[ \t]*import[ \t]+([\w.]+)", re.MULTILINE)
 _JS_IMPORT = re.compile(r"""(?:import\s[^'"]*from\s+|require\()\s*['"](\.{1,2}/[^'"]+)['"]""")
 _PY_ROOTS = ("", "src/", "lib/", "python/")
@@ -34,13 +36,19 @@ def code_under_test(
         return []
     used = set(_IDENTIFIER.findall(test_code))
     found: list[tuple[str, SymbolFact]] = []
-    for path in _dependencies(test_path, test_file.decode("utf-8", "replace"), language, read, list_folder):
+    for path in _dependencies(
+        test_path, test_file.decode("utf-8", "replace"), language, read, list_folder
+    ):
         source = read(path)
         lang = language_for_path(path)
         if source is None or lang is None or is_test_path(path):
             continue  # the test suite's own helpers are not the code under test
         for symbol in extract_symbols(source, lang):
-            if symbol.name in used and symbol.kind in ("function", "method") and not _test_machinery(symbol):
+            if (
+                symbol.name in used
+                and symbol.kind in ("function", "method")
+                and not _test_machinery(symbol)
+            ):
                 found.append((path, symbol))
     return found
 
@@ -50,10 +58,17 @@ def _test_machinery(symbol: SymbolFact) -> bool:
     (``__init__``: every class has one, so its name says nothing about what the test calls)."""
     owner = symbol.qualified_name.rsplit(".", 1)[0] if "." in symbol.qualified_name else ""
     special = symbol.name.startswith("__") and symbol.name.endswith("__")
-    return special or symbol.name.startswith("test") or owner.startswith("Test") or owner.endswith("TestCase")
+    return (
+        special
+        or symbol.name.startswith("test")
+        or owner.startswith("Test")
+        or owner.endswith("TestCase")
+    )
 
 
-def _dependencies(test_path: str, text: str, language: str, read: ReadFile, list_folder: ListFolder) -> list[str]:
+def _dependencies(
+    test_path: str, text: str, language: str, read: ReadFile, list_folder: ListFolder
+) -> list[str]:
     if language == "python":
         return list(dict.fromkeys(_python_modules(text, read)))
     if language in ("javascript", "typescript", "tsx"):

@@ -24,19 +24,35 @@ _VERSION_BUMP = re.compile(
     re.IGNORECASE,
 )
 _FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bugfix", re.compile(r"\b(?:fix(?:e[sd])?|bug|crash|regression|broken|incorrect|wrong|fault|error)\b", re.I)),
-    ("performance", re.compile(r"\b(?:perf|speed(?:s|\s+up)?|faster|optimi[sz]e[sd]?|slow)\b", re.I)),
+    (
+        "bugfix",
+        re.compile(
+            r"\b(?:fix(?:e[sd])?|bug|crash|regression|broken|incorrect|wrong|fault|error)\b", re.I
+        ),
+    ),
+    (
+        "performance",
+        re.compile(r"\b(?:perf|speed(?:s|\s+up)?|faster|optimi[sz]e[sd]?|slow)\b", re.I),
+    ),
     (
         "refactor",
-        re.compile(r"\b(?:refactor\w*|rename[sd]?|extract(?:s|ed)?|simplif\w+|clean\s*up|restructure)\b", re.I),
+        re.compile(
+            r"\b(?:refactor\w*|rename[sd]?|extract(?:s|ed)?|simplif\w+|clean\s*up|restructure)\b",
+            re.I,
+        ),
     ),
     (
         "feature",
-        re.compile(r"\b(?:add(?:s|ed)?|implement\w*|support\w*|introduce[sd]?|new|allow\w*|enable[sd]?)\b", re.I),
+        re.compile(
+            r"\b(?:add(?:s|ed)?|implement\w*|support\w*|introduce[sd]?|new|allow\w*|enable[sd]?)\b",
+            re.I,
+        ),
     ),
 )
 _BODY_FAILURE = re.compile(
-    r"\b(?:bug|crash(?:e[sd])?|regression|broken|raised|raises|exception|traceback|fails?|failed|\w+Error)\b", re.I
+    r"\b(?:bug|crash(?:e[sd])?|regression|broken|raised|raises|exception|traceback|fails?|failed|"
+    r"\w+Error)\b",
+    re.I,
 )
 _CONVENTIONAL = re.compile(r"^(\w+)(?:\([^)]*\))?!?:")
 _CONVENTIONAL_FAMILIES = {
@@ -53,9 +69,17 @@ _CONVENTIONAL_FAMILIES = {
 }
 _DOC_SUFFIXES = {".md", ".rst", ".txt", ".adoc"}
 _GENERATED_NAMES = {
-    "package-lock.json", "yarn.lock", "pnpm-lock.yaml", "poetry.lock", "uv.lock", "Cargo.lock",
-    "go.sum", "Pipfile.lock", "composer.lock", "Gemfile.lock",
-}  # fmt: skip
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "uv.lock",
+    "Cargo.lock",
+    "go.sum",
+    "Pipfile.lock",
+    "composer.lock",
+    "Gemfile.lock",
+}
 _GENERATED_PARTS = {"vendor", "node_modules", "third_party", "dist", "build", "__generated__"}
 _SKIP_REASONS = {
     "merge": "merge commit: the commits it merges teach the change",
@@ -106,7 +130,8 @@ _TEST_CASE_NAMES = {
     "go": re.compile(r"^(?:Test|Benchmark|Fuzz|Example)"),
     "python": re.compile(r"^(?:test|Test)"),
 }
-# JUnit 4/5 and Kotlin (@Test, @ParameterizedTest, @RepeatedTest, @TestFactory …), googletest and Check
+# JUnit 4/5 and Kotlin (@Test, @ParameterizedTest, @RepeatedTest, @TestFactory …), googletest and
+# Check
 _TEST_MARKERS = {
     "java": re.compile(r"@\w*Test(?:Factory|Template)?\b"),
     "c": re.compile(r"^\s*(?:TEST(?:_F|_P)?|START_TEST)\s*\("),
@@ -133,7 +158,9 @@ def is_test_case(qualified_name: str, lang: str, code: str) -> bool:
     return name.lower().startswith("test") or (marker is not None and bool(marker.search(code)))
 
 
-_TEST_FOLDERS = frozenset({"tests", "test", "__tests__", "spec", "specs", "testsuite", "test_suite"})
+_TEST_FOLDERS = frozenset(
+    {"tests", "test", "__tests__", "spec", "specs", "testsuite", "test_suite"}
+)
 
 
 def is_test_path(path: str) -> bool:
@@ -151,13 +178,21 @@ def is_test_path(path: str) -> bool:
 def is_generated_path(path: str) -> bool:
     """True for lock files, vendored code and build output."""
     pure = PurePosixPath(path)
-    return pure.name in _GENERATED_NAMES or bool(_GENERATED_PARTS & set(pure.parts[:-1])) or ".min." in pure.name
+    return (
+        pure.name in _GENERATED_NAMES
+        or bool(_GENERATED_PARTS & set(pure.parts[:-1]))
+        or ".min." in pure.name
+    )
 
 
 def is_doc_path(path: str) -> bool:
     """True for prose files and anything under a docs folder."""
     pure = PurePosixPath(path)
-    return pure.suffix.lower() in _DOC_SUFFIXES or "docs" in pure.parts[:-1] or pure.name in ("LICENSE", "AUTHORS")
+    return (
+        pure.suffix.lower() in _DOC_SUFFIXES
+        or "docs" in pure.parts[:-1]
+        or pure.name in ("LICENSE", "AUTHORS")
+    )
 
 
 def classify(shape: ChangeShape) -> CommitKind:
@@ -170,9 +205,20 @@ def _skip_kind(shape: ChangeShape) -> str:
     code_paths = [p for p in shape.paths if not is_generated_path(p)]
     checks = (
         ("merge", shape.parents > 1),
-        # a squash merge's body may quote "This reverts commit …" of a branch commit: the subject decides
-        ("revert", bool(_REVERT.match(shape.subject) or (shape.reverts and _REVERT_WORD.match(shape.subject)))),
-        ("bot", shape.is_bot or bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject))),
+        # a squash merge's body may quote "This reverts commit …" of a branch commit: the subject
+        # decides
+        (
+            "revert",
+            bool(
+                _REVERT.match(shape.subject)
+                or (shape.reverts and _REVERT_WORD.match(shape.subject))
+            ),
+        ),
+        (
+            "bot",
+            shape.is_bot
+            or bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject)),
+        ),
         ("empty", not shape.paths),
         ("generated", not code_paths),
         (

@@ -29,10 +29,13 @@ _CANONICAL = {
     "tested-by": "Tested-by",
     "reported-by": "Reported-by",
 }
-PERSON_TRAILERS = frozenset({"Signed-off-by", "Co-authored-by", "Reviewed-by", "Acked-by", "Tested-by", "Reported-by"})
+PERSON_TRAILERS = frozenset(
+    {"Signed-off-by", "Co-authored-by", "Reviewed-by", "Acked-by", "Tested-by", "Reported-by"}
+)
 _PERSON = re.compile(r"^(.*?)\s*<([^>]*)>\s*$")
 _BOT_NAMES = re.compile(
-    r"\[bot\]|^(?:dependabot|renovate|greenkeeper|snyk-bot|imgbot|mergify|pre-commit-ci|github-actions|"
+    r"\[bot\]|^(?:dependabot|renovate|greenkeeper|snyk-bot|imgbot|mergify|pre-commit-ci|github-act"
+    r"ions|"
     r"allcontributors|semantic-release-bot|weblate)\b|(?:^|[\s_-])bot$",
     re.IGNORECASE,
 )
@@ -99,7 +102,9 @@ def read_message(message: str, author_name: str = "", author_email: str = "") ->
     return MessageFacts(
         trailers=parse_trailers(message),
         reverts=revert.group(1) if revert else None,
-        cherry_picked_from=picks[-1] if picks else None,  # the latest pick names the origin it came from
+        cherry_picked_from=picks[-1]
+        if picks
+        else None,  # the latest pick names the origin it came from
         is_bot=is_bot(author_name, author_email),
         is_version_bump=is_version_bump(subject),
     )
@@ -145,6 +150,7 @@ def is_bot(name: str, email: str) -> bool:
 
 
 def is_version_bump(subject: str) -> bool:
-    """True for subjects like ``Bump version to 1.2.3``, ``release version 3.1.3 (#5924)``, ``v2.0``."""
+    """True for subjects like ``Bump version to 1.2.3``, ``release version 3.1.3 (#5924)``,
+    ``v2.0``."""
     text = _PULL_SUFFIX.sub("", subject.strip())
     return any(pattern.match(text) for pattern in _VERSION_BUMPS)

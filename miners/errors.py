@@ -19,7 +19,9 @@ class NotAGitRepository(SourceError):
     """Raised when a path given as a repository is not inside a git work tree or bare repository."""
 
     def __init__(self, path: str) -> None:
-        super().__init__(f"{path} is not a git repository: pass the path of a git clone (or a folder inside one)")
+        super().__init__(
+            f"{path} is not a git repository: pass the path of a git clone (or a folder inside one)"
+        )
 
 
 class EmptyRepository(SourceError):
@@ -37,7 +39,8 @@ class RepositoryMoved(SourceError):
 
     def __init__(self, git_dir: str) -> None:
         super().__init__(
-            f"no git repository at {git_dir} any more: move it back, or mine it again from its new place with --repo"
+            f"no git repository at {git_dir} any more: move it back, or mine it again from its "
+            "new place with --repo"
         )
 
 
@@ -46,7 +49,9 @@ class GitCommandFailed(SourceError):
 
     def __init__(self, command: str, detail: str) -> None:
         detail = detail.strip().splitlines()[-1] if detail.strip() else "no message"
-        super().__init__(f"git failed ({command}): {detail}; check that git works in that repository")
+        super().__init__(
+            f"git failed ({command}): {detail}; check that git works in that repository"
+        )
 
 
 class TicketExportError(SourceError):

@@ -28,7 +28,17 @@ PROMPT_KEYS = ("prompt", "instruction", "question")
 OUTPUT_KEYS = ("output", "predict", "prediction", "response", "model_output")
 EXPECTED_KEYS = ("expected", "label", "reference", "expected_output", "answer")
 VERDICT_KEYS = ("verdict", "feedback", "reason", "critique")
-_KNOWN = {*PROMPT_KEYS, *OUTPUT_KEYS, *EXPECTED_KEYS, *VERDICT_KEYS, "input", "system", "lang", "model", "record_id"}
+_KNOWN = {
+    *PROMPT_KEYS,
+    *OUTPUT_KEYS,
+    *EXPECTED_KEYS,
+    *VERDICT_KEYS,
+    "input",
+    "system",
+    "lang",
+    "model",
+    "record_id",
+}
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CODE = re.compile(r"```.*?```", re.DOTALL)
@@ -66,7 +76,9 @@ class FeedbackFile:
 def read_feedback_file(path: Path) -> FeedbackFile:
     """Read every line of a failures file; a bad line becomes a problem naming it."""
     if not path.is_file():
-        raise FeedbackFileError(f"{path} is not a file: give the JSONL file of the model's failures")
+        raise FeedbackFileError(
+            f"{path} is not a file: give the JSONL file of the model's failures"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
@@ -99,15 +111,26 @@ def parse_failure(line: str, number: int) -> FailureFact:
     expected = _optional(data, EXPECTED_KEYS)
     verdict = _optional(data, VERDICT_KEYS)
     if not expected and not verdict:
-        raise ValueError('neither an expected answer ("expected") nor a verdict ("verdict"): give one of them')
+        raise ValueError(
+            'neither an expected answer ("expected") nor a verdict ("verdict"): give one of them'
+        )
     if expected and expected.strip() == output.strip() and not verdict:
         raise ValueError("the model's output equals the expected answer: not a failure")
     lang = str(data.get("lang") or guess_language(prompt))
     if lang not in ("en", "zh"):
         raise ValueError(f'"lang" is {lang!r}: use "en" or "zh"')
-    return FailureFact(number, prompt, output, expected, verdict, _optional(data, ("system",)), lang,
-                       _optional(data, ("model",)), _optional(data, ("record_id",)),
-                       {key: value for key, value in data.items() if key not in _KNOWN})  # fmt: skip
+    return FailureFact(
+        number,
+        prompt,
+        output,
+        expected,
+        verdict,
+        _optional(data, ("system",)),
+        lang,
+        _optional(data, ("model",)),
+        _optional(data, ("record_id",)),
+        {key: value for key, value in data.items() if key not in _KNOWN},
+    )
 
 
 def guess_language(text: str) -> str:

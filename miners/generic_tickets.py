@@ -27,11 +27,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from miners.errors import TicketExportError
-from miners.ticket_facts import CommentFact, TicketFact, compact, is_bot_author, open_or_closed, parse_time
+from miners.ticket_facts import (
+    CommentFact,
+    TicketFact,
+    compact,
+    is_bot_author,
+    open_or_closed,
+    parse_time,
+)
 from miners.ticket_records import CsvRecord
 
 COMMON_FIELDS = frozenset(
-    {"key", "title", "body", "type", "labels", "state", "created", "closed", "url", "comments", "resolution", "author"}
+    {
+        "key",
+        "title",
+        "body",
+        "type",
+        "labels",
+        "state",
+        "created",
+        "closed",
+        "url",
+        "comments",
+        "resolution",
+        "author",
+    }
 )
 _COMMENT_KEYS = {
     "author": ("author", "user", "by", "name", "from"),
@@ -54,12 +74,17 @@ def generic_reader(mapping: TicketMapping) -> Callable[[Any], TicketFact]:
     """A reader of records (JSON objects or CSV rows) through ``mapping``."""
     missing = sorted({"key", "title"} - set(mapping.columns))
     if missing:
-        raise TicketExportError(f"goldmine.toml [tickets.mapping] lacks {' and '.join(missing)}: name their columns")
+        raise TicketExportError(
+            f"goldmine.toml [tickets.mapping] lacks {' and '.join(missing)}: name their columns"
+        )
 
     def read(record: dict[str, Any] | CsvRecord) -> TicketFact:
         values = record.as_dict() if isinstance(record, CsvRecord) else record
         return _ticket(
-            mapping, lambda name: _lookup(values, mapping.columns[name]) if name in mapping.columns else None
+            mapping,
+            lambda name: (
+                _lookup(values, mapping.columns[name]) if name in mapping.columns else None
+            ),
         )
 
     return read
@@ -119,7 +144,12 @@ def _list(value: Any, separator: str) -> tuple[str, ...]:
 
 def _person(value: Any) -> str:
     if isinstance(value, Mapping):
-        return _text(value.get("name") or value.get("login") or value.get("username") or value.get("displayName"))
+        return _text(
+            value.get("name")
+            or value.get("login")
+            or value.get("username")
+            or value.get("displayName")
+        )
     return _text(value)
 
 
@@ -142,4 +172,6 @@ def _comment(item: Any) -> CommentFact:
         for role, keys in _COMMENT_KEYS.items()
     }
     author = _person(pick["author"])
-    return CommentFact(author, parse_time(pick["created"]), _text(pick["body"]), is_bot_author(author))
+    return CommentFact(
+        author, parse_time(pick["created"]), _text(pick["body"]), is_bot_author(author)
+    )

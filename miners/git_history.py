@@ -120,13 +120,18 @@ def open_repository(path: str | Path) -> RepositoryInfo:
 
 def _remote_projects(git_dir: Path) -> tuple[str, ...]:
     """``git remote get-url`` of each remote (``url.<base>.insteadOf`` applied), as projects."""
-    urls = [_git_text(git_dir, "remote", "get-url", name) for name in _git_text(git_dir, "remote").split()]
+    urls = [
+        _git_text(git_dir, "remote", "get-url", name)
+        for name in _git_text(git_dir, "remote").split()
+    ]
     return tuple(sorted({project for url in urls if (project := remote_project(url))}))
 
 
 def _git_text(git_dir: Path, *args: str) -> str:
     """What a git command prints (stripped); empty when it fails."""
-    result = subprocess.run(["git", "--git-dir", str(git_dir), *args], capture_output=True, check=False)
+    result = subprocess.run(
+        ["git", "--git-dir", str(git_dir), *args], capture_output=True, check=False
+    )
     return result.stdout.decode("utf-8", "replace").strip() if result.returncode == 0 else ""
 
 
@@ -140,8 +145,11 @@ def is_ancestor(repo: RepositoryInfo, older: str, newer: str) -> bool:
     return result.returncode == 0
 
 
-def list_commits(repo: RepositoryInfo, *, revision: str = "HEAD", since: str | None = None) -> list[str]:
-    """The shas reachable from ``revision`` and not from ``since``, newest first (git log's order)."""
+def list_commits(
+    repo: RepositoryInfo, *, revision: str = "HEAD", since: str | None = None
+) -> list[str]:
+    """The shas reachable from ``revision`` and not from ``since``, newest first (git log's
+    order)."""
     revision_range = f"{since}..{revision}" if since else revision
     result = subprocess.run(
         ["git", "--git-dir", str(repo.git_dir), "rev-list", revision_range, "--"],
@@ -183,7 +191,9 @@ def iter_commits(
             selection = ["--no-walk=unsorted", "--stdin"]
         else:
             selection = [f"{since}..{revision}" if since else revision]
-        process = subprocess.Popen(_log_command(repo, selection), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr)
+        process = subprocess.Popen(
+            _log_command(repo, selection), stdin=stdin, stdout=subprocess.PIPE, stderr=stderr
+        )
         assert process.stdout is not None
         try:
             for commit in parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes):

@@ -94,7 +94,9 @@ class CommitFact:
         return len(self.parents) > 1
 
 
-def parse_log_stream(lines: Iterable[bytes], *, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES) -> Iterator[CommitFact]:
+def parse_log_stream(
+    lines: Iterable[bytes], *, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES
+) -> Iterator[CommitFact]:
     """Parse the byte lines of ``git log`` run with this module's options into commits."""
     builder: _CommitBuilder | None = None
     for line in lines:
@@ -208,7 +210,9 @@ class _PatchBlock:
             old_start, _, old_count = old_part[1:].partition(b",")
             new_start, _, new_count = new_part[1:].partition(b",")
             self.old_line, self.new_line = int(old_start), int(new_start)
-            self.hunks.append((self.old_line, int(old_count or 1), self.new_line, int(new_count or 1)))
+            self.hunks.append(
+                (self.old_line, int(old_count or 1), self.new_line, int(new_count or 1))
+            )
         except (ValueError, IndexError):
             self.old_line = self.new_line = 0
 

@@ -17,9 +17,15 @@ def git_dir_of(location: str | Path) -> Path:
     dot_git = path / ".git"
     if not dot_git.is_file():
         return dot_git if dot_git.exists() else path
-    private = (path / dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()).resolve()
+    private = (
+        path / dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()
+    ).resolve()
     common = private / "commondir"
-    return (private / common.read_text(encoding="utf-8").strip()).resolve() if common.exists() else private
+    return (
+        (private / common.read_text(encoding="utf-8").strip()).resolve()
+        if common.exists()
+        else private
+    )
 
 
 def _skip(stream: IO[bytes], count: int) -> None:
@@ -32,7 +38,8 @@ def _skip(stream: IO[bytes], count: int) -> None:
 
 
 def _objects_dir(git_dir: Path) -> Path:
-    """Where a repository keeps its objects: a linked worktree's git dir names its main one in ``commondir``."""
+    """Where a repository keeps its objects: a linked worktree's git dir names its main one in
+    ``commondir``."""
     common = git_dir / "commondir"
     if common.is_file():
         return (git_dir / common.read_text(encoding="utf-8").strip()).resolve() / "objects"

@@ -1,4 +1,5 @@
-"""GitHub issues and pull requests: the REST API's ``/issues`` items and ``gh issue list --json``."""
+"""GitHub issues and pull requests: the REST API's ``/issues`` items and ``gh issue list
+--json``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from miners.ticket_facts import CommentFact, TicketFact, is_bot_author, names, p
 
 def is_rest(first: Any) -> bool:
     """True for a REST API issue object."""
-    return isinstance(first, dict) and "number" in first and ("html_url" in first or "user" in first)
+    return (
+        isinstance(first, dict) and "number" in first and ("html_url" in first or "user" in first)
+    )
 
 
 def is_cli(first: Any) -> bool:
     """True for an item of ``gh issue list --json …`` (or ``gh pr list``)."""
-    return isinstance(first, dict) and "number" in first and ("createdAt" in first or "url" in first)
+    return (
+        isinstance(first, dict) and "number" in first and ("createdAt" in first or "url" in first)
+    )
 
 
 def read_rest(row: dict[str, Any]) -> TicketFact:
@@ -41,11 +46,14 @@ def read_rest(row: dict[str, Any]) -> TicketFact:
 
 def _rest_comment(row: dict[str, Any]) -> CommentFact:
     author = str((row.get("user") or {}).get("login", ""))
-    return CommentFact(author, parse_time(row.get("created_at")), str(row.get("body") or ""), is_bot_author(author))
+    return CommentFact(
+        author, parse_time(row.get("created_at")), str(row.get("body") or ""), is_bot_author(author)
+    )
 
 
 def read_cli(row: dict[str, Any]) -> TicketFact:
-    """An item of ``gh issue list --json number,title,body,state,labels,createdAt,closedAt,url,author,comments``."""
+    """An item of ``gh issue list --json
+    number,title,body,state,labels,createdAt,closedAt,url,author,comments``."""
     return TicketFact(
         source="github",
         key=f"#{int(row['number'])}",
@@ -65,4 +73,6 @@ def read_cli(row: dict[str, Any]) -> TicketFact:
 
 def _cli_comment(row: dict[str, Any]) -> CommentFact:
     author = str((row.get("author") or {}).get("login", ""))
-    return CommentFact(author, parse_time(row.get("createdAt")), str(row.get("body") or ""), is_bot_author(author))
+    return CommentFact(
+        author, parse_time(row.get("createdAt")), str(row.get("body") or ""), is_bot_author(author)
+    )

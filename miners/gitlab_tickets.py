@@ -14,7 +14,9 @@ from miners.ticket_facts import CommentFact, TicketFact, compact, is_bot_author,
 
 def is_gitlab(first: Any) -> bool:
     """True for a GitLab issue or merge request object."""
-    return isinstance(first, dict) and "iid" in first and ("project_id" in first or "web_url" in first)
+    return (
+        isinstance(first, dict) and "iid" in first and ("project_id" in first or "web_url" in first)
+    )
 
 
 def read_gitlab(row: dict[str, Any]) -> TicketFact:
@@ -26,14 +28,18 @@ def read_gitlab(row: dict[str, Any]) -> TicketFact:
         key=f"{'!' if is_merge_request else '#'}{int(row['iid'])}",
         title=str(row["title"]),
         body=str(row.get("description") or ""),
-        type="merge_request" if is_merge_request else str(row.get("issue_type") or row.get("type") or "issue").lower(),
+        type="merge_request"
+        if is_merge_request
+        else str(row.get("issue_type") or row.get("type") or "issue").lower(),
         labels=names(row.get("labels", ())),
         state="open" if state in ("opened", "open", "reopened") else "closed" if state else "",
         created_at=parse_time(row.get("created_at")),
         closed_at=parse_time(row.get("closed_at") or row.get("merged_at")),
         url=str(row.get("web_url", "")),
         author=_username(row.get("author")),
-        comments=tuple(_note(n) for n in row.get("notes") or row.get("comments") or () if isinstance(n, dict)),
+        comments=tuple(
+            _note(n) for n in row.get("notes") or row.get("comments") or () if isinstance(n, dict)
+        ),
         resolution="merged" if state == "merged" else "",
         fields=compact(
             {
@@ -49,10 +55,14 @@ def read_gitlab(row: dict[str, Any]) -> TicketFact:
 
 
 def _username(person: Any) -> str:
-    return str(person.get("username") or person.get("name") or "") if isinstance(person, dict) else ""
+    return (
+        str(person.get("username") or person.get("name") or "") if isinstance(person, dict) else ""
+    )
 
 
 def _note(row: dict[str, Any]) -> CommentFact:
     author = _username(row.get("author"))
     is_bot = bool(row.get("system")) or is_bot_author(author)
-    return CommentFact(author, parse_time(row.get("created_at")), str(row.get("body") or ""), is_bot)
+    return CommentFact(
+        author, parse_time(row.get("created_at")), str(row.get("body") or ""), is_bot
+    )

@@ -12,7 +12,15 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from miners.ticket_facts import CommentFact, TicketFact, compact, names, open_or_closed, parse_time, plain_text
+from miners.ticket_facts import (
+    CommentFact,
+    TicketFact,
+    compact,
+    names,
+    open_or_closed,
+    parse_time,
+    plain_text,
+)
 from miners.ticket_records import CsvRecord
 
 # Jira Cloud's "Automation for Jira" account; its comments are not the discussion.
@@ -69,12 +77,15 @@ def read_csv(row: CsvRecord) -> TicketFact:
     )
 
 
-_WIKI_CODE = re.compile(r"\{(?:code|noformat)(?::([\w+-]+))?[^}]*\}\n?(.*?)\{(?:code|noformat)\}", re.DOTALL)
+_WIKI_CODE = re.compile(
+    r"\{(?:code|noformat)(?::([\w+-]+))?[^}]*\}\n?(.*?)\{(?:code|noformat)\}", re.DOTALL
+)
 _WIKI_MONOSPACE = re.compile(r"\{\{(.+?)\}\}")
 
 
 def wiki_to_markdown(text: str) -> str:
-    """Jira wiki markup's code blocks and monospace as Markdown, so every reader sees one notation."""
+    """Jira wiki markup's code blocks and monospace as Markdown, so every reader sees one
+    notation."""
     fenced = _WIKI_CODE.sub(lambda m: f"```{m.group(1) or ''}\n{m.group(2).rstrip()}\n```", text)
     quoted = re.sub(r"(?m)^bq\.\s+", "> ", fenced)
     return _WIKI_MONOSPACE.sub(lambda m: f"`{m.group(1)}`", quoted)
@@ -89,7 +100,9 @@ def _csv_comment(value: str) -> CommentFact:
         except ValueError:
             written = None
         if written is not None:
-            return CommentFact(parts[1], written, wiki_to_markdown(parts[2].strip()), _is_automation(parts[1]))
+            return CommentFact(
+                parts[1], written, wiki_to_markdown(parts[2].strip()), _is_automation(parts[1])
+            )
     return CommentFact("", None, wiki_to_markdown(value.strip()), False)
 
 
@@ -133,17 +146,24 @@ def _rest_comment(row: dict[str, Any]) -> CommentFact:
     author = row.get("author") or {}
     name = _display_name(author)
     is_bot = (
-        author.get("accountType") == "app" or _is_automation(str(author.get("accountId", ""))) or (_is_automation(name))
+        author.get("accountType") == "app"
+        or _is_automation(str(author.get("accountId", "")))
+        or (_is_automation(name))
     )
     return CommentFact(name, parse_time(row.get("created")), plain_text(row.get("body")), is_bot)
 
 
 def _display_name(person: Any) -> str:
-    return str(person.get("displayName") or person.get("name") or "") if isinstance(person, dict) else ""
+    return (
+        str(person.get("displayName") or person.get("name") or "")
+        if isinstance(person, dict)
+        else ""
+    )
 
 
 def _browse_url(api_url: str, key: str) -> str:
-    """``https://x.atlassian.net/rest/api/2/issue/10001`` → ``https://x.atlassian.net/browse/KEY``."""
+    """``https://x.atlassian.net/rest/api/2/issue/10001`` →
+    ``https://x.atlassian.net/browse/KEY``."""
     parts = urlsplit(api_url)
     return f"{parts.scheme}://{parts.netloc}/browse/{key}" if parts.scheme and parts.netloc else ""
 

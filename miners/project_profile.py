@@ -1,4 +1,5 @@
-"""What a repository says about itself at a commit: name, purpose, languages, versions, dependencies.
+"""What a repository says about itself at a commit: name, purpose, languages, versions,
+dependencies.
 
 Only facts written in the repository are reported (README, pyproject.toml, package.json, go.mod,
 Cargo.toml); a fact that is not there stays empty so that a drafted record says less instead of
@@ -76,7 +77,11 @@ def _first_paragraph(text: str) -> str:
 
 
 def first_prose_paragraph(
-    lines: list[str], is_decoration: Callable[[str], bool], min_words: int = 6, *, sentences: bool = False
+    lines: list[str],
+    is_decoration: Callable[[str], bool],
+    min_words: int = 6,
+    *,
+    sentences: bool = False,
 ) -> str:
     """The first run of non-decoration lines with at least ``min_words`` words, squeezed to one line
     (with ``sentences``: only one that ends as a sentence does)."""
@@ -121,7 +126,9 @@ def _pyproject(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
     if not isinstance(project, dict):
         return "", {}, []
     runtimes = {"Python": str(project["requires-python"])} if project.get("requires-python") else {}
-    dependencies = [str(d).replace(" ", "") for d in project.get("dependencies", []) if isinstance(d, str)]
+    dependencies = [
+        str(d).replace(" ", "") for d in project.get("dependencies", []) if isinstance(d, str)
+    ]
     return str(project.get("name", "")), runtimes, dependencies
 
 
@@ -136,7 +143,11 @@ def _package_json(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
     if not isinstance(package, dict):
         return "", {}, []
     engines = package.get("engines") or {}
-    runtimes = {"Node.js": str(engines["node"])} if isinstance(engines, dict) and engines.get("node") else {}
+    runtimes = (
+        {"Node.js": str(engines["node"])}
+        if isinstance(engines, dict) and engines.get("node")
+        else {}
+    )
     dependencies = [f"{k} {v}" for k, v in (package.get("dependencies") or {}).items()]
     return str(package.get("name", "")), runtimes, dependencies
 
@@ -164,5 +175,7 @@ def _cargo_toml(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
     if package.get("rust-version"):
         runtimes["Rust"] = f"{package['rust-version']} ({runtimes.get('Rust', 'edition 2015')})"
     deps = cargo.get("dependencies", {})
-    dependencies = [f"{k} {v if isinstance(v, str) else v.get('version', '')}".strip() for k, v in deps.items()]
+    dependencies = [
+        f"{k} {v if isinstance(v, str) else v.get('version', '')}".strip() for k, v in deps.items()
+    ]
     return str(package.get("name", "")), runtimes, dependencies

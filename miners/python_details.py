@@ -17,7 +17,17 @@ from dataclasses import dataclass
 import libcst as cst
 
 _LOGGERS = {"logger", "logging", "log", "_log", "_logger", "LOG", "LOGGER", "log_", "logs"}
-_LOG_METHODS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+_LOG_METHODS = {
+    "debug",
+    "info",
+    "warning",
+    "warn",
+    "error",
+    "exception",
+    "critical",
+    "fatal",
+    "log",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +68,10 @@ class PythonDetails:
         """The details as JSON-able data (for the ``symbols.details`` column)."""
         return {
             "decorators": list(self.decorators),
-            "parameters": [{"name": p.name, "annotation": p.annotation, "default": p.default} for p in self.parameters],
+            "parameters": [
+                {"name": p.name, "annotation": p.annotation, "default": p.default}
+                for p in self.parameters
+            ],
             "returns": self.returns,
             "is_async": self.is_async,
             "fully_typed": self.fully_typed,
@@ -121,7 +134,9 @@ def _signature(module: cst.Module, function: cst.FunctionDef) -> str:
 
 
 def _parameters(module: cst.Module, params: cst.Parameters) -> list[Parameter]:
-    ordered: list[tuple[str, cst.Param]] = [("", p) for p in (*params.posonly_params, *params.params)]
+    ordered: list[tuple[str, cst.Param]] = [
+        ("", p) for p in (*params.posonly_params, *params.params)
+    ]
     if isinstance(params.star_arg, cst.Param):
         ordered.append(("*", params.star_arg))
     ordered += [("", p) for p in params.kwonly_params]
@@ -130,7 +145,9 @@ def _parameters(module: cst.Module, params: cst.Parameters) -> list[Parameter]:
     return [
         Parameter(
             name=star + param.name.value,
-            annotation=module.code_for_node(param.annotation.annotation) if param.annotation else "",
+            annotation=module.code_for_node(param.annotation.annotation)
+            if param.annotation
+            else "",
             default=module.code_for_node(param.default) if param.default is not None else "",
         )
         for star, param in ordered
@@ -174,7 +191,13 @@ class _BodyFacts(ast.NodeVisitor):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
             owner = func.value
-            name = owner.attr if isinstance(owner, ast.Attribute) else owner.id if isinstance(owner, ast.Name) else ""
+            name = (
+                owner.attr
+                if isinstance(owner, ast.Attribute)
+                else owner.id
+                if isinstance(owner, ast.Name)
+                else ""
+            )
             if name in _LOGGERS or name.endswith("logger"):
                 self.log_calls.append(ast.unparse(func))
         self.generic_visit(node)

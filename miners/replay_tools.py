@@ -38,7 +38,10 @@ class SnapshotSession:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -71,7 +74,9 @@ class SnapshotSession:
             shown.append(f"({len(hits) - len(shown)} more hits not shown)")
         return "\n".join(shown)
 
-    def read_file(self, path: str, start_line: int | None = None, end_line: int | None = None) -> str:
+    def read_file(
+        self, path: str, start_line: int | None = None, end_line: int | None = None
+    ) -> str:
         """Numbered lines (``  12 | text``), or ``Error: <reason>``."""
         data = self.file_bytes(path)
         if data is None:
@@ -103,14 +108,30 @@ class SnapshotSession:
 
     def git_log(self, path: str | None = None, max_count: int = DEFAULT_LOG_COUNT) -> str:
         """``<short sha> <YYYY-MM-DD> <author>: <subject>`` per commit, newest first."""
-        args = ["log", f"-n{max_count}", "--date=short", "--format=%h %ad %an: %s", self.commit, "--"]
+        args = [
+            "log",
+            f"-n{max_count}",
+            "--date=short",
+            "--format=%h %ad %an: %s",
+            self.commit,
+            "--",
+        ]
         return self._git(*args, *([path] if path else [])).stdout.rstrip("\n") or "No commits"
 
     def apply_patch(self, patch: str) -> str:
         """Apply a unified diff to the session's tree; report the files changed, or ``Error: …``."""
         index = self._scratch / "index"
         self._git("read-tree", self.tree, index=index)
-        checked = self._git("apply", "--cached", "--numstat", "--summary", "-", stdin=patch, index=index, check=False)
+        checked = self._git(
+            "apply",
+            "--cached",
+            "--numstat",
+            "--summary",
+            "-",
+            stdin=patch,
+            index=index,
+            check=False,
+        )
         applied = self._git("apply", "--cached", "-", stdin=patch, index=index, check=False)
         if applied.returncode != 0:
             reasons = [line.removeprefix("error: ") for line in applied.stderr.strip().splitlines()]
@@ -123,8 +144,10 @@ class SnapshotSession:
         name = f"{self.tree}:{path.removeprefix('./').lstrip('/')}"
         shown = subprocess.run(
             ["git", "--git-dir", str(self.git_dir), "cat-file", "blob", name],
-            capture_output=True, env=self._environment(None), check=False,
-        )  # fmt: skip
+            capture_output=True,
+            env=self._environment(None),
+            check=False,
+        )
         return shown.stdout if shown.returncode == 0 else None
 
     def export_tree(self, target: Path) -> None:
@@ -148,9 +171,13 @@ class SnapshotSession:
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", "--git-dir", str(self.git_dir), "-c", "core.quotePath=false", *args],
-            input=stdin, capture_output=True, text=True, errors="replace",
-            env=self._environment(index), check=check,
-        )  # fmt: skip
+            input=stdin,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            env=self._environment(index),
+            check=check,
+        )
 
 
 def _strip_tree(line: str, tree: str) -> str:
@@ -174,23 +201,47 @@ def _changed_files(numstat_and_summary: str) -> list[str]:
             counts.append((parts[0], parts[1], parts[2]))
         elif line.startswith((" create mode", " delete mode")):
             verbs[line.split()[-1]] = "added" if "create" in line else "deleted"
-    return [f"{verbs.get(path, 'modified')} {path} (+{added} -{deleted})" for added, deleted, path in counts]
+    return [
+        f"{verbs.get(path, 'modified')} {path} (+{added} -{deleted})"
+        for added, deleted, path in counts
+    ]
 
 
 def first_parent(git_dir: Path, sha: str) -> str | None:
     """The first parent of a commit, or None for a root commit."""
     found = subprocess.run(
         ["git", "--git-dir", str(git_dir), "rev-parse", "--verify", "--quiet", f"{sha}^1"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return found.stdout.strip() or None
 
 
 def commit_patch(git_dir: Path, parent: str, sha: str, paths: list[str]) -> str:
     """The real unified diff of ``paths`` between ``parent`` and ``sha`` (complete, never cut)."""
     diff = subprocess.run(
-        ["git", "--git-dir", str(git_dir), "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff",
-         "--no-textconv", "-M", "--src-prefix=a/", "--dst-prefix=b/", parent, sha, "--", *paths],
-        capture_output=True, text=True, errors="replace", check=True,
-    )  # fmt: skip
+        [
+            "git",
+            "--git-dir",
+            str(git_dir),
+            "-c",
+            "core.quotePath=false",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "-M",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            parent,
+            sha,
+            "--",
+            *paths,
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=True,
+    )
     return diff.stdout

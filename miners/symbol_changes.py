@@ -20,7 +20,9 @@ import tree_sitter as ts
 
 from miners.code_symbols import Definition, SymbolChange, outline, parse
 
-Hunk = tuple[int, int, int, int]  # old start, old count, new start, new count (as in "@@ -a,n +b,m @@")
+Hunk = tuple[
+    int, int, int, int
+]  # old start, old count, new start, new count (as in "@@ -a,n +b,m @@")
 LineRanges = Iterable[tuple[int, int]]
 
 
@@ -84,7 +86,10 @@ def changed_symbols(
 
 
 def changes_between(
-    old: ParsedVersion | None, new: ParsedVersion | None, old_touched: LineRanges, new_touched: LineRanges
+    old: ParsedVersion | None,
+    new: ParsedVersion | None,
+    old_touched: LineRanges,
+    new_touched: LineRanges,
 ) -> list[SymbolChange]:
     """Pair the touched definitions of two parsed versions; unchanged code is left out.
 
@@ -105,7 +110,9 @@ def changes_between(
         if before is not None and after is not None and before.code == after.code:
             continue
         change = "added" if before is None else "deleted" if after is None else "modified"
-        kind = after.kind if after is not None else before.kind if before is not None else "function"
+        kind = (
+            after.kind if after is not None else before.kind if before is not None else "function"
+        )
         changes.append(SymbolChange(name, kind, change, before, after))
     return changes
 
@@ -137,7 +144,9 @@ def touched_names(definitions: Sequence[Definition], touched: LineRanges) -> set
     return names
 
 
-def innermost_segments(definitions: Sequence[Definition]) -> tuple[list[int], list[Definition | None]]:
+def innermost_segments(
+    definitions: Sequence[Definition],
+) -> tuple[list[int], list[Definition | None]]:
     """Split the lines at every definition boundary; each segment gets its innermost definition.
 
     Returns the first line of every segment and its owner (None outside every definition); a
@@ -152,7 +161,9 @@ def innermost_segments(definitions: Sequence[Definition]) -> tuple[list[int], li
     for point in points:
         while position < len(order) and definitions[order[position]].start_line == point:
             index = order[position]
-            heapq.heappush(active, (definitions[index].end_line - definitions[index].start_line, -index))
+            heapq.heappush(
+                active, (definitions[index].end_line - definitions[index].start_line, -index)
+            )
             position += 1
         while active and definitions[-active[0][1]].end_line < point:
             heapq.heappop(active)  # ended before this segment (lazily removed once on top)
@@ -170,7 +181,9 @@ class SymbolMiner:
     first out; a newer side is dropped once its older side is parsed from it.
     """
 
-    def __init__(self, read: Callable[[str], bytes | None], *, cache_bytes: int = 8_000_000) -> None:
+    def __init__(
+        self, read: Callable[[str], bytes | None], *, cache_bytes: int = 8_000_000
+    ) -> None:
         self._read = read
         self._cache: OrderedDict[tuple[str, str], ParsedVersion] = OrderedDict()
         self._cache_bytes = cache_bytes
@@ -244,7 +257,9 @@ class SymbolMiner:
 Edit = tuple[int, int, int, tuple[int, int], tuple[int, int], tuple[int, int]]
 
 
-def hunk_edits(hunks: Sequence[Hunk], newer_starts: list[int], older_starts: list[int]) -> list[Edit]:
+def hunk_edits(
+    hunks: Sequence[Hunk], newer_starts: list[int], older_starts: list[int]
+) -> list[Edit]:
     """tree-sitter edits that turn the newer version's tree into the older one's, top to bottom.
 
     Applied bottom up, each edit's start is the same in both texts (nothing above it has moved
@@ -256,9 +271,19 @@ def hunk_edits(hunks: Sequence[Hunk], newer_starts: list[int], older_starts: lis
         new_first = new_start - 1 if new_count else new_start
         start = _offset(newer_starts, new_first)
         newer_end = _offset(newer_starts, new_first + new_count)
-        older_length = _offset(older_starts, old_first + old_count) - _offset(older_starts, old_first)
-        edits.append((start, newer_end, start + older_length,
-                      (new_first, 0), (new_first + new_count, 0), (new_first + old_count, 0)))  # fmt: skip
+        older_length = _offset(older_starts, old_first + old_count) - _offset(
+            older_starts, old_first
+        )
+        edits.append(
+            (
+                start,
+                newer_end,
+                start + older_length,
+                (new_first, 0),
+                (new_first + new_count, 0),
+                (new_first + old_count, 0),
+            )
+        )
     return edits
 
 

@@ -22,9 +22,24 @@ _DATE_FORMATS = (
     "%d.%m.%Y %H:%M",
 )
 _CLOSED_STATES = {
-    "closed", "done", "resolved", "fixed", "complete", "completed", "solved", "cancelled", "canceled",
-    "rejected", "won't fix", "wont fix", "wontfix", "won't do", "duplicate", "merged", "released",
-}  # fmt: skip
+    "closed",
+    "done",
+    "resolved",
+    "fixed",
+    "complete",
+    "completed",
+    "solved",
+    "cancelled",
+    "canceled",
+    "rejected",
+    "won't fix",
+    "wont fix",
+    "wontfix",
+    "won't do",
+    "duplicate",
+    "merged",
+    "released",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +149,9 @@ def _adf_text(node: dict[str, Any]) -> str:
         return str(node.get("text", ""))
     if kind == "hardBreak":
         return "\n"
-    inner = "".join(_adf_text(child) for child in node.get("content", []) if isinstance(child, dict))
+    inner = "".join(
+        _adf_text(child) for child in node.get("content", []) if isinstance(child, dict)
+    )
     if kind == "codeBlock":
         return f"```\n{inner}\n```\n\n"
     if kind == "listItem":

@@ -35,19 +35,34 @@ _CONFIDENCE = {
     "mention": 0.5,
 }
 _CLOSING = r"(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s*:?\s+"
-_LINK_TRAILERS = {"fixes", "closes", "resolves", "refs", "ref", "references", "related-to", "see", "issue", "jira"}
+_LINK_TRAILERS = {
+    "fixes",
+    "closes",
+    "resolves",
+    "refs",
+    "ref",
+    "references",
+    "related-to",
+    "see",
+    "issue",
+    "jira",
+}
 _MERGE_PR = re.compile(r"^Merge pull request #(\d+)")
 _MERGE_REQUEST = re.compile(r"^See merge request \S*!(\d+)\s*$", re.MULTILINE)
 _BRANCH = re.compile(
-    r"^(?:Merge (?:remote-tracking )?branch '([^']+)'|Merge pull request #\d+ from (\S+)|Merged in (\S+))"
+    r"^(?:Merge (?:remote-tracking )?branch '([^']+)'|Merge pull request #\d+ from (\S+)|Merged "
+    r"in (\S+))"
 )
 # GitLab and GitHub name issue branches "<number>-<slug>" (also "issue-12", "gh-12")
-# .../OWNER/REPO/issues/12 (github.com, GitHub Enterprise, gh's "url"), .../api/v3/repos/OWNER/REPO/...,
+# .../OWNER/REPO/issues/12 (github.com, GitHub Enterprise, gh's "url"),
+# .../api/v3/repos/OWNER/REPO/...,
 # api.github.com/repos/OWNER/REPO/..., GitLab's .../group/sub/project/-/issues/12 (or without "-/").
 _API_REPOS = re.compile(r"^(?:api/v3/)?repos/([^/]+/[^/]+)/(?:issues|pulls)/")
 _PROJECT_ITEM = re.compile(r"^(.+?)(?:/-)?/(?:issues|pull|pulls|merge_requests)/\d+")
 _SCP_REMOTE = re.compile(r"^(?:[^@/]+@)?([^:/]{2,}):(?!//)(.+)$")  # git@github.com:acme/shop.git
-_NUMBERED_BRANCH = re.compile(r"(?:^|/)(?:(?:issue|issues|gh|bug)[-_/]?)?(\d+)-[A-Za-z]", re.IGNORECASE)
+_NUMBERED_BRANCH = re.compile(
+    r"(?:^|/)(?:(?:issue|issues|gh|bug)[-_/]?)?(\d+)-[A-Za-z]", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +80,9 @@ class KeyMatcher:
 
     def __init__(self, keys: Iterable[str]) -> None:
         self.keys = set(keys)
-        prefixes = sorted({k.rsplit("-", 1)[0] for k in self.keys if re.fullmatch(r"[A-Za-z][\w]*-\d+", k)})
+        prefixes = sorted(
+            {k.rsplit("-", 1)[0] for k in self.keys if re.fullmatch(r"[A-Za-z][\w]*-\d+", k)}
+        )
         alternatives = [r"(?:\bGH-|#)(?P<num>\d+)\b"]
         if any(k.startswith("!") for k in self.keys):
             alternatives.append(r"(?<![\w!])!(?P<mr>\d+)\b")
@@ -74,7 +91,9 @@ class KeyMatcher:
             alternatives.append(rf"\b(?P<key>(?:{joined})-\d+)\b")
         self._reference = "(?:" + "|".join(alternatives) + ")"
         self._any = re.compile(self._reference)
-        self._closing = re.compile(_CLOSING + r"((?:[\w./-]*)" + self._reference + ")", re.IGNORECASE)
+        self._closing = re.compile(
+            _CLOSING + r"((?:[\w./-]*)" + self._reference + ")", re.IGNORECASE
+        )
 
     def find(self, text: str) -> list[str]:
         """Known keys referenced anywhere in ``text``, in order of appearance."""
@@ -93,7 +112,11 @@ class KeyMatcher:
         for match in matches:
             groups = match.groupdict()
             key = groups.get("key") or (
-                f"#{groups['num']}" if groups.get("num") else f"!{groups['mr']}" if groups.get("mr") else None
+                f"#{groups['num']}"
+                if groups.get("num")
+                else f"!{groups['mr']}"
+                if groups.get("mr")
+                else None
             )
             if key and key in self.keys and key not in found:
                 found.append(key)
@@ -115,7 +138,10 @@ def link_commit(matcher: KeyMatcher, sha: str, message: str) -> list[TicketLink]
     offer(_branch_keys(matcher, subject), "branch_name")
     pull = _MERGE_PR.match(subject)
     offer(matcher.find_numbered(pull.group(1)) if pull else [], "merge_pull_request")
-    offer([k for k in (f"!{n}" for n in _MERGE_REQUEST.findall(message)) if k in matcher.keys], "merge_pull_request")
+    offer(
+        [k for k in (f"!{n}" for n in _MERGE_REQUEST.findall(message)) if k in matcher.keys],
+        "merge_pull_request",
+    )
     for trailer in parse_trailers(message):
         if trailer.key.lower() in _LINK_TRAILERS:
             offer(matcher.find(trailer.value), "trailer")
@@ -135,7 +161,8 @@ def _branch_keys(matcher: KeyMatcher, subject: str) -> list[str]:
 
 
 def ticket_project(url: str) -> str | None:
-    """The code-host project a ticket's URL names (``github.com/acme/shop``), or None (Jira, no URL)."""
+    """The code-host project a ticket's URL names (``github.com/acme/shop``), or None (Jira, no
+    URL)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return None

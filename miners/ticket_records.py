@@ -25,7 +25,9 @@ class CsvRecord:
 
     def first(self, column: str, default: str = "") -> str:
         """The first non-empty value of ``column``."""
-        return next((value for name, value in self.cells if name == column and value.strip()), default)
+        return next(
+            (value for name, value in self.cells if name == column and value.strip()), default
+        )
 
     def all(self, column: str) -> list[str]:
         """Every non-empty value of ``column``, in order."""

@@ -16,32 +16,40 @@ from dataclasses import dataclass, field
 MIN_SUBSTANTIVE_WORDS = 8
 _QUOTE_HEADER = re.compile(r"^on .{4,120} wrote:\s*$", re.IGNORECASE)
 _SIGNATURE = re.compile(
-    r"^(?:--\s*|—|__+|best(?: regards)?,?|kind regards,?|regards,?|cheers,?|thanks,?|thank you,?)$", re.IGNORECASE
+    r"^(?:--\s*|—|__+|best(?: regards)?,?|kind regards,?|regards,?|cheers,?|thanks,?|thank you,?)$",
+    re.IGNORECASE,
 )
 _PLEASANTRY = re.compile(
-    r"^(?:hi|hello|hey|dear|thanks|thank you|many thanks|cheers|sorry|hope (?:this|that) helps|let me know|"
+    r"^(?:hi|hello|hey|dear|thanks|thank you|many thanks|cheers|sorry|hope (?:this|that) "
+    r"helps|let me know|"
     r"glad (?:it|that)|you're welcome|no problem)\b",
     re.IGNORECASE,
 )
 _CAUSE = re.compile(
-    r"\b(?:because|caused by|causes?|the (?:problem|issue|reason) is|root cause|happens when|is due to|"
+    r"\b(?:because|caused by|causes?|the (?:problem|issue|reason) is|root cause|happens when|is "
+    r"due to|"
     r"comes from|that's why|this is why)\b",
     re.IGNORECASE,
 )
 _CHECK = re.compile(
-    r"\b(?:check|verify|confirm|make sure|you should (?:now )?see|should (?:now )?(?:show|return|print)|"
+    r"\b(?:check|verify|confirm|make sure|you should (?:now )?see|should (?:now "
+    r")?(?:show|return|print)|"
     r"to see (?:that|whether|if))\b",
     re.IGNORECASE,
 )
-_ERROR_CASE = re.compile(r"\b(?:fails?|failing|errors?|exception|traceback|still|raise[sd]?|\w+Error)\b", re.IGNORECASE)
+_ERROR_CASE = re.compile(
+    r"\b(?:fails?|failing|errors?|exception|traceback|still|raise[sd]?|\w+Error)\b", re.IGNORECASE
+)
 _CONDITIONAL = ("if ", "when ", "should ", "in case ")
 # A promise of future work is not part of an answer ("I'll fix it this week").
 _PROMISE = re.compile(
-    r"^(?:i'll|i will|i'm going to|we'll|we will|will do|i can|i could|good idea|great idea)\b", re.IGNORECASE
+    r"^(?:i'll|i will|i'm going to|we'll|we will|will do|i can|i could|good idea|great idea)\b",
+    re.IGNORECASE,
 )
 _CODE_CHANGE_PROMISE = re.compile(
     r"\b(?:i'll|i will|we'll|we will|we should|i'm going to|we're going to|let me)\s+"
-    r"(?!check\b|ask\b|look\b|know\b)\w+|\bfix(?:ed)? in\b|\b(?:pull request|PR|merge request|MR)\s*[#!]?\d+",
+    r"(?!check\b|ask\b|look\b|know\b)\w+|\bfix(?:ed)? in\b|\b(?:pull request|PR|merge "
+    r"request|MR)\s*[#!]?\d+",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`(\"'])")
@@ -74,7 +82,9 @@ def clean_comment(body: str) -> str:
     """A comment without quoted lines, the quote header, trailing signature and leading greeting."""
     lines = _without_quotes(body.replace("\r\n", "\n").split("\n"))
     lines = [line for line in lines if not _QUOTE_HEADER.match(line.strip())]
-    cut = next((n for n, line in enumerate(lines) if _SIGNATURE.match(line.strip()) and n > 0), len(lines))
+    cut = next(
+        (n for n, line in enumerate(lines) if _SIGNATURE.match(line.strip()) and n > 0), len(lines)
+    )
     kept = "\n".join(lines[:cut]).strip()
     return re.sub(r"\n{3,}", "\n\n", kept)
 
@@ -99,8 +109,11 @@ def is_substantive(text: str) -> bool:
     return len(" ".join(sentences).split()) >= MIN_SUBSTANTIVE_WORDS or bool(_FENCE.search(text))
 
 
-def resolution_comment(comments: Sequence[ThreadComment], reporters: Collection[str]) -> ThreadComment | None:
-    """The last substantive comment by someone other than the reporter (known by any of their names)."""
+def resolution_comment(
+    comments: Sequence[ThreadComment], reporters: Collection[str]
+) -> ThreadComment | None:
+    """The last substantive comment by someone other than the reporter (known by any of their
+    names)."""
     for comment in reversed(comments):
         if comment.author not in reporters and is_substantive(comment.text):
             return comment
@@ -119,7 +132,11 @@ def read_resolution(comment: ThreadComment) -> Resolution:
     for match in [*_FENCE.finditer(comment.text), None]:
         prose = comment.text[position : match.start() if match else len(comment.text)]
         for sentence in _sentences(prose):
-            if not _PLEASANTRY.match(sentence) and not _PROMISE.match(sentence) and len(sentence.split()) >= 3:
+            if (
+                not _PLEASANTRY.match(sentence)
+                and not _PROMISE.match(sentence)
+                and len(sentence.split()) >= 3
+            ):
                 current = _placed(_bucket(resolution, sentence), sentence, resolution)
                 if current and _explains_previous(current[-1], sentence):
                     current[-1] += " " + sentence  # "That is why …" belongs to the step it explains
@@ -152,7 +169,9 @@ def _placed(bucket: list[str], sentence: str, resolution: Resolution) -> list[st
 def is_step(sentence: str) -> bool:
     """A sentence that tells the reader to do something: an imperative, an instruction addressed to
     them (``You can …``, ``Then …``), or the line that introduces a command or code."""
-    return bool(_IMPERATIVE.match(sentence) or _ADDRESSED.match(sentence)) or sentence.rstrip().endswith(":")
+    return bool(
+        _IMPERATIVE.match(sentence) or _ADDRESSED.match(sentence)
+    ) or sentence.rstrip().endswith(":")
 
 
 def _bucket(resolution: Resolution, sentence: str) -> list[str]:
@@ -167,20 +186,28 @@ def _bucket(resolution: Resolution, sentence: str) -> list[str]:
 
 
 _IMPERATIVE = re.compile(
-    r"^(?:please\s+)?(?:use|run|set|add|call|keep|store|open|check|install|upgrade|downgrade|restart|remove|delete|"
-    r"update|change|create|configure|enable|disable|export|import|select|click|go|pass|wrap|replace|increase|"
-    r"reduce|raise|lower|make|try|apply|edit|copy|move|rename|follow|contact|send|upload|download|clear|reset|"
-    r"turn|re-?run|rerun|re-?import|reimport|stop|start|kill|drop|grant|revoke|point|switch|pin|deploy|roll)\b",
+    r"^(?:please\s+)?(?:use|run|set|add|call|keep|store|open|check|install|upgrade|downgrade|resta"
+    r"rt|remove|delete|"
+    r"update|change|create|configure|enable|disable|export|import|select|click|go|pass|wrap|replac"
+    r"e|increase|"
+    r"reduce|raise|lower|make|try|apply|edit|copy|move|rename|follow|contact|send|upload|download|"
+    r"clear|reset|"
+    r"turn|re-?run|rerun|re-?import|reimport|stop|start|kill|drop|grant|revoke|point|switch|pin|de"
+    r"ploy|roll)\b",
     re.IGNORECASE,
 )
 
 
-_ADDRESSED = re.compile(r"^(?:you|then|next|first|finally|now|afterwards|after that|once|to\s+\w+)\b", re.IGNORECASE)
+_ADDRESSED = re.compile(
+    r"^(?:you|then|next|first|finally|now|afterwards|after that|once|to\s+\w+)\b", re.IGNORECASE
+)
 
 
 def has_actionable_step(resolution: Resolution) -> bool:
     """The answer tells the user to do something: an imperative step or a command to run."""
-    return bool(resolution.blocks) or any(_IMPERATIVE.match(step) for step in resolution.steps + resolution.checks)
+    return bool(resolution.blocks) or any(
+        _IMPERATIVE.match(step) for step in resolution.steps + resolution.checks
+    )
 
 
 def is_code(item: str) -> bool:
@@ -189,7 +216,8 @@ def is_code(item: str) -> bool:
 
 
 def promises_a_code_change(text: str) -> bool:
-    """The answer is a change to the product ("I'll fix it", "fixed in #12"): its commit teaches it."""
+    """The answer is a change to the product ("I'll fix it", "fixed in #12"): its commit teaches
+    it."""
     return bool(_CODE_CHANGE_PROMISE.search(text))
 
 
@@ -237,7 +265,8 @@ def untraced(sentences: Sequence[str], thread: str) -> list[str]:
 
 
 def output_sentences(output: str, headings: Sequence[str]) -> list[str]:
-    """The sentences of a resolution record's output: code blocks, headings and list markers left out."""
+    """The sentences of a resolution record's output: code blocks, headings and list markers left
+    out."""
     prose = _FENCE.sub("\n", output)
     sentences: list[str] = []
     for line in prose.splitlines():

@@ -26,7 +26,14 @@ from miners.generic_tickets import TicketMapping, generic_reader
 from miners.ticket_facts import TICKETS_VERSION, CommentFact, TicketFact
 from miners.ticket_records import CsvRecord
 
-__all__ = ["TICKETS_VERSION", "CommentFact", "TicketBatch", "TicketFact", "TicketMapping", "read_ticket_export"]
+__all__ = [
+    "TICKETS_VERSION",
+    "CommentFact",
+    "TicketBatch",
+    "TicketFact",
+    "TicketMapping",
+    "read_ticket_export",
+]
 
 Reader = Callable[[Any], TicketFact]
 _LIST_KEYS = ("issues", "items", "data", "values")
@@ -52,7 +59,9 @@ def read_ticket_export(path: str | Path, mapping: TicketMapping | None = None) -
     records, problems = _load_records(file, text)
     total = len(records) + len(problems)
     if not records and problems:
-        raise TicketExportError(f"{file}: none of its {total} records could be read ({problems[0]})")
+        raise TicketExportError(
+            f"{file}: none of its {total} records could be read ({problems[0]})"
+        )
     name, reader = _reader_for(records, file, mapping)
     tickets: list[TicketFact] = []
     for label, record in records:
@@ -67,7 +76,8 @@ def read_ticket_export(path: str | Path, mapping: TicketMapping | None = None) -
 
 
 def _load_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str]]:
-    """(label, record) pairs in file order, and a problem line for each record that did not parse."""
+    """(label, record) pairs in file order, and a problem line for each record that did not
+    parse."""
     stripped = text.lstrip()
     if not stripped:
         raise TicketExportError(f"{file}: the file is empty; export at least one ticket")
@@ -95,7 +105,10 @@ def _json_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[st
         if isinstance(value, json.JSONDecodeError):
             problems.append(f"{where}: not valid JSON ({value.msg})")
         elif isinstance(value, dict | list):
-            records += [(f"record {len(records) + len(problems) + 1}", record) for record in _unwrap(file, value)]
+            records += [
+                (f"record {len(records) + len(problems) + 1}", record)
+                for record in _unwrap(file, value)
+            ]
         else:
             problems.append(f"{where}: a JSON {type(value).__name__}, not a ticket object")
     return records, problems
@@ -130,13 +143,17 @@ def _unwrap(file: Path, value: Any) -> list[Any]:
     """The ticket records of one JSON value: an array, an object wrapping one (``{"issues": […]}``
     as Jira's search returns), or a single ticket object."""
     if isinstance(value, list):
-        return [record for item in value for record in (_unwrap(file, item) if _wraps(item) else [item])]
+        return [
+            record for item in value for record in (_unwrap(file, item) if _wraps(item) else [item])
+        ]
     if isinstance(value, dict):
         for key in _LIST_KEYS:
             if isinstance(value.get(key), list):
                 return list(value[key])
         return [value]
-    raise TicketExportError(f"{file}: expected a JSON array of tickets, found {type(value).__name__}")
+    raise TicketExportError(
+        f"{file}: expected a JSON array of tickets, found {type(value).__name__}"
+    )
 
 
 def _wraps(item: Any) -> bool:
@@ -152,7 +169,9 @@ def _csv_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str
     try:
         header = next(reader)
         if len(header) < 2:
-            raise TicketExportError(f"{file}: not a ticket export (neither JSON nor CSV with a header row)")
+            raise TicketExportError(
+                f"{file}: not a ticket export (neither JSON nor CSV with a header row)"
+            )
         for number, row in enumerate(reader, start=1):
             label = f"record {number} (line {reader.line_num})"
             if not any(cell.strip() for cell in row):
@@ -162,11 +181,15 @@ def _csv_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str
             except ValueError as error:
                 problems.append(f"{file}: {label}: {error}")
     except csv.Error as error:
-        raise TicketExportError(f"{file}: not valid CSV (line {reader.line_num}: {error}); export it again") from None
+        raise TicketExportError(
+            f"{file}: not valid CSV (line {reader.line_num}: {error}); export it again"
+        ) from None
     return records, problems
 
 
-def _reader_for(records: list[tuple[str, Any]], file: Path, mapping: TicketMapping | None) -> tuple[str, Reader]:
+def _reader_for(
+    records: list[tuple[str, Any]], file: Path, mapping: TicketMapping | None
+) -> tuple[str, Reader]:
     first = next((record for _, record in records if isinstance(record, dict | CsvRecord)), None)
     if first is None:
         raise TicketExportError(f"{file}: no ticket records found; export at least one ticket")
@@ -177,7 +200,8 @@ def _reader_for(records: list[tuple[str, Any]], file: Path, mapping: TicketMappi
         return "generic", generic_reader(mapping)
     keys = first.columns() if isinstance(first, CsvRecord) else sorted(first)
     raise TicketExportError(
-        f"{file}: unknown ticket export shape (columns: {', '.join(keys[:8])}); export GitHub, GitLab "
+        f"{file}: unknown ticket export shape (columns: {', '.join(keys[:8])}); export GitHub, "
+        "GitLab "
         "or Jira tickets, or map the columns in goldmine.toml under [tickets.mapping]"
     )
 

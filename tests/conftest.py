@@ -68,7 +68,8 @@ README = "# stocky\n\nstocky tracks stock levels and reservations for small shop
 
 
 def stock_history() -> list[dict[str, Any]]:
-    """A small history: skeleton, a ticket-linked bug fix with its test, a formatting-only commit."""
+    """A small history: skeleton, a ticket-linked bug fix with its test, a formatting-only
+    commit."""
     return [
         {
             "date": "2024-01-02T10:00:00+00:00",
@@ -91,7 +92,9 @@ def stock_history() -> list[dict[str, Any]]:
             "author": "Bo Chen <bo@corp.example>",
             "message": "Reformat stock module",
             "files": {
-                "src/stock.py": STOCK_V2.replace("levels[sku] = levels[sku] - qty", "levels[sku] = levels[sku]  -  qty")
+                "src/stock.py": STOCK_V2.replace(
+                    "levels[sku] = levels[sku] - qty", "levels[sku] = levels[sku]  -  qty"
+                )
             },
         },
     ]
@@ -109,8 +112,16 @@ STOCK_TICKETS = [
         "created_at": "2024-01-03T08:00:00Z",
         "closed_at": "2024-01-05T09:30:00Z",
         "comments": [
-            {"user": {"login": "ana-lima"}, "created_at": "2024-01-04T08:00:00Z", "body": "The qty check is missing."},
-            {"user": {"login": "bo-chen"}, "created_at": "2024-01-06T08:00:00Z", "body": "Fixed by adding a guard."},
+            {
+                "user": {"login": "ana-lima"},
+                "created_at": "2024-01-04T08:00:00Z",
+                "body": "The qty check is missing.",
+            },
+            {
+                "user": {"login": "bo-chen"},
+                "created_at": "2024-01-06T08:00:00Z",
+                "body": "Fixed by adding a guard.",
+            },
         ],
     },
     {
@@ -181,4 +192,6 @@ def cli() -> Callable[..., Result]:
 
 def git(repo: Path, *args: str) -> str:
     """Run git in a test repository and return its stdout."""
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout

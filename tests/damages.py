@@ -16,8 +16,12 @@ from typing import Any
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GOLD_FILES = sorted(SEEDS.glob("[0-9][0-9]-*.json"))
 Raw = dict[str, Any]
-_NUMBERED_LINE = re.compile(r"^[ \t]*\d+[.)、][ \t]+.*(?:\n(?![ \t]*\d+[.)、])[ \t]+\S.*)*\n?", re.MULTILINE)
-_ERROR_OR_LOG = re.compile(r"\b(?:try|except|raise|throw|catch|finally|reject|logger|logging|log|console|warn)\b")
+_NUMBERED_LINE = re.compile(
+    r"^[ \t]*\d+[.)、][ \t]+.*(?:\n(?![ \t]*\d+[.)、])[ \t]+\S.*)*\n?", re.MULTILINE
+)
+_ERROR_OR_LOG = re.compile(
+    r"\b(?:try|except|raise|throw|catch|finally|reject|logger|logging|log|console|warn)\b"
+)
 
 
 def gold(name: str) -> Raw:
@@ -54,7 +58,9 @@ def without_role_and_context(record: Raw) -> Raw:
 def without_error_handling_and_logging(record: Raw) -> Raw:
     """Every code line that handles, raises or logs an error deleted from the output."""
     damaged = copy.deepcopy(record)
-    damaged["output"] = "\n".join(line for line in damaged["output"].split("\n") if not _ERROR_OR_LOG.search(line))
+    damaged["output"] = "\n".join(
+        line for line in damaged["output"].split("\n") if not _ERROR_OR_LOG.search(line)
+    )
     return damaged
 
 
@@ -81,7 +87,8 @@ def without_a_tool_result(record: Raw) -> Raw:
 
 
 def truncated(record: Raw) -> Raw:
-    """The output cut off in the middle of its last code block, as when a model runs out of tokens."""
+    """The output cut off in the middle of its last code block, as when a model runs out of
+    tokens."""
     damaged = copy.deepcopy(record)
     output = damaged["output"]
     last_fence = output.rfind("```", 0, output.rfind("```"))
@@ -113,13 +120,24 @@ def _assistant_steps(record: Raw) -> list[Raw]:
 Damage = Callable[[Raw], Raw]
 # Each damage, the record kinds it applies to, and the checks it must fail.
 DAMAGES: dict[str, tuple[Damage, tuple[str, ...], tuple[str, ...]]] = {
-    "numbered requirements removed": (without_numbered_requirements, ("instruction",), ("numbered_requirements",)),
-    "role and context removed": (without_role_and_context, ("instruction", "agent"), ("role_context",)),
-    "error handling and logging stripped": (without_error_handling_and_logging, ("instruction",),
-                                            ("error_handling", "logging")),
+    "numbered requirements removed": (
+        without_numbered_requirements,
+        ("instruction",),
+        ("numbered_requirements",),
+    ),
+    "role and context removed": (
+        without_role_and_context,
+        ("instruction", "agent"),
+        ("role_context",),
+    ),
+    "error handling and logging stripped": (
+        without_error_handling_and_logging,
+        ("instruction",),
+        ("error_handling", "logging"),
+    ),
     "unknown tool name": (with_unknown_tool, ("agent",), ("agent_tools",)),
     "missing thought": (without_a_thought, ("agent",), ("agent_thoughts",)),
     "dropped tool result": (without_a_tool_result, ("agent",), ("agent_turns",)),
     "truncated output": (truncated, ("instruction",), ("code_parses",)),
     "looping output": (looping, ("instruction", "agent"), ("repetition",)),
-}  # fmt: skip
+}

@@ -30,7 +30,9 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
-    prompt_tokens: int | None = None  # None: about a quarter of the prompt's characters, as a tokenizer would
+    prompt_tokens: int | None = (
+        None  # None: about a quarter of the prompt's characters, as a tokenizer would
+    )
     completion_tokens: int | None = None
     error: str = "scripted error"
 
@@ -38,14 +40,22 @@ class Reply:
 Script = Callable[[dict[str, Any], int], Reply]
 
 
-def completion(content: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def completion(
+    content: str, model: str, prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
     """A chat completion body as OpenAI returns it."""
     return {
         "id": "chatcmpl-test",
         "object": "chat.completion",
         "created": 1_700_000_000,
         "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
@@ -79,7 +89,10 @@ class FakeLLMServer:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self._server.shutdown()
         self._server.server_close()
@@ -101,7 +114,9 @@ class FakeLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms delayed-ACK stall
+            disable_nagle_algorithm = (
+                True  # headers and body are separate writes: no 40 ms delayed-ACK stall
+            )
             _body: dict[str, Any]
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -124,10 +139,16 @@ class FakeLLMServer:
             def _send(self, reply: Reply) -> None:
                 if reply.status == 200:
                     prompt = sum(len(m["content"]) for m in self._body["messages"]) // 4
-                    payload = completion(reply.content, server.model, reply.prompt_tokens or prompt,
-                                         reply.completion_tokens or len(reply.content) // 4 + 1)  # fmt: skip
+                    payload = completion(
+                        reply.content,
+                        server.model,
+                        reply.prompt_tokens or prompt,
+                        reply.completion_tokens or len(reply.content) // 4 + 1,
+                    )
                 else:
-                    payload = {"error": {"message": reply.error, "type": "scripted", "code": reply.status}}
+                    payload = {
+                        "error": {"message": reply.error, "type": "scripted", "code": reply.status}
+                    }
                 data = json.dumps(payload).encode()
                 self.send_response(reply.status)
                 self.send_header("Content-Type", "application/json")
@@ -141,16 +162,20 @@ class FakeLLMServer:
 
 
 def draft_content(body: dict[str, Any]) -> str:
-    """A valid instruction draft for the task in a request: it names the function the prompt is about."""
+    """A valid instruction draft for the task in a request: it names the function the prompt is
+    about."""
     prompt = body["messages"][-1]["content"] if body["messages"][-1]["role"] == "user" else ""
-    names = re.findall(r"(?:function|函数) `(\w+)`", "\n".join(m["content"] for m in body["messages"]))
+    names = re.findall(
+        r"(?:function|函数) `(\w+)`", "\n".join(m["content"] for m in body["messages"])
+    )
     name = names[0] if names else "the function"
     lang_zh = "数据用中文书写" in prompt or "请根据" in prompt
     return json.dumps(
         {
             "system": "You are a careful senior Python engineer.",
             "instruction": (
-                f"你是一名 Python 开发工程师。请修复 `{name}`。\n\n要求：\n1. 保持签名不变。\n2. 抛出 ValueError。"
+                f"你是一名 Python 开发工程师。请修复 `{name}`。\n\n"
+                "要求：\n1. 保持签名不变。\n2. 抛出 ValueError。"
                 if lang_zh
                 else f"You are a Python developer working on this project. Fix `{name}`.\n\n"
                 "Requirements:\n1. Keep the signature.\n2. Raise ValueError for bad input."
@@ -158,7 +183,11 @@ def draft_content(body: dict[str, Any]) -> str:
             "input": "",
             "output": f"```python\ndef {name}(x: int) -> int:\n    # Reject negative input early.\n"
             "    if x < 0:\n        raise ValueError(x)\n    return x\n```\n\n"
-            + ("负数输入现在会抛出 ValueError。" if lang_zh else "Negative input now raises ValueError."),
+            + (
+                "负数输入现在会抛出 ValueError。"
+                if lang_zh
+                else "Negative input now raises ValueError."
+            ),
         },
         ensure_ascii=False,
     )
@@ -172,14 +201,22 @@ def valid_records(body: dict[str, Any], number: int) -> Reply:
 def llm_config(**llm: object) -> str:
     """A goldmine.toml ``[llm]`` section with fast retries, for tests."""
     values = {"backoff_seconds": 0.01, "max_retries": 3, "max_concurrency": 4, **llm}
-    lines = ["[llm]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "prices"]
+    lines = ["[llm]"] + [
+        f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "prices"
+    ]
     for model, price in dict(values.get("prices", {})).items():  # type: ignore[call-overload]
-        lines += [f'[llm.prices."{model}"]', f"input_per_mtok = {price[0]}", f"output_per_mtok = {price[1]}"]
+        lines += [
+            f'[llm.prices."{model}"]',
+            f"input_per_mtok = {price[0]}",
+            f"output_per_mtok = {price[1]}",
+        ]
     return "\n".join(lines) + "\n"
 
 
 @contextmanager
-def scripted_servers(monkeypatch: pytest.MonkeyPatch, model: str) -> Iterator[Callable[[Script], FakeLLMServer]]:
+def scripted_servers(
+    monkeypatch: pytest.MonkeyPatch, model: str
+) -> Iterator[Callable[[Script], FakeLLMServer]]:
     """Start scripted servers on demand, each pointing goldmine at itself through the environment;
     all are stopped on exit."""
     with ExitStack() as servers:

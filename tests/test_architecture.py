@@ -1,4 +1,5 @@
-"""The dependency direction flows → warehouse → miners, and module names that cannot shadow others."""
+"""The dependency direction flows → warehouse → miners, and module names that cannot shadow
+others."""
 
 from __future__ import annotations
 
@@ -34,8 +35,23 @@ def test_lower_layers_do_not_import_higher_ones(package: str) -> None:
 
 
 def test_no_module_is_named_after_the_standard_library_or_a_dependency() -> None:
-    taken = set(sys.stdlib_module_names) | {"git", "duckdb", "prefect", "openai", "jinja2", "click", "rich",
-                                            "pydriller", "libcst", "pyarrow", "pydantic", "llm", "tree_sitter"}  # fmt: skip
+    taken = set(sys.stdlib_module_names) | {
+        "git",
+        "duckdb",
+        "prefect",
+        "openai",
+        "jinja2",
+        "click",
+        "rich",
+        "pydriller",
+        "libcst",
+        "pyarrow",
+        "pydantic",
+        "llm",
+        "tree_sitter",
+    }
     for package in ("flows", "miners", "warehouse"):
         for path in (ROOT / package).rglob("*.py"):
-            assert path.stem not in taken, f"{path.relative_to(ROOT)} shadows the module {path.stem}"
+            assert path.stem not in taken, (
+                f"{path.relative_to(ROOT)} shadows the module {path.stem}"
+            )

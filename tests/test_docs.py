@@ -12,7 +12,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_readme_has_the_two_command_quickstart() -> None:
     readme = (ROOT / "README.md").read_text()
-    assert "uv run goldmine demo" in readme and "uv run pytest" in readme and "pip install uv" in readme
+    assert (
+        "uv run goldmine demo" in readme
+        and "uv run pytest" in readme
+        and "pip install uv" in readme
+    )
 
 
 def test_readme_documents_every_command() -> None:

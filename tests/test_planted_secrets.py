@@ -1,4 +1,5 @@
-"""Secrets and personal data planted in a repository's history never reach anything goldmine writes or sends.
+"""Secrets and personal data planted in a repository's history never reach anything goldmine writes
+or sends.
 
 Fifteen kinds are planted in commit messages, in the diffs (a ``.env`` file, a PEM key, config
 code, and the very function the drafter turns into a record) and in a ticket export (title, body,
@@ -27,7 +28,8 @@ from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
 PRIVATE_KEY = (
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n"
+    "-----BEGIN RSA PRIVATE "
+    "KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n"
     "mQ3nV5ogWQzjZrF0wYnqzY2wXk3vDbHNLvCQ7dX3tqVNe5vK1C1rYx7Hq0dKwB\n-----END RSA PRIVATE KEY-----"
 )
 PLANTED = {
@@ -36,7 +38,8 @@ PLANTED = {
     "github-token": "ghp_8fK2mQ7vL1xR4tZ9wB3nC6yH0pD5sJ2aE7uG",
     "private-key": PRIVATE_KEY.splitlines()[1],
     "slack-token": "xoxb-284756019283-7465839201847-QvR8sT2uW4xY6zA1bC3dE5fG",
-    "slack-webhook": "https://hooks.slack.com/services/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",
+    "slack-webhook": "https://hooks.slack.com/services/T04AB1CD2/B05EF3GH4/q8W2e4R6t8Y0u2I4o6P8a0S"
+    "2",
     "stripe-key": "sk_live_51Hq8ZxK2mN4pQ6rS8tU0vW2y",
     "google-api-key": "AIzaSyD4x8Qw2Er6Ty0Ui4Op8As2Df6Gh0Jk4Lz",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzdG9ja3ktYWRtaW4ifQ.kq3Wc9Zr2Xv7Bn5Mp1Ls8Td4Fg6Hj0Ya",
@@ -79,7 +82,8 @@ def owner() -> str:
 # A dependency fetched with a password in its URL: the project profile reads it into instructions.
 PYPROJECT = (
     '[project]\nname = "stocky"\nrequires-python = ">=3.11"\n'
-    f'dependencies = ["internal-sdk @ git+https://deploy:{PLANTED["dependency-credentials"]}@git.stocky-corp.io/sdk.git"]\n'
+    'dependencies = ["internal-sdk @ '
+    f'git+https://deploy:{PLANTED["dependency-credentials"]}@git.stocky-corp.io/sdk.git"]\n'
 )
 
 
@@ -90,7 +94,8 @@ def _history() -> list[dict[str, object]]:
         {
             "date": "2024-01-04T09:00:00+00:00",
             "author": "Bo Chen <bo.chen@stocky-corp.io>",
-            "message": f"Add service settings\n\nOpenAI key for the summariser: {PLANTED['openai-key']}\n"
+            "message": "Add service settings\n\nOpenAI key for the summariser: "
+            f"{PLANTED['openai-key']}\n"
             f"Contact {PLANTED['email']} for the JWT {PLANTED['jwt']}",
             "files": {
                 "src/config.py": CONFIG,
@@ -101,8 +106,10 @@ def _history() -> list[dict[str, object]]:
         {
             "date": "2024-01-05T09:30:00+00:00",
             "author": "Bo Chen <bo.chen@stocky-corp.io>",
-            "message": "Reject negative reservations\n\nA negative quantity increased the stock. Reported by "
-            f"{PLANTED['email']}; the SendGrid key {PLANTED['sendgrid-key']} was in the log.\n\nFixes #1",
+            "message": "Reject negative reservations\n\nA negative quantity increased the stock. "
+            "Reported by "
+            f"{PLANTED['email']}; the SendGrid key {PLANTED['sendgrid-key']} was in the "
+            "log.\n\nFixes #1",
             "files": {"src/stock.py": LEAKY_FIX, "pyproject.toml": PYPROJECT},
         },
     ]
@@ -112,7 +119,10 @@ def _tickets(path: Path) -> Path:
     tickets = json.loads(json.dumps(STOCK_TICKETS))
     first = tickets[0]
     first["title"] += f" (seen with key {PLANTED['google-api-key']})"
-    first["body"] += f"\n\nSlack: {PLANTED['slack-token']}\nReporter: {PLANTED['email']}\nDB: {URL_WITH_PASSWORD}"
+    first["body"] += (
+        f"\n\nSlack: {PLANTED['slack-token']}\nReporter: {PLANTED['email']}\nDB: "
+        f"{URL_WITH_PASSWORD}"
+    )
     first["comments"][0]["body"] += f" Our AWS key {PLANTED['aws-access-key']} is in the trace."
     first["comments"][0]["user"]["login"] = PLANTED["email"]  # some trackers name people by address
     path.write_text(json.dumps(tickets), encoding="utf-8")
@@ -135,7 +145,9 @@ def _review_pages(workspace: Path) -> str:
         sample = open_sample(warehouse, size=20, seed=1)
         session = ReviewSession(warehouse, sample, "tester", space.key())
         with TestClient(create_app(session), base_url="http://127.0.0.1:8123") as client:
-            pages = [client.get(f"{session.base}/item/{n}") for n in range(1, len(sample.items) + 1)]
+            pages = [
+                client.get(f"{session.base}/item/{n}") for n in range(1, len(sample.items) + 1)
+            ]
             pages.append(client.get(f"{session.base}/"))
     assert all(page.status_code == 200 for page in pages)
     return "\n".join(page.text for page in pages)
@@ -147,14 +159,26 @@ def _assert_nowhere(texts: dict[str, str]) -> None:
             assert secret not in text, f"{kind} is in {where}"
 
 
-def test_no_planted_secret_or_address_reaches_the_warehouse_the_exports_the_report_or_the_review_page(
+def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_review_page(
     cli: Cli, make_repo: Callable[..., Path], tmp_path: Path
 ) -> None:
     assert len(PLANTED) >= 10
     repo = make_repo(_history(), "stocky")
     workspace = tmp_path / "ws"
-    result = cli("run", "--inline", "--repo", repo, "--tickets", _tickets(tmp_path / "issues.json"), "--lang", "both",
-                 "--kinds", "both", "--workspace", workspace)  # fmt: skip
+    result = cli(
+        "run",
+        "--inline",
+        "--repo",
+        repo,
+        "--tickets",
+        _tickets(tmp_path / "issues.json"),
+        "--lang",
+        "both",
+        "--kinds",
+        "both",
+        "--workspace",
+        workspace,
+    )
     assert result.exit_code == 0, result.output
     assert cli("report", "--workspace", workspace).exit_code == 0
     texts = {
@@ -165,11 +189,21 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_the_exports_the_repo
         texts[path.name] = path.read_text(encoding="utf-8")
     _assert_nowhere(texts)
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        kinds = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM secret_findings").rows}
-        records = [row[0] for row in warehouse.query("SELECT record FROM candidates WHERE status = 'accepted'").rows]
+        kinds = {
+            row[0] for row in warehouse.query("SELECT DISTINCT kind FROM secret_findings").rows
+        }
+        records = [
+            row[0]
+            for row in warehouse.query(
+                "SELECT record FROM candidates WHERE status = 'accepted'"
+            ).rows
+        ]
         drafted = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM candidates").rows}
     assert len(kinds) >= 10, kinds
-    assert drafted == {"instruction", "agent"}  # trajectories read the repository's files through their tools
+    assert drafted == {
+        "instruction",
+        "agent",
+    }  # trajectories read the repository's files through their tools
     assert records and all("<SECRET:" in record and "<EMAIL>" in record for record in records)
 
 
@@ -177,13 +211,33 @@ def test_no_planted_secret_or_address_is_sent_to_the_llm(
     cli: Cli, make_repo: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo(_history(), "stocky")
-    with FakeLLMServer(lambda body, n: Reply(content="{}")) as server:  # a model that answers nothing useful
+    with FakeLLMServer(
+        lambda body, n: Reply(content="{}")
+    ) as server:  # a model that answers nothing useful
         monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", server.url)
         monkeypatch.setenv("GOLDMINE_LLM_MODEL", "fake-model")
-        result = cli("run", "--inline", "--drafter", "llm", "--repo", repo, "--tickets",
-                     _tickets(tmp_path / "issues.json"), "--lang", "both", "--kinds", "both",
-                     "--workspace", tmp_path / "ws")  # fmt: skip
+        result = cli(
+            "run",
+            "--inline",
+            "--drafter",
+            "llm",
+            "--repo",
+            repo,
+            "--tickets",
+            _tickets(tmp_path / "issues.json"),
+            "--lang",
+            "both",
+            "--kinds",
+            "both",
+            "--workspace",
+            tmp_path / "ws",
+        )
     assert result.exit_code == 0, result.output
     sent = json.dumps(server.requests, ensure_ascii=False)
     assert len(server.requests) >= 4 and "stock" in sent  # prompts about the planted fix were sent
-    _assert_nowhere({"the prompts sent": sent, "the warehouse": _warehouse_text(tmp_path / "ws" / "goldmine.duckdb")})
+    _assert_nowhere(
+        {
+            "the prompts sent": sent,
+            "the warehouse": _warehouse_text(tmp_path / "ws" / "goldmine.duckdb"),
+        }
+    )

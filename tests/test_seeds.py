@@ -35,12 +35,16 @@ def test_ten_golds_cover_the_kinds_languages_and_task_types() -> None:
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.name)
 def test_every_gold_scores_at_the_top(path: Path) -> None:
     verdicts, _ = evaluate(json.dumps(_record(path)))
-    assert composite_score(verdicts) >= 90, {k: v.detail for k, v in verdicts.items() if not v.passed}
+    assert composite_score(verdicts) >= 90, {
+        k: v.detail for k, v in verdicts.items() if not v.passed
+    }
 
 
 @pytest.mark.parametrize("path", [p for p in GOLD_FILES if "agent" in p.name], ids=lambda p: p.name)
 def test_agent_golds_use_the_catalog_exactly(path: Path) -> None:
-    catalog = {tool["name"]: tool for tool in json.loads((SEEDS / "tools.json").read_text())["tools"]}
+    catalog = {
+        tool["name"]: tool for tool in json.loads((SEEDS / "tools.json").read_text())["tools"]
+    }
     record = parse_record(_record(path))
     assert isinstance(record, AgentRecord)
     for tool in record.tools:

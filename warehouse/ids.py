@@ -9,7 +9,9 @@ from typing import Any
 
 def stable_id(*parts: Any) -> str:
     """A 32-hex-digit id hashed from ``parts`` (anything JSON can encode, in order)."""
-    payload = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    payload = json.dumps(
+        parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
 

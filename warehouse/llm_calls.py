@@ -73,13 +73,16 @@ class RecordedReply:
 def recorded_reply(warehouse: Warehouse, id_: str) -> RecordedReply | None:
     """The stored reply of a call that succeeded, or None (never called, or it failed)."""
     rows = warehouse.query(
-        "SELECT reply, prompt_tokens, completion_tokens FROM llm_calls WHERE id = ? AND error IS NULL", [id_]
+        "SELECT reply, prompt_tokens, completion_tokens FROM llm_calls WHERE id = ? AND error IS "
+        "NULL",
+        [id_],
     ).rows
     return RecordedReply(*rows[0]) if rows else None
 
 
 def record_call(warehouse: Warehouse, call: LLMCall) -> None:
-    """Store a call's outcome. It replaces an earlier failure of the same payload (the latest outcome
+    """Store a call's outcome. It replaces an earlier failure of the same payload (the latest
+    outcome
     is the one worth reading), never a stored reply (the insert ignores an existing id)."""
     warehouse.execute("DELETE FROM llm_calls WHERE id = ? AND error IS NOT NULL", [call.id])
     warehouse.insert("llm_calls", [call.row()])
@@ -87,4 +90,8 @@ def record_call(warehouse: Warehouse, call: LLMCall) -> None:
 
 def run_cost(warehouse: Warehouse, run_id: str) -> float:
     """What a run's calls cost, in US dollars."""
-    return float(warehouse.scalar("SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE run_id = ?", [run_id]))
+    return float(
+        warehouse.scalar(
+            "SELECT coalesce(sum(cost_usd), 0) FROM llm_calls WHERE run_id = ?", [run_id]
+        )
+    )

@@ -28,9 +28,13 @@ class InstructionDraft(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    system: str = Field(description="A short system prompt for the model being trained; may be empty.")
+    system: str = Field(
+        description="A short system prompt for the model being trained; may be empty."
+    )
     instruction: str = Field(min_length=1, description="The over-specific task statement.")
-    input: str = Field(description="Material the task works on, e.g. the current code; may be empty.")
+    input: str = Field(
+        description="Material the task works on, e.g. the current code; may be empty."
+    )
     output: str = Field(min_length=1, description="The complete, production-ready answer.")
 
 
@@ -46,15 +50,24 @@ def draft_kinds() -> list[str]:
 def draft_json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of a ``kind`` draft, in the subset strict structured output accepts."""
     model = _DRAFTS[kind]
-    assert set(model.model_fields) <= set(InstructionRecord.model_fields), "a draft holds record fields only"
+    assert set(model.model_fields) <= set(InstructionRecord.model_fields), (
+        "a draft holds record fields only"
+    )
     properties = {
-        name: {"type": "string", "description": info.description or name} for name, info in model.model_fields.items()
+        name: {"type": "string", "description": info.description or name}
+        for name, info in model.model_fields.items()
     }
-    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
 
 
 def parse_draft(kind: str, reply: str) -> InstructionDraft:
-    """The draft in a model's reply (bare JSON, or JSON in one code fence), or :class:`DraftInvalid`."""
+    """The draft in a model's reply (bare JSON, or JSON in one code fence), or
+    :class:`DraftInvalid`."""
     text = reply.strip()
     fenced = _FENCED.match(text)
     if fenced:
@@ -64,13 +77,17 @@ def parse_draft(kind: str, reply: str) -> InstructionDraft:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise DraftInvalid(f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})") from None
+        raise DraftInvalid(
+            f"not valid JSON ({error.msg} at line {error.lineno}, column {error.colno})"
+        ) from None
     if not isinstance(data, dict):
         raise DraftInvalid(f"expected one JSON object, got {type(data).__name__}")
     try:
         draft = _DRAFTS[kind].model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in error.errors()[:5])
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'object'}: {e['msg']}" for e in error.errors()[:5]
+        )
         raise DraftInvalid(f"not a valid {kind} record ({problems})") from None
     assert isinstance(draft, InstructionDraft)
     return draft

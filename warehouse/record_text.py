@@ -23,13 +23,33 @@ _FENCE_OPEN = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MUL
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # Fence tags → the tree-sitter language goldmine parses (or "json"); anything else is not parsed.
 FENCE_LANGUAGES = {
-    "python": "python", "py": "python", "python3": "python", "py3": "python",
-    "javascript": "javascript", "js": "javascript", "jsx": "javascript", "mjs": "javascript", "node": "javascript",
-    "typescript": "typescript", "ts": "typescript", "mts": "typescript", "tsx": "tsx",
-    "go": "go", "golang": "go", "java": "java", "rust": "rust", "rs": "rust",
-    "c": "c", "h": "c", "cpp": "cpp", "c++": "cpp", "cc": "cpp", "cxx": "cpp", "hpp": "cpp",
+    "python": "python",
+    "py": "python",
+    "python3": "python",
+    "py3": "python",
+    "javascript": "javascript",
+    "js": "javascript",
+    "jsx": "javascript",
+    "mjs": "javascript",
+    "node": "javascript",
+    "typescript": "typescript",
+    "ts": "typescript",
+    "mts": "typescript",
+    "tsx": "tsx",
+    "go": "go",
+    "golang": "go",
+    "java": "java",
+    "rust": "rust",
+    "rs": "rust",
+    "c": "c",
+    "h": "c",
+    "cpp": "cpp",
+    "c++": "cpp",
+    "cc": "cpp",
+    "cxx": "cpp",
+    "hpp": "cpp",
     "json": "json",
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,14 +138,18 @@ def _fence_line(text: str, start: int) -> re.Match[str] | None:
 def _dedent_by(body: str, width: int) -> str:
     if not width:
         return body
-    return "\n".join(line[width:] if line[:width].isspace() else line.lstrip() for line in body.split("\n"))
+    return "\n".join(
+        line[width:] if line[:width].isspace() else line.lstrip() for line in body.split("\n")
+    )
 
 
 def prompt_text(record: Record) -> str:
     """What the model is asked: the instruction and its input, or the user's turns."""
     if isinstance(record, InstructionRecord):
         return f"{record.instruction}\n\n{record.input}".strip()
-    return "\n\n".join(turn.content for turn in record.conversation if isinstance(turn.content, str))
+    return "\n\n".join(
+        turn.content for turn in record.conversation if isinstance(turn.content, str)
+    )
 
 
 def instruction_text(record: Record) -> str:
@@ -154,7 +178,11 @@ def all_texts(record: Record) -> list[str]:
     texts = [record.system]
     for turn in record.conversation:
         content = turn.content
-        texts.append(content if isinstance(content, str) else json.dumps(content.model_dump(), ensure_ascii=False))
+        texts.append(
+            content
+            if isinstance(content, str)
+            else json.dumps(content.model_dump(), ensure_ascii=False)
+        )
     return texts
 
 

@@ -121,7 +121,8 @@ RECORD_ADAPTER: TypeAdapter[InstructionRecord | AgentRecord] = TypeAdapter(Recor
 
 
 def parse_record(data: Any) -> InstructionRecord | AgentRecord:
-    """Validate a record (a dict or JSON text); raises pydantic's ValidationError when it is not one."""
+    """Validate a record (a dict or JSON text); raises pydantic's ValidationError when it is not
+    one."""
     if isinstance(data, str | bytes):
         return RECORD_ADAPTER.validate_json(data)
     return RECORD_ADAPTER.validate_python(data)

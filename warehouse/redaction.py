@@ -47,7 +47,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         0,
     ),
     ("aws-access-key", re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}(?![0-9A-Za-z])"), 0),
-    ("github-token", re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})(?!\w)"), 0),
+    (
+        "github-token",
+        re.compile(r"(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})(?!\w)"),
+        0,
+    ),
     ("gitlab-token", re.compile(r"glpat-[A-Za-z0-9_-]{20,}"), 0),
     ("slack-token", re.compile(r"xox[abposr]-[A-Za-z0-9-]{10,}"), 0),
     ("stripe-key", re.compile(r"[sr]k_(?:live|test)_[A-Za-z0-9]{16,}"), 0),
@@ -66,7 +70,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     ),
 )
 _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
-    ("aws-secret-key", re.compile(r"aws_?secret_?(?:access_?)?key\s*[:=]\s*[\"']?([a-z0-9/+=]{40})(?![a-z0-9/+=])"), 1),
+    (
+        "aws-secret-key",
+        re.compile(
+            r"aws_?secret_?(?:access_?)?key\s*[:=]\s*[\"']?([a-z0-9/+=]{40})(?![a-z0-9/+=])"
+        ),
+        1,
+    ),
     (
         "password-assignment",
         re.compile(
@@ -80,35 +90,117 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
     (
         "credential-assignment",
         re.compile(
-            r"(?:key|pwd|pw|password|pass|token)[\"'\]]* *(?:=|:|:=|=>|::) *[\"']?([a-z0-9_-]{24,64})(?![a-z0-9_-])"
+            r"(?:key|pwd|pw|password|pass|token)[\"'\]]* *(?:=|:|:=|=>|::) "
+            r"*[\"']?([a-z0-9_-]{24,64})(?![a-z0-9_-])"
         ),
         1,
     ),
 )
 _ASSIGNMENT_KINDS = frozenset({"env-secret", "password-assignment", "credential-assignment"})
-_TOKEN_KINDS = frozenset(kind for kind, _, _ in (*_PATTERNS, *_LOWERED_PATTERNS)) - _ASSIGNMENT_KINDS
+_TOKEN_KINDS = (
+    frozenset(kind for kind, _, _ in (*_PATTERNS, *_LOWERED_PATTERNS)) - _ASSIGNMENT_KINDS
+)
 _QUICK_KINDS = frozenset(
-    {"private-key", "aws-access-key", "github-token", "gitlab-token", "slack-token", "openai-key", "google-api-key",
-     "jwt", "url-credentials"}
-)  # fmt: skip
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")  # \Z: $ would also match before a newline
+    {
+        "private-key",
+        "aws-access-key",
+        "github-token",
+        "gitlab-token",
+        "slack-token",
+        "openai-key",
+        "google-api-key",
+        "jwt",
+        "url-credentials",
+    }
+)
+_EMAIL_LOCAL = re.compile(
+    r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z"
+)  # \Z: $ would also match before a newline
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Addresses that identify nobody and are part of the code's meaning.
 # Every two-letter country domain, the generic ones people write addresses in, and the names
 # companies give internal mail domains. A longer word after the last dot is code, not a domain.
 _TOP_LEVEL_DOMAINS = frozenset(
     {a + b for a in "abcdefghijklmnopqrstuvwxyz" for b in "abcdefghijklmnopqrstuvwxyz"}
-    | {"com", "org", "net", "edu", "gov", "mil", "int", "info", "biz", "name", "pro", "dev", "app", "cloud",
-       "tech", "online", "site", "xyz", "email", "mail", "company", "team", "systems", "solutions", "software",
-       "digital", "global", "group", "agency", "studio", "works", "services", "network", "support", "store",
-       "shop", "life", "live", "media", "news", "blog", "page", "space", "website", "ltd", "llc", "inc",
-       "corp", "internal", "intra", "intranet", "lan", "local", "home", "office", "priv", "private", "example"}
-)  # fmt: skip
-_HARMLESS_EMAILS = re.compile(r"(?i)@(?:example\.(?:com|org|net)|localhost|users\.noreply\.github\.com)$|^noreply@")
+    | {
+        "com",
+        "org",
+        "net",
+        "edu",
+        "gov",
+        "mil",
+        "int",
+        "info",
+        "biz",
+        "name",
+        "pro",
+        "dev",
+        "app",
+        "cloud",
+        "tech",
+        "online",
+        "site",
+        "xyz",
+        "email",
+        "mail",
+        "company",
+        "team",
+        "systems",
+        "solutions",
+        "software",
+        "digital",
+        "global",
+        "group",
+        "agency",
+        "studio",
+        "works",
+        "services",
+        "network",
+        "support",
+        "store",
+        "shop",
+        "life",
+        "live",
+        "media",
+        "news",
+        "blog",
+        "page",
+        "space",
+        "website",
+        "ltd",
+        "llc",
+        "inc",
+        "corp",
+        "internal",
+        "intra",
+        "intranet",
+        "lan",
+        "local",
+        "home",
+        "office",
+        "priv",
+        "private",
+        "example",
+    }
+)
+_HARMLESS_EMAILS = re.compile(
+    r"(?i)@(?:example\.(?:com|org|net)|localhost|users\.noreply\.github\.com)$|^noreply@"
+)
 # detect-secrets detectors left out: generic entropy (see above), public IP addresses (not secrets),
-# and its keyword detector (0.6 ms a line; "password-assignment" and "credential-assignment" cover it).
-_SKIPPED_DETECTORS = {"Base64HighEntropyString", "HexHighEntropyString", "IPPublicDetector", "KeywordDetector"}
-_LOOKBEHIND_DETECTORS = {"CloudantDetector", "IbmCloudIamDetector", "IbmCosHmacDetector", "SoftlayerDetector"}
+# and its keyword detector (0.6 ms a line; "password-assignment" and "credential-assignment" cover
+# it).
+_SKIPPED_DETECTORS = {
+    "Base64HighEntropyString",
+    "HexHighEntropyString",
+    "IPPublicDetector",
+    "KeywordDetector",
+}
+_LOOKBEHIND_DETECTORS = {
+    "CloudantDetector",
+    "IbmCloudIamDetector",
+    "IbmCosHmacDetector",
+    "SoftlayerDetector",
+}
 # Substrings every match of an assignment pattern contains (in the text it is searched in).
 _ASSIGNMENT_HINTS = {
     "env-secret": ("PASS", "SECRET", "TOKEN", "KEY", "PWD"),
@@ -170,7 +262,9 @@ def redact(text: str, key: bytes) -> tuple[str, list[SecretFound]]:
     position = 0
     for span in spans:
         pieces += [text[position : span.start], _placeholder(span.kind)]
-        findings.append(SecretFound(span.kind, span.start, keyed_hash(key, text[span.start : span.end])))
+        findings.append(
+            SecretFound(span.kind, span.start, keyed_hash(key, text[span.start : span.end]))
+        )
         position = span.end
     pieces.append(text[position:])
     return "".join(pieces), findings
@@ -193,7 +287,8 @@ def find_secrets(text: str) -> list[Span]:
 
 
 def quick_scan(text: str) -> list[Span]:
-    """The token-shaped secrets and e-mail addresses in ``text`` (a fast subset of :func:`find_secrets`)."""
+    """The token-shaped secrets and e-mail addresses in ``text`` (a fast subset of
+    :func:`find_secrets`)."""
     return [*_own_findings(text, "", _QUICK_KINDS), *_email_findings(text)]
 
 
@@ -218,10 +313,15 @@ def _own_findings(text: str, lowered: str, kinds: frozenset[str] | None = None) 
 
 
 def _email_findings(text: str) -> list[Span]:
-    """E-mail addresses, found from each ``@`` outwards (a left-anchored regex would scan every position)."""
+    """E-mail addresses, found from each ``@`` outwards (a left-anchored regex would scan every
+    position)."""
     spans = []
     at = text.find("@")
-    while at >= 0:  # an "@" at position 0 (a decorator, an @mention) has no address before it, but later ones may
+    while (
+        at >= 0
+        # an "@" at position 0 (a decorator, an @mention) has no address before it, but later ones
+        # may
+    ):
         address = _address_at(text, at) if at > 0 else None
         if address is not None:
             spans.append(Span(address[0], address[1], "email"))

@@ -42,13 +42,17 @@ _ADDED = {
 
 
 def run_summary(warehouse: Warehouse, run_id: str) -> RunSummary:
-    """Count what run ``run_id`` added, drafted, accepted and rejected, and what its LLM calls cost."""
-    run = warehouse.query("SELECT command, status, watermarks FROM runs WHERE id = ?", [run_id]).rows
+    """Count what run ``run_id`` added, drafted, accepted and rejected, and what its LLM calls
+    cost."""
+    run = warehouse.query(
+        "SELECT command, status, watermarks FROM runs WHERE id = ?", [run_id]
+    ).rows
     command, status, marks = run[0] if run else ("?", "?", None)
     added = {name: int(warehouse.scalar(sql, [run_id])) for name, sql in _ADDED.items()}
     verdicts = dict(
         warehouse.query(
-            "SELECT c.status, count(DISTINCT c.id) FROM candidates c JOIN checks k ON k.candidate_id = c.id "
+            "SELECT c.status, count(DISTINCT c.id) FROM candidates c JOIN checks k ON "
+            "k.candidate_id = c.id "
             "WHERE k.run_id = ? GROUP BY 1",
             [run_id],
         ).rows
@@ -63,7 +67,9 @@ def run_summary(warehouse: Warehouse, run_id: str) -> RunSummary:
         command=command,
         status=status,
         added=added,
-        new_candidates=int(warehouse.scalar("SELECT count(*) FROM candidates WHERE run_id = ?", [run_id])),
+        new_candidates=int(
+            warehouse.scalar("SELECT count(*) FROM candidates WHERE run_id = ?", [run_id])
+        ),
         assayed=sum(verdicts.values()),
         accepted=int(verdicts.get("accepted", 0)),
         rejected=int(verdicts.get("rejected", 0)),
@@ -79,7 +85,8 @@ def _rejections(warehouse: Warehouse, run_id: str) -> dict[str, int]:
     """Candidates this run rejected, per failing check (one candidate can fail several)."""
     rows = warehouse.query(
         'SELECT k."check", count(*) FROM checks k JOIN candidates c ON c.id = k.candidate_id '
-        "WHERE k.run_id = ? AND NOT k.passed AND c.status = 'rejected' GROUP BY 1 ORDER BY 2 DESC, 1",
+        "WHERE k.run_id = ? AND NOT k.passed AND c.status = 'rejected' GROUP BY 1 ORDER BY 2 "
+        "DESC, 1",
         [run_id],
     ).rows
     return {check: int(n) for check, n in rows}

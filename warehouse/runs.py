@@ -15,22 +15,42 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def start_run(warehouse: Warehouse, command: str, params: dict[str, Any], run_id: str | None = None) -> str:
+def start_run(
+    warehouse: Warehouse, command: str, params: dict[str, Any], run_id: str | None = None
+) -> str:
     """Record that a run began; return its id."""
     run_id = run_id or new_run_id()
     warehouse.insert(
         "runs",
-        [{"id": run_id, "command": command, "params": json.dumps(params, default=str), "status": "running",
-          "started_at": datetime.now(UTC), "finished_at": None, "counts": None, "error": None}],
-    )  # fmt: skip
+        [
+            {
+                "id": run_id,
+                "command": command,
+                "params": json.dumps(params, default=str),
+                "status": "running",
+                "started_at": datetime.now(UTC),
+                "finished_at": None,
+                "counts": None,
+                "error": None,
+            }
+        ],
+    )
     return run_id
 
 
-def finish_run(warehouse: Warehouse, run_id: str, counts: dict[str, Any], error: str | None = None) -> None:
+def finish_run(
+    warehouse: Warehouse, run_id: str, counts: dict[str, Any], error: str | None = None
+) -> None:
     """Record a run's outcome and counts."""
     warehouse.execute(
         "UPDATE runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
-        ["failed" if error else "completed", datetime.now(UTC), json.dumps(counts, default=str), error, run_id],
+        [
+            "failed" if error else "completed",
+            datetime.now(UTC),
+            json.dumps(counts, default=str),
+            error,
+            run_id,
+        ],
     )
 
 
@@ -48,12 +68,27 @@ def record_watermarks(
     starts, then without: the positions stored first are kept as the run's starting points."""
     if before is None:
         stored = warehouse.scalar("SELECT watermarks FROM runs WHERE id = ?", [run_id])
-        before = {(m["source_id"], m["ref"]): m["before"] for m in json.loads(stored or "[]") if m["before"]}
-    names = {row[0]: (row[1], row[2]) for row in warehouse.query("SELECT id, name, kind FROM sources").rows}
+        before = {
+            (m["source_id"], m["ref"]): m["before"]
+            for m in json.loads(stored or "[]")
+            if m["before"]
+        }
+    names = {
+        row[0]: (row[1], row[2])
+        for row in warehouse.query("SELECT id, name, kind FROM sources").rows
+    }
     marks = []
     for (source_id, ref), position in sorted(watermark_positions(warehouse).items()):
         name, kind = names.get(source_id, ("?", "?"))
-        marks.append({"source_id": source_id, "source": name, "kind": kind, "ref": ref,
-                      "before": before.get((source_id, ref)), "after": position})  # fmt: skip
+        marks.append(
+            {
+                "source_id": source_id,
+                "source": name,
+                "kind": kind,
+                "ref": ref,
+                "before": before.get((source_id, ref)),
+                "after": position,
+            }
+        )
     warehouse.execute("UPDATE runs SET watermarks = ? WHERE id = ?", [json.dumps(marks), run_id])
     return marks

@@ -46,7 +46,11 @@ class SeedProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+        return (
+            f"{self.file}: {self.field}: {self.message}"
+            if self.field
+            else f"{self.file}: {self.message}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,20 +100,24 @@ class SeedFolder:
         if self.problems:
             more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
             raise SeedFolderError(
-                f"{self.path}/{self.problems[0]}{more}; run `goldmine seeds check {self.path}` to see every problem"
+                f"{self.path}/{self.problems[0]}{more}; run `goldmine seeds check {self.path}` to "
+                "see every problem"
             )
         return self
 
 
 def load_seeds(path: Path = SEEDS_DIR) -> SeedFolder:
-    """The seeds folder at ``path``, raising :class:`SeedFolderError` if anything in it is invalid."""
+    """The seeds folder at ``path``, raising :class:`SeedFolderError` if anything in it is
+    invalid."""
     return read_seed_folder(path).require_valid()
 
 
 def read_seed_folder(path: Path = SEEDS_DIR) -> SeedFolder:
     """Read and check a seeds folder, collecting every problem instead of stopping at the first."""
     if not path.is_dir():
-        raise SeedFolderError(f"{path} is not a folder: point [seeds] dir in goldmine.toml at your seeds folder")
+        raise SeedFolderError(
+            f"{path} is not a folder: point [seeds] dir in goldmine.toml at your seeds folder"
+        )
     problems: list[SeedProblem] = []
     catalog = _read_catalog(path, problems)
     seeds: list[Seed] = []
@@ -120,14 +128,20 @@ def read_seed_folder(path: Path = SEEDS_DIR) -> SeedFolder:
         found: list[SeedProblem] = []
         seed = _read_seed(file, catalog, found) if SEED_NAME.match(file.name) else None
         if not SEED_NAME.match(file.name):
-            found.append(SeedProblem(file.name, "", "seed files are named NN-slug.json (e.g. 11-my-task.json)"))
+            found.append(
+                SeedProblem(
+                    file.name, "", "seed files are named NN-slug.json (e.g. 11-my-task.json)"
+                )
+            )
         rows.append(_row(file.name, seed, len(found)))
         problems += found
         if seed is not None and not found:
             seeds.append(seed)
     problems += _duplicate_ids(rows)
     if not rows:
-        problems.append(SeedProblem(path.name, "", "no seed records (NN-slug.json files) in this folder"))
+        problems.append(
+            SeedProblem(path.name, "", "no seed records (NN-slug.json files) in this folder")
+        )
     return SeedFolder(path, tuple(seeds), catalog or {}, tuple(rows), tuple(problems))
 
 
@@ -135,7 +149,15 @@ def _row(file: str, seed: Seed | None, problems: int) -> SeedRow:
     if seed is None:
         return SeedRow(file, problems=problems)
     record = seed.record
-    return SeedRow(file, record.id, record.kind, record.task_type, record.lang, seed.meta.get("template", ""), problems)
+    return SeedRow(
+        file,
+        record.id,
+        record.kind,
+        record.task_type,
+        record.lang,
+        seed.meta.get("template", ""),
+        problems,
+    )
 
 
 def _duplicate_ids(rows: Sequence[SeedRow]) -> list[SeedProblem]:
@@ -143,7 +165,9 @@ def _duplicate_ids(rows: Sequence[SeedRow]) -> list[SeedProblem]:
     problems = []
     for row in rows:
         if row.id and row.id in first:
-            problems.append(SeedProblem(row.file, "id", f"'{row.id}' is also the id of {first[row.id]}"))
+            problems.append(
+                SeedProblem(row.file, "id", f"'{row.id}' is also the id of {first[row.id]}")
+            )
         first.setdefault(row.id, row.file)
     return problems
 
@@ -154,8 +178,13 @@ def _read_json(file: Path, problems: list[SeedProblem]) -> Any:
     except UnicodeDecodeError:
         problems.append(SeedProblem(file.name, "", "not UTF-8 text"))
     except json.JSONDecodeError as error:
-        problems.append(SeedProblem(file.name, "", f"not valid JSON (line {error.lineno}, column {error.colno}: "
-                                                   f"{error.msg})"))  # fmt: skip
+        problems.append(
+            SeedProblem(
+                file.name,
+                "",
+                f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})",
+            )
+        )
     return None
 
 
@@ -168,18 +197,28 @@ def _read_catalog(folder: Path, problems: list[SeedProblem]) -> dict[str, dict[s
     if data is None:
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("tools"), list):
-        problems.append(SeedProblem(CATALOG_NAME, "tools", 'expected {"tools": [ … ], "replayable": [ … ]}'))
+        problems.append(
+            SeedProblem(CATALOG_NAME, "tools", 'expected {"tools": [ … ], "replayable": [ … ]}')
+        )
         return {}
     catalog: dict[str, dict[str, Any]] = {}
     for n, tool in enumerate(data["tools"]):
         spec = _tool_spec(tool, f"tools[{n}]", problems)
         if spec is not None and spec.name in catalog:
-            problems.append(SeedProblem(CATALOG_NAME, f"tools[{n}].name", f"tool '{spec.name}' is defined twice"))
+            problems.append(
+                SeedProblem(
+                    CATALOG_NAME, f"tools[{n}].name", f"tool '{spec.name}' is defined twice"
+                )
+            )
         elif spec is not None:
             catalog[spec.name] = spec.model_dump()
     for n, name in enumerate(data.get("replayable", [])):
         if name not in catalog:
-            problems.append(SeedProblem(CATALOG_NAME, f"replayable[{n}]", f"'{name}' is not a tool in the catalog"))
+            problems.append(
+                SeedProblem(
+                    CATALOG_NAME, f"replayable[{n}]", f"'{name}' is not a tool in the catalog"
+                )
+            )
     return catalog
 
 
@@ -193,17 +232,23 @@ def _tool_spec(tool: Any, where: str, problems: list[SeedProblem]) -> ToolSpec |
     try:
         Draft202012Validator.check_schema(spec.parameters)
     except SchemaError as error:
-        problems.append(SeedProblem(CATALOG_NAME, f"{where}.parameters", f"not a JSON Schema: {error.message}"))
+        problems.append(
+            SeedProblem(CATALOG_NAME, f"{where}.parameters", f"not a JSON Schema: {error.message}")
+        )
         return None
     return spec
 
 
-def _read_seed(file: Path, catalog: dict[str, dict[str, Any]] | None, problems: list[SeedProblem]) -> Seed | None:
+def _read_seed(
+    file: Path, catalog: dict[str, dict[str, Any]] | None, problems: list[SeedProblem]
+) -> Seed | None:
     data = _read_json(file, problems)
     if data is None:
         return None
     if not isinstance(data, dict):
-        problems.append(SeedProblem(file.name, "", "expected one JSON object (a record with a meta block)"))
+        problems.append(
+            SeedProblem(file.name, "", "expected one JSON object (a record with a meta block)")
+        )
         return None
     meta = _meta(file.name, data.pop("meta", None), problems)
     try:
@@ -218,7 +263,11 @@ def _read_seed(file: Path, catalog: dict[str, dict[str, Any]] | None, problems: 
 
 def _meta(file: str, meta: Any, problems: list[SeedProblem]) -> dict[str, str]:
     if not isinstance(meta, dict):
-        problems.append(SeedProblem(file, "meta", "missing: add {" + ", ".join(f'"{k}": "…"' for k in META_KEYS) + "}"))
+        problems.append(
+            SeedProblem(
+                file, "meta", "missing: add {" + ", ".join(f'"{k}": "…"' for k in META_KEYS) + "}"
+            )
+        )
         return {}
     for key in META_KEYS:
         if not isinstance(meta.get(key), str) or not meta[key].strip():
@@ -226,17 +275,35 @@ def _meta(file: str, meta: Any, problems: list[SeedProblem]) -> dict[str, str]:
     return {str(k): str(v) for k, v in meta.items()}
 
 
-def _agent_problems(file: str, record: AgentRecord, catalog: dict[str, dict[str, Any]] | None) -> list[SeedProblem]:
-    """The tool contract: offered tools copy the catalog; every action calls one with valid parameters."""
+def _agent_problems(
+    file: str, record: AgentRecord, catalog: dict[str, dict[str, Any]] | None
+) -> list[SeedProblem]:
+    """The tool contract: offered tools copy the catalog; every action calls one with valid
+    parameters."""
     if catalog is None:
-        return [SeedProblem(file, "tools", f"an agent record needs the tool catalog, but there is no {CATALOG_NAME}")]
+        return [
+            SeedProblem(
+                file,
+                "tools",
+                f"an agent record needs the tool catalog, but there is no {CATALOG_NAME}",
+            )
+        ]
     problems = []
     for n, tool in enumerate(record.tools):
         if tool.name not in catalog:
-            problems.append(SeedProblem(file, f"tools[{n}].name", f"unknown tool '{tool.name}': not in {CATALOG_NAME}"))
+            problems.append(
+                SeedProblem(
+                    file, f"tools[{n}].name", f"unknown tool '{tool.name}': not in {CATALOG_NAME}"
+                )
+            )
         elif tool.model_dump() != catalog[tool.name]:
-            problems.append(SeedProblem(file, f"tools[{n}]", f"'{tool.name}' differs from its entry in {CATALOG_NAME}; "
-                                                             "copy it unchanged"))  # fmt: skip
+            problems.append(
+                SeedProblem(
+                    file,
+                    f"tools[{n}]",
+                    f"'{tool.name}' differs from its entry in {CATALOG_NAME}; copy it unchanged",
+                )
+            )
     offered = {tool.name for tool in record.tools}
     for n, turn in enumerate(record.conversation):
         action = getattr(turn.content, "action", None)
@@ -244,13 +311,27 @@ def _agent_problems(file: str, record: AgentRecord, catalog: dict[str, dict[str,
             continue
         where = f"conversation[{n}].content.action"
         if action.tool_name not in catalog:
-            problems.append(SeedProblem(file, f"{where}.tool_name", f"unknown tool '{action.tool_name}': "
-                                                                    f"not in {CATALOG_NAME}"))  # fmt: skip
+            problems.append(
+                SeedProblem(
+                    file,
+                    f"{where}.tool_name",
+                    f"unknown tool '{action.tool_name}': not in {CATALOG_NAME}",
+                )
+            )
             continue
         if action.tool_name not in offered:
-            problems.append(SeedProblem(file, f"{where}.tool_name", f"'{action.tool_name}' is not in this record's "
-                                                                    "tools"))  # fmt: skip
-        error = best_match(Draft202012Validator(catalog[action.tool_name]["parameters"]).iter_errors(action.parameters))
+            problems.append(
+                SeedProblem(
+                    file,
+                    f"{where}.tool_name",
+                    f"'{action.tool_name}' is not in this record's tools",
+                )
+            )
+        error = best_match(
+            Draft202012Validator(catalog[action.tool_name]["parameters"]).iter_errors(
+                action.parameters
+            )
+        )
         if error is not None:
             path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
             problems.append(SeedProblem(file, f"{where}.parameters{path}", error.message))
@@ -258,7 +339,8 @@ def _agent_problems(file: str, record: AgentRecord, catalog: dict[str, dict[str,
 
 
 def _field(prefix: str, loc: Sequence[int | str]) -> str:
-    """A pydantic error location as a field path (``conversation[3].content.thought``), without union tags."""
+    """A pydantic error location as a field path (``conversation[3].content.thought``), without
+    union tags."""
     text = prefix
     for n, part in enumerate(loc):
         after_index_or_start = n == 0 or isinstance(loc[n - 1], int)
@@ -268,7 +350,9 @@ def _field(prefix: str, loc: Sequence[int | str]) -> str:
     return text or "(record)"
 
 
-def few_shots(seeds: Sequence[Seed], kind: str, task_type: str, lang: str, count: int) -> list[Seed]:
+def few_shots(
+    seeds: Sequence[Seed], kind: str, task_type: str, lang: str, count: int
+) -> list[Seed]:
     """The ``count`` golds closest to a draft, always the same for the same arguments.
 
     Only golds of the same record kind qualify; among them the same task type (the gold's

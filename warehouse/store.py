@@ -93,7 +93,10 @@ class Warehouse:
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
         )
-        done = {row[0] for row in self.connection.execute("SELECT version FROM schema_migrations").fetchall()}
+        done = {
+            row[0]
+            for row in self.connection.execute("SELECT version FROM schema_migrations").fetchall()
+        }
         applied = []
         for version, name, sql in migrations():
             if version in done:
@@ -101,7 +104,8 @@ class Warehouse:
             with self.transaction():
                 self.connection.execute(sql)
                 self.connection.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
+                    "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)",
+                    [version, name],
                 )
             applied.append(name)
         self._column_types.clear()
@@ -109,7 +113,8 @@ class Warehouse:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside land together or not at all (a crash in between leaves nothing half-done)."""
+        """All writes inside land together or not at all (a crash in between leaves nothing
+        half-done)."""
         self.connection.execute("BEGIN TRANSACTION")
         try:
             yield
@@ -119,13 +124,15 @@ class Warehouse:
         self.connection.execute("COMMIT")
 
     def insert(self, table: str, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Insert rows, ignoring any whose primary key is already stored; return how many were new."""
+        """Insert rows, ignoring any whose primary key is already stored; return how many were
+        new."""
         if not rows:
             return 0
         return self.insert_arrow(table, arrow_rows(self.column_types(table), rows))
 
     def insert_arrow(self, table: str, batch: pa.Table) -> int:
-        """Insert an Arrow table's rows (e.g. from :func:`arrow_rows` in a worker), ignoring any whose
+        """Insert an Arrow table's rows (e.g. from :func:`arrow_rows` in a worker), ignoring any
+        whose
         primary key is already stored; return how many were new."""
         if batch.num_rows == 0:
             return 0
@@ -139,10 +146,12 @@ class Warehouse:
         return int(result[0]) if result else 0
 
     def column_types(self, table: str) -> dict[str, pa.DataType]:
-        """The Arrow type of each column of ``table`` (what :func:`arrow_rows` needs in a worker)."""
+        """The Arrow type of each column of ``table`` (what :func:`arrow_rows` needs in a
+        worker)."""
         if table not in self._column_types:
             described = self.connection.execute(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = "
+                "?",
                 [table],
             ).fetchall()
             if not described:
@@ -154,7 +163,9 @@ class Warehouse:
         """Run a statement whose result is not needed."""
         self.connection.execute(sql, params or []).fetchall()
 
-    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> QueryResult:
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> QueryResult:
         """Run a query and fetch every row."""
         try:
             cursor = self.connection.execute(sql, params or [])
@@ -176,12 +187,15 @@ class Warehouse:
 
     def tables(self) -> list[str]:
         """Names of the warehouse's tables, in creation order."""
-        rows = self.query("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_oid").rows
+        rows = self.query(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main' ORDER BY table_oid"
+        ).rows
         return [row[0] for row in rows]
 
 
 def arrow_rows(types: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Rows as an Arrow table typed like the warehouse columns they go to (the columns of the first row)."""
+    """Rows as an Arrow table typed like the warehouse columns they go to (the columns of the
+    first row)."""
     schema = pa.schema([(name, types[name]) for name in rows[0]]) if rows else pa.schema([])
     return pa.Table.from_pylist([dict(row) for row in rows], schema=schema)
 

@@ -37,7 +37,14 @@ class ToolCatalog:
     def openai_tools(self) -> list[dict[str, object]]:
         """The catalog as the OpenAI ``tools`` parameter (and fine-tuning files) expect it."""
         return [
-            {"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                },
+            }
             for t in self.tools.values()
         ]
 
@@ -47,9 +54,13 @@ def load_tool_catalog(path: Path) -> ToolCatalog:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ToolCatalogError(f"{path}: no tool catalog here; copy seeds/tools.json and edit it") from None
+        raise ToolCatalogError(
+            f"{path}: no tool catalog here; copy seeds/tools.json and edit it"
+        ) from None
     except json.JSONDecodeError as error:
-        raise ToolCatalogError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
+        raise ToolCatalogError(
+            f"{path}: not valid JSON (line {error.lineno}: {error.msg})"
+        ) from None
     try:
         tools = [ToolSpec.model_validate(tool) for tool in data["tools"]]
     except (KeyError, TypeError, ValidationError) as error:
@@ -65,7 +76,10 @@ def write_tool_catalogs(catalog: ToolCatalog, target: Path) -> list[Path]:
     """Write the catalog beside the datasets: ``tools.json`` (goldmine's form, what the LangChain
     loader reads) and ``tools.openai.json`` (the OpenAI ``tools`` list)."""
     target.mkdir(parents=True, exist_ok=True)
-    native = {"tools": [t.model_dump() for t in catalog.tools.values()], "replayable": sorted(catalog.replayable)}
+    native = {
+        "tools": [t.model_dump() for t in catalog.tools.values()],
+        "replayable": sorted(catalog.replayable),
+    }
     written = []
     for name, data in (("tools.json", native), ("tools.openai.json", catalog.openai_tools())):
         path = target / name

@@ -31,14 +31,18 @@ from flows.workspace import Settings, Workspace, configure_prefect
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 EPHEMERAL = (
     "Prefect's ephemeral mode cannot run schedules (it has no server that stays up to start them): "
-    "set PREFECT_API_URL to a Prefect server (`prefect server start`), pass --with-server to start one "
-    "on 127.0.0.1 for as long as `goldmine serve` runs, or use `goldmine cron-line` for the system's cron"
+    "set PREFECT_API_URL to a Prefect server (`prefect server start`), pass --with-server to "
+    "start one "
+    "on 127.0.0.1 for as long as `goldmine serve` runs, or use `goldmine cron-line` for the "
+    "system's cron"
 )
 
 
 @click.command()
 @click.option("--cron", help='When to run, in cron syntax (default: [nightly] cron, "0 2 * * *").')
-@click.option("--with-server", is_flag=True, help="Start a Prefect server on 127.0.0.1 and stop it on exit.")
+@click.option(
+    "--with-server", is_flag=True, help="Start a Prefect server on 127.0.0.1 and stop it on exit."
+)
 @workspace_options()
 def serve(workspace: Path | None, verbose: bool, cron: str | None, with_server: bool) -> None:
     """Serve a Prefect deployment that runs the whole pipeline on a schedule."""
@@ -55,27 +59,46 @@ def serve(workspace: Path | None, verbose: bool, cron: str | None, with_server: 
 
         stack.callback(flush_to_api)  # before a server started here stops
 
-        click.echo(f"serving {deployment_name(space)}: the whole pipeline over {space.root}, "
-                   f"cron {schedule!r} ({settings.nightly.timezone}), Prefect at {url}; Ctrl+C stops it")  # fmt: skip
+        click.echo(
+            f"serving {deployment_name(space)}: the whole pipeline over {space.root}, "
+            f"cron {schedule!r} ({settings.nightly.timezone}), Prefect at {url}; Ctrl+C stops it"
+        )
         serve_nightly(space, schedule, settings.nightly.timezone)
     click.echo("stopped serving" + (" and the Prefect server" if with_server else ""))
 
 
 @click.command("cron-line")
-@click.option("--cron", help="When to run (default: [nightly] cron). System cron uses this machine's time zone.")
-@click.option("--log", type=click.Path(dir_okay=False, path_type=Path), help="Log file (default: W/logs/nightly.log).")
+@click.option(
+    "--cron",
+    help="When to run (default: [nightly] cron). System cron uses this machine's time zone.",
+)
+@click.option(
+    "--log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Log file (default: W/logs/nightly.log).",
+)
 @workspace_options()
 def cron_line(workspace: Path | None, verbose: bool, cron: str | None, log: Path | None) -> None:
     """Print a crontab line that runs the pipeline nightly from the system's cron."""
     space = Workspace.at(workspace)
     settings = space.settings()
     log_path = (log or space.root / "logs" / "nightly.log").expanduser().resolve()
-    click.echo(f"# goldmine nightly run of {space.root} (add it with `crontab -e`; logs: {log_path})")
-    click.echo(crontab_line(space, check_cron(cron or settings.nightly.cron), log_path, settings.nightly.wait_seconds))
+    click.echo(
+        f"# goldmine nightly run of {space.root} (add it with `crontab -e`; logs: {log_path})"
+    )
+    click.echo(
+        crontab_line(
+            space,
+            check_cron(cron or settings.nightly.cron),
+            log_path,
+            settings.nightly.wait_seconds,
+        )
+    )
 
 
 def crontab_line(space: Workspace, schedule: str, log: Path, wait: float) -> str:
-    """``SCHEDULE cd W && mkdir -p LOGDIR && /abs/goldmine run --workspace W --wait N >> LOG 2>&1``."""
+    """``SCHEDULE cd W && mkdir -p LOGDIR && /abs/goldmine run --workspace W --wait N >> LOG
+    2>&1``."""
     root = shlex.quote(str(space.root))
     command = [goldmine_executable(), "run", "--workspace", str(space.root), "--wait", f"{wait:g}"]
     run = " ".join(shlex.quote(part) for part in command)
@@ -100,7 +123,8 @@ def check_cron(schedule: str) -> str:
     fields = schedule.split()
     if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
         raise ConfigError(
-            f'--cron "{schedule}" is not a cron schedule: give five fields, e.g. "0 2 * * *" (02:00 daily)'
+            f'--cron "{schedule}" is not a cron schedule: give five fields, e.g. "0 2 * * *" '
+            "(02:00 daily)"
         )
     return " ".join(fields)
 
@@ -115,7 +139,8 @@ def _git_folder() -> str:
 def _require_sources(space: Workspace, settings: Settings) -> None:
     if not settings.sources.repos and not settings.sources.tickets:
         raise ConfigError(
-            f"nothing to run nightly: list repositories and ticket exports under [sources] in {space.config_path} "
+            "nothing to run nightly: list repositories and ticket exports under [sources] in "
+            f"{space.config_path} "
             "(`goldmine init` writes one)"
         )
 
@@ -133,7 +158,8 @@ def _api_url(space: Workspace, stack: ExitStack, with_server: bool) -> str:
         raise PrefectServerError(EPHEMERAL)
     if not is_healthy(url):
         raise PrefectServerError(
-            f"no Prefect server answers at PREFECT_API_URL={url}: start it (`prefect server start`), "
+            f"no Prefect server answers at PREFECT_API_URL={url}: start it (`prefect server "
+            "start`), "
             "or pass --with-server to start one here"
         )
     return url
@@ -148,9 +174,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    # the standard handler, so asyncio cancels the runner's loop cleanly instead of breaking out of it
-    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
-                signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}  # fmt: skip
+    # the standard handler, so asyncio cancels the runner's loop cleanly instead of breaking out of
+    # it
+    previous = {
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+        signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt),
+    }
     try:
         yield
     finally:

@@ -19,13 +19,19 @@ from flows.workspace import Settings, Workspace, settings_with
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG_CHOICES = {"en": ["en"], "zh": ["zh"], "both": ["en", "zh"]}
-KIND_CHOICES = {"instruction": ["instruction"], "agent": ["agent"], "both": ["instruction", "agent"]}
+KIND_CHOICES = {
+    "instruction": ["instruction"],
+    "agent": ["agent"],
+    "both": ["instruction", "agent"],
+}
 
 
 def _verbose_logging(ctx: click.Context, param: click.Parameter, verbose: bool) -> bool:
     """With -v, goldmine's own loggers (and the libraries') write INFO lines to stderr."""
     if verbose:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
+        )
     return verbose
 
 
@@ -56,9 +62,13 @@ def workspace_options(default: str | None = None) -> Callable[[F], F]:
 def source_options(command: F) -> F:
     """``--repo`` and ``--tickets``, which replace the sources listed in goldmine.toml."""
     tickets_help = "A ticket export: GitHub, GitLab or Jira, or a mapped CSV/JSON(L). Repeatable."
-    command = click.option("--tickets", multiple=True, type=click.Path(path_type=Path), help=tickets_help)(command)
+    command = click.option(
+        "--tickets", multiple=True, type=click.Path(path_type=Path), help=tickets_help
+    )(command)
     repo_help = "A git repository to mine. Repeatable."
-    return click.option("--repo", multiple=True, type=click.Path(path_type=Path), help=repo_help)(command)
+    return click.option("--repo", multiple=True, type=click.Path(path_type=Path), help=repo_help)(
+        command
+    )
 
 
 def draft_options(command: F) -> F:
@@ -74,14 +84,20 @@ def draft_options(command: F) -> F:
         type=click.FloatRange(min=0),
         help="LLM drafter: stop when this run's calls cost this much.",
     )(command)
-    command = click.option("--limit", type=click.IntRange(min=0), help="Draft at most N tasks (0: all).")(command)
+    command = click.option(
+        "--limit", type=click.IntRange(min=0), help="Draft at most N tasks (0: all)."
+    )(command)
     command = click.option(
         "--kinds",
         type=click.Choice(sorted(KIND_CHOICES)),
         help="Record kinds: instruction, agent or both.",
     )(command)
-    command = click.option("--lang", type=click.Choice(sorted(LANG_CHOICES)), help="Record language.")(command)
-    return click.option("--drafter", type=click.Choice(["extractive", "llm"]), help="Who drafts records.")(command)
+    command = click.option(
+        "--lang", type=click.Choice(sorted(LANG_CHOICES)), help="Record language."
+    )(command)
+    return click.option(
+        "--drafter", type=click.Choice(["extractive", "llm"]), help="Who drafts records."
+    )(command)
 
 
 wait_option = click.option(
@@ -89,7 +105,8 @@ wait_option = click.option(
     type=click.FloatRange(min=0),
     default=0,
     metavar="SECONDS",
-    help="Wait this long for another goldmine command to release the workspace (default: stop at once).",
+    help="Wait this long for another goldmine command to release the workspace (default: stop at "
+    "once).",
 )
 format_option = click.option(
     "--format",
@@ -98,8 +115,12 @@ format_option = click.option(
     type=click.Choice(["alpaca", "sharegpt", "openai"]),
     help="Export format (repeatable; default from goldmine.toml).",
 )
-judge_option = click.option("--judge", is_flag=True, help="Also score each record with the LLM judge's rubric.")
-inline_option = click.option("--inline", is_flag=True, help="Run the stages in this process without Prefect.")
+judge_option = click.option(
+    "--judge", is_flag=True, help="Also score each record with the LLM judge's rubric."
+)
+inline_option = click.option(
+    "--inline", is_flag=True, help="Run the stages in this process without Prefect."
+)
 
 
 def settings_from_flags(workspace: Workspace, **flags: Any) -> Settings:

@@ -51,10 +51,15 @@ def init(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
 def run(workspace: Path | None, verbose: bool, inline: bool, wait: float, **flags: Any) -> None:
     """Run the whole pipeline: mine → draft → assay → export."""
     if inline and flags.get("runner"):
-        raise ConfigError("--runner chooses where a Prefect run's tasks run; --inline runs in this process without one")
+        raise ConfigError(
+            "--runner chooses where a Prefect run's tasks run; --inline runs in this process "
+            "without one"
+        )
     space = Workspace.at(workspace)
     settings = settings_from_flags(space, **flags)
-    run_id, counts = run_stages(space, settings, PIPELINE, use_prefect=not inline, verbose=verbose, wait=wait)
+    run_id, counts = run_stages(
+        space, settings, PIPELINE, use_prefect=not inline, verbose=verbose, wait=wait
+    )
     render_counts(run_id, counts)
 
 
@@ -64,7 +69,9 @@ def stage_command(name: str, doc: str, options: list[Decorator]) -> click.Comman
     def command(workspace: Path | None, verbose: bool, wait: float, **flags: Any) -> None:
         space = Workspace.at(workspace)
         settings = settings_from_flags(space, **flags)
-        run_id, counts = run_stages(space, settings, [name], command=name, use_prefect=False, wait=wait)
+        run_id, counts = run_stages(
+            space, settings, [name], command=name, use_prefect=False, wait=wait
+        )
         render_counts(run_id, counts)
 
     command.__doc__ = doc
@@ -74,10 +81,16 @@ def stage_command(name: str, doc: str, options: list[Decorator]) -> click.Comman
     return click.command(name=name)(decorated)
 
 
-mine = stage_command("mine", "Mine repositories and ticket exports into the warehouse.", [source_options])
+mine = stage_command(
+    "mine", "Mine repositories and ticket exports into the warehouse.", [source_options]
+)
 draft = stage_command("draft", "Select tasks and draft candidate records.", [draft_options])
-assay = stage_command("assay", "Check, score and accept or reject pending candidates.", [judge_option])
-export = stage_command("export", "Write accepted records for LLaMA-Factory into export/.", [format_option])
+assay = stage_command(
+    "assay", "Check, score and accept or reject pending candidates.", [judge_option]
+)
+export = stage_command(
+    "export", "Write accepted records for LLaMA-Factory into export/.", [format_option]
+)
 
 
 @click.command()

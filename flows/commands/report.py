@@ -26,18 +26,27 @@ _BAR_HEIGHT = 18
 _LABEL_WIDTH = 190
 _CHART_WIDTH = 420
 _TITLES = {
-    "kind": "Kind", "task_type": "Task type", "lang": "Language", "polarity": "Positive / negative / edge case",
-    "module": "Top-level module", "ticket_type": "Ticket type",
-}  # fmt: skip
+    "kind": "Kind",
+    "task_type": "Task type",
+    "lang": "Language",
+    "polarity": "Positive / negative / edge case",
+    "module": "Top-level module",
+    "ticket_type": "Ticket type",
+}
 _STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #1d232a; }
-h1 { font-size: 1.6rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d8dee4; }
-.tiles { display: flex; gap: 1rem; flex-wrap: wrap; } .tile { border: 1px solid #d8dee4; border-radius: 6px;
-padding: .6rem 1rem; min-width: 8rem; } .tile b { display: block; font-size: 1.4rem; }
-.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem 2rem; } svg text { font-size: 12px; }
-table { border-collapse: collapse; } td, th { padding: .2rem .6rem; text-align: right; } td:first-child,
-th:first-child { text-align: left; } .legend span { display: inline-block; width: .8rem; height: .8rem;
-margin: 0 .3rem 0 1rem; vertical-align: middle; }
+h1 { font-size: 1.6rem; }
+h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d8dee4; }
+.tiles { display: flex; gap: 1rem; flex-wrap: wrap; }
+.tile { border: 1px solid #d8dee4; border-radius: 6px; padding: .6rem 1rem; min-width: 8rem; }
+.tile b { display: block; font-size: 1.4rem; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem 2rem; }
+svg text { font-size: 12px; }
+table { border-collapse: collapse; }
+td, th { padding: .2rem .6rem; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+.legend span { display: inline-block; width: .8rem; height: .8rem; margin: 0 .3rem 0 1rem; }
+.legend span { vertical-align: middle; }
 """
 
 
@@ -76,7 +85,9 @@ def _tiles(report: Coverage) -> str:
         ("duplicate clusters", str(report.clusters)),
         ("train / holdout", f"{report.splits.get('train', 0)} / {report.splits.get('holdout', 0)}"),
     ]
-    cells = "".join(f'<div class="tile"><b>{html.escape(v)}</b>{html.escape(k)}</div>' for k, v in tiles)
+    cells = "".join(
+        f'<div class="tile"><b>{html.escape(v)}</b>{html.escape(k)}</div>' for k, v in tiles
+    )
     return f'<div class="tiles">{cells}</div>'
 
 
@@ -88,12 +99,16 @@ def _breakdown_chart(breakdown: Breakdown) -> str:
     for n, (value, total, accepted) in enumerate(rows):
         y = n * _BAR_HEIGHT
         bars.append(
-            f'<text x="{_LABEL_WIDTH - 6}" y="{y + 13}" text-anchor="end">{html.escape(value[:28])}</text>'
-            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_width(total, top)}" height="{_BAR_HEIGHT - 5}" '
+            f'<text x="{_LABEL_WIDTH - 6}" y="{y + 13}" '
+            f'text-anchor="end">{html.escape(value[:28])}</text>'
+            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_width(total, top)}" '
+            f'height="{_BAR_HEIGHT - 5}" '
             f'fill="#c9d4df"><title>{total} candidates</title></rect>'
-            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_width(accepted, top)}" height="{_BAR_HEIGHT - 5}" '
+            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_width(accepted, top)}" '
+            f'height="{_BAR_HEIGHT - 5}" '
             f'fill="#2f7d4f"><title>{accepted} accepted</title></rect>'
-            f'<text x="{_LABEL_WIDTH + _width(total, top) + 4}" y="{y + 13}">{accepted}/{total}</text>'
+            f'<text x="{_LABEL_WIDTH + _width(total, top) + 4}" '
+            f'y="{y + 13}">{accepted}/{total}</text>'
         )
     empty = "" if rows else '<text x="0" y="14">no candidates yet</text>'
     return (
@@ -112,13 +127,23 @@ def _check_chart(checks: Sequence[CheckRate]) -> str:
     bars = []
     for n, rate in enumerate(checks):
         y = n * _BAR_HEIGHT
-        color = "#2f7d4f" if rate.pass_rate >= 0.9 else "#c08a1e" if rate.pass_rate >= 0.6 else "#b3392f"
+        color = (
+            "#2f7d4f"
+            if rate.pass_rate >= 0.9
+            else "#c08a1e"
+            if rate.pass_rate >= 0.6
+            else "#b3392f"
+        )
         bars.append(
-            f'<text x="{_LABEL_WIDTH - 6}" y="{y + 13}" text-anchor="end">{html.escape(rate.check)}</text>'
-            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_CHART_WIDTH}" height="{_BAR_HEIGHT - 5}" fill="#eef1f4"/>'
+            f'<text x="{_LABEL_WIDTH - 6}" y="{y + 13}" '
+            f'text-anchor="end">{html.escape(rate.check)}</text>'
+            f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{_CHART_WIDTH}" '
+            f'height="{_BAR_HEIGHT - 5}" fill="#eef1f4"/>'
             f'<rect x="{_LABEL_WIDTH}" y="{y + 2}" width="{round(_CHART_WIDTH * rate.pass_rate)}" '
-            f'height="{_BAR_HEIGHT - 5}" fill="{color}"><title>{rate.passed} of {rate.applied} passed</title></rect>'
-            f'<text x="{_LABEL_WIDTH + _CHART_WIDTH + 6}" y="{y + 13}">{rate.pass_rate:.0%} · {rate.rejected}</text>'
+            f'height="{_BAR_HEIGHT - 5}" fill="{color}"><title>{rate.passed} of {rate.applied} '
+            "passed</title></rect>"
+            f'<text x="{_LABEL_WIDTH + _CHART_WIDTH + 6}" y="{y + 13}">{rate.pass_rate:.0%} · '
+            f"{rate.rejected}</text>"
         )
     return _svg(_LABEL_WIDTH + _CHART_WIDTH + 90, height, "".join(bars))
 
@@ -133,7 +158,8 @@ def _histogram(bins: Sequence[tuple[str, int]]) -> str:
             f'<rect x="{x}" y="{head + plot - h}" width="{width}" height="{h}" fill="#3b6ea5">'
             f"<title>{count}</title></rect>"
             f'<text x="{x + width / 2}" y="{head + plot + 14}" text-anchor="middle">{label}</text>'
-            f'<text x="{x + width / 2}" y="{head + plot - h - 3}" text-anchor="middle">{count}</text>'
+            f'<text x="{x + width / 2}" y="{head + plot - h - 3}" '
+            f'text-anchor="middle">{count}</text>'
         )
     return _svg(len(bins) * (width + gap), head + plot + 20, "".join(bars))
 
@@ -141,15 +167,26 @@ def _histogram(bins: Sequence[tuple[str, int]]) -> str:
 def _rounds_table(rounds: Sequence[RoundFigures]) -> str:
     """Records per feedback round: the model failures fed back and what became of their records."""
     if not rounds:
-        return "<h2>Feedback rounds</h2><p>No model failures fed back yet (<code>goldmine feedback FILE</code>).</p>"
+        return (
+            "<h2>Feedback rounds</h2><p>No model failures fed back yet (<code>goldmine "
+            "feedback FILE</code>).</p>"
+        )
     head = "".join(f"<th>{html.escape(column)}</th>" for column in RoundFigures.COLUMNS)
-    body = "".join("<tr>" + "".join(f"<td>{value}</td>" for value in r.values()) + "</tr>" for r in rounds)
-    return f"<h2>Feedback rounds</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join(
+        "<tr>" + "".join(f"<td>{value}</td>" for value in r.values()) + "</tr>" for r in rounds
+    )
+    return (
+        "<h2>Feedback "
+        f"rounds</h2><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _svg(width: int, height: int, body: str) -> str:
     """An inline chart that scales to its column (the viewBox keeps its proportions)."""
-    return f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px">{body}</svg>'
+    return (
+        f'<svg role="img" viewBox="0 0 {width} {height}" width="100%" '
+        f'style="max-width:{width}px">{body}</svg>'
+    )
 
 
 def write_report(workspace: Workspace, target: Path | None = None) -> tuple[Path, Coverage]:
@@ -158,21 +195,27 @@ def write_report(workspace: Workspace, target: Path | None = None) -> tuple[Path
         report = coverage(warehouse)
     path = target or workspace.root / "report" / REPORT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(report, f"goldmine coverage — {workspace.root.name}"), encoding="utf-8")
+    path.write_text(
+        render_report(report, f"goldmine coverage — {workspace.root.name}"), encoding="utf-8"
+    )
     return path, report
 
 
 def print_summary(report: Coverage, path: Path, console: Console) -> None:
-    """The terminal summary: totals, the largest values per dimension, and the checks that reject most."""
+    """The terminal summary: totals, the largest values per dimension, and the checks that reject
+    most."""
     console.print(
         f"{report.assayed} assayed: {report.statuses.get('accepted', 0)} accepted, "
-        f"{report.statuses.get('rejected', 0)} rejected; near-duplicate rate {report.near_duplicate_rate:.1%} "
+        f"{report.statuses.get('rejected', 0)} rejected; near-duplicate rate "
+        f"{report.near_duplicate_rate:.1%} "
         f"({report.clusters} clusters); train {report.splits.get('train', 0)}, "
         f"holdout {report.splits.get('holdout', 0)}"
     )
     table = Table("dimension", "values (accepted/candidates)", show_lines=False)
     for breakdown in report.breakdowns:
-        values = ", ".join(f"{value} {accepted}/{total}" for value, total, accepted in breakdown.rows[:6])
+        values = ", ".join(
+            f"{value} {accepted}/{total}" for value, total, accepted in breakdown.rows[:6]
+        )
         table.add_row(_TITLES.get(breakdown.dimension, breakdown.dimension), values)
     console.print(table)
     checks = Table("check", "applied", "passed", "rejected by it")
@@ -189,7 +232,9 @@ def print_summary(report: Coverage, path: Path, console: Console) -> None:
 
 
 @click.command()
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the HTML.")
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the HTML."
+)
 @workspace_options()
 def report(output: Path | None, workspace: Path | None, verbose: bool) -> None:
     """Write the coverage report (HTML with charts) and print a summary."""

@@ -23,34 +23,56 @@ from warehouse.review.stats import review_report
     "--sample",
     "size",
     type=click.IntRange(min=1),
-    help="Accepted records to draw (default 100). The unfinished sample is resumed unless this differs.",
+    help="Accepted records to draw (default 100). The unfinished sample is resumed unless this "
+    "differs.",
 )
 @click.option(
     "--seed",
     type=int,
-    help="Seed of the draw (default 0): the same seed over the same candidates draws the same records.",
+    help="Seed of the draw (default 0): the same seed over the same candidates draws the same "
+    "records.",
 )
 @click.option(
     "--with-rejected",
     type=click.IntRange(min=0),
-    help="Also draw N assay-rejected records, to measure how often the assay rejects what a person keeps.",
+    help="Also draw N assay-rejected records, to measure how often the assay rejects what a "
+    "person keeps.",
 )
 @click.option(
-    "--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port on 127.0.0.1 (0: any free port)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port on 127.0.0.1 (0: any free port).",
 )
 @click.option("--reviewer", help="Name stored with each verdict (default: your login name).")
 @click.option("--report", is_flag=True, help="Print what the verdicts so far say, and exit.")
 @workspace_options()
-def review(workspace: Path | None, verbose: bool, size: int | None, seed: int | None, with_rejected: int | None,
-           port: int, reviewer: str | None, report: bool) -> None:  # fmt: skip
+def review(
+    workspace: Path | None,
+    verbose: bool,
+    size: int | None,
+    seed: int | None,
+    with_rejected: int | None,
+    port: int,
+    reviewer: str | None,
+    report: bool,
+) -> None:
     """Review a random, stratified sample of accepted records in the browser (127.0.0.1 only)."""
     space = Workspace.at(workspace)
     if report:
         with space.open_warehouse(read_only=True) as warehouse:
             click.echo(review_markdown(review_report(warehouse)), nl=False)
         return
-    serve_review(space, size=size, seed=seed, with_rejected=with_rejected, port=port,
-                 reviewer=reviewer or _login_name(), say=_say)  # fmt: skip
+    serve_review(
+        space,
+        size=size,
+        seed=seed,
+        with_rejected=with_rejected,
+        port=port,
+        reviewer=reviewer or _login_name(),
+        say=_say,
+    )
 
 
 def _say(text: str) -> None:

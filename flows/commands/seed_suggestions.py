@@ -38,15 +38,21 @@ def suggest_seeds(warehouse: Warehouse, count: int, target: Path) -> list[Path]:
 
 def _choices(warehouse: Warehouse) -> list[Choice]:
     rows = warehouse.query(
-        "SELECT c.id, c.record, c.score, t.polarity FROM candidates c JOIN tasks t ON t.id = c.task_id "
+        "SELECT c.id, c.record, c.score, t.polarity FROM candidates c JOIN tasks t ON t.id = "
+        "c.task_id "
         "WHERE c.status = 'accepted' ORDER BY c.score DESC, c.id"
     ).rows
     choices = []
     for candidate_id, record_json, score, polarity in rows:
         record = json.loads(record_json)
         module = next(iter(record["provenance"].get("paths") or ["."])).split("/", 1)[0]
-        traits = (f"kind:{record['kind']}", f"type:{record['task_type']}", f"polarity:{polarity}",
-                  f"lang:{record['lang']}", f"module:{module}")  # fmt: skip
+        traits = (
+            f"kind:{record['kind']}",
+            f"type:{record['task_type']}",
+            f"polarity:{polarity}",
+            f"lang:{record['lang']}",
+            f"module:{module}",
+        )
         choices.append(Choice(candidate_id, record, float(score or 0), traits))
     return choices
 
@@ -69,19 +75,26 @@ def _write(target: Path, number: int, choice: Choice) -> Path:
     slug = _slug(record)
     record["id"] = f"draft-{number:02d}-{slug}"
     meta = {
-        "demonstrates": f"{record['task_type']} ({record['kind']}, {record['lang']}) from {_origin(record)}",
+        "demonstrates": f"{record['task_type']} ({record['kind']}, {record['lang']}) from "
+        f"{_origin(record)}",
         "template": record["task_type"],
         "why_gold": "DRAFT — suggested by goldmine (assay score "
         f"{choice.score:g}); read it, fix what is wrong or thin, then state here why it is gold",
         "suggested_from": choice.candidate_id,
     }
     path = target / f"{number:02d}-{slug}.json"
-    path.write_text(json.dumps({"meta": meta, **record}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"meta": meta, **record}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     return path
 
 
 def _slug(record: dict[str, Any]) -> str:
-    names = record["provenance"].get("symbols") or record["provenance"].get("paths") or [record["task_type"]]
+    names = (
+        record["provenance"].get("symbols")
+        or record["provenance"].get("paths")
+        or [record["task_type"]]
+    )
     words = re.findall(r"[a-z0-9]+", f"{record['task_type']} {names[0]}".lower())
     return "-".join(words)[:48] or "record"
 
@@ -90,4 +103,7 @@ def _origin(record: dict[str, Any]) -> str:
     provenance = record["provenance"]
     commits = ", ".join(sha[:10] for sha in provenance.get("commits", []))
     tickets = ", ".join(provenance.get("tickets", []))
-    return "; ".join(part for part in (f"commit {commits}" if commits else "", tickets) if part) or "the warehouse"
+    return (
+        "; ".join(part for part in (f"commit {commits}" if commits else "", tickets) if part)
+        or "the warehouse"
+    )

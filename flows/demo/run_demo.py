@@ -11,7 +11,13 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from flows.demo.sample_repo import DEMO_HISTORY, DEMO_SUPPORT_TICKETS, DEMO_TICKETS, build_repository, load_script
+from flows.demo.sample_repo import (
+    DEMO_HISTORY,
+    DEMO_SUPPORT_TICKETS,
+    DEMO_TICKETS,
+    build_repository,
+    load_script,
+)
 from flows.run.pipeline import PIPELINE, run_stages
 from flows.workspace import Workspace, settings_with
 from miners.errors import SourceError
@@ -20,7 +26,8 @@ from miners.git_history import open_repository
 CHECKOUT = Path(__file__).resolve().parents[2]
 MIN_OWN_COMMITS = 20
 EXAMPLE_QUERIES = (
-    "select task_type, lang, count(*) as accepted from candidates where status = 'accepted' group by all order by all",
+    "select task_type, lang, count(*) as accepted from candidates where status = 'accepted' group "
+    "by all order by all",
     'select "check", count(*) as failures from checks where not passed group by 1 order by 2 desc',
     "select left(c.sha, 10) as sha, c.subject, t.family, t.status, t.reason from tasks t "
     "join commits c on c.id = t.commit_id order by c.committed_at desc limit 15",
@@ -49,12 +56,16 @@ def _usable_checkout(path: Path) -> bool:
         return False
     count = subprocess.run(
         ["git", "--git-dir", str(info.git_dir), "rev-list", "--count", "HEAD"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return count.returncode == 0 and int(count.stdout.strip() or 0) >= MIN_OWN_COMMITS
 
 
-def run_demo(workspace: Workspace, *, use_prefect: bool, verbose: bool, say: Callable[[str], None]) -> None:
+def run_demo(
+    workspace: Workspace, *, use_prefect: bool, verbose: bool, say: Callable[[str], None]
+) -> None:
     """Run the pipeline on the demo sources and print what it made and how to look at it."""
     workspace.ensure()
     repo, why = demo_repository(workspace)
@@ -67,18 +78,26 @@ def run_demo(workspace: Workspace, *, use_prefect: bool, verbose: bool, say: Cal
         draft__lang=["en", "zh"],
         draft__kinds=["instruction", "agent"],
     )
-    run_id, counts = run_stages(workspace, settings, PIPELINE, command="demo", use_prefect=use_prefect, verbose=verbose)
+    run_id, counts = run_stages(
+        workspace, settings, PIPELINE, command="demo", use_prefect=use_prefect, verbose=verbose
+    )
     _report(workspace, run_id, counts, say)
 
 
 def _report(
-    workspace: Workspace, run_id: str, counts: dict[str, dict[str, object]], say: Callable[[str], None]
+    workspace: Workspace,
+    run_id: str,
+    counts: dict[str, dict[str, object]],
+    say: Callable[[str], None],
 ) -> None:
     mined = counts["mine"]["added"]
     drafted, assayed, exported = counts["draft"], counts["assay"], counts["export"]
     say(f"\nrun {run_id}")
     say(f"  mined     {mined}")
-    say(f"  drafted   {drafted['candidates']} candidates from {drafted['tasks_selected']} selected tasks")
+    say(
+        f"  drafted   {drafted['candidates']} candidates from {drafted['tasks_selected']} "
+        "selected tasks"
+    )
     say(f"  assayed   {assayed['accepted']} accepted, {assayed['rejected']} rejected")
     for note in counts["mine"].get("notes", []):  # type: ignore[attr-defined]
         say(f"  note: {note}")

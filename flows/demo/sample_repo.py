@@ -38,7 +38,9 @@ def load_script(path: Path) -> list[dict[str, Any]]:
         return list(tomllib.load(handle).get("commit", []))
 
 
-def build_repository(target: Path, commits: Sequence[Mapping[str, Any]], *, branch: str = "main") -> Path:
+def build_repository(
+    target: Path, commits: Sequence[Mapping[str, Any]], *, branch: str = "main"
+) -> Path:
     """Create ``target`` as a git repository holding ``commits``; return its path."""
     target.mkdir(parents=True, exist_ok=True)
     _git(target, {}, "init", "-q", "-b", branch)
@@ -56,14 +58,18 @@ def _apply(root: Path, commit: Mapping[str, Any]) -> None:
     if "merge" in commit:
         _git(root, env, "merge", "-q", "--no-ff", "-m", commit["message"], commit["merge"])
     else:
-        _write_files(root, commit.get("files", {}), commit.get("binary", {}), commit.get("delete", []))
+        _write_files(
+            root, commit.get("files", {}), commit.get("binary", {}), commit.get("delete", [])
+        )
         _git(root, env, "add", "-A")
         _git(root, env, "commit", "-q", "--allow-empty", "-F", "-", stdin=commit["message"])
     if "tag" in commit:
         _git(root, env, "tag", commit["tag"])
 
 
-def _write_files(root: Path, files: Mapping[str, str], binary: Mapping[str, str], delete: Sequence[str]) -> None:
+def _write_files(
+    root: Path, files: Mapping[str, str], binary: Mapping[str, str], delete: Sequence[str]
+) -> None:
     for relative, content in files.items():
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)

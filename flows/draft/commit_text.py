@@ -1,4 +1,5 @@
-"""Commit and ticket text made ready to quote: trailers and bare ticket lines dropped, prose unwrapped."""
+"""Commit and ticket text made ready to quote: trailers and bare ticket lines dropped, prose
+unwrapped."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import re
 
 _TRAILER = re.compile(r"^[A-Za-z][\w-]*:\s+\S.*$")
 _TICKET_ONLY_LINE = re.compile(
-    r"^\s*(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s*:?\s*)?(?:[\w./-]*#\d+|[A-Z][A-Z0-9]+-\d+)[\s,.]*$",
+    r"^\s*(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s*:?\s*)?(?:[\w./-]*#\d+|[A-Z][A-"
+    r"Z0-9]+-\d+)[\s,.]*$",
     re.IGNORECASE,
 )
 
 
 def explanation(body: str) -> str:
-    """The commit body as prose: trailers and bare ticket references removed, paragraphs unwrapped."""
+    """The commit body as prose: trailers and bare ticket references removed, paragraphs
+    unwrapped."""
     lines = [line for line in body.strip().splitlines() if not _TICKET_ONLY_LINE.match(line)]
     while lines and (not lines[-1].strip() or _TRAILER.match(lines[-1])):
         lines.pop()
@@ -21,9 +24,13 @@ def explanation(body: str) -> str:
 
 
 def _unwrap(paragraph: str) -> str:
-    """Join a hard-wrapped prose paragraph into one line; lists and indented code keep their lines."""
+    """Join a hard-wrapped prose paragraph into one line; lists and indented code keep their
+    lines."""
     lines = paragraph.splitlines()
-    if any(line.startswith((" ", "\t", "-", "*", "```")) or re.match(r"\d+[.)] ", line) for line in lines):
+    if any(
+        line.startswith((" ", "\t", "-", "*", "```")) or re.match(r"\d+[.)] ", line)
+        for line in lines
+    ):
         return paragraph
     return " ".join(line.strip() for line in lines)
 

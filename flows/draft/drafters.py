@@ -22,7 +22,9 @@ def choose_drafter(settings: Settings, warehouse: Warehouse, run_id: str, key: b
     if settings.draft.drafter == "llm":
         return llm_drafter(settings, warehouse, run_id, key)
     if settings.draft.dry_run:
-        raise ConfigError("--dry-run counts the requests of the llm drafter: use it with --drafter llm")
+        raise ConfigError(
+            "--dry-run counts the requests of the llm drafter: use it with --drafter llm"
+        )
     return extractive_drafters(settings, key)
 
 
@@ -30,7 +32,13 @@ def extractive_drafters(settings: Settings, key: bytes) -> ByKind:
     """The extractive drafter of each record kind, from the settings and the workspace key alone
     (all a worker process has)."""
     agent = settings.agent
-    runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
+    runner = (
+        command_runner(agent.test_command, agent.test_timeout_seconds)
+        if agent.test_command
+        else None
+    )
     trajectories = TrajectoryDrafter(catalog_of(settings), key, runner)
     instructions = extractive_instruction.ExtractiveDrafter()
-    return ByKind(extractive_instruction.DRAFTER, {"instruction": instructions, "agent": trajectories})
+    return ByKind(
+        extractive_instruction.DRAFTER, {"instruction": instructions, "agent": trajectories}
+    )

@@ -55,13 +55,15 @@ class Drafted:
 
 @dataclass(frozen=True, slots=True)
 class DraftDeferred:
-    """Nothing drafted this time (the endpoint failed after its retries); the next run tries again."""
+    """Nothing drafted this time (the endpoint failed after its retries); the next run tries
+    again."""
 
     reason: str
 
 
 class DraftingStopped(Exception):
-    """A drafter stopped early on purpose (e.g. its budget is spent); the rest is drafted next run."""
+    """A drafter stopped early on purpose (e.g. its budget is spent); the rest is drafted next
+    run."""
 
 
 DraftResult = InstructionRecord | AgentRecord | Drafted | DraftSkipped | Unparseable | DraftDeferred
@@ -85,8 +87,11 @@ class Drafter(Protocol):
 class ConcurrentDrafter(Drafter, Protocol):
     """A drafter that drafts many tasks at once (e.g. concurrent LLM requests)."""
 
-    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
-        """Draft every context, calling ``deliver`` (in this thread) with each result as it is ready."""
+    def draft_each(
+        self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
+    ) -> None:
+        """Draft every context, calling ``deliver`` (in this thread) with each result as it is
+        ready."""
         ...
 
 
@@ -136,13 +141,18 @@ def draft_tasks(
     for kind in kinds:
         for lang in langs:
 
-            def deliver(context: Context, result: DraftResult, kind: str = kind, lang: str = lang) -> None:
-                _store(warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary)
+            def deliver(
+                context: Context, result: DraftResult, kind: str = kind, lang: str = lang
+            ) -> None:
+                _store(
+                    warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary
+                )
                 if progress is not None:
                     progress(1)
 
             contexts = (
-                loader.load_any(task_id) for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
+                loader.load_any(task_id)
+                for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
             )
             try:
                 _draft_all(drafter, contexts, kind, lang, deliver)
@@ -152,7 +162,9 @@ def draft_tasks(
     return summary
 
 
-def _draft_all(drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+def _draft_all(
+    drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
+) -> None:
     if isinstance(drafter, ConcurrentDrafter):
         drafter.draft_each(contexts, kind, lang, deliver)
         return
@@ -160,14 +172,20 @@ def _draft_all(drafter: Drafter, contexts: Iterator[Context], kind: str, lang: s
         deliver(context, drafter.draft(context, kind, lang))
 
 
-def undrafted_tasks(warehouse: Warehouse, kind: str, lang: str, drafter: str, limit: int = 0) -> list[str]:
-    """Selected tasks without a candidate (or a recorded skip) for this kind, language and drafter."""
+def undrafted_tasks(
+    warehouse: Warehouse, kind: str, lang: str, drafter: str, limit: int = 0
+) -> list[str]:
+    """Selected tasks without a candidate (or a recorded skip) for this kind, language and
+    drafter."""
     rows = warehouse.query(
         "SELECT t.id FROM tasks t WHERE t.status = 'selected' "
-        f"AND t.selector_version <> '{FEEDBACK_SELECTOR}' "  # flows/draft/extractive_feedback.py drafts those
-        "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.kind = ? AND c.lang = ? "
+        # flows/draft/extractive_feedback.py drafts those
+        f"AND t.selector_version <> '{FEEDBACK_SELECTOR}' "
+        "AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.kind = ? AND "
+        "c.lang = ? "
         "                AND c.drafter = ?) "
-        "AND NOT EXISTS (SELECT 1 FROM draft_skips s WHERE s.task_id = t.id AND s.kind = ? AND s.lang = ? "
+        "AND NOT EXISTS (SELECT 1 FROM draft_skips s WHERE s.task_id = t.id AND s.kind = ? AND "
+        "s.lang = ? "
         "                AND s.drafter = ?) "
         "ORDER BY t.id" + (f" LIMIT {int(limit)}" if limit else ""),
         [kind, lang, drafter, kind, lang, drafter],
@@ -186,8 +204,19 @@ def _store(
     summary: DraftSummary,
 ) -> None:
     if isinstance(result, DraftSkipped):
-        warehouse.insert("draft_skips", [{"task_id": task_id, "kind": kind, "lang": lang, "drafter": drafter,
-                                          "reason": result.reason, "run_id": run_id}])  # fmt: skip
+        warehouse.insert(
+            "draft_skips",
+            [
+                {
+                    "task_id": task_id,
+                    "kind": kind,
+                    "lang": lang,
+                    "drafter": drafter,
+                    "reason": result.reason,
+                    "run_id": run_id,
+                }
+            ],
+        )
         summary.skip(result.reason)
     elif isinstance(result, Unparseable):
         summary.unparseable += warehouse.insert(
@@ -197,7 +226,9 @@ def _store(
         key = result.reason.split(":", 1)[0]
         summary.deferred[key] = summary.deferred.get(key, 0) + 1
     elif isinstance(result, Drafted):
-        summary.candidates += warehouse.insert("candidates", [candidate_row(result.record, run_id, result.llm_call_id)])
+        summary.candidates += warehouse.insert(
+            "candidates", [candidate_row(result.record, run_id, result.llm_call_id)]
+        )
     else:
         summary.candidates += warehouse.insert("candidates", [candidate_row(result, run_id)])
 

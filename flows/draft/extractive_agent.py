@@ -50,13 +50,19 @@ class Trajectory:
     key: bytes
     turns: list[dict[str, Any]] = field(default_factory=list)
     used_tools: list[str] = field(default_factory=list)
-    pending: str = ""  # a conclusion drawn from the last result, said at the start of the next thought
+    pending: str = (
+        ""  # a conclusion drawn from the last result, said at the start of the next thought
+    )
 
-    def act(self, thought: str, tool: str, parameters: dict[str, Any], result: str | None = None) -> str:
+    def act(
+        self, thought: str, tool: str, parameters: dict[str, Any], result: str | None = None
+    ) -> str:
         """Record a thought and a call, run it (unless its result is given), record the result."""
         thought, self.pending = f"{self.pending} {thought}".strip(), ""
         observed = result if result is not None else self.session.call(tool, parameters)
-        shown = {k: redact(v, self.key)[0] if isinstance(v, str) else v for k, v in parameters.items()}
+        shown = {
+            k: redact(v, self.key)[0] if isinstance(v, str) else v for k, v in parameters.items()
+        }
         step = {"thought": thought, "action": {"tool_name": tool, "parameters": shown}}
         self.turns.append({"role": "assistant", "content": step})
         self.turns.append({"role": "tool", "content": {"result": redact(observed, self.key)[0]}})
@@ -67,7 +73,9 @@ class Trajectory:
     def finish(self, thought: str, answer: str) -> None:
         """Record the last step: a thought and the final answer."""
         thought, self.pending = f"{self.pending} {thought}".strip(), ""
-        self.turns.append({"role": "assistant", "content": {"thought": thought, "final_answer": answer}})
+        self.turns.append(
+            {"role": "assistant", "content": {"thought": thought, "final_answer": answer}}
+        )
 
 
 class TrajectoryDrafter:
@@ -75,7 +83,9 @@ class TrajectoryDrafter:
 
     name = DRAFTER
 
-    def __init__(self, catalog: ToolCatalog, key: bytes, test_runner: TestRunner | None = None) -> None:
+    def __init__(
+        self, catalog: ToolCatalog, key: bytes, test_runner: TestRunner | None = None
+    ) -> None:
         self.catalog = catalog
         self.key = key
         self.test_runner = test_runner
@@ -91,18 +101,23 @@ class TrajectoryDrafter:
         parent = first_parent(git_dir, context.sha)
         if parent is None:
             return DraftSkipped("a root commit has no parent to replay from")
-        paths = list(dict.fromkeys([u.path for u in context.units] + [t.path for t in context.tests]))
+        paths = list(
+            dict.fromkeys([u.path for u in context.units] + [t.path for t in context.tests])
+        )
         patch = commit_patch(git_dir, parent, context.sha, paths)
         if not patch.strip():
             return DraftSkipped("the commit's patch for its units is empty")
         if len(patch) > MAX_PATCH_CHARS:
             return DraftSkipped(
-                f"patch too long for one trajectory: {len(patch)} characters (at most {MAX_PATCH_CHARS})"
+                f"patch too long for one trajectory: {len(patch)} characters (at most "
+                f"{MAX_PATCH_CHARS})"
             )
         with SnapshotSession(git_dir, parent) as session:
             return self._record(context, lang, session, patch)
 
-    def _record(self, context: TaskContext, lang: str, session: SnapshotSession, patch: str) -> DraftResult:
+    def _record(
+        self, context: TaskContext, lang: str, session: SnapshotSession, patch: str
+    ) -> DraftResult:
         words = Phrasebook(TEMPLATE.format(lang=lang))
         view = task_view(context)
         trajectory = Trajectory(session, self.key)
@@ -114,13 +129,29 @@ class TrajectoryDrafter:
         explanation = view["explanation"]
         trajectory.finish(
             words.say("final_thought", applied=applied, test_exit=test_exit),
-            words.say("final_answer", family=context.family, units=view["units"], raises=view["raises"],
-                      logs=view["logs"], tests=view["tests"], applied=applied, explanation=explanation,
-                      test_exit=test_exit),
-        )  # fmt: skip
-        tool_names = [t for t in self.catalog.tools if t in self.catalog.replayable and (t != "run_tests" or tests_run)]
-        request = words.say("request", report=view["report"], family=context.family, has_tests=bool(context.tests))
-        system = words.say("system", project=view["project"], stack=view["stack"], tools_run_tests=tests_run)
+            words.say(
+                "final_answer",
+                family=context.family,
+                units=view["units"],
+                raises=view["raises"],
+                logs=view["logs"],
+                tests=view["tests"],
+                applied=applied,
+                explanation=explanation,
+                test_exit=test_exit,
+            ),
+        )
+        tool_names = [
+            t
+            for t in self.catalog.tools
+            if t in self.catalog.replayable and (t != "run_tests" or tests_run)
+        ]
+        request = words.say(
+            "request", report=view["report"], family=context.family, has_tests=bool(context.tests)
+        )
+        system = words.say(
+            "system", project=view["project"], stack=view["stack"], tools_run_tests=tests_run
+        )
         return AgentRecord.model_validate(
             {
                 "id": stable_id(context.task_id, "agent", lang, DRAFTER, words.ref),
@@ -131,7 +162,7 @@ class TrajectoryDrafter:
                 "conversation": [{"role": "user", "content": request}, *trajectory.turns],
                 "provenance": context.provenance(DRAFTER, words.ref, observations="replayed"),
             }
-        )  # fmt: skip
+        )
 
     def _change(
         self,
@@ -142,9 +173,18 @@ class TrajectoryDrafter:
         patch: str,
         spans: dict[str, str],
     ) -> tuple[list[str], int | None]:
-        """Apply the real patch (tests first when tests can run); return the files changed and the exit code."""
-        plan = words.say("plan", family=context.family, units=view["units"], raises=view["raises"],
-                         catches=view["catches"], logs=view["logs"], tests=view["tests"], read_spans=spans)  # fmt: skip
+        """Apply the real patch (tests first when tests can run); return the files changed and
+        the exit code."""
+        plan = words.say(
+            "plan",
+            family=context.family,
+            units=view["units"],
+            raises=view["raises"],
+            catches=view["catches"],
+            logs=view["logs"],
+            tests=view["tests"],
+            read_spans=spans,
+        )
         if self.test_runner is None or not context.tests:
             result = trajectory.act(plan, "apply_patch", {"patch": patch})
             return _applied_lines(result), None
@@ -161,15 +201,25 @@ class TrajectoryDrafter:
     ) -> tuple[list[str], int | None]:
         assert self.test_runner is not None
         test_paths = list(dict.fromkeys(t.path for t in context.tests))
-        code_paths = [p for p in dict.fromkeys(u.path for u in context.units) if p not in test_paths]
+        code_paths = [
+            p for p in dict.fromkeys(u.path for u in context.units) if p not in test_paths
+        ]
         test_patch, code_patch = _split_patch(patch, test_paths), _split_patch(patch, code_paths)
-        first = trajectory.act(plan + "\n\n" + words.say("plan_tests_first", tests=view["tests"]),
-                               "apply_patch", {"patch": test_patch})  # fmt: skip
+        first = trajectory.act(
+            plan + "\n\n" + words.say("plan_tests_first", tests=view["tests"]),
+            "apply_patch",
+            {"patch": test_patch},
+        )
         target = test_paths[0]
         exit_code, output = self.test_runner(trajectory.session, target)
-        trajectory.act(words.say("run_new_tests", target=target), "run_tests", {"target": target}, output)
-        second = trajectory.act(words.say("after_failing_tests", exit_code=exit_code, units=view["units"]),
-                                "apply_patch", {"patch": code_patch})  # fmt: skip
+        trajectory.act(
+            words.say("run_new_tests", target=target), "run_tests", {"target": target}, output
+        )
+        second = trajectory.act(
+            words.say("after_failing_tests", exit_code=exit_code, units=view["units"]),
+            "apply_patch",
+            {"patch": code_patch},
+        )
         exit_code, output = self.test_runner(trajectory.session, None)
         trajectory.act(words.say("run_all_tests", target=None), "run_tests", {}, output)
         applied = _applied_lines(first) + _applied_lines(second)
@@ -186,7 +236,9 @@ def _unusable(context: TaskContext) -> str:
     return ""
 
 
-def _explore(trajectory: Trajectory, words: Phrasebook, context: TaskContext, view: dict[str, Any]) -> dict[str, str]:
+def _explore(
+    trajectory: Trajectory, words: Phrasebook, context: TaskContext, view: dict[str, Any]
+) -> dict[str, str]:
     """Search and read the code the task is about; return the line spans read per unit."""
     _read_reported_path(trajectory, words, context)
     missed = _search_ticket_terms(trajectory, words, context)
@@ -198,7 +250,8 @@ def _explore(trajectory: Trajectory, words: Phrasebook, context: TaskContext, vi
 
 
 def _read_reported_path(trajectory: Trajectory, words: Phrasebook, context: TaskContext) -> None:
-    """A traceback in the ticket names a unit's file by the reporter's path: try it, as a person would.
+    """A traceback in the ticket names a unit's file by the reporter's path: try it, as a person
+    would.
 
     The read fails for real (the path is from the reporter's installation, not the repository),
     and the agent goes on from the error.
@@ -222,7 +275,9 @@ def _traceback_paths(context: TaskContext) -> list[str]:
     return [p for p in dict.fromkeys(paths) if "/" in p.strip("/")]
 
 
-def _search_ticket_terms(trajectory: Trajectory, words: Phrasebook, context: TaskContext) -> str | None:
+def _search_ticket_terms(
+    trajectory: Trajectory, words: Phrasebook, context: TaskContext
+) -> str | None:
     """Try the ticket's own code words; keep the first search that finds nothing (a real miss)."""
     names = {u.name for u in context.units}
     for term in _ticket_terms(context)[:MAX_TICKET_TERMS]:
@@ -230,7 +285,9 @@ def _search_ticket_terms(trajectory: Trajectory, words: Phrasebook, context: Tas
             continue
         result = trajectory.session.search_code(term)
         if result.startswith("No matches"):
-            trajectory.act(words.say("search_ticket_term", term=term), "search_code", {"query": term}, result)
+            trajectory.act(
+                words.say("search_ticket_term", term=term), "search_code", {"query": term}, result
+            )
             return term
     return None
 
@@ -239,7 +296,9 @@ def _ticket_terms(context: TaskContext) -> list[str]:
     if not context.tickets:
         return []
     ticket = context.tickets[0]
-    spans = (span.removesuffix("()") for span in _BACKTICKED.findall(ticket.title + "\n" + ticket.body))
+    spans = (
+        span.removesuffix("()") for span in _BACKTICKED.findall(ticket.title + "\n" + ticket.body)
+    )
     return list(dict.fromkeys(span for span in spans if _IDENTIFIER.fullmatch(span)))
 
 
@@ -248,7 +307,9 @@ def _read_modified(
 ) -> dict[str, str]:
     first = units[0]
     # After a failed read the conclusion already says what to search for.
-    said = "" if trajectory.pending else words.say("search_unit", name=first.name, after_miss=missed)
+    said = (
+        "" if trajectory.pending else words.say("search_unit", name=first.name, after_miss=missed)
+    )
     hits = trajectory.act(said, "search_code", {"query": first.name})
     detoured = _read_wrong_file_first(trajectory, words, first, hits)
     spans: dict[str, str] = {}
@@ -257,28 +318,43 @@ def _read_modified(
         if symbol is None:
             continue
         cite_hits = unit is first and not detoured
-        said = words.say("read_unit", unit=unit, start=symbol.start_line, end=symbol.end_line, hits=cite_hits)
-        trajectory.act(said, "read_file", {"path": unit.path, "start_line": symbol.start_line,
-                                           "end_line": symbol.end_line})  # fmt: skip
+        said = words.say(
+            "read_unit", unit=unit, start=symbol.start_line, end=symbol.end_line, hits=cite_hits
+        )
+        trajectory.act(
+            said,
+            "read_file",
+            {"path": unit.path, "start_line": symbol.start_line, "end_line": symbol.end_line},
+        )
         spans[unit.qualified_name] = f"{symbol.start_line}–{symbol.end_line}"
     return spans
 
 
-def _read_wrong_file_first(trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, hits: str) -> bool:
-    """When the first hit is elsewhere but the unit's file is among the hits, read the first hit first."""
+def _read_wrong_file_first(
+    trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, hits: str
+) -> bool:
+    """When the first hit is elsewhere but the unit's file is among the hits, read the first hit
+    first."""
     first = first_hit_elsewhere(hits, unit.path, unit.name)
     if first is None:
         return False
     path, line = first
     how = how_the_hit_names(path, _hit_text(hits), unit.name)
-    trajectory.act(words.say("read_wrong_file", path=path, line=line, name=unit.name, how=how), "read_file",
-                   {"path": path, "start_line": max(line - 4, 1), "end_line": line + 4})  # fmt: skip
-    trajectory.pending = words.say("after_wrong_file", path=path, name=unit.name, unit_path=unit.path, how=how)
+    trajectory.act(
+        words.say("read_wrong_file", path=path, line=line, name=unit.name, how=how),
+        "read_file",
+        {"path": path, "start_line": max(line - 4, 1), "end_line": line + 4},
+    )
+    trajectory.pending = words.say(
+        "after_wrong_file", path=path, name=unit.name, unit_path=unit.path, how=how
+    )
     return True
 
 
 # A hit that is itself a definition of the name (Python, JavaScript/TypeScript, Go, Rust …)
-_DEFINES = r"\b(?:def|class|function|func|fn|interface|struct|type|enum|trait)\s+(?:\([^)]*\)\s*)?{name}\b"
+_DEFINES = (
+    r"\b(?:def|class|function|func|fn|interface|struct|type|enum|trait)\s+(?:\([^)]*\)\s*)?{name}\b"
+)
 
 
 def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int] | None:
@@ -303,19 +379,29 @@ def _hit_text(hits: str) -> str:
 
 
 def how_the_hit_names(path: str, text: str, name: str) -> str:
-    """``defines`` (another definition of the same name), ``uses`` (other code) or ``mentions`` (docs)."""
+    """``defines`` (another definition of the same name), ``uses`` (other code) or ``mentions``
+    (docs)."""
     if language_for_path(path) is None:
         return "mentions"
     return "defines" if re.search(_DEFINES.format(name=re.escape(name)), text) else "uses"
 
 
-def _read_for_new_code(trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, missed: str | None) -> None:
+def _read_for_new_code(
+    trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, missed: str | None
+) -> None:
     folder = unit.path.rsplit("/", 1)[0] if "/" in unit.path else "."
-    listing = trajectory.act(words.say("list_folder", folder=folder, path=unit.path, after_miss=missed),
-                             "list_directory", {"path": folder})  # fmt: skip
+    listing = trajectory.act(
+        words.say("list_folder", folder=folder, path=unit.path, after_miss=missed),
+        "list_directory",
+        {"path": folder},
+    )
     if trajectory.session.file_bytes(unit.path) is not None:
         listed = unit.path.rsplit("/", 1)[-1] in listing.splitlines()
-        trajectory.act(words.say("read_file_for_new", path=unit.path, listed=listed), "read_file", {"path": unit.path})
+        trajectory.act(
+            words.say("read_file_for_new", path=unit.path, listed=listed),
+            "read_file",
+            {"path": unit.path},
+        )
 
 
 def _symbol_at(session: SnapshotSession, unit: CodeUnit) -> SymbolFact | None:
@@ -323,7 +409,10 @@ def _symbol_at(session: SnapshotSession, unit: CodeUnit) -> SymbolFact | None:
     source = session.file_bytes(unit.path)
     if source is None:
         return None
-    return next((s for s in extract_symbols(source, unit.lang) if s.qualified_name == unit.qualified_name), None)
+    return next(
+        (s for s in extract_symbols(source, unit.lang) if s.qualified_name == unit.qualified_name),
+        None,
+    )
 
 
 def _applied_lines(result: str) -> list[str]:
@@ -335,5 +424,7 @@ def _applied_lines(result: str) -> list[str]:
 def _split_patch(patch: str, paths: list[str]) -> str:
     """The file sections of a unified diff that touch ``paths``."""
     sections = re.split(r"(?m)^(?=diff --git )", patch)
-    wanted = [s for s in sections if s and any(f" b/{p}\n" in s.split("\n", 1)[0] + "\n" for p in paths)]
+    wanted = [
+        s for s in sections if s and any(f" b/{p}\n" in s.split("\n", 1)[0] + "\n" for p in paths)
+    ]
     return "".join(wanted)

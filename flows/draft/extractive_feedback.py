@@ -1,4 +1,5 @@
-"""Records from a fine-tuned model's failures (``warehouse/landing/feedback.py``), drafted in the draft stage.
+"""Records from a fine-tuned model's failures (``warehouse/landing/feedback.py``), drafted in the
+draft stage.
 
 A ``correction`` becomes the record the model should have learned: the prompt it was given, as it
 was given, and the expected answer. A ``counter_example`` becomes a review task: the prompt and the
@@ -22,11 +23,13 @@ from warehouse.records import FeedbackRef, InstructionRecord, Lang, Provenance, 
 from warehouse.store import Warehouse
 
 REVIEW_TEMPLATE = "extractive/feedback_to_review.{lang}.md.j2"
-CORRECTION_TEMPLATE = "feedback/expected-answer@1"  # no template: the prompt and the answer as given
+CORRECTION_TEMPLATE = (
+    "feedback/expected-answer@1"  # no template: the prompt and the answer as given
+)
 
 _PENDING = f"""
-SELECT t.id, t.family, f.id, f.round, f.file, f.line, f.prompt, f.model_output, f.expected, f.verdict,
-       f.record_id, f.meta
+SELECT t.id, t.family, f.id, f.round, f.file, f.line, f.prompt, f.model_output, f.expected,
+       f.verdict, f.record_id, f.meta
 FROM tasks t JOIN feedback f ON f.id = json_extract_string(t.facts, '$.feedback_id')
 WHERE t.selector_version = '{FEEDBACK_SELECTOR}' AND t.status = 'selected'
   AND NOT EXISTS (SELECT 1 FROM candidates c WHERE c.task_id = t.id AND c.drafter = '{DRAFTER}')
@@ -91,5 +94,7 @@ def _origin(warehouse: Warehouse, record_id: str | None) -> Provenance | None:
     """The provenance of the goldmine record a failing prompt came from, when it is stored."""
     if not record_id:
         return None
-    stored = warehouse.scalar("SELECT record FROM candidates WHERE id = ? AND record IS NOT NULL", [record_id])
+    stored = warehouse.scalar(
+        "SELECT record FROM candidates WHERE id = ? AND record IS NOT NULL", [record_id]
+    )
     return parse_record(stored).provenance if stored else None

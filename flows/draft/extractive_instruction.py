@@ -23,7 +23,8 @@ from warehouse.selection.task_context import CodeUnit, Context, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 
 DRAFTER = "extractive"
-# Families whose template holds `instruction`, `input` and `output` macros (flows/draft/families.py).
+# Families whose template holds `instruction`, `input` and `output` macros
+# (flows/draft/families.py).
 FAMILY_TEMPLATES = {
     "tests": "extractive/code_to_tests.{lang}.md.j2",
     "docs": "extractive/code_to_docstring.{lang}.md.j2",
@@ -67,8 +68,11 @@ class ExtractiveDrafter:
     def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One record of ``kind`` in ``lang``, or why not."""
         if isinstance(context, TicketContext):
-            return draft_ticket_instruction(context, lang) if kind == "instruction" else DraftSkipped(
-                f"ExtractiveDrafter makes instruction records, not {kind}")  # fmt: skip
+            return (
+                draft_ticket_instruction(context, lang)
+                if kind == "instruction"
+                else DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
+            )
         if kind != "instruction":
             return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
         return draft(context, lang)
@@ -119,7 +123,9 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         "units": [_unit_view(unit) for unit in context.units],
         "report": _report(context),
         "raises": [
-            e for e in raised_errors(afters, lang) if e.name not in {b.name for b in raised_errors(befores, lang)}
+            e
+            for e in raised_errors(afters, lang)
+            if e.name not in {b.name for b in raised_errors(befores, lang)}
         ],
         "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
         "logs": new_items(log_calls(befores), log_calls(afters)),
@@ -133,8 +139,12 @@ def _fence(lang: str) -> str:
 
 
 def _unit_view(unit: CodeUnit) -> dict[str, Any]:
-    after_signature = (unit.signature or _signature(unit.after, unit.lang)) if unit.kind != "class" else ""
-    before_signature = _signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
+    after_signature = (
+        (unit.signature or _signature(unit.after, unit.lang)) if unit.kind != "class" else ""
+    )
+    before_signature = (
+        _signature(unit.before, unit.lang) if unit.before and unit.kind != "class" else ""
+    )
     return {
         "path": unit.path,
         "name": unit.name,
@@ -153,7 +163,8 @@ def _unit_view(unit: CodeUnit) -> dict[str, Any]:
 
 
 def _decorator(text: str) -> str:
-    """A decorator as a requirement names it: whole when short, else its callee (``@click.option(…)``)."""
+    """A decorator as a requirement names it: whole when short, else its callee
+    (``@click.option(…)``)."""
     if "\n" not in text and len(text) <= MAX_DECORATOR_CHARS:
         return f"@{text}"
     callee, has_arguments, _ = text.partition("(")
@@ -185,7 +196,9 @@ def _report(context: TaskContext) -> dict[str, Any]:
             "key": ticket.key,
             "title": ticket.title.strip(),
             "text": clip(ticket.body.strip(), MAX_REPORT_CHARS),
-            "comments": [clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()],
+            "comments": [
+                clip(c.strip(), MAX_COMMENT_CHARS) for c in ticket.comments[:3] if c.strip()
+            ],
         }
     title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
     return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
@@ -199,10 +212,14 @@ def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftS
     output = words.say("output", **_arguments(words, "output", view))
     record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, words.ref)
     return InstructionRecord(
-        id=record_id, task_type=context.family, lang="zh" if lang == "zh" else "en",
-        instruction=instruction, input=given, output=output,
+        id=record_id,
+        task_type=context.family,
+        lang="zh" if lang == "zh" else "en",
+        instruction=instruction,
+        input=given,
+        output=output,
         provenance=context.provenance(DRAFTER, words.ref),
-    )  # fmt: skip
+    )
 
 
 def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:

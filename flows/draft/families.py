@@ -1,4 +1,5 @@
-"""The facts each non-code task family needs, read off its context (tests, docs, edge cases, review).
+"""The facts each non-code task family needs, read off its context (tests, docs, edge cases,
+review).
 
 Every value here comes from the repository: test names, the sections of a docstring the history
 wrote, the guard clauses a fix added, the reason a revert gives. Nothing is phrased from
@@ -18,15 +19,48 @@ from warehouse.selection.task_context import CodeUnit, TaskContext
 
 _REVERTS_LINE = re.compile(r"This reverts commit [0-9a-f]{7,40}\.?")
 _DOC_SECTIONS = (
-    ("args", re.compile(r"^\s*(?:Args|Arguments|Parameters|Params)\s*:?\s*$|:param\s|@param\s", re.MULTILINE)),
+    (
+        "args",
+        re.compile(
+            r"^\s*(?:Args|Arguments|Parameters|Params)\s*:?\s*$|:param\s|@param\s", re.MULTILINE
+        ),
+    ),
     ("returns", re.compile(r"^\s*Returns?\s*:?\s*$|:returns?:|@returns?\s", re.MULTILINE)),
     ("yields", re.compile(r"^\s*Yields\s*:?\s*$|:yields?:", re.MULTILINE)),
     ("raises", re.compile(r"^\s*Raises\s*:?\s*$|:raises\s|@throws\s", re.MULTILINE)),
     ("example", re.compile(r"^\s*Examples?\s*:?\s*$|>>>|@example", re.MULTILINE)),
 )
-_FILLER = {"test", "must", "be", "is", "are", "the", "a", "an", "of", "to", "and", "or", "not", "if", "got", "raises",
-           "rejects", "error", "with", "for", "in", "on", "none", "null", "true", "false"}  # fmt: skip
-_RAISES_IN_TEST = re.compile(r"(?:raises|assertRaises|toThrow|expectThrows|assertThrows)\(\s*([\w.]+)")
+_FILLER = {
+    "test",
+    "must",
+    "be",
+    "is",
+    "are",
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "and",
+    "or",
+    "not",
+    "if",
+    "got",
+    "raises",
+    "rejects",
+    "error",
+    "with",
+    "for",
+    "in",
+    "on",
+    "none",
+    "null",
+    "true",
+    "false",
+}
+_RAISES_IN_TEST = re.compile(
+    r"(?:raises|assertRaises|toThrow|expectThrows|assertThrows)\(\s*([\w.]+)"
+)
 
 
 def task_problem(context: TaskContext, max_unit_lines: int) -> str:
@@ -41,7 +75,10 @@ def task_problem(context: TaskContext, max_unit_lines: int) -> str:
     if longest > max_unit_lines:
         return f"unit too long for one record: {longest} lines (at most {max_unit_lines})"
     if not context.tickets and not explanation(context.body) and not context.tests:
-        return "too little context: no ticket, commit message body or test states what the change is for"
+        return (
+            "too little context: no ticket, commit message body or test states what the "
+            "change is for"
+        )
     return ""
 
 
@@ -49,13 +86,22 @@ def family_problem(context: TaskContext) -> str:
     """Why a task of a non-code family cannot make a good record, or ''."""
     checks: list[tuple[str, Callable[[], bool], str]] = [
         ("tests", lambda: not context.under_test, "the code the tests exercise could not be found"),
-        ("docs", lambda: not any(u.doc for u in context.units), "the documentation the commit wrote could not be read"),
-        ("docs", lambda: not _wrote_doc(context.units),
-         "the commit wrote comments in the code; the docstring was already there"),
+        (
+            "docs",
+            lambda: not any(u.doc for u in context.units),
+            "the documentation the commit wrote could not be read",
+        ),
+        (
+            "docs",
+            lambda: not _wrote_doc(context.units),
+            "the commit wrote comments in the code; the docstring was already there",
+        ),
         ("edge_cases", lambda: not _new_guards(context.units), "no guard clause was added"),
         ("review", lambda: not _revert_reason(context), "the revert does not say what was wrong"),
-    ]  # fmt: skip
-    return next((reason for family, fails, reason in checks if family == context.family and fails()), "")
+    ]
+    return next(
+        (reason for family, fails, reason in checks if family == context.family and fails()), ""
+    )
 
 
 def _wrote_doc(units: Sequence[CodeUnit]) -> bool:
@@ -69,13 +115,23 @@ def _squeezed(text: str) -> str:
 
 def family_view(context: TaskContext) -> dict[str, Any]:
     """The variables of the family's template, beyond the common task view."""
-    builders = {"tests": _tests_view, "docs": _docs_view, "edge_cases": _edge_view, "review": _review_view}
+    builders = {
+        "tests": _tests_view,
+        "docs": _docs_view,
+        "edge_cases": _edge_view,
+        "review": _review_view,
+    }
     return builders[context.family](context)
 
 
 def _tests_view(context: TaskContext) -> dict[str, Any]:
     under_test = [
-        {"path": u.path, "qualified_name": u.qualified_name, "fence": u.lang, "code": u.after.rstrip()}
+        {
+            "path": u.path,
+            "qualified_name": u.qualified_name,
+            "fence": u.lang,
+            "code": u.after.rstrip(),
+        }
         for u in context.under_test
     ]
     return {
@@ -99,7 +155,11 @@ def _framework(tests: tuple[CodeUnit, ...]) -> str:
     lang = tests[0].lang if tests else ""
     if lang == "python":
         methods = any(t.kind == "method" and re.search(r"\(\s*self\b", t.after) for t in tests)
-        return "unittest" if "self.assert" in code or (methods and "TestCase" in code + _names(tests)) else "pytest"
+        return (
+            "unittest"
+            if "self.assert" in code or (methods and "TestCase" in code + _names(tests))
+            else "pytest"
+        )
     if lang == "go":
         return "the standard `testing` package"
     return ""
@@ -110,8 +170,11 @@ def _names(tests: tuple[CodeUnit, ...]) -> str:
 
 
 def _behaviour(test_name: str) -> str:
-    """``test_round_money_rounds_halves_away_from_zero`` → ``round money rounds halves away from zero``."""
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", test_name.removeprefix("test_").removeprefix("Test"))
+    """``test_round_money_rounds_halves_away_from_zero`` → ``round money rounds halves away from
+    zero``."""
+    words = re.sub(
+        r"(?<=[a-z0-9])(?=[A-Z])", " ", test_name.removeprefix("test_").removeprefix("Test")
+    )
     return words.replace("_", " ").strip().lower()
 
 
@@ -127,17 +190,23 @@ def _new_guards(units: tuple[CodeUnit, ...]) -> list[GuardClause]:
     guards: list[GuardClause] = []
     for unit in units:
         before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
-        guards += [g for g in guard_clauses(unit.after, unit.lang) if (g.condition, g.error) not in before]
+        guards += [
+            g for g in guard_clauses(unit.after, unit.lang) if (g.condition, g.error) not in before
+        ]
     return list(dict.fromkeys(guards))
 
 
 def _edge_view(context: TaskContext) -> dict[str, Any]:
     guards = _new_guards(context.units)
-    return {"guards": guards, "pinning_tests": [t.qualified_name for t in context.tests if _pins(t, guards)]}
+    return {
+        "guards": guards,
+        "pinning_tests": [t.qualified_name for t in context.tests if _pins(t, guards)],
+    }
 
 
 def _pins(test: CodeUnit, guards: list[GuardClause]) -> bool:
-    """A test pins a guard when it expects the guard's error and its name speaks of the same thing."""
+    """A test pins a guard when it expects the guard's error and its name speaks of the same
+    thing."""
     raised = {name.rsplit(".", 1)[-1] for name in _RAISES_IN_TEST.findall(test.after)}
     named = set(re.findall(r"[a-z]+", test.name.lower())) - _FILLER
     for guard in guards:
@@ -160,5 +229,8 @@ def _review_view(context: TaskContext) -> dict[str, Any]:
         "diffs": context.diffs,
         "revert": context.reverted_by,
         "reason": _revert_reason(context),
-        "kept": [{"qualified_name": u.qualified_name, "before": u.before.rstrip(), "fence": u.lang} for u in kept],
+        "kept": [
+            {"qualified_name": u.qualified_name, "before": u.before.rstrip(), "fence": u.lang}
+            for u in kept
+        ],
     }

@@ -1,4 +1,5 @@
-"""Agent trajectories with a model (``--drafter llm --kinds agent``): the model thinks, goldmine acts.
+"""Agent trajectories with a model (``--drafter llm --kinds agent``): the model thinks, goldmine
+acts.
 
 Each step the model writes a thought and picks one tool call (or the final answer); goldmine runs
 a replayable tool against the repository **at the fix's parent commit** and feeds the real result
@@ -19,7 +20,12 @@ import jsonschema
 from flows.draft.drafting import DraftDeferred, Drafted, DraftResult, DraftSkipped, Unparseable
 from flows.draft.extractive_agent import AGENT_FAMILIES, MAX_PATCH_CHARS, TestRunner
 from flows.draft.extractive_instruction import task_view
-from flows.draft.extractive_tickets import Step, described_lookups, evidence_steps, ticket_trajectory
+from flows.draft.extractive_tickets import (
+    Step,
+    described_lookups,
+    evidence_steps,
+    ticket_trajectory,
+)
 from flows.llm.client import CallFailed, ChatClient, ChatReply, ChatRequest
 from flows.prompting import Phrasebook
 from miners.git_objects import git_dir_of
@@ -73,7 +79,12 @@ class LLMTrajectoryDrafter:
     """Drafts agent records by letting a model drive the replayable tools."""
 
     def __init__(
-        self, client: ChatClient, catalog: ToolCatalog, seeds: list[Seed], key: bytes, test_runner: TestRunner | None
+        self,
+        client: ChatClient,
+        catalog: ToolCatalog,
+        seeds: list[Seed],
+        key: bytes,
+        test_runner: TestRunner | None,
     ) -> None:
         self.client = client
         self.catalog = catalog
@@ -84,7 +95,11 @@ class LLMTrajectoryDrafter:
 
     def offered_tools(self) -> list[ToolSpec]:
         """The catalog's tools, without ``run_tests`` when no test command is configured."""
-        return [t for name, t in self.catalog.tools.items() if name != "run_tests" or self.test_runner is not None]
+        return [
+            t
+            for name, t in self.catalog.tools.items()
+            if name != "run_tests" or self.test_runner is not None
+        ]
 
     async def draft_one(self, context: Context, lang: str) -> DraftResult:
         """Run the model's trajectory for one task against the parent-commit snapshot."""
@@ -102,18 +117,23 @@ class LLMTrajectoryDrafter:
             return await self._trajectory(context, lang, session)
 
     async def _ticket(self, context: TicketContext, lang: str) -> DraftResult:
-        """A ticket's lookups: the thread's evidence where it shows results, else played by the model."""
+        """A ticket's lookups: the thread's evidence where it shows results, else played by the
+        model."""
         steps = evidence_steps(context, self.catalog)
         described = described_lookups(context, self.catalog, {tool for tool, _, _ in steps})
         played: list[Step] = []
         last_call: str | None = None
         for tool, sentence in described[:MAX_PLAYED_LOOKUPS]:
-            step, last_call = await self._play_lookup(context, self.catalog.tools[tool], sentence, lang)
+            step, last_call = await self._play_lookup(
+                context, self.catalog.tools[tool], sentence, lang
+            )
             if step is not None:
                 played.append(step)
         if not steps and not played:
             return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
-        record = ticket_trajectory(context, lang, self.catalog, steps + played, self.name, simulated=len(played))
+        record = ticket_trajectory(
+            context, lang, self.catalog, steps + played, self.name, simulated=len(played)
+        )
         return Drafted(record, last_call)
 
     async def _play_lookup(
@@ -122,8 +142,12 @@ class LLMTrajectoryDrafter:
         """The call and result of a lookup the thread only describes, consistent with the thread."""
         words = Phrasebook(STEP_TEMPLATE.format(lang=lang))
         prompt = words.say("play_lookup", tool=tool, sentence=sentence, thread=context.thread_text)
-        schema = {"type": "object", "properties": {"arguments": {"type": "string"}, "result": {"type": "string"}},
-                  "required": ["arguments", "result"], "additionalProperties": False}  # fmt: skip
+        schema = {
+            "type": "object",
+            "properties": {"arguments": {"type": "string"}, "result": {"type": "string"}},
+            "required": ["arguments", "result"],
+            "additionalProperties": False,
+        }
         reply = await self.client.chat(
             ChatRequest(({"role": "user", "content": prompt},), "lookup", schema, "simulate_lookup")
         )
@@ -138,14 +162,22 @@ class LLMTrajectoryDrafter:
             return None, reply.call_id
         return (tool.name, arguments, _maybe_json(str(played["result"]))), reply.call_id
 
-    async def _trajectory(self, context: TaskContext, lang: str, session: SnapshotSession) -> DraftResult:
+    async def _trajectory(
+        self, context: TaskContext, lang: str, session: SnapshotSession
+    ) -> DraftResult:
         words = Phrasebook(STEP_TEMPLATE.format(lang=lang))
         request = self._request(context, lang)
-        run = _Run([{"role": "system", "content": self._system(words, context, lang)},
-                    {"role": "user", "content": request}])  # fmt: skip
+        run = _Run(
+            [
+                {"role": "system", "content": self._system(words, context, lang)},
+                {"role": "user", "content": request},
+            ]
+        )
         schema = step_schema([t.name for t in self.offered_tools()])
         for _ in range(MAX_STEPS):
-            reply = await self.client.chat(ChatRequest(tuple(run.messages), "agent_step", schema, "agent_step"))
+            reply = await self.client.chat(
+                ChatRequest(tuple(run.messages), "agent_step", schema, "agent_step")
+            )
             if isinstance(reply, CallFailed):
                 return _failed(reply, words.ref)
             run.replies.append(reply.text)
@@ -156,14 +188,21 @@ class LLMTrajectoryDrafter:
                 return Unparseable("\n".join(run.replies), str(invalid), words.ref, reply.call_id)
             if finished:
                 return Drafted(self._record(context, lang, request, run, words.ref), reply.call_id)
-        return Unparseable("\n".join(run.replies), f"no final answer after {MAX_STEPS} steps", words.ref, run.last_call)
+        return Unparseable(
+            "\n".join(run.replies),
+            f"no final answer after {MAX_STEPS} steps",
+            words.ref,
+            run.last_call,
+        )
 
     async def _step(
         self, run: _Run, reply: ChatReply, words: Phrasebook, session: SnapshotSession, request: str
     ) -> bool:
         thought, tool, arguments, answer = self._parse(reply.text)
         if answer is not None:
-            run.turns.append({"role": "assistant", "content": {"thought": thought, "final_answer": answer}})
+            run.turns.append(
+                {"role": "assistant", "content": {"thought": thought, "final_answer": answer}}
+            )
             return True
         assert tool is not None and arguments is not None
         result = await self._observe(run, tool, arguments, session, request, words)
@@ -171,7 +210,10 @@ class LLMTrajectoryDrafter:
         run.turns.append({"role": "assistant", "content": {"thought": thought, "action": action}})
         run.turns.append({"role": "tool", "content": {"result": result}})
         told = words.say("tool_result", tool=tool.name, result=result)
-        run.messages += [{"role": "assistant", "content": reply.text}, {"role": "user", "content": told}]
+        run.messages += [
+            {"role": "assistant", "content": reply.text},
+            {"role": "user", "content": told},
+        ]
         return False
 
     def _parse(self, text: str) -> tuple[str, ToolSpec | None, dict[str, Any] | None, str | None]:
@@ -187,33 +229,59 @@ class LLMTrajectoryDrafter:
         tools = {t.name: t for t in self.offered_tools()}
         tool = tools.get(str(step.get("tool_name")))
         if tool is None:
-            raise StepInvalid(f"tool {step.get('tool_name')!r} is not offered: use one of {', '.join(tools)}")
+            raise StepInvalid(
+                f"tool {step.get('tool_name')!r} is not offered: use one of {', '.join(tools)}"
+            )
         arguments = _arguments(step.get("arguments"))
-        problems = sorted(jsonschema.Draft202012Validator(tool.parameters).iter_errors(arguments), key=str)
+        problems = sorted(
+            jsonschema.Draft202012Validator(tool.parameters).iter_errors(arguments), key=str
+        )
         if problems:
-            raise StepInvalid(f"{tool.name}: arguments do not match the catalog's schema: {problems[0].message}")
+            raise StepInvalid(
+                f"{tool.name}: arguments do not match the catalog's schema: {problems[0].message}"
+            )
         return thought, tool, arguments, None
 
     async def _observe(
-        self, run: _Run, tool: ToolSpec, arguments: dict[str, Any], session: SnapshotSession, request: str,
+        self,
+        run: _Run,
+        tool: ToolSpec,
+        arguments: dict[str, Any],
+        session: SnapshotSession,
+        request: str,
         words: Phrasebook,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """The tool's real result; only a tool that cannot be replayed is played by the model."""
         if tool.name == "run_tests" and self.test_runner is not None:
             return redact(self.test_runner(session, arguments.get("target"))[1], self.key)[0]
         if tool.name in self.catalog.replayable and tool.name != "run_tests":
-            if tool.name == "apply_patch" and len(str(arguments.get("patch", ""))) > MAX_PATCH_CHARS:
-                return f"Error: the patch is longer than {MAX_PATCH_CHARS} characters; send a smaller one"
+            if (
+                tool.name == "apply_patch"
+                and len(str(arguments.get("patch", ""))) > MAX_PATCH_CHARS
+            ):
+                return (
+                    f"Error: the patch is longer than {MAX_PATCH_CHARS} characters; send a "
+                    "smaller one"
+                )
             return redact(session.call(tool.name, arguments), self.key)[0]
         run.simulated = True
         return await self._simulate(tool, arguments, request, words)
 
-    async def _simulate(self, tool: ToolSpec, arguments: dict[str, Any], request: str, words: Phrasebook) -> str:
+    async def _simulate(
+        self, tool: ToolSpec, arguments: dict[str, Any], request: str, words: Phrasebook
+    ) -> str:
         prompt = words.say("simulate", tool=tool, arguments=arguments, request=request)
-        schema = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"],
-                  "additionalProperties": False}  # fmt: skip
-        reply = await self.client.chat(ChatRequest(({"role": "user", "content": prompt},), "tool_result", schema,
-                                                    "simulate_tool"))  # fmt: skip
+        schema = {
+            "type": "object",
+            "properties": {"result": {"type": "string"}},
+            "required": ["result"],
+            "additionalProperties": False,
+        }
+        reply = await self.client.chat(
+            ChatRequest(
+                ({"role": "user", "content": prompt},), "tool_result", schema, "simulate_tool"
+            )
+        )
         if isinstance(reply, CallFailed):
             return f"Error: {tool.name} could not be simulated ({reply.error})"
         try:
@@ -224,23 +292,37 @@ class LLMTrajectoryDrafter:
     def _request(self, context: TaskContext, lang: str) -> str:
         view = task_view(context)
         words = Phrasebook(REQUEST_TEMPLATE.format(lang=lang))
-        return words.say("request", report=view["report"], family=context.family, has_tests=bool(context.tests))
+        return words.say(
+            "request", report=view["report"], family=context.family, has_tests=bool(context.tests)
+        )
 
     def _system(self, words: Phrasebook, context: TaskContext, lang: str) -> str:
         view = task_view(context)
         example = few_shots(self.seeds, "agent", context.family, lang, 1)
-        return words.say("system", project=view["project"], stack=view["stack"], tools=self.offered_tools(),
-                         can_run_tests=self.test_runner is not None,
-                         example=_example(example[0].record) if example else "")  # fmt: skip
+        return words.say(
+            "system",
+            project=view["project"],
+            stack=view["stack"],
+            tools=self.offered_tools(),
+            can_run_tests=self.test_runner is not None,
+            example=_example(example[0].record) if example else "",
+        )
 
     def _record_system(self, context: TaskContext, lang: str) -> str:
-        """What an agent is told at serving time: the same words as the replayed trajectories use."""
+        """What an agent is told at serving time: the same words as the replayed trajectories
+        use."""
         view = task_view(context)
         words = Phrasebook(REQUEST_TEMPLATE.format(lang=lang))
-        return words.say("system", project=view["project"], stack=view["stack"],
-                         tools_run_tests=self.test_runner is not None)  # fmt: skip
+        return words.say(
+            "system",
+            project=view["project"],
+            stack=view["stack"],
+            tools_run_tests=self.test_runner is not None,
+        )
 
-    def _record(self, context: TaskContext, lang: str, request: str, run: _Run, template: str) -> AgentRecord:
+    def _record(
+        self, context: TaskContext, lang: str, request: str, run: _Run, template: str
+    ) -> AgentRecord:
         used = [t.model_dump() for t in self.offered_tools()]
         return AgentRecord.model_validate(
             {
@@ -254,7 +336,7 @@ class LLMTrajectoryDrafter:
                     self.name, template, observations="simulated" if run.simulated else "replayed"
                 ),
             }
-        )  # fmt: skip
+        )
 
 
 def _arguments(raw: Any) -> dict[str, Any]:
@@ -281,9 +363,14 @@ def _example(record: Any) -> str:
     """A gold trajectory, shortened: its shape, not its content, is the point."""
     lines = []
     for turn in record.conversation:
-        content = turn.content if isinstance(turn.content, str) else json.dumps(
-            turn.content.model_dump(exclude_none=True), ensure_ascii=False)  # fmt: skip
-        short = content if len(content) <= _EXAMPLE_TURN_CHARS else content[:_EXAMPLE_TURN_CHARS] + " …"
+        content = (
+            turn.content
+            if isinstance(turn.content, str)
+            else json.dumps(turn.content.model_dump(exclude_none=True), ensure_ascii=False)
+        )
+        short = (
+            content if len(content) <= _EXAMPLE_TURN_CHARS else content[:_EXAMPLE_TURN_CHARS] + " …"
+        )
         lines.append(f"{turn.role}: {short}")
     return "\n".join(lines)
 

@@ -50,7 +50,13 @@ from flows.llm.client import (
 from flows.workspace import Settings, catalog_of
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
-from warehouse.record_drafts import DraftInvalid, draft_json_schema, draft_kinds, instruction_record, parse_draft
+from warehouse.record_drafts import (
+    DraftInvalid,
+    draft_json_schema,
+    draft_kinds,
+    instruction_record,
+    parse_draft,
+)
 from warehouse.records import InstructionRecord
 from warehouse.seed_folder import SEEDS_DIR, SeedFolder, load_seeds
 from warehouse.selection.task_context import Context, ContextLoader, TaskContext
@@ -82,17 +88,22 @@ class LLMDrafter:
         self.draft_each(iter([context]), kind, lang, lambda _, result: results.append(result))
         return results[0]
 
-    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(
+        self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
+    ) -> None:
         """Draft every context concurrently; ``deliver`` gets each result as soon as it is ready."""
         asyncio.run(self._draft_all(contexts, kind, lang, deliver))
         if self.client.budget.exhausted:
             spent = self.client.budget.spent
             raise DraftingStopped(
-                f"budget of ${self.client.budget.limit_usd:g} reached (${spent:.4f} spent this run); "
+                f"budget of ${self.client.budget.limit_usd:g} reached (${spent:.4f} spent this "
+                "run); "
                 "the remaining tasks are drafted on the next run"
             )
 
-    async def _draft_all(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+    async def _draft_all(
+        self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
+    ) -> None:
         async def worker() -> None:
             while not self.client.budget.exhausted:
                 context = next(contexts, None)  # loaded in this thread, between awaits
@@ -116,7 +127,8 @@ class LLMDrafter:
         if kind == "agent" and self.trajectories is not None:
             return await self.trajectories.draft_one(context, lang)
         if isinstance(context, TicketContext):
-            # A resolution record quotes its thread, so the model has nothing to add: drafted extractively.
+            # A resolution record quotes its thread, so the model has nothing to add: drafted
+            # extractively.
             return draft_ticket_instruction(context, lang)
         problem = unusable(context, kind)
         if problem:
@@ -131,34 +143,63 @@ class LLMDrafter:
         except DraftInvalid as invalid:
             return await self._repair(context, kind, lang, prompt, reply, str(invalid))
 
-    def prompt(self, context: TaskContext, kind: str, lang: str, template: str | None = None) -> Prompt:
+    def prompt(
+        self, context: TaskContext, kind: str, lang: str, template: str | None = None
+    ) -> Prompt:
         """The messages this drafter sends for one task (``goldmine prompts render`` shows them)."""
-        return build_prompt(context, kind, lang, self.seeds.seeds, few_shot_count=self.few_shot_count,
-                            template=template)  # fmt: skip
+        return build_prompt(
+            context,
+            kind,
+            lang,
+            self.seeds.seeds,
+            few_shot_count=self.few_shot_count,
+            template=template,
+        )
 
     async def _repair(
-        self, context: TaskContext, kind: str, lang: str, prompt: Prompt, reply: ChatReply, problem: str
+        self,
+        context: TaskContext,
+        kind: str,
+        lang: str,
+        prompt: Prompt,
+        reply: ChatReply,
+        problem: str,
     ) -> DraftResult:
-        messages = (*prompt.messages, {"role": "assistant", "content": reply.text}, repair_message(problem, lang))
-        second = await self.client.chat(ChatRequest(messages, f"{kind}_record", draft_json_schema(kind), "repair"))
+        messages = (
+            *prompt.messages,
+            {"role": "assistant", "content": reply.text},
+            repair_message(problem, lang),
+        )
+        second = await self.client.chat(
+            ChatRequest(messages, f"{kind}_record", draft_json_schema(kind), "repair")
+        )
         if isinstance(second, CallFailed):
             if not second.rejected:
                 return DraftDeferred(second.error)
-            return Unparseable(reply.text, f"{problem}; the repair request failed: {second.error}", prompt.template,
-                               reply.call_id)  # fmt: skip
+            return Unparseable(
+                reply.text,
+                f"{problem}; the repair request failed: {second.error}",
+                prompt.template,
+                reply.call_id,
+            )
         try:
             return Drafted(self._record(context, kind, lang, prompt, second), second.call_id)
         except DraftInvalid as again:
-            return Unparseable(reply.text, f"{problem}; after one repair: {again}", prompt.template, reply.call_id)
+            return Unparseable(
+                reply.text, f"{problem}; after one repair: {again}", prompt.template, reply.call_id
+            )
 
     def _record(
         self, context: TaskContext, kind: str, lang: str, prompt: Prompt, reply: ChatReply
     ) -> InstructionRecord:
         draft = parse_draft(kind, reply.text)
         provenance = context.provenance(self.name, prompt.template, seeds=prompt.seeds)
-        record_id = stable_id(context.task_id, kind, lang, self.name, prompt.template, reply.call_id)
-        return instruction_record(draft, record_id=record_id, task_type=context.family, lang=lang,
-                                  provenance=provenance)  # fmt: skip
+        record_id = stable_id(
+            context.task_id, kind, lang, self.name, prompt.template, reply.call_id
+        )
+        return instruction_record(
+            draft, record_id=record_id, task_type=context.family, lang=lang, provenance=provenance
+        )
 
 
 def _first(group: BaseExceptionGroup[Exception]) -> Exception:
@@ -168,7 +209,8 @@ def _first(group: BaseExceptionGroup[Exception]) -> Exception:
 
 
 def _failed(reply: CallFailed) -> DraftResult:
-    """A request the endpoint refused is a recorded skip; one that kept failing is tried next run."""
+    """A request the endpoint refused is a recorded skip; one that kept failing is tried next
+    run."""
     if reply.rejected:
         return DraftSkipped(f"the endpoint rejected the prompt: {reply.error}")
     return DraftDeferred(reply.error)
@@ -186,15 +228,26 @@ def unusable(context: TaskContext, kind: str) -> str:
     return task_problem(context, MAX_UNIT_LINES)
 
 
-def llm_drafter(settings: Settings, warehouse: Warehouse, run_id: str, key: bytes,
-                environ: Mapping[str, str] | None = None) -> LLMDrafter:  # fmt: skip
+def llm_drafter(
+    settings: Settings,
+    warehouse: Warehouse,
+    run_id: str,
+    key: bytes,
+    environ: Mapping[str, str] | None = None,
+) -> LLMDrafter:
     """The LLM drafter configured by the settings (and ``GOLDMINE_LLM_*`` / ``OPENAI_*``)."""
     endpoint = resolve_endpoint(settings.llm, os.environ if environ is None else environ)
     client = ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint))
     seeds = load_seeds(Path(settings.draft.seeds) if settings.draft.seeds else SEEDS_DIR)
     agent = settings.agent
-    runner = command_runner(agent.test_command, agent.test_timeout_seconds) if agent.test_command else None
-    trajectories = LLMTrajectoryDrafter(client, catalog_of(settings), list(seeds.seeds), key, runner)
+    runner = (
+        command_runner(agent.test_command, agent.test_timeout_seconds)
+        if agent.test_command
+        else None
+    )
+    trajectories = LLMTrajectoryDrafter(
+        client, catalog_of(settings), list(seeds.seeds), key, runner
+    )
     return LLMDrafter(client, seeds, settings.llm.few_shots, trajectories)
 
 
@@ -224,16 +277,25 @@ class DryRun:
             "max_completion_tokens": self.max_completion_tokens,
             "max_cost_usd": round(cost, 4) if cost is not None else None,
             "agent_tasks": self.agent_tasks,
-            "agent_requests": f"{self.agent_tasks} to {self.agent_tasks * MAX_STEPS} (one per step)",
+            "agent_requests": f"{self.agent_tasks} to {self.agent_tasks * MAX_STEPS} (one per "
+            "step)",
         }
 
 
 def plan_drafting(
-    warehouse: Warehouse, loader: ContextLoader, drafter: Drafter, *, kinds: list[str], langs: list[str], limit: int
+    warehouse: Warehouse,
+    loader: ContextLoader,
+    drafter: Drafter,
+    *,
+    kinds: list[str],
+    langs: list[str],
+    limit: int,
 ) -> dict[str, Any]:
     """``--dry-run``: what drafting every undrafted task would send, without sending anything."""
     if not isinstance(drafter, LLMDrafter):
-        raise ConfigError("--dry-run counts the requests of the llm drafter: use it with --drafter llm")
+        raise ConfigError(
+            "--dry-run counts the requests of the llm drafter: use it with --drafter llm"
+        )
     totals = DryRun()
     for kind in kinds:
         for lang in langs:
@@ -242,8 +304,11 @@ def plan_drafting(
     return totals.report(drafter)
 
 
-def dry_run(drafter: LLMDrafter, contexts: Iterable[TaskContext], kind: str, lang: str, totals: DryRun) -> None:
-    """Render the prompt of every task and count what it would cost (repairs, if any, come on top)."""
+def dry_run(
+    drafter: LLMDrafter, contexts: Iterable[TaskContext], kind: str, lang: str, totals: DryRun
+) -> None:
+    """Render the prompt of every task and count what it would cost (repairs, if any, come on
+    top)."""
     for context in contexts:
         totals.tasks += 1
         if kind == "agent":
@@ -253,10 +318,14 @@ def dry_run(drafter: LLMDrafter, contexts: Iterable[TaskContext], kind: str, lan
             totals.skipped += 1
             continue
         prompt = drafter.prompt(context, kind, lang)
-        body, id_ = drafter.client.prepared(ChatRequest(prompt.messages, f"{kind}_record", draft_json_schema(kind)))
+        body, id_ = drafter.client.prepared(
+            ChatRequest(prompt.messages, f"{kind}_record", draft_json_schema(kind))
+        )
         if recorded_reply(drafter.client.warehouse, id_) is not None:
             totals.replayed += 1
             continue
         totals.requests += 1
-        totals.prompt_tokens += sum(estimate_tokens(message["content"]) for message in body["messages"])
+        totals.prompt_tokens += sum(
+            estimate_tokens(message["content"]) for message in body["messages"]
+        )
         totals.max_completion_tokens += drafter.client.endpoint.max_tokens

@@ -1,4 +1,5 @@
-"""The LLM drafter's prompts: which templates, which golds, which facts, rendered into chat messages.
+"""The LLM drafter's prompts: which templates, which golds, which facts, rendered into chat
+messages.
 
 Pure functions of a task's context and the seeds folder, so ``goldmine prompts render`` shows
 exactly what the drafter would send, without a model. Templates live in ``prompts/llm/``: one per
@@ -38,7 +39,8 @@ class Prompt:
 
 
 def task_template(family: str, kind: str, lang: str) -> str:
-    """The template that drafts a ``kind`` record from a task of ``family`` (``change`` when unknown)."""
+    """The template that drafts a ``kind`` record from a task of ``family`` (``change`` when
+    unknown)."""
     family = family if family in FAMILIES else "change"
     return TASK_TEMPLATE.format(family=family, kind=kind, lang=lang)
 
@@ -53,7 +55,9 @@ def template_language(name: str) -> str:
     """The language a task template writes in; :class:`ConfigError` for a name that is not one."""
     match = _TEMPLATE_NAME.match(name)
     if match is None or name not in task_templates():
-        raise ConfigError(f"no task template named {name}: choose one of {', '.join(task_templates())}")
+        raise ConfigError(
+            f"no task template named {name}: choose one of {', '.join(task_templates())}"
+        )
     return match.group("lang")
 
 
@@ -71,13 +75,19 @@ def build_prompt(
     examples = few_shots(seeds, kind, context.family, lang, few_shot_count)
     view = prompt_view(context, examples)
     system = SYSTEM_TEMPLATE.format(lang=lang)
-    messages = ({"role": "system", "content": render(system, {})}, {"role": "user", "content": render(name, view)})
+    messages = (
+        {"role": "system", "content": render(system, {})},
+        {"role": "user", "content": render(name, view)},
+    )
     return Prompt(messages, bundle_ref([name, system]), tuple(seed.name for seed in examples))
 
 
 def repair_message(problem: str, lang: str) -> Message:
     """The one follow-up message sent after a reply that is not a valid record."""
-    return {"role": "user", "content": render(REPAIR_TEMPLATE.format(lang=lang), {"problem": problem})}
+    return {
+        "role": "user",
+        "content": render(REPAIR_TEMPLATE.format(lang=lang), {"problem": problem}),
+    }
 
 
 def prompt_view(context: TaskContext, examples: list[Seed]) -> dict[str, Any]:
@@ -99,12 +109,16 @@ def _guard_line(guard: GuardClause) -> str:
 
 
 def _example(seed: Seed) -> dict[str, Any]:
-    """A gold as plain text, field by field: only the fields a model writes, and only those with text.
+    """A gold as plain text, field by field: only the fields a model writes, and only those with
+    text.
 
     Plain text rather than JSON: the model should see what good content looks like, and escaped
     JSON would read worse (and trip the redaction seam: ``\\n@app.get`` looks like an address).
     """
-    fields = {key: str(getattr(seed.record, key, "")).strip() for key in ("system", "instruction", "input", "output")}
+    fields = {
+        key: str(getattr(seed.record, key, "")).strip()
+        for key in ("system", "instruction", "input", "output")
+    }
     return {
         "name": seed.name,
         "demonstrates": seed.meta.get("demonstrates", ""),

@@ -36,8 +36,15 @@ def _arguments(command: str, target: str | None) -> list[str]:
 
 def _run(arguments: list[str], folder: Path, timeout_seconds: int) -> tuple[int, str]:
     try:
-        done = subprocess.run(arguments, cwd=folder, capture_output=True, text=True, errors="replace",
-                              timeout=timeout_seconds, check=False)  # fmt: skip
+        done = subprocess.run(
+            arguments,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout_seconds,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return 124, f"exit code 124\nthe tests did not finish within {timeout_seconds} s"
     except FileNotFoundError:

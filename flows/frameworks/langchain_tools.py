@@ -25,14 +25,22 @@ from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 Implementation = Callable[..., Any]
 
 
-def langchain_tools(catalog: ToolCatalog | Path, implementations: Mapping[str, Implementation]) -> list[BaseTool]:
-    """One LangChain tool per implemented catalog tool, named and shaped exactly as in the catalog."""
+def langchain_tools(
+    catalog: ToolCatalog | Path, implementations: Mapping[str, Implementation]
+) -> list[BaseTool]:
+    """One LangChain tool per implemented catalog tool, named and shaped exactly as in the
+    catalog."""
     if isinstance(catalog, Path):
         catalog = load_tool_catalog(catalog)
     unknown = sorted(set(implementations) - set(catalog.tools))
     if unknown:
-        raise ToolException(f"implementations for tools the catalog does not define: {', '.join(unknown)}")
-    return [_tool(catalog.tools[name], implementation) for name, implementation in implementations.items()]
+        raise ToolException(
+            f"implementations for tools the catalog does not define: {', '.join(unknown)}"
+        )
+    return [
+        _tool(catalog.tools[name], implementation)
+        for name, implementation in implementations.items()
+    ]
 
 
 def _tool(spec: ToolSpec, implementation: Implementation) -> BaseTool:
@@ -41,7 +49,9 @@ def _tool(spec: ToolSpec, implementation: Implementation) -> BaseTool:
     def run(**arguments: Any) -> Any:
         problems = sorted(validator.iter_errors(arguments), key=lambda e: list(e.path))
         if problems:
-            raise ToolException(f"{spec.name}: arguments do not match the catalog's schema: {problems[0].message}")
+            raise ToolException(
+                f"{spec.name}: arguments do not match the catalog's schema: {problems[0].message}"
+            )
         return implementation(**arguments)
 
     return StructuredTool.from_function(
@@ -50,7 +60,8 @@ def _tool(spec: ToolSpec, implementation: Implementation) -> BaseTool:
 
 
 def replay_implementations(session: SnapshotSession) -> dict[str, Implementation]:
-    """The code-agent tools answered from a repository snapshot (what goldmine's trajectories used)."""
+    """The code-agent tools answered from a repository snapshot (what goldmine's trajectories
+    used)."""
 
     def bind(name: str) -> Implementation:
         return lambda **arguments: session.call(name, arguments)

@@ -52,12 +52,14 @@ class AdaptiveLimit:
                 condition.notify_all()
 
     def succeeded(self) -> None:
-        """A request went through: double per window before the first 429, else grow by one per window."""
+        """A request went through: double per window before the first 429, else grow by one per
+        window."""
         step = 1.0 if self.slow_start else 1.0 / self.limit
         self.limit = min(float(self.maximum), self.limit + step)
 
     def throttled(self, retry_after: float | None = None) -> None:
-        """The endpoint said 429: halve the limit, and pause every request for ``retry_after`` seconds."""
+        """The endpoint said 429: halve the limit, and pause every request for ``retry_after``
+        seconds."""
         self.slow_start = False
         self.limit = max(1.0, self.limit / 2)
         if retry_after:

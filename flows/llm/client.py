@@ -77,21 +77,35 @@ class Endpoint:
         """What a call costs in US dollars, or None when the model has no price configured."""
         if self.price is None:
             return None
-        return (prompt_tokens * self.price.input_per_mtok + completion_tokens * self.price.output_per_mtok) / 1e6
+        return (
+            prompt_tokens * self.price.input_per_mtok
+            + completion_tokens * self.price.output_per_mtok
+        ) / 1e6
 
 
 def resolve_endpoint(config: LLMConfig, environ: Mapping[str, str]) -> Endpoint:
     """The endpoint from ``GOLDMINE_LLM_*``, else ``[llm]`` in goldmine.toml, else ``OPENAI_*``."""
-    base_url = environ.get("GOLDMINE_LLM_BASE_URL") or config.base_url or environ.get("OPENAI_BASE_URL", "")
+    base_url = (
+        environ.get("GOLDMINE_LLM_BASE_URL")
+        or config.base_url
+        or environ.get("OPENAI_BASE_URL", "")
+    )
     model = environ.get("GOLDMINE_LLM_MODEL") or config.model
     if not base_url:
         raise ConfigError(
-            "the llm drafter needs an endpoint: set GOLDMINE_LLM_BASE_URL or [llm] base_url in goldmine.toml "
+            "the llm drafter needs an endpoint: set GOLDMINE_LLM_BASE_URL or [llm] base_url in "
+            "goldmine.toml "
             "(e.g. http://localhost:8000/v1 for vLLM, https://api.openai.com/v1 for OpenAI)"
         )
     if not model:
-        raise ConfigError("the llm drafter needs a model: set GOLDMINE_LLM_MODEL or [llm] model in goldmine.toml")
-    api_key = environ.get(config.api_key_env) or environ.get("GOLDMINE_LLM_API_KEY") or environ.get("OPENAI_API_KEY")
+        raise ConfigError(
+            "the llm drafter needs a model: set GOLDMINE_LLM_MODEL or [llm] model in goldmine.toml"
+        )
+    api_key = (
+        environ.get(config.api_key_env)
+        or environ.get("GOLDMINE_LLM_API_KEY")
+        or environ.get("OPENAI_API_KEY")
+    )
     return Endpoint(
         base_url=base_url,
         model=model,
@@ -131,7 +145,8 @@ class ChatReply:
 
 @dataclass(frozen=True, slots=True)
 class CallFailed:
-    """No reply: the error, and whether the endpoint refused the request itself (retrying won't help)."""
+    """No reply: the error, and whether the endpoint refused the request itself (retrying won't
+    help)."""
 
     call_id: str
     error: str
@@ -171,7 +186,8 @@ class Budget:
     def __init__(self, limit_usd: float, endpoint: Endpoint) -> None:
         if limit_usd > 0 and endpoint.price is None:
             raise ConfigError(
-                f'--budget-usd needs the price of {endpoint.model}: add [llm.prices."{endpoint.model}"] '
+                f"--budget-usd needs the price of {endpoint.model}: add "
+                f'[llm.prices."{endpoint.model}"] '
                 "input_per_mtok and output_per_mtok to goldmine.toml"
             )
         self.limit_usd = limit_usd
@@ -190,9 +206,13 @@ class Budget:
 
     def reserve(self, estimate: float) -> None:
         """Hold ``estimate`` for a request, or raise :class:`BudgetReached`."""
-        if self.limit_usd > 0 and (self.exhausted or self.spent + self.reserved + estimate > self.limit_usd):
+        if self.limit_usd > 0 and (
+            self.exhausted or self.spent + self.reserved + estimate > self.limit_usd
+        ):
             self.exhausted = True
-            raise BudgetReached(f"the budget of ${self.limit_usd:g} is reached (${self.spent:.4f} spent)")
+            raise BudgetReached(
+                f"the budget of ${self.limit_usd:g} is reached (${self.spent:.4f} spent)"
+            )
         self.reserved += estimate
 
     def settle(self, estimate: float, cost: float | None, completion_tokens: int | None) -> None:
@@ -206,7 +226,9 @@ class Budget:
 class ChatClient:
     """Sends chat requests to one endpoint for one run, recording each in ``llm_calls``."""
 
-    def __init__(self, endpoint: Endpoint, warehouse: Warehouse, run_id: str, key: bytes, budget: Budget) -> None:
+    def __init__(
+        self, endpoint: Endpoint, warehouse: Warehouse, run_id: str, key: bytes, budget: Budget
+    ) -> None:
         self.endpoint = endpoint
         self.warehouse = warehouse
         self.run_id = run_id
@@ -225,7 +247,8 @@ class ChatClient:
             base_url=self.endpoint.base_url,
             api_key=self.endpoint.api_key,
             timeout=self.endpoint.timeout_seconds,
-            max_retries=0,  # retries are ours: they must honour Retry-After and feed the adaptive limit
+            # retries are ours: they must honour Retry-After and feed the adaptive limit
+            max_retries=0,
         )
         try:
             yield self
@@ -235,23 +258,40 @@ class ChatClient:
 
     def prepared(self, request: ChatRequest) -> tuple[dict[str, Any], str]:
         """The scrubbed payload in the current mode and its call id."""
-        body = payload(self.endpoint, ChatRequest(scrub(request.messages, self.key), request.schema_name,
-                                                  request.schema, request.purpose), self.mode)  # fmt: skip
+        body = payload(
+            self.endpoint,
+            ChatRequest(
+                scrub(request.messages, self.key),
+                request.schema_name,
+                request.schema,
+                request.purpose,
+            ),
+            self.mode,
+        )
         return body, call_id(body)
 
     async def chat(self, request: ChatRequest) -> ChatReply | CallFailed:
-        """The reply to ``request``: replayed if recorded, else sent (raises :class:`BudgetReached`)."""
+        """The reply to ``request``: replayed if recorded, else sent (raises
+        :class:`BudgetReached`)."""
         while True:
             body, id_ = self.prepared(request)
             stored = recorded_reply(self.warehouse, id_)
             if stored is not None:
                 self.replayed += 1
-                return ChatReply(id_, stored.reply, stored.prompt_tokens or 0, stored.completion_tokens or 0,
-                                 None, replayed=True)  # fmt: skip
+                return ChatReply(
+                    id_,
+                    stored.reply,
+                    stored.prompt_tokens or 0,
+                    stored.completion_tokens or 0,
+                    None,
+                    replayed=True,
+                )
             estimate = self.budget.estimate(request.messages)
             self.budget.reserve(estimate)
             outcome = await self._send(body, id_, request.purpose, estimate)
-            if outcome is not None:  # None: the server rejected the response format; ask again in the next
+            if (
+                outcome is not None
+            ):  # None: the server rejected the response format; ask again in the next
                 return outcome
 
     async def _send(
@@ -273,7 +313,9 @@ class ChatClient:
                 self.limit.succeeded()
                 self.sent += 1
                 latency_ms = (time.monotonic() - started) * 1000
-                return self._succeeded(_Sent(body, id_, purpose, attempt, latency_ms), response, estimate)
+                return self._succeeded(
+                    _Sent(body, id_, purpose, attempt, latency_ms), response, estimate
+                )
             errors.append(verdict.error)
             if verdict.step_down or verdict.final:
                 self.budget.settle(estimate, None, None)
@@ -283,7 +325,8 @@ class ChatClient:
                 self._record(sent, None, None, None, None, verdict.error)
                 if all(error.startswith("connection failed") for error in errors):
                     raise LLMEndpointError(
-                        f"cannot reach the LLM endpoint at {self.endpoint.public_url} ({verdict.error}); start the "
+                        f"cannot reach the LLM endpoint at {self.endpoint.public_url} "
+                        f"({verdict.error}); start the "
                         "server or fix GOLDMINE_LLM_BASE_URL / [llm] base_url"
                     )
                 return CallFailed(id_, verdict.error, rejected=verdict.rejected)
@@ -295,51 +338,76 @@ class ChatClient:
         return self._api
 
     def _judge(self, error: openai.APIError, attempts: int) -> _Verdict:
-        """What to do after a failed attempt: wait and retry, step down the response format, or stop."""
-        backoff = min(60.0, self.endpoint.backoff_seconds * 2 ** (attempts - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
+        """What to do after a failed attempt: wait and retry, step down the response format, or
+        stop."""
+        jitter = random.uniform(0.5, 1.0)  # noqa: S311 (spreads retries; nothing secret)
+        backoff = min(60.0, self.endpoint.backoff_seconds * 2 ** (attempts - 1)) * jitter
         out_of_retries = attempts > self.endpoint.max_retries
         if isinstance(error, openai.RateLimitError):
             wait = retry_after(error.response.headers)
             self.limit.throttled(wait)
-            return _Verdict(f"429 rate limited: {_message(error)}", wait if wait is not None else backoff,
-                            final=out_of_retries)  # fmt: skip
+            return _Verdict(
+                f"429 rate limited: {_message(error)}",
+                wait if wait is not None else backoff,
+                final=out_of_retries,
+            )
         if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
             raise LLMEndpointError(
-                f"the LLM endpoint at {self.endpoint.public_url} refused the API key ({_message(error)}); "
+                f"the LLM endpoint at {self.endpoint.public_url} refused the API key "
+                f"({_message(error)}); "
                 "set GOLDMINE_LLM_API_KEY (or the variable named by [llm] api_key_env)"
             )
         if isinstance(error, openai.NotFoundError):
             raise LLMEndpointError(
-                f"the LLM endpoint at {self.endpoint.public_url} has no model {self.endpoint.model} or no "
-                f"chat completions route ({_message(error)}); check GOLDMINE_LLM_MODEL and the base URL (…/v1)"
+                f"the LLM endpoint at {self.endpoint.public_url} has no model "
+                f"{self.endpoint.model} or no "
+                f"chat completions route ({_message(error)}); check GOLDMINE_LLM_MODEL and the "
+                "base URL (…/v1)"
             )
         if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
             if self._step_down(error):
                 return _Verdict(f"response_format rejected: {_message(error)}", 0.0, step_down=True)
-            return _Verdict(f"{error.status_code} rejected: {_message(error)}", 0.0, final=True, rejected=True)
+            return _Verdict(
+                f"{error.status_code} rejected: {_message(error)}", 0.0, final=True, rejected=True
+            )
         if isinstance(error, openai.APITimeoutError):
-            return _Verdict(f"timeout after {self.endpoint.timeout_seconds:g}s", backoff, final=out_of_retries)
+            return _Verdict(
+                f"timeout after {self.endpoint.timeout_seconds:g}s", backoff, final=out_of_retries
+            )
         if isinstance(error, openai.APIConnectionError):
             return _Verdict(f"connection failed: {_message(error)}", backoff, final=out_of_retries)
         if isinstance(error, openai.APIStatusError):
             wait = retry_after(error.response.headers)
-            return _Verdict(f"{error.status_code} server error: {_message(error)}",
-                            wait if wait is not None else backoff, final=out_of_retries)  # fmt: skip
+            return _Verdict(
+                f"{error.status_code} server error: {_message(error)}",
+                wait if wait is not None else backoff,
+                final=out_of_retries,
+            )
         return _Verdict(f"unexpected reply: {_message(error)}", backoff, final=out_of_retries)
 
     def _step_down(self, error: openai.APIError) -> bool:
         """Move to the next weaker response format when the server rejects this one."""
         text = _message(error).lower()
-        if self.mode == "none" or not any(word in text for word in ("response_format", "json_schema", "json_object")):
+        if self.mode == "none" or not any(
+            word in text for word in ("response_format", "json_schema", "json_object")
+        ):
             return False
         self.mode = MODES[MODES.index(self.mode) + 1]
-        logger.warning("%s rejects this response_format; using %s from now on", self.endpoint.public_url, self.mode)
+        logger.warning(
+            "%s rejects this response_format; using %s from now on",
+            self.endpoint.public_url,
+            self.mode,
+        )
         return True
 
     def _succeeded(self, sent: _Sent, response: Any, estimate: float) -> ChatReply:
         text = (response.choices[0].message.content or "") if response.choices else ""
         usage = response.usage
-        prompt = usage.prompt_tokens if usage else sum(estimate_tokens(m["content"]) for m in sent.body["messages"])
+        prompt = (
+            usage.prompt_tokens
+            if usage
+            else sum(estimate_tokens(m["content"]) for m in sent.body["messages"])
+        )
         completion = usage.completion_tokens if usage else estimate_tokens(text)
         cost = self.endpoint.cost(prompt, completion)
         self.budget.settle(estimate, cost, completion)
@@ -375,7 +443,8 @@ class ChatClient:
 
 @dataclass(frozen=True, slots=True)
 class _Sent:
-    """One payload as sent: what it was, what for, after how many attempts and how long the last took."""
+    """One payload as sent: what it was, what for, after how many attempts and how long the last
+    took."""
 
     body: dict[str, Any]
     id: str
@@ -394,7 +463,8 @@ class _Verdict:
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), capped."""
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date),
+    capped."""
     try:
         if "retry-after-ms" in headers:
             return min(MAX_WAIT_SECONDS, max(0.0, float(headers["retry-after-ms"]) / 1000))

@@ -1,7 +1,8 @@
 """The review page: a small Starlette app for one person on this machine.
 
 Safety, since the page shows private code: the server listens on 127.0.0.1 only (see
-``flows/commands/review.py``); every page lives under a random token printed in the URL, and any other
+``flows/commands/review.py``); every page lives under a random token printed in the URL, and any
+other
 path is a 404; the Host header must name the loopback (no DNS rebinding); a POST must come from
 the page itself (its Origin, when sent, is this server; it carries the form's CSRF token; it is a
 plain urlencoded form); responses forbid framing, caching, referrers and any script or style not
@@ -56,7 +57,9 @@ STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 MAX_FORM_BYTES = 4_000_000
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
-NOT_FOUND = "not found: open the address `goldmine review` printed (it changes each time the server starts)"
+NOT_FOUND = (
+    "not found: open the address `goldmine review` printed (it changes each time the server starts)"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -87,7 +90,8 @@ class ReviewSession:
 
     @property
     def csrf(self) -> str:
-        """The token every form carries (derived from the URL token, so it survives a page reload)."""
+        """The token every form carries (derived from the URL token, so it survives a page
+        reload)."""
         return hmac.new(self.token.encode(), b"goldmine-review-csrf", hashlib.sha256).hexdigest()
 
     def verdicts(self) -> dict[str, StoredVerdict]:
@@ -95,7 +99,8 @@ class ReviewSession:
         return latest_verdicts(self.warehouse, (item.candidate_id for item in self.sample.items))
 
     def next_position(self, after: int, verdicts: dict[str, StoredVerdict]) -> int | None:
-        """The first position after ``after`` (wrapping round) whose candidate has no verdict yet."""
+        """The first position after ``after`` (wrapping round) whose candidate has no verdict
+        yet."""
         total = len(self.sample.items)
         for step in range(1, total + 1):
             position = (after + step - 1) % total + 1
@@ -104,7 +109,9 @@ class ReviewSession:
         return None
 
 
-def create_app(session: ReviewSession, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS) -> Starlette:
+def create_app(
+    session: ReviewSession, *, allowed_hosts: Sequence[str] = LOOPBACK_HOSTS
+) -> Starlette:
     """The review app for ``session``."""
     base = session.base
     routes = [
@@ -140,7 +147,8 @@ def _templates() -> jinja2.Environment:
 
 
 async def _guard(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Unknown paths are 404 before routing; POSTs must come from this page; every reply gets the safety headers."""
+    """Unknown paths are 404 before routing; POSTs must come from this page; every reply gets the
+    safety headers."""
     session: ReviewSession = request.app.state.session
     path = request.url.path
     if not path.startswith("/static/"):
@@ -171,7 +179,10 @@ def _with_headers(response: Response) -> Response:
 async def _form(request: Request) -> dict[str, list[str]]:
     """The posted form, after checking its type, size and CSRF token."""
     session: ReviewSession = request.app.state.session
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/x-www-form-urlencoded":
+    if (
+        request.headers.get("content-type", "").split(";")[0].strip()
+        != "application/x-www-form-urlencoded"
+    ):
         raise HTTPException(415, "send the review form as application/x-www-form-urlencoded")
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
@@ -181,7 +192,9 @@ async def _form(request: Request) -> dict[str, list[str]]:
         raise HTTPException(413, "the form is too large")
     form = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
     if not secrets.compare_digest(_one(form, "csrf").encode(), session.csrf.encode()):
-        raise HTTPException(403, "refused: the form's CSRF token is missing or wrong; reload the page")
+        raise HTTPException(
+            403, "refused: the form's CSRF token is missing or wrong; reload the page"
+        )
     return form
 
 
@@ -224,7 +237,9 @@ def _position(request: Request) -> int:
     return position
 
 
-def _verdict_from(session: ReviewSession, position: int, form: dict[str, list[str]]) -> VerdictGiven:
+def _verdict_from(
+    session: ReviewSession, position: int, form: dict[str, list[str]]
+) -> VerdictGiven:
     candidate_id = session.sample.items[position - 1].candidate_id
     action = _one(form, "action")
     verdict = {"accept": "accepted", "reject": "rejected", "edit": "edited"}.get(action)
@@ -242,10 +257,14 @@ def _verdict_from(session: ReviewSession, position: int, form: dict[str, list[st
     )
 
 
-def _edited_record(session: ReviewSession, candidate_id: str, form: dict[str, list[str]]) -> dict[str, Any]:
+def _edited_record(
+    session: ReviewSession, candidate_id: str, form: dict[str, list[str]]
+) -> dict[str, Any]:
     original = load_record(session.warehouse, candidate_id)
     if isinstance(original, InstructionRecord):
-        edited = edited_instruction(original, {name: _one(form, name) for name in INSTRUCTION_FIELDS})
+        edited = edited_instruction(
+            original, {name: _one(form, name) for name in INSTRUCTION_FIELDS}
+        )
     else:
         edited = edited_agent(original, _one(form, "conversation"))
     if edited == original.model_dump():
@@ -266,7 +285,9 @@ def _render_item(
     item = session.sample.items[position - 1]
     view = load_item(session.warehouse, item.candidate_id, verdicts.get(item.candidate_id))
     if form is not None:  # a refused form comes back as it was typed
-        view.edit_values.update({name: values[0] for name, values in form.items() if name in view.edit_values})
+        view.edit_values.update(
+            {name: values[0] for name, values in form.items() if name in view.edit_values}
+        )
     context = {
         "session": session,
         "position": position,
@@ -288,7 +309,10 @@ async def overview(request: Request) -> Response:
     """The sample at a glance, and what the verdicts so far say."""
     session: ReviewSession = request.app.state.session
     verdicts = session.verdicts()
-    rows = [(position, item, verdicts.get(item.candidate_id)) for position, item in enumerate(session.sample.items, 1)]
+    rows = [
+        (position, item, verdicts.get(item.candidate_id))
+        for position, item in enumerate(session.sample.items, 1)
+    ]
     context = {
         "session": session,
         "rows": rows,
@@ -305,6 +329,8 @@ async def pygments_stylesheet(request: Request) -> Response:
     return Response(pygments_css(), media_type="text/css")
 
 
-def _html(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+def _html(
+    request: Request, template: str, context: dict[str, Any], status_code: int = 200
+) -> Response:
     env: jinja2.Environment = request.app.state.templates
     return HTMLResponse(env.get_template(template).render(**context), status_code=status_code)

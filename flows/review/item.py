@@ -38,7 +38,8 @@ class Pane:
 
 @dataclass(frozen=True, slots=True)
 class LongParameter:
-    """A multi-line parameter of a tool call (a patch, a file's content), shown as a diff or as code."""
+    """A multi-line parameter of a tool call (a patch, a file's content), shown as a diff or as
+    code."""
 
     name: str
     rows: list[DiffRow] = field(default_factory=list)
@@ -110,8 +111,11 @@ class ItemView:
 
     @property
     def headline(self) -> str:
-        """What the record is about, in the project's own words: a ticket's title, else a commit's subject."""
-        for text in [title for _, title, _ in self.tickets] + [subject for _, subject in self.commits]:
+        """What the record is about, in the project's own words: a ticket's title, else a
+        commit's subject."""
+        for text in [title for _, title, _ in self.tickets] + [
+            subject for _, subject in self.commits
+        ]:
             if text:
                 return text
         return f"{self.task_type} ({self.kind})"
@@ -119,13 +123,16 @@ class ItemView:
 
 def load_record(warehouse: Warehouse, candidate_id: str) -> InstructionRecord | AgentRecord:
     """The drafted record of a candidate."""
-    return parse_record(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate_id]))
+    return parse_record(
+        warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate_id])
+    )
 
 
 def load_item(warehouse: Warehouse, candidate_id: str, verdict: StoredVerdict | None) -> ItemView:
     """Read one candidate and everything around it."""
     row = warehouse.query(
-        "SELECT kind, task_type, lang, status, score, record FROM candidates WHERE id = ?", [candidate_id]
+        "SELECT kind, task_type, lang, status, score, record FROM candidates WHERE id = ?",
+        [candidate_id],
     ).rows[0]
     record = parse_record(row[5])
     view = ItemView(candidate_id, row[0], row[1], row[2], row[3], row[4], record, verdict=verdict)
@@ -146,12 +153,15 @@ def load_item(warehouse: Warehouse, candidate_id: str, verdict: StoredVerdict | 
 def instruction_panes(record: InstructionRecord, code_lang: str = "") -> list[Pane]:
     """The record's non-empty text fields as panes of prose and code."""
     return [
-        Pane(name, blocks(getattr(record, name), code_lang)) for name in INSTRUCTION_FIELDS if getattr(record, name)
+        Pane(name, blocks(getattr(record, name), code_lang))
+        for name in INSTRUCTION_FIELDS
+        if getattr(record, name)
     ]
 
 
 def agent_timeline(record: AgentRecord) -> list[Step]:
-    """The conversation as a timeline; an observation is highlighted as the file it read, where it read one."""
+    """The conversation as a timeline; an observation is highlighted as the file it read, where
+    it read one."""
     steps = [Step("system", blocks(record.system))] if record.system else []
     last_path = ""
     for turn in record.conversation:
@@ -173,8 +183,17 @@ def agent_timeline(record: AgentRecord) -> list[Step]:
 def _action(action: ToolAction, path: str) -> Step:
     """A tool call: short parameters as JSON; a patch as a diff; other multi-line text as code."""
     short = {name: value for name, value in action.parameters.items() if not _multiline(value)}
-    long = [_long_parameter(name, value, path) for name, value in action.parameters.items() if _multiline(value)]
-    return Step("action", tool=action.tool_name, html=json_html(short) if short else None, long_parameters=long)
+    long = [
+        _long_parameter(name, value, path)
+        for name, value in action.parameters.items()
+        if _multiline(value)
+    ]
+    return Step(
+        "action",
+        tool=action.tool_name,
+        html=json_html(short) if short else None,
+        long_parameters=long,
+    )
 
 
 def _multiline(value: Any) -> bool:
@@ -191,10 +210,14 @@ def _observation(result: Any, path: str) -> Step:
     if isinstance(result, str):
         lines = result.split("\n")
         numbered = [_NUMBERED_LINE.match(line) for line in lines]
-        if len(lines) > 1 and all(numbered):  # a file read with its line numbers: highlight the code itself
+        if len(lines) > 1 and all(
+            numbered
+        ):  # a file read with its line numbers: highlight the code itself
             code = "\n".join(match.group(2) or "" for match in numbered if match)
             first = int(numbered[0].group(1)) if numbered[0] else 1
-            return Step("observation", html=highlight(code, path=path, first_line=first), lines=len(lines))
+            return Step(
+                "observation", html=highlight(code, path=path, first_line=first), lines=len(lines)
+            )
         return Step("observation", html=highlight(result, path=path), lines=len(lines))
     text = json.dumps(result, ensure_ascii=False, indent=2)
     return Step("observation", html=json_html(result), lines=text.count("\n") + 1)
@@ -202,8 +225,20 @@ def _observation(result: Any, path: str) -> Step:
 
 def _language_of(paths: list[str]) -> str:
     """The language name Pygments knows for the record's first path with an extension."""
-    names = {".py": "python", ".js": "javascript", ".ts": "typescript", ".tsx": "tsx", ".go": "go", ".java": "java",
-             ".rs": "rust", ".c": "c", ".h": "c", ".cpp": "cpp", ".cc": "cpp", ".hpp": "cpp"}  # fmt: skip
+    names = {
+        ".py": "python",
+        ".js": "javascript",
+        ".ts": "typescript",
+        ".tsx": "tsx",
+        ".go": "go",
+        ".java": "java",
+        ".rs": "rust",
+        ".c": "c",
+        ".h": "c",
+        ".cpp": "cpp",
+        ".cc": "cpp",
+        ".hpp": "cpp",
+    }
     for path in paths:
         suffix = PurePosixPath(path).suffix
         if suffix in names:
@@ -214,7 +249,11 @@ def _language_of(paths: list[str]) -> str:
 def _commits(warehouse: Warehouse, shas: list[str]) -> list[tuple[str, str]]:
     if not shas:
         return []
-    found = dict(warehouse.query("SELECT sha, subject FROM commits WHERE sha IN (SELECT unnest(?))", [shas]).rows)
+    found = dict(
+        warehouse.query(
+            "SELECT sha, subject FROM commits WHERE sha IN (SELECT unnest(?))", [shas]
+        ).rows
+    )
     return [(sha, found.get(sha, "")) for sha in shas]
 
 
@@ -222,7 +261,8 @@ def _tickets(warehouse: Warehouse, keys: list[str]) -> list[tuple[str, str, str]
     if not keys:
         return []
     rows = warehouse.query(
-        "SELECT key, any_value(title), any_value(coalesce(url, '')) FROM tickets WHERE key IN (SELECT unnest(?)) "
+        "SELECT key, any_value(title), any_value(coalesce(url, '')) FROM tickets WHERE key IN "
+        "(SELECT unnest(?)) "
         "GROUP BY key",
         [keys],
     ).rows
@@ -232,7 +272,8 @@ def _tickets(warehouse: Warehouse, keys: list[str]) -> list[tuple[str, str, str]
 
 def _checks(warehouse: Warehouse, candidate_id: str) -> list[Check]:
     rows = warehouse.query(
-        'SELECT "check", passed, score, detail FROM checks WHERE candidate_id = ? ORDER BY passed, "check"',
+        'SELECT "check", passed, score, detail FROM checks WHERE candidate_id = ? ORDER BY '
+        'passed, "check"',
         [candidate_id],
     ).rows
     return [Check(*row) for row in rows]
@@ -242,8 +283,10 @@ def _changes(warehouse: Warehouse, shas: list[str], paths: list[str]) -> list[Fi
     if not shas:
         return []
     rows = warehouse.query(
-        "SELECT f.path, f.change_type, f.added_lines, f.deleted_lines, f.truncated, f.diff FROM file_changes f "
-        "JOIN commits c ON c.id = f.commit_id WHERE c.sha IN (SELECT unnest(?)) AND NOT f.is_binary "
+        "SELECT f.path, f.change_type, f.added_lines, f.deleted_lines, f.truncated, f.diff FROM "
+        "file_changes f "
+        "JOIN commits c ON c.id = f.commit_id WHERE c.sha IN (SELECT unnest(?)) AND NOT "
+        "f.is_binary "
         "ORDER BY list_contains(?, f.path) DESC, f.path LIMIT ?",
         [shas, paths, MAX_FILES],
     ).rows
@@ -253,7 +296,9 @@ def _changes(warehouse: Warehouse, shas: list[str], paths: list[str]) -> list[Fi
     ]
 
 
-def _add_edit(view: ItemView, record: InstructionRecord | AgentRecord, verdict: StoredVerdict | None) -> None:
+def _add_edit(
+    view: ItemView, record: InstructionRecord | AgentRecord, verdict: StoredVerdict | None
+) -> None:
     """The values the edit form starts from, and the diff of the latest edit against the draft."""
     edited = parse_record(verdict.edited_record) if verdict and verdict.edited_record else None
     if isinstance(record, InstructionRecord):
@@ -261,16 +306,21 @@ def _add_edit(view: ItemView, record: InstructionRecord | AgentRecord, verdict: 
         view.edit_values = {name: getattr(current, name) for name in INSTRUCTION_FIELDS}
         if edited is not None:
             view.edit_diffs = [
-                (name, rows) for name in INSTRUCTION_FIELDS
+                (name, rows)
+                for name in INSTRUCTION_FIELDS
                 if (rows := text_diff(getattr(record, name), view.edit_values[name], name))
-            ]  # fmt: skip
+            ]
     else:
         current_agent = edited if isinstance(edited, AgentRecord) else record
         view.edit_values = {"conversation": _conversation_json(current_agent)}
         if edited is not None:
-            rows = text_diff(_conversation_json(record), view.edit_values["conversation"], "conversation")
+            rows = text_diff(
+                _conversation_json(record), view.edit_values["conversation"], "conversation"
+            )
             view.edit_diffs = [("conversation", rows)] if rows else []
 
 
 def _conversation_json(record: AgentRecord) -> str:
-    return json.dumps(record.model_dump(exclude_none=True)["conversation"], ensure_ascii=False, indent=2)
+    return json.dumps(
+        record.model_dump(exclude_none=True)["conversation"], ensure_ascii=False, indent=2
+    )

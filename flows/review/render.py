@@ -32,7 +32,8 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """A run of prose, one fenced code block (highlighted), or a quotation holding blocks of its own."""
+    """A run of prose, one fenced code block (highlighted), or a quotation holding blocks of its
+    own."""
 
     kind: str  # prose | code | quote
     html: Markup = field(default_factory=Markup)
@@ -60,7 +61,8 @@ class DiffRow:
 
 
 def blocks(text: str, default_lang: str = "") -> list[Block]:
-    """Split Markdown-ish text into prose, fenced code blocks (an unclosed fence runs to the end) and
+    """Split Markdown-ish text into prose, fenced code blocks (an unclosed fence runs to the end)
+    and
     quotations (``> `` lines, whose own fences are highlighted too)."""
     found: list[Block] = []
     prose: list[str] = []
@@ -70,7 +72,9 @@ def blocks(text: str, default_lang: str = "") -> list[Block]:
         line = lines[index]
         if line.startswith(">"):
             _flush_prose(prose, found)
-            end = next((i for i in range(index, len(lines)) if not lines[i].startswith(">")), len(lines))
+            end = next(
+                (i for i in range(index, len(lines)) if not lines[i].startswith(">")), len(lines)
+            )
             quoted = "\n".join(_unquote(quoted_line) for quoted_line in lines[index:end])
             found.append(Block("quote", children=tuple(blocks(quoted, default_lang))))
             index = end
@@ -82,7 +86,10 @@ def blocks(text: str, default_lang: str = "") -> list[Block]:
             continue
         _flush_prose(prose, found)
         fence = opened.group("fence")
-        end = next((i for i in range(index + 1, len(lines)) if lines[i].strip().startswith(fence)), len(lines))
+        end = next(
+            (i for i in range(index + 1, len(lines)) if lines[i].strip().startswith(fence)),
+            len(lines),
+        )
         code = "\n".join(lines[index + 1 : end])
         lang = opened.group("lang") or default_lang
         found.append(Block("code", highlight(code, lang), lang, code.count("\n") + 1))
@@ -107,14 +114,19 @@ def prose_html(text: str) -> Markup:
     html = str(escape(text))
     html = _INLINE_CODE.sub(r"<code>\1</code>", html)
     html = _STRONG.sub(r"<strong>\1</strong>", html)
-    html = _PLACEHOLDER.sub(lambda m: f'<mark class="redacted" title="redacted by goldmine">{m.group(0)}</mark>', html)
+    html = _PLACEHOLDER.sub(
+        lambda m: f'<mark class="redacted" title="redacted by goldmine">{m.group(0)}</mark>', html
+    )
     return Markup(html)  # noqa: S704 - built from escaped text; only our own tags were added
 
 
 @cache
 def _formatter(line_numbers: bool, first_line: int = 1) -> HtmlFormatter[str]:
     return HtmlFormatter(
-        cssclass="hl", linenos="table" if line_numbers else False, linenostart=first_line, wrapcode=True
+        cssclass="hl",
+        linenos="table" if line_numbers else False,
+        linenostart=first_line,
+        wrapcode=True,
     )
 
 
@@ -130,7 +142,9 @@ def lexer_for(lang: str = "", path: str = "") -> Lexer:
     return found or TextLexer(**options)
 
 
-def highlight(code: str, lang: str = "", path: str = "", *, line_numbers: bool = True, first_line: int = 1) -> Markup:
+def highlight(
+    code: str, lang: str = "", path: str = "", *, line_numbers: bool = True, first_line: int = 1
+) -> Markup:
     """Code highlighted on the server (Pygments), with line numbers counted from ``first_line``."""
     html = pygments_highlight(code, lexer_for(lang, path), _formatter(line_numbers, first_line))
     return Markup(html)  # noqa: S704 - Pygments escapes the code it formats
@@ -145,7 +159,9 @@ def diff_rows(diff: str) -> list[DiffRow]:
     """A unified diff as rows with old and new line numbers, for a side-numbered view."""
     rows: list[DiffRow] = []
     old = new = 0
-    in_header = True  # between "diff --git" (or the start) and the first hunk: ---/+++ are names, not lines
+    in_header = (
+        True  # between "diff --git" (or the start) and the first hunk: ---/+++ are names, not lines
+    )
     for line in diff.split("\n"):
         hunk = _HUNK.match(line)
         if hunk:
@@ -169,7 +185,8 @@ def diff_rows(diff: str) -> list[DiffRow]:
 
 
 def _mark_changed_words(rows: list[DiffRow]) -> list[DiffRow]:
-    """Pair each run of deleted lines with the added run after it, line by line, and mark what changed."""
+    """Pair each run of deleted lines with the added run after it, line by line, and mark what
+    changed."""
     marked = list(rows)
     index = 0
     while index < len(marked):

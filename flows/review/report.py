@@ -1,4 +1,5 @@
-"""The review report as Markdown: for ``goldmine review --report``, ``goldmine report`` and run summaries.
+"""The review report as Markdown: for ``goldmine review --report``, ``goldmine report`` and run
+summaries.
 
 Call ``review_markdown(review_report(warehouse))``; the figures themselves come from
 :mod:`warehouse.review.stats`.
@@ -27,13 +28,22 @@ def with_interval(proportion: Proportion) -> str:
 
 
 def review_markdown(report: ReviewReport) -> str:
-    """The whole report: headline figures, agreement with the assay, strata, and rejection reasons."""
-    return "\n".join(["## Human review", "", *_figures(report), *_strata(report), *_reasons(report)]).rstrip() + "\n"
+    """The whole report: headline figures, agreement with the assay, strata, and rejection
+    reasons."""
+    return (
+        "\n".join(
+            ["## Human review", "", *_figures(report), *_strata(report), *_reasons(report)]
+        ).rstrip()
+        + "\n"
+    )
 
 
 def _figures(report: ReviewReport) -> list[str]:
     if not report.samples:
-        return ["No review sample yet: run `goldmine review` to draw one and read it in the browser.", ""]
+        return [
+            "No review sample yet: run `goldmine review` to draw one and read it in the browser.",
+            "",
+        ]
     reviewed = sum(sample.reviewed for sample in report.samples)
     drawn = sum(sample.size for sample in report.samples)
     counts, agreement = report.overall, report.agreement
@@ -45,12 +55,15 @@ def _figures(report: ReviewReport) -> list[str]:
     )
     return [
         f"{reviewed} of {drawn} sampled records have a verdict ({len(report.samples)} sample"
-        f"{'s' if len(report.samples) != 1 else ''}); {counts.reviewed} of them were accepted by the assay.",
+        f"{'s' if len(report.samples) != 1 else ''}); {counts.reviewed} of them were accepted by "
+        "the assay.",
         "",
         f"- acceptance (accepted as drafted): {with_interval(report.acceptance)}",
         f"- defect rate (rejected or edited): {with_interval(report.defect_rate)}",
-        f"- verdicts: {counts.accepted} accepted, {counts.edited} edited, {counts.rejected} rejected",
-        f"- the reviewer rejects what the assay accepted: {with_interval(agreement.human_rejects_assay_accepted)}",
+        f"- verdicts: {counts.accepted} accepted, {counts.edited} edited, {counts.rejected} "
+        "rejected",
+        "- the reviewer rejects what the assay accepted: "
+        f"{with_interval(agreement.human_rejects_assay_accepted)}",
         f"- the reviewer keeps what the assay rejected: {keeps}",
         f"- agreement with the assay: {with_interval(agreement.agreement)}{kappa}",
         "",
@@ -66,7 +79,8 @@ def _strata(report: ReviewReport) -> list[str]:
     ]
     for stratum, counts in report.strata.items():
         lines.append(
-            f"| {stratum} | {counts.reviewed} | {counts.accepted} | {counts.edited} | {counts.rejected} "
+            f"| {stratum} | {counts.reviewed} | {counts.accepted} | {counts.edited} | "
+            f"{counts.rejected} "
             f"| {with_interval(counts.acceptance)} |"
         )
     return [*lines, ""]

@@ -30,7 +30,8 @@ def serve_review(
     reviewer: str,
     say: Callable[[str], None],
 ) -> None:
-    """Open (or draw) the sample and serve its page until interrupted; the warehouse is held meanwhile."""
+    """Open (or draw) the sample and serve its page until interrupted; the warehouse is held
+    meanwhile."""
     import uvicorn  # only this command needs the server
 
     listener = bind_loopback(port)
@@ -41,7 +42,9 @@ def serve_review(
             say(describe_sample(sample))
             say(f"review at http://127.0.0.1:{listener.getsockname()[1]}{session.base}/")
             say("(Ctrl+C stops the server; every verdict is already saved)")
-            config = uvicorn.Config(create_app(session), log_level="warning", access_log=False, lifespan="off")
+            config = uvicorn.Config(
+                create_app(session), log_level="warning", access_log=False, lifespan="off"
+            )
             with _stopped_by_signals():
                 uvicorn.Server(config).run(sockets=[listener])
             done = len(latest_verdicts(warehouse, (item.candidate_id for item in sample.items)))
@@ -51,7 +54,8 @@ def serve_review(
 
 
 class _Stop(Exception):
-    """Ctrl+C or SIGTERM: uvicorn shuts down gracefully, then re-raises the signal; this ends the command cleanly."""
+    """Ctrl+C or SIGTERM: uvicorn shuts down gracefully, then re-raises the signal; this ends the
+    command cleanly."""
 
 
 @contextlib.contextmanager
@@ -92,7 +96,9 @@ def describe_sample(sample: ReviewSample) -> str:
     """One line about the sample being served."""
     accepted = sum(1 for item in sample.items if item.assay_status == "accepted")
     strata = len({item.stratum for item in sample.items})
-    extra = f" + {len(sample.items) - accepted} assay-rejected" if accepted < len(sample.items) else ""
+    extra = (
+        f" + {len(sample.items) - accepted} assay-rejected" if accepted < len(sample.items) else ""
+    )
     return (
         f"sample {sample.id[:12]}: {accepted} accepted records{extra} from {strata} strata "
         f"(kind/task type/language), seed {sample.seed}"

@@ -22,7 +22,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from flows.llm.client import Budget, BudgetReached, CallFailed, ChatClient, ChatRequest, resolve_endpoint
+from flows.llm.client import (
+    Budget,
+    BudgetReached,
+    CallFailed,
+    ChatClient,
+    ChatRequest,
+    resolve_endpoint,
+)
 from flows.progress import progress_bar
 from flows.prompting import render
 from flows.workspace import SHIPPED_SEEDS, Settings, catalog_of
@@ -51,7 +58,9 @@ def assay_settings(settings: Settings) -> AssaySettings:
     config = settings.assay
     eval_set = None
     if config.eval_set:
-        eval_set = EvalSet.read(Path(config.eval_set), config.contamination_ngram, config.contamination_share)
+        eval_set = EvalSet.read(
+            Path(config.eval_set), config.contamination_ngram, config.contamination_share
+        )
     catalog = {name: spec.model_dump() for name, spec in catalog_of(settings).tools.items()}
     return AssaySettings(
         min_score=config.min_score,
@@ -93,7 +102,8 @@ def parse_ratings(reply: str) -> dict[str, int] | None:
 
 
 def ratings_verdict(reply: str) -> Verdict:
-    """The judge's verdict from its reply: the mean rating scaled to 0–1, passing at ``JUDGE_PASS``."""
+    """The judge's verdict from its reply: the mean rating scaled to 0–1, passing at
+    ``JUDGE_PASS``."""
     ratings = parse_ratings(reply)
     if ratings is None:
         return Verdict.fail(f"the judge's reply is not a rating: {reply[:80]!r}", 0.5)
@@ -113,21 +123,32 @@ class RubricJudge:
     @staticmethod
     def prompt(record: Record) -> str:
         """The rubric prompt for one record, in the record's language."""
-        return render(JUDGE_TEMPLATE.format(lang=record.lang), {"record": record.model_dump_json(indent=2,
-                      exclude={"provenance"})})  # fmt: skip
+        return render(
+            JUDGE_TEMPLATE.format(lang=record.lang),
+            {"record": record.model_dump_json(indent=2, exclude={"provenance"})},
+        )
 
     def rate_all(self, records: Sequence[Record]) -> dict[str, Verdict]:
-        """Every record's verdict by record id (a failed call or the end of the budget gives none)."""
+        """Every record's verdict by record id (a failed call or the end of the budget gives
+        none)."""
         return asyncio.run(self._rate_all(records))
 
     async def _rate_all(self, records: Sequence[Record]) -> dict[str, Verdict]:
         async with self.client.session():
             replies = await asyncio.gather(*(self._rate(record) for record in records))
-        return {record.id: verdict for record, verdict in zip(records, replies, strict=True) if verdict is not None}
+        return {
+            record.id: verdict
+            for record, verdict in zip(records, replies, strict=True)
+            if verdict is not None
+        }
 
     async def _rate(self, record: Record) -> Verdict | None:
-        request = ChatRequest(({"role": "user", "content": self.prompt(record)},), "rubric_ratings", RATINGS_SCHEMA,
-                              purpose="judge")  # fmt: skip
+        request = ChatRequest(
+            ({"role": "user", "content": self.prompt(record)},),
+            "rubric_ratings",
+            RATINGS_SCHEMA,
+            purpose="judge",
+        )
         try:
             reply = await self.client.chat(request)
         except BudgetReached:
@@ -139,7 +160,8 @@ class RubricJudge:
 
 @dataclass(frozen=True, slots=True)
 class Ratings:
-    """The judge's verdicts by record id, asked as the ``llm_judge`` check (they travel to worker processes)."""
+    """The judge's verdicts by record id, asked as the ``llm_judge`` check (they travel to worker
+    processes)."""
 
     verdicts: Mapping[str, Verdict]
 
@@ -148,23 +170,33 @@ class Ratings:
 
 
 def judge_pending(
-    warehouse: Warehouse, settings: Settings, run_id: str, key: bytes, environ: Mapping[str, str] | None = None
+    warehouse: Warehouse,
+    settings: Settings,
+    run_id: str,
+    key: bytes,
+    environ: Mapping[str, str] | None = None,
 ) -> tuple[Ratings, float]:
     """Rate every pending candidate; return the ratings and the share of golds the judge passes."""
     endpoint = resolve_endpoint(settings.llm, os.environ if environ is None else environ)
-    judge = RubricJudge(ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint)))
+    judge = RubricJudge(
+        ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint))
+    )
     records = _pending_records(warehouse)
     golds = [seed.record for seed in read_seed_folder(_seeds_folder(settings)).seeds]
     with progress_bar("judging", len(records) + len(golds)) as advance:
         ratings = judge.rate_all([*records, *golds])
         advance(len(records) + len(golds))
     passed = sum(1 for gold in golds if gold.id in ratings and ratings[gold.id].passed)
-    return Ratings({r.id: ratings[r.id] for r in records if r.id in ratings}), passed / len(golds) if golds else 0.0
+    return Ratings({r.id: ratings[r.id] for r in records if r.id in ratings}), passed / len(
+        golds
+    ) if golds else 0.0
 
 
 def _pending_records(warehouse: Warehouse) -> list[Record]:
     records = []
-    for (record_json,) in warehouse.query("SELECT record FROM candidates WHERE status = 'pending'").rows:
+    for (record_json,) in warehouse.query(
+        "SELECT record FROM candidates WHERE status = 'pending'"
+    ).rows:
         try:
             records.append(parse_record(record_json or "null"))
         except ValidationError:
@@ -172,7 +204,9 @@ def _pending_records(warehouse: Warehouse) -> list[Record]:
     return records
 
 
-def assay_pending(warehouse: Warehouse, run_id: str, settings: Settings, key: bytes = b"") -> dict[str, Any]:
+def assay_pending(
+    warehouse: Warehouse, run_id: str, settings: Settings, key: bytes = b""
+) -> dict[str, Any]:
     """The assay stage: check every pending candidate and return the counts for ``runs.counts``."""
     counts: dict[str, Any] = {}
     ratings = None
@@ -180,7 +214,9 @@ def assay_pending(warehouse: Warehouse, run_id: str, settings: Settings, key: by
         ratings, counts["judge_gold_agreement"] = judge_pending(warehouse, settings, run_id, key)
     pending = warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'pending'")
     with progress_bar("assaying", pending) as advance:
-        summary = assay(warehouse, run_id, settings=assay_settings(settings), judge=ratings, progress=advance)
+        summary = assay(
+            warehouse, run_id, settings=assay_settings(settings), judge=ratings, progress=advance
+        )
     return {
         "accepted": summary.accepted,
         "rejected": summary.rejected,

@@ -4,7 +4,8 @@ The draft stage loads each task's context in the flow process (that needs the wa
 hands them, grouped by source in batches, to the fan-out. A worker rebuilds the extractive
 drafter from the settings and the workspace key (once per process), drafts its batch — for agent
 records that means replaying git at each fix's parent commit — and returns the results. The draft
-stage stores them as they come back (``flows/draft/drafting.py``), exactly as if they had been drafted
+stage stores them as they come back (``flows/draft/drafting.py``), exactly as if they had been
+drafted
 here: candidate ids depend on the task, kind, language, drafter and templates, never on where.
 """
 
@@ -57,13 +58,19 @@ class DraftBatch:
 def draft_batch(batch: DraftBatch) -> list[tuple[str, DraftResult]]:
     """Draft every context of a batch in this process (a worker's whole job)."""
     drafter = batch.spec.build()
-    return [(context.task_id, drafter.draft(context, batch.kind, batch.lang)) for context in batch.contexts]
+    return [
+        (context.task_id, drafter.draft(context, batch.kind, batch.lang))
+        for context in batch.contexts
+    ]
 
 
 class FannedOutDrafter:
-    """A drafter whose ``draft_each`` sends batches of tasks to a fan-out (a ``ConcurrentDrafter``)."""
+    """A drafter whose ``draft_each`` sends batches of tasks to a fan-out (a
+    ``ConcurrentDrafter``)."""
 
-    def __init__(self, drafter: Drafter, spec: DrafterSpec, fanout: FanOut, batch_size: int) -> None:
+    def __init__(
+        self, drafter: Drafter, spec: DrafterSpec, fanout: FanOut, batch_size: int
+    ) -> None:
         self.drafter = drafter
         self.spec = spec
         self.fanout = fanout
@@ -78,7 +85,9 @@ class FannedOutDrafter:
         """Draft one task here."""
         return self.drafter.draft(context, kind, lang)
 
-    def draft_each(self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver) -> None:
+    def draft_each(
+        self, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
+    ) -> None:
         """Draft every context on the fan-out; deliver each result here as its batch comes back."""
         loaded: dict[str, Context] = {}
         batches = self._batches(_remember(contexts, loaded), kind, lang)
@@ -100,10 +109,14 @@ class FannedOutDrafter:
             if group:
                 yield self._batch(kind, lang, numbers, group)
 
-    def _batch(self, kind: str, lang: str, numbers: dict[str, int], group: list[Context]) -> DraftBatch:
+    def _batch(
+        self, kind: str, lang: str, numbers: dict[str, int], group: list[Context]
+    ) -> DraftBatch:
         source = _source(group[0])
         numbers[source] = numbers.get(source, 0) + 1
-        return DraftBatch(self.spec, kind, lang, group[0].source_name, numbers[source], tuple(group))
+        return DraftBatch(
+            self.spec, kind, lang, group[0].source_name, numbers[source], tuple(group)
+        )
 
 
 def _remember(contexts: Iterable[Context], loaded: dict[str, Context]) -> Iterator[Context]:
@@ -113,7 +126,8 @@ def _remember(contexts: Iterable[Context], loaded: dict[str, Context]) -> Iterat
 
 
 def _source(context: Context) -> str:
-    """What groups a task with others of its source: a repository's location, a ticket export's name."""
+    """What groups a task with others of its source: a repository's location, a ticket export's
+    name."""
     return getattr(context, "source_location", "") or context.source_name
 
 

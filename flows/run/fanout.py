@@ -56,7 +56,8 @@ class SerialFanOut:
 
 
 class PoolFanOut:
-    """Runs items in a pool of spawned processes (one per core unless told), started on first use."""
+    """Runs items in a pool of spawned processes (one per core unless told), started on first
+    use."""
 
     def __init__(self, workers: int = 0) -> None:
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
@@ -65,7 +66,9 @@ class PoolFanOut:
     def submit(self, work: Callable[[T], R], item: T) -> Future[R]:
         """Start ``work(item)`` in a worker process."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn")
+            )
         return self._pool.submit(call_guarded, work, item)
 
     def each(self, work: Callable[[T], R], items: Iterable[T], label: Label[T]) -> Iterator[R]:

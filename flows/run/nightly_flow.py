@@ -24,7 +24,9 @@ def run_nightly(workspace: str) -> dict[str, Any]:
     """
     space = Workspace.at(workspace)
     settings = space.settings()
-    run_id, counts = run_stages(space, settings, PIPELINE, command="nightly", wait=settings.nightly.wait_seconds)
+    run_id, counts = run_stages(
+        space, settings, PIPELINE, command="nightly", wait=settings.nightly.wait_seconds
+    )
     return {"run_id": run_id, **counts}
 
 
@@ -46,7 +48,8 @@ def serve_nightly(workspace: Workspace, cron: str, timezone: str) -> None:
         name=deployment_name(workspace).split("/", 1)[1],
         schedules=[Cron(cron, timezone=timezone)],
         parameters={"workspace": str(workspace.root)},
-        description=f"goldmine: mine, draft, assay and export {workspace.root} (its goldmine.toml's sources)",
+        description=f"goldmine: mine, draft, assay and export {workspace.root} (its "
+        "goldmine.toml's sources)",
         pause_on_shutdown=True,
         print_starting_message=False,
         limit=1,

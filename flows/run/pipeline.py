@@ -43,7 +43,13 @@ def run_stages(
 
 
 def run_recorded(
-    workspace: Workspace, settings: Settings, stages: Sequence[str], body: Body, *, command: str, wait: float
+    workspace: Workspace,
+    settings: Settings,
+    stages: Sequence[str],
+    body: Body,
+    *,
+    command: str,
+    wait: float,
 ) -> tuple[str, dict[str, Any]]:
     """Hold the workspace, open the warehouse and run ``body`` inside one ``runs`` row."""
     workspace.ensure()

@@ -58,7 +58,8 @@ def run_stage(name: str, run_id: str) -> dict[str, Any]:
 
 
 def run_work(work: Callable[[T], R], item: T, pool_run_id: str | None) -> R:
-    """One unit of mining or drafting: handed to the run's process pool, or run here (a Dask worker)."""
+    """One unit of mining or drafting: handed to the run's process pool, or run here (a Dask
+    worker)."""
     if pool_run_id is not None:
         return _POOLS[pool_run_id].submit(work, item).result()
     return call_guarded(work, item)
@@ -70,11 +71,15 @@ class PrefectFanOut:
     def __init__(self, pool_run_id: str | None) -> None:
         self.pool_run_id = pool_run_id
 
-    def each(self, work: Callable[[T], R], items: Iterable[T], label: Callable[[T], str]) -> Iterator[R]:
+    def each(
+        self, work: Callable[[T], R], items: Iterable[T], label: Callable[[T], str]
+    ) -> Iterator[R]:
         """Submit a task per item; yield the results as the tasks complete."""
         name = work.__name__.replace("_", " ")
         futures = [
-            work_task.with_options(name=name, task_run_name=label(item)).submit(work, item, self.pool_run_id)
+            work_task.with_options(name=name, task_run_name=label(item)).submit(
+                work, item, self.pool_run_id
+            )
             for item in items
         ]
         for future in as_completed(futures):
@@ -84,10 +89,14 @@ class PrefectFanOut:
 def run_pipeline(run_id: str, stages: list[str]) -> dict[str, Any]:
     """The pipeline: mine and draft fanned out over the task runner, then assay and export."""
     context = _OPEN_RUNS[run_id]
-    counts = {name: STAGES[name](context) if name in FANNED_OUT_STAGES else stage_task(name, run_id) for name in stages}
+    counts = {
+        name: STAGES[name](context) if name in FANNED_OUT_STAGES else stage_task(name, run_id)
+        for name in stages
+    }
     record_watermarks(context.warehouse, run_id)
     create_markdown_artifact(
-        markdown=run_markdown(run_summary(context.warehouse, run_id)) + feedback_part(context.warehouse),
+        markdown=run_markdown(run_summary(context.warehouse, run_id))
+        + feedback_part(context.warehouse),
         key=artifact_key(context.workspace),
         description=f"goldmine run {run_id} in {context.workspace.root}",
     )
@@ -98,7 +107,9 @@ def run_pipeline(run_id: str, stages: list[str]) -> dict[str, Any]:
 # pickle them by reference, never by value with this module's state.
 stage_task = task(name="stage", task_run_name="{name}", cache_policy=NO_CACHE)(run_stage)
 work_task = task(name="work", cache_policy=NO_CACHE)(run_work)
-goldmine_flow = flow(name="goldmine", flow_run_name="goldmine-{run_id}", validate_parameters=False)(run_pipeline)
+goldmine_flow = flow(name="goldmine", flow_run_name="goldmine-{run_id}", validate_parameters=False)(
+    run_pipeline
+)
 
 
 def run_flow(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
@@ -122,14 +133,21 @@ def run_flow(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
 def task_runner(scale: ScaleConfig) -> TaskRunner[Any]:
     """The task runner ``[scale] runner`` asks for."""
     if scale.runner == "dask":
-        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # read on import; workers inherit it
+        os.environ.setdefault(
+            "DASK_LOGGING__DISTRIBUTED", "warning"
+        )  # read on import; workers inherit it
         from prefect_dask.task_runners import DaskTaskRunner
 
         if scale.dask_address:
             return DaskTaskRunner(address=scale.dask_address)
         workers = scale.workers or os.cpu_count() or 1
         return DaskTaskRunner(
-            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"}
+            cluster_kwargs={
+                "n_workers": workers,
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": ":0",
+            }
         )
     # threads only wait for the pool's processes: a few per process keeps every core busy
     return ThreadPoolTaskRunner(max_workers=2 * (scale.workers or os.cpu_count() or 1))
@@ -143,9 +161,13 @@ def _server_for_workers(workspace: Workspace, scale: ScaleConfig) -> Iterator[No
         return
     if scale.dask_address:
         raise ConfigError(
-            "a remote Dask cluster's workers report to a Prefect server: set PREFECT_API_URL to one they can reach"
+            "a remote Dask cluster's workers report to a Prefect server: set PREFECT_API_URL to "
+            "one they can reach"
         )
-    with LocalPrefectServer(workspace.prefect_home) as url, temporary_settings(updates={PREFECT_API_URL: url}):
+    with (
+        LocalPrefectServer(workspace.prefect_home) as url,
+        temporary_settings(updates={PREFECT_API_URL: url}),
+    ):
         previous = os.environ.get("PREFECT_API_URL")
         os.environ["PREFECT_API_URL"] = url  # the LocalCluster's worker processes inherit it
         try:

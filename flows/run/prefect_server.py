@@ -50,13 +50,35 @@ class LocalPrefectServer:
     def start(self) -> str:
         """Start the server and wait until it answers its health check; return the API URL."""
         self.prefect_home.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--analytics-off", "--ui" if self.ui else "--no-ui"]  # fmt: skip
-        env = {**os.environ, "PREFECT_HOME": str(self.prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        command = [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--analytics-off",
+            "--ui" if self.ui else "--no-ui",
+        ]
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(self.prefect_home),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        }
         env.pop("PREFECT_API_URL", None)
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                            env=env, start_new_session=True, preexec_fn=_die_with_parent)  # fmt: skip
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
         try:
             self._wait_healthy()
         except BaseException:
@@ -70,7 +92,8 @@ class LocalPrefectServer:
             assert self.process is not None
             if self.process.poll() is not None:
                 raise PrefectServerError(
-                    f"the Prefect server goldmine started exited with status {self.process.returncode}: "
+                    "the Prefect server goldmine started exited with status "
+                    f"{self.process.returncode}: "
                     f"{_last_line(self.log_path)} (its log: {self.log_path})"
                 )
             if is_healthy(self.api_url):
@@ -97,7 +120,10 @@ class LocalPrefectServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -132,7 +158,11 @@ def _die_with_parent() -> None:
 
 def _last_line(path: Path) -> str:
     try:
-        lines = [line for line in path.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+        lines = [
+            line
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip()
+        ]
     except OSError:
         return "no log"
     return lines[-1].strip() if lines else "no output"

@@ -13,7 +13,11 @@ def run_markdown(summary: RunSummary) -> str:
         "",
         "| what | count |",
         "|---|---:|",
-        *(f"| new {name} | {count} |" for name, count in summary.added.items() if count or name == "commits"),
+        *(
+            f"| new {name} | {count} |"
+            for name, count in summary.added.items()
+            if count or name == "commits"
+        ),
         f"| new candidates | {summary.new_candidates} |",
         f"| assayed | {summary.assayed} |",
         f"| accepted | {summary.accepted} |",
@@ -27,7 +31,8 @@ def run_markdown(summary: RunSummary) -> str:
     if summary.watermarks:
         lines += ["", "## Sources", "", "| source | ref | from | to |", "|---|---|---|---|"]
         lines += [
-            f"| {mark['source']} | {mark['ref']} | {_position(mark['before'])} | {_position(mark['after'])} |"
+            f"| {mark['source']} | {mark['ref']} | {_position(mark['before'])} | "
+            f"{_position(mark['after'])} |"
             for mark in summary.watermarks
         ]
     return "\n".join(lines) + "\n"
@@ -36,7 +41,11 @@ def run_markdown(summary: RunSummary) -> str:
 def _cost(summary: RunSummary) -> str:
     if not summary.llm_calls:
         return "$0 (no LLM calls)"
-    unpriced = f", {summary.unpriced_calls} call(s) without a price in [llm.prices]" if summary.unpriced_calls else ""
+    unpriced = (
+        f", {summary.unpriced_calls} call(s) without a price in [llm.prices]"
+        if summary.unpriced_calls
+        else ""
+    )
     return f"${summary.cost_usd:.4f}{unpriced}"
 
 

@@ -15,7 +15,13 @@ from collections.abc import Iterator, Sequence
 from flows.progress import progress_bar
 from flows.run.fanout import FanOut
 from warehouse.landing.commit_rows import LandingOptions
-from warehouse.landing.mining_units import MiningUnit, fact_column_types, land_unit, mine_unit, mining_units
+from warehouse.landing.mining_units import (
+    MiningUnit,
+    fact_column_types,
+    land_unit,
+    mine_unit,
+    mining_units,
+)
 from warehouse.landing.repositories import finish_repository, land_repository, plan_repository
 from warehouse.landing.sources import MineSummary
 from warehouse.store import Warehouse
@@ -47,10 +53,19 @@ def _fanned_out(
     unit_commits: int,
 ) -> Iterator[MineSummary]:
     # the workers are the parallelism: one process mines each unit
-    unit_options = LandingOptions(options.key, options.max_diff_bytes, options.keep_author_names, jobs=1)
-    plans = {plan.source_id: plan for plan in (plan_repository(warehouse, repo, run_id) for repo in repos)}
+    unit_options = LandingOptions(
+        options.key, options.max_diff_bytes, options.keep_author_names, jobs=1
+    )
+    plans = {
+        plan.source_id: plan
+        for plan in (plan_repository(warehouse, repo, run_id) for repo in repos)
+    }
     types = fact_column_types(warehouse)
-    units = [unit for plan in plans.values() for unit in mining_units(plan, run_id, unit_options, types, unit_commits)]
+    units = [
+        unit
+        for plan in plans.values()
+        for unit in mining_units(plan, run_id, unit_options, types, unit_commits)
+    ]
     waiting = Counter(unit.source_id for unit in units)
     for plan in plans.values():
         if not waiting[plan.source_id]:

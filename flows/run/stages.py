@@ -40,7 +40,8 @@ class StageContext:
     warehouse: Warehouse
     settings: Settings
     run_id: str
-    # Where mining units and drafting batches run (flows/run/fanout.py); None: in this process, as is.
+    # Where mining units and drafting batches run (flows/run/fanout.py); None: in this process, as
+    # is.
     fanout: FanOut | None = None
 
 
@@ -48,7 +49,9 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
     """Mine every configured repository and ticket export, then link tickets to commits."""
     sources = stage.settings.sources
     if not sources.repos and not sources.tickets:
-        raise ConfigError("nothing to mine: pass --repo PATH or --tickets FILE, or list sources in goldmine.toml")
+        raise ConfigError(
+            "nothing to mine: pass --repo PATH or --tickets FILE, or list sources in goldmine.toml"
+        )
     options = LandingOptions(
         key=stage.workspace.key(),
         max_diff_bytes=stage.settings.mine.max_diff_bytes,
@@ -56,12 +59,20 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         jobs=stage.settings.mine.jobs,
     )
     tickets = stage.settings.tickets
-    mapping = TicketMapping(dict(tickets.mapping), tickets.source, tickets.key_prefix, tickets.list_separator)
+    mapping = TicketMapping(
+        dict(tickets.mapping), tickets.source, tickets.key_prefix, tickets.list_separator
+    )
     added: dict[str, int] = {}
     skipped: dict[str, int] = {}
     notes: list[str] = []
-    for summary in mine_repositories(stage.warehouse, sources.repos, stage.run_id, options, stage.fanout,
-                                     stage.settings.scale.unit_commits):  # fmt: skip
+    for summary in mine_repositories(
+        stage.warehouse,
+        sources.repos,
+        stage.run_id,
+        options,
+        stage.fanout,
+        stage.settings.scale.unit_commits,
+    ):
         _merge(added, summary.added)
         _merge(skipped, summary.skipped_by_reason())
         notes += summary.notes
@@ -81,16 +92,30 @@ def _merge(total: dict[str, int], more: dict[str, int]) -> None:
 def draft_stage(stage: StageContext) -> dict[str, Any]:
     """Select teachable moments, then draft a candidate per selected task, kind and language."""
     config = stage.settings.draft
-    drafter = fanned_out(choose_drafter(stage.settings, stage.warehouse, stage.run_id, stage.workspace.key()), stage)
-    selection = select_tasks(stage.warehouse, stage.run_id).merged(select_ticket_tasks(stage.warehouse, stage.run_id))
+    drafter = fanned_out(
+        choose_drafter(stage.settings, stage.warehouse, stage.run_id, stage.workspace.key()), stage
+    )
+    selection = select_tasks(stage.warehouse, stage.run_id).merged(
+        select_ticket_tasks(stage.warehouse, stage.run_id)
+    )
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
         try:
-            plan = plan_drafting(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
-                                 limit=config.limit)  # fmt: skip
+            plan = plan_drafting(
+                stage.warehouse,
+                loader,
+                drafter,
+                kinds=list(config.kinds),
+                langs=list(config.lang),
+                limit=config.limit,
+            )
         finally:
             loader.close()
-        return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "dry_run": plan}
+        return {
+            "tasks_selected": selection.selected,
+            "tasks_skipped": selection.skipped,
+            "dry_run": plan,
+        }
     todo = sum(
         len(undrafted_tasks(stage.warehouse, kind, lang, drafter.name, config.limit))
         for kind in config.kinds
@@ -98,22 +123,42 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     )
     try:
         with progress_bar("drafting", todo) as advance:
-            summary = draft_tasks(stage.warehouse, loader, drafter, kinds=list(config.kinds), langs=list(config.lang),
-                                  limit=config.limit, run_id=stage.run_id, progress=advance)  # fmt: skip
+            summary = draft_tasks(
+                stage.warehouse,
+                loader,
+                drafter,
+                kinds=list(config.kinds),
+                langs=list(config.lang),
+                limit=config.limit,
+                run_id=stage.run_id,
+                progress=advance,
+            )
     finally:
         loader.close()
-    feedback = draft_feedback(stage.warehouse, stage.run_id)  # the model failures fed back (goldmine feedback)
+    feedback = draft_feedback(
+        stage.warehouse, stage.run_id
+    )  # the model failures fed back (goldmine feedback)
     notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
-    notes += [f"{n} task(s) not drafted, tried again next run: {why}" for why, n in summary.deferred.items()]
-    return {"tasks_selected": selection.selected, "tasks_skipped": selection.skipped, "candidates": summary.candidates,
-            "unparseable": summary.unparseable, "skipped_at_drafting": summary.skipped,
-            "deferred": sum(summary.deferred.values()), **({"feedback_candidates": feedback} if feedback else {}),
-            "notes": notes}  # fmt: skip
+    notes += [
+        f"{n} task(s) not drafted, tried again next run: {why}"
+        for why, n in summary.deferred.items()
+    ]
+    return {
+        "tasks_selected": selection.selected,
+        "tasks_skipped": selection.skipped,
+        "candidates": summary.candidates,
+        "unparseable": summary.unparseable,
+        "skipped_at_drafting": summary.skipped,
+        "deferred": sum(summary.deferred.values()),
+        **({"feedback_candidates": feedback} if feedback else {}),
+        "notes": notes,
+    }
 
 
 def fanned_out(drafter: Drafter, stage: StageContext) -> Drafter:
     """The extractive drafter, drafting batches of tasks on the stage's fan-out when it has one
-    (the LLM drafter stays here: its requests are concurrent already, and it writes ``llm_calls``)."""
+    (the LLM drafter stays here: its requests are concurrent already, and it writes
+    ``llm_calls``)."""
     if stage.fanout is None or not isinstance(drafter, ByKind) or drafter.name != EXTRACTIVE:
         return drafter
     spec = DrafterSpec(stage.settings, stage.workspace.key())
@@ -126,10 +171,16 @@ def assay_stage(stage: StageContext) -> dict[str, Any]:
 
 
 def export_stage(stage: StageContext) -> dict[str, Any]:
-    """Write the accepted records for LLaMA-Factory into ``export/``, with the tool catalog beside them."""
+    """Write the accepted records for LLaMA-Factory into ``export/``, with the tool catalog
+    beside them."""
     config = stage.settings.export
-    summary = export_accepted(stage.warehouse, stage.workspace.export_dir, stage.run_id, config.formats,
-                              include_unreviewed=config.unreviewed == "include")  # fmt: skip
+    summary = export_accepted(
+        stage.warehouse,
+        stage.workspace.export_dir,
+        stage.run_id,
+        config.formats,
+        include_unreviewed=config.unreviewed == "include",
+    )
     catalog = catalog_of(stage.settings)
     write_tool_catalogs(catalog, stage.workspace.export_dir)
     return {

@@ -1,4 +1,5 @@
-"""Two goldmine processes never share a workspace: the second waits (--wait) or stops with one line."""
+"""Two goldmine processes never share a workspace: the second waits (--wait) or stops with one
+line."""
 
 from __future__ import annotations
 
@@ -29,11 +30,14 @@ with hold_workspace(Path(sys.argv[1]), "run"):
 
 @pytest.fixture
 def holder(tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process holding the workspace W as `goldmine run` until a line arrives on its stdin."""
+    """Another process holding the workspace W as `goldmine run` until a line arrives on its
+    stdin."""
     workspace = tmp_path / "W"
     workspace.mkdir()
     command = [sys.executable, "-c", HOLDER, str(workspace)]
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as process:
         assert process.stdout is not None and process.stdout.readline().strip() == "held"
         yield process
         if process.poll() is None:
@@ -90,7 +94,11 @@ def test_waiting_runs_out_with_the_same_clear_line(
     holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
 ) -> None:
     result = cli("mine", "--repo", stock_repo, "--workspace", tmp_path / "W", "--wait", "0.5")
-    assert result.exit_code == 1 and "after waiting 0.5s" in result.output and f"pid {holder.pid}" in result.output
+    assert (
+        result.exit_code == 1
+        and "after waiting 0.5s" in result.output
+        and f"pid {holder.pid}" in result.output
+    )
 
 
 def test_a_killed_holder_leaves_no_stale_lock(
@@ -102,15 +110,34 @@ def test_a_killed_holder_leaves_no_stale_lock(
     assert result.exit_code == 0, result.output
 
 
-def test_two_goldmine_processes_at_once_take_turns_and_store_everything_once(stock_repo: Path, tmp_path: Path) -> None:
+def test_two_goldmine_processes_at_once_take_turns_and_store_everything_once(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     workspace = tmp_path / "W"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GOLDMINE_"))}
-    command = [GOLDMINE, "mine", "--repo", str(stock_repo), "--workspace", str(workspace), "--wait", "120"]
-    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]  # fmt: skip
+    command = [
+        GOLDMINE,
+        "mine",
+        "--repo",
+        str(stock_repo),
+        "--workspace",
+        str(workspace),
+        "--wait",
+        "120",
+    ]
+    processes = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     outcomes = [process.communicate(timeout=300) for process in processes]
     assert [p.returncode for p in processes] == [0, 0], outcomes
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         assert warehouse.count("commits") == 3 and warehouse.count("sources") == 1
-        runs = warehouse.query("SELECT started_at, finished_at FROM runs WHERE status = 'completed' ORDER BY 1").rows
-    assert len(runs) == 2 and runs[1][0] >= runs[0][1]  # the second began after the first had finished
+        runs = warehouse.query(
+            "SELECT started_at, finished_at FROM runs WHERE status = 'completed' ORDER BY 1"
+        ).rows
+    assert (
+        len(runs) == 2 and runs[1][0] >= runs[0][1]
+    )  # the second began after the first had finished

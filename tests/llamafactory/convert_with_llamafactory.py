@@ -37,21 +37,32 @@ def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     core = Tokenizer(models.BPE())
     core.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     core.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=2000, special_tokens=SPECIAL,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())  # fmt: skip
+    trainer = trainers.BpeTrainer(
+        vocab_size=2000,
+        special_tokens=SPECIAL,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     core.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=core, eos_token="<|im_end|>", pad_token="<|endoftext|>",
-                                   additional_special_tokens=SPECIAL[1:])  # fmt: skip
+    return PreTrainedTokenizerFast(
+        tokenizer_object=core,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        additional_special_tokens=SPECIAL[1:],
+    )
 
 
 def rows_of(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def check(export_dir: Path, template_name: str) -> dict[str, Any]:
     info = json.loads((export_dir / "dataset_info.json").read_text(encoding="utf-8"))
     datasets = {name: rows_of(export_dir / entry["file_name"]) for name, entry in info.items()}
-    tokenizer = local_tokenizer([json.dumps(row, ensure_ascii=False) for rows in datasets.values() for row in rows])
+    tokenizer = local_tokenizer(
+        [json.dumps(row, ensure_ascii=False) for rows in datasets.values() for row in rows]
+    )
     data_args = DataArguments(template=template_name, dataset_dir=str(export_dir))
     template = get_template_and_fix_tokenizer(tokenizer, data_args)
     report: dict[str, Any] = {}
@@ -66,13 +77,20 @@ def check(export_dir: Path, template_name: str) -> dict[str, Any]:
                 continue
             converted += 1
             messages = example["_prompt"] + example["_response"]
-            pairs = template.encode_multiturn(tokenizer, messages, example["_system"], example["_tools"])
+            pairs = template.encode_multiturn(
+                tokenizer, messages, example["_system"], example["_tools"]
+            )
             if pairs and all(answer for _, answer in pairs):
                 encoded += 1
             else:
                 failures.append(f"row {number}: the template produced an empty turn")
-        report[name] = {"formatting": attr.formatting, "rows": len(datasets[name]),
-                                     "converted": converted, "encoded": encoded, "failures": failures[:10]}  # fmt: skip
+        report[name] = {
+            "formatting": attr.formatting,
+            "rows": len(datasets[name]),
+            "converted": converted,
+            "encoded": encoded,
+            "failures": failures[:10],
+        }
     return report
 
 

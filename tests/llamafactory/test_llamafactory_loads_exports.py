@@ -19,18 +19,24 @@ from flows.commands.cli import main
 from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
 
 HERE = Path(__file__).resolve().parent
-VENV = Path(os.environ.get("GOLDMINE_LLAMAFACTORY_VENV", Path.home() / ".cache/goldmine/llamafactory-0.9.5"))
+VENV = Path(
+    os.environ.get("GOLDMINE_LLAMAFACTORY_VENV", Path.home() / ".cache/goldmine/llamafactory-0.9.5")
+)
 PYTHON = VENV / "bin" / "python"
 pytestmark = pytest.mark.skipif(
-    not PYTHON.exists(), reason=f"no LLaMA-Factory environment at {VENV}: run tests/llamafactory/setup_venv.sh"
+    not PYTHON.exists(),
+    reason=f"no LLaMA-Factory environment at {VENV}: run tests/llamafactory/setup_venv.sh",
 )
 
 
 def _convert(export_dir: Path) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [str(PYTHON), str(HERE / "convert_with_llamafactory.py"), str(export_dir), "qwen"],
-        capture_output=True, text=True, env={**os.environ, "DISABLE_VERSION_CHECK": "1"}, timeout=600,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DISABLE_VERSION_CHECK": "1"},
+        timeout=600,
+    )
     assert done.stdout.strip(), done.stderr[-2000:]
     return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -39,8 +45,20 @@ def _convert(export_dir: Path) -> tuple[int, dict[str, Any]]:
 def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("llamafactory")
     repo = build_repository(root / "sample", load_script(DEMO_HISTORY))
-    args = ["run", "--inline", "--repo", str(repo), "--tickets", str(DEMO_TICKETS), "--kinds", "both",
-            "--lang", "both", "--workspace", str(root / "ws")]  # fmt: skip
+    args = [
+        "run",
+        "--inline",
+        "--repo",
+        str(repo),
+        "--tickets",
+        str(DEMO_TICKETS),
+        "--kinds",
+        "both",
+        "--lang",
+        "both",
+        "--workspace",
+        str(root / "ws"),
+    ]
     assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
     return root / "ws" / "export"
 
@@ -48,11 +66,17 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_alpaca_and_sharegpt_row_converts_and_encodes(export_dir: Path) -> None:
     code, report = _convert(export_dir)
     assert code == 0, report
-    holdout = {"goldmine_alpaca_holdout", "goldmine_sharegpt_holdout"}  # the assay's newest records, when any
+    holdout = {
+        "goldmine_alpaca_holdout",
+        "goldmine_sharegpt_holdout",
+    }  # the assay's newest records, when any
     assert set(report) - holdout == {"goldmine_alpaca", "goldmine_sharegpt"}
     for name, result in report.items():
         rows = len((export_dir / f"{name}.jsonl").read_text().splitlines())
-        assert result["rows"] == result["converted"] == result["encoded"] == rows > 0, (name, result)
+        assert result["rows"] == result["converted"] == result["encoded"] == rows > 0, (
+            name,
+            result,
+        )
 
 
 def test_a_row_llamafactory_would_drop_is_caught(export_dir: Path, tmp_path: Path) -> None:
@@ -62,7 +86,11 @@ def test_a_row_llamafactory_would_drop_is_caught(export_dir: Path, tmp_path: Pat
         (broken / file.name).write_bytes(file.read_bytes())
     rows = (broken / "goldmine_sharegpt.jsonl").read_text().splitlines()
     first = json.loads(rows[0])
-    first["conversations"] = first["conversations"][:1] + first["conversations"][2:]  # a call without its turn
-    (broken / "goldmine_sharegpt.jsonl").write_text("\n".join([json.dumps(first), *rows[1:]]) + "\n")
+    first["conversations"] = (
+        first["conversations"][:1] + first["conversations"][2:]
+    )  # a call without its turn
+    (broken / "goldmine_sharegpt.jsonl").write_text(
+        "\n".join([json.dumps(first), *rows[1:]]) + "\n"
+    )
     code, report = _convert(broken)
     assert code == 1 and report["goldmine_sharegpt"]["failures"][0].startswith("row 1:")

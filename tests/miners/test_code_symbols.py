@@ -17,7 +17,9 @@ PY_BEFORE = b'''class Cart:
 def helper():
     return 1
 '''
-PY_AFTER = PY_BEFORE.replace(b"return sum(prices)", b"if not prices:\n            return 0\n        return sum(prices)")
+PY_AFTER = PY_BEFORE.replace(
+    b"return sum(prices)", b"if not prices:\n            return 0\n        return sum(prices)"
+)
 
 
 def test_python_definitions_have_qualified_names_kinds_spans_and_docstrings() -> None:
@@ -75,10 +77,13 @@ func (s *Store) Reserve(sku string, qty int) error {
 func Helper() int { return 1 }
 """
     after = before.replace(
-        b"\ts.levels[sku] -= qty\n", b'\tif qty <= 0 {\n\t\treturn errors.New("bad qty")\n\t}\n\ts.levels[sku] -= qty\n'
+        b"\ts.levels[sku] -= qty\n",
+        b'\tif qty <= 0 {\n\t\treturn errors.New("bad qty")\n\t}\n\ts.levels[sku] -= qty\n',
     )
     changes = changed_symbols("go", before, after, [(5, 5)], [(5, 7)])
-    assert [(c.qualified_name, c.kind, c.change) for c in changes] == [("Reserve", "method", "modified")]
+    assert [(c.qualified_name, c.kind, c.change) for c in changes] == [
+        ("Reserve", "method", "modified")
+    ]
     assert changes[0].after is not None and "bad qty" in changes[0].after.code
     assert changes[0].after.doc == "// Reserve takes qty units."
 
@@ -92,7 +97,14 @@ def test_every_supported_language_parses_a_function() -> None:
         "c": b"int add(int a, int b) { return a + b; }",
         "cpp": b"namespace n { class C { int m() { return 1; } }; }",
     }
-    expected = {"typescript": "f", "tsx": "App", "java": "A.f", "rust": "Foo.bar", "c": "add", "cpp": "n.C.m"}
+    expected = {
+        "typescript": "f",
+        "tsx": "App",
+        "java": "A.f",
+        "rust": "Foo.bar",
+        "c": "add",
+        "cpp": "n.C.m",
+    }
     for language, source in samples.items():
         names = [s.qualified_name for s in extract_symbols(source, language)]
         assert expected[language] in names, (language, names)

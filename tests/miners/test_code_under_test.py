@@ -6,7 +6,8 @@ from miners.code_under_test import code_under_test
 
 FILES = {
     "tests/test_cart.py": (
-        "from shop.cart import total\nfrom shop.testing import CartTestCase\nfrom tests.helpers import make_cart\n\n\n"
+        "from shop.cart import total\nfrom shop.testing import CartTestCase\nfrom tests.helpers "
+        "import make_cart\n\n\n"
         "class TestTotal(CartTestCase):\n    def test_total_adds_prices(self):\n"
         "        self.assert_equal(total(make_cart(2, 3)), 5)\n\n"
         "    def test_total_of_a_custom_cart(self):\n        class Custom(list):\n"
@@ -15,10 +16,12 @@ FILES = {
     ),
     "shop/cart.py": (
         "def total(cart):\n    return sum(cart)\n\n\ndef unused(cart):\n    return cart\n\n\n"
-        "class Till:\n    def __init__(self):\n        self.open = True\n"  # every class has an __init__
+        # every class has an __init__
+        "class Till:\n    def __init__(self):\n        self.open = True\n"
     ),
     "shop/testing.py": (
-        "class CartTestCase:\n    def assert_equal(self, left, right):\n        assert left == right\n"
+        "class CartTestCase:\n    def assert_equal(self, left, right):\n        assert left == "
+        "right\n"
     ),
     "tests/helpers.py": "def make_cart(*prices):\n    return list(prices)\n",
 }
@@ -26,6 +29,10 @@ FILES = {
 
 def test_only_the_project_code_a_test_calls_is_under_test() -> None:
     test = FILES["tests/test_cart.py"]
-    found = code_under_test("tests/test_cart.py", test, lambda path: FILES.get(path, "").encode() or None,
-                            lambda folder: [])  # fmt: skip
+    found = code_under_test(
+        "tests/test_cart.py",
+        test,
+        lambda path: FILES.get(path, "").encode() or None,
+        lambda folder: [],
+    )
     assert [(path, symbol.qualified_name) for path, symbol in found] == [("shop/cart.py", "total")]

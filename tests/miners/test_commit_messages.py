@@ -38,7 +38,10 @@ def test_prose_is_not_taken_for_trailers(message: str) -> None:
 
 
 def test_a_mostly_prose_block_counts_when_git_wrote_a_trailer_into_it() -> None:
-    message = f"Fix it\n\nbackported by hand\n(cherry picked from commit {SHA})\nSigned-off-by: Bo <bo@x.example>"
+    message = (
+        f"Fix it\n\nbackported by hand\n(cherry picked from commit {SHA})\nSigned-off-by: "
+        "Bo <bo@x.example>"
+    )
     facts = read_message(message)
     assert [t.key for t in facts.trailers] == ["Signed-off-by"]
     assert facts.cherry_picked_from == SHA
@@ -52,7 +55,9 @@ def test_reverts_name_the_reverted_commit() -> None:
 
 def test_the_latest_cherry_pick_names_the_origin() -> None:
     other = "f" * 40
-    facts = read_message(f"Fix\n\n(cherry picked from commit {other})\n(cherry picked from commit {SHA})")
+    facts = read_message(
+        f"Fix\n\n(cherry picked from commit {other})\n(cherry picked from commit {SHA})"
+    )
     assert facts.cherry_picked_from == SHA
 
 
@@ -75,17 +80,32 @@ def test_bots_by_name_and_address(name: str, email: str, expected: bool) -> None
 
 @pytest.mark.parametrize(
     "subject",
-    ["Bump version to 1.2.3", "release version 3.1.3 (#5924)", "v2.0.0", "1.2.3", "chore(release): 1.2.0",
-     "start version 2.1.0.dev0", "Prepare release 1.0", "Bump to dev version", "Release 3.0.0rc1"],
-)  # fmt: skip
+    [
+        "Bump version to 1.2.3",
+        "release version 3.1.3 (#5924)",
+        "v2.0.0",
+        "1.2.3",
+        "chore(release): 1.2.0",
+        "start version 2.1.0.dev0",
+        "Prepare release 1.0",
+        "Bump to dev version",
+        "Release 3.0.0rc1",
+    ],
+)
 def test_version_bumps(subject: str) -> None:
     assert is_version_bump(subject)
 
 
 @pytest.mark.parametrize(
     "subject",
-    ["Bump requests from 2.0 to 2.1", "Release the GIL while parsing", "Fix release notes",
-     "Update version check logic", "Add 1.2 compat shim", "bump werkzeug 2.3.7"],
-)  # fmt: skip
+    [
+        "Bump requests from 2.0 to 2.1",
+        "Release the GIL while parsing",
+        "Fix release notes",
+        "Update version check logic",
+        "Add 1.2 compat shim",
+        "bump werkzeug 2.3.7",
+    ],
+)
 def test_not_version_bumps(subject: str) -> None:
     assert not is_version_bump(subject)

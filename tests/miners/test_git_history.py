@@ -46,11 +46,19 @@ def test_change_types_line_counts_and_touched_lines(stock_repo: Path) -> None:
 def test_renames_deletions_binaries_and_modes(make_repo: BuildRepo) -> None:
     repo = make_repo(
         [
-            {"message": "one", "files": {"a.txt": "alpha\n" * 20, "gone.txt": "x\n"}, "binary": {"logo.png": "89504e470d0a1a0a0000"}},
-            {"message": "two", "files": {"b.txt": "alpha\n" * 20}, "delete": ["a.txt", "gone.txt"],
-             "binary": {"logo.png": "89504e470d0a1a0a0001"}},
+            {
+                "message": "one",
+                "files": {"a.txt": "alpha\n" * 20, "gone.txt": "x\n"},
+                "binary": {"logo.png": "89504e470d0a1a0a0000"},
+            },
+            {
+                "message": "two",
+                "files": {"b.txt": "alpha\n" * 20},
+                "delete": ["a.txt", "gone.txt"],
+                "binary": {"logo.png": "89504e470d0a1a0a0001"},
+            },
         ]
-    )  # fmt: skip
+    )
     changes = {c.change_type: c for c in _commits(repo)[0].changes}
     assert changes["renamed"].old_path == "a.txt" and changes["renamed"].new_path == "b.txt"
     assert changes["renamed"].similarity == 100
@@ -64,10 +72,13 @@ def test_a_text_diff_containing_nul_bytes_does_not_break_the_framing(make_repo: 
     repo = make_repo(
         [
             {"message": "add data", "files": {"data.txt": padding + "a\x00b\n"}},
-            {"message": "change data\n\ndiff --git a/fake b/fake\n\x1e not a frame", "files": {"data.txt": padding + "a\x00c\n"}},
+            {
+                "message": "change data\n\ndiff --git a/fake b/fake\n\x1e not a frame",
+                "files": {"data.txt": padding + "a\x00c\n"},
+            },
             {"message": "third", "files": {"other.txt": "x\n"}},
         ]
-    )  # fmt: skip
+    )
     commits = _commits(repo)
     assert [c.subject for c in commits] == ["third", "change data", "add data"]
     change = commits[1].changes[0]
@@ -76,12 +87,16 @@ def test_a_text_diff_containing_nul_bytes_does_not_break_the_framing(make_repo: 
     assert len(commits[1].changes) == 1
 
 
-def test_non_utf8_content_and_messages_are_replaced_and_flagged(make_repo: BuildRepo, tmp_path: Path) -> None:
+def test_non_utf8_content_and_messages_are_replaced_and_flagged(
+    make_repo: BuildRepo, tmp_path: Path
+) -> None:
     repo = make_repo([{"message": "start", "files": {"a.txt": "x\n"}}])
     (repo / "a.txt").write_bytes(b"caf\xe9\n")
     (tmp_path / "msg").write_bytes(b"Caf\xe9 fix\n")
     subprocess.run(
-        ["git", "-c", "i18n.commitEncoding=bogus", "commit", "-qaF", str(tmp_path / "msg")], cwd=repo, check=True
+        ["git", "-c", "i18n.commitEncoding=bogus", "commit", "-qaF", str(tmp_path / "msg")],
+        cwd=repo,
+        check=True,
     )
     latest = _commits(repo)[0]
     assert latest.non_utf8 and "\ufffd" in latest.subject
@@ -89,13 +104,17 @@ def test_non_utf8_content_and_messages_are_replaced_and_flagged(make_repo: Build
 
 
 def test_diffs_over_the_cap_are_cut_but_counted(make_repo: BuildRepo) -> None:
-    repo = make_repo([{"message": "big", "files": {"big.txt": "".join(f"line {n}\n" for n in range(5000))}}])
+    repo = make_repo(
+        [{"message": "big", "files": {"big.txt": "".join(f"line {n}\n" for n in range(5000))}}]
+    )
     change = _commits(repo, max_diff_bytes=2_000)[0].changes[0]
     assert change.truncated and len(change.diff.encode()) <= 2_000
     assert change.added_lines == 5000
 
 
-def test_merge_commits_are_flagged_and_diffed_against_the_first_parent(make_repo: BuildRepo) -> None:
+def test_merge_commits_are_flagged_and_diffed_against_the_first_parent(
+    make_repo: BuildRepo,
+) -> None:
     repo = make_repo(
         [
             {"message": "base", "files": {"a.txt": "a\n"}},
@@ -128,7 +147,9 @@ def test_open_repository_reads_bare_and_shallow_clones(stock_repo: Path, tmp_pat
     subprocess.run(["git", "clone", "-q", "--bare", str(stock_repo), str(bare)], check=True)
     assert open_repository(bare).is_bare and len(_commits(bare)) == 3
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{stock_repo}", str(shallow)], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{stock_repo}", str(shallow)], check=True
+    )
     info = open_repository(shallow)
     assert info.is_shallow and [c.subject for c in iter_commits(info)] == ["Reformat stock module"]
 
@@ -155,17 +176,24 @@ def test_parse_log_stream_of_nothing_is_empty() -> None:
 
 
 _message_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"), min_size=1, max_size=200
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    min_size=1,
+    max_size=200,
 ).filter(lambda s: s.strip())
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(message=_message_text)
 def test_any_message_survives_the_framing(make_repo: BuildRepo, message: str) -> None:
     repo = make_repo([{"message": "base", "files": {"a.txt": "a\n"}}])
     (repo / "a.txt").write_text("b\n")
     subprocess.run(
-        ["git", "commit", "-qa", "--cleanup=verbatim", "-F", "-"], cwd=repo, input=message.encode(), check=True
+        ["git", "commit", "-qa", "--cleanup=verbatim", "-F", "-"],
+        cwd=repo,
+        input=message.encode(),
+        check=True,
     )
     latest = _commits(repo)[0]
     assert latest.message == message.rstrip("\n")

@@ -16,7 +16,9 @@ def _commits(path: Path) -> list:  # type: ignore[type-arg]
     return list(iter_commits(open_repository(path)))
 
 
-def test_copies_of_a_file_the_commit_also_changes_are_reported_as_copies(make_repo: BuildRepo) -> None:
+def test_copies_of_a_file_the_commit_also_changes_are_reported_as_copies(
+    make_repo: BuildRepo,
+) -> None:
     repo = make_repo(
         [
             {"message": "one", "files": {"a.txt": ALPHA}},
@@ -29,12 +31,28 @@ def test_copies_of_a_file_the_commit_also_changes_are_reported_as_copies(make_re
     assert changes["a.txt"].change_type == "modified"
 
 
-def test_submodule_bumps_are_flagged_and_diffed_as_one_line(make_repo: BuildRepo, tmp_path: Path) -> None:
-    library = make_repo([{"message": "lib v1", "files": {"lib.py": "V = 1\n"}},
-                         {"message": "lib v2", "files": {"lib.py": "V = 2\n"}}], "library")  # fmt: skip
+def test_submodule_bumps_are_flagged_and_diffed_as_one_line(
+    make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    library = make_repo(
+        [
+            {"message": "lib v1", "files": {"lib.py": "V = 1\n"}},
+            {"message": "lib v2", "files": {"lib.py": "V = 2\n"}},
+        ],
+        "library",
+    )
     first, second = git(library, "rev-list", "--reverse", "HEAD").split()
     app = make_repo([{"message": "app", "files": {"app.py": "import lib\n"}}], "app")
-    git(app, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    git(
+        app,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(library),
+        "vendor/lib",
+    )
     git(app, "-C", "vendor/lib", "checkout", "-q", first)
     git(app, "add", "-A")
     git(app, "commit", "-qm", "Add lib as a submodule")
@@ -44,12 +62,25 @@ def test_submodule_bumps_are_flagged_and_diffed_as_one_line(make_repo: BuildRepo
     change = next(c for c in bump.changes if c.path == "vendor/lib")
     assert change.is_submodule and change.change_type == "modified" and not change.is_binary
     assert (change.old_blob, change.new_blob) == (first, second)
-    assert f"-Subproject commit {first}" in change.diff and (change.added_lines, change.deleted_lines) == (1, 1)
-    assert {c.path: c.is_submodule for c in added.changes} == {".gitmodules": False, "vendor/lib": True}
+    assert f"-Subproject commit {first}" in change.diff and (
+        change.added_lines,
+        change.deleted_lines,
+    ) == (1, 1)
+    assert {c.path: c.is_submodule for c in added.changes} == {
+        ".gitmodules": False,
+        "vendor/lib": True,
+    }
 
 
 def test_mode_and_type_changes(make_repo: BuildRepo) -> None:
-    repo = make_repo([{"message": "one", "files": {"run.sh": "echo hi\n", "target.txt": "t\n", "link": "plain\n"}}])
+    repo = make_repo(
+        [
+            {
+                "message": "one",
+                "files": {"run.sh": "echo hi\n", "target.txt": "t\n", "link": "plain\n"},
+            }
+        ]
+    )
     (repo / "run.sh").chmod(0o755)
     (repo / "link").unlink()
     (repo / "link").symlink_to("target.txt")
@@ -66,12 +97,18 @@ def test_mode_and_type_changes(make_repo: BuildRepo) -> None:
 def test_hunks_give_both_sides_line_ranges(make_repo: BuildRepo) -> None:
     lines = [f"line {n}\n" for n in range(1, 21)]
     edited = [*lines[:2], "new a\n", *lines[2:9], *lines[10:]]  # insert after line 2, drop line 10
-    repo = make_repo([{"message": "one", "files": {"f.txt": "".join(lines)}},
-                      {"message": "two", "files": {"f.txt": "".join(edited)}}])  # fmt: skip
+    repo = make_repo(
+        [
+            {"message": "one", "files": {"f.txt": "".join(lines)}},
+            {"message": "two", "files": {"f.txt": "".join(edited)}},
+        ]
+    )
     change = _commits(repo)[0].changes[0]
     old_starts = [h[0] for h in change.hunks]
     assert len(change.hunks) in (1, 2) and min(old_starts) >= 1
-    assert sum(h[1] for h in change.hunks) - sum(h[3] for h in change.hunks) == 0  # 20 lines before and after
+    assert (
+        sum(h[1] for h in change.hunks) - sum(h[3] for h in change.hunks) == 0
+    )  # 20 lines before and after
 
 
 def test_a_given_list_of_commits_streams_in_that_order(stock_repo: Path) -> None:
@@ -84,9 +121,13 @@ def test_a_given_list_of_commits_streams_in_that_order(stock_repo: Path) -> None
     assert list_commits(info, since=shas[1]) == shas[:1]
 
 
-def test_the_boundary_of_a_shallow_clone_has_no_made_up_changes(stock_repo: Path, tmp_path: Path) -> None:
+def test_the_boundary_of_a_shallow_clone_has_no_made_up_changes(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{stock_repo}", str(shallow)], check=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{stock_repo}", str(shallow)], check=True
+    )
     newest, boundary = _commits(shallow)
     assert newest.changes and boundary.parents == () and boundary.changes == ()
 
@@ -97,7 +138,9 @@ def test_a_bare_repository_and_a_path_inside_a_work_tree(stock_repo: Path, tmp_p
     info = open_repository(bare)
     assert info.is_bare and info.name == "stocky" and len(_commits(bare)) == 3
     inner = open_repository(stock_repo / "src")
-    assert inner.path == stock_repo.resolve() and [c.sha for c in iter_commits(inner)] == list_commits(info)
+    assert inner.path == stock_repo.resolve() and [
+        c.sha for c in iter_commits(inner)
+    ] == list_commits(info)
 
 
 def test_a_bare_repository_without_a_config_file(stock_repo: Path, tmp_path: Path) -> None:
@@ -109,10 +152,14 @@ def test_a_bare_repository_without_a_config_file(stock_repo: Path, tmp_path: Pat
     assert len(_commits(mirror)) == 3
 
 
-def test_a_linked_worktree_reads_blobs_from_its_main_repository(stock_repo: Path, tmp_path: Path) -> None:
+def test_a_linked_worktree_reads_blobs_from_its_main_repository(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     git(stock_repo, "worktree", "add", "-q", str(tmp_path / "linked"), "-b", "linked")
     info = open_repository(tmp_path / "linked")
-    assert not (info.git_dir / "objects").exists()  # a linked worktree keeps its objects in the main one
+    assert not (
+        info.git_dir / "objects"
+    ).exists()  # a linked worktree keeps its objects in the main one
     with BlobReader(info.git_dir) as blobs:
         assert (
             blobs.read(f"{info.head_sha}:README.md")

@@ -1,4 +1,5 @@
-"""goldmine's history reader against pydriller, the reference implementation, on one test-built history.
+"""goldmine's history reader against pydriller, the reference implementation, on one test-built
+history.
 
 For every non-merge commit the two must agree on the changed paths, their change types and their
 added/deleted line counts. They differ on merge commits by design: pydriller gives a merge no
@@ -18,7 +19,13 @@ from pydriller import Repository
 from miners.git_history import CommitFact, iter_commits, open_repository
 from tests.conftest import BuildRepo
 
-_TYPES = {"ADD": "added", "DELETE": "deleted", "MODIFY": "modified", "RENAME": "renamed", "COPY": "copied"}
+_TYPES = {
+    "ADD": "added",
+    "DELETE": "deleted",
+    "MODIFY": "modified",
+    "RENAME": "renamed",
+    "COPY": "copied",
+}
 _WORDS = ("total", "cart", "price", "stock", "order", "refund", "tax", "limit", "user", "cache")
 
 
@@ -43,7 +50,10 @@ def _edit(rng: random.Random, lines: list[str]) -> list[str]:
         elif action == "rewrite" and edited:
             edited[min(at, len(edited) - 1)] = f"x = {rng.randint(0, 999)}"
         else:
-            edited.insert(at, rng.choice(("++counter", "-- a sql comment", "+++ not a header", "--- nor this")))
+            edited.insert(
+                at,
+                rng.choice(("++counter", "-- a sql comment", "+++ not a header", "--- nor this")),
+            )
     return edited
 
 
@@ -53,11 +63,17 @@ def _history(seed: int = 7, commits: int = 40) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     files = {f"src/mod_{n}.py": _module(rng, 4 + n) for n in range(4)}
     history: list[dict[str, Any]] = [
-        {"message": "start", "files": {p: "\n".join(v) + "\n" for p, v in files.items()},
-         "binary": {"assets/logo.png": "89504e470d0a1a0a" + "00" * 40}},
-    ]  # fmt: skip
+        {
+            "message": "start",
+            "files": {p: "\n".join(v) + "\n" for p, v in files.items()},
+            "binary": {"assets/logo.png": "89504e470d0a1a0a" + "00" * 40},
+        },
+    ]
     for n in range(commits):
-        step: dict[str, Any] = {"message": f"change {n}", "date": f"2024-02-{1 + n % 27:02d}T10:{n % 60:02d}:00+00:00"}
+        step: dict[str, Any] = {
+            "message": f"change {n}",
+            "date": f"2024-02-{1 + n % 27:02d}T10:{n % 60:02d}:00+00:00",
+        }
         path = rng.choice(sorted(files))
         files[path] = _edit(rng, files[path])
         step["files"] = {path: "\n".join(files[path]) + "\n"}
@@ -109,7 +125,10 @@ def _with_merges(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ours(commit: CommitFact) -> list[tuple[Any, ...]]:
-    return sorted(_row(c.change_type, c.old_path, c.new_path, c.added_lines, c.deleted_lines) for c in commit.changes)
+    return sorted(
+        _row(c.change_type, c.old_path, c.new_path, c.added_lines, c.deleted_lines)
+        for c in commit.changes
+    )
 
 
 def _theirs(commit: Any) -> list[tuple[Any, ...]]:
@@ -119,7 +138,9 @@ def _theirs(commit: Any) -> list[tuple[Any, ...]]:
     )
 
 
-def _row(change_type: str, old: str | None, new: str | None, added: int, deleted: int) -> tuple[Any, ...]:
+def _row(
+    change_type: str, old: str | None, new: str | None, added: int, deleted: int
+) -> tuple[Any, ...]:
     # GitPython gives an added file without a textual patch (an empty or binary file) the new path
     # as its old path too; an added file has no old path, so it is left out of the comparison.
     return (change_type, "" if change_type == "added" else old or "", new or "", added, deleted)
@@ -129,23 +150,33 @@ def _row(change_type: str, old: str | None, new: str | None, added: int, deleted
 def conformance_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from flows.demo.sample_repo import build_repository
 
-    return build_repository(tmp_path_factory.mktemp("conformance") / "repo", _with_merges(_history()))
+    return build_repository(
+        tmp_path_factory.mktemp("conformance") / "repo", _with_merges(_history())
+    )
 
 
-def test_goldmine_reads_what_pydriller_reads_on_every_non_merge_commit(conformance_repo: Path) -> None:
+def test_goldmine_reads_what_pydriller_reads_on_every_non_merge_commit(
+    conformance_repo: Path,
+) -> None:
     ours = {c.sha: c for c in iter_commits(open_repository(conformance_repo))}
     theirs = list(Repository(str(conformance_repo)).traverse_commits())
     assert set(ours) == {c.hash for c in theirs} and len(ours) == 48
     kinds = set()
     for commit in theirs:
         mine = ours[commit.hash]
-        assert (mine.is_merge, list(mine.parents), mine.message) == (commit.merge, commit.parents, commit.msg)
+        assert (mine.is_merge, list(mine.parents), mine.message) == (
+            commit.merge,
+            commit.parents,
+            commit.msg,
+        )
         assert (mine.author_name, mine.author_email) == (commit.author.name, commit.author.email)
         assert (mine.authored_at, mine.committed_at) == (commit.author_date, commit.committer_date)
         if commit.merge:
             continue
         assert _ours(mine) == _theirs(commit), commit.msg
-        kinds |= {c.change_type for c in mine.changes} | {"binary" for c in mine.changes if c.is_binary}
+        kinds |= {c.change_type for c in mine.changes} | {
+            "binary" for c in mine.changes if c.is_binary
+        }
     assert kinds == {"added", "modified", "deleted", "renamed", "binary"}
 
 

@@ -44,12 +44,16 @@ def test_signature_decorators_type_hints_errors_and_logging_of_a_method() -> Non
     details = _details("Store.reserve")
     assert details is not None
     assert details.signature == (
-        "async def reserve(levels: dict[str, int], sku: str, qty: int = 1, *, strict: bool = False) -> int"
+        "async def reserve(levels: dict[str, int], sku: str, qty: int = 1, *, strict: bool = "
+        "False) -> int"
     )
     assert details.decorators == ("retry(times=3)", "staticmethod")
     assert [(p.name, p.annotation, p.default) for p in details.parameters] == [
-        ("levels", "dict[str, int]", ""), ("sku", "str", ""), ("qty", "int", "1"), ("strict", "bool", "False")
-    ]  # fmt: skip
+        ("levels", "dict[str, int]", ""),
+        ("sku", "str", ""),
+        ("qty", "int", "1"),
+        ("strict", "bool", "False"),
+    ]
     assert details.returns == "int" and details.is_async and details.fully_typed
     assert details.handles_errors and details.catches == ("KeyError", "TypeError")
     assert details.raises == ("LookupError",)  # not the nested function's RuntimeError

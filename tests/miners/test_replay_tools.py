@@ -36,7 +36,9 @@ def test_search_matches_git_grep_at_the_commit(stock_repo: Path) -> None:
         hits = session.search_code("levels")
         missing = session.search_code("no_such_name")
     grep = git(stock_repo, "grep", "-n", "-F", "levels", parent).splitlines()
-    assert hits.splitlines() == [":".join(line.split(":", 3)[1:3]) + ": " + line.split(":", 3)[3] for line in grep]
+    assert hits.splitlines() == [
+        ":".join(line.split(":", 3)[1:3]) + ": " + line.split(":", 3)[3] for line in grep
+    ]
     assert missing == "No matches for 'no_such_name'"
 
 
@@ -51,17 +53,26 @@ def test_list_directory_and_git_log(stock_repo: Path) -> None:
 
 
 def test_apply_patch_changes_the_session_not_the_repository(stock_repo: Path) -> None:
-    parent, fix = git(stock_repo, "rev-parse", "HEAD~2").strip(), git(stock_repo, "rev-parse", "HEAD~1").strip()
+    parent, fix = (
+        git(stock_repo, "rev-parse", "HEAD~2").strip(),
+        git(stock_repo, "rev-parse", "HEAD~1").strip(),
+    )
     objects_before = git(stock_repo, "count-objects", "-v")
     status_before = git(stock_repo, "status", "--porcelain")
     patch = commit_patch(stock_repo / ".git", parent, fix, ["src/stock.py", "tests/test_stock.py"])
     with SnapshotSession(stock_repo / ".git", parent) as session:
         result = session.apply_patch(patch)
-        assert result == "Applied patch:\nmodified src/stock.py (+5 -0)\nadded tests/test_stock.py (+8 -0)"
+        assert (
+            result
+            == "Applied patch:\nmodified src/stock.py (+5 -0)\nadded tests/test_stock.py (+8 -0)"
+        )
         assert (
             session.file_bytes("src/stock.py")
             == subprocess.run(
-                ["git", "show", f"{fix}:src/stock.py"], cwd=stock_repo, capture_output=True, check=True
+                ["git", "show", f"{fix}:src/stock.py"],
+                cwd=stock_repo,
+                capture_output=True,
+                check=True,
             ).stdout
         )
         assert "raise ValueError" in session.read_file("src/stock.py")
@@ -80,13 +91,23 @@ def test_first_parent(stock_repo: Path) -> None:
     )
 
 
-def test_the_git_directory_of_a_clone_a_worktree_and_a_bare_repository(stock_repo: Path, tmp_path: Path) -> None:
+def test_the_git_directory_of_a_clone_a_worktree_and_a_bare_repository(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     from miners.git_objects import git_dir_of
 
-    subprocess.run(["git", "-C", str(stock_repo), "worktree", "add", "-q", str(tmp_path / "wt")], check=True)
-    subprocess.run(["git", "clone", "-q", "--bare", str(stock_repo), str(tmp_path / "bare.git")], check=True)
+    subprocess.run(
+        ["git", "-C", str(stock_repo), "worktree", "add", "-q", str(tmp_path / "wt")], check=True
+    )
+    subprocess.run(
+        ["git", "clone", "-q", "--bare", str(stock_repo), str(tmp_path / "bare.git")], check=True
+    )
     assert git_dir_of(stock_repo) == stock_repo / ".git"
     assert git_dir_of(tmp_path / "wt") == (stock_repo / ".git").resolve()
     assert git_dir_of(tmp_path / "bare.git") == tmp_path / "bare.git"
-    with SnapshotSession(git_dir_of(tmp_path / "wt"), git(stock_repo, "rev-parse", "HEAD").strip()) as session:
-        assert session.read_file("src/stock.py", 1, 1) == '   1 | """Stock levels and reservations."""'
+    with SnapshotSession(
+        git_dir_of(tmp_path / "wt"), git(stock_repo, "rev-parse", "HEAD").strip()
+    ) as session:
+        assert (
+            session.read_file("src/stock.py", 1, 1) == '   1 | """Stock levels and reservations."""'
+        )

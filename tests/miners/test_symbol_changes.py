@@ -16,7 +16,8 @@ _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
 
 
 def _brute_force(definitions: list[Definition], touched: list[tuple[int, int]]) -> set[str]:
-    """The old O(lines × definitions) rule: each touched line's smallest containing span, later wins ties."""
+    """The old O(lines × definitions) rule: each touched line's smallest containing span, later
+    wins ties."""
     names = set()
     for first, last in touched:
         for line in range(first, last + 1):
@@ -43,7 +44,10 @@ def test_innermost_segments_agree_with_the_line_by_line_rule(
     tree = parse(b"x = 1\n", "python")
     node = tree.root_node
     definitions = sorted(
-        (Definition(f"d{n}", "function", start, start + length, node, node) for n, (start, length) in enumerate(spans)),
+        (
+            Definition(f"d{n}", "function", start, start + length, node, node)
+            for n, (start, length) in enumerate(spans)
+        ),
         key=lambda d: d.start_line,
     )
     ranges = [(first, first + length) for first, length in touched]
@@ -56,14 +60,22 @@ def _module(functions: list[tuple[str, int]]) -> bytes:
         decorator = [f"@cache(size={body})"] if body % 3 == 0 else []  # decorator lines change too
         lines += ["", *decorator, f"def {name}(x):", f'    """{name} docs."""']
         lines += [f"    x = x + {n}" for n in range(body)] + ["    return x"]
-    lines += ["", "class Box:", "    @property", "    def size(self):", f"        return {len(functions)}"]
+    lines += [
+        "",
+        "class Box:",
+        "    @property",
+        "    def size(self):",
+        f"        return {len(functions)}",
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 
 def _go_module(functions: list[tuple[str, int]]) -> bytes:
     lines = ["package shop", ""]
     for name, body in functions:
-        lines += [f"// {name} scales x.", f"func {name}(x int) int {{"] + [f"\tx += {n}" for n in range(body)]
+        lines += [f"// {name} scales x.", f"func {name}(x int) int {{"] + [
+            f"\tx += {n}" for n in range(body)
+        ]
         lines += ["\treturn x", "}", ""]
     lines += ["func (b *Box) Size() int {", f"\treturn {len(functions)}", "}"]
     return ("\n".join(lines) + "\n").encode()
@@ -76,11 +88,16 @@ def _code_lines(source: bytes, touched) -> list[tuple[int, int]]:  # type: ignor
     """Each touched line that is not blank, as a one-line range."""
     lines = source.split(b"\n")
     return [
-        (n, n) for first, last in touched for n in range(first, last + 1) if n <= len(lines) and lines[n - 1].strip()
+        (n, n)
+        for first, last in touched
+        for n in range(first, last + 1)
+        if n <= len(lines) and lines[n - 1].strip()
     ]
 
 
-def _reference(language: str, before: bytes, after: bytes, old_touched, new_touched) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+def _reference(
+    language: str, before: bytes, after: bytes, old_touched, new_touched
+) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
     """What changed, by the plain rule: full outlines, each touched line's innermost definition."""
     old = outline(parse(before, language), language)
     new = outline(parse(after, language), language)
@@ -92,17 +109,27 @@ def _reference(language: str, before: bytes, after: bytes, old_touched, new_touc
         code_before = old_by[name].code(before) if name in old_by else ""
         code_after = new_by[name].code(after) if name in new_by else ""
         if code_before != code_after:
-            out.append((name, "added" if not code_before else "deleted" if not code_after else "modified",
-                        code_before, code_after))  # fmt: skip
+            out.append(
+                (
+                    name,
+                    "added" if not code_before else "deleted" if not code_after else "modified",
+                    code_before,
+                    code_after,
+                )
+            )
     return out
 
 
 def _hunks(before: bytes, after: bytes) -> list[tuple[int, int, int, int]]:
-    diff = "".join(difflib.unified_diff(before.decode().splitlines(True), after.decode().splitlines(True), n=3))
+    diff = "".join(
+        difflib.unified_diff(before.decode().splitlines(True), after.decode().splitlines(True), n=3)
+    )
     return [(int(a), int(n or 1), int(b), int(m or 1)) for a, n, b, m in _HUNK.findall(diff)]
 
 
-def _touched(before: bytes, after: bytes) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+def _touched(
+    before: bytes, after: bytes
+) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
     old, new = [], []
     matcher = difflib.SequenceMatcher(a=before.splitlines(), b=after.splitlines(), autojunk=False)
     for tag, a1, a2, b1, b2 in matcher.get_opcodes():
@@ -121,7 +148,9 @@ _functions = st.lists(
 
 
 @settings(max_examples=80, deadline=None)
-@given(language=st.sampled_from(sorted(MODULES)), history=st.lists(_functions, min_size=2, max_size=5))
+@given(
+    language=st.sampled_from(sorted(MODULES)), history=st.lists(_functions, min_size=2, max_size=5)
+)
 def test_a_history_mined_incrementally_gives_what_full_parses_give(
     language: str, history: list[list[tuple[str, int]]]
 ) -> None:
@@ -131,25 +160,38 @@ def test_a_history_mined_incrementally_gives_what_full_parses_give(
     for n in range(len(versions) - 1, 0, -1):  # newest first, as git log walks
         before, after = versions[n - 1], versions[n]
         old_touched, new_touched = _touched(before, after)
-        got = miner.changes(language, f"blob{n - 1}", f"blob{n}", _hunks(before, after), old_touched, new_touched)
+        got = miner.changes(
+            language, f"blob{n - 1}", f"blob{n}", _hunks(before, after), old_touched, new_touched
+        )
         expected = changed_symbols(language, before, after, old_touched, new_touched)
         assert got == expected
         reference = _reference(language, before, after, old_touched, new_touched)
-        assert [(c.qualified_name, c.change, c.before.code if c.before else "", c.after.code if c.after else "")
-                for c in got] == reference  # fmt: skip
+        assert [
+            (
+                c.qualified_name,
+                c.change,
+                c.before.code if c.before else "",
+                c.after.code if c.after else "",
+            )
+            for c in got
+        ] == reference
     if len(versions) > 2 and len(set(versions)) == len(versions):
         assert miner.incremental_parses >= len(versions) - 1 and miner.full_parses == 1
 
 
 def test_decorated_python_definitions_include_their_decorators() -> None:
     source = b"class A:\n    @property\n    def size(self):\n        return 1\n"
-    definition = next(d for d in outline(parse(source, "python"), "python") if d.qualified_name == "A.size")
+    definition = next(
+        d for d in outline(parse(source, "python"), "python") if d.qualified_name == "A.size"
+    )
     fact = definition.fact(source)
     assert fact.code.startswith("@property\ndef size") and fact.start_line == 2
 
 
 def test_a_change_to_a_decorator_alone_modifies_the_function() -> None:
-    before = b"import functools\n\n\n@functools.lru_cache(maxsize=8)\ndef price(sku):\n    return 1\n"
+    before = (
+        b"import functools\n\n\n@functools.lru_cache(maxsize=8)\ndef price(sku):\n    return 1\n"
+    )
     after = before.replace(b"maxsize=8", b"maxsize=64")
     changes = changed_symbols("python", before, after, [(4, 4)], [(4, 4)])
     assert [(c.qualified_name, c.change) for c in changes] == [("price", "modified")]

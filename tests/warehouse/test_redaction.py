@@ -12,7 +12,8 @@ PLANTED = {
     "slack-token": "xoxb-123456789012-abcdefghij",
     "stripe-key": "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
     "google-api-key": "AIza" + "SyA-1234567890abcdefghijklmnopqrstu",
-    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0"
+    "THsR8U",
 }
 
 
@@ -25,7 +26,9 @@ def test_each_kind_is_replaced_by_its_typed_placeholder(kind: str, secret: str) 
 
 
 def test_credentials_in_urls_and_password_assignments_keep_their_context() -> None:
-    text, _ = redact('DB = "postgres://app:hunter2hunter@db.internal/prod"\npassword = "s3cr3tpass"', KEY)
+    text, _ = redact(
+        'DB = "postgres://app:hunter2hunter@db.internal/prod"\npassword = "s3cr3tpass"', KEY
+    )
     assert "hunter2hunter" not in text and "s3cr3tpass" not in text
     assert "postgres://app:<SECRET:url-credentials>@db.internal/prod" in text
 
@@ -49,22 +52,33 @@ def test_plain_code_is_untouched() -> None:
 @pytest.mark.parametrize(
     ("text", "kind"),
     [
-        ("key = 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", "sendgrid-api-key"),
-        ("hook https://hooks.slack.com/services/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", "slack-token"),
+        (
+            "key = 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",
+            "sendgrid-api-key",
+        ),
+        (
+            "hook https://hooks.slack.com/services/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",
+            "slack-token",
+        ),
         ("//registry.npmjs.org/:_authToken=npm_a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8", "npm-tokens"),
         ("API_TOKEN=a81f6c09d2e47b35", "env-secret"),
         ('"api_key": "9f8e7d6c5b4a39281706aabbccddeeff"', "password-assignment"),
         ("cloud_api_key: Zq8Wx3Cv5Bn7Mk9Lj2Hg4Fd6Sa1Po0Iu8Yt6Re", "credential-assignment"),
     ],
 )
-def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_miss(text: str, kind: str) -> None:
+def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_miss(
+    text: str, kind: str
+) -> None:
     clean, found = redact(text, KEY)
     assert [f.kind for f in found] == [kind], found
     assert f"<SECRET:{kind}>" in clean
 
 
 def test_decorators_placeholders_and_a_second_pass_are_left_alone() -> None:
-    code = "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): pass\n```python\n@contextlib.contextmanager\n"
+    code = (
+        "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): "
+        "pass\n```python\n@contextlib.contextmanager\n"
+    )
     assert redact(code, KEY) == (code, [])
     once, _ = redact("token = 'ghp_" + "a1B2c3D4e5" * 4 + "' by ana@corp.io", KEY)
     assert redact(once, KEY) == (once, [])

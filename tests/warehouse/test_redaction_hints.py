@@ -1,4 +1,5 @@
-"""The cheap guards that let redaction skip a slow detector or pattern never make it miss a secret."""
+"""The cheap guards that let redaction skip a slow detector or pattern never make it miss a
+secret."""
 
 from __future__ import annotations
 
@@ -19,15 +20,54 @@ PLANTED = [
     ("password-assignment", 'API_KEY="zzzzzz999"'),
     ("url-credentials", "https://bob:pa55word@example.org/x"),
     ("email", "mail Ana.Lima@Corp.IO today"),
-    ("slack-token", "hook https://hooks.slack.com/services/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"),
+    (
+        "slack-token",
+        "hook https://hooks.slack.com/services/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",
+    ),
     ("stripe-key", "STRIPE sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"),
 ]
 _pieces = st.sampled_from(
-    ["AKIA", "IOSFODNN7EXAMPLE", "ghp_", "a1B2c3D4e5" * 4, "@", "ana@corp.io", "://", "u:p4ssw0rd@h", "password",
-     " = ", '"', "hunter22", "secret", "key", "eyJ", "abcdefghij.", "sk-", "xoxb-", "-" * 5, "PRIVATE KEY", "\n",
-     "glpat-", "AIza", "_live_", "Sy" * 20, "plain words ", "token: '", "@@ -1 +1 @@", "x", "-", ".", "AKC",
-     "APA", "-us1", "hooks.slack.com/services/T1/B2/c3", "cloudant", "softlayer", "aws"]
-)  # fmt: skip
+    [
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "ghp_",
+        "a1B2c3D4e5" * 4,
+        "@",
+        "ana@corp.io",
+        "://",
+        "u:p4ssw0rd@h",
+        "password",
+        " = ",
+        '"',
+        "hunter22",
+        "secret",
+        "key",
+        "eyJ",
+        "abcdefghij.",
+        "sk-",
+        "xoxb-",
+        "-" * 5,
+        "PRIVATE KEY",
+        "\n",
+        "glpat-",
+        "AIza",
+        "_live_",
+        "Sy" * 20,
+        "plain words ",
+        "token: '",
+        "@@ -1 +1 @@",
+        "x",
+        "-",
+        ".",
+        "AKC",
+        "APA",
+        "-us1",
+        "hooks.slack.com/services/T1/B2/c3",
+        "cloudant",
+        "softlayer",
+        "aws",
+    ]
+)
 
 
 @pytest.mark.parametrize(("kind", "text"), PLANTED)

@@ -6,13 +6,21 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.seed_folder import SEEDS_DIR, SeedFolderError, few_shots, load_seeds, read_seed_folder
+from warehouse.seed_folder import (
+    SEEDS_DIR,
+    SeedFolderError,
+    few_shots,
+    load_seeds,
+    read_seed_folder,
+)
 
 
 @pytest.fixture
 def seeds_copy(tmp_path: Path) -> Path:
     """A user's seeds folder: a copy of the shipped one, to break on purpose."""
-    return Path(shutil.copytree(SEEDS_DIR, tmp_path / "myseeds", ignore=shutil.ignore_patterns("*.md")))
+    return Path(
+        shutil.copytree(SEEDS_DIR, tmp_path / "myseeds", ignore=shutil.ignore_patterns("*.md"))
+    )
 
 
 def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
@@ -61,7 +69,8 @@ def test_a_missing_field_and_invalid_parameters_are_each_reported(seeds_copy: Pa
     assert "02-flask-orders-pagination-bugfix.json: output: Field required" in problems
     assert "03-ts-fetch-with-retry-feature.json: meta.why_gold: missing or empty" in problems
     assert [p for p in problems if p.startswith("10-weather")] == [
-        "10-weather-umbrella-agent.json: conversation[1].content.action.parameters: 'location' is a required property"
+        "10-weather-umbrella-agent.json: conversation[1].content.action.parameters: 'location' is "
+        "a required property"
     ]
 
 
@@ -73,8 +82,11 @@ def test_duplicate_ids_broken_json_and_stray_files_are_reported(seeds_copy: Path
     (seeds_copy / "11-half-written.json").write_text('{"id": "x",', encoding="utf-8")
     (seeds_copy / "notes.json").write_text("{}", encoding="utf-8")
     problems = [str(p) for p in read_seed_folder(seeds_copy).problems]
-    assert "03-ts-fetch-with-retry-feature.json: id: 'gold-02-flask-orders-pagination-bugfix' is also the id of " \
-           "02-flask-orders-pagination-bugfix.json" in problems  # fmt: skip
+    assert (
+        "03-ts-fetch-with-retry-feature.json: id: 'gold-02-flask-orders-pagination-bugfix' is "
+        "also the id of "
+        "02-flask-orders-pagination-bugfix.json" in problems
+    )
     assert any(p.startswith("11-half-written.json: not valid JSON (line 1") for p in problems)
     assert "notes.json: seed files are named NN-slug.json (e.g. 11-my-task.json)" in problems
 
@@ -89,7 +101,9 @@ def test_an_agent_record_that_edits_a_catalog_tool_is_reported(seeds_copy: Path)
     assert "differs from its entry in tools.json" in str(problem)
 
 
-def test_agent_records_need_a_catalog_and_a_folder_needs_records(seeds_copy: Path, tmp_path: Path) -> None:
+def test_agent_records_need_a_catalog_and_a_folder_needs_records(
+    seeds_copy: Path, tmp_path: Path
+) -> None:
     (seeds_copy / "tools.json").unlink()
     problems = [str(p) for p in read_seed_folder(seeds_copy).problems]
     assert len(problems) == 4 and all("there is no tools.json" in p for p in problems)
@@ -112,7 +126,9 @@ def test_few_shots_are_chosen_by_kind_task_type_and_language_deterministically()
         "02-flask-orders-pagination-bugfix",  # the type outranks the language
         "01-pandas-sales-cleaning",
     ]
-    assert [s.name for s in few_shots(seeds, "agent", "bugfix", "en", 1)] == ["07-logslice-timezone-agent"]
+    assert [s.name for s in few_shots(seeds, "agent", "bugfix", "en", 1)] == [
+        "07-logslice-timezone-agent"
+    ]
     assert few_shots(list(reversed(seeds)), "instruction", "feature", "en", 3) == few_shots(
         seeds, "instruction", "feature", "en", 3
     )

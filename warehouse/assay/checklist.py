@@ -30,7 +30,9 @@ def check_secrets(raw: dict[str, Any]) -> Verdict:
     found = quick_scan("\n".join(string_values(raw)))
     if found:
         kinds = sorted({span.kind for span in found})
-        return Verdict.fail(f"the record holds {len(found)} secret(s) or address(es): {', '.join(kinds)}")
+        return Verdict.fail(
+            f"the record holds {len(found)} secret(s) or address(es): {', '.join(kinds)}"
+        )
     return Verdict.ok()
 
 
@@ -42,7 +44,9 @@ def default_checks(
     traceability: Callable[[Record], Verdict | None] | None = None,
 ) -> tuple[Check, ...]:
     """Every check in order, cheapest first. Grounding and the judge need the caller's context."""
-    contract = agent_contract.AgentContract(dict(_shipped_catalog() if catalog is None else catalog))
+    contract = agent_contract.AgentContract(
+        dict(_shipped_catalog() if catalog is None else catalog)
+    )
     checks = [
         Check("length", heuristics.check_length),
         Check("repetition", heuristics.check_repetition, weight=2.0),
@@ -50,7 +54,9 @@ def default_checks(
         Check("code_fences", heuristics.check_fences),
         Check("language", heuristics.check_language),
         Check("role_context", principles.check_role_context, weight=2.0, hard=False),
-        Check("numbered_requirements", principles.check_numbered_requirements, weight=2.0, hard=False),
+        Check(
+            "numbered_requirements", principles.check_numbered_requirements, weight=2.0, hard=False
+        ),
         Check("constraints", principles.check_constraints, hard=False),
         Check("io_example", principles.check_io_example, hard=False),
         Check("specificity", principles.check_specificity, hard=False),
@@ -80,4 +86,7 @@ def default_checks(
 
 def _shipped_catalog() -> dict[str, dict[str, Any]]:
     """The tools of the shipped ``seeds/tools.json`` by name (as plain JSON objects)."""
-    return {name: spec.model_dump() for name, spec in load_tool_catalog(SEEDS_DIR / CATALOG_NAME).tools.items()}
+    return {
+        name: spec.model_dump()
+        for name, spec in load_tool_catalog(SEEDS_DIR / CATALOG_NAME).tools.items()
+    }

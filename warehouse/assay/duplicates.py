@@ -53,7 +53,9 @@ class Contender:
 class _Member:
     member_id: str
     text_hash: str
-    shingles: np.ndarray | None  # hashed shingles; None: an earlier candidate's, loaded if a pair needs them
+    shingles: (
+        np.ndarray | None
+    )  # hashed shingles; None: an earlier candidate's, loaded if a pair needs them
     reference: bool  # a gold or an earlier accepted candidate: it cannot be rejected now
     lang: str  # records in two languages are translations of each other, never duplicates
 
@@ -78,12 +80,18 @@ def find_duplicates(
     run_id: str,
 ) -> DuplicateOutcome:
     """Cluster the contenders with each other, earlier accepted candidates and the golds."""
-    earlier, earlier_signatures = _earlier(warehouse, settings, {c.candidate_id for c in contenders})
+    earlier, earlier_signatures = _earlier(
+        warehouse, settings, {c.candidate_id for c in contenders}
+    )
     gold_members = [_gold_member(gold, settings) for gold in golds]
     members = [_Member(c.candidate_id, c.text_hash, c.shingles, False, c.lang) for c in contenders]
     members += earlier + gold_members
-    gold_signatures = nd.signatures_of([m.shingles for m in gold_members if m.shingles is not None], settings)
-    matrix = np.vstack([signatures.reshape(-1, settings.num_perm), earlier_signatures, gold_signatures])
+    gold_signatures = nd.signatures_of(
+        [m.shingles for m in gold_members if m.shingles is not None], settings
+    )
+    matrix = np.vstack(
+        [signatures.reshape(-1, settings.num_perm), earlier_signatures, gold_signatures]
+    )
     texts = _ShingleCache(warehouse, members, settings)
     links = DisjointSet()
     _link_exact(members, links)
@@ -91,18 +99,27 @@ def find_duplicates(
     outcome = DuplicateOutcome()
     _judge_clusters(warehouse, members, contenders, links, texts, outcome, run_id)
     outcome.signature_rows = [
-        {"candidate_id": c.candidate_id, "params": settings.params, "signature": row.astype("<u4").tobytes(),
-         "run_id": run_id}
+        {
+            "candidate_id": c.candidate_id,
+            "params": settings.params,
+            "signature": row.astype("<u4").tobytes(),
+            "run_id": run_id,
+        }
         for c, row in zip(contenders, signatures, strict=True)
-    ]  # fmt: skip
+    ]
     return outcome
 
 
-def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -> tuple[list[_Member], np.ndarray]:
-    """Candidates accepted by earlier runs: their text hashes, and the signatures stored for them."""
+def _earlier(
+    warehouse: Warehouse, settings: DedupSettings, exclude: set[str]
+) -> tuple[list[_Member], np.ndarray]:
+    """Candidates accepted by earlier runs: their text hashes, and the signatures stored for
+    them."""
     rows = warehouse.query(
-        "SELECT c.id, c.text_hash, s.signature, c.lang FROM candidates c LEFT JOIN dup_signatures s "
-        "ON s.candidate_id = c.id AND s.params = ? WHERE c.status = 'accepted' ORDER BY c.created_at, c.id",
+        "SELECT c.id, c.text_hash, s.signature, c.lang FROM candidates c LEFT JOIN dup_signatures "
+        "s "
+        "ON s.candidate_id = c.id AND s.params = ? WHERE c.status = 'accepted' ORDER BY "
+        "c.created_at, c.id",
         [settings.params],
     ).rows
     members, vectors = [], []
@@ -110,8 +127,14 @@ def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -
         if candidate_id in exclude:
             continue
         members.append(_Member(candidate_id, text_hash or "", None, True, lang))
-        vector = np.frombuffer(signature, dtype="<u4") if signature else np.zeros(settings.num_perm, np.uint32)
-        vectors.append(vector)  # a zero row shares no band with a real signature: exact matches only
+        vector = (
+            np.frombuffer(signature, dtype="<u4")
+            if signature
+            else np.zeros(settings.num_perm, np.uint32)
+        )
+        vectors.append(
+            vector
+        )  # a zero row shares no band with a real signature: exact matches only
     matrix = np.vstack(vectors) if vectors else np.zeros((0, settings.num_perm), dtype=np.uint32)
     return members, matrix.astype(np.uint32)
 
@@ -119,25 +142,37 @@ def _earlier(warehouse: Warehouse, settings: DedupSettings, exclude: set[str]) -
 def _gold_member(gold: Mapping[str, Any], settings: DedupSettings) -> _Member:
     record = parse_record(dict(gold))
     hashes = nd.hashed([shingles(dedup_text(dict(gold)), settings)])[0]
-    return _Member(f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), hashes, True, record.lang)
+    return _Member(
+        f"{GOLD_PREFIX}{record.id}", normalised_text_hash(record), hashes, True, record.lang
+    )
 
 
 class _ShingleCache:
-    """Hashed shingle sets; an earlier candidate's are made from its record when a pair needs them."""
+    """Hashed shingle sets; an earlier candidate's are made from its record when a pair needs
+    them."""
 
-    def __init__(self, warehouse: Warehouse, members: Sequence[_Member], settings: DedupSettings) -> None:
+    def __init__(
+        self, warehouse: Warehouse, members: Sequence[_Member], settings: DedupSettings
+    ) -> None:
         self._warehouse = warehouse
         self._members = members
         self._settings = settings
 
     def load(self, indices: set[int]) -> None:
-        """Read and shingle the records of the earlier candidates among ``indices`` (in one query per 1,000)."""
-        wanted = {self._members[i].member_id: i for i in indices if self._members[i].shingles is None}
+        """Read and shingle the records of the earlier candidates among ``indices`` (in one query
+        per 1,000)."""
+        wanted = {
+            self._members[i].member_id: i for i in indices if self._members[i].shingles is None
+        }
         for chunk in in_chunks(sorted(wanted), 1_000):
             rows = self._warehouse.query(
-                "SELECT id, record FROM candidates WHERE id IN (SELECT unnest(?::VARCHAR[]))", [chunk]
+                "SELECT id, record FROM candidates WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [chunk],
             ).rows
-            sets = [shingles(dedup_text(json.loads(record_json)), self._settings) for _, record_json in rows]
+            sets = [
+                shingles(dedup_text(json.loads(record_json)), self._settings)
+                for _, record_json in rows
+            ]
             for (candidate_id, _), hashes in zip(rows, nd.hashed(sets), strict=True):
                 self._members[wanted[candidate_id]].shingles = hashes
 
@@ -162,13 +197,20 @@ def _link_exact(members: Sequence[_Member], links: DisjointSet) -> None:
 
 
 def _link_near(
-    members: Sequence[_Member], matrix: np.ndarray, texts: _ShingleCache, settings: DedupSettings, links: DisjointSet
+    members: Sequence[_Member],
+    matrix: np.ndarray,
+    texts: _ShingleCache,
+    settings: DedupSettings,
+    links: DisjointSet,
 ) -> None:
-    """Link the LSH candidate pairs (same language, not both references) whose true Jaccard reaches the threshold."""
+    """Link the LSH candidate pairs (same language, not both references) whose true Jaccard
+    reaches the threshold."""
     langs = np.array([m.lang for m in members])
     references = np.array([m.reference for m in members], dtype=bool)
     pairs = candidate_pairs(matrix, settings)
-    keep = (langs[pairs[:, 0]] == langs[pairs[:, 1]]) & ~(references[pairs[:, 0]] & references[pairs[:, 1]])
+    keep = (langs[pairs[:, 0]] == langs[pairs[:, 1]]) & ~(
+        references[pairs[:, 0]] & references[pairs[:, 1]]
+    )
     checked = plausible(pairs[keep], matrix, settings).tolist()
     texts.load({i for pair in checked for i in pair})
     for a, b in checked:
@@ -189,31 +231,50 @@ def _judge_clusters(
 ) -> None:
     by_id = {c.candidate_id: c for c in contenders}
     for contender in contenders:
-        outcome.verdicts[contender.candidate_id] = {"exact_duplicate": Verdict.ok(), "near_duplicate": Verdict.ok()}
+        outcome.verdicts[contender.candidate_id] = {
+            "exact_duplicate": Verdict.ok(),
+            "near_duplicate": Verdict.ok(),
+        }
     known = _known_clusters(warehouse, [m.member_id for m in members if m.reference])
     for group in links.groups():
         if all(members[i].reference for i in group):
             continue
         keeper = _keeper(group, members, by_id)
-        cluster_id = min((known[members[i].member_id] for i in group if members[i].member_id in known),
-                         default=members[keeper].member_id)  # fmt: skip
+        cluster_id = min(
+            (known[members[i].member_id] for i in group if members[i].member_id in known),
+            default=members[keeper].member_id,
+        )
         outcome.clusters += 1
         for index in group:
             member = members[index]
             exact = member.text_hash == members[keeper].text_hash
-            similarity = 1.0 if exact else hashed_jaccard(texts.shingles(index), texts.shingles(keeper))
-            outcome.cluster_rows.append({"candidate_id": member.member_id, "cluster_id": cluster_id,
-                                         "kept": index == keeper,
-                                         "method": "kept" if index == keeper else "exact" if exact else "near",
-                                         "similarity": round(similarity, 4), "run_id": run_id})  # fmt: skip
+            similarity = (
+                1.0 if exact else hashed_jaccard(texts.shingles(index), texts.shingles(keeper))
+            )
+            outcome.cluster_rows.append(
+                {
+                    "candidate_id": member.member_id,
+                    "cluster_id": cluster_id,
+                    "kept": index == keeper,
+                    "method": "kept" if index == keeper else "exact" if exact else "near",
+                    "similarity": round(similarity, 4),
+                    "run_id": run_id,
+                }
+            )
             if index != keeper and not member.reference:
                 outcome.duplicates += 1
-                outcome.verdicts[member.member_id] = _duplicate_verdicts(exact, similarity, members[keeper].member_id)
+                outcome.verdicts[member.member_id] = _duplicate_verdicts(
+                    exact, similarity, members[keeper].member_id
+                )
             elif index == keeper and not member.reference:
-                outcome.verdicts[member.member_id]["near_duplicate"] = Verdict.ok(f"kept in cluster {cluster_id}")
+                outcome.verdicts[member.member_id]["near_duplicate"] = Verdict.ok(
+                    f"kept in cluster {cluster_id}"
+                )
 
 
-def _keeper(group: list[int], members: Sequence[_Member], contenders: Mapping[str, Contender]) -> int:
+def _keeper(
+    group: list[int], members: Sequence[_Member], contenders: Mapping[str, Contender]
+) -> int:
     """A gold, else the earliest earlier-accepted member, else the best-scored contender."""
     golds = [i for i in group if members[i].member_id.startswith(GOLD_PREFIX)]
     if golds:
@@ -231,10 +292,16 @@ def _keeper(group: list[int], members: Sequence[_Member], contenders: Mapping[st
 
 def _duplicate_verdicts(exact: bool, similarity: float, keeper: str) -> dict[str, Verdict]:
     if exact:
-        return {"exact_duplicate": Verdict.fail(f"the same text (ignoring case and spacing) as {keeper}")}
+        return {
+            "exact_duplicate": Verdict.fail(
+                f"the same text (ignoring case and spacing) as {keeper}"
+            )
+        }
     return {
         "exact_duplicate": Verdict.ok(),
-        "near_duplicate": Verdict.fail(f"a near-duplicate (Jaccard {similarity:.2f}) of {keeper}", 1 - similarity),
+        "near_duplicate": Verdict.fail(
+            f"a near-duplicate (Jaccard {similarity:.2f}) of {keeper}", 1 - similarity
+        ),
     }
 
 
@@ -242,7 +309,8 @@ def _known_clusters(warehouse: Warehouse, member_ids: list[str]) -> dict[str, st
     if not member_ids:
         return {}
     rows = warehouse.query(
-        "SELECT candidate_id, cluster_id FROM dup_clusters WHERE candidate_id IN (SELECT unnest(?::VARCHAR[]))",
+        "SELECT candidate_id, cluster_id FROM dup_clusters WHERE candidate_id IN (SELECT "
+        "unnest(?::VARCHAR[]))",
         [member_ids],
     ).rows
     return dict(rows)

@@ -1,4 +1,5 @@
-"""Asking every check of every candidate, in this process or in worker processes, and scoring the answers.
+"""Asking every check of every candidate, in this process or in worker processes, and scoring the
+answers.
 
 This is the part of the assay that looks at one candidate at a time, so it parallelises: the
 runner sends chunks of candidates to worker processes (``spawn``: nothing of the parent's DuckDB
@@ -22,7 +23,13 @@ from pydantic import ValidationError
 
 from warehouse.assay.checklist import default_checks
 from warehouse.assay.checks.base import Check, Record, Verdict
-from warehouse.assay.near_duplicates import DedupSettings, dedup_text, hashed, shingles, signatures_of
+from warehouse.assay.near_duplicates import (
+    DedupSettings,
+    dedup_text,
+    hashed,
+    shingles,
+    signatures_of,
+)
 from warehouse.errors import WarehouseError
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import parse_record
@@ -44,7 +51,9 @@ class Evaluation:
     record: Record | None
 
 
-def evaluate(record_json: str, checks: Sequence[Check] | None = None) -> tuple[dict[str, Verdict], Record | None]:
+def evaluate(
+    record_json: str, checks: Sequence[Check] | None = None
+) -> tuple[dict[str, Verdict], Record | None]:
     """All verdicts for one record (a check that does not apply gives none)."""
     evaluation = assess(record_json, default_checks() if checks is None else checks)
     return evaluation.verdicts, evaluation.record
@@ -65,7 +74,9 @@ def assess(record_json: str, checks: Sequence[Check]) -> Evaluation:
     except ValidationError as error:
         record = None
         first = error.errors()[0]
-        verdicts = {"schema": Verdict.fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")}
+        verdicts = {
+            "schema": Verdict.fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        }
     for check in checks:
         verdict = check.verdict(raw, record)
         if verdict is not None:
@@ -73,17 +84,25 @@ def assess(record_json: str, checks: Sequence[Check]) -> Evaluation:
     return Evaluation(verdicts, raw, record)
 
 
-def weights_of(checks: Sequence[Check], overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+def weights_of(
+    checks: Sequence[Check], overrides: Mapping[str, float] | None = None
+) -> dict[str, float]:
     """Each check's weight in the composite score (``overrides`` from goldmine.toml win)."""
     weights = {"schema": SCHEMA_WEIGHT, **BATCH_CHECK_WEIGHTS, **{c.name: c.weight for c in checks}}
     return weights | dict(overrides or {})
 
 
 def composite_score(
-    verdicts: Mapping[str, Verdict], checks: Sequence[Check] | None = None, weights: Mapping[str, float] | None = None
+    verdicts: Mapping[str, Verdict],
+    checks: Sequence[Check] | None = None,
+    weights: Mapping[str, float] | None = None,
 ) -> float:
     """The weighted mean of the sub-scores of the checks that applied, 0–100."""
-    table = dict(weights) if weights is not None else weights_of(default_checks() if checks is None else checks)
+    table = (
+        dict(weights)
+        if weights is not None
+        else weights_of(default_checks() if checks is None else checks)
+    )
     total = sum(table.get(name, 1.0) for name in verdicts)
     if not total:
         return 0.0
@@ -95,13 +114,16 @@ ALWAYS_HARD = frozenset({"schema", "secrets", "contamination"})
 
 
 def hard_checks(checks: Sequence[Check], override: Sequence[str] | None = None) -> frozenset[str]:
-    """The checks whose failure rejects a candidate (``override`` from goldmine.toml replaces them)."""
+    """The checks whose failure rejects a candidate (``override`` from goldmine.toml replaces
+    them)."""
     if override is not None:
         known = {c.name for c in checks} | {"schema", *BATCH_CHECK_WEIGHTS}
         unknown = sorted(set(override) - known)
         if unknown:
-            raise WarehouseError(f"[assay] hard names checks that do not exist: {', '.join(unknown)}; "
-                                 f"choose from {', '.join(sorted(known))}")  # fmt: skip
+            raise WarehouseError(
+                f"[assay] hard names checks that do not exist: {', '.join(unknown)}; "
+                f"choose from {', '.join(sorted(known))}"
+            )
         return frozenset(override) | ALWAYS_HARD
     return frozenset({c.name for c in checks if c.hard} | {"schema", *BATCH_CHECK_WEIGHTS})
 
@@ -148,12 +170,19 @@ def judge_rows(plan: Plan, rows: Sequence[tuple[Any, ...]]) -> list[Judged]:
         viable = not hard_failures(evaluation.verdicts, plan.hard) and score >= plan.min_score
         item = Judged(candidate_id, record_json, created_at, evaluation.verdicts, score, viable)
         if viable and evaluation.record is not None:
-            item.lang, item.text_hash = evaluation.record.lang, normalised_text_hash(evaluation.record)
-            texts.append(shingles(dedup_text(evaluation.raw), plan.dedup))  # while its parts are cached
+            item.lang, item.text_hash = (
+                evaluation.record.lang,
+                normalised_text_hash(evaluation.record),
+            )
+            texts.append(
+                shingles(dedup_text(evaluation.raw), plan.dedup)
+            )  # while its parts are cached
         judged.append(item)
     survivors = [item for item in judged if item.viable]
     hashes = hashed(texts)
-    for item, row, shingle_hashes in zip(survivors, signatures_of(hashes, plan.dedup), hashes, strict=True):
+    for item, row, shingle_hashes in zip(
+        survivors, signatures_of(hashes, plan.dedup), hashes, strict=True
+    ):
         item.signature, item.shingles = row.astype("<u4").tobytes(), shingle_hashes.tobytes()
     return judged
 
@@ -165,7 +194,8 @@ def judge_all(
     progress: Callable[[int], None] | None = None,
     parallel_from: int = MIN_PARALLEL,
 ) -> list[Judged]:
-    """Every row judged, in order: by ``workers`` processes when there are ``parallel_from`` rows, else here."""
+    """Every row judged, in order: by ``workers`` processes when there are ``parallel_from``
+    rows, else here."""
     chunks = list(in_chunks(rows, CHUNK))
     results: list[Judged] = []
     parallel = workers if len(rows) >= parallel_from and _travels(plan) else 1
@@ -184,7 +214,9 @@ def _map(plan: Plan, chunks: list[list[tuple[Any, ...]]], workers: int) -> Itera
             yield judge_rows(plan, chunk)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_install, initargs=(plan,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_install, initargs=(plan,)
+    ) as pool:
         for wires in pool.map(_judge_in_worker, chunks):
             yield [_from_wire(wire) for wire in wires]
 
@@ -206,17 +238,29 @@ def _install(plan: Plan) -> None:
 
 
 def _judge_in_worker(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Judge a chunk and send it back as plain tuples (pickling them costs a tenth of the objects)."""
+    """Judge a chunk and send it back as plain tuples (pickling them costs a tenth of the
+    objects)."""
     return [_to_wire(item) for item in judge_rows(_WORKER_PLAN[0], rows)]
 
 
 def _to_wire(item: Judged) -> tuple[Any, ...]:
     verdicts = [(name, v.passed, v.score, v.detail) for name, v in item.verdicts.items()]
-    return (item.candidate_id, item.created_at, verdicts, item.score, item.viable, item.lang, item.text_hash,
-            item.signature, item.shingles)  # fmt: skip
+    return (
+        item.candidate_id,
+        item.created_at,
+        verdicts,
+        item.score,
+        item.viable,
+        item.lang,
+        item.text_hash,
+        item.signature,
+        item.shingles,
+    )
 
 
 def _from_wire(wire: tuple[Any, ...]) -> Judged:
     candidate_id, created_at, verdicts, score, viable, lang, text_hash, signature, shingles = wire
     found = {name: Verdict(passed, value, detail) for name, passed, value, detail in verdicts}
-    return Judged(candidate_id, "", created_at, found, score, viable, lang, text_hash, signature, shingles)
+    return Judged(
+        candidate_id, "", created_at, found, score, viable, lang, text_hash, signature, shingles
+    )

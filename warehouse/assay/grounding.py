@@ -34,17 +34,27 @@ class Grounder:
     def __init__(self, warehouse: Warehouse, task_ids: Iterable[str]) -> None:
         ids = sorted(set(task_ids))
         rows = warehouse.query(
-            "SELECT t.id, s.location, c.id, c.sha FROM tasks t JOIN sources s ON s.id = t.source_id "
+            "SELECT t.id, s.location, c.id, c.sha FROM tasks t JOIN sources s ON s.id = "
+            "t.source_id "
             "JOIN commits c ON c.id = t.commit_id WHERE t.id IN (SELECT unnest(?::VARCHAR[]))",
             [ids],
         ).rows
-        self._tasks = {task_id: (location, commit_id, sha) for task_id, location, commit_id, sha in rows}
+        self._tasks = {
+            task_id: (location, commit_id, sha) for task_id, location, commit_id, sha in rows
+        }
         commit_ids = sorted({row[2] for row in rows})
-        self._paths = _pairs(warehouse, "SELECT commit_id, new_path FROM file_changes WHERE new_path IS NOT NULL "
-                             "AND commit_id IN (SELECT unnest(?::VARCHAR[]))", commit_ids)  # fmt: skip
-        self._symbols = _pairs(warehouse, "SELECT commit_id, path || '::' || qualified_name FROM symbols "
-                               "WHERE change <> 'deleted' AND commit_id IN (SELECT unnest(?::VARCHAR[]))",
-                               commit_ids)  # fmt: skip
+        self._paths = _pairs(
+            warehouse,
+            "SELECT commit_id, new_path FROM file_changes WHERE new_path IS NOT NULL "
+            "AND commit_id IN (SELECT unnest(?::VARCHAR[]))",
+            commit_ids,
+        )
+        self._symbols = _pairs(
+            warehouse,
+            "SELECT commit_id, path || '::' || qualified_name FROM symbols "
+            "WHERE change <> 'deleted' AND commit_id IN (SELECT unnest(?::VARCHAR[]))",
+            commit_ids,
+        )
         self._readers: dict[str, BlobReader] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -68,26 +78,37 @@ class Grounder:
             return None
         location, commit_id, sha = task
         if record.provenance.commits and sha not in record.provenance.commits:
-            return Verdict.fail(f"provenance names commits {record.provenance.commits} but the task is {sha[:10]}")
+            return Verdict.fail(
+                f"provenance names commits {record.provenance.commits} but the task is {sha[:10]}"
+            )
         paths = list(dict.fromkeys([*record.provenance.paths, *_named_paths(record)]))
         try:
             missing = [p for p in paths if not self._path_exists(location, commit_id, sha, p)]
             missing += [
-                s for s in record.provenance.symbols if not self._symbol_exists(location, commit_id, sha, paths, s)
+                s
+                for s in record.provenance.symbols
+                if not self._symbol_exists(location, commit_id, sha, paths, s)
             ]
         except GoldmineError as error:
             return Verdict.fail(f"cannot read the repository at {location} to check: {error}")
         if missing:
             named = len(paths) + len(record.provenance.symbols)
-            return Verdict.fail(f"not at {sha[:10]}: {', '.join(missing[:4])}", 1 - len(missing) / named)
-        return Verdict.ok(f"{len(paths)} path(s) and {len(record.provenance.symbols)} symbol(s) exist at {sha[:10]}")
+            return Verdict.fail(
+                f"not at {sha[:10]}: {', '.join(missing[:4])}", 1 - len(missing) / named
+            )
+        return Verdict.ok(
+            f"{len(paths)} path(s) and {len(record.provenance.symbols)} symbol(s) exist at "
+            f"{sha[:10]}"
+        )
 
     def _path_exists(self, location: str, commit_id: str, sha: str, path: str) -> bool:
         if (commit_id, path) in self._paths:
             return True
         return self._blob(location, sha, path) is not None
 
-    def _symbol_exists(self, location: str, commit_id: str, sha: str, paths: list[str], symbol: str) -> bool:
+    def _symbol_exists(
+        self, location: str, commit_id: str, sha: str, paths: list[str], symbol: str
+    ) -> bool:
         if any((commit_id, f"{path}::{symbol}") in self._symbols for path in paths):
             return True
         for path in paths:
@@ -117,7 +138,9 @@ def _named_paths(record: Record) -> list[str]:
     """
     if not isinstance(record, InstructionRecord):
         return []
-    own_words = "\n".join(line for line in prose(record.instruction).splitlines() if not line.lstrip().startswith(">"))
+    own_words = "\n".join(
+        line for line in prose(record.instruction).splitlines() if not line.lstrip().startswith(">")
+    )
     return [p for p in _NAMED_PATH.findall(own_words) if _language(p)]
 
 

@@ -41,11 +41,13 @@ class DedupSettings:
     @property
     def params(self) -> str:
         """A tag stored with each signature, so signatures made another way are never compared."""
-        return f"{NEAR_DUP_VERSION}:p{self.num_perm}:s{self.seed}:w{self.word_shingle}:c{self.cjk_ngram}"
+        shingles = f"w{self.word_shingle}:c{self.cjk_ngram}"
+        return f"{NEAR_DUP_VERSION}:p{self.num_perm}:s{self.seed}:{shingles}"
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-# Names, numbers and string literals; punctuation is left out (half the tokens, little of the meaning).
+# Names, numbers and string literals; punctuation is left out (half the tokens, little of the
+# meaning).
 _CODE_TOKEN = re.compile(r"([A-Za-z_]\w*)|(\d+(?:\.\d+)?|\"[^\"\n]*\"|'[^'\n]*')")
 _MAX_DISTANCE = 64
 _DISTANCES = [f"v{n}" for n in range(_MAX_DISTANCE + 1)]
@@ -135,7 +137,8 @@ KEYWORDS = frozenset(
 
 
 def dedup_text(raw: dict[str, Any]) -> list[str]:
-    """The parts of a record that make it what it is: request and answer (the system prompt is shared).
+    """The parts of a record that make it what it is: request and answer (the system prompt is
+    shared).
 
     Each part is compared on its first few thousand characters: a copy shows in its opening, and
     the cap keeps one huge record from costing as much as a hundred ordinary ones.
@@ -149,15 +152,20 @@ def dedup_text(raw: dict[str, Any]) -> list[str]:
             elif isinstance(content, dict):
                 action = content.get("action")
                 parts.append(
-                    json.dumps(action, ensure_ascii=False) if action else str(content.get("final_answer") or "")
+                    json.dumps(action, ensure_ascii=False)
+                    if action
+                    else str(content.get("final_answer") or "")
                 )
         return [part[:MAX_PART_CHARS] for part in parts]
-    return [str(raw.get(name) or "")[:MAX_PART_CHARS] for name in ("instruction", "input", "output")]
+    return [
+        str(raw.get(name) or "")[:MAX_PART_CHARS] for name in ("instruction", "input", "output")
+    ]
 
 
 @lru_cache(maxsize=4096)
 def normalised_code(code: str) -> tuple[str, ...]:
-    """Code tokens (names, numbers, strings) with identifiers replaced by the distance to their last use.
+    """Code tokens (names, numbers, strings) with identifiers replaced by the distance to their last
+    use.
 
     ``total = total + price`` and ``sum = sum + cost`` both become ``v v2 + v4``-like sequences:
     consistent renaming keeps every distance, and deleting a line changes only the distances that
@@ -207,8 +215,11 @@ def _word_shingles(words: list[str], k: int) -> set[str]:
 
 
 def hashed(shingle_sets: Sequence[Iterable[str]]) -> list[np.ndarray]:
-    """Each shingle set as a sorted array of its 64-bit hashes (rensa's token hash, the same in every process)."""
-    hashes = rensa.RMinHash.hash_token_sets([s or ("",) for s in shingle_sets]) if shingle_sets else []
+    """Each shingle set as a sorted array of its 64-bit hashes (rensa's token hash, the same in
+    every process)."""
+    hashes = (
+        rensa.RMinHash.hash_token_sets([s or ("",) for s in shingle_sets]) if shingle_sets else []
+    )
     return [np.unique(np.array(row, dtype=np.uint64)) for row in hashes]
 
 
@@ -224,12 +235,15 @@ def signatures_of(hash_arrays: Sequence[np.ndarray], settings: DedupSettings) ->
     offsets = np.zeros(len(hash_arrays) + 1, dtype=np.uint64)
     np.cumsum([len(a) for a in hash_arrays], out=offsets[1:])
     flat = np.concatenate(hash_arrays).astype(np.uint64)
-    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(flat, offsets, settings.num_perm, settings.seed)
+    matrix = rensa.RMinHash.digest_matrix_from_flat_token_hashes(
+        flat, offsets, settings.num_perm, settings.seed
+    )
     return np.asarray(matrix.to_rows(), dtype=np.uint32)
 
 
 def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
-    """Row pairs ``(a, b)``, a < b, that share at least one LSH band: a star per bucket (its first row × the others).
+    """Row pairs ``(a, b)``, a < b, that share at least one LSH band: a star per bucket (its first
+    row × the others).
 
     Vectorised per band: rows are sorted by their band key, and each bucket's first row is paired
     with the others in it, so a bucket of k rows costs k - 1 pairs, never k².
@@ -238,11 +252,17 @@ def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
     if rows < 2:
         return np.zeros((0, 2), dtype=np.int64)
     width = settings.num_perm // settings.bands
-    weights = np.array([(0x9E3779B97F4A7C15 * (i + 1)) % 2**64 for i in range(width)], dtype=np.uint64)
+    weights = np.array(
+        [(0x9E3779B97F4A7C15 * (i + 1)) % 2**64 for i in range(width)], dtype=np.uint64
+    )
     found = []
     for band in range(settings.bands):
-        keys = (matrix[:, band * width : (band + 1) * width].astype(np.uint64) * weights).sum(axis=1)
-        order = np.argsort(keys, kind="stable")  # equal keys keep row order: a bucket's first row is its smallest
+        keys = (matrix[:, band * width : (band + 1) * width].astype(np.uint64) * weights).sum(
+            axis=1
+        )
+        order = np.argsort(
+            keys, kind="stable"
+        )  # equal keys keep row order: a bucket's first row is its smallest
         sorted_keys = keys[order]
         new_bucket = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
         firsts = order[np.flatnonzero(new_bucket)][np.cumsum(new_bucket) - 1]
@@ -253,7 +273,8 @@ def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
 
 
 def plausible(pairs: np.ndarray, matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
-    """The candidate pairs whose MinHash estimate is within four standard errors of the threshold or above.
+    """The candidate pairs whose MinHash estimate is within four standard errors of the threshold or
+    above.
 
     A pair estimated far below the threshold is not worth comparing in full: its true Jaccard
     cannot reach the threshold either. The true Jaccard decides for every pair that remains.

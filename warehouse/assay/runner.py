@@ -51,12 +51,29 @@ from warehouse.tool_catalog import load_tool_catalog
 
 ASSAY_VERSION = "assay-2"
 __all__ = [
-    "ASSAY_VERSION", "AssaySettings", "AssaySummary", "Check", "Verdict", "assay", "assess", "composite_score",
-    "default_checks", "evaluate", "normalised_text_hash",
-]  # fmt: skip
+    "ASSAY_VERSION",
+    "AssaySettings",
+    "AssaySummary",
+    "Check",
+    "Verdict",
+    "assay",
+    "assess",
+    "composite_score",
+    "default_checks",
+    "evaluate",
+    "normalised_text_hash",
+]
 
-_CHECKS_SCHEMA = pa.schema([("candidate_id", pa.string()), ("check", pa.string()), ("passed", pa.bool_()),
-                            ("score", pa.float64()), ("detail", pa.string()), ("run_id", pa.string())])  # fmt: skip
+_CHECKS_SCHEMA = pa.schema(
+    [
+        ("candidate_id", pa.string()),
+        ("check", pa.string()),
+        ("passed", pa.bool_()),
+        ("score", pa.float64()),
+        ("detail", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,9 @@ class AssaySettings:
     split: SplitRule = field(default_factory=SplitRule)
     eval_set: EvalSet | None = None
     seeds: Path = SEEDS_DIR  # the golds no candidate may copy
-    catalog: Mapping[str, dict[str, Any]] | None = None  # tools by name; None: the seeds folder's tools.json
+    catalog: Mapping[str, dict[str, Any]] | None = (
+        None  # tools by name; None: the seeds folder's tools.json
+    )
     workers: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
     parallel_from: int = MIN_PARALLEL
 
@@ -97,17 +116,23 @@ def assay(
     judge: Callable[[Record], Verdict | None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> AssaySummary:
-    """Check every pending candidate; write ``checks`` rows, scores, statuses, clusters and splits."""
+    """Check every pending candidate; write ``checks`` rows, scores, statuses, clusters and
+    splits."""
     settings = settings or AssaySettings()
     pending = warehouse.query(
-        "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY created_at, id"
+        "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY "
+        "created_at, id"
     ).rows
     tracer = TicketTracer(warehouse, [row[2] for row in pending])
     grounder = Grounder(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
-            checks = default_checks(_catalog(settings), grounding=grounder.verdict, judge=judge,
-                                    traceability=tracer.verdict)  # fmt: skip
+            checks = default_checks(
+                _catalog(settings),
+                grounding=grounder.verdict,
+                judge=judge,
+                traceability=tracer.verdict,
+            )
         weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
         plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
         judged = judge_all(plan, pending, settings.workers, progress, settings.parallel_from)
@@ -128,7 +153,9 @@ def _catalog(settings: AssaySettings) -> dict[str, dict[str, Any]]:
 def _golds(settings: AssaySettings) -> list[dict[str, Any]]:
     if not Path(settings.seeds).is_dir():
         return []
-    return [seed.record.model_dump(mode="json") for seed in read_seed_folder(Path(settings.seeds)).seeds]
+    return [
+        seed.record.model_dump(mode="json") for seed in read_seed_folder(Path(settings.seeds)).seeds
+    ]
 
 
 def _settle(
@@ -159,23 +186,39 @@ def _settle(
         summary.rejected += not accepted
         if not accepted:
             summary.failures.update(failed or ["min_score"])
-        updates.append({"id": candidate.candidate_id, "status": "accepted" if accepted else "rejected", "score": score})
+        updates.append(
+            {
+                "id": candidate.candidate_id,
+                "status": "accepted" if accepted else "rejected",
+                "score": score,
+            }
+        )
     with warehouse.transaction():  # all of a pass's results land, or none do
         _write(warehouse, judged, updates, duplicates, run_id)
         summary.splits = assign_splits(warehouse, settings.split, run_id)
     return summary
 
 
-def _duplicates(warehouse: Warehouse, viable: list[Judged], settings: AssaySettings, run_id: str) -> DuplicateOutcome:
-    matrix = np.frombuffer(b"".join(c.signature for c in viable), dtype="<u4").reshape(-1, settings.dedup.num_perm)
+def _duplicates(
+    warehouse: Warehouse, viable: list[Judged], settings: AssaySettings, run_id: str
+) -> DuplicateOutcome:
+    matrix = np.frombuffer(b"".join(c.signature for c in viable), dtype="<u4").reshape(
+        -1, settings.dedup.num_perm
+    )
     contenders = [
         Contender(
-            c.candidate_id, c.text_hash, np.frombuffer(c.shingles, dtype=np.uint64), c.score, c.created_at, c.lang
+            c.candidate_id,
+            c.text_hash,
+            np.frombuffer(c.shingles, dtype=np.uint64),
+            c.score,
+            c.created_at,
+            c.lang,
         )
         for c in viable
     ]
-    return find_duplicates(warehouse, contenders, matrix.astype(np.uint32), _golds(settings),
-                           settings.dedup, run_id)  # fmt: skip
+    return find_duplicates(
+        warehouse, contenders, matrix.astype(np.uint32), _golds(settings), settings.dedup, run_id
+    )
 
 
 def _write(

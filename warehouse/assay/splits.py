@@ -33,7 +33,8 @@ class EvalSetError(WarehouseError):
 
 @dataclass(frozen=True, slots=True)
 class SplitRule:
-    """The newest ``holdout_percent`` of records, or (when set) every record after ``holdout_after``."""
+    """The newest ``holdout_percent`` of records, or (when set) every record after
+    ``holdout_after``."""
 
     holdout_percent: float = 10.0
     holdout_after: datetime | None = None
@@ -57,11 +58,17 @@ def assign_splits(warehouse: Warehouse, rule: SplitRule, run_id: str) -> dict[st
     groups = _groups(warehouse)
     holdout = _holdout_keys(groups, rule)
     rows = [
-        {"candidate_id": candidate, "split": "holdout" if group.key in holdout else "train", "group_key": group.key,
-         "committed_at": None if group.newest == _EPOCH else group.newest, "rule": rule.describe(), "run_id": run_id}
+        {
+            "candidate_id": candidate,
+            "split": "holdout" if group.key in holdout else "train",
+            "group_key": group.key,
+            "committed_at": None if group.newest == _EPOCH else group.newest,
+            "rule": rule.describe(),
+            "run_id": run_id,
+        }
         for group in groups
         for candidate in group.candidates
-    ]  # fmt: skip
+    ]
     warehouse.execute("DELETE FROM splits")
     warehouse.insert("splits", rows)
     holdout_count = sum(1 for row in rows if row["split"] == "holdout")
@@ -69,11 +76,13 @@ def assign_splits(warehouse: Warehouse, rule: SplitRule, run_id: str) -> dict[st
 
 
 def _groups(warehouse: Warehouse) -> list[_Group]:
-    """Accepted candidates grouped by the tickets that link their commits, newest commit per group."""
+    """Accepted candidates grouped by the tickets that link their commits, newest commit per
+    group."""
     rows = warehouse.query(
         "SELECT c.id, coalesce(t.commit_id, ''), coalesce(t.ticket_id, ''), "
         "coalesce(m.committed_at, k.closed_at, k.created_at, c.created_at) "
-        "FROM candidates c LEFT JOIN tasks t ON t.id = c.task_id LEFT JOIN commits m ON m.id = t.commit_id "
+        "FROM candidates c LEFT JOIN tasks t ON t.id = c.task_id LEFT JOIN commits m ON m.id = "
+        "t.commit_id "
         "LEFT JOIN tickets k ON k.id = t.ticket_id WHERE c.status = 'accepted' ORDER BY c.id"
     ).rows
     links = warehouse.query("SELECT commit_id, ticket_id FROM ticket_links").rows
@@ -84,7 +93,11 @@ def _groups(warehouse: Warehouse) -> list[_Group]:
     newest: dict[str, datetime] = {}
     for candidate_id, commit_id, ticket_id, when in rows:
         anchor = (
-            f"commit:{commit_id}" if commit_id else f"ticket:{ticket_id}" if ticket_id else f"candidate:{candidate_id}"
+            f"commit:{commit_id}"
+            if commit_id
+            else f"ticket:{ticket_id}"
+            if ticket_id
+            else f"candidate:{candidate_id}"
         )
         if commit_id and ticket_id:
             joined.union(anchor, f"ticket:{ticket_id}")
@@ -97,7 +110,9 @@ def _groups(warehouse: Warehouse) -> list[_Group]:
 def _holdout_keys(groups: Sequence[_Group], rule: SplitRule) -> set[str]:
     if rule.holdout_after is not None:
         return {g.key for g in groups if g.newest > rule.holdout_after}
-    wanted = int(sum(len(g.candidates) for g in groups) * rule.holdout_percent / 100)  # small sets stay in train
+    wanted = int(
+        sum(len(g.candidates) for g in groups) * rule.holdout_percent / 100
+    )  # small sets stay in train
     chosen: set[str] = set()
     taken = 0
     for group in sorted(groups, key=lambda g: (g.newest, g.key), reverse=True):
@@ -121,7 +136,9 @@ class EvalSet:
     def read(cls, path: Path, n: int = 13, share: float = 0.1) -> EvalSet:
         """Read a JSON Lines file (one object per line; every string in it counts)."""
         if not path.is_file():
-            raise EvalSetError(f"the eval set {path} does not exist: fix [assay] eval_set in goldmine.toml")
+            raise EvalSetError(
+                f"the eval set {path} does not exist: fix [assay] eval_set in goldmine.toml"
+            )
         ngrams: set[int] = set()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():
@@ -129,7 +146,9 @@ class EvalSet:
             try:
                 item = json.loads(line)
             except ValueError:
-                raise EvalSetError(f"{path}:{number} is not JSON: the eval set must be JSON Lines") from None
+                raise EvalSetError(
+                    f"{path}:{number} is not JSON: the eval set must be JSON Lines"
+                ) from None
             ngrams.update(_ngrams(" ".join(string_values(item)), n))
         return cls(ngrams, n, share, path.name)
 
@@ -140,7 +159,9 @@ class EvalSet:
             return Verdict.ok("too short to compare")
         overlap = len(grams & self.ngrams) / len(grams)
         if overlap >= self.share:
-            return Verdict.fail(f"{overlap:.0%} of its {self.n}-word sequences are in the eval set {self.name}")
+            return Verdict.fail(
+                f"{overlap:.0%} of its {self.n}-word sequences are in the eval set {self.name}"
+            )
         return Verdict(True, 1.0, f"{overlap:.0%} overlap with {self.name}")
 
 

@@ -1,4 +1,5 @@
-"""Ticket traceability: every sentence a resolution record states must appear in its ticket's thread.
+"""Ticket traceability: every sentence a resolution record states must appear in its ticket's
+thread.
 
 Records drafted from a resolved ticket (the ``resolution`` family) promise to invent nothing: the
 output is the resolution as the thread reached it. This check holds them to it — each sentence of
@@ -19,8 +20,18 @@ from warehouse.selection.tickets import thread_of
 from warehouse.store import Warehouse
 
 FAMILY = "resolution"
-HEADINGS = ("Cause:", "Steps:", "Check:", "If it goes wrong:", "原因：", "步骤：", "确认方法：", "出错时：",
-            "以下内容摘自工单讨论原文：", "修复提交：")  # fmt: skip
+HEADINGS = (
+    "Cause:",
+    "Steps:",
+    "Check:",
+    "If it goes wrong:",
+    "原因：",
+    "步骤：",
+    "确认方法：",
+    "出错时：",
+    "以下内容摘自工单讨论原文：",
+    "修复提交：",
+)
 
 
 class TicketTracer:
@@ -28,22 +39,28 @@ class TicketTracer:
 
     def __init__(self, warehouse: Warehouse, task_ids: Iterable[str]) -> None:
         rows = warehouse.query(
-            "SELECT t.id, k.title, k.body, k.comments FROM tasks t JOIN tickets k ON k.id = t.ticket_id "
+            "SELECT t.id, k.title, k.body, k.comments FROM tasks t JOIN tickets k ON k.id = "
+            "t.ticket_id "
             "WHERE t.commit_id IS NULL AND t.id IN (SELECT unnest(?::VARCHAR[]))",
             [sorted(set(task_ids))],
         ).rows
-        self._threads = {task_id: _thread_text(title, body, comments) for task_id, title, body, comments in rows}
+        self._threads = {
+            task_id: _thread_text(title, body, comments) for task_id, title, body, comments in rows
+        }
 
     def verdict(self, record: Record) -> Verdict | None:
-        """Is every sentence of the record's answer in its thread? None for records not from a ticket."""
+        """Is every sentence of the record's answer in its thread? None for records not from a
+        ticket."""
         thread = self._threads.get(record.provenance.task_id)
         if thread is None or record.task_type != FAMILY:
             return None
         sentences = _answer_sentences(record)
         missing = untraced(sentences, thread)
         if missing:
-            return Verdict.fail(f"{len(missing)} sentence(s) not in the thread, e.g. {missing[0][:80]!r}",
-                                1 - len(missing) / max(len(sentences), 1))  # fmt: skip
+            return Verdict.fail(
+                f"{len(missing)} sentence(s) not in the thread, e.g. {missing[0][:80]!r}",
+                1 - len(missing) / max(len(sentences), 1),
+            )
         return Verdict.ok(f"all {len(sentences)} sentence(s) appear in the thread")
 
 
@@ -55,6 +72,8 @@ def _answer_sentences(record: Record) -> list[str]:
     if isinstance(record, AgentRecord):
         last = record.conversation[-1].content
         return output_sentences(getattr(last, "final_answer", None) or "", HEADINGS)
-    commit_lines = [line for line in record.output.splitlines() if line.startswith(("Fixed in ", "修复提交："))]
+    commit_lines = [
+        line for line in record.output.splitlines() if line.startswith(("Fixed in ", "修复提交："))
+    ]
     body = "\n".join(line for line in record.output.splitlines() if line not in commit_lines)
     return output_sentences(body, HEADINGS)

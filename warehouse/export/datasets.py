@@ -46,11 +46,17 @@ def alpaca_row(record: InstructionRecord) -> dict[str, Any]:
     """A LLaMA-Factory alpaca row."""
     if not record.instruction.strip() or not record.output.strip():
         raise ExportRowError(f"{record.id}: empty instruction or output")
-    return {"instruction": record.instruction, "input": record.input, "output": record.output, "system": record.system}
+    return {
+        "instruction": record.instruction,
+        "input": record.input,
+        "output": record.output,
+        "system": record.system,
+    }
 
 
 def sharegpt_row(record: AgentRecord) -> dict[str, Any]:
-    """A LLaMA-Factory sharegpt row with tools: human/observation at even, gpt/function_call at odd positions."""
+    """A LLaMA-Factory sharegpt row with tools: human/observation at even, gpt/function_call at
+    odd positions."""
     conversations: list[dict[str, str]] = []
     for turn in record.conversation:
         content = turn.content
@@ -64,13 +70,21 @@ def sharegpt_row(record: AgentRecord) -> dict[str, Any]:
             conversations.append(_assistant_turn(content))
     _validate_sharegpt(record.id, conversations)
     tools = [tool.model_dump() for tool in record.tools]
-    return {"conversations": conversations, "system": record.system, "tools": json.dumps(tools, ensure_ascii=False)}
+    return {
+        "conversations": conversations,
+        "system": record.system,
+        "tools": json.dumps(tools, ensure_ascii=False),
+    }
 
 
 def _assistant_turn(step: Any) -> dict[str, str]:
     if step.action is not None:
-        return {"from": "function_call", "value": function_call_value(step.thought, step.action.tool_name,
-                                                                      step.action.parameters)}  # fmt: skip
+        return {
+            "from": "function_call",
+            "value": function_call_value(
+                step.thought, step.action.tool_name, step.action.parameters
+            ),
+        }
     return {"from": "gpt", "value": f"{step.thought}\n\n{step.final_answer or ''}".strip()}
 
 
@@ -88,19 +102,28 @@ def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> N
     for position, message in enumerate(conversations):
         expected = ("human", "observation") if position % 2 == 0 else ("gpt", "function_call")
         if message["from"] not in expected:
-            raise ExportRowError(f"{record_id}: turn {position} is {message['from']}, expected one of {expected}")
+            raise ExportRowError(
+                f"{record_id}: turn {position} is {message['from']}, expected one of {expected}"
+            )
     if not conversations or conversations[-1]["from"] != "gpt":
         raise ExportRowError(f"{record_id}: the conversation must end with the assistant's answer")
 
 
 # format → (record kinds it holds, row converter, its dataset_info.json entry or None)
-_FORMATS: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict[str, Any] | None]] = {
+_FORMATS: dict[
+    str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict[str, Any] | None]
+] = {
     "alpaca": (
         ("instruction",),
         alpaca_row,
         {
             "formatting": "alpaca",
-            "columns": {"prompt": "instruction", "query": "input", "response": "output", "system": "system"},
+            "columns": {
+                "prompt": "instruction",
+                "query": "input",
+                "response": "output",
+                "system": "system",
+            },
         },
     ),
     "sharegpt": (
@@ -109,12 +132,18 @@ _FORMATS: dict[str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict
         {
             "formatting": "sharegpt",
             "columns": {"messages": "conversations", "system": "system", "tools": "tools"},
-            "tags": {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt",
-                     "observation_tag": "observation", "function_tag": "function_call"},
+            "tags": {
+                "role_tag": "from",
+                "content_tag": "value",
+                "user_tag": "human",
+                "assistant_tag": "gpt",
+                "observation_tag": "observation",
+                "function_tag": "function_call",
+            },
         },
     ),
     "openai": (("instruction", "agent"), openai_row, None),
-}  # fmt: skip
+}
 
 
 def export_accepted(
@@ -142,7 +171,9 @@ def export_accepted(
             dataset = f"{DATASET_PREFIX}_{name}{suffix}"
             path = target / f"{dataset}.jsonl"
             if not rows:
-                path.unlink(missing_ok=True)  # an earlier export's file must not outlive its records
+                path.unlink(
+                    missing_ok=True
+                )  # an earlier export's file must not outlive its records
                 continue
             digest = _write_jsonl(path, rows)
             export_id = stable_id(name, digest)
@@ -151,11 +182,21 @@ def export_accepted(
                 dataset_info[dataset] = {"file_name": path.name, **info}
             summary.files[f"{name}{suffix}"] = path
             summary.records[f"{name}{suffix}"] = len(rows)
-            manifest_files.append({"format": name, "split": split, "file": path.name, "records": len(rows),
-                                   "sha256": digest})  # fmt: skip
+            manifest_files.append(
+                {
+                    "format": name,
+                    "split": split,
+                    "file": path.name,
+                    "records": len(rows),
+                    "sha256": digest,
+                }
+            )
     counter_path, counter_count = write_counter_examples(warehouse, target)
     if counter_path is not None:
-        summary.files["counter_examples"], summary.records["counter_examples"] = counter_path, counter_count
+        summary.files["counter_examples"], summary.records["counter_examples"] = (
+            counter_path,
+            counter_count,
+        )
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
     _write_json(summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems))
@@ -174,10 +215,13 @@ def _rows(
     # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
-        f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON s.candidate_id = c.id "
-        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = ? AND CASE "
+        f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON "
+        "s.candidate_id = c.id "
+        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = "
+        "? AND CASE "
         "  WHEN r.verdict = 'rejected' THEN false "
-        f"  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') AND NOT {UNSAFE} "
+        "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
+        f"AND NOT {UNSAFE} "
         "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
         [list(kinds), split, include_unreviewed],
@@ -209,17 +253,33 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _record_export(
-    warehouse: Warehouse, export_id: str, run_id: str, name: str, path: Path, ids: list[str], digest: str
+    warehouse: Warehouse,
+    export_id: str,
+    run_id: str,
+    name: str,
+    path: Path,
+    ids: list[str],
+    digest: str,
 ) -> None:
-    row = {"id": export_id, "run_id": run_id, "format": name, "path": str(path), "records": len(ids),
-           "sha256": digest, "created_at": datetime.now(UTC)}  # fmt: skip
+    row = {
+        "id": export_id,
+        "run_id": run_id,
+        "format": name,
+        "path": str(path),
+        "records": len(ids),
+        "sha256": digest,
+        "created_at": datetime.now(UTC),
+    }
     warehouse.insert("exports", [row])
     warehouse.insert("exported_records", [{"export_id": export_id, "candidate_id": c} for c in ids])
 
 
-def _manifest(warehouse: Warehouse, run_id: str, files: list[dict[str, Any]], problems: list[str]) -> dict[str, Any]:
+def _manifest(
+    warehouse: Warehouse, run_id: str, files: list[dict[str, Any]], problems: list[str]
+) -> dict[str, Any]:
     counts = warehouse.query(
-        "SELECT kind, task_type, lang, count(*) FROM candidates WHERE status = 'accepted' GROUP BY ALL ORDER BY ALL"
+        "SELECT kind, task_type, lang, count(*) FROM candidates WHERE status = 'accepted' GROUP "
+        "BY ALL ORDER BY ALL"
     ).rows
     by_type: Counter[str] = Counter()
     by_lang: Counter[str] = Counter()

@@ -23,11 +23,17 @@ def openai_row(record: InstructionRecord | AgentRecord) -> dict[str, Any]:
 def _instruction_messages(record: InstructionRecord) -> list[dict[str, Any]]:
     user = f"{record.instruction}\n\n{record.input}" if record.input.strip() else record.instruction
     system = [{"role": "system", "content": record.system}] if record.system else []
-    return [*system, {"role": "user", "content": user}, {"role": "assistant", "content": record.output}]
+    return [
+        *system,
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": record.output},
+    ]
 
 
 def _agent_messages(record: AgentRecord) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = [{"role": "system", "content": record.system}] if record.system else []
+    messages: list[dict[str, Any]] = (
+        [{"role": "system", "content": record.system}] if record.system else []
+    )
     calls = 0
     for turn in record.conversation:
         content = turn.content
@@ -48,5 +54,9 @@ def _agent_messages(record: AgentRecord) -> list[dict[str, Any]]:
 
 def _tool_call_message(step: Any, call_id: str) -> dict[str, Any]:
     arguments = json.dumps(step.action.parameters, ensure_ascii=False)
-    call = {"id": call_id, "type": "function", "function": {"name": step.action.tool_name, "arguments": arguments}}
+    call = {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": step.action.tool_name, "arguments": arguments},
+    }
     return {"role": "assistant", "content": step.thought, "tool_calls": [call]}

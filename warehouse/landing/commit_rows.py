@@ -2,7 +2,8 @@
 
 A :class:`CommitRowMaker` holds what a pass over one repository reuses — the blob reader, the
 symbol miner's parse cache — and turns each chunk of commits into a :class:`RowBatch`. It runs in
-the process that lands the rows or in a mining worker (``warehouse/landing/mining_pool.py``); either way
+the process that lands the rows or in a mining worker (``warehouse/landing/mining_pool.py``); either
+way
 it writes nothing itself.
 """
 
@@ -45,7 +46,9 @@ class LandingOptions:
 class RowBatch:
     """Rows for each fact table from one chunk of commits, and what was skipped and why."""
 
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {table: [] for table in ROW_TABLES})
+    rows: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {table: [] for table in ROW_TABLES}
+    )
     skipped: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -85,7 +88,9 @@ class Redactor:
 class CommitRowMaker:
     """Turns chunks of one repository's commits into rows."""
 
-    def __init__(self, source_id: str, run_id: str, options: LandingOptions, blobs: BlobReader) -> None:
+    def __init__(
+        self, source_id: str, run_id: str, options: LandingOptions, blobs: BlobReader
+    ) -> None:
         self.source_id = source_id
         self.run_id = run_id
         self.options = options
@@ -93,7 +98,8 @@ class CommitRowMaker:
         self.symbols = SymbolMiner(lambda sha: blobs.read(sha, MAX_SYMBOL_SOURCE_BYTES))
 
     def rows(self, commits: list[CommitFact]) -> RowBatch:
-        """The rows of ``commits`` for ``commits``, ``file_changes``, ``symbols`` and ``secret_findings``."""
+        """The rows of ``commits`` for ``commits``, ``file_changes``, ``symbols`` and
+        ``secret_findings``."""
         batch = RowBatch()
         for commit in commits:
             commit_id = stable_id(self.source_id, commit.sha)
@@ -115,7 +121,9 @@ class CommitRowMaker:
             "source_id": self.source_id,
             "sha": commit.sha,
             "parents": list(commit.parents),
-            "author": self.redact(commit.author_name, f"{where}:author") if self.options.keep_author_names else "",
+            "author": self.redact(commit.author_name, f"{where}:author")
+            if self.options.keep_author_names
+            else "",
             "author_email_hash": keyed_hash(self.options.key, commit.author_email.strip().lower()),
             "authored_at": commit.authored_at,
             "committed_at": commit.committed_at,
@@ -142,11 +150,19 @@ class CommitRowMaker:
         for n, trailer in enumerate(facts.trailers):
             if trailer.key in PERSON_TRAILERS:
                 person = parse_person(trailer.value)
-                name = self.redact(person.name, f"{where}:trailer{n}") if self.options.keep_author_names else ""
-                email_hash = keyed_hash(self.options.key, person.email.lower()) if person.email else ""
+                name = (
+                    self.redact(person.name, f"{where}:trailer{n}")
+                    if self.options.keep_author_names
+                    else ""
+                )
+                email_hash = (
+                    keyed_hash(self.options.key, person.email.lower()) if person.email else ""
+                )
                 trailers.append({"key": trailer.key, "name": name, "email_hash": email_hash})
             else:
-                trailers.append({"key": trailer.key, "value": self.redact(trailer.value, f"{where}:trailer{n}")})
+                trailers.append(
+                    {"key": trailer.key, "value": self.redact(trailer.value, f"{where}:trailer{n}")}
+                )
         return trailers
 
     def _change_row(self, change: FileChangeFact, commit_id: str, position: int) -> dict[str, Any]:
@@ -173,7 +189,11 @@ class CommitRowMaker:
         }
 
     def _symbol_rows(
-        self, commit: CommitFact, change: FileChangeFact, change_row: dict[str, Any], skipped: Counter[str]
+        self,
+        commit: CommitFact,
+        change: FileChangeFact,
+        change_row: dict[str, Any],
+        skipped: Counter[str],
     ) -> list[dict[str, Any]]:
         reason = _why_no_symbols(commit, change, change_row["lang"])
         if reason:
@@ -182,16 +202,27 @@ class CommitRowMaker:
             return []
         unreadable = self.symbols.unreadable
         try:
-            found = self.symbols.changes(change_row["lang"], change.old_blob, change.new_blob, change.hunks,
-                                         change.old_touched, change.new_touched)  # fmt: skip
-        except (ValueError, RuntimeError) as error:  # one unreadable file must not stop a whole history
+            found = self.symbols.changes(
+                change_row["lang"],
+                change.old_blob,
+                change.new_blob,
+                change.hunks,
+                change.old_touched,
+                change.new_touched,
+            )
+        except (
+            ValueError,
+            RuntimeError,
+        ) as error:  # one unreadable file must not stop a whole history
             skipped[f"symbols: {type(error).__name__} while parsing"] += 1
             return []
         if self.symbols.unreadable > unreadable:
             skipped[f"symbols: a version larger than {MAX_SYMBOL_SOURCE_BYTES:,} bytes"] += 1
         return [self._symbol_row(symbol, change, change_row) for symbol in found]
 
-    def _symbol_row(self, symbol: SymbolChange, change: FileChangeFact, change_row: dict[str, Any]) -> dict[str, Any]:
+    def _symbol_row(
+        self, symbol: SymbolChange, change: FileChangeFact, change_row: dict[str, Any]
+    ) -> dict[str, Any]:
         symbol_id = stable_id(change_row["id"], symbol.qualified_name, SYMBOLS_VERSION)
         where = f"symbols:{symbol_id}"
         latest = symbol.after or symbol.before
@@ -206,8 +237,12 @@ class CommitRowMaker:
             "change": symbol.change,
             "start_line": latest.start_line if latest else None,
             "end_line": latest.end_line if latest else None,
-            "before_code": self.redact(symbol.before.code, f"{where}:before") if symbol.before else None,
-            "after_code": self.redact(symbol.after.code, f"{where}:after") if symbol.after else None,
+            "before_code": self.redact(symbol.before.code, f"{where}:before")
+            if symbol.before
+            else None,
+            "after_code": self.redact(symbol.after.code, f"{where}:after")
+            if symbol.after
+            else None,
             "doc": self.redact(latest.doc, f"{where}:doc") if latest else "",
             "signature": None,
             "details": None,

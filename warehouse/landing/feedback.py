@@ -59,15 +59,29 @@ def round_for(warehouse: Warehouse, path: Path, asked: int | None) -> int:
 
 
 def ingest_feedback(
-    warehouse: Warehouse, found: FeedbackFile, run_id: str, key: bytes, round_asked: int | None = None
+    warehouse: Warehouse,
+    found: FeedbackFile,
+    run_id: str,
+    key: bytes,
+    round_asked: int | None = None,
 ) -> FeedbackIngest:
     """Store a file's failures and make a task of each new one."""
     path = found.path.resolve()
     source_id = stable_id("feedback", str(path))
-    register_source(warehouse, source_id, "feedback", str(path), path.name, run_id, {"lines": len(found.failures)})
+    register_source(
+        warehouse,
+        source_id,
+        "feedback",
+        str(path),
+        path.name,
+        run_id,
+        {"lines": len(found.failures)},
+    )
     result = FeedbackIngest(round_for(warehouse, path, round_asked), len(found.failures))
     redactor = Redactor(key, run_id)
-    rows = [_feedback_row(failure, result.round, path, run_id, redactor) for failure in found.failures]
+    rows = [
+        _feedback_row(failure, result.round, path, run_id, redactor) for failure in found.failures
+    ]
     result.stored = warehouse.insert("feedback", rows)
     warehouse.insert("secret_findings", redactor.take())
     tasks = [_task_row(row, source_id, run_id) for row in rows]
@@ -77,7 +91,9 @@ def ingest_feedback(
     return result
 
 
-def _feedback_row(failure: FailureFact, round_: int, path: Path, run_id: str, redact: Redactor) -> dict[str, Any]:
+def _feedback_row(
+    failure: FailureFact, round_: int, path: Path, run_id: str, redact: Redactor
+) -> dict[str, Any]:
     row_id = feedback_id(failure)
     where = f"feedback:{row_id}"
     return {
@@ -92,7 +108,11 @@ def _feedback_row(failure: FailureFact, round_: int, path: Path, run_id: str, re
         "model": failure.model or None,
         "record_id": failure.record_id or None,
         "meta": json.dumps(
-            {"system": redact(failure.system, f"{where}:system"), "lang": failure.lang, **failure.extra},
+            {
+                "system": redact(failure.system, f"{where}:system"),
+                "lang": failure.lang,
+                **failure.extra,
+            },
             ensure_ascii=False,
             default=str,
         ),
@@ -139,28 +159,49 @@ class RoundFigures:
     pending: int
     exported: int
 
-    COLUMNS = ("round", "failures", "corrections", "counter-examples", "records", "accepted", "rejected", "pending",
-               "exported")  # fmt: skip
+    COLUMNS = (
+        "round",
+        "failures",
+        "corrections",
+        "counter-examples",
+        "records",
+        "accepted",
+        "rejected",
+        "pending",
+        "exported",
+    )
 
     def values(self) -> tuple[int, ...]:
         """The figures in the order of ``COLUMNS``."""
-        return (self.round, self.failures, self.corrections, self.counter_examples, self.candidates, self.accepted,
-                self.rejected, self.pending, self.exported)  # fmt: skip
+        return (
+            self.round,
+            self.failures,
+            self.corrections,
+            self.counter_examples,
+            self.candidates,
+            self.accepted,
+            self.rejected,
+            self.pending,
+            self.exported,
+        )
 
 
 def feedback_rounds(warehouse: Warehouse) -> list[RoundFigures]:
     """Failures per round, and the records drafted from them by assay status (for reports)."""
     rows = warehouse.query(
-        "WITH t AS (SELECT id AS task_id, family, CAST(json_extract(facts, '$.round') AS INTEGER) AS round "
+        "WITH t AS (SELECT id AS task_id, family, CAST(json_extract(facts, '$.round') AS INTEGER) "
+        "AS round "
         f"          FROM tasks WHERE selector_version = '{FEEDBACK_SELECTOR}'), "
         "c AS (SELECT c.id, c.status, t.round FROM candidates c JOIN t ON t.task_id = c.task_id) "
         "SELECT f.round, count(*), "
-        "  count(*) FILTER (WHERE f.expected IS NOT NULL), count(*) FILTER (WHERE f.expected IS NULL), "
+        "  count(*) FILTER (WHERE f.expected IS NOT NULL), count(*) FILTER (WHERE f.expected IS "
+        "NULL), "
         "  (SELECT count(*) FROM c WHERE c.round = f.round), "
         "  (SELECT count(*) FROM c WHERE c.round = f.round AND c.status = 'accepted'), "
         "  (SELECT count(*) FROM c WHERE c.round = f.round AND c.status = 'rejected'), "
         "  (SELECT count(*) FROM c WHERE c.round = f.round AND c.status = 'pending'), "
-        "  (SELECT count(DISTINCT e.candidate_id) FROM exported_records e JOIN c ON c.id = e.candidate_id "
+        "  (SELECT count(DISTINCT e.candidate_id) FROM exported_records e JOIN c ON c.id = "
+        "e.candidate_id "
         "   WHERE c.round = f.round) "
         "FROM feedback f GROUP BY f.round ORDER BY f.round"
     ).rows

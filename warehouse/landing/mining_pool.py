@@ -31,7 +31,12 @@ Message = tuple[str, Any]
 
 
 def mine_rows(
-    info: RepositoryInfo, shas: Sequence[str], source_id: str, run_id: str, options: LandingOptions, chunk: int
+    info: RepositoryInfo,
+    shas: Sequence[str],
+    source_id: str,
+    run_id: str,
+    options: LandingOptions,
+    chunk: int,
 ) -> Iterator[RowBatch]:
     """Row batches for ``shas`` (about ``chunk`` commits each), mined in as many processes as
     the options and the history's size call for."""
@@ -62,7 +67,12 @@ def split_evenly(items: Sequence[str], parts: int) -> list[Sequence[str]]:
 
 
 def mine_slice(
-    info: RepositoryInfo, shas: Sequence[str], source_id: str, run_id: str, options: LandingOptions, chunk: int
+    info: RepositoryInfo,
+    shas: Sequence[str],
+    source_id: str,
+    run_id: str,
+    options: LandingOptions,
+    chunk: int,
 ) -> Iterator[RowBatch]:
     """Row batches for ``shas``, mined in this process with one ``git log``."""
     with BlobReader(info.git_dir) as blobs:
@@ -89,7 +99,11 @@ def _in_workers(
         for path, part in zip(lists, slices, strict=True):
             path.write_text("\n".join(part), encoding="ascii")
         workers = [
-            context.Process(target=_work, args=(info, path, source_id, run_id, options, chunk, results), daemon=True)
+            context.Process(
+                target=_work,
+                args=(info, path, source_id, run_id, options, chunk, results),
+                daemon=True,
+            )
             for path in lists
         ]
         for worker in workers:
@@ -116,7 +130,8 @@ def _next_message(results: Queue[Message], workers: Sequence[BaseProcess]) -> Me
             dead = [w for w in workers if w.exitcode not in (None, 0)]
             if dead:
                 raise MiningWorkerFailed(
-                    f"process {dead[0].pid} exited with status {dead[0].exitcode} (its own error is printed above)"
+                    f"process {dead[0].pid} exited with status {dead[0].exitcode} (its own error "
+                    "is printed above)"
                 ) from None
 
 

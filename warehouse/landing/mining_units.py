@@ -1,12 +1,15 @@
 """A repository's new commits cut into units a worker anywhere can mine: a process of this
 machine's pool, or a Dask worker on another.
 
-The flow process plans (:func:`warehouse.landing.repositories.plan_repository` lists what is new), cuts the
+The flow process plans (:func:`warehouse.landing.repositories.plan_repository` lists what is new),
+cuts the
 list into :class:`MiningUnit` slices, and hands them out. A worker mines its slice with the same
-code a single process uses (:func:`warehouse.landing.mining_pool.mine_slice`) and returns compact Arrow
+code a single process uses (:func:`warehouse.landing.mining_pool.mine_slice`) and returns compact
+Arrow
 tables typed like the warehouse columns — it never opens the warehouse. The flow process inserts
 them (:func:`land_unit`) and, once every unit of a repository has landed, moves its watermark
-(:func:`warehouse.landing.repositories.finish_repository`). Rows have deterministic ids, so the order in which
+(:func:`warehouse.landing.repositories.finish_repository`). Rows have deterministic ids, so the
+order in which
 units come back changes nothing stored, and a unit that fails leaves the watermark where it was.
 """
 
@@ -59,7 +62,11 @@ class MinedUnit:
 
 
 def mining_units(
-    plan: RepositoryPlan, run_id: str, options: LandingOptions, column_types: ColumnTypes, unit_commits: int
+    plan: RepositoryPlan,
+    run_id: str,
+    options: LandingOptions,
+    column_types: ColumnTypes,
+    unit_commits: int,
 ) -> list[MiningUnit]:
     """The plan's commits cut into units of at most ``unit_commits`` (about equal in size)."""
     if not plan.shas:
@@ -80,7 +87,9 @@ def mine_unit(unit: MiningUnit) -> MinedUnit:
     """Mine one unit's commits in this process (a worker's whole job)."""
     rows: dict[str, list[pa.Table]] = {table: [] for table in ROW_TABLES}
     mined = MinedUnit(unit.source_id, 0)
-    for batch in mine_slice(unit.info, unit.shas, unit.source_id, unit.run_id, unit.options, _CHUNK):
+    for batch in mine_slice(
+        unit.info, unit.shas, unit.source_id, unit.run_id, unit.options, _CHUNK
+    ):
         mined.commits += batch.commits
         mined.skipped.update(batch.skipped)
         for table in ROW_TABLES:
@@ -95,8 +104,12 @@ def land_unit(warehouse: Warehouse, mined: MinedUnit, summary: MineSummary) -> N
     # One transaction, as for a batch mined here: a commit is stored with its file changes and
     # symbols, or not at all (the next run skips the commits it finds stored).
     with warehouse.transaction():
-        added = {table: warehouse.insert_arrow(table, mined.tables[table]) if table in mined.tables else 0
-                 for table in ROW_TABLES}  # fmt: skip
+        added = {
+            table: warehouse.insert_arrow(table, mined.tables[table])
+            if table in mined.tables
+            else 0
+            for table in ROW_TABLES
+        }
     for table, count in added.items():
         summary.add(table, count)
     summary.skipped.update(mined.skipped)

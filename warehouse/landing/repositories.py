@@ -15,11 +15,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from miners.git_history import RepositoryInfo, is_ancestor, list_commits, open_repository, shallow_boundary
+from miners.git_history import (
+    RepositoryInfo,
+    is_ancestor,
+    list_commits,
+    open_repository,
+    shallow_boundary,
+)
 from warehouse.ids import stable_id
 from warehouse.landing.commit_rows import ROW_TABLES, LandingOptions, RowBatch
 from warehouse.landing.mining_pool import mine_rows
-from warehouse.landing.sources import MineSummary, refresh_source_detail, register_source, set_watermark, watermark
+from warehouse.landing.sources import (
+    MineSummary,
+    refresh_source_detail,
+    register_source,
+    set_watermark,
+    watermark,
+)
 from warehouse.landing.tickets import land_ticket_export, link_tickets
 from warehouse.store import Warehouse
 
@@ -77,8 +89,12 @@ def plan_repository(warehouse: Warehouse, path: str | Path, run_id: str) -> Repo
     info = open_repository(path)
     source_id = repository_source_id(info)
     plan = RepositoryPlan(info, source_id, MineSummary(source_id, info.name, "repository"))
-    register_source(warehouse, source_id, "repository", str(info.path), info.name, run_id, _repo_detail(info))
-    refresh_source_detail(warehouse, source_id, _repo_detail(info))  # remotes and shallowness change
+    register_source(
+        warehouse, source_id, "repository", str(info.path), info.name, run_id, _repo_detail(info)
+    )
+    refresh_source_detail(
+        warehouse, source_id, _repo_detail(info)
+    )  # remotes and shallowness change
     if info.is_shallow:
         plan.summary.notes.append(
             f"{info.path} is a shallow clone: mining the {info.name} history it has; its oldest "
@@ -102,7 +118,10 @@ def finish_repository(warehouse: Warehouse, plan: RepositoryPlan, run_id: str) -
 
 def _unstored(warehouse: Warehouse, source_id: str, shas: list[str]) -> list[str]:
     """The shas not stored yet: a resumed or rewritten pass mines only what is missing."""
-    stored = {row[0] for row in warehouse.query("SELECT sha FROM commits WHERE source_id = ?", [source_id]).rows}
+    stored = {
+        row[0]
+        for row in warehouse.query("SELECT sha FROM commits WHERE source_id = ?", [source_id]).rows
+    }
     return [sha for sha in shas if sha not in stored] if stored else shas
 
 
@@ -119,27 +138,43 @@ def land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> N
 
 def _skipped_note(name: str, skipped: Counter[str]) -> str:
     files = [
-        (reason.removeprefix("symbols: "), n) for reason, n in skipped.most_common() if reason.startswith("symbols:")
+        (reason.removeprefix("symbols: "), n)
+        for reason, n in skipped.most_common()
+        if reason.startswith("symbols:")
     ]
-    parts = [f"changed files without symbols: {', '.join(f'{reason} {n}' for reason, n in files[:8])}"] if files else []
+    parts = (
+        [f"changed files without symbols: {', '.join(f'{reason} {n}' for reason, n in files[:8])}"]
+        if files
+        else []
+    )
     functions = sum(n for reason, n in skipped.items() if reason.startswith("python details:"))
     if functions:
-        parts.append(f"Python functions without libcst details (their commit changes more than six): {functions}")
+        parts.append(
+            "Python functions without libcst details (their commit changes more than six): "
+            f"{functions}"
+        )
     return f"{name}: {'; '.join(parts)}"
 
 
 def _repo_detail(info: RepositoryInfo) -> dict[str, Any]:
-    return {"root_commits": list(info.root_commits), "bare": info.is_bare, "shallow": info.is_shallow,
-            "projects": list(info.projects)}  # fmt: skip
+    return {
+        "root_commits": list(info.root_commits),
+        "bare": info.is_bare,
+        "shallow": info.is_shallow,
+        "projects": list(info.projects),
+    }
 
 
-def _resume_point(warehouse: Warehouse, source_id: str, info: RepositoryInfo, summary: MineSummary) -> str | None:
+def _resume_point(
+    warehouse: Warehouse, source_id: str, info: RepositoryInfo, summary: MineSummary
+) -> str | None:
     mark = watermark(warehouse, source_id, info.head_ref)
     if mark is None or mark == info.head_sha:
         return mark
     if not is_ancestor(info, mark, info.head_sha):
         summary.notes.append(
-            f"{info.name}: history was rewritten since the last run (watermark {mark[:10]} is gone); "
+            f"{info.name}: history was rewritten since the last run (watermark {mark[:10]} is "
+            "gone); "
             "listing it all again and mining the commits not stored yet"
         )
         return None

@@ -36,11 +36,23 @@ class MineSummary:
 
 
 def register_source(
-    warehouse: Warehouse, source_id: str, kind: str, location: str, name: str, run_id: str, detail: dict[str, Any]
+    warehouse: Warehouse,
+    source_id: str,
+    kind: str,
+    location: str,
+    name: str,
+    run_id: str,
+    detail: dict[str, Any],
 ) -> None:
     """Record a source the first time it is mined (later runs leave its row as it is)."""
-    row = {"id": source_id, "kind": kind, "location": location, "name": name,
-           "detail": json.dumps(detail), "first_run_id": run_id}  # fmt: skip
+    row = {
+        "id": source_id,
+        "kind": kind,
+        "location": location,
+        "name": name,
+        "detail": json.dumps(detail),
+        "first_run_id": run_id,
+    }
     warehouse.insert("sources", [row])
 
 
@@ -51,11 +63,15 @@ def refresh_source_detail(warehouse: Warehouse, source_id: str, detail: dict[str
 
 def watermark(warehouse: Warehouse, source_id: str, ref: str) -> str | None:
     """The last position mined of ``ref`` of a source, if any."""
-    position = warehouse.scalar("SELECT position FROM watermarks WHERE source_id = ? AND ref = ?", [source_id, ref])
+    position = warehouse.scalar(
+        "SELECT position FROM watermarks WHERE source_id = ? AND ref = ?", [source_id, ref]
+    )
     return str(position) if position is not None else None
 
 
-def set_watermark(warehouse: Warehouse, source_id: str, ref: str, position: str, run_id: str) -> None:
+def set_watermark(
+    warehouse: Warehouse, source_id: str, ref: str, position: str, run_id: str
+) -> None:
     """Move a source's watermark (only after a whole pass has landed)."""
     warehouse.execute(
         "INSERT OR REPLACE INTO watermarks VALUES (?, ?, ?, ?, ?)",

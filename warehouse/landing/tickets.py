@@ -35,20 +35,27 @@ def land_ticket_export(
     location = str(file.resolve())
     digest = _export_digest(file, mapping)
     batch = read_ticket_export(file, mapping)
-    # A tracker's tickets are one source whatever the export file is called (nightly exports are dated).
+    # A tracker's tickets are one source whatever the export file is called (nightly exports are
+    # dated).
     source_id = stable_id("tickets", tracker_identity(batch.tickets) or location)
     summary = MineSummary(source_id, file.name, "tickets")
     if digest and watermark(warehouse, source_id, location) == digest:
         return summary  # the same export, read the same way, as last time
-    register_source(warehouse, source_id, "tickets", location, file.name, run_id, {"format": batch.format})
+    register_source(
+        warehouse, source_id, "tickets", location, file.name, run_id, {"format": batch.format}
+    )
     if batch.problems:
-        summary.notes.append(f"{file}: {len(batch.problems)} record(s) skipped; first: {batch.problems[0]}")
+        summary.notes.append(
+            f"{file}: {len(batch.problems)} record(s) skipped; first: {batch.problems[0]}"
+        )
     redactor = Redactor(options.key, run_id)
     people = People(options.key, options.keep_author_names)
     rows = [_ticket_row(t, source_id, run_id, redactor, people) for t in batch.tickets]
     changed = _drop_changed(warehouse, rows)
     if changed:
-        summary.notes.append(f"{file}: {changed} ticket(s) changed since the last export; stored anew")
+        summary.notes.append(
+            f"{file}: {changed} ticket(s) changed since the last export; stored anew"
+        )
     summary.add("tickets", warehouse.insert("tickets", rows))
     summary.add("secret_findings", warehouse.insert("secret_findings", redactor.take()))
     set_watermark(warehouse, source_id, location, digest, run_id)
@@ -69,12 +76,16 @@ def _drop_changed(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:
         return 0
     wanted = {row["id"]: row["content_hash"] for row in rows}
     stored = warehouse.query(
-        "SELECT id, content_hash FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [list(wanted)]
+        "SELECT id, content_hash FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+        [list(wanted)],
     ).rows
     changed = [ticket_id for ticket_id, digest in stored if digest != wanted[ticket_id]]
     if changed:
-        warehouse.execute("DELETE FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [changed])
-        # A ticket skipped before (still open, no answer yet) is considered again with its new thread.
+        warehouse.execute(
+            "DELETE FROM tickets WHERE id IN (SELECT unnest(?::VARCHAR[]))", [changed]
+        )
+        # A ticket skipped before (still open, no answer yet) is considered again with its new
+        # thread.
         warehouse.execute(
             "DELETE FROM tasks WHERE commit_id IS NULL AND status = 'skipped' "
             "AND ticket_id IN (SELECT unnest(?::VARCHAR[]))",
@@ -84,7 +95,8 @@ def _drop_changed(warehouse: Warehouse, rows: list[dict[str, Any]]) -> int:
 
 
 def tracker_identity(tickets: list[TicketFact]) -> str:
-    """``tracker:project`` shared by every ticket of an export (owner/repo, Jira project, …), or ''."""
+    """``tracker:project`` shared by every ticket of an export (owner/repo, Jira project, …), or
+    ''."""
     projects = {(ticket.source, _project(ticket)) for ticket in tickets}
     if len(projects) != 1:
         return ""
@@ -149,19 +161,32 @@ def _ticket_row(
         "closed_at": ticket.closed_at,
         "url": ticket.url,
         "comments": json.dumps(comments, ensure_ascii=False),
-        "fields": json.dumps(_redacted(_fields(ticket, person), redact_text, f"{where}:fields"), ensure_ascii=False),
+        "fields": json.dumps(
+            _redacted(_fields(ticket, person), redact_text, f"{where}:fields"), ensure_ascii=False
+        ),
     }
     row["content_hash"] = content_hash(json.dumps(row, default=str, sort_keys=True))
     return {**row, "run_id": run_id}
 
 
-_PEOPLE_FIELDS = ("reporter", "reporter_id", "assignee", "assignee_id", "author", "creator", "requester")
+_PEOPLE_FIELDS = (
+    "reporter",
+    "reporter_id",
+    "assignee",
+    "assignee_id",
+    "author",
+    "creator",
+    "requester",
+)
 
 
 def _fields(ticket: TicketFact, person: People) -> dict[str, Any]:
     """The tracker's extra fields, with the reporter always named (the resolver is someone else)."""
     fields = {"reporter": ticket.author, **ticket.fields} if ticket.author else dict(ticket.fields)
-    return {name: person(str(value)) if name in _PEOPLE_FIELDS and value else value for name, value in fields.items()}
+    return {
+        name: person(str(value)) if name in _PEOPLE_FIELDS and value else value
+        for name, value in fields.items()
+    }
 
 
 def _redacted(value: Any, redact_text: Redactor, where: str) -> Any:
@@ -191,15 +216,24 @@ def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
     notes = notes if notes is not None else []
     scopes = _ticket_scopes(warehouse, tickets, notes)
     matcher = KeyMatcher(ids_by_key)
-    commits = warehouse.query("SELECT id, source_id, subject || chr(10) || chr(10) || body FROM commits").rows
+    commits = warehouse.query(
+        "SELECT id, source_id, subject || chr(10) || chr(10) || body FROM commits"
+    ).rows
     rows = [
-        {"ticket_id": ticket_id, "commit_id": commit_id, "method": link.method, "confidence": link.confidence}
+        {
+            "ticket_id": ticket_id,
+            "commit_id": commit_id,
+            "method": link.method,
+            "confidence": link.confidence,
+        }
         for commit_id, source_id, message in commits
         for link in link_commit(matcher, commit_id, message)
         for ticket_id in ids_by_key[link.ticket_key]
         if ticket_id not in scopes or source_id in scopes[ticket_id]
     ]
-    known = {tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows}
+    known = {
+        tuple(row) for row in warehouse.query("SELECT ticket_id, commit_id FROM ticket_links").rows
+    }
     found = {(row["ticket_id"], row["commit_id"]) for row in rows}
     changed = sorted({commit_id for _, commit_id in found ^ known})
     with warehouse.transaction():  # links and the tasks chosen without them change together
@@ -209,7 +243,9 @@ def link_tickets(warehouse: Warehouse, notes: list[str] | None = None) -> int:
     return added
 
 
-def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: list[str]) -> dict[str, set[str]]:
+def _ticket_scopes(
+    warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: list[str]
+) -> dict[str, set[str]]:
     """The repositories each ticket may link to; a ticket without an entry may link to any.
 
     A ticket whose URL names a project goes with the repositories that have it as a remote. One
@@ -228,7 +264,9 @@ def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: 
         if not projects:
             unnamed.add(source_id)
     projects_of = {ticket_id: ticket_project(url or "") for ticket_id, _, url, _ in tickets}
-    matched_exports = {export_id for ticket_id, _, _, export_id in tickets if projects_of[ticket_id] in by_project}
+    matched_exports = {
+        export_id for ticket_id, _, _, export_id in tickets if projects_of[ticket_id] in by_project
+    }
     scopes: dict[str, set[str]] = {}
     unscoped: dict[str, int] = {}
     for ticket_id, key, _, export_id in tickets:
@@ -241,7 +279,8 @@ def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: 
             unscoped[export_id] = unscoped.get(export_id, 0) + 1
     if len(repositories) > 1:
         notes += [
-            _unscoped_note(warehouse, export_id, count, len(repositories)) for export_id, count in unscoped.items()
+            _unscoped_note(warehouse, export_id, count, len(repositories))
+            for export_id, count in unscoped.items()
         ]
     return scopes
 
@@ -249,8 +288,10 @@ def _ticket_scopes(warehouse: Warehouse, tickets: list[tuple[Any, ...]], notes: 
 def _unscoped_note(warehouse: Warehouse, export_id: str, count: int, repositories: int) -> str:
     name = warehouse.scalar("SELECT name FROM sources WHERE id = ?", [export_id])
     return (
-        f"{name}: {count} numbered ticket(s) have no URL naming a project that one of the {repositories} "
-        "repositories has as a remote, so a #N in any of them links to them; export the tickets with their "
+        f"{name}: {count} numbered ticket(s) have no URL naming a project that one of the "
+        f"{repositories} "
+        "repositories has as a remote, so a #N in any of them links to them; export the tickets "
+        "with their "
         "URLs and give each repository its tracker's remote (git remote add origin URL)"
     )
 
@@ -262,13 +303,15 @@ def _drop_links(warehouse: Warehouse, stale: set[tuple[Any, ...]], notes: list[s
             "(a ticket of another repository's tracker)"
         )
         warehouse.execute(
-            "DELETE FROM ticket_links WHERE ticket_id || '/' || commit_id IN (SELECT unnest(?::VARCHAR[]))",
+            "DELETE FROM ticket_links WHERE ticket_id || '/' || commit_id IN (SELECT "
+            "unnest(?::VARCHAR[]))",
             [[f"{ticket_id}/{commit_id}" for ticket_id, commit_id in stale]],
         )
 
 
 def _reopen_tasks(warehouse: Warehouse, commit_ids: list[str]) -> None:
-    """Commits that just gained or lost a ticket are selected again: their tasks were chosen without it.
+    """Commits that just gained or lost a ticket are selected again: their tasks were chosen without
+    it.
 
     Only tasks that made no candidate yet are dropped (with their recorded drafting skips); a
     drafted record stays as it is.

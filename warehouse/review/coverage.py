@@ -16,11 +16,15 @@ from warehouse.store import Warehouse
 # One row per assayed candidate with every dimension the report breaks counts down by.
 _CANDIDATE_DIMENSIONS = """
 WITH links AS (
-    SELECT l.commit_id, arg_max(coalesce(nullif(k.type, ''), k.labels[1], 'untyped'), l.confidence) AS ticket_type
+    SELECT l.commit_id,
+           arg_max(coalesce(nullif(k.type, ''), k.labels[1], 'untyped'), l.confidence)
+               AS ticket_type
     FROM ticket_links l JOIN tickets k ON k.id = l.ticket_id GROUP BY 1
 )
 SELECT c.id, c.status, c.kind, c.task_type, c.lang, coalesce(t.polarity, 'unknown') AS polarity,
-       coalesce(nullif(split_part(json_extract_string(c.provenance, '$.paths[0]'), '/', 1), ''), '(none)') AS module,
+       coalesce(
+           nullif(split_part(json_extract_string(c.provenance, '$.paths[0]'), '/', 1), ''), '(none)'
+       ) AS module,
        CASE WHEN t.ticket_id IS NOT NULL THEN coalesce(nullif(tk.type, ''), 'untyped')
             ELSE coalesce(links.ticket_type, 'no ticket') END AS ticket_type,
        c.score
@@ -67,7 +71,9 @@ class Coverage:
     clusters: int
     splits: dict[str, int]
     scores: list[tuple[str, int]]
-    rounds: list[RoundFigures] = field(default_factory=list)  # feedback rounds (``goldmine feedback``)
+    rounds: list[RoundFigures] = field(
+        default_factory=list
+    )  # feedback rounds (``goldmine feedback``)
 
     @property
     def assayed(self) -> int:
@@ -82,15 +88,26 @@ class Coverage:
 
 def coverage(warehouse: Warehouse) -> Coverage:
     """Count the warehouse's candidates along every dimension."""
-    statuses = dict(warehouse.query("SELECT status, count(*) FROM candidates GROUP BY 1 ORDER BY 1").rows)
+    statuses = dict(
+        warehouse.query("SELECT status, count(*) FROM candidates GROUP BY 1 ORDER BY 1").rows
+    )
     breakdowns = [_breakdown(warehouse, dimension) for dimension in DIMENSIONS]
     duplicates = warehouse.scalar(
-        "SELECT count(*) FROM dup_clusters d JOIN candidates c ON c.id = d.candidate_id WHERE NOT d.kept"
+        "SELECT count(*) FROM dup_clusters d JOIN candidates c ON c.id = d.candidate_id WHERE NOT "
+        "d.kept"
     )
     clusters = warehouse.scalar("SELECT count(DISTINCT cluster_id) FROM dup_clusters")
     splits = dict(warehouse.query("SELECT split, count(*) FROM splits GROUP BY 1 ORDER BY 1").rows)
-    return Coverage(statuses, breakdowns, _check_rates(warehouse), int(duplicates), int(clusters), splits,
-                    _score_bins(warehouse), feedback_rounds(warehouse))  # fmt: skip
+    return Coverage(
+        statuses,
+        breakdowns,
+        _check_rates(warehouse),
+        int(duplicates),
+        int(clusters),
+        splits,
+        _score_bins(warehouse),
+        feedback_rounds(warehouse),
+    )
 
 
 def _breakdown(warehouse: Warehouse, dimension: str) -> Breakdown:
@@ -98,7 +115,9 @@ def _breakdown(warehouse: Warehouse, dimension: str) -> Breakdown:
         f"SELECT {dimension}, count(*), count(*) FILTER (WHERE status = 'accepted') "
         f"FROM ({_CANDIDATE_DIMENSIONS}) GROUP BY 1 ORDER BY 2 DESC, 1"
     ).rows
-    return Breakdown(dimension, [(str(value), int(total), int(accepted)) for value, total, accepted in rows])
+    return Breakdown(
+        dimension, [(str(value), int(total), int(accepted)) for value, total, accepted in rows]
+    )
 
 
 def _check_rates(warehouse: Warehouse) -> list[CheckRate]:
@@ -107,13 +126,17 @@ def _check_rates(warehouse: Warehouse) -> list[CheckRate]:
         "count(*) FILTER (WHERE NOT k.passed AND c.status = 'rejected') "
         "FROM checks k JOIN candidates c ON c.id = k.candidate_id GROUP BY 1 ORDER BY 4 DESC, 1"
     ).rows
-    return [CheckRate(name, int(applied), int(passed), int(rejected)) for name, applied, passed, rejected in rows]
+    return [
+        CheckRate(name, int(applied), int(passed), int(rejected))
+        for name, applied, passed, rejected in rows
+    ]
 
 
 def _score_bins(warehouse: Warehouse) -> list[tuple[str, int]]:
     rows = dict(
         warehouse.query(
-            "SELECT least(floor(score / 10), 9)::INTEGER, count(*) FROM candidates WHERE score IS NOT NULL GROUP BY 1"
+            "SELECT least(floor(score / 10), 9)::INTEGER, count(*) FROM candidates WHERE score IS "
+            "NOT NULL GROUP BY 1"
         ).rows
     )
     return [(f"{bin_ * 10}–{bin_ * 10 + 10}", int(rows.get(bin_, 0))) for bin_ in range(10)]

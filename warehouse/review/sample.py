@@ -30,12 +30,14 @@ DEFAULT_SEED = 0
 
 
 class NothingToReview(GoldmineError):
-    """Raised when a review is asked for but the warehouse holds no assayed candidate to draw from."""
+    """Raised when a review is asked for but the warehouse holds no assayed candidate to draw
+    from."""
 
 
 @dataclass(frozen=True, slots=True)
 class PoolItem:
-    """A candidate that can be drawn: its id, stratum (kind/task_type/lang) and the assay's verdict."""
+    """A candidate that can be drawn: its id, stratum (kind/task_type/lang) and the assay's
+    verdict."""
 
     candidate_id: str
     stratum: str
@@ -54,7 +56,8 @@ class ReviewSample:
 
 
 def allocate(sizes: Mapping[str, int], n: int) -> dict[str, int]:
-    """How many to draw from each stratum so the draws add up to ``n`` (or to everything, when fewer).
+    """How many to draw from each stratum so the draws add up to ``n`` (or to everything, when
+    fewer).
 
     Proportional to each stratum's size by the largest-remainder method, at least one per stratum
     when ``n`` allows it, and never more than a stratum holds.
@@ -78,7 +81,8 @@ def allocate(sizes: Mapping[str, int], n: int) -> dict[str, int]:
 
 
 def draw(pool: Sequence[PoolItem], n: int, seed: int) -> list[PoolItem]:
-    """A stratified random draw of ``n`` items from ``pool``, in a random page order; same seed, same draw."""
+    """A stratified random draw of ``n`` items from ``pool``, in a random page order; same seed,
+    same draw."""
     by_stratum: dict[str, list[PoolItem]] = defaultdict(list)
     for item in pool:
         by_stratum[item.stratum].append(item)
@@ -106,9 +110,14 @@ def review_pool(warehouse: Warehouse, assay_status: str) -> list[PoolItem]:
 
 
 def open_sample(
-    warehouse: Warehouse, *, size: int | None = None, seed: int | None = None, with_rejected: int | None = None
+    warehouse: Warehouse,
+    *,
+    size: int | None = None,
+    seed: int | None = None,
+    with_rejected: int | None = None,
 ) -> ReviewSample:
-    """The sample to review: the latest unfinished one unless other settings are asked for, else a new draw.
+    """The sample to review: the latest unfinished one unless other settings are asked for, else a
+    new draw.
 
     ``None`` means "as the unfinished sample was drawn" (or the defaults for a new one).
     """
@@ -126,12 +135,15 @@ def open_sample(
     finished = unfinished or _latest_sample(warehouse, unfinished=False)
     if finished is None:
         raise NothingToReview(
-            f"{warehouse.path} has no assayed candidate to review: run `goldmine run` (or `goldmine assay`) first"
+            f"{warehouse.path} has no assayed candidate to review: run `goldmine run` (or "
+            "`goldmine assay`) first"
         )
     return finished
 
 
-def _matches(sample: ReviewSample, size: int | None, seed: int | None, with_rejected: int | None) -> bool:
+def _matches(
+    sample: ReviewSample, size: int | None, seed: int | None, with_rejected: int | None
+) -> bool:
     return (
         (size is None or size == sample.requested)
         and (seed is None or seed == sample.seed)
@@ -139,8 +151,11 @@ def _matches(sample: ReviewSample, size: int | None, seed: int | None, with_reje
     )
 
 
-def draw_sample(warehouse: Warehouse, *, size: int, seed: int, with_rejected: int = 0) -> ReviewSample | None:
-    """Draw and store a new sample from the unreviewed candidates; None when there is nothing to draw."""
+def draw_sample(
+    warehouse: Warehouse, *, size: int, seed: int, with_rejected: int = 0
+) -> ReviewSample | None:
+    """Draw and store a new sample from the unreviewed candidates; None when there is nothing to
+    draw."""
     accepted, rejected = review_pool(warehouse, "accepted"), review_pool(warehouse, "rejected")
     chosen = draw(accepted, size, seed) + draw(rejected, with_rejected, seed)
     if not chosen:
@@ -149,16 +164,34 @@ def draw_sample(warehouse: Warehouse, *, size: int, seed: int, with_rejected: in
     pool = accepted + (rejected if with_rejected else [])
     pool_digest = content_hash("\n".join(sorted(item.candidate_id for item in pool)))
     sample_id = stable_id("review-sample", seed, size, with_rejected, pool_digest)
-    warehouse.insert("review_samples", [{
-        "id": sample_id, "seed": seed, "requested": size, "requested_rejected": with_rejected,
-        "size": len(items), "pool": len(pool), "strata": json.dumps(_strata(pool, items)),
-        "created_at": datetime.now(UTC),
-    }])  # fmt: skip
-    warehouse.insert("review_sample_items", [
-        {"sample_id": sample_id, "position": position, "candidate_id": item.candidate_id,
-         "stratum": item.stratum, "assay_status": item.assay_status}
-        for position, item in enumerate(items, start=1)
-    ])  # fmt: skip
+    warehouse.insert(
+        "review_samples",
+        [
+            {
+                "id": sample_id,
+                "seed": seed,
+                "requested": size,
+                "requested_rejected": with_rejected,
+                "size": len(items),
+                "pool": len(pool),
+                "strata": json.dumps(_strata(pool, items)),
+                "created_at": datetime.now(UTC),
+            }
+        ],
+    )
+    warehouse.insert(
+        "review_sample_items",
+        [
+            {
+                "sample_id": sample_id,
+                "position": position,
+                "candidate_id": item.candidate_id,
+                "stratum": item.stratum,
+                "assay_status": item.assay_status,
+            }
+            for position, item in enumerate(items, start=1)
+        ],
+    )
     loaded = load_sample(warehouse, sample_id)
     assert loaded is not None
     return loaded
@@ -181,12 +214,18 @@ def load_sample(warehouse: Warehouse, sample_id: str) -> ReviewSample | None:
     if not head:
         return None
     rows = warehouse.query(
-        "SELECT candidate_id, stratum, assay_status FROM review_sample_items WHERE sample_id = ? ORDER BY position",
+        "SELECT candidate_id, stratum, assay_status FROM review_sample_items WHERE sample_id = ? "
+        "ORDER BY position",
         [sample_id],
     ).rows
     seed, requested, requested_rejected = head[0]
-    return ReviewSample(sample_id, int(seed), int(requested), int(requested_rejected),
-                        tuple(PoolItem(*row) for row in rows))  # fmt: skip
+    return ReviewSample(
+        sample_id,
+        int(seed),
+        int(requested),
+        int(requested_rejected),
+        tuple(PoolItem(*row) for row in rows),
+    )
 
 
 def _latest_sample(warehouse: Warehouse, *, unfinished: bool) -> ReviewSample | None:
@@ -196,5 +235,7 @@ def _latest_sample(warehouse: Warehouse, *, unfinished: bool) -> ReviewSample | 
         if unfinished
         else ""
     )
-    found = warehouse.scalar(f"SELECT s.id FROM review_samples s {condition}ORDER BY s.created_at DESC LIMIT 1")
+    found = warehouse.scalar(
+        f"SELECT s.id FROM review_samples s {condition}ORDER BY s.created_at DESC LIMIT 1"
+    )
     return load_sample(warehouse, found) if found else None

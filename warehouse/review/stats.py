@@ -1,4 +1,5 @@
-"""What the reviewers' verdicts say: acceptance with a Wilson interval, per stratum, why records were
+"""What the reviewers' verdicts say: acceptance with a Wilson interval, per stratum, why records
+were
 rejected, and how often the reviewers and the assay agree.
 
 Only candidates drawn into a review sample count, so every figure is an estimate from a random
@@ -39,7 +40,8 @@ def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float,
 
 @dataclass(frozen=True, slots=True)
 class Proportion:
-    """``successes`` of ``total``, with its rate and 95% Wilson interval (None when nothing was counted)."""
+    """``successes`` of ``total``, with its rate and 95% Wilson interval (None when nothing was
+    counted)."""
 
     successes: int
     total: int
@@ -81,7 +83,8 @@ class VerdictCounts:
 
 @dataclass(slots=True)
 class Agreement:
-    """Reviewer versus assay: the assay's verdict (rows) against the reviewer's (kept or rejected)."""
+    """Reviewer versus assay: the assay's verdict (rows) against the reviewer's (kept or
+    rejected)."""
 
     accepted_kept: int = 0
     accepted_rejected: int = 0
@@ -108,7 +111,8 @@ class Agreement:
 
     @property
     def kappa(self) -> float | None:
-        """Cohen's kappa (agreement beyond chance); None when it is undefined (one side gave one verdict only)."""
+        """Cohen's kappa (agreement beyond chance); None when it is undefined (one side gave one
+        verdict only)."""
         total = self.agreement.total
         if not total:
             return None
@@ -157,7 +161,8 @@ _LATEST = f"latest AS ({LATEST_REVIEWS})"
 def review_report(warehouse: Warehouse) -> ReviewReport:
     """Summarise the latest verdict on every sampled candidate."""
     rows = warehouse.query(
-        f"WITH {_LATEST}, items AS (SELECT candidate_id, min(stratum) AS stratum, min(assay_status) AS assay_status "
+        f"WITH {_LATEST}, items AS (SELECT candidate_id, min(stratum) AS stratum, "
+        "min(assay_status) AS assay_status "
         "FROM review_sample_items GROUP BY 1) "
         "SELECT i.stratum, i.assay_status, l.verdict, l.reasons, l.note FROM items i "
         "JOIN latest l USING (candidate_id) ORDER BY i.stratum"
@@ -169,7 +174,12 @@ def review_report(warehouse: Warehouse) -> ReviewReport:
 
 
 def _count(
-    report: ReviewReport, stratum: str, assay_status: str, verdict: str, reasons: list[str], note: str | None
+    report: ReviewReport,
+    stratum: str,
+    assay_status: str,
+    verdict: str,
+    reasons: list[str],
+    note: str | None,
 ) -> None:
     if assay_status == "accepted":
         report.overall.add(verdict)
@@ -183,7 +193,8 @@ def _count(
 
 def _samples(warehouse: Warehouse) -> list[SampleProgress]:
     rows = warehouse.query(
-        f"WITH {_LATEST} SELECT s.id, s.seed, s.size, count(l.candidate_id), s.created_at FROM review_samples s "
+        f"WITH {_LATEST} SELECT s.id, s.seed, s.size, count(l.candidate_id), s.created_at FROM "
+        "review_samples s "
         "JOIN review_sample_items i ON i.sample_id = s.id LEFT JOIN latest l USING (candidate_id) "
         "GROUP BY ALL ORDER BY s.created_at"
     ).rows

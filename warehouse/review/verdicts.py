@@ -38,9 +38,12 @@ INSTRUCTION_FIELDS = ("system", "instruction", "input", "output")
 # The latest review of every reviewed candidate, as a whole row: arg_max_null keeps a later
 # verdict's NULLs (a plain arg_max would keep an earlier edit's record under a later accept).
 LATEST_REVIEWS = (
-    "SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, arg_max_null(reasons, created_at) AS reasons, "
-    "arg_max_null(note, created_at) AS note, arg_max_null(edited_record, created_at) AS edited_record, "
-    "arg_max_null(reviewer, created_at) AS reviewer, max(created_at) AS reviewed_at FROM reviews GROUP BY candidate_id"
+    "SELECT candidate_id, arg_max_null(verdict, created_at) AS verdict, arg_max_null(reasons, "
+    "created_at) AS reasons, "
+    "arg_max_null(note, created_at) AS note, arg_max_null(edited_record, created_at) AS "
+    "edited_record, "
+    "arg_max_null(reviewer, created_at) AS reviewer, max(created_at) AS reviewed_at FROM reviews "
+    "GROUP BY candidate_id"
 )
 
 
@@ -52,12 +55,14 @@ UNSAFE = (
 
 
 class InvalidVerdict(GoldmineError):
-    """Raised when a verdict cannot be stored as given (no reason for a rejection, an edit that is not a record)."""
+    """Raised when a verdict cannot be stored as given (no reason for a rejection, an edit that
+    is not a record)."""
 
 
 @dataclass(frozen=True, slots=True)
 class VerdictGiven:
-    """One verdict as a reviewer gave it. ``nonce`` identifies the form, so a double submit stores one row."""
+    """One verdict as a reviewer gave it. ``nonce`` identifies the form, so a double submit
+    stores one row."""
 
     candidate_id: str
     verdict: str
@@ -88,12 +93,24 @@ def record_verdict(warehouse: Warehouse, given: VerdictGiven, key: bytes) -> str
     findings: list[dict[str, Any]] = []
     if given.verdict == "edited":
         assert given.edited_record is not None  # checked by _validate
-        edited_json = _redacted_record(given.edited_record, key, f"reviews:{review_id}:edited_record", findings)
-    warehouse.insert("reviews", [{
-        "id": review_id, "candidate_id": given.candidate_id, "verdict": given.verdict,
-        "reasons": list(given.reasons), "note": given.note.strip() or None, "edited_record": edited_json,
-        "reviewer": given.reviewer, "created_at": datetime.now(UTC),
-    }])  # fmt: skip
+        edited_json = _redacted_record(
+            given.edited_record, key, f"reviews:{review_id}:edited_record", findings
+        )
+    warehouse.insert(
+        "reviews",
+        [
+            {
+                "id": review_id,
+                "candidate_id": given.candidate_id,
+                "verdict": given.verdict,
+                "reasons": list(given.reasons),
+                "note": given.note.strip() or None,
+                "edited_record": edited_json,
+                "reviewer": given.reviewer,
+                "created_at": datetime.now(UTC),
+            }
+        ],
+    )
     warehouse.insert("secret_findings", findings)
     return review_id
 
@@ -103,16 +120,22 @@ def _validate(given: VerdictGiven) -> None:
         raise InvalidVerdict(f"unknown verdict {given.verdict!r}: use one of {', '.join(VERDICTS)}")
     unknown = sorted(set(given.reasons) - set(REASONS))
     if unknown:
-        raise InvalidVerdict(f"unknown rejection reason {unknown[0]!r}: use one of {', '.join(REASONS)}")
+        raise InvalidVerdict(
+            f"unknown rejection reason {unknown[0]!r}: use one of {', '.join(REASONS)}"
+        )
     if given.verdict == "rejected" and not given.reasons:
-        raise InvalidVerdict("a rejection needs at least one reason: tick the one that fits (or 'other' with a note)")
+        raise InvalidVerdict(
+            "a rejection needs at least one reason: tick the one that fits (or 'other' with a note)"
+        )
     if "other" in given.reasons and not given.note.strip():
         raise InvalidVerdict("the reason 'other' needs a note saying what is wrong")
     if given.verdict == "edited" and given.edited_record is None:
         raise InvalidVerdict("an edit needs the edited record")
 
 
-def _redacted_record(record: dict[str, Any], key: bytes, location: str, findings: list[dict[str, Any]]) -> str:
+def _redacted_record(
+    record: dict[str, Any], key: bytes, location: str, findings: list[dict[str, Any]]
+) -> str:
     """The record with every string redacted, validated against the record contract, as JSON."""
     cleaned = _redact_strings(record, key, location, findings)
     try:
@@ -120,7 +143,9 @@ def _redacted_record(record: dict[str, Any], key: bytes, location: str, findings
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "record"
-        raise InvalidVerdict(f"the edited record is not valid at {where}: {first['msg']}; fix it, then save") from None
+        raise InvalidVerdict(
+            f"the edited record is not valid at {where}: {first['msg']}; fix it, then save"
+        ) from None
     return parsed.model_dump_json()
 
 
@@ -128,10 +153,15 @@ def _redact_strings(value: Any, key: bytes, location: str, findings: list[dict[s
     if isinstance(value, str):
         text, found = redact(value, key)
         findings += [
-            {"id": stable_id(location, f.kind, f.value_hash), "location": location, "kind": f.kind,
-             "value_hash": f.value_hash, "run_id": "review"}
+            {
+                "id": stable_id(location, f.kind, f.value_hash),
+                "location": location,
+                "kind": f.kind,
+                "value_hash": f.value_hash,
+                "run_id": "review",
+            }
             for f in found
-        ]  # fmt: skip
+        ]
         return text
     if isinstance(value, Mapping):
         return {k: _redact_strings(v, key, location, findings) for k, v in value.items()}
@@ -154,7 +184,9 @@ def edited_agent(original: AgentRecord, conversation_json: str) -> dict[str, Any
     try:
         conversation = json.loads(conversation_json)
     except json.JSONDecodeError as error:
-        raise InvalidVerdict(f"the edited conversation is not JSON (line {error.lineno}: {error.msg})") from None
+        raise InvalidVerdict(
+            f"the edited conversation is not JSON (line {error.lineno}: {error.msg})"
+        ) from None
     return {**original.model_dump(), "conversation": conversation}
 
 
@@ -164,10 +196,14 @@ def latest_verdicts(warehouse: Warehouse, candidate_ids: Iterable[str]) -> dict[
     if not ids:
         return {}
     rows = warehouse.query(
-        f"SELECT candidate_id, verdict, reasons, note, edited_record, reviewer, reviewed_at FROM ({LATEST_REVIEWS}) "
+        "SELECT candidate_id, verdict, reasons, note, edited_record, reviewer, reviewed_at FROM "
+        f"({LATEST_REVIEWS}) "
         "WHERE candidate_id IN (SELECT unnest(?))",
         [ids],
     ).rows
     return {
-        row[0]: StoredVerdict(row[1], tuple(row[2] or ()), row[3] or "", row[4], row[5] or "", row[6]) for row in rows
+        row[0]: StoredVerdict(
+            row[1], tuple(row[2] or ()), row[3] or "", row[4], row[5] or "", row[6]
+        )
+        for row in rows
     }

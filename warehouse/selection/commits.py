@@ -2,7 +2,8 @@
 
 Each commit gives one main task (or a skip with its reason), and may give more:
 
-- ``bugfix`` / ``feature`` / ``refactor`` / ``performance`` / ``change``: change this code (positive);
+- ``bugfix`` / ``feature`` / ``refactor`` / ``performance`` / ``change``: change this code
+(positive);
 - ``tests``: write the tests a tests-only commit added (positive);
 - ``docs``: document a function whose docstring the commit wrote, code unchanged (positive);
 - ``edge_cases``: the guard clauses a fix or feature added (edge);
@@ -44,7 +45,8 @@ _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 # which only the miner sees: the warehouse keeps a keyed hash of it).
 _COMMIT_COLUMNS = (
     "c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
-    "c.added_lines + c.deleted_lines, coalesce(c.is_bot, false), coalesce(c.is_version_bump, false), "
+    "c.added_lines + c.deleted_lines, coalesce(c.is_bot, false), coalesce(c.is_version_bump, "
+    "false), "
     "coalesce(c.reverts, '')"
 )
 
@@ -103,7 +105,8 @@ class CommitFacts:
 
     @property
     def code_units(self) -> list[Unit]:
-        """Changed functions, methods and classes outside tests (a huge class is left to its methods)."""
+        """Changed functions, methods and classes outside tests (a huge class is left to its
+        methods)."""
         return [
             u
             for u in self.symbols
@@ -115,12 +118,15 @@ class CommitFacts:
 
     @property
     def test_units(self) -> list[Unit]:
-        """The test cases the commit adds or changes (helpers and fixtures beside them are not tests;
+        """The test cases the commit adds or changes (helpers and fixtures beside them are not
+        tests;
         a test class whose test methods are listed is their container, not a test of its own)."""
         tests = [
             u
             for u in self.symbols
-            if is_test_path(u.path) and u.change != "deleted" and is_test_case(u.qualified_name, u.lang, u.after)
+            if is_test_path(u.path)
+            and u.change != "deleted"
+            and is_test_case(u.qualified_name, u.lang, u.after)
         ]
         owners = {u.qualified_name.rsplit(".", 1)[0] for u in tests if "." in u.qualified_name}
         return [u for u in tests if not (u.kind == "class" and u.qualified_name in owners)]
@@ -130,7 +136,8 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
     """Make the tasks of every commit that has none yet; skipped commits keep their reason."""
     pending = warehouse.query(
         f"SELECT {_COMMIT_COLUMNS} FROM commits c "
-        "WHERE c.id NOT IN (SELECT commit_id FROM tasks WHERE selector_version = ? AND commit_id IS NOT NULL) "
+        "WHERE c.id NOT IN (SELECT commit_id FROM tasks WHERE selector_version = ? AND commit_id "
+        "IS NOT NULL) "
         "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
     ).rows
@@ -161,12 +168,15 @@ def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[Co
     ids = list(facts)
     in_ids = "WHERE {column} IN (SELECT unnest(?::VARCHAR[]))"
     for commit_id, path, diff in warehouse.query(
-        "SELECT commit_id, path, diff FROM file_changes " + in_ids.format(column="commit_id") + " ORDER BY position",
+        "SELECT commit_id, path, diff FROM file_changes "
+        + in_ids.format(column="commit_id")
+        + " ORDER BY position",
         [ids],
     ).rows:
         facts[commit_id].changes.append((path, diff))
     for row in warehouse.query(
-        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), coalesce(after_code, ''), "
+        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), "
+        "coalesce(after_code, ''), "
         "qualified_name FROM symbols "
         + in_ids.format(column="commit_id")
         + " ORDER BY path, start_line, qualified_name",
@@ -174,7 +184,8 @@ def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[Co
     ).rows:
         facts[row[0]].symbols.append(Unit(*row[1:]))
     for commit_id, ticket_id, method, labels in warehouse.query(
-        "SELECT l.commit_id, l.ticket_id, l.method, coalesce(t.labels, []) || [coalesce(t.type, '')] "
+        "SELECT l.commit_id, l.ticket_id, l.method, coalesce(t.labels, []) || [coalesce(t.type, "
+        "'')] "
         "FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
         + in_ids.format(column="l.commit_id")
         + " ORDER BY l.confidence DESC, t.key",
@@ -191,7 +202,9 @@ def tasks_for_commit(facts: CommitFacts, run_id: str) -> list[dict[str, Any]]:
     if docs and not kind.skipped:
         return [_row(facts, "docs", "positive", docs, [], run_id, main=True)]
     if kind.family == "tests" and facts.test_units:
-        return [_row(facts, "tests", "positive", facts.test_units, facts.test_units, run_id, main=True)]
+        return [
+            _row(facts, "tests", "positive", facts.test_units, facts.test_units, run_id, main=True)
+        ]
     rows = _main_rows(facts, kind, run_id)
     edge = _edge_units(facts, kind)
     if edge and any(row["status"] == "selected" for row in rows):
@@ -208,7 +221,8 @@ def _shape(facts: CommitFacts) -> ChangeShape:
         paths=[path for path, _ in facts.changes],
         added_lines=facts.changed_lines,
         deleted_lines=0,
-        whitespace_only=bool(facts.changes) and all(whitespace_only(diff) for _, diff in facts.changes),
+        whitespace_only=bool(facts.changes)
+        and all(whitespace_only(diff) for _, diff in facts.changes),
         ticket_labels=[label for _, _, labels in facts.links for label in labels],
         is_bot=facts.is_bot,
         is_version_bump=facts.is_version_bump,
@@ -222,7 +236,18 @@ def _main_rows(facts: CommitFacts, kind: CommitKind, run_id: str) -> list[dict[s
     if not reason and facts.parents == 0:
         reason = "initial commit: there is no earlier code to change"
     if reason:
-        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=reason)]
+        return [
+            _row(
+                facts,
+                kind.family,
+                "positive",
+                units,
+                facts.test_units,
+                run_id,
+                main=True,
+                skip=reason,
+            )
+        ]
     if len(units) <= MAX_UNITS and facts.changed_lines <= MAX_CHANGED_LINES:
         return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True)]
     return _split_by_file(facts, kind, units, run_id)
@@ -238,18 +263,44 @@ def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> str:
     return "no function or class changed in a language goldmine parses"
 
 
-def _split_by_file(facts: CommitFacts, kind: CommitKind, units: list[Unit], run_id: str) -> list[dict[str, Any]]:
+def _split_by_file(
+    facts: CommitFacts, kind: CommitKind, units: list[Unit], run_id: str
+) -> list[dict[str, Any]]:
     """One task per changed file, when the commit is large but each file's part is small."""
     by_file: dict[str, list[Unit]] = defaultdict(list)
     for unit in units:
         by_file[unit.path].append(unit)
     if len(by_file) > MAX_SPLIT_FILES or any(len(group) > MAX_UNITS for group in by_file.values()):
         reason = f"sprawling change: {len(units)} functions or classes in {len(by_file)} files"
-        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=reason)]
+        return [
+            _row(
+                facts,
+                kind.family,
+                "positive",
+                units,
+                facts.test_units,
+                run_id,
+                main=True,
+                skip=reason,
+            )
+        ]
     skip_main = f"split: {len(by_file)} tasks, one per file"
-    rows = [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=skip_main)]
+    rows = [
+        _row(
+            facts,
+            kind.family,
+            "positive",
+            units,
+            facts.test_units,
+            run_id,
+            main=True,
+            skip=skip_main,
+        )
+    ]
     for path, group in sorted(by_file.items()):
-        rows.append(_row(facts, kind.family, "positive", group, facts.test_units, run_id, part=path))
+        rows.append(
+            _row(facts, kind.family, "positive", group, facts.test_units, run_id, part=path)
+        )
     return rows
 
 
@@ -258,13 +309,17 @@ def _doc_only_units(facts: CommitFacts) -> list[Unit]:
     modified = [u for u in facts.code_units if u.change == "modified" and u.before]
     if not modified or len(modified) != len(facts.code_units):
         return []
-    if all(strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) and _wrote_docs(u) for u in modified):
+    if all(
+        strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) and _wrote_docs(u)
+        for u in modified
+    ):
         return modified
     return []
 
 
 def _wrote_docs(unit: Unit) -> bool:
-    """The commit wrote the documentation: the doc text at least doubled (a typo fix does not count)."""
+    """The commit wrote the documentation: the doc text at least doubled (a typo fix does not
+    count)."""
     code_before = len(re.sub(r"\s+", "", strip_docs(unit.before, unit.lang)))
     code_after = len(re.sub(r"\s+", "", strip_docs(unit.after, unit.lang)))
     docs_before = len(re.sub(r"\s+", "", unit.before)) - code_before
@@ -295,13 +350,17 @@ def _review_tasks(warehouse: Warehouse, revert: CommitFacts, run_id: str) -> lis
     [facts] = _load_facts(warehouse, [original])
     units = facts.code_units
     skip = "" if reason_given else "review: the revert gives no reason"
-    skip = skip or ("" if units else "review: the reverted change has no function or class goldmine parses")
+    skip = skip or (
+        "" if units else "review: the reverted change has no function or class goldmine parses"
+    )
     extra = {"revert_commit_id": revert.id}
     return [_row(facts, "review", "negative", units, [], run_id, skip=skip, extra=extra)]
 
 
 def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> tuple[Any, ...] | None:
-    named = revert.reverts or (found.group(1) if (found := _REVERTED_SHA.search(revert.body)) else "")
+    named = revert.reverts or (
+        found.group(1) if (found := _REVERTED_SHA.search(revert.body)) else ""
+    )
     subject = _REVERT_SUBJECT.match(revert.subject)
     if not named and not subject:
         return None
@@ -309,7 +368,8 @@ def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> tuple[Any, ..
     rows = warehouse.query(
         f"SELECT {_COMMIT_COLUMNS} FROM commits c "
         f"WHERE c.source_id = ? AND {condition} AND c.committed_at <= "
-        "(SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? ORDER BY c.committed_at DESC LIMIT 1",
+        "(SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? ORDER BY c.committed_at "
+        "DESC LIMIT 1",
         [revert.source_id, named or subject.group(1), revert.id, revert.id],  # type: ignore[union-attr]
     ).rows
     return rows[0] if rows else None
@@ -329,7 +389,11 @@ def _row(
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     # The main task keeps the id formula of the first selector, so workspaces keep their tasks.
-    task_id = stable_id(facts.id, SELECTOR_VERSION) if main else stable_id(facts.id, family, part, SELECTOR_VERSION)
+    task_id = (
+        stable_id(facts.id, SELECTOR_VERSION)
+        if main
+        else stable_id(facts.id, family, part, SELECTOR_VERSION)
+    )
     facts_json = {
         "commit_id": facts.id,
         "symbol_ids": [u.symbol_id for u in units],
@@ -354,7 +418,11 @@ def _row(
 
 
 def _why_chosen(
-    family: str, units: list[Unit], tests: list[Unit], links: list[tuple[str, str, list[str]]], part: str
+    family: str,
+    units: list[Unit],
+    tests: list[Unit],
+    links: list[tuple[str, str, list[str]]],
+    part: str,
 ) -> str:
     parts = [f"{family} touching {len(units)} unit(s) in {len({u.path for u in units})} file(s)"]
     if part:

@@ -50,12 +50,25 @@ class CodeUnit:
 
 
 def code_unit(row: tuple[Any, ...]) -> CodeUnit:
-    """A ``symbols`` row (id, path, lang, qualified_name, kind, change, before, after, doc, signature,
+    """A ``symbols`` row (id, path, lang, qualified_name, kind, change, before, after, doc,
+    signature,
     details) as a unit, with the libcst details the miner stored for Python."""
     symbol_id, path, lang, name, kind, change, before, after, doc, signature, stored = row
     details = json.loads(stored) if stored else {}
-    return CodeUnit(symbol_id, path, lang, name, kind, change, before, after, doc, signature,
-                    tuple(str(d) for d in details.get("decorators", [])), bool(details.get("fully_typed")))  # fmt: skip
+    return CodeUnit(
+        symbol_id,
+        path,
+        lang,
+        name,
+        kind,
+        change,
+        before,
+        after,
+        doc,
+        signature,
+        tuple(str(d) for d in details.get("decorators", [])),
+        bool(details.get("fully_typed")),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +123,15 @@ class TaskContext:
         return list(dict.fromkeys(unit.path for unit in self.units))
 
     def provenance(
-        self, drafter: str, template: str, *, seeds: Sequence[str] = (), observations: str | None = None
+        self,
+        drafter: str,
+        template: str,
+        *,
+        seeds: Sequence[str] = (),
+        observations: str | None = None,
     ) -> Provenance:
-        """Where a record drafted from this task came from (the reverting commit too, for a review)."""
+        """Where a record drafted from this task came from (the reverting commit too, for a
+        review)."""
         return Provenance(
             repo=self.source_name,
             commits=[self.sha] + ([self.reverted_by.sha] if self.reverted_by else []),
@@ -150,8 +169,10 @@ class ContextLoader:
     def load(self, task_id: str) -> TaskContext:
         """The context of one selected commit task."""
         task = self.warehouse.query(
-            "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, c.subject, c.body, "
-            "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON s.id = t.source_id "
+            "SELECT t.id, t.family, t.polarity, t.facts, s.name, s.location, c.id, c.sha, "
+            "c.subject, c.body, "
+            "c.committed_at FROM tasks t JOIN commits c ON c.id = t.commit_id JOIN sources s ON "
+            "s.id = t.source_id "
             "WHERE t.id = ?",
             [task_id],
         ).rows[0]
@@ -174,18 +195,26 @@ class ContextLoader:
             tests=self._units(facts["test_symbol_ids"]),
             tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
             module_docs={u.path: self._module_doc(read, u.path, u.lang) for u in units},
-            under_test=self._under_test(task[5], task[7], read, units) if task[1] == "tests" else (),
+            under_test=self._under_test(task[5], task[7], read, units)
+            if task[1] == "tests"
+            else (),
             reverted_by=self._revert(facts.get("revert_commit_id")),
             diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
         )
 
     def _under_test(
-        self, location: str, sha: str, read: Callable[[str], bytes | None], tests: tuple[CodeUnit, ...]
+        self,
+        location: str,
+        sha: str,
+        read: Callable[[str], bytes | None],
+        tests: tuple[CodeUnit, ...],
     ) -> tuple[CodeUnit, ...]:
         blobs = self._readers[location]
 
         def list_folder(folder: str) -> list[str]:
-            listing = blobs.read(f"{sha}:{folder}" if folder not in ("", ".") else f"{sha}^{{tree}}")
+            listing = blobs.read(
+                f"{sha}:{folder}" if folder not in ("", ".") else f"{sha}^{{tree}}"
+            )
             return [f"{folder}/{name}" for name in _tree_names(listing)] if listing else []
 
         found: dict[str, CodeUnit] = {}
@@ -193,19 +222,25 @@ class ContextLoader:
             for path, symbol in code_under_test(test.path, test.after, read, list_folder):
                 code = symbol.code  # read through the redacting reader
                 name = symbol.qualified_name
-                unit = CodeUnit("", path, test.lang, name, symbol.kind, "existing", code, code, symbol.doc)
+                unit = CodeUnit(
+                    "", path, test.lang, name, symbol.kind, "existing", code, code, symbol.doc
+                )
                 found.setdefault(f"{path}:{name}", unit)
         return tuple(found.values())
 
     def _revert(self, commit_id: str | None) -> RevertView | None:
         if not commit_id:
             return None
-        rows = self.warehouse.query("SELECT sha, subject, body FROM commits WHERE id = ?", [commit_id]).rows
+        rows = self.warehouse.query(
+            "SELECT sha, subject, body FROM commits WHERE id = ?", [commit_id]
+        ).rows
         return RevertView(*rows[0]) if rows else None
 
     def _diffs(self, commit_id: str, paths: list[str]) -> dict[str, str]:
         rows = self.warehouse.query(
-            "SELECT path, diff FROM file_changes WHERE commit_id = ? AND NOT is_binary ORDER BY position", [commit_id]
+            "SELECT path, diff FROM file_changes WHERE commit_id = ? AND NOT is_binary ORDER BY "
+            "position",
+            [commit_id],
         ).rows
         return {path: diff for path, diff in rows if path in paths}
 
@@ -237,13 +272,16 @@ class ContextLoader:
         order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
         return tuple(code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
 
-    def _tickets(self, ticket_ids: list[str], methods: list[str], before: datetime | None) -> tuple[TicketView, ...]:
+    def _tickets(
+        self, ticket_ids: list[str], methods: list[str], before: datetime | None
+    ) -> tuple[TicketView, ...]:
         """The linked tickets, each with only the comments written before its first linked commit
         (authored or committed, whichever is earlier): later ones may describe the fix."""
         if not ticket_ids:
             return ()
         rows = self.warehouse.query(
-            "SELECT t.id, t.key, t.title, t.body, coalesce(t.type, ''), coalesce(t.labels, []), t.comments, "
+            "SELECT t.id, t.key, t.title, t.body, coalesce(t.type, ''), coalesce(t.labels, []), "
+            "t.comments, "
             "(SELECT min(least(c.authored_at, c.committed_at)) FROM ticket_links l JOIN commits c "
             "ON c.id = l.commit_id WHERE l.ticket_id = t.id) FROM tickets t "
             "WHERE t.id IN (SELECT unnest(?::VARCHAR[]))",

@@ -1,4 +1,5 @@
-"""Resolved tickets become tasks of their own (the ``resolution`` family), with or without a repository.
+"""Resolved tickets become tasks of their own (the ``resolution`` family), with or without a
+repository.
 
 A ticket teaches when it was closed with an answer: the problem as the reporter wrote it, and the
 resolution as the thread reached it. Unresolved, duplicate, won't-fix, invalid and spam tickets,
@@ -11,7 +12,12 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from miners.ticket_threads import ThreadComment, clean_comment, promises_a_code_change, resolution_comment
+from miners.ticket_threads import (
+    ThreadComment,
+    clean_comment,
+    promises_a_code_change,
+    resolution_comment,
+)
 from warehouse.ids import stable_id
 from warehouse.selection.commits import SelectionSummary
 from warehouse.store import Warehouse
@@ -19,17 +25,33 @@ from warehouse.store import Warehouse
 TICKET_SELECTOR_VERSION = "tickets-1"
 FAMILY = "resolution"
 _NOT_RESOLVED = (
-    "duplicate", "not planned", "wontfix", "won't fix", "wont fix", "won't do", "wont do", "invalid",
-    "cannot reproduce", "can't reproduce", "incomplete", "spam", "obsolete", "rejected", "declined", "unresolved",
-)  # fmt: skip
+    "duplicate",
+    "not planned",
+    "wontfix",
+    "won't fix",
+    "wont fix",
+    "won't do",
+    "wont do",
+    "invalid",
+    "cannot reproduce",
+    "can't reproduce",
+    "incomplete",
+    "spam",
+    "obsolete",
+    "rejected",
+    "declined",
+    "unresolved",
+)
 
 
 def select_ticket_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
     """Make a task (selected or skipped) for every ticket that has none yet."""
     pending = warehouse.query(
-        "SELECT t.id, t.source_id, t.key, coalesce(t.type, ''), coalesce(t.labels, []), coalesce(t.state, ''), "
+        "SELECT t.id, t.source_id, t.key, coalesce(t.type, ''), coalesce(t.labels, []), "
+        "coalesce(t.state, ''), "
         "coalesce(t.resolution, ''), t.comments, coalesce(t.fields, '{}') FROM tickets t "
-        "WHERE t.id NOT IN (SELECT ticket_id FROM tasks WHERE commit_id IS NULL AND ticket_id IS NOT NULL "
+        "WHERE t.id NOT IN (SELECT ticket_id FROM tasks WHERE commit_id IS NULL AND ticket_id IS "
+        "NOT NULL "
         "AND selector_version = ?) ORDER BY t.created_at, t.id",
         [TICKET_SELECTOR_VERSION],
     ).rows
@@ -58,14 +80,17 @@ def thread_of(comments_json: str | None) -> list[ThreadComment]:
     """The human comments of a ticket, cleaned of quotes and signatures, in order."""
     comments: list[dict[str, Any]] = json.loads(comments_json or "[]")
     return [
-        ThreadComment(str(c.get("author") or ""), clean_comment(str(c.get("body") or "")), c.get("created_at"))
+        ThreadComment(
+            str(c.get("author") or ""), clean_comment(str(c.get("body") or "")), c.get("created_at")
+        )
         for c in comments
         if not c.get("is_bot")
     ]
 
 
 def reporters_of(fields: dict[str, Any]) -> set[str]:
-    """Every name the export gives the person who opened the ticket (a display name, an account id)."""
+    """Every name the export gives the person who opened the ticket (a display name, an account
+    id)."""
     return {str(fields[name]) for name in ("reporter", "reporter_id", "author") if fields.get(name)}
 
 
@@ -76,9 +101,15 @@ def _task_row(row: tuple[Any, ...], commit_ids: list[str], run_id: str) -> dict[
     answer = resolution_comment(thread, reporters_of(fields))
     reason = _skip_reason(kind, labels, state, resolution, fields, answer is not None)
     if not reason and answer is not None and (commit_ids or promises_a_code_change(answer.text)):
-        reason = "resolved by a code change: its commit teaches the fix (mine the repository with --repo)"
-    facts = {"ticket_id": ticket_id, "linked_commit_ids": commit_ids,
-             "resolution_comment": thread.index(answer) if answer is not None else None}  # fmt: skip
+        reason = (
+            "resolved by a code change: its commit teaches the fix (mine the repository "
+            "with --repo)"
+        )
+    facts = {
+        "ticket_id": ticket_id,
+        "linked_commit_ids": commit_ids,
+        "resolution_comment": thread.index(answer) if answer is not None else None,
+    }
     return {
         "id": stable_id(ticket_id, FAMILY, TICKET_SELECTOR_VERSION),
         "source_id": source_id,
@@ -95,19 +126,36 @@ def _task_row(row: tuple[Any, ...], commit_ids: list[str], run_id: str) -> dict[
 
 
 def _skip_reason(
-    kind: str, labels: list[str], state: str, resolution: str, fields: dict[str, Any], answered: bool
+    kind: str,
+    labels: list[str],
+    state: str,
+    resolution: str,
+    fields: dict[str, Any],
+    answered: bool,
 ) -> str:
     status = str(fields.get("status") or "")
     verdicts = [v.lower().replace("_", " ") for v in (resolution, status, *labels) if v]
     kind = kind.lower()
     closed_as = next((v for v in verdicts if v in _NOT_RESOLVED), "")
-    feature = any(v in ("enhancement", "feature", "feature request", "story", "new feature") for v in (kind, *verdicts))
+    feature = any(
+        v in ("enhancement", "feature", "feature request", "story", "new feature")
+        for v in (kind, *verdicts)
+    )
     checks = (
         (state.lower() != "closed", f"unresolved: the ticket is {state or 'not closed'}"),
         (bool(closed_as), f"closed as {closed_as}: no resolution to teach"),
-        (kind in ("pull_request", "merge_request"), f"{kind.replace('_', ' ')}: its commits teach the change"),
-        (feature, "feature request: its implementation teaches it (mine the repository with --repo)"),
-        (not answered, "no resolution in the thread: nobody but the reporter answered with substance"),
+        (
+            kind in ("pull_request", "merge_request"),
+            f"{kind.replace('_', ' ')}: its commits teach the change",
+        ),
+        (
+            feature,
+            "feature request: its implementation teaches it (mine the repository with --repo)",
+        ),
+        (
+            not answered,
+            "no resolution in the thread: nobody but the reporter answered with substance",
+        ),
     )
     return next((reason for failed, reason in checks if failed), "")
 

@@ -30,12 +30,15 @@ def test_the_shipped_seeds_pass_the_check(cli: Cli, tmp_path: Path) -> None:
 def test_a_broken_seed_fails_the_check_naming_file_and_field(cli: Cli, tmp_path: Path) -> None:
     seeds = Path(shutil.copytree(SEEDS_DIR, tmp_path / "myseeds"))
     weather = seeds / "10-weather-umbrella-agent.json"
-    weather.write_text(weather.read_text(encoding="utf-8").replace('"get_weather"', '"get_forecast"'), encoding="utf-8")
+    weather.write_text(
+        weather.read_text(encoding="utf-8").replace('"get_weather"', '"get_forecast"'),
+        encoding="utf-8",
+    )
     result = cli("seeds", "check", seeds)
     assert result.exit_code == 1
     assert (
-        f"{seeds}/10-weather-umbrella-agent.json: tools[0].name: unknown tool 'get_forecast': not in tools.json"
-        in result.output
+        f"{seeds}/10-weather-umbrella-agent.json: tools[0].name: unknown tool 'get_forecast': not "
+        "in tools.json" in result.output
     )
     assert result.output.strip().splitlines()[-1] == (
         f"Error: 3 problem(s) in {seeds} (listed above); fix them and check again"
@@ -57,15 +60,28 @@ def mined(cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path) -> tu
     """A workspace with the stock repository mined and its tasks selected; the bug fix's task id."""
     workspace = tmp_path / "ws"
     assert (
-        cli("run", "--inline", "--repo", stock_repo, "--tickets", stock_tickets, "--workspace", workspace).exit_code
+        cli(
+            "run",
+            "--inline",
+            "--repo",
+            stock_repo,
+            "--tickets",
+            stock_tickets,
+            "--workspace",
+            workspace,
+        ).exit_code
         == 0
     )
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'")
+        task_id = warehouse.scalar(
+            "SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'"
+        )
     return workspace, task_id
 
 
-def test_prompts_render_prints_the_messages_without_a_model(cli: Cli, mined: tuple[Path, str]) -> None:
+def test_prompts_render_prints_the_messages_without_a_model(
+    cli: Cli, mined: tuple[Path, str]
+) -> None:
     workspace, task_id = mined
     result = cli("prompts", "render", task_id[:8], "--workspace", workspace)
     assert result.exit_code == 0, result.output
@@ -73,9 +89,19 @@ def test_prompts_render_prints_the_messages_without_a_model(cli: Cli, mined: tup
     assert text.startswith("─── system ───\nYou are a senior software engineer")
     assert "─── user ───\nWrite one fine-tuning record" in text and "<untrusted_data_" in text
     assert 'name="02-flask-orders-pagination-bugfix"' in text
-    assert text.rstrip().splitlines()[-1].startswith("─── template llm/bugfix_to_instruction.en.md.j2@")
+    assert (
+        text.rstrip()
+        .splitlines()[-1]
+        .startswith("─── template llm/bugfix_to_instruction.en.md.j2@")
+    )
     chinese = cli(
-        "prompts", "render", task_id, "--template", "llm/feature_to_instruction.zh.md.j2", "--workspace", workspace
+        "prompts",
+        "render",
+        task_id,
+        "--template",
+        "llm/feature_to_instruction.zh.md.j2",
+        "--workspace",
+        workspace,
     )
     assert (
         chinese.exit_code == 0
@@ -97,16 +123,31 @@ def test_prompts_render_shows_exactly_what_the_drafter_sends(
         assert json.loads(rendered.output) in server.requests
 
 
-def test_prompts_render_explains_bad_ids_and_template_names(cli: Cli, mined: tuple[Path, str]) -> None:
+def test_prompts_render_explains_bad_ids_and_template_names(
+    cli: Cli, mined: tuple[Path, str]
+) -> None:
     workspace, task_id = mined
     result = cli("prompts", "render", "nope", "--workspace", workspace)
-    assert result.exit_code == 1 and result.output.startswith("Error: no task nope: list tasks with goldmine sql")
-    result = cli("prompts", "render", task_id, "--template", "llm/bugfix.md.j2", "--workspace", workspace)
+    assert result.exit_code == 1 and result.output.startswith(
+        "Error: no task nope: list tasks with goldmine sql"
+    )
+    result = cli(
+        "prompts", "render", task_id, "--template", "llm/bugfix.md.j2", "--workspace", workspace
+    )
     assert result.exit_code == 1
     assert (
-        "Error: no task template named llm/bugfix.md.j2: choose one of llm/bugfix_to_instruction.en.md.j2"
-        in result.output
+        "Error: no task template named llm/bugfix.md.j2: choose one of "
+        "llm/bugfix_to_instruction.en.md.j2" in result.output
     )
-    result = cli("prompts", "render", task_id, "--template", "llm/bugfix_to_instruction.zh.md.j2", "--lang", "en",
-                 "--workspace", workspace)  # fmt: skip
+    result = cli(
+        "prompts",
+        "render",
+        task_id,
+        "--template",
+        "llm/bugfix_to_instruction.zh.md.j2",
+        "--lang",
+        "en",
+        "--workspace",
+        workspace,
+    )
     assert result.exit_code == 1 and "writes zh records" in result.output

@@ -21,18 +21,44 @@ LINKS = (
 def _history() -> list[dict[str, object]]:
     return [
         {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
-        {"message": "Reject negative reservations\n\nFixes #1", "files": {"src/stock.py": STOCK_V2}},
-        {"message": "PROJ-21 speed up the export", "files": {"src/export.py": "def export():\n    return []\n"}},
-        {"branch": "feature/PROJ-30-csv-import", "message": "Read CSV rows",
-         "files": {"src/importer.py": "def rows():\n    return []\n"}},
-        {"checkout": "main", "message": "Tidy the export\n\nFixes: PROJ-40",
-         "files": {"src/export.py": "def export():\n    return list()\n"}},
-        {"merge": "feature/PROJ-30-csv-import", "message": "Merge branch 'feature/PROJ-30-csv-import'"},
-        {"branch": "restock-csv", "message": "Restock from CSV", "files": {"src/restock.py": "def restock():\n    pass\n"}},
-        {"checkout": "main", "merge": "restock-csv", "message": "Merge pull request #2 from team/restock-csv"},
-        {"message": "Explain the export\n\nThe row bug is PROJ-12; read UTF-8, hash with SHA-256, stamp ISO-8601.",
-         "files": {"docs/export.md": "UTF-8 in, SHA-256 out\n"}},
-    ]  # fmt: skip
+        {
+            "message": "Reject negative reservations\n\nFixes #1",
+            "files": {"src/stock.py": STOCK_V2},
+        },
+        {
+            "message": "PROJ-21 speed up the export",
+            "files": {"src/export.py": "def export():\n    return []\n"},
+        },
+        {
+            "branch": "feature/PROJ-30-csv-import",
+            "message": "Read CSV rows",
+            "files": {"src/importer.py": "def rows():\n    return []\n"},
+        },
+        {
+            "checkout": "main",
+            "message": "Tidy the export\n\nFixes: PROJ-40",
+            "files": {"src/export.py": "def export():\n    return list()\n"},
+        },
+        {
+            "merge": "feature/PROJ-30-csv-import",
+            "message": "Merge branch 'feature/PROJ-30-csv-import'",
+        },
+        {
+            "branch": "restock-csv",
+            "message": "Restock from CSV",
+            "files": {"src/restock.py": "def restock():\n    pass\n"},
+        },
+        {
+            "checkout": "main",
+            "merge": "restock-csv",
+            "message": "Merge pull request #2 from team/restock-csv",
+        },
+        {
+            "message": "Explain the export\n\nThe row bug is PROJ-12; read UTF-8, hash with "
+            "SHA-256, stamp ISO-8601.",
+            "files": {"docs/export.md": "UTF-8 in, SHA-256 out\n"},
+        },
+    ]
 
 
 def test_run_links_github_and_jira_tickets_and_sql_shows_the_links(
@@ -40,10 +66,22 @@ def test_run_links_github_and_jira_tickets_and_sql_shows_the_links(
 ) -> None:
     repo = make_repo(_history(), "stocky")
     workspace = tmp_path / "ws"
-    result = cli("run", "--inline", "--repo", repo, "--tickets", stock_tickets, "--tickets", JIRA_CSV,
-                 "--workspace", workspace)  # fmt: skip
+    result = cli(
+        "run",
+        "--inline",
+        "--repo",
+        repo,
+        "--tickets",
+        stock_tickets,
+        "--tickets",
+        JIRA_CSV,
+        "--workspace",
+        workspace,
+    )
     assert result.exit_code == 0, result.output
-    assert "record 5 (line 12): 4 values for 37 columns" in result.output  # the bad Jira row, counted
+    assert (
+        "record 5 (line 12): 4 values for 37 columns" in result.output
+    )  # the bad Jira row, counted
     shown = cli("sql", LINKS, "--json", "--workspace", workspace)
     links = {row["key"]: (row["method"], row["subject"]) for row in json.loads(shown.output)}
     assert links == {
@@ -54,8 +92,12 @@ def test_run_links_github_and_jira_tickets_and_sql_shows_the_links(
         "PROJ-30": ("branch_name", "Merge branch 'feature/PROJ-30-csv-import'"),
         "PROJ-40": ("trailer", "Tidy the export"),
     }
-    table = cli("sql", "select method, count(*) as links from ticket_links group by 1 order by 1", "--workspace",
-                workspace).output  # fmt: skip
+    table = cli(
+        "sql",
+        "select method, count(*) as links from ticket_links group by 1 order by 1",
+        "--workspace",
+        workspace,
+    ).output
     assert "closing_keyword" in table and "branch_name" in table
 
 
@@ -64,22 +106,36 @@ def test_a_mapped_export_named_in_goldmine_toml(cli: Cli, stock_repo: Path, tmp_
     workspace.mkdir()
     export = Path(__file__).resolve().parents[2] / "fixtures" / "tickets" / "support_export.csv"
     (workspace / "goldmine.toml").write_text(
-        f'[sources]\ntickets = ["{export}"]\n\n[tickets]\nsource = "helpdesk"\nkey_prefix = "SUP-"\n\n'
-        '[tickets.mapping]\nkey = "ticket_id"\ntitle = "subject"\nbody = "description"\nstate = "status"\n'
-        'created = "opened_at"\nclosed = "solved_at"\ncomments = "thread"\ncomponent = "product_area"\n'
+        f'[sources]\ntickets = ["{export}"]\n\n[tickets]\nsource = "helpdesk"\nkey_prefix = '
+        '"SUP-"\n\n'
+        '[tickets.mapping]\nkey = "ticket_id"\ntitle = "subject"\nbody = "description"\nstate = '
+        '"status"\n'
+        'created = "opened_at"\nclosed = "solved_at"\ncomments = "thread"\ncomponent = '
+        '"product_area"\n'
     )
     result = cli("mine", "--workspace", workspace)
     assert result.exit_code == 0, result.output
     assert "record 3" in result.output  # the row without a key, counted in the notes
-    rows = json.loads(cli("sql", "select tracker, key, state, fields from tickets order by key", "--json",
-                          "--workspace", workspace).output)  # fmt: skip
-    assert [(r["tracker"], r["key"], r["state"]) for r in rows] == [("helpdesk", "SUP-481", "closed"),
-                                                                     ("helpdesk", "SUP-482", "open")]  # fmt: skip
+    rows = json.loads(
+        cli(
+            "sql",
+            "select tracker, key, state, fields from tickets order by key",
+            "--json",
+            "--workspace",
+            workspace,
+        ).output
+    )
+    assert [(r["tracker"], r["key"], r["state"]) for r in rows] == [
+        ("helpdesk", "SUP-481", "closed"),
+        ("helpdesk", "SUP-482", "open"),
+    ]
     assert json.loads(rows[0]["fields"])["component"] == "checkout"
 
 
 def test_the_mine_stage_reports_what_it_skipped(cli: Cli, stock_repo: Path, tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     assert cli("mine", "--repo", stock_repo, "--workspace", workspace).exit_code == 0
-    counts = json.loads(cli("sql", "select counts from runs", "--json", "--workspace", workspace).output)[0]
+    counts = json.loads(
+        cli("sql", "select counts from runs", "--json", "--workspace", workspace).output
+    )[0]
     assert json.loads(counts["counts"])["mine"]["skipped"] == {"symbols: no grammar": 2}

@@ -34,7 +34,11 @@ def restock(levels: dict[str, int], sku: str, qty: int) -> int:
     levels[sku] = levels.get(sku, 0) + qty
     return levels[sku]
 ```"""
-ZH_PROMPT = "你是一名 Python 开发工程师，负责 stocky 库。\n\n请实现 `reserve` 的数量校验：\n1. 数量不是正数时抛出 ValueError。\n2. 库存不足时抛出 LookupError。"
+ZH_PROMPT = (
+    "你是一名 Python 开发工程师，负责 stocky 库。\n\n"
+    "请实现 `reserve` 的数量校验：\n1. 数量不是正数时抛出 "
+    "ValueError。\n2. 库存不足时抛出 LookupError。"
+)
 PLANTED = "AKIAZ7Q4EXAMPLE3KEY9"
 
 
@@ -79,7 +83,9 @@ def pipeline_workspace(stock_repo: Path, tmp_path: Path, cli: Callable[..., Resu
 
 def _accepted_record(workspace: Path) -> dict[str, Any]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        record = warehouse.scalar("SELECT record FROM candidates WHERE status = 'accepted' ORDER BY id LIMIT 1")
+        record = warehouse.scalar(
+            "SELECT record FROM candidates WHERE status = 'accepted' ORDER BY id LIMIT 1"
+        )
     return dict(json.loads(record))
 
 
@@ -96,17 +102,24 @@ def test_failures_become_records_with_their_round_and_provenance(
     assert errors[0].startswith(f"error: {failures}:3: not JSON") and errors[1].startswith(
         f"error: {failures}:4: neither"
     )
-    assert len(errors) == 2 and "round 2: 3 failure(s)" in ingested.stdout and "3 new" in ingested.stdout
+    assert (
+        len(errors) == 2
+        and "round 2: 3 failure(s)" in ingested.stdout
+        and "3 new" in ingested.stdout
+    )
 
     for stage in ("draft", "assay"):
         assert cli(stage, "--workspace", pipeline_workspace).exit_code == 0
     with Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True) as warehouse:
         stored = warehouse.query(
-            "SELECT line, round, prompt, model_output, expected, verdict FROM feedback ORDER BY line"
+            "SELECT line, round, prompt, model_output, expected, verdict FROM feedback ORDER BY "
+            "line"
         ).rows
         rows = warehouse.query(
-            "SELECT t.family, t.polarity, c.status, c.record FROM candidates c JOIN tasks t ON t.id = c.task_id "
-            "WHERE t.selector_version = 'feedback-1' ORDER BY json_extract(c.record, '$.provenance.feedback.line')"
+            "SELECT t.family, t.polarity, c.status, c.record FROM candidates c JOIN tasks t ON "
+            "t.id = c.task_id "
+            "WHERE t.selector_version = 'feedback-1' ORDER BY json_extract(c.record, "
+            "'$.provenance.feedback.line')"
         ).rows
     assert [row[:2] for row in stored] == [(1, 2), (2, 2), (5, 2)]
     assert PLANTED not in stored[1][3] and "<SECRET:aws-access-key>" in stored[1][3]
@@ -117,19 +130,30 @@ def test_failures_become_records_with_their_round_and_provenance(
         ("correction", "positive"),
     ]
     for record, line in zip(records, (1, 2, 5), strict=True):
-        assert record["provenance"]["feedback"] == {"id": record["provenance"]["feedback"]["id"], "round": 2,
-                                                    "file": str(failures), "line": line}  # fmt: skip
+        assert record["provenance"]["feedback"] == {
+            "id": record["provenance"]["feedback"]["id"],
+            "round": 2,
+            "file": str(failures),
+            "line": line,
+        }
     correction, counter, chinese = records
     assert correction["instruction"] == ROLE_PROMPT and correction["output"] == EXPECTED
-    assert correction["provenance"]["commits"] == original["provenance"]["commits"]  # the facts it came from
+    assert (
+        correction["provenance"]["commits"] == original["provenance"]["commits"]
+    )  # the facts it came from
     assert counter["task_type"] == "counter_example" and counter["output"].startswith("Reject.")
-    assert "never checks qty" in counter["output"] and "> Use the key <SECRET:aws-access-key>" in counter["instruction"]
+    assert (
+        "never checks qty" in counter["output"]
+        and "> Use the key <SECRET:aws-access-key>" in counter["instruction"]
+    )
     assert chinese["lang"] == "zh" and chinese["instruction"] == ZH_PROMPT
     assert rows[0][2] == "accepted" and {row[2] for row in rows} <= {"accepted", "rejected"}
 
     with Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True) as warehouse:
         section = feedback_section(warehouse)
-        assert feedback_part(warehouse) == "\n" + section  # the nightly artifact carries the same table
+        assert (
+            feedback_part(warehouse) == "\n" + section
+        )  # the nightly artifact carries the same table
     accepted = sum(row[2] == "accepted" for row in rows)
     assert f"| 2 | 3 | 2 | 1 | 3 | {accepted} | {3 - accepted} | 0 | 0 |" in section
     status = cli("status", "--workspace", pipeline_workspace)
@@ -157,16 +181,26 @@ def test_the_same_file_again_adds_nothing_and_keeps_its_round(
     assert "round 2: 1 failure(s)" in second.stdout
     with Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True) as warehouse:
         assert warehouse.count("feedback") == 2
-        assert warehouse.scalar("SELECT count(*) FROM tasks WHERE selector_version = 'feedback-1'") == 2
+        assert (
+            warehouse.scalar("SELECT count(*) FROM tasks WHERE selector_version = 'feedback-1'")
+            == 2
+        )
 
 
-def test_a_file_without_one_usable_line_is_one_error(tmp_path: Path, cli: Callable[..., Result]) -> None:
+def test_a_file_without_one_usable_line_is_one_error(
+    tmp_path: Path, cli: Callable[..., Result]
+) -> None:
     failures = tmp_path / "bad.jsonl"
-    failures.write_text('[1, 2]\n{"prompt": "p", "output": "o", "expected": "o"}\n', encoding="utf-8")
+    failures.write_text(
+        '[1, 2]\n{"prompt": "p", "output": "o", "expected": "o"}\n', encoding="utf-8"
+    )
     result = cli("feedback", failures, "--workspace", tmp_path / "W")
     assert result.exit_code == 1
     assert f"{failures}:1: a JSON object is expected, not list" in result.stderr
-    assert f"{failures}:2: the model's output equals the expected answer: not a failure" in result.stderr
+    assert (
+        f"{failures}:2: the model's output equals the expected answer: not a failure"
+        in result.stderr
+    )
     assert "holds no usable failure" in result.stderr
     missing = cli("feedback", tmp_path / "nope.jsonl", "--workspace", tmp_path / "W")
     assert missing.exit_code == 1 and "is not a file" in missing.output
@@ -189,4 +223,7 @@ def test_each_bad_line_says_what_is_wrong(line: str, problem: str) -> None:
 def test_the_language_is_read_off_the_prose() -> None:
     assert guess_language(ZH_PROMPT) == "zh"
     assert guess_language(ROLE_PROMPT) == "en"
-    assert guess_language("修复这个函数\n```python\n" + "x = compute_everything()\n" * 30 + "```") == "zh"
+    assert (
+        guess_language("修复这个函数\n```python\n" + "x = compute_everything()\n" * 30 + "```")
+        == "zh"
+    )

@@ -25,14 +25,40 @@ def test_pick_diverse_covers_unseen_traits_before_better_scores() -> None:
 def test_suggested_seeds_are_valid_diverse_draft_records(tmp_path: Path) -> None:
     repo = build_repository(tmp_path / "sample", load_script(DEMO_HISTORY))
     workspace = tmp_path / "ws"
-    args = ["run", "--inline", "--repo", str(repo), "--tickets", str(DEMO_TICKETS), "--kinds", "both",
-            "--lang", "both", "--workspace", str(workspace)]  # fmt: skip
+    args = [
+        "run",
+        "--inline",
+        "--repo",
+        str(repo),
+        "--tickets",
+        str(DEMO_TICKETS),
+        "--kinds",
+        "both",
+        "--lang",
+        "both",
+        "--workspace",
+        str(workspace),
+    ]
     assert CliRunner().invoke(main, args, catch_exceptions=False).exit_code == 0
-    result = CliRunner().invoke(main, ["seeds", "suggest", "--n", "10", "--to", str(tmp_path / "suggested"),
-                                       "--workspace", str(workspace)], catch_exceptions=False)  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "seeds",
+            "suggest",
+            "--n",
+            "10",
+            "--to",
+            str(tmp_path / "suggested"),
+            "--workspace",
+            str(workspace),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     paths = sorted((tmp_path / "suggested").glob("[0-9][0-9]-*.json"))
-    checked = CliRunner().invoke(main, ["seeds", "check", str(tmp_path / "suggested")], catch_exceptions=False)
+    checked = CliRunner().invoke(
+        main, ["seeds", "check", str(tmp_path / "suggested")], catch_exceptions=False
+    )
     assert checked.exit_code == 0, checked.output
     assert [p.name[:3] for p in paths] == [f"{n:02d}-" for n in range(1, 11)]
     records = []
@@ -41,5 +67,8 @@ def test_suggested_seeds_are_valid_diverse_draft_records(tmp_path: Path) -> None
         meta = data.pop("meta")
         assert meta["why_gold"].startswith("DRAFT") and meta["suggested_from"]
         records.append(parse_record(data))
-    assert {r.kind for r in records} == {"instruction", "agent"} and {r.lang for r in records} == {"en", "zh"}
+    assert {r.kind for r in records} == {"instruction", "agent"} and {r.lang for r in records} == {
+        "en",
+        "zh",
+    }
     assert len({r.task_type for r in records}) >= 4

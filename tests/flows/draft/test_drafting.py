@@ -13,12 +13,19 @@ def test_a_task_with_too_little_context_is_skipped_once_with_its_reason(
     cli: Callable[..., Result], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     first = stock_history()[0]
-    tweaked = first["files"]["src/stock.py"].replace("levels.get(sku, 0) + qty", "levels.get(sku, 0) + int(qty)")
+    tweaked = first["files"]["src/stock.py"].replace(
+        "levels.get(sku, 0) + qty", "levels.get(sku, 0) + int(qty)"
+    )
     history = [first, {"message": "Tweak restock", "files": {"src/stock.py": tweaked}}]
     repo = make_repo(history)
     workspace = tmp_path / "ws"
     for _ in range(2):
-        assert cli("run", "--inline", "--repo", repo, "--kinds", "both", "--workspace", workspace).exit_code == 0
+        assert (
+            cli(
+                "run", "--inline", "--repo", repo, "--kinds", "both", "--workspace", workspace
+            ).exit_code
+            == 0
+        )
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         skips = warehouse.query("SELECT kind, reason, run_id FROM draft_skips ORDER BY kind").rows
         runs = [row[0] for row in warehouse.query("SELECT id FROM runs ORDER BY started_at").rows]

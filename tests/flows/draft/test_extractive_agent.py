@@ -1,4 +1,5 @@
-"""Agent trajectories mined from history: every observation is what the repository really returns."""
+"""Agent trajectories mined from history: every observation is what the repository really
+returns."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ Cli = Callable[..., Result]
 
 def _agent_records(workspace: Path, lang: str | None = None) -> list[dict[str, Any]]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        rows = warehouse.query("SELECT record FROM candidates WHERE kind = 'agent' ORDER BY id").rows
+        rows = warehouse.query(
+            "SELECT record FROM candidates WHERE kind = 'agent' ORDER BY id"
+        ).rows
     records = [json.loads(row[0]) for row in rows]
     return [r for r in records if lang is None or r["lang"] == lang]
 
@@ -38,27 +41,35 @@ def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
 
 
 _DETOUR = re.compile(
-    r"`[^`]+` (?:only uses|only mentions|defines a different|只是调用了|只是提到了|里定义的是另一个) `([^`]+)`"
+    r"`[^`]+` (?:only uses|only mentions|defines a different"
+    r"|只是调用了|只是提到了|里定义的是另一个) `([^`]+)`"
 )
 
 
 def _detours_name_what_they_read(turns: list[dict[str, Any]]) -> bool:
-    """Each "`file` only uses `name`" follows a read of that file that shows `name` as a whole word."""
+    """Each "`file` only uses `name`" follows a read of that file that shows `name` as a whole
+    word."""
     observed, found = "", False
     for turn in turns:
         if turn["role"] == "tool":
             observed = str(turn["content"]["result"])
         elif turn["role"] == "assistant" and (detour := _DETOUR.search(turn["content"]["thought"])):
-            assert re.search(rf"(?<!\w){re.escape(detour.group(1))}(?!\w)", observed), turn["content"]["thought"]
+            assert re.search(rf"(?<!\w){re.escape(detour.group(1))}(?!\w)", observed), turn[
+                "content"
+            ]["thought"]
             found = True
     return found
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False).stdout
+    return subprocess.run(
+        ["git", *args], cwd=repo, capture_output=True, text=True, check=False
+    ).stdout
 
 
-def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: dict[str, Any]) -> str | None:
+def _expected(
+    repo: Path, parent: str, sha: str, tool: str, parameters: dict[str, Any]
+) -> str | None:
     """What the tool must have returned, computed here with plain git, independently of goldmine."""
     if tool == "read_file":
         if _git(repo, "cat-file", "-t", f"{parent}:{parameters['path']}").strip() != "blob":
@@ -73,7 +84,11 @@ def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: dict[str
             hits = [*hits[:50], f"({len(hits) - 50} more hits not shown)"]
         return "\n".join(hits) if hits else f"No matches for '{parameters['query']}'"
     if tool == "list_directory":
-        listed = _git(repo, "ls-tree", f"{parent}:{parameters['path']}" if parameters["path"] != "." else parent)
+        listed = _git(
+            repo,
+            "ls-tree",
+            f"{parent}:{parameters['path']}" if parameters["path"] != "." else parent,
+        )
         return "\n".join(
             sorted(
                 n + "/" if m.split()[1] == "tree" else n
@@ -81,7 +96,11 @@ def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: dict[str
             )
         )
     if tool == "apply_patch":
-        paths = [line.split(" b/", 1)[1] for line in parameters["patch"].splitlines() if line.startswith("diff --git ")]
+        paths = [
+            line.split(" b/", 1)[1]
+            for line in parameters["patch"].splitlines()
+            if line.startswith("diff --git ")
+        ]
         assert parameters["patch"] == _git(
             repo, "diff", "-M", "--src-prefix=a/", "--dst-prefix=b/", parent, sha, "--", *paths
         )
@@ -98,14 +117,28 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
     from flows.commands.cli import main
 
-    args = ["run", "--inline", "--repo", str(repo), "--tickets", str(DEMO_TICKETS), "--kinds", "agent",
-            "--lang", "both", "--workspace", str(workspace)]  # fmt: skip
+    args = [
+        "run",
+        "--inline",
+        "--repo",
+        str(repo),
+        "--tickets",
+        str(DEMO_TICKETS),
+        "--kinds",
+        "agent",
+        "--lang",
+        "both",
+        "--workspace",
+        str(workspace),
+    ]
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return repo, workspace
 
 
-def test_observations_equal_what_git_returns_at_the_parent_commit(demo_workspace: tuple[Path, Path]) -> None:
+def test_observations_equal_what_git_returns_at_the_parent_commit(
+    demo_workspace: tuple[Path, Path],
+) -> None:
     repo, workspace = demo_workspace
     records = _agent_records(workspace, "en")
     assert len(records) >= 5
@@ -124,10 +157,17 @@ def test_observations_equal_what_git_returns_at_the_parent_commit(demo_workspace
     assert checked >= 20
 
 
-def test_trajectories_follow_the_contract_and_show_real_variety(demo_workspace: tuple[Path, Path]) -> None:
+def test_trajectories_follow_the_contract_and_show_real_variety(
+    demo_workspace: tuple[Path, Path],
+) -> None:
     _, workspace = demo_workspace
     records = _agent_records(workspace)
-    catalog = {t["name"] for t in json.loads((Path(__file__).parents[3] / "seeds" / "tools.json").read_text())["tools"]}
+    catalog = {
+        t["name"]
+        for t in json.loads((Path(__file__).parents[3] / "seeds" / "tools.json").read_text())[
+            "tools"
+        ]
+    }
     misses = detours = errors = 0
     for record in records:
         turns = record["conversation"]
@@ -161,7 +201,12 @@ def test_run_tests_steps_run_the_real_tests_when_a_command_is_configured(
     (workspace / "goldmine.toml").write_text(f"[agent]\ntest_command = {json.dumps(command)}\n")
     record = _one_agent_record(cli, stock_repo, stock_tickets, workspace)
     steps = list(_steps(record))
-    assert [tool for tool, _, _ in steps][-4:] == ["apply_patch", "run_tests", "apply_patch", "run_tests"]
+    assert [tool for tool, _, _ in steps][-4:] == [
+        "apply_patch",
+        "run_tests",
+        "apply_patch",
+        "run_tests",
+    ]
     before, after = steps[-3][2], steps[-1][2]
     assert before.startswith("exit code 1\n") and "test_reserve_rejects_negative_quantity" in before
     assert after.startswith("exit code 0\n") and "1 passed" in after
@@ -177,7 +222,18 @@ def test_without_a_test_command_no_run_tests_step_is_invented(
 
 def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, Any]:
     """Run the pipeline for agent records only; the one record it drafts."""
-    args = ("run", "--inline", "--repo", repo, "--tickets", tickets, "--kinds", "agent", "--workspace", workspace)
+    args = (
+        "run",
+        "--inline",
+        "--repo",
+        repo,
+        "--tickets",
+        tickets,
+        "--kinds",
+        "agent",
+        "--workspace",
+        workspace,
+    )
     assert cli(*args).exit_code == 0
     [record] = _agent_records(workspace)
     return record
@@ -190,22 +246,40 @@ def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> d
         ("flows/commands/cli.py:12:     form = _form(request)", ("flows/commands/cli.py", 12)),
         ("README.md:187: - **Replies**: structured output (`response_format: json_schema`);", None),
         ("flows/commands/cli.py:91:     export__formats=list(flags)", None),
-        ("docs/review.md:4: The review page posts `_form` back.", ("docs/review.md", 4)),  # a mention
+        (
+            "docs/review.md:4: The review page posts `_form` back.",
+            ("docs/review.md", 4),
+        ),  # a mention
     ],
 )
-def test_a_detour_starts_only_at_a_real_use_of_the_name(first_hit: str, detour: tuple[str, int] | None) -> None:
-    hits = f"{first_hit}\nflows/review/app.py:171: async def _form(request: Request) -> dict[str, list[str]]:"
+def test_a_detour_starts_only_at_a_real_use_of_the_name(
+    first_hit: str, detour: tuple[str, int] | None
+) -> None:
+    hits = (
+        f"{first_hit}\nflows/review/app.py:171: async def _form(request: Request) -> "
+        "dict[str, list[str]]:"
+    )
     assert first_hit_elsewhere(hits, "flows/review/app.py", "_form") == detour
 
 
 @pytest.mark.parametrize(
     ("path", "text", "how"),
     [
-        ("src/flask/app.py", "     def open_session(self, request):", "defines"),  # another open_session
-        ("src/flask/app.py", "         return self.session_interface.open_session(self, request)", "uses"),
+        (
+            "src/flask/app.py",
+            "     def open_session(self, request):",
+            "defines",
+        ),  # another open_session
+        (
+            "src/flask/app.py",
+            "         return self.session_interface.open_session(self, request)",
+            "uses",
+        ),
         ("docs/api.rst", ".. automethod:: open_session", "mentions"),
         ("pkg/store/store.go", "func (s *Store) open_session() error {", "defines"),
     ],
 )
-def test_the_thought_after_a_detour_says_what_the_first_hit_was(path: str, text: str, how: str) -> None:
+def test_the_thought_after_a_detour_says_what_the_first_hit_was(
+    path: str, text: str, how: str
+) -> None:
     assert how_the_hit_names(path, text, "open_session") == how

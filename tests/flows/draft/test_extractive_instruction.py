@@ -7,7 +7,12 @@ import pytest
 
 from flows.draft import extractive_instruction as extractive
 from flows.draft.commit_text import explanation
-from warehouse.landing.repositories import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.landing.repositories import (
+    LandingOptions,
+    land_repository,
+    land_ticket_export,
+    link_tickets,
+)
 from warehouse.records import InstructionRecord
 from warehouse.selection.commits import select_tasks
 from warehouse.selection.task_context import ContextLoader
@@ -23,7 +28,9 @@ def bugfix_context(warehouse: Warehouse, stock_repo: Path, stock_tickets: Path):
     land_ticket_export(warehouse, stock_tickets, "r", options)
     link_tickets(warehouse)
     select_tasks(warehouse, "r")
-    task_id = warehouse.scalar("SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'")
+    task_id = warehouse.scalar(
+        "SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'"
+    )
     loader = ContextLoader(warehouse, KEY)
     yield loader.load(task_id)
     loader.close()
@@ -38,7 +45,9 @@ def _draft(context, lang: str) -> InstructionRecord:  # type: ignore[no-untyped-
 def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -> None:  # type: ignore[no-untyped-def]
     record = _draft(bugfix_context, "en")
     text = record.instruction
-    assert text.startswith("You are a Python developer working on stocky. stocky tracks stock levels")
+    assert text.startswith(
+        "You are a Python developer working on stocky. stocky tracks stock levels"
+    )
     assert "Stack: Python >=3.11. Key dependencies: pydantic>=2.6." in text
     assert "`src/stock.py`: Stock levels and reservations." in text
     assert "A bug was reported in #1: **reserve() accepts negative quantities**" in text
@@ -46,7 +55,8 @@ def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -
     assert [n for n, _ in requirements] == [str(i) for i in range(1, len(requirements) + 1)]
     wanted = [
         "Fix `reserve` in `src/stock.py`",
-        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: str, qty: int) -> int`",
+        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: "
+        "str, qty: int) -> int`",
         'Raise `ValueError` with a message like "quantity must be positive, got {qty}"',
         "Log the situation with `logger.warning`",
         "The test `test_reserve_rejects_negative_quantity` in `tests/test_stock.py` must pass.",
@@ -69,9 +79,15 @@ def test_output_is_the_complete_fixed_function_with_the_commit_explanation(bugfi
     block = re.search(r"```python\n(.*?)```", record.output, re.DOTALL)
     assert block is not None
     code = block.group(1)
-    assert code.startswith("def reserve(") and 'raise ValueError(f"quantity must be positive, got {qty}")' in code
+    assert (
+        code.startswith("def reserve(")
+        and 'raise ValueError(f"quantity must be positive, got {qty}")' in code
+    )
     compile(code, "reserve", "exec")
-    assert "A negative quantity increased the stock instead of failing, and reserving more" in record.output
+    assert (
+        "A negative quantity increased the stock instead of failing, and reserving more"
+        in record.output
+    )
     assert "Fixes #1" not in record.output
     assert record.provenance.commits == [bugfix_context.sha] and record.provenance.tickets == ["#1"]
     assert record.provenance.template.startswith("extractive/commit_to_instruction.en.md.j2@")
@@ -83,7 +99,8 @@ def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context) -
     assert chinese.instruction.startswith("你是一名Python 开发工程师，正在维护 stocky 项目。")
     assert (
         "要求：" in chinese.instruction
-        and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity` 必须通过。" in chinese.instruction
+        and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity` 必须通过。"
+        in chinese.instruction
     )
     assert re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL).group(1) == re.search(  # type: ignore[union-attr]
         r"```python\n(.*?)```", english.output, re.DOTALL
@@ -95,8 +112,14 @@ def test_drafting_is_deterministic(bugfix_context) -> None:  # type: ignore[no-u
 
 
 def test_explanation_drops_trailers_and_ticket_lines_and_unwraps() -> None:
-    body = "Totals were rounded per line,\nso they drifted.\n\n- keep lists\n- as they are\n\nFixes #3\nSigned-off-by: A <a@b.c>"
-    assert explanation(body) == "Totals were rounded per line, so they drifted.\n\n- keep lists\n- as they are"
+    body = (
+        "Totals were rounded per line,\nso they drifted.\n\n- keep lists\n- as they "
+        "are\n\nFixes #3\nSigned-off-by: A <a@b.c>"
+    )
+    assert (
+        explanation(body)
+        == "Totals were rounded per line, so they drifted.\n\n- keep lists\n- as they are"
+    )
 
 
 PRICES_V1 = '''"""Prices of the stock items."""
@@ -134,16 +157,23 @@ def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_de
     warehouse: Warehouse,
     make_repo,  # type: ignore[no-untyped-def]
 ) -> None:
-    repo = make_repo([
-        {"message": "Add list prices", "files": {"src/prices.py": PRICES_V1}},
-        {"message": "Add discounted prices\n\nShops quote prices after a percentage discount; the lookup is cached "
-                    "because the price list is read on every request.", "files": {"src/prices.py": PRICES_V2}},
-    ])  # fmt: skip
+    repo = make_repo(
+        [
+            {"message": "Add list prices", "files": {"src/prices.py": PRICES_V1}},
+            {
+                "message": "Add discounted prices\n\nShops quote prices after a percentage "
+                "discount; the lookup is cached "
+                "because the price list is read on every request.",
+                "files": {"src/prices.py": PRICES_V2},
+            },
+        ]
+    )
     land_repository(warehouse, repo, "r", LandingOptions(key=KEY))
     select_tasks(warehouse, "r")
     task_id = warehouse.scalar(
         "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id "
-        "WHERE t.status = 'selected' AND c.subject = 'Add discounted prices' AND t.family = 'feature'"
+        "WHERE t.status = 'selected' AND c.subject = 'Add discounted prices' AND t.family = "
+        "'feature'"
     )
     loader = ContextLoader(warehouse, KEY)
     try:
@@ -151,9 +181,18 @@ def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_de
     finally:
         loader.close()
     english, chinese = _draft(context, "en").instruction, _draft(context, "zh").instruction
-    signature = "`def discounted_price(sku: str, percent: int = 10) -> int`"  # libcst: one line, as written
-    assert f"Add the function `discounted_price` to `src/prices.py` with the signature {signature}." in english
-    decorators = "`@functools.lru_cache(maxsize=256)`, `@deprecated(…)` and `@staticmethod`"  # a long one by its name
+    signature = (
+        "`def discounted_price(sku: str, percent: int = 10) -> int`"  # libcst: one line, as written
+    )
+    assert (
+        f"Add the function `discounted_price` to `src/prices.py` with the signature {signature}."
+        in english
+    )
+    # a long one by its name
+    decorators = "`@functools.lru_cache(maxsize=256)`, `@deprecated(…)` and `@staticmethod`"
     assert f"Decorate `discounted_price` with {decorators}, in this order." in english
-    zh = "按顺序为 `discounted_price` 加上装饰器 `@functools.lru_cache(maxsize=256)`、`@deprecated(…)`、`@staticmethod`。"
+    zh = (
+        "按顺序为 `discounted_price` 加上装饰器 "
+        "`@functools.lru_cache(maxsize=256)`、`@deprecated(…)`、`@staticmethod`。"
+    )
     assert zh in chinese

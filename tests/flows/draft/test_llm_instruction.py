@@ -1,4 +1,5 @@
-"""``--drafter llm`` end to end: the goldmine CLI, the real openai client, a scripted server on loopback."""
+"""``--drafter llm`` end to end: the goldmine CLI, the real openai client, a scripted server on
+loopback."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ import pytest
 from click.testing import Result
 
 from tests.conftest import BuildRepo
-from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, scripted_servers, valid_records
+from tests.llm_server import (
+    FakeLLMServer,
+    Reply,
+    Script,
+    llm_config,
+    scripted_servers,
+    valid_records,
+)
 from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
@@ -22,11 +30,20 @@ MODEL = "fake-model"
 def fixes_history(count: int) -> list[dict[str, Any]]:
     """A module of ``count`` functions, then one explained bug fix per function."""
     functions = [f"def f{n}(x: int) -> int:\n    return x + {n}\n" for n in range(count)]
-    history = [{"message": "Add the module\n\nFunctions to fix.", "files": {"calc.py": "\n\n".join(functions)}}]
+    history = [
+        {
+            "message": "Add the module\n\nFunctions to fix.",
+            "files": {"calc.py": "\n\n".join(functions)},
+        }
+    ]
     for n in range(count):
         functions[n] = f"def f{n}(x: int) -> int:\n    return x + {n} + 1\n"
-        history.append({"message": f"Fix f{n} off by one\n\nf{n} returned one less than the spec says.",
-                        "files": {"calc.py": "\n\n".join(functions)}})  # fmt: skip
+        history.append(
+            {
+                "message": f"Fix f{n} off by one\n\nf{n} returned one less than the spec says.",
+                "files": {"calc.py": "\n\n".join(functions)},
+            }
+        )
     return history
 
 
@@ -45,7 +62,9 @@ def _workspace(tmp_path: Path, **llm: object) -> Path:
 
 
 def _run(cli: Cli, workspace: Path, repo: Path, *extra: str | Path) -> Result:
-    result = cli("run", "--inline", "--repo", repo, "--drafter", "llm", "--workspace", workspace, *extra)
+    result = cli(
+        "run", "--inline", "--repo", repo, "--drafter", "llm", "--workspace", workspace, *extra
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -56,22 +75,44 @@ def _query(workspace: Path, sql: str) -> list[dict[str, Any]]:
 
 
 def test_valid_replies_become_candidates_drafted_by_the_model(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli,
+    serve: Callable[[Script], FakeLLMServer],
+    stock_repo: Path,
+    stock_tickets: Path,
+    tmp_path: Path,
 ) -> None:
     server = serve(valid_records)
     workspace = _workspace(tmp_path, prices={MODEL: [2.0, 8.0]})
-    _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both", "--kinds", "both")
-    (candidate,) = _query(workspace, "SELECT * FROM candidates WHERE lang = 'en' AND task_type = 'bugfix'")
+    _run(
+        cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both", "--kinds", "both"
+    )
+    (candidate,) = _query(
+        workspace, "SELECT * FROM candidates WHERE lang = 'en' AND task_type = 'bugfix'"
+    )
     record, provenance = json.loads(candidate["record"]), json.loads(candidate["provenance"])
-    assert candidate["drafter"] == provenance["drafter"] == f"llm:{MODEL}" and candidate["status"] != "unparseable"
-    assert provenance["template"].startswith("llm/bugfix_to_instruction.en.md.j2@") and provenance["tickets"] == ["#1"]
-    assert provenance["seeds"] == ["02-flask-orders-pagination-bugfix"] and provenance["symbols"] == ["reserve"]
+    assert (
+        candidate["drafter"] == provenance["drafter"] == f"llm:{MODEL}"
+        and candidate["status"] != "unparseable"
+    )
+    assert provenance["template"].startswith("llm/bugfix_to_instruction.en.md.j2@") and provenance[
+        "tickets"
+    ] == ["#1"]
+    assert provenance["seeds"] == ["02-flask-orders-pagination-bugfix"] and provenance[
+        "symbols"
+    ] == ["reserve"]
     assert "Fix `reserve`" in record["instruction"] and record["task_type"] == "bugfix"
     (call,) = _query(workspace, f"SELECT * FROM llm_calls WHERE id = '{candidate['llm_call_id']}'")
-    assert call["model"] == MODEL and call["error"] is None and call["attempts"] == 1 and call["purpose"] == "draft"
+    assert (
+        call["model"] == MODEL
+        and call["error"] is None
+        and call["attempts"] == 1
+        and call["purpose"] == "draft"
+    )
     assert json.loads(call["reply"])["instruction"] == record["instruction"]
     assert call["prompt_tokens"] > 1000 and call["latency_ms"] > 0
-    assert call["cost_usd"] == pytest.approx((call["prompt_tokens"] * 2.0 + call["completion_tokens"] * 8.0) / 1e6)
+    assert call["cost_usd"] == pytest.approx(
+        (call["prompt_tokens"] * 2.0 + call["completion_tokens"] * 8.0) / 1e6
+    )
     (sent,) = [body for body in server.requests if body == json.loads(call["request"])]
     assert sent["model"] == MODEL and sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["strict"] is True
@@ -82,13 +123,16 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
         "system",
     ]
     assert _query(
-        workspace, "SELECT task_type FROM candidates WHERE lang = 'zh' AND kind = 'instruction' ORDER BY 1"
+        workspace,
+        "SELECT task_type FROM candidates WHERE lang = 'zh' AND kind = 'instruction' ORDER BY 1",
     ) == [
         {"task_type": "bugfix"},
         {"task_type": "edge_cases"},
     ]
     # This model answers an agent step with an instruction record: the step is kept, unparsed.
-    agent = _query(workspace, "SELECT status, raw_reply FROM candidates WHERE kind = 'agent' ORDER BY lang")
+    agent = _query(
+        workspace, "SELECT status, raw_reply FROM candidates WHERE kind = 'agent' ORDER BY lang"
+    )
     assert [row["status"] for row in agent] == ["unparseable", "unparseable"]
     assert all("instruction" in json.loads(row["raw_reply"]) for row in agent)
     assert _query(workspace, "SELECT DISTINCT kind, reason FROM draft_skips") == [
@@ -97,7 +141,11 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
 
 
 def test_a_second_run_sends_no_request_and_lost_candidates_are_replayed(
-    cli: Cli, serve: Callable[[Script], FakeLLMServer], stock_repo: Path, stock_tickets: Path, tmp_path: Path
+    cli: Cli,
+    serve: Callable[[Script], FakeLLMServer],
+    stock_repo: Path,
+    stock_tickets: Path,
+    tmp_path: Path,
 ) -> None:
     server = serve(valid_records)
     workspace = _workspace(tmp_path)
@@ -106,7 +154,9 @@ def test_a_second_run_sends_no_request_and_lost_candidates_are_replayed(
     _run(cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both")
     assert len(server.requests) == 4
     first = _query(workspace, "SELECT id, record FROM candidates ORDER BY id")
-    with Warehouse(workspace / "goldmine.duckdb") as warehouse:  # as if a run crashed after paying for its calls
+    with Warehouse(
+        workspace / "goldmine.duckdb"
+    ) as warehouse:  # as if a run crashed after paying for its calls
         warehouse.execute("DELETE FROM checks")
         warehouse.execute("DELETE FROM candidates")
     _run(cli, workspace, stock_repo, "--lang", "both")
@@ -122,7 +172,10 @@ def test_a_broken_reply_gets_one_repair_then_is_kept_as_unparseable(
     repo = make_repo(fixes_history(1))
     _run(cli, workspace, repo)
     (candidate,) = _query(workspace, "SELECT * FROM candidates")
-    assert candidate["status"] == "unparseable" and candidate["raw_reply"] == '{"instruction": "Fix it", "output": '
+    assert (
+        candidate["status"] == "unparseable"
+        and candidate["raw_reply"] == '{"instruction": "Fix it", "output": '
+    )
     assert "not valid JSON" in json.loads(candidate["provenance"])["reason"]
     assert "after one repair" in json.loads(candidate["provenance"])["reason"]
     calls = {c["purpose"]: c for c in _query(workspace, "SELECT * FROM llm_calls")}
@@ -137,11 +190,16 @@ def test_a_broken_reply_gets_one_repair_then_is_kept_as_unparseable(
 def test_a_repaired_reply_becomes_a_candidate_of_the_repair_call(
     cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
-    serve(lambda body, n: Reply(content="Sure! Here is the record.") if n == 1 else valid_records(body, n))
+    serve(
+        lambda body, n: (
+            Reply(content="Sure! Here is the record.") if n == 1 else valid_records(body, n)
+        )
+    )
     workspace = _workspace(tmp_path)
     _run(cli, workspace, make_repo(fixes_history(1)))
     (candidate,) = _query(
-        workspace, "SELECT c.status, l.purpose FROM candidates c JOIN llm_calls l ON l.id = c.llm_call_id"
+        workspace,
+        "SELECT c.status, l.purpose FROM candidates c JOIN llm_calls l ON l.id = c.llm_call_id",
     )
     assert candidate["status"] != "unparseable" and candidate["purpose"] == "repair"
 
@@ -150,7 +208,11 @@ def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
     cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     def script(body: dict[str, Any], n: int) -> Reply:
-        return Reply(status=429, headers={"Retry-After": "1"}, error="slow down") if n == 1 else valid_records(body, n)
+        return (
+            Reply(status=429, headers={"Retry-After": "1"}, error="slow down")
+            if n == 1
+            else valid_records(body, n)
+        )
 
     server = serve(script)
     workspace = _workspace(tmp_path, backoff_seconds=0.01)
@@ -160,14 +222,20 @@ def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
     assert len(server.requests) == 2
     (call,) = _query(workspace, "SELECT attempts, error FROM llm_calls")
     assert call == {"attempts": 2, "error": None}
-    assert _query(workspace, "SELECT count(*) AS n FROM candidates WHERE status != 'unparseable'") == [{"n": 1}]
+    assert _query(
+        workspace, "SELECT count(*) AS n FROM candidates WHERE status != 'unparseable'"
+    ) == [{"n": 1}]
 
 
 def test_server_errors_are_retried_then_left_for_the_next_run(
     cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     healthy = {"now": False}
-    server = serve(lambda body, n: valid_records(body, n) if healthy["now"] else Reply(status=500, error="boom"))
+    server = serve(
+        lambda body, n: (
+            valid_records(body, n) if healthy["now"] else Reply(status=500, error="boom")
+        )
+    )
     workspace = _workspace(tmp_path, max_retries=2)
     repo = make_repo(fixes_history(1))
     result = _run(cli, workspace, repo)
@@ -180,7 +248,9 @@ def test_server_errors_are_retried_then_left_for_the_next_run(
     assert _query(workspace, "SELECT count(*) AS n FROM draft_skips") == [{"n": 0}]
     healthy["now"] = True
     _run(cli, workspace, repo)
-    assert _query(workspace, "SELECT attempts, error FROM llm_calls") == [{"attempts": 1, "error": None}]
+    assert _query(workspace, "SELECT attempts, error FROM llm_calls") == [
+        {"attempts": 1, "error": None}
+    ]
     assert _query(workspace, "SELECT count(*) AS n FROM candidates") == [{"n": 1}]
 
 
@@ -217,16 +287,24 @@ def test_dry_run_renders_every_prompt_and_sends_nothing(
 ) -> None:
     server = serve(valid_records)
     workspace = _workspace(tmp_path, prices={MODEL: [1.0, 2.0]}, max_tokens=1000)
-    result = cli("draft", "--drafter", "llm", "--dry-run", "--lang", "both", "--workspace", workspace)
+    result = cli(
+        "draft", "--drafter", "llm", "--dry-run", "--lang", "both", "--workspace", workspace
+    )
     assert result.exit_code == 0, result.output
     repo = make_repo(fixes_history(3))
     assert cli("mine", "--repo", repo, "--workspace", workspace).exit_code == 0
-    result = cli("draft", "--drafter", "llm", "--dry-run", "--lang", "both", "--workspace", workspace)
+    result = cli(
+        "draft", "--drafter", "llm", "--dry-run", "--lang", "both", "--workspace", workspace
+    )
     plan = json.loads(result.output.split("draft: ", 1)[1].splitlines()[0])["dry_run"]
-    assert server.requests == [] and _query(workspace, "SELECT count(*) AS n FROM candidates") == [{"n": 0}]
+    assert server.requests == [] and _query(workspace, "SELECT count(*) AS n FROM candidates") == [
+        {"n": 0}
+    ]
     assert plan["tasks"] == 6 and plan["requests"] == 6 and plan["replayed_from_llm_calls"] == 0
     assert plan["estimated_prompt_tokens"] > 6 * 500 and plan["max_completion_tokens"] == 6000
-    assert plan["max_cost_usd"] == pytest.approx(round((plan["estimated_prompt_tokens"] + 2 * 6000) / 1e6, 4))
+    assert plan["max_cost_usd"] == pytest.approx(
+        round((plan["estimated_prompt_tokens"] + 2 * 6000) / 1e6, 4)
+    )
 
 
 def test_an_unreachable_endpoint_is_one_line_and_loses_nothing(
@@ -237,9 +315,13 @@ def test_an_unreachable_endpoint_is_one_line_and_loses_nothing(
     monkeypatch.setenv("GOLDMINE_LLM_BASE_URL", url)
     monkeypatch.setenv("GOLDMINE_LLM_MODEL", MODEL)
     workspace = _workspace(tmp_path, max_retries=1)
-    result = cli("run", "--inline", "--repo", stock_repo, "--drafter", "llm", "--workspace", workspace)
+    result = cli(
+        "run", "--inline", "--repo", stock_repo, "--drafter", "llm", "--workspace", workspace
+    )
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: cannot reach the LLM endpoint at {url} (connection failed")
+    assert result.output.startswith(
+        f"Error: cannot reach the LLM endpoint at {url} (connection failed"
+    )
     assert len(result.output.strip().splitlines()) == 1
     assert _query(workspace, "SELECT count(*) AS n FROM commits") == [{"n": 3}]
 
@@ -250,9 +332,12 @@ def test_the_llm_drafter_needs_an_endpoint_and_a_price_for_a_budget(
     for name in ("GOLDMINE_LLM_BASE_URL", "GOLDMINE_LLM_MODEL", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     workspace = _workspace(tmp_path)
-    result = cli("run", "--inline", "--repo", stock_repo, "--drafter", "llm", "--workspace", workspace)
+    result = cli(
+        "run", "--inline", "--repo", stock_repo, "--drafter", "llm", "--workspace", workspace
+    )
     assert (
-        result.exit_code == 1 and "Error: the llm drafter needs an endpoint: set GOLDMINE_LLM_BASE_URL" in result.output
+        result.exit_code == 1
+        and "Error: the llm drafter needs an endpoint: set GOLDMINE_LLM_BASE_URL" in result.output
     )
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     monkeypatch.setenv("GOLDMINE_LLM_MODEL", MODEL)
@@ -262,4 +347,7 @@ def test_the_llm_drafter_needs_an_endpoint_and_a_price_for_a_budget(
         and f'--budget-usd needs the price of {MODEL}: add [llm.prices."{MODEL}"]' in result.output
     )
     result = cli("draft", "--dry-run", "--workspace", workspace)
-    assert result.exit_code == 1 and "--dry-run counts the requests of the llm drafter" in result.output
+    assert (
+        result.exit_code == 1
+        and "--dry-run counts the requests of the llm drafter" in result.output
+    )

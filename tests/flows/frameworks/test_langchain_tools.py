@@ -1,4 +1,5 @@
-"""A LangChain agent over the loader's tools replays an exported trajectory without a schema error."""
+"""A LangChain agent over the loader's tools replays an exported trajectory without a schema
+error."""
 
 from __future__ import annotations
 
@@ -33,22 +34,34 @@ class ScriptedChatModel(BaseChatModel):
         return self
 
     def _generate(
-        self, messages: list[BaseMessage], stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any,
-    ) -> ChatResult:  # fmt: skip
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
 
 
 def _script(row: dict[str, Any]) -> Iterator[AIMessage]:
     for message in row["messages"]:
         if message["role"] == "assistant":
-            calls = [{"name": c["function"]["name"], "args": json.loads(c["function"]["arguments"]), "id": c["id"]}
-                     for c in message.get("tool_calls", [])]  # fmt: skip
+            calls = [
+                {
+                    "name": c["function"]["name"],
+                    "args": json.loads(c["function"]["arguments"]),
+                    "id": c["id"],
+                }
+                for c in message.get("tool_calls", [])
+            ]
             yield AIMessage(content=message["content"], tool_calls=calls)
 
 
-def run_agent(model: BaseChatModel, tools: list[BaseTool], prompt: list[BaseMessage]) -> list[BaseMessage]:
-    """The tool-calling loop of a LangChain agent: ask the model, run every call it makes, repeat."""
+def run_agent(
+    model: BaseChatModel, tools: list[BaseTool], prompt: list[BaseMessage]
+) -> list[BaseMessage]:
+    """The tool-calling loop of a LangChain agent: ask the model, run every call it makes,
+    repeat."""
     by_name = {tool.name: tool for tool in tools}
     bound = model.bind_tools(tools)
     messages = list(prompt)
@@ -62,12 +75,25 @@ def run_agent(model: BaseChatModel, tools: list[BaseTool], prompt: list[BaseMess
 
 
 @pytest.fixture
-def exported(cli: Any, stock_repo: Path, stock_tickets: Path, tmp_path: Path) -> tuple[dict[str, Any], Path]:
-    result: Result = cli("run", "--inline", "--repo", stock_repo, "--tickets", stock_tickets, "--kinds", "agent",
-                         "--workspace", tmp_path / "ws")  # fmt: skip
+def exported(
+    cli: Any, stock_repo: Path, stock_tickets: Path, tmp_path: Path
+) -> tuple[dict[str, Any], Path]:
+    result: Result = cli(
+        "run",
+        "--inline",
+        "--repo",
+        stock_repo,
+        "--tickets",
+        stock_tickets,
+        "--kinds",
+        "agent",
+        "--workspace",
+        tmp_path / "ws",
+    )
     assert result.exit_code == 0, result.output
     rows = [
-        json.loads(line) for line in (tmp_path / "ws" / "export" / "goldmine_openai.jsonl").read_text().splitlines()
+        json.loads(line)
+        for line in (tmp_path / "ws" / "export" / "goldmine_openai.jsonl").read_text().splitlines()
     ]
     return next(row for row in rows if "tools" in row), tmp_path / "ws" / "export" / "tools.json"
 
@@ -79,9 +105,9 @@ def test_the_agent_replays_every_exported_call_and_gets_the_exported_observation
     parent = git(stock_repo, "rev-parse", "HEAD~2").strip()
     with SnapshotSession(stock_repo / ".git", parent) as session:
         tools = langchain_tools(catalog_file, replay_implementations(session))
-        assert {t.name: t.args for t in tools}["read_file"] == json.loads(catalog_file.read_text())["tools"][1][
-            "parameters"
-        ]["properties"]
+        assert {t.name: t.args for t in tools}["read_file"] == json.loads(catalog_file.read_text())[
+            "tools"
+        ][1]["parameters"]["properties"]
         system, user = row["messages"][0]["content"], row["messages"][1]["content"]
         model = ScriptedChatModel(script=list(_script(row)))
         transcript = run_agent(model, tools, [SystemMessage(system), HumanMessage(user)])
@@ -95,10 +121,18 @@ def test_a_call_that_breaks_the_catalog_schema_is_refused(
     exported: tuple[dict[str, Any], Path], stock_repo: Path
 ) -> None:
     _, catalog_file = exported
-    with SnapshotSession(stock_repo / ".git", git(stock_repo, "rev-parse", "HEAD").strip()) as session:
-        read_file = {t.name: t for t in langchain_tools(catalog_file, replay_implementations(session))}["read_file"]
-        assert read_file.invoke({"path": "src/stock.py", "start_line": 1, "end_line": 1}).startswith("   1 |")
-        with pytest.raises(ToolException, match="do not match the catalog's schema: 'path' is a required property"):
+    with SnapshotSession(
+        stock_repo / ".git", git(stock_repo, "rev-parse", "HEAD").strip()
+    ) as session:
+        read_file = {
+            t.name: t for t in langchain_tools(catalog_file, replay_implementations(session))
+        }["read_file"]
+        assert read_file.invoke(
+            {"path": "src/stock.py", "start_line": 1, "end_line": 1}
+        ).startswith("   1 |")
+        with pytest.raises(
+            ToolException, match="do not match the catalog's schema: 'path' is a required property"
+        ):
             read_file.invoke({"file": "src/stock.py"})
 
 

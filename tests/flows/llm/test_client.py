@@ -1,4 +1,5 @@
-"""The chat client against a scripted OpenAI-compatible server: retries, timeouts, formats, redaction."""
+"""The chat client against a scripted OpenAI-compatible server: retries, timeouts, formats,
+redaction."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ import pytest
 
 from flows.errors import LLMEndpointError
 from flows.llm.adaptive_limit import AdaptiveLimit
-from flows.llm.client import Budget, CallFailed, ChatClient, ChatReply, ChatRequest, Endpoint, retry_after
+from flows.llm.client import (
+    Budget,
+    CallFailed,
+    ChatClient,
+    ChatReply,
+    ChatRequest,
+    Endpoint,
+    retry_after,
+)
 from tests.llm_server import FakeLLMServer, Reply, Script
 from warehouse.record_drafts import draft_json_schema
 from warehouse.store import Warehouse
@@ -21,11 +30,15 @@ KEY = b"k" * 32
 MODEL = "fake-model"
 
 
-def _ask(warehouse: Warehouse, server: FakeLLMServer, text: str = "Draft a record.", **endpoint: Any) -> Any:
+def _ask(
+    warehouse: Warehouse, server: FakeLLMServer, text: str = "Draft a record.", **endpoint: Any
+) -> Any:
     settings: dict[str, Any] = {"backoff_seconds": 0.01, "max_retries": 2, **endpoint}
     target = Endpoint(server.url, MODEL, "EMPTY", **settings)
     client = ChatClient(target, warehouse, "run-1", KEY, Budget(0, target))
-    request = ChatRequest(({"role": "user", "content": text},), "instruction_record", draft_json_schema("instruction"))
+    request = ChatRequest(
+        ({"role": "user", "content": text},), "instruction_record", draft_json_schema("instruction")
+    )
 
     async def ask() -> ChatReply | CallFailed:
         async with client.session():
@@ -55,11 +68,17 @@ def test_a_slow_reply_times_out_and_the_retry_succeeds(warehouse: Warehouse) -> 
 def test_a_request_that_keeps_timing_out_is_recorded_as_failed(warehouse: Warehouse) -> None:
     with _serve(lambda body, n: Reply(content="{}", delay=1.0)) as server:
         reply, _ = _ask(warehouse, server, timeout_seconds=0.3, max_retries=1)
-    assert isinstance(reply, CallFailed) and not reply.rejected and reply.error == "timeout after 0.3s"
-    assert [(c["attempts"], c["error"], c["reply"]) for c in _calls(warehouse)] == [(2, "timeout after 0.3s", None)]
+    assert (
+        isinstance(reply, CallFailed) and not reply.rejected and reply.error == "timeout after 0.3s"
+    )
+    assert [(c["attempts"], c["error"], c["reply"]) for c in _calls(warehouse)] == [
+        (2, "timeout after 0.3s", None)
+    ]
 
 
-def test_a_server_without_structured_output_is_asked_again_in_json_mode(warehouse: Warehouse) -> None:
+def test_a_server_without_structured_output_is_asked_again_in_json_mode(
+    warehouse: Warehouse,
+) -> None:
     def script(body: dict[str, Any], n: int) -> Reply:
         if body.get("response_format", {}).get("type") == "json_schema":
             return Reply(status=400, error="response_format type json_schema is not supported")
@@ -71,11 +90,16 @@ def test_a_server_without_structured_output_is_asked_again_in_json_mode(warehous
     assert isinstance(reply, ChatReply) and client.mode == "json_object"
     assert formats[0]["type"] == "json_schema" and formats[1] == {"type": "json_object"}
     (call,) = _calls(warehouse)
-    assert json.loads(call["request"])["response_format"] == {"type": "json_object"} and call["id"] == reply.call_id
+    assert (
+        json.loads(call["request"])["response_format"] == {"type": "json_object"}
+        and call["id"] == reply.call_id
+    )
 
 
 def test_a_request_the_server_rejects_is_not_retried(warehouse: Warehouse) -> None:
-    with _serve(lambda body, n: Reply(status=400, error="maximum context length is 8192 tokens")) as server:
+    with _serve(
+        lambda body, n: Reply(status=400, error="maximum context length is 8192 tokens")
+    ) as server:
         reply, _ = _ask(warehouse, server)
         assert len(server.requests) == 1
     assert isinstance(reply, CallFailed) and reply.rejected
@@ -85,7 +109,10 @@ def test_a_request_the_server_rejects_is_not_retried(warehouse: Warehouse) -> No
 def test_a_refused_key_stops_with_one_actionable_line(warehouse: Warehouse) -> None:
     with (
         _serve(lambda body, n: Reply(status=401, error="invalid api key")) as server,
-        pytest.raises(LLMEndpointError, match=r"refused the API key \(invalid api key\); set GOLDMINE_LLM_API_KEY"),
+        pytest.raises(
+            LLMEndpointError,
+            match=r"refused the API key \(invalid api key\); set GOLDMINE_LLM_API_KEY",
+        ),
     ):
         _ask(warehouse, server)
 
@@ -104,7 +131,12 @@ def test_a_recorded_reply_is_replayed_without_a_request(warehouse: Warehouse) ->
         first, _ = _ask(warehouse, server)
         again, client = _ask(warehouse, server)
         assert len(server.requests) == 1
-    assert again.replayed and again.text == first.text == '{"n": 1}' and client.replayed == 1 and client.sent == 0
+    assert (
+        again.replayed
+        and again.text == first.text == '{"n": 1}'
+        and client.replayed == 1
+        and client.sent == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,7 +150,9 @@ def test_a_recorded_reply_is_replayed_without_a_request(warehouse: Warehouse) ->
         ({}, None),
     ],
 )
-def test_retry_after_is_read_in_seconds_milliseconds_or_capped(headers: dict[str, str], seconds: float | None) -> None:
+def test_retry_after_is_read_in_seconds_milliseconds_or_capped(
+    headers: dict[str, str], seconds: float | None
+) -> None:
     assert retry_after(headers) == seconds
 
 

@@ -1,4 +1,5 @@
-"""A reviewable workspace, built once per test session through the real pipeline and copied per test.
+"""A reviewable workspace, built once per test session through the real pipeline and copied per
+test.
 
 The demo project's history and tickets (flows/demo/fixtures), drafted as instruction records and
 agent trajectories in English and Chinese, give 78 accepted records in 20 strata; every ticket
@@ -30,8 +31,23 @@ def review_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ticket["body"] += f"\n\nOur staging key {PLANTED_KEY} reproduces it."
     (root / "tickets.json").write_text(json.dumps(tickets), encoding="utf-8")
     workspace = root / "ws"
-    result = CliRunner().invoke(main, ["run", "--inline", "--repo", str(repo), "--tickets", str(root / "tickets.json"),
-                                       "--lang", "both", "--kinds", "both", "--workspace", str(workspace)])  # fmt: skip
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "--inline",
+            "--repo",
+            str(repo),
+            "--tickets",
+            str(root / "tickets.json"),
+            "--lang",
+            "both",
+            "--kinds",
+            "both",
+            "--workspace",
+            str(workspace),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return workspace
 

@@ -1,5 +1,7 @@
-"""End to end in a real headless Chromium: `goldmine review` runs as its own process, a person accepts,
-rejects and edits with the keyboard, reopens the page, and the verdicts reach `reviews` and the export.
+"""End to end in a real headless Chromium: `goldmine review` runs as its own process, a person
+accepts,
+rejects and edits with the keyboard, reopens the page, and the verdicts reach `reviews` and the
+export.
 
 Uses Debian's chromium (``.ci/run`` installs it), never a browser Playwright downloads.
 """
@@ -25,8 +27,16 @@ from warehouse.store import Warehouse
 
 Cli = Callable[..., Result]
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-                 "--disable-quic", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-component-update",
+    "--disable-sync",
+]
 EDIT_NOTE = "Reviewed: the cache entry is dropped on every write, so no reader sees a stale figure."
 
 
@@ -35,10 +45,25 @@ def review_server(review_workspace: Path) -> Iterator[tuple[subprocess.Popen[str
     """`goldmine review` in its own process, and the URL it printed."""
     goldmine = Path(sys.executable).with_name("goldmine")
     server = subprocess.Popen(
-        [str(goldmine), "review", "--sample", str(SAMPLE), "--seed", "3", "--port", "0", "--reviewer", "e2e",
-         "--workspace", str(review_workspace)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [
+            str(goldmine),
+            "review",
+            "--sample",
+            str(SAMPLE),
+            "--seed",
+            "3",
+            "--port",
+            "0",
+            "--reviewer",
+            "e2e",
+            "--workspace",
+            str(review_workspace),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         yield server, _printed_url(server)
     finally:
@@ -56,19 +81,26 @@ def _printed_url(server: subprocess.Popen[str]) -> str:
             return line.removeprefix("review at ").strip()
         if not line and server.poll() is not None:
             break
-    raise AssertionError(f"goldmine review printed no URL: {server.stderr.read() if server.stderr else ''}")
+    raise AssertionError(
+        f"goldmine review printed no URL: {server.stderr.read() if server.stderr else ''}"
+    )
 
 
 def _browser(playwright: Any) -> Any:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run should have installed Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium); .ci/run installs it"
+        )
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
 def test_a_reviewer_accepts_rejects_and_edits_in_a_real_browser(
-    review_server: tuple[subprocess.Popen[str], str], review_workspace: Path, tmp_path: Path, cli: Cli
+    review_server: tuple[subprocess.Popen[str], str],
+    review_workspace: Path,
+    tmp_path: Path,
+    cli: Cli,
 ) -> None:
     from playwright.sync_api import sync_playwright
 
@@ -79,12 +111,17 @@ def test_a_reviewer_accepts_rejects_and_edits_in_a_real_browser(
     with sync_playwright() as playwright:
         browser = _browser(playwright)
         try:
-            verdicts = _review_three_records(browser.new_page(viewport={"width": 1440, "height": 1000}), url, tmp_path)
+            verdicts = _review_three_records(
+                browser.new_page(viewport={"width": 1440, "height": 1000}), url, tmp_path
+            )
         finally:
             browser.close()
     server.send_signal(signal.SIGINT)
     out, _ = server.communicate(timeout=30)
-    assert server.returncode == 0 and f"stopped: 3 of {SAMPLE} records of this sample have a verdict" in out
+    assert (
+        server.returncode == 0
+        and f"stopped: 3 of {SAMPLE} records of this sample have a verdict" in out
+    )
     _assert_stored_and_exported(review_workspace, verdicts, cli)
 
 
@@ -114,7 +151,9 @@ def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]
     page.keyboard.press("Control+Enter")
     page.wait_for_function("document.querySelector('#progress-text').innerText.startsWith('3 of')")
 
-    page.goto(url)  # a person comes back later: the page resumes at the first record without a verdict
+    page.goto(
+        url
+    )  # a person comes back later: the page resumes at the first record without a verdict
     assert f"3 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
     assert page.inner_text("#verdict") == "no verdict yet"
     page.screenshot(path=str(tmp_path / "review-page.png"), full_page=False)
@@ -133,7 +172,9 @@ def _candidate(page: Any) -> str:
 
 def _assert_stored_and_exported(workspace: Path, verdicts: dict[str, str], cli: Cli) -> None:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        stored = warehouse.query("SELECT candidate_id, verdict, reasons, note, reviewer FROM reviews").rows
+        stored = warehouse.query(
+            "SELECT candidate_id, verdict, reasons, note, reviewer FROM reviews"
+        ).rows
     assert {row[0]: row[1] for row in stored} == verdicts
     rejection = next(row for row in stored if row[1] == "rejected")
     assert rejection[2:] == (["mismatch"], "the output changes a different function", "e2e")
@@ -145,7 +186,9 @@ def _assert_stored_and_exported(workspace: Path, verdicts: dict[str, str], cli: 
     assert by_verdict["accepted"] in exported and by_verdict["edited"] in exported
     assert by_verdict["rejected"] not in exported
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        drafted = json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [by_verdict["edited"]]))
+        drafted = json.loads(
+            warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [by_verdict["edited"]])
+        )
     outputs = [  # the edited record may sit in the train or the holdout split
         json.loads(line)["output"]
         for path in export.glob("goldmine_alpaca*.jsonl")
@@ -153,7 +196,10 @@ def _assert_stored_and_exported(workspace: Path, verdicts: dict[str, str], cli: 
     ]
     assert drafted["output"] + "\n\n" + EDIT_NOTE in outputs
     assert drafted["output"] not in outputs  # the draft gave way to the edit
-    counter = [json.loads(line) for line in (export / "goldmine_counter_examples.jsonl").read_text().splitlines()]
+    counter = [
+        json.loads(line)
+        for line in (export / "goldmine_counter_examples.jsonl").read_text().splitlines()
+    ]
     assert [(c["id"], c["reasons"], c["note"]) for c in counter] == [
         (by_verdict["rejected"], ["mismatch"], "the output changes a different function")
     ]

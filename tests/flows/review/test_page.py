@@ -1,4 +1,5 @@
-"""The review page over HTTP (Starlette's test client on a real workspace): safety, resume, rendering."""
+"""The review page over HTTP (Starlette's test client on a real workspace): safety, resume,
+rendering."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ BASE_URL = "http://127.0.0.1:8123"
 def served(review_workspace: Path) -> Iterator[tuple[TestClient, ReviewSession]]:
     space = Workspace.at(review_workspace)
     with space.open_warehouse() as warehouse:
-        session = ReviewSession(warehouse, open_sample(warehouse, size=SAMPLE, seed=3), "tester", space.key())
+        session = ReviewSession(
+            warehouse, open_sample(warehouse, size=SAMPLE, seed=3), "tester", space.key()
+        )
         with TestClient(create_app(session), base_url=BASE_URL, follow_redirects=False) as client:
             yield client, session
 
@@ -38,7 +41,10 @@ def _form(session: ReviewSession, **fields: str | list[str]) -> dict[str, str | 
 
 
 def _reviews(session: ReviewSession) -> list[tuple[str, str]]:
-    return [tuple(row) for row in session.warehouse.query("SELECT candidate_id, verdict FROM reviews").rows]  # type: ignore[misc]
+    return [
+        tuple(row)
+        for row in session.warehouse.query("SELECT candidate_id, verdict FROM reviews").rows
+    ]  # type: ignore[misc]
 
 
 def test_only_paths_under_the_token_exist(served: tuple[TestClient, ReviewSession]) -> None:
@@ -50,12 +56,18 @@ def test_only_paths_under_the_token_exist(served: tuple[TestClient, ReviewSessio
     assert client.get("/static/review.js").status_code == 200
     page = client.get(f"{session.base}/item/1")
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "same-origin" and page.headers["cache-control"] == "no-store"
+    assert (
+        page.headers["referrer-policy"] == "same-origin"
+        and page.headers["cache-control"] == "no-store"
+    )
 
 
 def test_a_foreign_host_name_is_refused(served: tuple[TestClient, ReviewSession]) -> None:
     client, session = served
-    assert client.get(f"{session.base}/item/1", headers={"host": "attacker.example"}).status_code == 400
+    assert (
+        client.get(f"{session.base}/item/1", headers={"host": "attacker.example"}).status_code
+        == 400
+    )
 
 
 def test_a_post_without_the_pages_token_or_from_another_site_stores_nothing(
@@ -65,11 +77,15 @@ def test_a_post_without_the_pages_token_or_from_another_site_stores_nothing(
     url = f"{session.base}/item/1"
     assert client.post(url, data={"action": "accept"}).status_code == 403
     assert (
-        client.post(url, data=_form(session, action="accept"), headers={"origin": "http://evil.example"}).status_code
+        client.post(
+            url, data=_form(session, action="accept"), headers={"origin": "http://evil.example"}
+        ).status_code
         == 403
     )
     assert (
-        client.post(url, data=_form(session, action="accept"), headers={"sec-fetch-site": "cross-site"}).status_code
+        client.post(
+            url, data=_form(session, action="accept"), headers={"sec-fetch-site": "cross-site"}
+        ).status_code
         == 403
     )
     assert client.post(url, json={"csrf": session.csrf, "action": "accept"}).status_code == 415
@@ -86,7 +102,9 @@ def test_a_verdict_is_stored_at_once_and_the_page_resumes_after_it(
     assert client.get(f"{session.base}/").headers["location"] == f"{session.base}/item/1"
     posted = client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     assert posted.status_code == 303 and posted.headers["location"] == f"{session.base}/item/2"
-    again = client.post(f"{session.base}/item/1", data=_form(session, action="accept"))  # a double submit
+    again = client.post(
+        f"{session.base}/item/1", data=_form(session, action="accept")
+    )  # a double submit
     assert again.status_code == 303
     first = session.sample.items[0].candidate_id
     assert _reviews(session) == [(first, "accepted")]
@@ -102,11 +120,16 @@ def test_a_rejection_without_a_reason_comes_back_with_the_error_and_the_note_kep
     served: tuple[TestClient, ReviewSession],
 ) -> None:
     client, session = served
-    page = client.post(f"{session.base}/item/2", data=_form(session, action="reject", note="hmm, not sure"))
+    page = client.post(
+        f"{session.base}/item/2", data=_form(session, action="reject", note="hmm, not sure")
+    )
     assert page.status_code == 422
     assert "a rejection needs at least one reason" in page.text and "hmm, not sure" in page.text
     assert _reviews(session) == []
-    done = client.post(f"{session.base}/item/2", data=_form(session, action="reject", reason=["wrong", "duplicate"]))
+    done = client.post(
+        f"{session.base}/item/2",
+        data=_form(session, action="reject", reason=["wrong", "duplicate"]),
+    )
     assert done.status_code == 303
     stored = session.warehouse.query("SELECT reasons, reviewer FROM reviews").rows
     assert stored == [(["wrong", "duplicate"], "tester")]
@@ -118,7 +141,9 @@ def test_pages_show_placeholders_for_redacted_secrets_and_never_the_secret(
     client, session = served
     pages = [client.get(f"{session.base}/item/{n}").text for n in range(1, SAMPLE + 1)]
     assert not any(PLANTED_KEY in page for page in pages)
-    marked = '<mark class="redacted" title="redacted by goldmine">&lt;SECRET:aws-access-key&gt;</mark>'
+    marked = (
+        '<mark class="redacted" title="redacted by goldmine">&lt;SECRET:aws-access-key&gt;</mark>'
+    )
     assert any(marked in page for page in pages)
 
 
@@ -127,10 +152,14 @@ def test_an_instruction_page_shows_both_sides_provenance_checks_and_the_commits_
 ) -> None:
     client, session = served
     position = next(
-        n for n, item in enumerate(session.sample.items, 1) if item.stratum.startswith("instruction/bugfix")
+        n
+        for n, item in enumerate(session.sample.items, 1)
+        if item.stratum.startswith("instruction/bugfix")
     )
     candidate = session.sample.items[position - 1].candidate_id
-    record = json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate]))
+    record = json.loads(
+        session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])
+    )
     sha = record["provenance"]["commits"][0]
     subject = session.warehouse.scalar("SELECT subject FROM commits WHERE sha = ?", [sha])
     page = client.get(f"{session.base}/item/{position}").text
@@ -146,9 +175,13 @@ def test_an_agent_record_is_a_timeline_of_thoughts_calls_observations_and_the_an
     served: tuple[TestClient, ReviewSession],
 ) -> None:
     client, session = served
-    position = next(n for n, item in enumerate(session.sample.items, 1) if item.stratum == "agent/feature/en")
+    position = next(
+        n for n, item in enumerate(session.sample.items, 1) if item.stratum == "agent/feature/en"
+    )
     candidate = session.sample.items[position - 1].candidate_id
-    record = json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate]))
+    record = json.loads(
+        session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])
+    )
     page = client.get(f"{session.base}/item/{position}").text
     expected = ["system"] if record["system"] else []
     for turn in record["conversation"]:
@@ -159,37 +192,70 @@ def test_an_agent_record_is_a_timeline_of_thoughts_calls_observations_and_the_an
             expected.append({"user": "user", "tool": "observation"}[turn["role"]])
     assert re.findall(r'<div class="step (\w+)">', page) == expected
     actions = [t["content"]["action"] for t in record["conversation"] if "action" in t["content"]]
-    assert all(f'<code class="tool-name">{action["tool_name"]}</code>' in page for action in actions)
+    assert all(
+        f'<code class="tool-name">{action["tool_name"]}</code>' in page for action in actions
+    )
     patch = next(a["parameters"]["patch"] for a in actions if a["tool_name"] == "apply_patch")
-    first_added = next(line[1:] for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++"))
-    assert '<div class="scroll long-parameter"><table class="diff">' in page  # the patch reads as a diff
+    first_added = next(
+        line[1:]
+        for line in patch.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
+    )
+    assert (
+        '<div class="scroll long-parameter"><table class="diff">' in page
+    )  # the patch reads as a diff
     assert str(escape(first_added.strip())) in page
-    assert '<details class="observation"' in page and record["conversation"][-1]["content"]["final_answer"][:20] in page
+    assert (
+        '<details class="observation"' in page
+        and record["conversation"][-1]["content"]["final_answer"][:20] in page
+    )
 
 
-def test_an_edit_is_stored_beside_the_draft_and_shown_as_a_diff(served: tuple[TestClient, ReviewSession]) -> None:
+def test_an_edit_is_stored_beside_the_draft_and_shown_as_a_diff(
+    served: tuple[TestClient, ReviewSession],
+) -> None:
     client, session = served
-    position = next(n for n, item in enumerate(session.sample.items, 1) if item.stratum.startswith("instruction/"))
+    position = next(
+        n
+        for n, item in enumerate(session.sample.items, 1)
+        if item.stratum.startswith("instruction/")
+    )
     candidate = session.sample.items[position - 1].candidate_id
-    drafted = json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate]))
+    drafted = json.loads(
+        session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])
+    )
     fields = {name: drafted[name] for name in ("system", "instruction", "input", "output")}
-    unchanged = client.post(f"{session.base}/item/{position}", data=_form(session, action="edit", **fields))
+    unchanged = client.post(
+        f"{session.base}/item/{position}", data=_form(session, action="edit", **fields)
+    )
     assert unchanged.status_code == 422 and "the edit changes nothing" in unchanged.text
     fields["output"] += "\n\nReviewed by a person."
     assert (
-        client.post(f"{session.base}/item/{position}", data=_form(session, action="edit", **fields)).status_code == 303
+        client.post(
+            f"{session.base}/item/{position}", data=_form(session, action="edit", **fields)
+        ).status_code
+        == 303
     )
     edited = json.loads(
-        session.warehouse.scalar("SELECT edited_record FROM reviews WHERE candidate_id = ?", [candidate])
+        session.warehouse.scalar(
+            "SELECT edited_record FROM reviews WHERE candidate_id = ?", [candidate]
+        )
     )
     assert edited["output"].endswith("Reviewed by a person.") and edited["id"] == drafted["id"]
-    assert json.loads(session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])) == drafted
+    assert (
+        json.loads(
+            session.warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [candidate])
+        )
+        == drafted
+    )
     page = client.get(f"{session.base}/item/{position}").text
     assert "Your edit, against the draft" in page
     assert '<tr class="d-added">' in page and "Reviewed by a person." in page
 
 
-def test_the_overview_reports_acceptance_with_its_interval(served: tuple[TestClient, ReviewSession]) -> None:
+def test_the_overview_reports_acceptance_with_its_interval(
+    served: tuple[TestClient, ReviewSession],
+) -> None:
     client, session = served
     client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     client.post(f"{session.base}/item/2", data=_form(session, action="reject", reason="mismatch"))
@@ -205,15 +271,28 @@ def test_review_report_prints_markdown(cli: Cli, review_workspace: Path) -> None
     assert empty.exit_code == 0 and "No review sample yet" in empty.output
     with Warehouse(review_workspace / "goldmine.duckdb") as warehouse:
         sample = open_sample(warehouse, size=10, seed=1)
-        warehouse.insert("reviews", [{"id": "r1", "candidate_id": sample.items[0].candidate_id, "verdict": "rejected",
-                                      "reasons": ["wrong"], "note": "off by one", "created_at": datetime(2024, 5, 1, tzinfo=UTC)}])  # fmt: skip
+        warehouse.insert(
+            "reviews",
+            [
+                {
+                    "id": "r1",
+                    "candidate_id": sample.items[0].candidate_id,
+                    "verdict": "rejected",
+                    "reasons": ["wrong"],
+                    "note": "off by one",
+                    "created_at": datetime(2024, 5, 1, tzinfo=UTC),
+                }
+            ],
+        )
     report = cli("review", "--report", "--workspace", review_workspace).output
     assert "1 of 10 sampled records have a verdict" in report
     assert "- acceptance (accepted as drafted): 0.0% (95% CI 0.0%–79.3%; 0 of 1)" in report
     assert "- wrong: 1" in report and "> off by one" in report
 
 
-def test_review_refuses_a_port_in_use_and_a_workspace_without_candidates(cli: Cli, tmp_path: Path) -> None:
+def test_review_refuses_a_port_in_use_and_a_workspace_without_candidates(
+    cli: Cli, tmp_path: Path
+) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

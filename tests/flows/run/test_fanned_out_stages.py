@@ -38,19 +38,31 @@ def _settings(repos: list[Path], tickets: Path) -> Settings:
 
 def _run(workspace: Path, settings: Settings, pool: PoolFanOut | None) -> dict[str, Any]:
     def body(context: StageContext) -> dict[str, Any]:
-        fanned = StageContext(context.workspace, context.warehouse, context.settings, context.run_id, pool)
+        fanned = StageContext(
+            context.workspace, context.warehouse, context.settings, context.run_id, pool
+        )
         return {name: STAGES[name](fanned) for name in ("mine", "draft", "assay")}
 
-    return run_recorded(Workspace.at(workspace), settings, ["mine", "draft", "assay"], body, command="run", wait=0)[1]
+    return run_recorded(
+        Workspace.at(workspace), settings, ["mine", "draft", "assay"], body, command="run", wait=0
+    )[1]
 
 
 def _stored(workspace: Path) -> dict[str, Any]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        rows: dict[str, Any] = {table: sorted(warehouse.query(f"SELECT id FROM {table}").rows) for table in TABLES[:4]}
+        rows: dict[str, Any] = {
+            table: sorted(warehouse.query(f"SELECT id FROM {table}").rows) for table in TABLES[:4]
+        }
         rows["tasks"] = sorted(warehouse.query("SELECT id, status, reason FROM tasks").rows)
-        rows["draft_skips"] = sorted(warehouse.query("SELECT task_id, kind, lang, reason FROM draft_skips").rows)
-        rows["candidates"] = sorted(warehouse.query("SELECT id, status, score, record FROM candidates").rows)
-        rows["watermarks"] = sorted(warehouse.query("SELECT source_id, ref, position FROM watermarks").rows)
+        rows["draft_skips"] = sorted(
+            warehouse.query("SELECT task_id, kind, lang, reason FROM draft_skips").rows
+        )
+        rows["candidates"] = sorted(
+            warehouse.query("SELECT id, status, score, record FROM candidates").rows
+        )
+        rows["watermarks"] = sorted(
+            warehouse.query("SELECT source_id, ref, position FROM watermarks").rows
+        )
     return rows
 
 
@@ -59,13 +71,17 @@ def two_repos(stock_repo: Path, tmp_path: Path) -> list[Path]:
     return [stock_repo, build_repository(tmp_path / "stockroom", load_script(DEMO_HISTORY))]
 
 
-def test_fanned_out_mining_and_drafting_store_what_one_process_stores(two_repos: list[Path], tmp_path: Path) -> None:
+def test_fanned_out_mining_and_drafting_store_what_one_process_stores(
+    two_repos: list[Path], tmp_path: Path
+) -> None:
     settings = _settings(two_repos, DEMO_TICKETS)
     serial = _run(tmp_path / "serial", settings, None)
     with PoolFanOut(2) as pool:
         fanned = _run(tmp_path / "fanned", settings, pool)
     expected, got = _stored(tmp_path / "serial"), _stored(tmp_path / "fanned")
-    assert len(expected["candidates"]) > 20 and {json.loads(c[3])["kind"] for c in expected["candidates"]} == {
+    assert len(expected["candidates"]) > 20 and {
+        json.loads(c[3])["kind"] for c in expected["candidates"]
+    } == {
         "instruction",
         "agent",
     }
@@ -75,25 +91,40 @@ def test_fanned_out_mining_and_drafting_store_what_one_process_stores(two_repos:
     assert fanned["draft"]["candidates"] == serial["draft"]["candidates"]
 
 
-def test_a_fanned_out_rerun_mines_only_the_new_commits(two_repos: list[Path], tmp_path: Path) -> None:
+def test_a_fanned_out_rerun_mines_only_the_new_commits(
+    two_repos: list[Path], tmp_path: Path
+) -> None:
     settings = _settings(two_repos, DEMO_TICKETS)
     with PoolFanOut(2) as pool:
         _run(tmp_path / "W", settings, pool)
-        (two_repos[0] / "src" / "stock.py").write_text("def total(levels):\n    return sum(levels.values())\n")
+        (two_repos[0] / "src" / "stock.py").write_text(
+            "def total(levels):\n    return sum(levels.values())\n"
+        )
         git(two_repos[0], "commit", "-qam", "Sum the stock levels")
         again = _run(tmp_path / "W", settings, pool)
     assert again["mine"]["added"]["commits"] == 1
     with Warehouse(tmp_path / "W" / "goldmine.duckdb", read_only=True) as warehouse:
-        marks = json.loads(warehouse.scalar("SELECT watermarks FROM runs ORDER BY started_at DESC LIMIT 1"))
+        marks = json.loads(
+            warehouse.scalar("SELECT watermarks FROM runs ORDER BY started_at DESC LIMIT 1")
+        )
     moved = [m for m in marks if m["before"] != m["after"]]
     head = git(two_repos[0], "rev-parse", "HEAD").strip()
     assert [m["source"] for m in moved] == ["stocky"] and moved[0]["after"] == head
 
 
-def test_a_unit_that_fails_in_a_worker_is_one_line_with_the_workers_own_error(stock_repo: Path, tmp_path: Path) -> None:
+def test_a_unit_that_fails_in_a_worker_is_one_line_with_the_workers_own_error(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         plan = plan_repository(warehouse, stock_repo, "run")
-        [unit] = mining_units(plan, "run", LandingOptions(b"k" * 32), fact_column_types(warehouse), 1000)
-    gone = replace(unit, shas=("0" * 40,))  # a commit the repository does not have: git fails in the worker
-    with PoolFanOut(1) as pool, pytest.raises(WorkFailed, match=r"^git failed \(git log\): .*; check that git works"):
+        [unit] = mining_units(
+            plan, "run", LandingOptions(b"k" * 32), fact_column_types(warehouse), 1000
+        )
+    gone = replace(
+        unit, shas=("0" * 40,)
+    )  # a commit the repository does not have: git fails in the worker
+    with (
+        PoolFanOut(1) as pool,
+        pytest.raises(WorkFailed, match=r"^git failed \(git log\): .*; check that git works"),
+    ):
         list(pool.each(mine_unit, [gone], lambda u: u.label))

@@ -60,7 +60,11 @@ def _run_deployment(url: str, deployment_id: str) -> dict[str, Any]:
 
     def finished() -> dict[str, Any] | None:
         state = _api(url, "GET", f"/flow_runs/{run['id']}")
-        return state if state["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") else None
+        return (
+            state
+            if state["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+            else None
+        )
 
     result: dict[str, Any] = _wait_for("the flow run", finished)
     return result
@@ -78,23 +82,40 @@ def test_serve_runs_the_scheduled_deployment_and_a_triggered_run_adds_only_new_c
 ) -> None:
     workspace = tmp_path / "W"
     workspace.mkdir()
-    (workspace / "goldmine.toml").write_text(f'[sources]\nrepos = ["{stock_repo}"]\n', encoding="utf-8")
+    (workspace / "goldmine.toml").write_text(
+        f'[sources]\nrepos = ["{stock_repo}"]\n', encoding="utf-8"
+    )
     command = [GOLDMINE, "serve", "--cron", "0 2 * * *", "--workspace", str(workspace)]
-    with subprocess.Popen(command, env=_env(prefect_api), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True) as serving:  # fmt: skip
+    with subprocess.Popen(
+        command, env=_env(prefect_api), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as serving:
         try:
-            [deployment] = _wait_for("the deployment", lambda: _api(prefect_api, "POST", "/deployments/filter", {}))
-            assert deployment["name"] == "w" and deployment["parameters"] == {"workspace": str(workspace)}
+            [deployment] = _wait_for(
+                "the deployment", lambda: _api(prefect_api, "POST", "/deployments/filter", {})
+            )
+            assert deployment["name"] == "w" and deployment["parameters"] == {
+                "workspace": str(workspace)
+            }
             [schedule] = deployment["schedules"]
             assert schedule["schedule"]["cron"] == "0 2 * * *" and schedule["active"]
 
             first = _run_deployment(prefect_api, deployment["id"])
             assert first["state_type"] == "COMPLETED", first["state"]
             old_head = git(stock_repo, "rev-parse", "HEAD").strip()
-            new = [_commit(stock_repo, "src/report.py", "def total(levels):\n    return sum(levels.values())\n",
-                           "Add a stock total"),
-                   _commit(stock_repo, "src/report.py", "def total(levels):\n    return sum(levels.values()) or 0\n",
-                           "Total is 0 for an empty shop")]  # fmt: skip
+            new = [
+                _commit(
+                    stock_repo,
+                    "src/report.py",
+                    "def total(levels):\n    return sum(levels.values())\n",
+                    "Add a stock total",
+                ),
+                _commit(
+                    stock_repo,
+                    "src/report.py",
+                    "def total(levels):\n    return sum(levels.values()) or 0\n",
+                    "Total is 0 for an empty shop",
+                ),
+            ]
             second = _run_deployment(prefect_api, deployment["id"])
             assert second["state_type"] == "COMPLETED", second["state"]
         finally:
@@ -104,57 +125,100 @@ def test_serve_runs_the_scheduled_deployment_and_a_triggered_run_adds_only_new_c
     assert "stopped serving" in output
 
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        runs = warehouse.query("SELECT id, command, status, watermarks FROM runs ORDER BY started_at").rows
+        runs = warehouse.query(
+            "SELECT id, command, status, watermarks FROM runs ORDER BY started_at"
+        ).rows
         assert [(r[1], r[2]) for r in runs] == [("nightly", "completed"), ("nightly", "completed")]
-        first_shas = {r[0] for r in warehouse.query("SELECT sha FROM commits WHERE run_id = ?", [runs[0][0]]).rows}
-        second_shas = {r[0] for r in warehouse.query("SELECT sha FROM commits WHERE run_id = ?", [runs[1][0]]).rows}
+        first_shas = {
+            r[0]
+            for r in warehouse.query("SELECT sha FROM commits WHERE run_id = ?", [runs[0][0]]).rows
+        }
+        second_shas = {
+            r[0]
+            for r in warehouse.query("SELECT sha FROM commits WHERE run_id = ?", [runs[1][0]]).rows
+        }
     assert len(first_shas) == 3 and second_shas == set(new)  # only the commits made in between
     [mark] = json.loads(runs[1][3])
     assert (mark["before"], mark["after"]) == (old_head, new[-1])
 
-    artifacts = _api(prefect_api, "POST", "/artifacts/filter", {"artifacts": {"key": {"any_": ["goldmine-w"]}}})
+    artifacts = _api(
+        prefect_api, "POST", "/artifacts/filter", {"artifacts": {"key": {"any_": ["goldmine-w"]}}}
+    )
     summaries = [a["data"] for a in artifacts]
-    assert any(f"# goldmine run `{runs[1][0]}`" in text and "| new commits | 2 |" in text for text in summaries)
+    assert any(
+        f"# goldmine run `{runs[1][0]}`" in text and "| new commits | 2 |" in text
+        for text in summaries
+    )
     [paused] = _api(prefect_api, "POST", "/deployments/filter", {})
-    assert not paused["schedules"][0]["active"] or paused.get("paused")  # no schedule left without a runner
+    assert not paused["schedules"][0]["active"] or paused.get(
+        "paused"
+    )  # no schedule left without a runner
 
 
 def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
     prefect_api: str, stock_repo: Path, tmp_path: Path
 ) -> None:
     stockroom = build_repository(tmp_path / "stockroom", load_script(DEMO_HISTORY))
-    config = (f'[sources]\nrepos = ["{stock_repo}", "{stockroom}"]\ntickets = ["{DEMO_TICKETS}"]\n'
-              '[draft]\nkinds = ["instruction", "agent"]\n[scale]\nworkers = 2\nunit_commits = 10\n')  # fmt: skip
+    config = (
+        f'[sources]\nrepos = ["{stock_repo}", "{stockroom}"]\ntickets = ["{DEMO_TICKETS}"]\n'
+        '[draft]\nkinds = ["instruction", "agent"]\n[scale]\nworkers = 2\nunit_commits = 10\n'
+    )
     results = {}
-    for runner, api in (("dask", None), ("default", prefect_api)):  # Dask without a server: goldmine starts one
+    for runner, api in (
+        ("dask", None),
+        ("default", prefect_api),
+    ):  # Dask without a server: goldmine starts one
         workspace = tmp_path / runner
         workspace.mkdir()
         (workspace / "goldmine.toml").write_text(config, encoding="utf-8")
-        done = subprocess.run([GOLDMINE, "run", "--runner", runner, "--workspace", str(workspace)], env=_env(api),
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
+        done = subprocess.run(
+            [GOLDMINE, "run", "--runner", runner, "--workspace", str(workspace)],
+            env=_env(api),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-            results[runner] = sorted(warehouse.query("SELECT id, status, record FROM candidates").rows)
-            sources = dict(warehouse.query(
-                "SELECT s.kind, count(DISTINCT s.id) FROM candidates c JOIN tasks t ON t.id = c.task_id "
-                "JOIN sources s ON s.id = t.source_id GROUP BY s.kind"
-            ).rows)  # fmt: skip
+            results[runner] = sorted(
+                warehouse.query("SELECT id, status, record FROM candidates").rows
+            )
+            sources = dict(
+                warehouse.query(
+                    "SELECT s.kind, count(DISTINCT s.id) FROM candidates c JOIN tasks t ON t.id = "
+                    "c.task_id "
+                    "JOIN sources s ON s.id = t.source_id GROUP BY s.kind"
+                ).rows
+            )
             run_id = warehouse.scalar("SELECT id FROM runs")
     assert results["dask"] == results["default"]
     assert len(results["dask"]) > 20 and sources == {"repository": 2, "tickets": 1}
     [flow_run] = _api(
-        prefect_api, "POST", "/flow_runs/filter", {"flow_runs": {"name": {"any_": [f"goldmine-{run_id}"]}}}
+        prefect_api,
+        "POST",
+        "/flow_runs/filter",
+        {"flow_runs": {"name": {"any_": [f"goldmine-{run_id}"]}}},
     )
-    tasks = _api(prefect_api, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}})
+    tasks = _api(
+        prefect_api, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}}
+    )
     names = {task["name"] for task in tasks}
-    assert {"mine stocky", "mine stockroom 1/3", "mine stockroom 3/3"} <= names  # one task per repository slice
+    assert {
+        "mine stocky",
+        "mine stockroom 1/3",
+        "mine stockroom 3/3",
+    } <= names  # one task per repository slice
     assert any(name.startswith("draft stockroom agent/en #") for name in names)
 
 
-def test_serve_with_server_starts_one_on_loopback_and_stops_it_on_ctrl_c(stock_repo: Path, tmp_path: Path) -> None:
+def test_serve_with_server_starts_one_on_loopback_and_stops_it_on_ctrl_c(
+    stock_repo: Path, tmp_path: Path
+) -> None:
     workspace = tmp_path / "W"
     workspace.mkdir()
-    (workspace / "goldmine.toml").write_text(f'[sources]\nrepos = ["{stock_repo}"]\n', encoding="utf-8")
+    (workspace / "goldmine.toml").write_text(
+        f'[sources]\nrepos = ["{stock_repo}"]\n', encoding="utf-8"
+    )
     command = [GOLDMINE, "serve", "--with-server", "--workspace", str(workspace)]
     with subprocess.Popen(
         command, env=_env(None), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

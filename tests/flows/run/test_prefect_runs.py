@@ -18,7 +18,9 @@ pytestmark = pytest.mark.prefect
 
 def _goldmine(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GOLDMINE_"))}
-    return subprocess.run([GOLDMINE, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [GOLDMINE, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_demo_runs_the_whole_pipeline_and_exports_for_llamafactory(tmp_path: Path) -> None:

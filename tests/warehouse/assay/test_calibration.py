@@ -1,4 +1,5 @@
-"""Calibration: the golds score at the top; each damaged copy scores lower and fails the check it targets."""
+"""Calibration: the golds score at the top; each damaged copy scores lower and fails the check it
+targets."""
 
 from __future__ import annotations
 
@@ -18,7 +19,10 @@ def _score(record: dict[str, object]) -> tuple[float, dict[str, bool]]:
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.name[:2])
 def test_every_gold_scores_at_least_90_and_fails_nothing(path: object) -> None:
     score, passed = _score(gold(path.name[:2]))  # type: ignore[attr-defined]
-    assert score >= 90 and all(passed.values()), (score, [name for name, ok in passed.items() if not ok])
+    assert score >= 90 and all(passed.values()), (
+        score,
+        [name for name, ok in passed.items() if not ok],
+    )
 
 
 def _applies(damage: str, prefix: str) -> bool:
@@ -27,14 +31,25 @@ def _applies(damage: str, prefix: str) -> bool:
     if record["kind"] not in kinds:
         return False
     # error handling and logging are asked only of production code (an explanation documents as is)
-    return not (targets == ("error_handling", "logging") and record["task_type"] in ("explain", "tests"))
+    return not (
+        targets == ("error_handling", "logging") and record["task_type"] in ("explain", "tests")
+    )
 
 
-CASES = [(damage, path.name[:2]) for damage in DAMAGES for path in GOLD_FILES if _applies(damage, path.name[:2])]
+CASES = [
+    (damage, path.name[:2])
+    for damage in DAMAGES
+    for path in GOLD_FILES
+    if _applies(damage, path.name[:2])
+]
 
 
-@pytest.mark.parametrize(("damage", "prefix"), CASES, ids=[f"{p}-{d.replace(' ', '_')}" for d, p in CASES])
-def test_a_damaged_gold_scores_lower_and_fails_the_check_it_targets(damage: str, prefix: str) -> None:
+@pytest.mark.parametrize(
+    ("damage", "prefix"), CASES, ids=[f"{p}-{d.replace(' ', '_')}" for d, p in CASES]
+)
+def test_a_damaged_gold_scores_lower_and_fails_the_check_it_targets(
+    damage: str, prefix: str
+) -> None:
     spoil: Damage
     spoil, _, targets = DAMAGES[damage]
     original = gold(prefix)

@@ -16,10 +16,14 @@ Cli = Callable[..., Result]
 
 
 def _drafted(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, Any]:
-    assert cli("mine", "--repo", repo, "--tickets", tickets, "--workspace", workspace).exit_code == 0
+    assert (
+        cli("mine", "--repo", repo, "--tickets", tickets, "--workspace", workspace).exit_code == 0
+    )
     assert cli("draft", "--workspace", workspace).exit_code == 0
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        row = warehouse.query("SELECT * FROM candidates WHERE status = 'pending' AND task_type = 'bugfix'").dicts()
+        row = warehouse.query(
+            "SELECT * FROM candidates WHERE status = 'pending' AND task_type = 'bugfix'"
+        ).dicts()
     assert len(row) == 1
     return row[0]
 
@@ -40,7 +44,9 @@ def test_paths_and_symbols_must_exist_at_the_commit(
     provenance = json.loads(original["provenance"])
     assert provenance["paths"] == ["src/stock.py"] and provenance["symbols"] == ["reserve"]
     variants = [
-        _variant(original, "unchanged-symbol", symbols=["restock"]),  # in the file, not in the commit's diff
+        _variant(
+            original, "unchanged-symbol", symbols=["restock"]
+        ),  # in the file, not in the commit's diff
         _variant(original, "unchanged-file", paths=["src/stock.py", "README.md"]),
         _variant(original, "missing-symbol", symbols=["reserve", "release_all"]),
         _variant(original, "missing-path", paths=["src/stock.py", "src/ledger.py"]),
@@ -48,11 +54,27 @@ def test_paths_and_symbols_must_exist_at_the_commit(
     ]
     with Warehouse(workspace / "goldmine.duckdb") as warehouse:
         warehouse.insert("candidates", variants)
-        assay(warehouse, "r")  # grounding is judged before duplicates, so every variant gets its verdict
-        verdicts = dict(warehouse.query("""SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'""").rows)
-        details = dict(warehouse.query("""SELECT candidate_id, detail FROM checks WHERE "check" = 'grounding'""").rows)
-    expected = {original["id"]: True, "unchanged-symbol": True, "unchanged-file": True,
-                "missing-symbol": False, "missing-path": False, "wrong-commit": False}  # fmt: skip
+        assay(
+            warehouse, "r"
+        )  # grounding is judged before duplicates, so every variant gets its verdict
+        verdicts = dict(
+            warehouse.query(
+                """SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'"""
+            ).rows
+        )
+        details = dict(
+            warehouse.query(
+                """SELECT candidate_id, detail FROM checks WHERE "check" = 'grounding'"""
+            ).rows
+        )
+    expected = {
+        original["id"]: True,
+        "unchanged-symbol": True,
+        "unchanged-file": True,
+        "missing-symbol": False,
+        "missing-path": False,
+        "wrong-commit": False,
+    }
     assert {name: verdicts[name] for name in expected} == expected
     assert "release_all" in details["missing-symbol"] and "src/ledger.py" in details["missing-path"]
 
@@ -63,15 +85,26 @@ def test_a_path_named_in_the_instruction_must_exist(
     workspace = tmp_path / "ws"
     original = _drafted(cli, stock_repo, stock_tickets, workspace)
     record = json.loads(original["record"])
-    record["instruction"] = record["instruction"].replace("Requirements:", "Requirements (see `src/pricing.py`):")
+    record["instruction"] = record["instruction"].replace(
+        "Requirements:", "Requirements (see `src/pricing.py`):"
+    )
     record["id"] = "names-a-ghost"
     quoted = json.loads(original["record"]) | {"id": "quotes-a-ghost"}
     quoted["instruction"] = quoted["instruction"].replace(
         "Requirements:", "> the reporter mentions `src/old.py`\n\nRequirements:"
     )
     with Warehouse(workspace / "goldmine.duckdb") as warehouse:
-        warehouse.insert("candidates", [original | {"id": "names-a-ghost", "record": json.dumps(record)},
-                                        original | {"id": "quotes-a-ghost", "record": json.dumps(quoted)}])  # fmt: skip
+        warehouse.insert(
+            "candidates",
+            [
+                original | {"id": "names-a-ghost", "record": json.dumps(record)},
+                original | {"id": "quotes-a-ghost", "record": json.dumps(quoted)},
+            ],
+        )
         assay(warehouse, "r")
-        verdicts = dict(warehouse.query("""SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'""").rows)
+        verdicts = dict(
+            warehouse.query(
+                """SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'"""
+            ).rows
+        )
     assert verdicts["names-a-ghost"] is False and verdicts["quotes-a-ghost"] is True

@@ -26,22 +26,35 @@ GOOD: dict[str, Any] = {  # a small valid record (the export tests write it)
         "2. Keep its signature.\n3. Output the complete function in one fenced block."
     ),
     "input": "",
-    "output": "```python\ndef reserve(levels, sku, qty):\n    if qty <= 0:\n        raise ValueError(qty)\n```\n\nWhy.",
+    "output": "```python\ndef reserve(levels, sku, qty):\n    if qty <= 0:\n        raise "
+    "ValueError(qty)\n```\n\nWhy.",
     "provenance": {"drafter": "extractive", "template": "t@1"},
 }
 
 
 def _candidate(record: dict[str, Any], n: int, run: str = "r") -> dict[str, Any]:
     parsed = parse_record(record)
-    return {"id": f"c{n}", "task_id": "t", "kind": parsed.kind, "task_type": parsed.task_type, "lang": parsed.lang,
-            "drafter": "extractive", "template": "t@1", "status": "pending", "record": json.dumps(record),
-            "provenance": "{}", "text_hash": normalised_text_hash(parsed), "run_id": run,
-            "created_at": datetime(2024, 1, 1, 0, 0, n, tzinfo=UTC)}  # fmt: skip
+    return {
+        "id": f"c{n}",
+        "task_id": "t",
+        "kind": parsed.kind,
+        "task_type": parsed.task_type,
+        "lang": parsed.lang,
+        "drafter": "extractive",
+        "template": "t@1",
+        "status": "pending",
+        "record": json.dumps(record),
+        "provenance": "{}",
+        "text_hash": normalised_text_hash(parsed),
+        "run_id": run,
+        "created_at": datetime(2024, 1, 1, 0, 0, n, tzinfo=UTC),
+    }
 
 
 @pytest.fixture
 def no_golds(tmp_path: Path) -> AssaySettings:
-    """Settings whose seeds folder holds the catalog but no gold records, so golds are not copies."""
+    """Settings whose seeds folder holds the catalog but no gold records, so golds are not
+    copies."""
     folder = tmp_path / "seeds"
     folder.mkdir()
     (folder / "tools.json").write_text((Path("seeds") / "tools.json").read_text(), encoding="utf-8")
@@ -59,27 +72,47 @@ def test_every_verdict_is_a_row_and_sql_names_the_check_that_rejects(
     talker["output"] = "As an AI language model, I cannot help with that. " + talker["output"]
     warehouse.insert("candidates", [_candidate(gold("02"), 1), _candidate(talker, 2)])
     summary = assay(warehouse, "r", settings=no_golds)
-    assert (summary.accepted, summary.rejected) == (1, 1) and dict(summary.failures) == {"meta_talk": 1}
+    assert (summary.accepted, summary.rejected) == (1, 1) and dict(summary.failures) == {
+        "meta_talk": 1
+    }
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected"}
     rows = warehouse.query("SELECT candidate_id, count(*) FROM checks GROUP BY 1 ORDER BY 1").rows
-    assert rows[1][1] >= 15 and rows[0][1] == rows[1][1] + 2  # the rejected one is not compared for duplicates
-    failing = warehouse.query('select "check", count(*) from checks where not passed group by 1').rows
+    assert (
+        rows[1][1] >= 15 and rows[0][1] == rows[1][1] + 2
+    )  # the rejected one is not compared for duplicates
+    failing = warehouse.query(
+        'select "check", count(*) from checks where not passed group by 1'
+    ).rows
     assert failing == [("meta_talk", 1)]
     assert warehouse.scalar("SELECT score FROM candidates WHERE id = 'c1'") == 100.0
-    assert assay(warehouse, "r2", settings=no_golds).accepted == 0  # nothing pending: nothing redone
+    assert (
+        assay(warehouse, "r2", settings=no_golds).accepted == 0
+    )  # nothing pending: nothing redone
 
 
-def test_exact_duplicates_keep_the_best_scored_member(warehouse: Warehouse, no_golds: AssaySettings) -> None:
+def test_exact_duplicates_keep_the_best_scored_member(
+    warehouse: Warehouse, no_golds: AssaySettings
+) -> None:
     best = gold("02")
     spaced = copy.deepcopy(best) | {"id": "spaced"}
     spaced["output"] = spaced["output"].replace("\n\n", "\n \n")
     weaker = copy.deepcopy(best) | {"id": "weaker"}  # logs nothing: a soft failure, a lower score
-    weaker["output"] = "\n".join(line for line in weaker["output"].split("\n") if "logger" not in line)
-    warehouse.insert("candidates", [_candidate(weaker, 1), _candidate(best, 2), _candidate(spaced, 3)])
+    weaker["output"] = "\n".join(
+        line for line in weaker["output"].split("\n") if "logger" not in line
+    )
+    warehouse.insert(
+        "candidates", [_candidate(weaker, 1), _candidate(best, 2), _candidate(spaced, 3)]
+    )
     assay(warehouse, "r", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "rejected", "c2": "accepted", "c3": "rejected"}
-    clusters = warehouse.query("SELECT candidate_id, cluster_id, kept, method FROM dup_clusters ORDER BY 1").rows
-    assert clusters == [("c1", "c2", False, "near"), ("c2", "c2", True, "kept"), ("c3", "c2", False, "exact")]
+    clusters = warehouse.query(
+        "SELECT candidate_id, cluster_id, kept, method FROM dup_clusters ORDER BY 1"
+    ).rows
+    assert clusters == [
+        ("c1", "c2", False, "near"),
+        ("c2", "c2", True, "kept"),
+        ("c3", "c2", False, "exact"),
+    ]
 
 
 def test_a_renamed_copy_is_a_near_duplicate_and_an_unrelated_record_is_not(
@@ -87,14 +120,22 @@ def test_a_renamed_copy_is_a_near_duplicate_and_an_unrelated_record_is_not(
 ) -> None:
     original = gold("02")
     renamed = copy.deepcopy(original) | {"id": "renamed"}
-    for old, new in (("per_page", "page_size"), ("_int_arg", "_read_int"), ("BadQuery", "InvalidQuery")):
+    for old, new in (
+        ("per_page", "page_size"),
+        ("_int_arg", "_read_int"),
+        ("BadQuery", "InvalidQuery"),
+    ):
         renamed["output"] = renamed["output"].replace(old, new)
-    warehouse.insert("candidates", [_candidate(original, 1), _candidate(renamed, 2),
-                                    _candidate(gold(NOT_A_DUPLICATE), 3)])  # fmt: skip
+    warehouse.insert(
+        "candidates",
+        [_candidate(original, 1), _candidate(renamed, 2), _candidate(gold(NOT_A_DUPLICATE), 3)],
+    )
     summary = assay(warehouse, "r", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected", "c3": "accepted"}
     assert summary.duplicates == 1 and summary.clusters == 1
-    detail = warehouse.scalar("""SELECT detail FROM checks WHERE candidate_id = 'c2' AND "check" = 'near_duplicate'""")
+    detail = warehouse.scalar(
+        """SELECT detail FROM checks WHERE candidate_id = 'c2' AND "check" = 'near_duplicate'"""
+    )
     assert "near-duplicate" in detail and "c1" in detail
 
 
@@ -105,7 +146,10 @@ def test_a_later_run_compares_with_the_signatures_an_earlier_run_stored(
     assay(warehouse, "first", settings=no_golds)
     assert warehouse.count("dup_signatures") == 1
     again = copy.deepcopy(gold("02")) | {"id": "again"}
-    again["output"] = again["output"].replace("per_page", "limit") + "\n\nThe tests above pin every reported case."
+    again["output"] = (
+        again["output"].replace("per_page", "limit")
+        + "\n\nThe tests above pin every reported case."
+    )
     warehouse.insert("candidates", [_candidate(again, 2, run="second")])
     assay(warehouse, "second", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected"}
@@ -129,11 +173,15 @@ def test_soft_failures_lower_the_score_and_weights_come_from_settings(
     warehouse: Warehouse, no_golds: AssaySettings
 ) -> None:
     quiet = copy.deepcopy(gold("02"))
-    quiet["output"] = "\n".join(line for line in quiet["output"].split("\n") if "logger" not in line)
+    quiet["output"] = "\n".join(
+        line for line in quiet["output"].split("\n") if "logger" not in line
+    )
     warehouse.insert("candidates", [_candidate(quiet, 1)])
     heavy = AssaySettings(seeds=no_golds.seeds, weights={"logging": 30.0})
     assay(warehouse, "r", settings=heavy)
-    assert _statuses(warehouse) == {"c1": "rejected"}  # weighted this much, one soft failure sinks the score
+    assert _statuses(warehouse) == {
+        "c1": "rejected"
+    }  # weighted this much, one soft failure sinks the score
     assert warehouse.scalar("SELECT score FROM candidates") < 60
     verdicts, _ = evaluate(json.dumps(quiet))
     assert not verdicts["logging"].passed and verdicts["error_handling"].passed
@@ -144,17 +192,25 @@ def test_a_candidate_that_copies_the_eval_set_is_contaminated(
 ) -> None:
     leaked = gold("02")
     eval_file = tmp_path / "eval.jsonl"
-    eval_file.write_text(json.dumps({"prompt": leaked["instruction"], "answer": leaked["output"]}) + "\n"
-                         + json.dumps({"prompt": "Sort a list of numbers in Python."}) + "\n")  # fmt: skip
+    eval_file.write_text(
+        json.dumps({"prompt": leaked["instruction"], "answer": leaked["output"]})
+        + "\n"
+        + json.dumps({"prompt": "Sort a list of numbers in Python."})
+        + "\n"
+    )
     settings = AssaySettings(seeds=no_golds.seeds, eval_set=EvalSet.read(eval_file))
     warehouse.insert("candidates", [_candidate(leaked, 1), _candidate(gold(NOT_A_DUPLICATE), 2)])
     summary = assay(warehouse, "r", settings=settings)
-    assert _statuses(warehouse) == {"c1": "rejected", "c2": "accepted"} and summary.contaminated == 1
+    assert (
+        _statuses(warehouse) == {"c1": "rejected", "c2": "accepted"} and summary.contaminated == 1
+    )
     failing = warehouse.query('SELECT candidate_id, "check" FROM checks WHERE NOT passed').rows
     assert failing == [("c1", "contamination")]
 
 
-def test_worker_processes_reach_the_same_verdicts_as_this_process(tmp_path: Path, no_golds: AssaySettings) -> None:
+def test_worker_processes_reach_the_same_verdicts_as_this_process(
+    tmp_path: Path, no_golds: AssaySettings
+) -> None:
     talker = copy.deepcopy(gold("02")) | {"id": "talker"}
     talker["output"] = "As an AI language model, " + talker["output"]
     rows = [_candidate(gold(p), n) for n, p in enumerate(("01", "02", "03", "04", "07", "09"))]
@@ -165,7 +221,16 @@ def test_worker_processes_reach_the_same_verdicts_as_this_process(tmp_path: Path
             warehouse.insert("candidates", rows)
             settings = AssaySettings(seeds=no_golds.seeds, workers=workers, parallel_from=1)
             assay(warehouse, "r", settings=settings)
-            outcomes.append((warehouse.query('SELECT candidate_id, "check", passed, score, detail FROM checks ORDER BY 1, 2').rows,
-                             warehouse.query("SELECT id, status, score FROM candidates ORDER BY 1").rows))  # fmt: skip
+            outcomes.append(
+                (
+                    warehouse.query(
+                        'SELECT candidate_id, "check", passed, score, detail FROM checks ORDER BY '
+                        "1, 2"
+                    ).rows,
+                    warehouse.query("SELECT id, status, score FROM candidates ORDER BY 1").rows,
+                )
+            )
     assert outcomes[0] == outcomes[1]
-    assert {i: s for i, s, _ in outcomes[0][1]}["c8"] == "rejected"  # the copy of c1, judged across processes
+    assert {i: s for i, s, _ in outcomes[0][1]}[
+        "c8"
+    ] == "rejected"  # the copy of c1, judged across processes

@@ -40,27 +40,51 @@ def total(prices: list[float]) -> float:
         raise ValueError("prices must be numbers") from None
 '''
 JS_V1 = "export function checkout(basket) {\n  return basket.items.length;\n}\n"
-JS_V2 = "export function checkout(basket) {\n  if (!basket) throw new Error('no basket');\n  return basket.items.length;\n}\n"
-GO_V1 = "package shop\n\n// Reserve takes qty units.\nfunc Reserve(qty int) int {\n\treturn qty\n}\n"
+JS_V2 = (
+    "export function checkout(basket) {\n  if (!basket) throw new Error('no basket');\n  "
+    "return basket.items.length;\n}\n"
+)
+GO_V1 = (
+    "package shop\n\n// Reserve takes qty units.\nfunc Reserve(qty int) int {\n\treturn qty\n}\n"
+)
 GO_V2 = GO_V1.replace("\treturn qty\n", "\tif qty < 0 {\n\t\treturn 0\n\t}\n\treturn qty\n")
 
 
 def _shop(make_repo: BuildRepo) -> Path:
     return make_repo(
         [
-            {"message": "Start the shop", "date": "2024-01-01T10:00:00+00:00",
-             "files": {"shop.py": PY_V1, "web/checkout.js": JS_V1, "shop.go": GO_V1, "README.md": "# shop\n"}},
-            {"message": "Guard totals, checkout and reservations\n\nFixes #3\n\n"
-                        "Co-authored-by: Ana Lima <ana@corp.example>\nSigned-off-by: Bo Chen <bo@corp.example>",
-             "date": "2024-01-02T10:00:00+00:00",
-             "files": {"shop.py": PY_V2, "web/checkout.js": JS_V2, "shop.go": GO_V2, "README.md": "# shop\n\nv2\n",
-                       "pyproject.toml": "[project]\nname = 'shop'\n"}},
-            {"message": "Bump version to 1.1.0", "date": "2024-01-03T10:00:00+00:00",
-             "author": "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>",
-             "files": {"VERSION": "1.1.0\n"}},
+            {
+                "message": "Start the shop",
+                "date": "2024-01-01T10:00:00+00:00",
+                "files": {
+                    "shop.py": PY_V1,
+                    "web/checkout.js": JS_V1,
+                    "shop.go": GO_V1,
+                    "README.md": "# shop\n",
+                },
+            },
+            {
+                "message": "Guard totals, checkout and reservations\n\nFixes #3\n\n"
+                "Co-authored-by: Ana Lima <ana@corp.example>\nSigned-off-by: Bo Chen "
+                "<bo@corp.example>",
+                "date": "2024-01-02T10:00:00+00:00",
+                "files": {
+                    "shop.py": PY_V2,
+                    "web/checkout.js": JS_V2,
+                    "shop.go": GO_V2,
+                    "README.md": "# shop\n\nv2\n",
+                    "pyproject.toml": "[project]\nname = 'shop'\n",
+                },
+            },
+            {
+                "message": "Bump version to 1.1.0",
+                "date": "2024-01-03T10:00:00+00:00",
+                "author": "dependabot[bot] <49699333+dependabot[bot]@users.noreply.github.com>",
+                "files": {"VERSION": "1.1.0\n"},
+            },
         ],
         "shop",
-    )  # fmt: skip
+    )
 
 
 def test_changed_python_javascript_and_go_functions_have_before_and_after_code(
@@ -72,17 +96,24 @@ def test_changed_python_javascript_and_go_functions_have_before_and_after_code(
         "JOIN commits c ON c.id = s.commit_id WHERE c.subject LIKE 'Guard%' ORDER BY s.lang"
     ).rows
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("go", "Reserve", "modified"), ("javascript", "checkout", "modified"), ("python", "total", "modified")
-    ]  # fmt: skip
+        ("go", "Reserve", "modified"),
+        ("javascript", "checkout", "modified"),
+        ("python", "total", "modified"),
+    ]
     by_lang = {r[0]: r for r in rows}
     assert "return 0" in by_lang["go"][4] and "return 0" not in by_lang["go"][3]
     assert "no basket" in by_lang["javascript"][4] and "no basket" not in by_lang["javascript"][3]
     assert by_lang["python"][4].startswith("@cached") and "try:" not in by_lang["python"][3]
-    assert summary.skipped["symbols: no grammar for .md"] == 2 and summary.skipped["symbols: no grammar for .toml"] == 1
+    assert (
+        summary.skipped["symbols: no grammar for .md"] == 2
+        and summary.skipped["symbols: no grammar for .toml"] == 1
+    )
     assert any("no grammar for .md 2" in note for note in summary.notes)
 
 
-def test_python_functions_get_their_libcst_details(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_python_functions_get_their_libcst_details(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     land_repository(warehouse, _shop(make_repo), "r1", OPTIONS)
     signature, details = warehouse.query(
         "SELECT signature, details FROM symbols WHERE lang = 'python' AND change = 'modified'"
@@ -92,10 +123,17 @@ def test_python_functions_get_their_libcst_details(warehouse: Warehouse, make_re
     assert facts["decorators"] == ["cached"] and facts["fully_typed"] and facts["handles_errors"]
     assert facts["catches"] == ["TypeError"] and facts["raises"] == ["ValueError"]
     assert facts["log_calls"] == ["logger.error"]
-    assert warehouse.scalar("SELECT count(*) FROM symbols WHERE lang <> 'python' AND details IS NOT NULL") == 0
+    assert (
+        warehouse.scalar(
+            "SELECT count(*) FROM symbols WHERE lang <> 'python' AND details IS NOT NULL"
+        )
+        == 0
+    )
 
 
-def test_message_facts_land_with_people_pseudonymised(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_message_facts_land_with_people_pseudonymised(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     land_repository(warehouse, _shop(make_repo), "r1", OPTIONS)
     facts = {
         subject: (json.loads(trailers), is_bot, bump)
@@ -112,15 +150,21 @@ def test_message_facts_land_with_people_pseudonymised(warehouse: Warehouse, make
     assert "ana@corp.example" not in everything and "bo@corp.example" not in everything
 
 
-def test_without_author_names_people_keep_only_their_hashes(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_without_author_names_people_keep_only_their_hashes(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     options = LandingOptions(key=b"k" * 32, keep_author_names=False)
     land_repository(warehouse, _shop(make_repo), "r1", options)
     assert warehouse.query("SELECT DISTINCT author FROM commits").rows == [("",)]
-    trailers = json.loads(warehouse.scalar("SELECT trailers FROM commits WHERE subject LIKE 'Guard%'"))
+    trailers = json.loads(
+        warehouse.scalar("SELECT trailers FROM commits WHERE subject LIKE 'Guard%'")
+    )
     assert {t["name"] for t in trailers} == {""} and all(t["email_hash"] for t in trailers)
 
 
-def test_reverts_and_cherry_picks_link_to_their_commits(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_reverts_and_cherry_picks_link_to_their_commits(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     repo = _shop(make_repo)
     git(repo, "checkout", "-q", "-b", "stable", "HEAD~1")
     git(repo, "cherry-pick", "-x", "main")
@@ -131,7 +175,8 @@ def test_reverts_and_cherry_picks_link_to_their_commits(warehouse: Warehouse, ma
     reverted, picked = warehouse.query(
         "SELECT (SELECT o.subject FROM commits o WHERE o.sha = c.reverts), "
         "(SELECT o.subject FROM commits o WHERE o.sha = c.cherry_picked_from) FROM commits c "
-        "WHERE c.reverts IS NOT NULL OR c.cherry_picked_from IS NOT NULL ORDER BY c.reverts NULLS LAST"
+        "WHERE c.reverts IS NOT NULL OR c.cherry_picked_from IS NOT NULL ORDER BY c.reverts NULLS "
+        "LAST"
     ).rows
     assert reverted[0] == "Bump version to 1.1.0"
     assert picked[1] == "Bump version to 1.1.0"
@@ -175,8 +220,12 @@ def test_files_too_large_to_parse_are_skipped_and_counted(
     from warehouse.landing import commit_rows
 
     big = "".join(f"def f{n}():\n    return {n}\n\n\n" for n in range(60))
-    repo = make_repo([{"message": "one", "files": {"small.py": PY_V1, "big.py": big}},
-                      {"message": "two", "files": {"small.py": PY_V2, "big.py": big + "X = 1\n"}}])  # fmt: skip
+    repo = make_repo(
+        [
+            {"message": "one", "files": {"small.py": PY_V1, "big.py": big}},
+            {"message": "two", "files": {"small.py": PY_V2, "big.py": big + "X = 1\n"}},
+        ]
+    )
     monkeypatch.setattr(commit_rows, "MAX_SYMBOL_SOURCE_BYTES", 1_000)
     summary = land_repository(warehouse, repo, "r1", OPTIONS)
     assert summary.skipped["symbols: a version larger than 1,000 bytes"] == 2

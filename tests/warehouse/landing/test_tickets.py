@@ -25,31 +25,62 @@ def _comment(day: int, body: str) -> dict[str, object]:
 
 
 def _issue(comments: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{"number": 1, "title": "reserve() accepts negative quantities", "body": "It should fail.",
-             "state": "closed", "user": {"login": "ana"}, "html_url": "u", "created_at": "2024-01-03T08:00:00Z",
-             "comments": comments}]  # fmt: skip
+    return [
+        {
+            "number": 1,
+            "title": "reserve() accepts negative quantities",
+            "body": "It should fail.",
+            "state": "closed",
+            "user": {"login": "ana"},
+            "html_url": "u",
+            "created_at": "2024-01-03T08:00:00Z",
+            "comments": comments,
+        }
+    ]
 
 
 def test_only_comments_written_before_the_first_linked_commit_reach_the_drafter(
     warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     halfway = STOCK_V2.replace('        logger.warning("not enough %s in stock", sku)\n', "")
-    repo = make_repo([
-        {"message": "Add stock module", "date": "2024-01-02T10:00:00+00:00", "files": {"src/stock.py": STOCK_V1}},
-        {"message": "Fix negative reservations, part one\n\nRefs #1", "date": "2024-01-05T10:00:00+00:00",
-         "files": {"src/stock.py": halfway}},
-        {"message": "Fix oversized reservations\n\nFixes #1", "date": "2024-01-10T10:00:00+00:00",
-         "files": {"src/stock.py": STOCK_V2}},
-    ])  # fmt: skip
+    repo = make_repo(
+        [
+            {
+                "message": "Add stock module",
+                "date": "2024-01-02T10:00:00+00:00",
+                "files": {"src/stock.py": STOCK_V1},
+            },
+            {
+                "message": "Fix negative reservations, part one\n\nRefs #1",
+                "date": "2024-01-05T10:00:00+00:00",
+                "files": {"src/stock.py": halfway},
+            },
+            {
+                "message": "Fix oversized reservations\n\nFixes #1",
+                "date": "2024-01-10T10:00:00+00:00",
+                "files": {"src/stock.py": STOCK_V2},
+            },
+        ]
+    )
     export = tmp_path / "issues.json"
-    export.write_text(json.dumps(_issue([_comment(4, "before any fix"), _comment(7, "between the fixes"),
-                                         _comment(11, "after both")])))  # fmt: skip
+    export.write_text(
+        json.dumps(
+            _issue(
+                [
+                    _comment(4, "before any fix"),
+                    _comment(7, "between the fixes"),
+                    _comment(11, "after both"),
+                ]
+            )
+        )
+    )
     land_repository(warehouse, repo, "r1", OPTIONS)
     land_ticket_export(warehouse, export, "r1", OPTIONS)
     assert link_tickets(warehouse) == 2
     select_tasks(warehouse, "r1")
     task_id = warehouse.scalar(
-        "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Fix oversized%'"
+        "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Fix "
+        "oversized%'"
     )
     loader = ContextLoader(warehouse, OPTIONS.key)
     try:
@@ -68,20 +99,31 @@ def test_tracker_fields_are_stored_redacted(warehouse: Warehouse, tmp_path: Path
     assert json.loads(fields)["components"] == ["export", "reports"]
     assert [c["is_bot"] for c in json.loads(comments)] == [False, True]
     export = tmp_path / "issues.json"
-    export.write_text(json.dumps([{**_issue([])[0], "milestone": {"title": "ask ana.lima@corp.io"}}]))
+    export.write_text(
+        json.dumps([{**_issue([])[0], "milestone": {"title": "ask ana.lima@corp.io"}}])
+    )
     land_ticket_export(warehouse, export, "r1", OPTIONS)
     stored = warehouse.scalar("SELECT fields FROM tickets WHERE key = '#1'")
-    assert json.loads(stored) == {"reporter": "ana", "milestone": "ask <EMAIL>"} and "corp.io" not in stored
+    assert (
+        json.loads(stored) == {"reporter": "ana", "milestone": "ask <EMAIL>"}
+        and "corp.io" not in stored
+    )
 
 
-def test_a_newer_export_replaces_the_tickets_it_changed(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_a_newer_export_replaces_the_tickets_it_changed(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
     export = tmp_path / "issues.json"
     export.write_text(json.dumps(_issue([_comment(4, "first")])))
     assert land_ticket_export(warehouse, export, "r1", OPTIONS).added["tickets"] == 1
-    assert land_ticket_export(warehouse, export, "r2", OPTIONS).added == {}  # the same file: nothing to do
+    assert (
+        land_ticket_export(warehouse, export, "r2", OPTIONS).added == {}
+    )  # the same file: nothing to do
     export.write_text(json.dumps(_issue([_comment(4, "first"), _comment(6, "second")])))
     again = land_ticket_export(warehouse, export, "r3", OPTIONS)
-    assert again.added["tickets"] == 1 and any("1 ticket(s) changed" in note for note in again.notes)
+    assert again.added["tickets"] == 1 and any(
+        "1 ticket(s) changed" in note for note in again.notes
+    )
     assert warehouse.count("tickets") == 1
     assert len(json.loads(warehouse.scalar("SELECT comments FROM tickets"))) == 2
 
@@ -102,37 +144,51 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     shop, billing = make_repo(fix, "shop"), make_repo(fix, "billing")
     for repo in (shop, billing):
         land_repository(warehouse, repo, "r1", OPTIONS)
-    shop_issues = _numbered_export(tmp_path / "shop.json", 1, "https://github.com/acme/shop/issues/1")
+    shop_issues = _numbered_export(
+        tmp_path / "shop.json", 1, "https://github.com/acme/shop/issues/1"
+    )
     billing_issues = _numbered_export(
         tmp_path / "billing.json", 1, "https://gitlab.example.com/acme/billing/-/issues/1"
     )
     for export in (shop_issues, billing_issues):
         land_ticket_export(warehouse, export, "r1", OPTIONS)
     notes: list[str] = []
-    assert link_tickets(warehouse, notes) == 4  # no remotes yet: each #1 could be either repository's
+    assert (
+        link_tickets(warehouse, notes) == 4
+    )  # no remotes yet: each #1 could be either repository's
     assert notes == [
-        f"{name}: 1 numbered ticket(s) have no URL naming a project that one of the 2 repositories has as a "
-        "remote, so a #N in any of them links to them; export the tickets with their URLs and give each "
+        f"{name}: 1 numbered ticket(s) have no URL naming a project that one of the 2 "
+        "repositories has as a "
+        "remote, so a #N in any of them links to them; export the tickets with their URLs and "
+        "give each "
         "repository its tracker's remote (git remote add origin URL)"
         for name in ("shop.json", "billing.json")
     ]
 
-    subprocess.run(["git", "-C", str(shop), "config", "url.git@github.com:.insteadOf", "gh:"], check=True)
+    subprocess.run(
+        ["git", "-C", str(shop), "config", "url.git@github.com:.insteadOf", "gh:"], check=True
+    )
     _set_remote(shop, "gh:Acme/shop.git")  # git's own URL rewriting applies
     _set_remote(billing, "ssh://git@gitlab.example.com:2222/acme/billing.git")
     for repo in (shop, billing):
-        land_repository(warehouse, repo, "r2", OPTIONS)  # nothing new to mine; the remotes are read again
+        land_repository(
+            warehouse, repo, "r2", OPTIONS
+        )  # nothing new to mine; the remotes are read again
     notes.clear()
     assert link_tickets(warehouse, notes) == 0
     assert notes == [
-        "ticket links: 2 dropped: the rules no longer find them (a ticket of another repository's tracker)"
+        "ticket links: 2 dropped: the rules no longer find them (a ticket of another repository's "
+        "tracker)"
     ]
     linked = warehouse.query(
         "SELECT ts.name, cs.name FROM ticket_links l JOIN tickets t ON t.id = l.ticket_id "
         "JOIN sources ts ON ts.id = t.source_id JOIN commits c ON c.id = l.commit_id "
         "JOIN sources cs ON cs.id = c.source_id ORDER BY 1"
     ).rows
-    assert linked == [("billing.json", "billing"), ("shop.json", "shop")]  # the cross links were dropped
+    assert linked == [
+        ("billing.json", "billing"),
+        ("shop.json", "shop"),
+    ]  # the cross links were dropped
 
 
 @pytest.mark.parametrize(
@@ -157,7 +213,10 @@ def test_a_ticket_url_names_its_project(url: str, project: str | None) -> None:
     [
         ("git@github.com:Acme/shop.git", "github.com/acme/shop"),
         ("https://token@github.com/acme/shop", "github.com/acme/shop"),
-        ("ssh://git@gitlab.example.com:2222/acme/tools/shop.git", "gitlab.example.com/acme/tools/shop"),
+        (
+            "ssh://git@gitlab.example.com:2222/acme/tools/shop.git",
+            "gitlab.example.com/acme/tools/shop",
+        ),
         ("/srv/git/shop.git", None),
         ("file:///srv/git/shop.git", None),
     ],
@@ -169,15 +228,23 @@ def test_a_remote_names_its_project_the_same_way(remote: str, project: str | Non
 def test_a_ticket_of_a_project_nobody_mines_stays_off_the_repositories_that_have_a_project(
     warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
-    fix = [{"message": "Fix reservations\n\nFixes #1, refs #2", "files": {"src/stock.py": STOCK_V1}}]
+    fix = [
+        {"message": "Fix reservations\n\nFixes #1, refs #2", "files": {"src/stock.py": STOCK_V1}}
+    ]
     shop, local, mirror = make_repo(fix, "shop"), make_repo(fix, "local"), make_repo(fix, "mirror")
     _set_remote(shop, "https://github.com/acme/shop.git")
     _set_remote(mirror, "https://git.corp.example/mirrors/legacy.git")  # a project no ticket names
     for repo in (shop, local, mirror):
         land_repository(warehouse, repo, "r1", OPTIONS)
     export = tmp_path / "issues.json"  # one export, two GitHub projects
-    export.write_text(json.dumps([{**_issue([])[0], "number": 1, "html_url": "https://github.com/acme/shop/issues/1"},
-                                  {**_issue([])[0], "number": 2, "html_url": "https://github.com/acme/lib/issues/2"}]))  # fmt: skip
+    export.write_text(
+        json.dumps(
+            [
+                {**_issue([])[0], "number": 1, "html_url": "https://github.com/acme/shop/issues/1"},
+                {**_issue([])[0], "number": 2, "html_url": "https://github.com/acme/lib/issues/2"},
+            ]
+        )
+    )
     land_ticket_export(warehouse, export, "r1", OPTIONS)
     notes: list[str] = []
     link_tickets(warehouse, notes)

@@ -1,4 +1,5 @@
-"""Verdicts: validated, redacted and stored at once; the export and the counter-examples honour the latest one."""
+"""Verdicts: validated, redacted and stored at once; the export and the counter-examples honour
+the latest one."""
 
 from __future__ import annotations
 
@@ -19,11 +20,16 @@ KEY = b"k" * 32
 
 
 def _give(warehouse: Warehouse, candidate_id: str, verdict: str, nonce: str, **extra: Any) -> str:
-    return record_verdict(warehouse, VerdictGiven(candidate_id, verdict, "ana", nonce, **extra), KEY)
+    return record_verdict(
+        warehouse, VerdictGiven(candidate_id, verdict, "ana", nonce, **extra), KEY
+    )
 
 
 def _outputs(target: Path) -> list[str]:
-    return [json.loads(line)["output"] for line in (target / "goldmine_alpaca.jsonl").read_text().splitlines()]
+    return [
+        json.loads(line)["output"]
+        for line in (target / "goldmine_alpaca.jsonl").read_text().splitlines()
+    ]
 
 
 @pytest.mark.parametrize(
@@ -34,9 +40,13 @@ def _outputs(target: Path) -> list[str]:
         ("rejected", {"reasons": ("too_long",)}, "unknown rejection reason 'too_long'"),
         ("rejected", {"reasons": ("other",), "note": "  "}, "'other' needs a note"),
         ("edited", {}, "an edit needs the edited record"),
-        ("edited", {"edited_record": {**GOOD, "output": ""}}, "the edited record is not valid at instruction.output"),
+        (
+            "edited",
+            {"edited_record": {**GOOD, "output": ""}},
+            "the edited record is not valid at instruction.output",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_verdict_that_cannot_be_stored_as_given_stores_nothing(
     warehouse: Warehouse, verdict: str, extra: dict[str, Any], message: str
 ) -> None:
@@ -54,7 +64,9 @@ def test_a_double_submit_stores_one_row_and_the_latest_verdict_counts(warehouse:
     _give(warehouse, "c0", "accepted", "form-2")
     latest = latest_verdicts(warehouse, ["c0", "c-none"])
     assert list(latest) == ["c0"] and latest["c0"].verdict == "accepted"
-    assert latest["c0"].reasons == () and latest["c0"].note == ""  # the rejection's reasons are not carried over
+    assert (
+        latest["c0"].reasons == () and latest["c0"].note == ""
+    )  # the rejection's reasons are not carried over
 
 
 def test_text_a_reviewer_types_is_redacted_like_mined_text(warehouse: Warehouse) -> None:
@@ -68,16 +80,28 @@ def test_text_a_reviewer_types_is_redacted_like_mined_text(warehouse: Warehouse)
     stored = warehouse.scalar("SELECT edited_record FROM reviews WHERE id = ?", [review_id])
     assert "AKIAZ7Q4EXAMPLE3KEY9" not in stored and "ana.lima@corp.example" not in stored
     assert "<SECRET:aws-access-key>" in stored and "<EMAIL>" in stored
-    kinds = warehouse.query("SELECT kind FROM secret_findings WHERE location LIKE 'reviews:%' ORDER BY 1").rows
+    kinds = warehouse.query(
+        "SELECT kind FROM secret_findings WHERE location LIKE 'reviews:%' ORDER BY 1"
+    ).rows
     assert kinds == [("aws-access-key",), ("email",)]
 
 
-def test_the_export_follows_the_latest_verdict_and_the_unreviewed_policy(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_the_export_follows_the_latest_verdict_and_the_unreviewed_policy(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
     _candidates(warehouse, [("bugfix", "en", "accepted")] * 4 + [("bugfix", "en", "rejected")])
-    drafted = {cid: json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [cid]))["output"]
-               for cid in ("c0", "c1", "c2", "c3", "c4")}  # fmt: skip
+    drafted = {
+        cid: json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [cid]))[
+            "output"
+        ]
+        for cid in ("c0", "c1", "c2", "c3", "c4")
+    }
     _give(
-        warehouse, "c0", "edited", "a", edited_record={**GOOD, "id": "c0", "output": "```python\nx = 1\n```\n\nEdited."}
+        warehouse,
+        "c0",
+        "edited",
+        "a",
+        edited_record={**GOOD, "id": "c0", "output": "```python\nx = 1\n```\n\nEdited."},
     )
     _give(
         warehouse,
@@ -95,7 +119,10 @@ def test_the_export_follows_the_latest_verdict_and_the_unreviewed_policy(warehou
     )
     summary = export_accepted(warehouse, tmp_path / "reviewed", "run", include_unreviewed=False)
     assert drafted["c3"] not in _outputs(tmp_path / "reviewed") and summary.records["alpaca"] == 3
-    counter = [json.loads(line) for line in (tmp_path / "all" / COUNTER_EXAMPLES_FILE).read_text().splitlines()]
+    counter = [
+        json.loads(line)
+        for line in (tmp_path / "all" / COUNTER_EXAMPLES_FILE).read_text().splitlines()
+    ]
     assert [(c["id"], c["reasons"], c["reason_labels"], c["note"]) for c in counter] == [
         ("c2", ["mismatch"], ["instruction/output mismatch"], "tests another function")
     ]

@@ -8,7 +8,12 @@ import pytest
 
 from miners.commit_kinds import ChangeShape, classify, is_test_case, is_test_path, whitespace_only
 from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
-from warehouse.landing.repositories import LandingOptions, land_repository, land_ticket_export, link_tickets
+from warehouse.landing.repositories import (
+    LandingOptions,
+    land_repository,
+    land_ticket_export,
+    link_tickets,
+)
 from warehouse.selection.commits import select_tasks
 from warehouse.store import Warehouse
 
@@ -16,8 +21,16 @@ OPTIONS = LandingOptions(key=b"k" * 32)
 
 
 def _shape(subject: str, paths: list[str], **changes: object) -> ChangeShape:
-    fields: dict[str, object] = {"subject": subject, "body": "", "author": "Dev", "parents": 1, "paths": paths,
-                                 "added_lines": 10, "deleted_lines": 2, "whitespace_only": False}  # fmt: skip
+    fields: dict[str, object] = {
+        "subject": subject,
+        "body": "",
+        "author": "Dev",
+        "parents": 1,
+        "paths": paths,
+        "added_lines": 10,
+        "deleted_lines": 2,
+        "whitespace_only": False,
+    }
     fields.update(changes)
     return ChangeShape(**fields)  # type: ignore[arg-type]
 
@@ -26,7 +39,9 @@ def test_commit_kinds() -> None:
     assert classify(_shape("Fix crash on empty cart", ["src/cart.py"])).family == "bugfix"
     assert classify(_shape("feat(api): add export endpoint", ["src/api.py"])).family == "feature"
     assert classify(_shape("Extract pricing helper", ["src/pricing.py"])).family == "refactor"
-    assert classify(_shape("Cover rounding edge cases", ["tests/test_pricing.py"])).family == "tests"
+    assert (
+        classify(_shape("Cover rounding edge cases", ["tests/test_pricing.py"])).family == "tests"
+    )
     for subject, paths, changes, skipped_as in [
         ("Merge branch 'x'", ["a.py"], {"parents": 2}, "merge"),
         ('Revert "Add cache"', ["a.py"], {}, "revert"),
@@ -66,42 +81,68 @@ def test_tasks_record_family_facts_and_skip_reasons(
     ]
     assert rows[0][4].startswith("initial commit") and rows[3][4].startswith("formatting only")
     facts = json.loads(rows[1][5])
-    assert len(facts["symbol_ids"]) == 1 and len(facts["test_symbol_ids"]) == 1 and len(facts["ticket_ids"]) == 1
+    assert (
+        len(facts["symbol_ids"]) == 1
+        and len(facts["test_symbol_ids"]) == 1
+        and len(facts["ticket_ids"]) == 1
+    )
     assert "linked to 1 ticket(s) by closing_keyword" in rows[1][4]
     assert select_tasks(warehouse, "r2").selected == 0 and warehouse.count("tasks") == 4
 
 
-def test_a_sprawling_commit_is_split_into_one_task_per_small_file(warehouse: Warehouse, make_repo) -> None:  # type: ignore[no-untyped-def]
+def test_a_sprawling_commit_is_split_into_one_task_per_small_file(
+    warehouse: Warehouse, make_repo
+) -> None:  # type: ignore[no-untyped-def]
     def module(prefix: str, count: int, body: str) -> str:
         return "\n\n".join(f"def {prefix}{n}(x):\n    return x {body}\n" for n in range(count))
 
-    repo = make_repo([
-        {"message": "Add helpers", "files": {"a.py": module("a", 4, "+ 1"), "b.py": module("b", 4, "+ 1")}},
-        {"message": "Fix every helper\n\nThey were off by one.", "files": {"a.py": module("a", 4, "+ 2"),
-                                                                           "b.py": module("b", 4, "+ 2")}},
-    ])  # fmt: skip
+    repo = make_repo(
+        [
+            {
+                "message": "Add helpers",
+                "files": {"a.py": module("a", 4, "+ 1"), "b.py": module("b", 4, "+ 1")},
+            },
+            {
+                "message": "Fix every helper\n\nThey were off by one.",
+                "files": {"a.py": module("a", 4, "+ 2"), "b.py": module("b", 4, "+ 2")},
+            },
+        ]
+    )
     land_repository(warehouse, repo, "r1", OPTIONS)
     select_tasks(warehouse, "r1")
     rows = warehouse.query(
-        "SELECT t.status, t.reason, len(json_extract(t.facts, '$.symbol_ids')::VARCHAR[]) FROM tasks t "
-        "JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Fix%' AND t.family <> 'edge_cases' ORDER BY t.reason"
+        "SELECT t.status, t.reason, len(json_extract(t.facts, '$.symbol_ids')::VARCHAR[]) FROM "
+        "tasks t "
+        "JOIN commits c ON c.id = t.commit_id WHERE c.subject LIKE 'Fix%' AND t.family <> "
+        "'edge_cases' ORDER BY t.reason"
     ).rows
     main = [row for row in rows if row[0] == "skipped"]
     parts = [row for row in rows if row[0] == "selected"]
     assert [row[:2] for row in main] == [("skipped", "split: 2 tasks, one per file")]
     assert [units for _, _, units in parts] == [4, 4]
-    assert {reason.split("the part of a larger commit in ")[1] for _, reason, _ in parts} == {"a.py", "b.py"}
+    assert {reason.split("the part of a larger commit in ")[1] for _, reason, _ in parts} == {
+        "a.py",
+        "b.py",
+    }
 
 
-def test_a_bot_known_only_by_its_email_is_skipped(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_a_bot_known_only_by_its_email_is_skipped(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     # Only the miner sees the e-mail (the warehouse keeps a keyed hash): selection uses its flag.
-    repo = make_repo([
-        {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
-        {"message": "Update reservations\n\nKeeps reserve() in line with the new schema.",
-         "author": "Platform Updates <49699333+platform[bot]@users.noreply.github.com>",
-         "files": {"src/stock.py": STOCK_V2}},
-    ])  # fmt: skip
-    assert _selected(warehouse, repo, "Update reservations") == [("bot", "skipped", "made by a bot")]
+    repo = make_repo(
+        [
+            {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
+            {
+                "message": "Update reservations\n\nKeeps reserve() in line with the new schema.",
+                "author": "Platform Updates <49699333+platform[bot]@users.noreply.github.com>",
+                "files": {"src/stock.py": STOCK_V2},
+            },
+        ]
+    )
+    assert _selected(warehouse, repo, "Update reservations") == [
+        ("bot", "skipped", "made by a bot")
+    ]
 
 
 def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any, ...]]:
@@ -109,7 +150,8 @@ def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any,
     land_repository(warehouse, repo, "r1", OPTIONS)
     select_tasks(warehouse, "r1")
     return warehouse.query(
-        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = ?",
+        "SELECT t.family, t.status, t.reason FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE c.subject = ?",
         [subject],
     ).rows
 
@@ -117,7 +159,12 @@ def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any,
 @pytest.mark.parametrize(
     ("name", "lang", "code", "runs"),
     [
-        ("test_reserve_rejects_negative", "python", "def test_reserve_rejects_negative(): ...", True),
+        (
+            "test_reserve_rejects_negative",
+            "python",
+            "def test_reserve_rejects_negative(): ...",
+            True,
+        ),
         ("TestCart.test_total", "python", "def test_total(self): ...", True),
         ("TestCart", "python", "class TestCart: ...", True),
         ("_check", "python", "def _check(name): ...", False),
@@ -127,32 +174,56 @@ def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any,
         ("CartTest.rejectsNegative", "java", "@Test\nvoid rejectsNegative() {}", True),
         ("CartTest.cart", "java", "private Cart cart() {}", False),
         ("test_client", "python", "@pytest.fixture\ndef test_client(app): ...", False),
-        ("CartTest.addsMany", "java", "@ParameterizedTest\n@ValueSource(ints = {1, 2})\nvoid addsMany(int n) {}", True),
+        (
+            "CartTest.addsMany",
+            "java",
+            "@ParameterizedTest\n@ValueSource(ints = {1, 2})\nvoid addsMany(int n) {}",
+            True,
+        ),
         ("CartTest.repeats", "java", "@RepeatedTest(3)\nvoid repeats() {}", True),
         ("tests::rejects_negative", "rust", "fn rejects_negative() {}", True),
         ("helper", "c", "static int helper(void) { TEST_ASSERT(1); return 0; }", False),
         ("renderCart", "javascript", "function renderCart() {}", False),
     ],
 )
-def test_only_what_the_test_runner_runs_counts_as_a_test(name: str, lang: str, code: str, runs: bool) -> None:
+def test_only_what_the_test_runner_runs_counts_as_a_test(
+    name: str, lang: str, code: str, runs: bool
+) -> None:
     assert is_test_case(name, lang, code) is runs
 
 
-def test_a_commit_changing_only_test_helpers_teaches_no_test(warehouse: Warehouse, make_repo: BuildRepo) -> None:
-    helpers = "def _levels():\n    return {'apple': 3}\n\n\ndef test_reserve():\n    assert _levels()['apple'] == 3\n"
-    repo = make_repo([
-        {"message": "Add stock tests", "files": {"src/stock.py": STOCK_V1, "tests/test_stock.py": helpers}},
-        {"message": "Stock more apples in the test levels\n\nThe fixture now matches the demo data.",
-         "files": {"tests/test_stock.py": helpers.replace("'apple': 3}", "'apple': 30}")}},
-    ])  # fmt: skip
+def test_a_commit_changing_only_test_helpers_teaches_no_test(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    helpers = (
+        "def _levels():\n    return {'apple': 3}\n\n\ndef test_reserve():\n    assert "
+        "_levels()['apple'] == 3\n"
+    )
+    repo = make_repo(
+        [
+            {
+                "message": "Add stock tests",
+                "files": {"src/stock.py": STOCK_V1, "tests/test_stock.py": helpers},
+            },
+            {
+                "message": "Stock more apples in the test levels\n\nThe fixture now matches the "
+                "demo data.",
+                "files": {"tests/test_stock.py": helpers.replace("'apple': 3}", "'apple': 30}")},
+            },
+        ]
+    )
     assert _selected(warehouse, repo, "Stock more apples in the test levels") == [
         ("tests", "skipped", "tests only: it changes helpers or fixtures, no test case")
     ]
 
 
 def test_a_squash_merge_quoting_a_revert_is_not_a_revert() -> None:
-    squash = _shape("Add CSV export (#412)", ["src/export.py"], body='* Revert "wip"\n\nThis reverts commit 3f2a9c1d4e5b.',
-                    reverts="3f2a9c1d4e5b")  # fmt: skip
+    squash = _shape(
+        "Add CSV export (#412)",
+        ["src/export.py"],
+        body='* Revert "wip"\n\nThis reverts commit 3f2a9c1d4e5b.',
+        reverts="3f2a9c1d4e5b",
+    )
     assert classify(squash).family == "feature"
     revert = _shape("Revert the CSV export", ["src/export.py"], reverts="3f2a9c1d4e5b")
     assert (classify(revert).family, classify(revert).skipped) == ("revert", True)
@@ -175,21 +246,32 @@ def test_test_files_are_found_by_the_usual_conventions(path: str, holds_tests: b
     assert is_test_path(path) is holds_tests
 
 
-def test_a_test_class_is_the_container_of_its_test_methods(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+def test_a_test_class_is_the_container_of_its_test_methods(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     tests = (
-        "class TestReserve:\n    def test_reserve(self):\n        assert reserve({'a': 3}, 'a', 1) == 2\n\n"
-        "    def test_reserve_rejects_negative(self):\n        assert reserve({'a': 3}, 'a', -1) is None\n"
+        "class TestReserve:\n    def test_reserve(self):\n        assert reserve({'a': 3}, 'a', "
+        "1) == 2\n\n"
+        "    def test_reserve_rejects_negative(self):\n        assert reserve({'a': 3}, 'a', -1) "
+        "is None\n"
     )
-    repo = make_repo([
-        {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
-        {"message": "Cover reservations\n\nA negative quantity must not add stock.",
-         "files": {"tests/test_stock.py": tests}},
-    ])  # fmt: skip
+    repo = make_repo(
+        [
+            {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
+            {
+                "message": "Cover reservations\n\nA negative quantity must not add stock.",
+                "files": {"tests/test_stock.py": tests},
+            },
+        ]
+    )
     land_repository(warehouse, repo, "r1", OPTIONS)
     select_tasks(warehouse, "r1")
-    facts = json.loads(warehouse.scalar(
-        "SELECT t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = 'Cover reservations'"
-    ))  # fmt: skip
+    facts = json.loads(
+        warehouse.scalar(
+            "SELECT t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = "
+            "'Cover reservations'"
+        )
+    )
     names = warehouse.query(
         "SELECT qualified_name FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1",
         [facts["symbol_ids"]],

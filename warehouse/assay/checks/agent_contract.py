@@ -1,4 +1,5 @@
-"""The agent contract: what an agent trajectory must be for a framework to replay it at serving time.
+"""The agent contract: what an agent trajectory must be for a framework to replay it at serving
+time.
 
 Tools come from the catalog (``seeds/tools.json``) unchanged, every action's parameters validate
 against its tool's JSON Schema, turns alternate user → assistant → tool → assistant …, every
@@ -46,7 +47,10 @@ class Step:
 
 
 def _steps(raw: dict[str, Any]) -> list[Step]:
-    return [Step(n, str(turn.get("role", "")), turn.get("content")) for n, turn in enumerate(raw_turns(raw))]
+    return [
+        Step(n, str(turn.get("role", "")), turn.get("content"))
+        for n, turn in enumerate(raw_turns(raw))
+    ]
 
 
 def _is_agent(raw: dict[str, Any]) -> bool:
@@ -76,23 +80,32 @@ class AgentContract:
         return self._validators[name]
 
     def check_tools(self, raw: dict[str, Any]) -> Verdict | None:
-        """Are the offered tools and every called tool in the catalog, exactly as the catalog defines them?"""
+        """Are the offered tools and every called tool in the catalog, exactly as the catalog
+        defines them?"""
         if not _is_agent(raw):
             return None
         offered: dict[str, Any] = {}
         for tool in raw.get("tools") or []:
             name = tool.get("name") if isinstance(tool, dict) else None
             if name not in self.catalog:
-                return Verdict.fail(f"the record offers the tool {name!r}, which is not in the catalog")
+                return Verdict.fail(
+                    f"the record offers the tool {name!r}, which is not in the catalog"
+                )
             if tool != self.catalog[name]:
-                return Verdict.fail(f"the record's {name!r} differs from the catalog's definition", 0.3)
+                return Verdict.fail(
+                    f"the record's {name!r} differs from the catalog's definition", 0.3
+                )
             offered[name] = tool
         for step, action in _actions(raw):
             name = action.get("tool_name")
             if name not in self.catalog:
-                return Verdict.fail(f"turn {step.position} calls {name!r}, which is not in the catalog")
+                return Verdict.fail(
+                    f"turn {step.position} calls {name!r}, which is not in the catalog"
+                )
             if name not in offered:
-                return Verdict.fail(f"turn {step.position} calls {name!r}, which the record does not offer", 0.3)
+                return Verdict.fail(
+                    f"turn {step.position} calls {name!r}, which the record does not offer", 0.3
+                )
         return Verdict.ok(f"{len(offered)} catalog tool(s)")
 
     def check_parameters(self, raw: dict[str, Any]) -> Verdict | None:
@@ -104,9 +117,13 @@ class AgentContract:
             name, parameters = action.get("tool_name"), action.get("parameters", {})
             if name not in self.catalog:
                 continue  # check_tools reports it
-            error = jsonschema.exceptions.best_match(self.validator(str(name)).iter_errors(parameters))
+            error = jsonschema.exceptions.best_match(
+                self.validator(str(name)).iter_errors(parameters)
+            )
             if error is not None:
-                return Verdict.fail(f"turn {step.position}: {name} parameters are invalid: {error.message}")
+                return Verdict.fail(
+                    f"turn {step.position}: {name} parameters are invalid: {error.message}"
+                )
             calls += 1
         return Verdict.ok(f"{calls} valid call(s)")
 
@@ -118,7 +135,8 @@ def _actions(raw: dict[str, Any]) -> Iterator[tuple[Step, dict[str, Any]]]:
 
 
 def check_turns(raw: dict[str, Any]) -> Verdict | None:
-    """Do roles alternate correctly, is every action answered by one tool turn, does it end in an answer?"""
+    """Do roles alternate correctly, is every action answered by one tool turn, does it end in an
+    answer?"""
     if not _is_agent(raw):
         return None
     steps = _steps(raw)
@@ -174,11 +192,17 @@ def check_uses_results(raw: dict[str, Any]) -> Verdict | None:
         return None
     steps = _steps(raw)
     results = " ".join(
-        _as_text(s.content.get("result")) for s in steps if s.role == "tool" and isinstance(s.content, dict)
+        _as_text(s.content.get("result"))
+        for s in steps
+        if s.role == "tool" and isinstance(s.content, dict)
     )
     if not results.strip():
         return None  # an agent that needed no tool has nothing to draw on
-    asked = " ".join(_as_text(s.content) for s in steps if s.role == "user") + " " + str(raw.get("system", ""))
+    asked = (
+        " ".join(_as_text(s.content) for s in steps if s.role == "user")
+        + " "
+        + str(raw.get("system", ""))
+    )
     answer = " ".join(s.final_answer for s in steps if s.role == "assistant")
     used = (_tokens(results) & _tokens(answer)) - _tokens(asked)
     if len(used) >= MIN_USED_RESULT_TOKENS:

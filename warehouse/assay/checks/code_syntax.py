@@ -30,7 +30,9 @@ def syntax_problem(block: CodeBlock) -> str:
         return _json_problem(block.code)
     code = textwrap.dedent(block.code)
     if block.language == "python" and code.lstrip().startswith(">>>"):
-        code = _console_input(code)  # an interactive session: its input is the code, the rest is output
+        code = _console_input(
+            code
+        )  # an interactive session: its input is the code, the rest is output
     tree = parse(code.encode("utf-8"), block.language)
     if tree.root_node.has_error:
         return f"the {block.tag} block does not parse (line {_first_error_line(tree.root_node)})"
@@ -41,7 +43,9 @@ def syntax_problem(block: CodeBlock) -> str:
 
 def _console_input(session: str) -> str:
     """The statements typed in a Python console transcript (``>>> `` and ``... `` lines)."""
-    return "".join(line[4:] + "\n" for line in session.splitlines() if line.startswith((">>> ", "... ")))
+    return "".join(
+        line[4:] + "\n" for line in session.splitlines() if line.startswith((">>> ", "... "))
+    )
 
 
 def _json_problem(code: str) -> str:

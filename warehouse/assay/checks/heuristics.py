@@ -1,4 +1,5 @@
-"""Cheap checks first: length bounds, looping output, refusals and meta-talk, unclosed fences, language.
+"""Cheap checks first: length bounds, looping output, refusals and meta-talk, unclosed fences,
+language.
 
 Each function answers one question about one record and returns a :class:`Verdict`.
 """
@@ -27,12 +28,34 @@ MIN_ANSWER_CHARS = 20
 MAX_FIELD_CHARS = 40_000
 # Refusals and talk about the answer instead of the answer (matched on the lower-cased prose).
 META_TALK = (
-    "as an ai", "as a language model", "as a large language model", "i'm sorry", "i am sorry", "i'm unable",
-    "i am unable", "i cannot help", "i can't help", "i cannot assist", "i can't assist", "here is an example",
-    "i hope this helps", "i hope that helps", "as requested, here", "作为ai", "作为一个ai", "作为人工智能",
-    "作为一个人工智能", "作为语言模型", "作为一个语言模型", "我无法帮助", "我无法协助", "希望对你有帮助",
-    "希望这对你有帮助", "希望以上内容对你有帮助", "希望能帮到你",
-)  # fmt: skip
+    "as an ai",
+    "as a language model",
+    "as a large language model",
+    "i'm sorry",
+    "i am sorry",
+    "i'm unable",
+    "i am unable",
+    "i cannot help",
+    "i can't help",
+    "i cannot assist",
+    "i can't assist",
+    "here is an example",
+    "i hope this helps",
+    "i hope that helps",
+    "as requested, here",
+    "作为ai",
+    "作为一个ai",
+    "作为人工智能",
+    "作为一个人工智能",
+    "作为语言模型",
+    "作为一个语言模型",
+    "我无法帮助",
+    "我无法协助",
+    "希望对你有帮助",
+    "希望这对你有帮助",
+    "希望以上内容对你有帮助",
+    "希望能帮到你",
+)
 _SURE = ("sure!", "sure,", "sure.", "certainly!", "certainly,", "certainly.", "当然！", "当然可以")
 _LOOP_REPEATS = 4  # a block repeated back to back this often at the end of the answer is a loop
 _LOOP_MAX_PERIOD = 20
@@ -42,26 +65,38 @@ _LOOP_TAIL_RATIO = 0.12
 
 
 def check_length(record: Record) -> Verdict:
-    """Is the request long enough to be specific, the answer long enough to teach, no field runaway?"""
+    """Is the request long enough to be specific, the answer long enough to teach, no field
+    runaway?"""
     request, answer = instruction_text(record), answer_text(record)
-    shortest = MIN_INSTRUCTION_CHARS if isinstance(record, InstructionRecord) else MIN_AGENT_REQUEST_CHARS
+    shortest = (
+        MIN_INSTRUCTION_CHARS if isinstance(record, InstructionRecord) else MIN_AGENT_REQUEST_CHARS
+    )
     if len(request) < shortest:
-        return Verdict.fail(f"instruction too short ({len(request)} characters; at least {shortest})")
+        return Verdict.fail(
+            f"instruction too short ({len(request)} characters; at least {shortest})"
+        )
     if len(answer) < MIN_ANSWER_CHARS:
-        return Verdict.fail(f"output too short ({len(answer)} characters; at least {MIN_ANSWER_CHARS})")
+        return Verdict.fail(
+            f"output too short ({len(answer)} characters; at least {MIN_ANSWER_CHARS})"
+        )
     longest = max(len(text) for text in all_texts(record))
     if longest > MAX_FIELD_CHARS:
-        return Verdict.fail(f"a field is too long ({longest} characters; at most {MAX_FIELD_CHARS})")
+        return Verdict.fail(
+            f"a field is too long ({longest} characters; at most {MAX_FIELD_CHARS})"
+        )
     return Verdict.ok(f"instruction {len(request)}, output {len(answer)} characters")
 
 
 def check_repetition(record: Record) -> Verdict:
-    """Does the answer loop, as a small model does when it repeats a chunk until it runs out of tokens?"""
+    """Does the answer loop, as a small model does when it repeats a chunk until it runs out of
+    tokens?"""
     answer = answer_text(record)
     lines = [line.strip() for line in answer.splitlines() if line.strip()]
     period, times = _tail_loop(lines)
     if times >= _LOOP_REPEATS:
-        return Verdict.fail(f"the output ends by repeating {period} line(s) {times} times: {lines[-1][:60]!r}")
+        return Verdict.fail(
+            f"the output ends by repeating {period} line(s) {times} times: {lines[-1][:60]!r}"
+        )
     long_lines = [line for line in lines if len(line) >= 20]
     if long_lines:
         line, repeats = Counter(long_lines).most_common(1)[0]

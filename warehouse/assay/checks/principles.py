@@ -26,9 +26,14 @@ from warehouse.record_text import (
 from warehouse.records import InstructionRecord
 
 # Task types whose answer is code that must be complete.
-CODE_TASK_TYPES = frozenset({"bugfix", "feature", "refactor", "performance", "change", "tests", "data_cleaning"})
-# Task types whose code is production code: it handles errors and logs (tests and explanations need not).
-PRODUCTION_TASK_TYPES = frozenset({"bugfix", "feature", "refactor", "performance", "change", "data_cleaning", "review"})
+CODE_TASK_TYPES = frozenset(
+    {"bugfix", "feature", "refactor", "performance", "change", "tests", "data_cleaning"}
+)
+# Task types whose code is production code: it handles errors and logs (tests and explanations need
+# not).
+PRODUCTION_TASK_TYPES = frozenset(
+    {"bugfix", "feature", "refactor", "performance", "change", "data_cleaning", "review"}
+)
 # Task types where a worked input/output example belongs in the request (data in → data out).
 EXAMPLE_TASK_TYPES = frozenset({"data_cleaning"})
 
@@ -40,16 +45,67 @@ _NUMBERED = re.compile(r"^[ \t]*\d+[.)、][ \t]+\S", re.MULTILINE)
 # Explicit constraints, looked for as phrases in the lower-cased request (substring tests run at
 # memory speed; a regex alternation of these runs at a few MB/s).
 _VERSION = re.compile(r"\d+\.\d+|[<>=~^]=?\s?\d")
-STACK_PHRASES = ("standard library", "standard-library", "stdlib", "标准库", "技术栈", "stack:", "version")
+STACK_PHRASES = (
+    "standard library",
+    "standard-library",
+    "stdlib",
+    "标准库",
+    "技术栈",
+    "stack:",
+    "version",
+)
 FORMAT_PHRASES = (
-    "output format", "format:", "fenced", "code block", "block tagged", "in one ", "markdown", "json", "csv",
-    "as a list", "as a table", "heading", "输出格式", "代码块", "格式：", "格式:", "形式",
-)  # fmt: skip
+    "output format",
+    "format:",
+    "fenced",
+    "code block",
+    "block tagged",
+    "in one ",
+    "markdown",
+    "json",
+    "csv",
+    "as a list",
+    "as a table",
+    "heading",
+    "输出格式",
+    "代码块",
+    "格式：",
+    "格式:",
+    "形式",
+)
 BOUNDARY_PHRASES = (
-    "edge case", "boundary", "boundaries", "corner case", "empty", "null", "none", "negative", "zero", "invalid",
-    "missing", "at most", "at least", "exceed", "out of range", "raise", "throw", "must not", "never", "do not",
-    "边界", "为空", "空值", "不存在", "非法", "超出", "超过", "抛出", "报错", "不能", "不要",
-)  # fmt: skip
+    "edge case",
+    "boundary",
+    "boundaries",
+    "corner case",
+    "empty",
+    "null",
+    "none",
+    "negative",
+    "zero",
+    "invalid",
+    "missing",
+    "at most",
+    "at least",
+    "exceed",
+    "out of range",
+    "raise",
+    "throw",
+    "must not",
+    "never",
+    "do not",
+    "边界",
+    "为空",
+    "空值",
+    "不存在",
+    "非法",
+    "超出",
+    "超过",
+    "抛出",
+    "报错",
+    "不能",
+    "不要",
+)
 EXAMPLE_PHRASES = (
     "example",
     "e.g.",
@@ -63,14 +119,34 @@ EXAMPLE_PHRASES = (
     "输入输出",
 )
 VAGUE_PHRASES = (
-    "improve it", "improve the code", "improve this", "make it better", "make it nicer", "make it work", "etc.",
-    "and so on", "something like", "some stuff", "as needed", "if necessary", "whatever", "clean it up",
-    "clean this up", "优化一下", "改进一下", "改一下", "等等", "之类的", "适当处理", "适当地处理",
-)  # fmt: skip
+    "improve it",
+    "improve the code",
+    "improve this",
+    "make it better",
+    "make it nicer",
+    "make it work",
+    "etc.",
+    "and so on",
+    "something like",
+    "some stuff",
+    "as needed",
+    "if necessary",
+    "whatever",
+    "clean it up",
+    "clean this up",
+    "优化一下",
+    "改进一下",
+    "改一下",
+    "等等",
+    "之类的",
+    "适当处理",
+    "适当地处理",
+)
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 _TEMPLATE_MARKS = ("→", "->", "<", "|")
 _FILE = re.compile(
-    r"/|\.(?:py|pyi|js|jsx|mjs|ts|tsx|go|rs|java|c|h|cc|cpp|hpp|rb|php|cs|kt|md|rst|txt|json|toml|ya?ml|ini|cfg|csv|sql|html|css|sh)$"
+    r"/|\.(?:py|pyi|js|jsx|mjs|ts|tsx|go|rs|java|c|h|cc|cpp|hpp|rb|php|cs|kt|md|rst|txt|json|toml|"
+    r"ya?ml|ini|cfg|csv|sql|html|css|sh)$"
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w]*(?:[./][A-Za-z_][\w]*)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
@@ -80,11 +156,14 @@ _ERROR_HANDLING = {
     "go": re.compile(r"\berr != nil\b|errors\.New\(|fmt\.Errorf\(|\bpanic\("),
     "java": re.compile(r"\btry\s*\{|\bcatch\s*\(|\bthrow\b|\bthrows\b"),
     "rust": re.compile(r"\bResult<|\bErr\(|\?;|\.map_err\(|\bpanic!|\.expect\("),
-    "c": re.compile(r"\berrno\b|==\s*NULL|!=\s*NULL|\bperror\(|return\s+-1\b|\bthrow\b|\bcatch\s*\("),
+    "c": re.compile(
+        r"\berrno\b|==\s*NULL|!=\s*NULL|\bperror\(|return\s+-1\b|\bthrow\b|\bcatch\s*\("
+    ),
 }
 _LOGGING = {
     "python": re.compile(
-        r"\blog(?:ger|ging)?\.(?:debug|info|warning|warn|error|exception|critical|log)\(|\bwarnings\.warn\("
+        r"\blog(?:ger|ging)?\.(?:debug|info|warning|warn|error|exception|critical|log)\(|\bwarning"
+        r"s\.warn\("
     ),
     "javascript": re.compile(r"\b(?:console|log(?:ger)?)\??\.(?:log|debug|info|warn|error)\("),
     "go": re.compile(r"\b(?:log|slog|logger)\.\w+\("),
@@ -110,12 +189,17 @@ def check_role_context(record: Record) -> Verdict:
     has_context = _context_words(record) >= 25
     if has_role and has_context:
         return Verdict.ok("states a role and context")
-    missing = " and ".join(part for part, ok in (("a role", has_role), ("context", has_context)) if not ok)
-    return Verdict.fail(f"no {missing} (e.g. 'You are a … working on … , which …')", 0.5 * (has_role + has_context))
+    missing = " and ".join(
+        part for part, ok in (("a role", has_role), ("context", has_context)) if not ok
+    )
+    return Verdict.fail(
+        f"no {missing} (e.g. 'You are a … working on … , which …')", 0.5 * (has_role + has_context)
+    )
 
 
 def _context_words(record: Record) -> int:
-    """Words (or two CJK characters each) of prose that set the scene, before the first requirement."""
+    """Words (or two CJK characters each) of prose that set the scene, before the first
+    requirement."""
     text = f"{record.system}\n{prose(instruction_text(record))}"
     first_requirement = _NUMBERED.search(text)
     scene = text[: first_requirement.start()] if first_requirement else text
@@ -129,11 +213,14 @@ def check_numbered_requirements(record: Record) -> Verdict | None:
     count = len(_NUMBERED.findall(prose(record.instruction)))
     if count >= 2:
         return Verdict.ok(f"{count} numbered requirements")
-    return Verdict.fail("fewer than two numbered requirements (write them as 1. … 2. …)", 0.3 * count)
+    return Verdict.fail(
+        "fewer than two numbered requirements (write them as 1. … 2. …)", 0.3 * count
+    )
 
 
 def check_constraints(record: Record) -> Verdict | None:
-    """Does the instruction state its stack and versions, the output format and the boundary conditions?"""
+    """Does the instruction state its stack and versions, the output format and the boundary
+    conditions?"""
     if not isinstance(record, InstructionRecord):
         return None
     text = lowered(f"{record.system}\n{prose(record.instruction)}")
@@ -170,7 +257,11 @@ def check_specificity(record: Record) -> Verdict | None:
     score = max(0.0, min(1.0, anchors / 6) - 0.25 * len(vague))
     if anchors >= 4 and len(vague) <= 1:
         return Verdict(True, score, f"{anchors} concrete names, numbers or paths")
-    detail = f"vague wording ({', '.join(vague[:3])})" if len(vague) > 1 else f"only {anchors} concrete anchors"
+    detail = (
+        f"vague wording ({', '.join(vague[:3])})"
+        if len(vague) > 1
+        else f"only {anchors} concrete anchors"
+    )
     return Verdict.fail(f"the request is not specific: {detail}", score)
 
 
@@ -192,7 +283,9 @@ def check_code_parses(record: Record) -> Verdict | None:
     parsed = [b for b in blocks if b.language is not None]
     if not parsed:
         if record.task_type in CODE_TASK_TYPES:
-            return Verdict.fail(f"a {record.task_type} output without a code block in a known language")
+            return Verdict.fail(
+                f"a {record.task_type} output without a code block in a known language"
+            )
         return None
     problems = [p for p in (syntax_problem(b) for b in parsed) if p]
     if problems:
@@ -208,7 +301,9 @@ def _production_code(record: Record) -> list[CodeBlock] | None:
 
 def check_error_handling(record: Record) -> Verdict | None:
     """Does the production code handle or signal errors (try/except, raise, err != nil …)?"""
-    return _production_code_shows(record, _ERROR_HANDLING, "the code neither handles nor raises any error")
+    return _production_code_shows(
+        record, _ERROR_HANDLING, "the code neither handles nor raises any error"
+    )
 
 
 def check_logging(record: Record) -> Verdict | None:
@@ -216,8 +311,11 @@ def check_logging(record: Record) -> Verdict | None:
     return _production_code_shows(record, _LOGGING, "the code logs nothing")
 
 
-def _production_code_shows(record: Record, patterns: dict[str, re.Pattern[str]], missing: str) -> Verdict | None:
-    """Passes when a production code block matches its language family's pattern; None for other tasks."""
+def _production_code_shows(
+    record: Record, patterns: dict[str, re.Pattern[str]], missing: str
+) -> Verdict | None:
+    """Passes when a production code block matches its language family's pattern; None for other
+    tasks."""
     blocks = _production_code(record)
     if blocks is None:
         return None
@@ -236,13 +334,17 @@ def check_comments(record: Record) -> Verdict | None:
     lines = [line for b in blocks for line in b.code.splitlines() if line.strip()]
     pattern = {b.language: _COMMENT.get(b.language or "", _COMMENT["default"]) for b in blocks}
     commented = sum(
-        1 for b in blocks for line in b.code.splitlines() if line.strip() and pattern[b.language].search(line)
+        1
+        for b in blocks
+        for line in b.code.splitlines()
+        if line.strip() and pattern[b.language].search(line)
     )
     share = commented / len(lines)
     if share >= MIN_COMMENT_SHARE:
         return Verdict.ok(f"{commented} of {len(lines)} code lines commented")
     return Verdict.fail(
-        f"only {commented} of {len(lines)} code lines carry a comment", min(1.0, share / MIN_COMMENT_SHARE)
+        f"only {commented} of {len(lines)} code lines carry a comment",
+        min(1.0, share / MIN_COMMENT_SHARE),
     )
 
 
@@ -286,8 +388,14 @@ def check_instruction_match(record: Record) -> Verdict | None:
     addressed = {name for name in named if name in output or name.rsplit("/", 1)[-1] in output}
     share = len(addressed) / len(named)
     if share >= MIN_MATCH_SHARE:
-        return Verdict(True, min(1.0, share / MIN_MATCH_SHARE), f"addresses {len(addressed)} of {len(named)} named")
+        return Verdict(
+            True,
+            min(1.0, share / MIN_MATCH_SHARE),
+            f"addresses {len(addressed)} of {len(named)} named",
+        )
     missing = sorted(named - addressed)[:4]
     return Verdict.fail(
-        f"the output ignores {len(named) - len(addressed)} of {len(named)} named: {', '.join(missing)}", share
+        f"the output ignores {len(named) - len(addressed)} of {len(named)} named: "
+        f"{', '.join(missing)}",
+        share,
     )

@@ -8,12 +8,20 @@ from typing import Any
 import pytest
 
 from tests.damages import gold
-from warehouse.assay.checks.agent_contract import AgentContract, check_thoughts, check_turns, check_uses_results
+from warehouse.assay.checks.agent_contract import (
+    AgentContract,
+    check_thoughts,
+    check_turns,
+    check_uses_results,
+)
 from warehouse.seed_folder import SEEDS_DIR
 from warehouse.tool_catalog import load_tool_catalog
 
 CONTRACT = AgentContract(
-    {name: spec.model_dump() for name, spec in load_tool_catalog(SEEDS_DIR / "tools.json").tools.items()}
+    {
+        name: spec.model_dump()
+        for name, spec in load_tool_catalog(SEEDS_DIR / "tools.json").tools.items()
+    }
 )
 
 
@@ -24,7 +32,13 @@ def _steps(record: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("prefix", ["07", "08", "09", "10"])
 def test_every_agent_gold_keeps_the_contract(prefix: str) -> None:
     record = gold(prefix)
-    for check in (CONTRACT.check_tools, CONTRACT.check_parameters, check_turns, check_thoughts, check_uses_results):
+    for check in (
+        CONTRACT.check_tools,
+        CONTRACT.check_parameters,
+        check_turns,
+        check_thoughts,
+        check_uses_results,
+    ):
         verdict = check(record)
         assert verdict is not None and verdict.passed, (check.__name__, verdict)
 
@@ -35,9 +49,13 @@ def test_instruction_records_are_not_asked() -> None:
 
 def test_a_tool_definition_that_drifted_from_the_catalog_fails() -> None:
     record = copy.deepcopy(gold("07"))
-    record["tools"][1]["parameters"]["properties"]["file"] = record["tools"][1]["parameters"]["properties"].pop("path")
+    record["tools"][1]["parameters"]["properties"]["file"] = record["tools"][1]["parameters"][
+        "properties"
+    ].pop("path")
     verdict = CONTRACT.check_tools(record)
-    assert verdict is not None and not verdict.passed and "differs from the catalog" in verdict.detail
+    assert (
+        verdict is not None and not verdict.passed and "differs from the catalog" in verdict.detail
+    )
 
 
 def test_a_call_to_a_tool_the_record_does_not_offer_fails() -> None:
@@ -49,9 +67,14 @@ def test_a_call_to_a_tool_the_record_does_not_offer_fails() -> None:
 
 @pytest.mark.parametrize(
     ("parameters", "problem"),
-    [({}, "'location' is a required property"), ({"location": "北京", "city": "x"}, "Additional properties")],
+    [
+        ({}, "'location' is a required property"),
+        ({"location": "北京", "city": "x"}, "Additional properties"),
+    ],
 )
-def test_parameters_are_validated_against_the_json_schema(parameters: dict[str, Any], problem: str) -> None:
+def test_parameters_are_validated_against_the_json_schema(
+    parameters: dict[str, Any], problem: str
+) -> None:
     record = copy.deepcopy(gold("10"))
     _steps(record)[0]["action"]["parameters"] = parameters
     verdict = CONTRACT.check_parameters(record)
@@ -64,10 +87,14 @@ def test_parameters_are_validated_against_the_json_schema(parameters: dict[str, 
         (lambda turns: turns.pop(0), "does not start with the user"),
         (lambda turns: turns.insert(3, copy.deepcopy(turns[2])), "answers no action"),
         (lambda turns: turns.pop(), "does not end with the assistant's final answer"),
-        (lambda turns: turns[-1]["content"].update(action={"tool_name": "get_weather", "parameters": {}}),
-         "both calls a tool and answers"),
+        (
+            lambda turns: turns[-1]["content"].update(
+                action={"tool_name": "get_weather", "parameters": {}}
+            ),
+            "both calls a tool and answers",
+        ),
     ],
-)  # fmt: skip
+)
 def test_turns_must_alternate_and_end_in_an_answer(spoil: Any, problem: str) -> None:
     record = copy.deepcopy(gold("10"))
     spoil(record["conversation"])

@@ -1,4 +1,5 @@
-"""The principle signals one by one: each passes on a gold and fails on the one thing it measures."""
+"""The principle signals one by one: each passes on a gold and fails on the one thing it
+measures."""
 
 from __future__ import annotations
 
@@ -36,20 +37,30 @@ def test_format_templates_and_file_paths_are_not_things_to_address() -> None:
 
 
 def test_constraints_need_two_of_stack_format_and_boundaries() -> None:
-    bare = _with("02", system="", instruction="You are a developer on the shop. Fix the list endpoint:\n"
-                 "1. Pages are 1-based.\n2. Order newest first.")  # fmt: skip
+    bare = _with(
+        "02",
+        system="",
+        instruction="You are a developer on the shop. Fix the list endpoint:\n"
+        "1. Pages are 1-based.\n2. Order newest first.",
+    )
     verdict = _check("constraints", bare)
     assert verdict is not None and not verdict.passed and "stack" in verdict.detail
 
 
 def test_a_data_task_without_an_example_fails_and_other_tasks_are_not_asked() -> None:
-    verdict = _check("io_example", _with("01", input="", instruction=gold("01")["instruction"].replace("示例", "")))
+    verdict = _check(
+        "io_example",
+        _with("01", input="", instruction=gold("01")["instruction"].replace("示例", "")),
+    )
     assert verdict is not None and not verdict.passed
     assert _check("io_example", gold("02")) is None
 
 
 def test_vague_wording_is_not_specific() -> None:
-    vague = _with("02", instruction="You are a developer. Improve the code and make it better, etc., as needed.")
+    vague = _with(
+        "02",
+        instruction="You are a developer. Improve the code and make it better, etc., as needed.",
+    )
     verdict = _check("specificity", vague)
     assert verdict is not None and not verdict.passed and "vague" in verdict.detail
 
@@ -66,12 +77,20 @@ def test_code_without_comments_and_an_output_without_prose_fail() -> None:
     ("block", "problem"),
     [
         (CodeBlock("python", "python", "def f(:\n    pass\n", True), "does not parse"),
-        (CodeBlock("python", "python", "def f():\n    return 1\nreturn 2\n", True), "does not compile"),
+        (
+            CodeBlock("python", "python", "def f():\n    return 1\nreturn 2\n", True),
+            "does not compile",
+        ),
         (CodeBlock("ts", "typescript", "function f( {\n", True), "does not parse"),
         (CodeBlock("json", "json", '{"a": 1,}', True), "does not load"),
         (CodeBlock("python", "python", "x = 1\n", False), "cut off"),
         (CodeBlock("text", None, "anything at all (", True), ""),
-        (CodeBlock("python", "python", ">>> f(1, 2)\n3\n>>> for x in y:\n...     print(x)\n1\n", True), ""),
+        (
+            CodeBlock(
+                "python", "python", ">>> f(1, 2)\n3\n>>> for x in y:\n...     print(x)\n1\n", True
+            ),
+            "",
+        ),
         (CodeBlock("python", "python", ">>> f(1,\n3\n", True), "does not"),
     ],
 )
