@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flows.llm.client import Budget, ChatClient, ChatRequest, Endpoint  # noqa: E402
+from flows.settings import LLMConfig  # noqa: E402
 from tests.llm_server import FakeLLMServer, Reply  # noqa: E402
 from warehouse.record_drafts import draft_json_schema  # noqa: E402
 from warehouse.store import Warehouse  # noqa: E402
@@ -40,9 +41,8 @@ def measure(concurrency: int, requests: int, latency: float, folder: Path) -> tu
         FakeLLMServer(lambda body, n: Reply(content="{}", delay=latency), "bench-model") as server,
         Warehouse(folder / f"c{concurrency}.duckdb") as warehouse,
     ):
-        endpoint = Endpoint(
-            server.url, "bench-model", "EMPTY", max_concurrency=concurrency, timeout_seconds=60
-        )
+        settings = LLMConfig(max_concurrency=concurrency, timeout_seconds=60)
+        endpoint = Endpoint(server.url, "bench-model", "EMPTY", settings)
         client = ChatClient(endpoint, warehouse, "bench", b"k" * 32, Budget(0, endpoint))
         schema = draft_json_schema("instruction")
 

@@ -81,7 +81,8 @@ def mine(
 ) -> dict[str, Any]:
     """Mine every repository into a fresh workspace with ``mode``; then again with nothing new."""
     from flows.run.pipeline import run_stages
-    from flows.workspace import Settings, Workspace, settings_with
+    from flows.settings import Settings, settings_with
+    from flows.workspace import Workspace
 
     settings = settings_with(
         Settings(),

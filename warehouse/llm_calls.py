@@ -72,12 +72,12 @@ class RecordedReply:
 
 def recorded_reply(warehouse: Warehouse, id_: str) -> RecordedReply | None:
     """The stored reply of a call that succeeded, or None (never called, or it failed)."""
-    rows = warehouse.query(
-        "SELECT reply, prompt_tokens, completion_tokens FROM llm_calls WHERE id = ? AND error IS "
-        "NULL",
+    replies = warehouse.query(
+        "SELECT reply, prompt_tokens, completion_tokens FROM llm_calls "
+        "WHERE id = ? AND error IS NULL",
         [id_],
-    ).rows
-    return RecordedReply(*rows[0]) if rows else None
+    ).rows_as(RecordedReply)
+    return replies[0] if replies else None
 
 
 def record_call(warehouse: Warehouse, call: LLMCall) -> None:

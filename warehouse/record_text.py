@@ -15,9 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from warehouse.ids import content_hash
-from warehouse.records import AgentRecord, InstructionRecord
-
-Record = InstructionRecord | AgentRecord
+from warehouse.records import InstructionRecord, Record
 
 _FENCE_OPEN = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^\n]*$", re.MULTILINE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

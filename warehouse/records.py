@@ -116,8 +116,11 @@ class AgentRecord(_Strict):
     provenance: Provenance
 
 
-Record = Annotated[InstructionRecord | AgentRecord, Field(discriminator="kind")]
-RECORD_ADAPTER: TypeAdapter[InstructionRecord | AgentRecord] = TypeAdapter(Record)
+# Every record is one of the two kinds: the one alias the rest of goldmine imports.
+Record = InstructionRecord | AgentRecord
+RECORD_ADAPTER: TypeAdapter[Record] = TypeAdapter(
+    Annotated[InstructionRecord | AgentRecord, Field(discriminator="kind")]
+)
 
 
 def parse_record(data: Any) -> InstructionRecord | AgentRecord:

@@ -7,6 +7,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
+from warehouse.outcomes import RunStatus
 from warehouse.store import Warehouse
 
 
@@ -27,7 +28,7 @@ def start_run(
                 "id": run_id,
                 "command": command,
                 "params": json.dumps(params, default=str),
-                "status": "running",
+                "status": RunStatus.RUNNING,
                 "started_at": datetime.now(UTC),
                 "finished_at": None,
                 "counts": None,
@@ -45,7 +46,7 @@ def finish_run(
     warehouse.execute(
         "UPDATE runs SET status = ?, finished_at = ?, counts = ?, error = ? WHERE id = ?",
         [
-            "failed" if error else "completed",
+            RunStatus.FAILED if error else RunStatus.COMPLETED,
             datetime.now(UTC),
             json.dumps(counts, default=str),
             error,

@@ -22,15 +22,13 @@ from jsonschema.exceptions import SchemaError, best_match
 from pydantic import ValidationError
 
 from miners.errors import GoldmineError
-from warehouse.records import AgentRecord, InstructionRecord, ToolSpec, parse_record
+from warehouse.records import AgentRecord, Record, ToolSpec, parse_record
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 CATALOG_NAME = "tools.json"
 SEED_NAME = re.compile(r"^\d{2}-[A-Za-z0-9][A-Za-z0-9_-]*\.json$")
 META_KEYS = ("demonstrates", "template", "why_gold")
 _UNION_TAGS = {"instruction", "agent", "user", "assistant", "tool"}
-
-Record = InstructionRecord | AgentRecord
 
 
 class SeedFolderError(GoldmineError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -41,6 +41,15 @@ class QueryResult:
     def dicts(self) -> list[dict[str, Any]]:
         """The rows as dictionaries keyed by column name."""
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def rows_as(self, cls: type[T]) -> list[T]:
+        """The rows as instances of a dataclass, each field filled from the column of its name
+        (so the order of the query's columns is free, and a column the class lacks is an error)."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        unknown = [column for column in self.columns if column not in names]
+        if unknown:
+            raise WarehouseError(f"{cls.__name__} has no field for the column(s) {unknown}")
+        return [cls(**dict(zip(self.columns, row, strict=True))) for row in self.rows]
 
 
 def migrations() -> list[tuple[int, str, str]]:

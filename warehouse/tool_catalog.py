@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,6 +34,11 @@ class ToolCatalog:
         if missing:
             raise ToolCatalogError(f"the tool catalog has no tool named {', '.join(missing)}")
         return [self.tools[name] for name in names]
+
+    def schemas(self) -> dict[str, dict[str, Any]]:
+        """Each tool as plain JSON (name, description, parameters) by name: what the assay's agent
+        checks compare records against, and what worker processes receive."""
+        return {name: spec.model_dump() for name, spec in self.tools.items()}
 
     def openai_tools(self) -> list[dict[str, object]]:
         """The catalog as the OpenAI ``tools`` parameter (and fine-tuning files) expect it."""

@@ -30,11 +30,11 @@ from flows.llm.client import (
     resolve_endpoint,
     scrub,
 )
-from flows.workspace import Settings, Workspace
+from flows.settings import Settings, catalog_path, seeds_folder
+from flows.workspace import Workspace
 from warehouse.record_drafts import draft_json_schema, draft_kinds
 from warehouse.seed_folder import (
     CATALOG_NAME,
-    SEEDS_DIR,
     SeedFolder,
     SeedFolderError,
     load_seeds,
@@ -42,11 +42,6 @@ from warehouse.seed_folder import (
 )
 from warehouse.selection.task_context import ContextLoader, TaskContext
 from warehouse.store import Warehouse
-
-
-def seeds_dir(settings: Settings) -> Path:
-    """The seeds folder the workspace uses: ``[draft] seeds``, else the shipped one."""
-    return Path(settings.draft.seeds) if settings.draft.seeds else SEEDS_DIR
 
 
 @click.group()
@@ -59,7 +54,7 @@ def seeds() -> None:
 @workspace_options()
 def seeds_check(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
     """Validate DIRECTORY (default: the workspace's seeds folder) and print one row per record."""
-    folder = read_seed_folder(directory or seeds_dir(Workspace.at(workspace).settings()))
+    folder = read_seed_folder(directory or seeds_folder(Workspace.at(workspace).settings()))
     rows = [
         (r.file, r.kind, r.task_type, r.lang, r.template, str(r.problems or "ok"))
         for r in folder.rows
@@ -120,7 +115,7 @@ def seeds_suggest(count: int, target: Path | None, workspace: Path | None, verbo
     folder = target or space.root / "seeds-suggested"
     with space.open_warehouse(read_only=True) as warehouse:
         paths = suggest_seeds(warehouse, count, folder)
-    catalog = seeds_dir(space.settings()) / CATALOG_NAME
+    catalog = catalog_path(space.settings())
     if catalog.exists():
         shutil.copyfile(catalog, folder / CATALOG_NAME)
     for path in paths:
@@ -170,13 +165,13 @@ def prompts_render(
     with space.open_warehouse(read_only=True) as warehouse:
         context = _task_context(warehouse, space.key(), task_id)
     problem = unusable(context, kind)
-    if problem:
+    if problem is not None:
         click.echo(f"note: the llm drafter would skip this task: {problem}", err=True)
     prompt = build_prompt(
         context,
         kind,
         lang,
-        load_seeds(seeds_dir(settings)).seeds,
+        load_seeds(seeds_folder(settings)).seeds,
         few_shot_count=settings.llm.few_shots,
         template=template,
     )
@@ -184,7 +179,7 @@ def prompts_render(
     request = ChatRequest(
         scrub(prompt.messages, space.key()), f"{kind}_record", draft_json_schema(kind)
     )
-    body = payload(endpoint, request, endpoint.structured_output)
+    body = payload(endpoint, request, endpoint.settings.structured_output)
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -207,15 +202,7 @@ def _endpoint(settings: Settings) -> Endpoint:
     try:
         return resolve_endpoint(settings.llm, os.environ)
     except ConfigError:
-        llm = settings.llm
-        return Endpoint(
-            "",
-            llm.model or "<model>",
-            "EMPTY",
-            temperature=llm.temperature,
-            max_tokens=llm.max_tokens,
-            structured_output=llm.structured_output,
-        )
+        return Endpoint("", settings.llm.model or "<model>", "EMPTY", settings.llm)
 
 
 def _task_context(warehouse: Warehouse, key: bytes, task_id: str) -> TaskContext:

@@ -26,7 +26,8 @@ import click
 from flows.commands.options import workspace_options
 from flows.errors import ConfigError, PrefectServerError
 from flows.run.prefect_server import LocalPrefectServer, is_healthy
-from flows.workspace import Settings, Workspace, configure_prefect
+from flows.settings import Settings
+from flows.workspace import Workspace, configure_prefect
 
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 EPHEMERAL = (

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
-from flows.workspace import Settings, Workspace, settings_with
+from flows.settings import Settings, settings_with
+from flows.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG_CHOICES = {"en": ["en"], "zh": ["zh"], "both": ["en", "zh"]}

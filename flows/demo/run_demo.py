@@ -19,7 +19,8 @@ from flows.demo.sample_repo import (
     load_script,
 )
 from flows.run.pipeline import PIPELINE, run_stages
-from flows.workspace import Workspace, settings_with
+from flows.settings import settings_with
+from flows.workspace import Workspace
 from miners.errors import SourceError
 from miners.git_history import open_repository
 

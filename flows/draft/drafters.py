@@ -13,7 +13,7 @@ from flows.draft.extractive_agent import TrajectoryDrafter
 from flows.draft.llm_instruction import llm_drafter
 from flows.draft.project_tests import command_runner
 from flows.errors import ConfigError
-from flows.workspace import Settings, catalog_of
+from flows.settings import Settings, catalog_of
 from warehouse.store import Warehouse
 
 

@@ -13,6 +13,7 @@ the results it delivered. Drafters do not write candidates: this module does.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,19 +21,18 @@ from typing import Any, Protocol, runtime_checkable
 
 from warehouse.ids import stable_id
 from warehouse.landing.feedback import FEEDBACK_SELECTOR
+from warehouse.outcomes import CandidateStatus, Skip, SkipCategory
 from warehouse.record_text import normalised_text_hash
-from warehouse.records import AgentRecord, InstructionRecord
+from warehouse.records import AgentRecord, InstructionRecord, Record
 from warehouse.selection.task_context import Context, ContextLoader
 from warehouse.store import Warehouse
-
-Record = InstructionRecord | AgentRecord
 
 
 @dataclass(frozen=True, slots=True)
 class DraftSkipped:
     """A task that cannot make a good record of the asked kind, and why."""
 
-    reason: str
+    reason: Skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +58,14 @@ class DraftDeferred:
     """Nothing drafted this time (the endpoint failed after its retries); the next run tries
     again."""
 
-    reason: str
+    reason: Skip
+
+
+# Skips several drafters give, worded once.
+ROOT_COMMIT = Skip(SkipCategory.ROOT_COMMIT, "a root commit has no parent to replay from")
+NO_CATALOG_LOOKUP = Skip(
+    SkipCategory.NO_CATALOG_LOOKUP, "the thread shows no lookup with a tool the catalog declares"
+)
 
 
 class DraftingStopped(Exception):
@@ -106,7 +113,12 @@ class ByKind:
         """Delegate to the drafter of ``kind``; a kind nobody drafts is a recorded skip."""
         drafter = self.drafters.get(kind)
         if drafter is None:
-            return DraftSkipped(f"the {self.name} drafter does not make {kind} records")
+            return DraftSkipped(
+                Skip(
+                    SkipCategory.KIND_NOT_DRAFTED,
+                    f"the {self.name} drafter does not make {kind} records",
+                )
+            )
         return drafter.draft(context, kind, lang)
 
 
@@ -116,13 +128,20 @@ class DraftSummary:
 
     candidates: int = 0
     unparseable: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    deferred: dict[str, int] = field(default_factory=dict)
+    skipped: Counter[str] = field(default_factory=Counter)
+    deferred: Counter[str] = field(default_factory=Counter)
+    # The first detail of each deferral category, for the run's notes.
+    deferred_example: dict[str, str] = field(default_factory=dict)
     stopped: str = ""
 
-    def skip(self, reason: str) -> None:
-        key = reason.split(":", 1)[0]
-        self.skipped[key] = self.skipped.get(key, 0) + 1
+    def skip(self, reason: Skip) -> None:
+        """Count a recorded skip by its category."""
+        self.skipped[reason.category] += 1
+
+    def defer(self, reason: Skip) -> None:
+        """Count a deferral by its category, keeping the first detail of each."""
+        self.deferred[reason.category] += 1
+        self.deferred_example.setdefault(reason.category, reason.detail)
 
 
 def draft_tasks(
@@ -212,7 +231,8 @@ def _store(
                     "kind": kind,
                     "lang": lang,
                     "drafter": drafter,
-                    "reason": result.reason,
+                    "reason": result.reason.detail,
+                    "category": result.reason.category,
                     "run_id": run_id,
                 }
             ],
@@ -223,8 +243,7 @@ def _store(
             "candidates", [_unparseable_row(task_id, kind, lang, drafter, result, run_id)]
         )
     elif isinstance(result, DraftDeferred):
-        key = result.reason.split(":", 1)[0]
-        summary.deferred[key] = summary.deferred.get(key, 0) + 1
+        summary.defer(result.reason)
     elif isinstance(result, Drafted):
         summary.candidates += warehouse.insert(
             "candidates", [candidate_row(result.record, run_id, result.llm_call_id)]
@@ -243,7 +262,7 @@ def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -
         "lang": record.lang,
         "drafter": record.provenance.drafter,
         "template": record.provenance.template,
-        "status": "pending",
+        "status": CandidateStatus.PENDING,
         "score": None,
         "record": record.model_dump_json(exclude_none=True),
         "provenance": json.dumps(record.provenance.model_dump(), ensure_ascii=False),
@@ -266,7 +285,7 @@ def _unparseable_row(
         "lang": lang,
         "drafter": drafter,
         "template": result.template,
-        "status": "unparseable",
+        "status": CandidateStatus.UNPARSEABLE,
         "score": None,
         "record": None,
         "provenance": json.dumps({"task_id": task_id, "drafter": drafter, "reason": result.reason}),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.draft.drafting import DraftResult, DraftSkipped
+from flows.draft.drafting import ROOT_COMMIT, DraftResult, DraftSkipped
 from flows.draft.extractive_instruction import task_view
 from flows.draft.extractive_tickets import draft_ticket_trajectory
 from flows.prompting import Phrasebook
@@ -24,6 +24,7 @@ from miners.commit_kinds import CODE_FAMILIES
 from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import AgentRecord
 from warehouse.redaction import redact
 from warehouse.selection.task_context import CodeUnit, Context, TaskContext
@@ -95,22 +96,27 @@ class TrajectoryDrafter:
         if isinstance(context, TicketContext):
             return draft_ticket_trajectory(context, lang, self.catalog)
         problem = _unusable(context)
-        if problem:
+        if problem is not None:
             return DraftSkipped(problem)
         git_dir = git_dir_of(context.source_location)
         parent = first_parent(git_dir, context.sha)
         if parent is None:
-            return DraftSkipped("a root commit has no parent to replay from")
+            return DraftSkipped(ROOT_COMMIT)
         paths = list(
             dict.fromkeys([u.path for u in context.units] + [t.path for t in context.tests])
         )
         patch = commit_patch(git_dir, parent, context.sha, paths)
         if not patch.strip():
-            return DraftSkipped("the commit's patch for its units is empty")
+            return DraftSkipped(
+                Skip(SkipCategory.EMPTY_PATCH, "the commit's patch for its units is empty")
+            )
         if len(patch) > MAX_PATCH_CHARS:
             return DraftSkipped(
-                f"patch too long for one trajectory: {len(patch)} characters (at most "
-                f"{MAX_PATCH_CHARS})"
+                Skip(
+                    SkipCategory.NOT_REPLAYABLE,
+                    f"patch too long for one trajectory: {len(patch)} characters (at most "
+                    f"{MAX_PATCH_CHARS})",
+                )
             )
         with SnapshotSession(git_dir, parent) as session:
             return self._record(context, lang, session, patch)
@@ -124,7 +130,12 @@ class TrajectoryDrafter:
         spans = _explore(trajectory, words, context, view)
         applied, test_exit = self._change(trajectory, words, context, view, patch, spans)
         if not applied:
-            return DraftSkipped("the commit's patch does not apply at its parent")
+            return DraftSkipped(
+                Skip(
+                    SkipCategory.PATCH_DOES_NOT_APPLY,
+                    "the commit's patch does not apply at its parent",
+                )
+            )
         tests_run = test_exit is not None
         explanation = view["explanation"]
         trajectory.finish(
@@ -226,14 +237,20 @@ class TrajectoryDrafter:
         return (applied if len(applied) >= 2 else []), exit_code
 
 
-def _unusable(context: TaskContext) -> str:
+def _unusable(context: TaskContext) -> Skip | None:
     if context.family not in AGENT_FAMILIES:
-        return f"{context.family} tasks are not drafted as agent trajectories"
+        return Skip(
+            SkipCategory.NOT_AN_AGENT_TASK,
+            f"{context.family} tasks are not drafted as agent trajectories",
+        )
     if not context.units:
-        return "no changed function or class to work on"
+        return Skip(SkipCategory.NO_UNIT, "no changed function or class to work on")
     if not context.tickets and not context.tests:
-        return "too little context: no ticket or test states the request"
-    return ""
+        return Skip(
+            SkipCategory.TOO_LITTLE_CONTEXT,
+            "too little context: no ticket or test states the request",
+        )
+    return None
 
 
 def _explore(

@@ -16,8 +16,8 @@ from flows.draft.extractive_tickets import draft_ticket_instruction
 from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
-from miners.python_details import python_details
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
 from warehouse.selection.task_context import CodeUnit, Context, TaskContext
 from warehouse.selection.ticket_context import TicketContext
@@ -71,17 +71,26 @@ class ExtractiveDrafter:
             return (
                 draft_ticket_instruction(context, lang)
                 if kind == "instruction"
-                else DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
+                else _not_instruction(kind)
             )
         if kind != "instruction":
-            return DraftSkipped(f"ExtractiveDrafter makes instruction records, not {kind}")
+            return _not_instruction(kind)
         return draft(context, lang)
+
+
+def _not_instruction(kind: str) -> DraftSkipped:
+    return DraftSkipped(
+        Skip(
+            SkipCategory.KIND_NOT_DRAFTED,
+            f"ExtractiveDrafter makes instruction records, not {kind}",
+        )
+    )
 
 
 def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
     """One instruction record for the task in ``lang`` (``en`` or ``zh``), or why not."""
     problem = _unusable(context)
-    if problem:
+    if problem is not None:
         return DraftSkipped(problem)
     if context.family in FAMILY_TEMPLATES:
         return _draft_family(context, lang)
@@ -101,7 +110,7 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
     )
 
 
-def _unusable(context: TaskContext) -> str:
+def _unusable(context: TaskContext) -> Skip | None:
     return task_problem(context, MAX_UNIT_LINES)
 
 
@@ -174,8 +183,7 @@ def _decorator(text: str) -> str:
 def _signature(code: str, lang: str) -> str:
     """The declaration on one line: libcst's reading for Python (exact, annotations and defaults as
     written, decorators left out), the declaration text for other languages or unparseable code."""
-    details = python_details(code) if lang == "python" and code else None
-    return details.signature if details is not None else signature(code, lang)
+    return signature(code, lang)
 
 
 def _test_view(test: CodeUnit) -> dict[str, Any]:

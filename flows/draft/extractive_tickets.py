@@ -20,10 +20,11 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-from flows.draft.drafting import DraftResult, DraftSkipped
+from flows.draft.drafting import NO_CATALOG_LOOKUP, DraftResult, DraftSkipped
 from flows.prompting import Phrasebook
 from miners.ticket_threads import has_actionable_step
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import AgentRecord, InstructionRecord, Provenance
 from warehouse.selection.ticket_context import TicketContext
 from warehouse.selection.tickets import reporters_of
@@ -59,10 +60,13 @@ def product_of(context: TicketContext) -> str:
 def draft_ticket_instruction(context: TicketContext, lang: str) -> DraftResult:
     """An instruction record from a resolved ticket, or why not."""
     if not context.answer.text:
-        return DraftSkipped("the thread no longer has an answer")
+        return DraftSkipped(Skip(SkipCategory.NO_ANSWER, "the thread no longer has an answer"))
     if not has_actionable_step(context.resolution):
         return DraftSkipped(
-            "the answer gives no step to follow: it explains, but tells the user to do nothing"
+            Skip(
+                SkipCategory.NO_STEP,
+                "the answer gives no step to follow: it explains, but tells the user to do nothing",
+            )
         )
     words = Phrasebook(INSTRUCTION_TEMPLATE.format(lang=lang))
     product = product_of(context)
@@ -97,7 +101,7 @@ def draft_ticket_trajectory(context: TicketContext, lang: str, catalog: ToolCata
     results."""
     steps = evidence_steps(context, catalog)
     if not steps or not context.answer.text:
-        return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
+        return DraftSkipped(NO_CATALOG_LOOKUP)
     return ticket_trajectory(context, lang, catalog, steps, DRAFTER)
 
 

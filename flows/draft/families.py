@@ -15,6 +15,7 @@ from typing import Any
 from flows.draft.commit_text import explanation
 from miners.code_symbols import GuardClause, guard_clauses
 from miners.commit_kinds import CODE_FAMILIES
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.selection.task_context import CodeUnit, TaskContext
 
 _REVERTS_LINE = re.compile(r"This reverts commit [0-9a-f]{7,40}\.?")
@@ -63,44 +64,66 @@ _RAISES_IN_TEST = re.compile(
 )
 
 
-def task_problem(context: TaskContext, max_unit_lines: int) -> str:
-    """Why a task cannot make a good record (for any drafter), or ''."""
+def task_problem(context: TaskContext, max_unit_lines: int) -> Skip | None:
+    """Why a task cannot make a good record (for any drafter), or None."""
     if not context.units:
-        return "no changed function or class to teach"
+        return Skip(SkipCategory.NO_UNIT, "no changed function or class to teach")
     if context.family not in CODE_FAMILIES:
         return family_problem(context)
     if any(not unit.after.strip() for unit in context.units):
-        return "a unit has no code after the change"
+        return Skip(SkipCategory.UNIT_WITHOUT_CODE, "a unit has no code after the change")
     longest = max(len(unit.after.splitlines()) for unit in context.units)
     if longest > max_unit_lines:
-        return f"unit too long for one record: {longest} lines (at most {max_unit_lines})"
-    if not context.tickets and not explanation(context.body) and not context.tests:
-        return (
-            "too little context: no ticket, commit message body or test states what the "
-            "change is for"
+        return Skip(
+            SkipCategory.UNIT_TOO_LONG,
+            f"unit too long for one record: {longest} lines (at most {max_unit_lines})",
         )
-    return ""
+    if not context.tickets and not explanation(context.body) and not context.tests:
+        return Skip(
+            SkipCategory.TOO_LITTLE_CONTEXT,
+            "too little context: no ticket, commit message body or test states what the "
+            "change is for",
+        )
+    return None
 
 
-def family_problem(context: TaskContext) -> str:
-    """Why a task of a non-code family cannot make a good record, or ''."""
-    checks: list[tuple[str, Callable[[], bool], str]] = [
-        ("tests", lambda: not context.under_test, "the code the tests exercise could not be found"),
+def family_problem(context: TaskContext) -> Skip | None:
+    """Why a task of a non-code family cannot make a good record, or None."""
+    checks: list[tuple[str, Callable[[], bool], Skip]] = [
+        (
+            "tests",
+            lambda: not context.under_test,
+            Skip(SkipCategory.NO_CODE_UNDER_TEST, "the code the tests exercise could not be found"),
+        ),
         (
             "docs",
             lambda: not any(u.doc for u in context.units),
-            "the documentation the commit wrote could not be read",
+            Skip(
+                SkipCategory.DOCS_UNREADABLE,
+                "the documentation the commit wrote could not be read",
+            ),
         ),
         (
             "docs",
             lambda: not _wrote_doc(context.units),
-            "the commit wrote comments in the code; the docstring was already there",
+            Skip(
+                SkipCategory.DOCSTRING_ALREADY_THERE,
+                "the commit wrote comments in the code; the docstring was already there",
+            ),
         ),
-        ("edge_cases", lambda: not _new_guards(context.units), "no guard clause was added"),
-        ("review", lambda: not _revert_reason(context), "the revert does not say what was wrong"),
+        (
+            "edge_cases",
+            lambda: not _new_guards(context.units),
+            Skip(SkipCategory.NO_NEW_GUARD, "no guard clause was added"),
+        ),
+        (
+            "review",
+            lambda: not _revert_reason(context),
+            Skip(SkipCategory.REVERT_GIVES_NO_REASON, "the revert does not say what was wrong"),
+        ),
     ]
     return next(
-        (reason for family, fails, reason in checks if family == context.family and fails()), ""
+        (skip for family, fails, skip in checks if family == context.family and fails()), None
     )
 
 

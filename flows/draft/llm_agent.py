@@ -17,7 +17,15 @@ from typing import Any
 
 import jsonschema
 
-from flows.draft.drafting import DraftDeferred, Drafted, DraftResult, DraftSkipped, Unparseable
+from flows.draft.drafting import (
+    NO_CATALOG_LOOKUP,
+    ROOT_COMMIT,
+    DraftDeferred,
+    Drafted,
+    DraftResult,
+    DraftSkipped,
+    Unparseable,
+)
 from flows.draft.extractive_agent import AGENT_FAMILIES, MAX_PATCH_CHARS, TestRunner
 from flows.draft.extractive_instruction import task_view
 from flows.draft.extractive_tickets import (
@@ -31,6 +39,7 @@ from flows.prompting import Phrasebook
 from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, first_parent
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import AgentRecord, ToolSpec
 from warehouse.redaction import redact
 from warehouse.seed_folder import Seed, few_shots
@@ -106,13 +115,23 @@ class LLMTrajectoryDrafter:
         if isinstance(context, TicketContext):
             return await self._ticket(context, lang)
         if context.family not in AGENT_FAMILIES or not context.units:
-            return DraftSkipped(f"{context.family} tasks are not drafted as agent trajectories")
+            return DraftSkipped(
+                Skip(
+                    SkipCategory.NOT_AN_AGENT_TASK,
+                    f"{context.family} tasks are not drafted as agent trajectories",
+                )
+            )
         if not context.tickets and not context.tests:
-            return DraftSkipped("too little context: no ticket or test states the request")
+            return DraftSkipped(
+                Skip(
+                    SkipCategory.TOO_LITTLE_CONTEXT,
+                    "too little context: no ticket or test states the request",
+                )
+            )
         git_dir = git_dir_of(context.source_location)
         parent = first_parent(git_dir, context.sha)
         if parent is None:
-            return DraftSkipped("a root commit has no parent to replay from")
+            return DraftSkipped(ROOT_COMMIT)
         with SnapshotSession(git_dir, parent) as session:
             return await self._trajectory(context, lang, session)
 
@@ -130,7 +149,7 @@ class LLMTrajectoryDrafter:
             if step is not None:
                 played.append(step)
         if not steps and not played:
-            return DraftSkipped("the thread shows no lookup with a tool the catalog declares")
+            return DraftSkipped(NO_CATALOG_LOOKUP)
         record = ticket_trajectory(
             context, lang, self.catalog, steps + played, self.name, simulated=len(played)
         )
@@ -377,5 +396,7 @@ def _example(record: Any) -> str:
 
 def _failed(reply: CallFailed, template: str) -> DraftResult:
     if reply.rejected:
-        return DraftSkipped(f"the endpoint rejected the prompt: {reply.error}")
-    return DraftDeferred(reply.error)
+        return DraftSkipped(
+            Skip(SkipCategory.ENDPOINT_REJECTED, f"the endpoint rejected the prompt: {reply.error}")
+        )
+    return DraftDeferred(Skip(reply.category, reply.error))

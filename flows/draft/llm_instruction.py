@@ -17,7 +17,6 @@ import asyncio
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from flows.draft.drafting import (
@@ -47,9 +46,10 @@ from flows.llm.client import (
     estimate_tokens,
     resolve_endpoint,
 )
-from flows.workspace import Settings, catalog_of
+from flows.settings import Settings, catalog_of, seeds_folder
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.record_drafts import (
     DraftInvalid,
     draft_json_schema,
@@ -58,7 +58,7 @@ from warehouse.record_drafts import (
     parse_draft,
 )
 from warehouse.records import InstructionRecord
-from warehouse.seed_folder import SEEDS_DIR, SeedFolder, load_seeds
+from warehouse.seed_folder import SeedFolder, load_seeds
 from warehouse.selection.task_context import Context, ContextLoader, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 from warehouse.store import Warehouse
@@ -117,7 +117,7 @@ class LLMDrafter:
 
         try:
             async with self.client.session(), asyncio.TaskGroup() as group:
-                for _ in range(self.client.endpoint.max_concurrency):
+                for _ in range(self.client.endpoint.settings.max_concurrency):
                     group.create_task(worker())
         except ExceptionGroup as failed:
             raise _first(failed) from None
@@ -131,7 +131,7 @@ class LLMDrafter:
             # extractively.
             return draft_ticket_instruction(context, lang)
         problem = unusable(context, kind)
-        if problem:
+        if problem is not None:
             return DraftSkipped(problem)
         prompt = self.prompt(context, kind, lang)
         request = ChatRequest(prompt.messages, f"{kind}_record", draft_json_schema(kind))
@@ -175,7 +175,7 @@ class LLMDrafter:
         )
         if isinstance(second, CallFailed):
             if not second.rejected:
-                return DraftDeferred(second.error)
+                return DraftDeferred(Skip(second.category, second.error))
             return Unparseable(
                 reply.text,
                 f"{problem}; the repair request failed: {second.error}",
@@ -212,19 +212,26 @@ def _failed(reply: CallFailed) -> DraftResult:
     """A request the endpoint refused is a recorded skip; one that kept failing is tried next
     run."""
     if reply.rejected:
-        return DraftSkipped(f"the endpoint rejected the prompt: {reply.error}")
-    return DraftDeferred(reply.error)
+        return DraftSkipped(
+            Skip(SkipCategory.ENDPOINT_REJECTED, f"the endpoint rejected the prompt: {reply.error}")
+        )
+    return DraftDeferred(Skip(reply.category, reply.error))
 
 
-def unusable(context: TaskContext, kind: str) -> str:
-    """Why a task cannot make a good record of ``kind`` with a model, or an empty string.
+def unusable(context: TaskContext, kind: str) -> Skip | None:
+    """Why a task cannot make a good record of ``kind`` with a model, or None.
 
     The same rules as the extractive drafter's: a record needs code to teach and a stated purpose.
     """
     if kind not in draft_kinds():
-        return f"the llm drafter makes {' and '.join(draft_kinds())} records, not {kind}"
+        return Skip(
+            SkipCategory.KIND_NOT_DRAFTED,
+            f"the llm drafter makes {' and '.join(draft_kinds())} records, not {kind}",
+        )
     if context.family not in FAMILIES:
-        return f"no LLM template for the {context.family} family"
+        return Skip(
+            SkipCategory.KIND_NOT_DRAFTED, f"no LLM template for the {context.family} family"
+        )
     return task_problem(context, MAX_UNIT_LINES)
 
 
@@ -238,7 +245,7 @@ def llm_drafter(
     """The LLM drafter configured by the settings (and ``GOLDMINE_LLM_*`` / ``OPENAI_*``)."""
     endpoint = resolve_endpoint(settings.llm, os.environ if environ is None else environ)
     client = ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint))
-    seeds = load_seeds(Path(settings.draft.seeds) if settings.draft.seeds else SEEDS_DIR)
+    seeds = load_seeds(seeds_folder(settings))
     agent = settings.agent
     runner = (
         command_runner(agent.test_command, agent.test_timeout_seconds)
@@ -314,7 +321,7 @@ def dry_run(
         if kind == "agent":
             totals.agent_tasks += 1  # one request per step: known only when the model runs
             continue
-        if unusable(context, kind):
+        if unusable(context, kind) is not None:
             totals.skipped += 1
             continue
         prompt = drafter.prompt(context, kind, lang)
@@ -328,4 +335,4 @@ def dry_run(
         totals.prompt_tokens += sum(
             estimate_tokens(message["content"]) for message in body["messages"]
         )
-        totals.max_completion_tokens += drafter.client.endpoint.max_tokens
+        totals.max_completion_tokens += drafter.client.endpoint.settings.max_tokens

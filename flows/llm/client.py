@@ -33,8 +33,9 @@ import openai
 
 from flows.errors import ConfigError, LLMEndpointError
 from flows.llm.adaptive_limit import AdaptiveLimit, limit_for
-from flows.workspace import LLMConfig, ModelPrice
+from flows.settings import LLMConfig, ModelPrice
 from warehouse.llm_calls import LLMCall, call_id, record_call, recorded_reply
+from warehouse.outcomes import SkipCategory
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
@@ -51,19 +52,18 @@ class BudgetReached(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """Where requests go and how they are sent (resolved from the environment and goldmine.toml)."""
+    """Where requests go (resolved from the environment and goldmine.toml) and how they are sent
+    (the ``[llm]`` settings, declared once in ``flows/settings.py``)."""
 
     base_url: str
     model: str
     api_key: str = field(repr=False)
-    timeout_seconds: float = 120.0
-    max_concurrency: int = 8
-    max_retries: int = 5
-    backoff_seconds: float = 1.0
-    temperature: float = 0.2
-    max_tokens: int = 4096
-    structured_output: str = "json_schema"
-    price: ModelPrice | None = None
+    settings: LLMConfig = field(default_factory=LLMConfig)
+
+    @property
+    def price(self) -> ModelPrice | None:
+        """The configured price of this endpoint's model, if any."""
+        return self.settings.prices.get(self.model)
 
     @property
     def public_url(self) -> str:
@@ -106,19 +106,8 @@ def resolve_endpoint(config: LLMConfig, environ: Mapping[str, str]) -> Endpoint:
         or environ.get("GOLDMINE_LLM_API_KEY")
         or environ.get("OPENAI_API_KEY")
     )
-    return Endpoint(
-        base_url=base_url,
-        model=model,
-        api_key=api_key or "EMPTY",  # openai needs a key even for servers that ignore it
-        timeout_seconds=config.timeout_seconds,
-        max_concurrency=config.max_concurrency,
-        max_retries=config.max_retries,
-        backoff_seconds=config.backoff_seconds,
-        temperature=config.temperature,
-        max_tokens=config.max_tokens,
-        structured_output=config.structured_output,
-        price=config.prices.get(model),
-    )
+    # openai needs a key even for servers that ignore it
+    return Endpoint(base_url, model, api_key or "EMPTY", config)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +139,12 @@ class CallFailed:
 
     call_id: str
     error: str
-    rejected: bool = False
+    category: SkipCategory = SkipCategory.UNEXPECTED_REPLY
+
+    @property
+    def rejected(self) -> bool:
+        """True when the endpoint refused the request itself: retrying it would not help."""
+        return self.category == SkipCategory.ENDPOINT_REJECTED
 
 
 def scrub(messages: tuple[Message, ...], key: bytes) -> tuple[Message, ...]:
@@ -169,8 +163,8 @@ def payload(endpoint: Endpoint, request: ChatRequest, mode: str) -> dict[str, An
     body: dict[str, Any] = {
         "model": endpoint.model,
         "messages": [dict(message) for message in request.messages],
-        "temperature": endpoint.temperature,
-        "max_tokens": endpoint.max_tokens,
+        "temperature": endpoint.settings.temperature,
+        "max_tokens": endpoint.settings.max_tokens,
     }
     if mode == "json_schema":
         schema = {"name": request.schema_name, "strict": True, "schema": request.schema}
@@ -201,7 +195,9 @@ class Budget:
         """The cost of a request before sending it: its prompt, and the completions seen so far."""
         prompt = sum(estimate_tokens(m["content"]) for m in messages)
         seen = self.completions[-50:]
-        completion = sum(seen) // len(seen) if seen else min(self.endpoint.max_tokens, 1024)
+        completion = (
+            sum(seen) // len(seen) if seen else min(self.endpoint.settings.max_tokens, 1024)
+        )
         return self.endpoint.cost(prompt, completion) or 0.0
 
     def reserve(self, estimate: float) -> None:
@@ -234,8 +230,10 @@ class ChatClient:
         self.run_id = run_id
         self.key = key
         self.budget = budget
-        self.limit: AdaptiveLimit = limit_for(endpoint.public_url, endpoint.max_concurrency)
-        self.mode = endpoint.structured_output
+        self.limit: AdaptiveLimit = limit_for(
+            endpoint.public_url, endpoint.settings.max_concurrency
+        )
+        self.mode: str = endpoint.settings.structured_output
         self.sent = 0
         self.replayed = 0
         self._api: openai.AsyncOpenAI | None = None
@@ -246,7 +244,7 @@ class ChatClient:
         self._api = openai.AsyncOpenAI(
             base_url=self.endpoint.base_url,
             api_key=self.endpoint.api_key,
-            timeout=self.endpoint.timeout_seconds,
+            timeout=self.endpoint.settings.timeout_seconds,
             # retries are ours: they must honour Retry-After and feed the adaptive limit
             max_retries=0,
         )
@@ -298,7 +296,7 @@ class ChatClient:
         self, body: dict[str, Any], id_: str, purpose: str, estimate: float
     ) -> ChatReply | CallFailed | None:
         """Send one payload until it succeeds or retrying is pointless; record the outcome."""
-        errors: list[str] = []
+        failures: list[SkipCategory] = []
         attempt = 0
         while True:
             attempt += 1
@@ -316,20 +314,20 @@ class ChatClient:
                 return self._succeeded(
                     _Sent(body, id_, purpose, attempt, latency_ms), response, estimate
                 )
-            errors.append(verdict.error)
+            failures.append(verdict.category)
             if verdict.step_down or verdict.final:
                 self.budget.settle(estimate, None, None)
                 if verdict.step_down:
                     return None
                 sent = _Sent(body, id_, purpose, attempt, (time.monotonic() - started) * 1000)
                 self._record(sent, None, None, None, None, verdict.error)
-                if all(error.startswith("connection failed") for error in errors):
+                if all(failure == SkipCategory.CONNECTION_FAILED for failure in failures):
                     raise LLMEndpointError(
                         f"cannot reach the LLM endpoint at {self.endpoint.public_url} "
                         f"({verdict.error}); start the "
                         "server or fix GOLDMINE_LLM_BASE_URL / [llm] base_url"
                     )
-                return CallFailed(id_, verdict.error, rejected=verdict.rejected)
+                return CallFailed(id_, verdict.error, verdict.category)
             await asyncio.sleep(verdict.wait)
 
     def _api_client(self) -> openai.AsyncOpenAI:
@@ -341,13 +339,14 @@ class ChatClient:
         """What to do after a failed attempt: wait and retry, step down the response format, or
         stop."""
         jitter = random.uniform(0.5, 1.0)  # noqa: S311 (spreads retries; nothing secret)
-        backoff = min(60.0, self.endpoint.backoff_seconds * 2 ** (attempts - 1)) * jitter
-        out_of_retries = attempts > self.endpoint.max_retries
+        backoff = min(60.0, self.endpoint.settings.backoff_seconds * 2 ** (attempts - 1)) * jitter
+        out_of_retries = attempts > self.endpoint.settings.max_retries
         if isinstance(error, openai.RateLimitError):
             wait = retry_after(error.response.headers)
             self.limit.throttled(wait)
             return _Verdict(
                 f"429 rate limited: {_message(error)}",
+                SkipCategory.RATE_LIMITED,
                 wait if wait is not None else backoff,
                 final=out_of_retries,
             )
@@ -366,24 +365,46 @@ class ChatClient:
             )
         if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
             if self._step_down(error):
-                return _Verdict(f"response_format rejected: {_message(error)}", 0.0, step_down=True)
+                return _Verdict(
+                    f"response_format rejected: {_message(error)}",
+                    SkipCategory.ENDPOINT_REJECTED,
+                    0.0,
+                    step_down=True,
+                )
             return _Verdict(
-                f"{error.status_code} rejected: {_message(error)}", 0.0, final=True, rejected=True
+                f"{error.status_code} rejected: {_message(error)}",
+                SkipCategory.ENDPOINT_REJECTED,
+                0.0,
+                final=True,
             )
         if isinstance(error, openai.APITimeoutError):
             return _Verdict(
-                f"timeout after {self.endpoint.timeout_seconds:g}s", backoff, final=out_of_retries
+                f"timeout after {self.endpoint.settings.timeout_seconds:g}s",
+                SkipCategory.TIMEOUT,
+                backoff,
+                final=out_of_retries,
             )
         if isinstance(error, openai.APIConnectionError):
-            return _Verdict(f"connection failed: {_message(error)}", backoff, final=out_of_retries)
+            return _Verdict(
+                f"connection failed: {_message(error)}",
+                SkipCategory.CONNECTION_FAILED,
+                backoff,
+                final=out_of_retries,
+            )
         if isinstance(error, openai.APIStatusError):
             wait = retry_after(error.response.headers)
             return _Verdict(
                 f"{error.status_code} server error: {_message(error)}",
+                SkipCategory.SERVER_ERROR,
                 wait if wait is not None else backoff,
                 final=out_of_retries,
             )
-        return _Verdict(f"unexpected reply: {_message(error)}", backoff, final=out_of_retries)
+        return _Verdict(
+            f"unexpected reply: {_message(error)}",
+            SkipCategory.UNEXPECTED_REPLY,
+            backoff,
+            final=out_of_retries,
+        )
 
     def _step_down(self, error: openai.APIError) -> bool:
         """Move to the next weaker response format when the server rejects this one."""
@@ -456,10 +477,10 @@ class _Sent:
 @dataclass(frozen=True, slots=True)
 class _Verdict:
     error: str
+    category: SkipCategory
     wait: float
     final: bool = False
     step_down: bool = False
-    rejected: bool = False
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:

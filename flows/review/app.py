@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 
 from flows.review.item import load_item, load_record
 from flows.review.render import pygments_css
+from warehouse.outcomes import ReviewVerdict
 from warehouse.records import InstructionRecord
 from warehouse.review.sample import ReviewSample
 from warehouse.review.stats import review_report
@@ -237,22 +238,32 @@ def _position(request: Request) -> int:
     return position
 
 
+# The page's buttons and the verdicts they give.
+_ACTIONS = {
+    "accept": ReviewVerdict.ACCEPTED,
+    "reject": ReviewVerdict.REJECTED,
+    "edit": ReviewVerdict.EDITED,
+}
+
+
 def _verdict_from(
     session: ReviewSession, position: int, form: dict[str, list[str]]
 ) -> VerdictGiven:
     candidate_id = session.sample.items[position - 1].candidate_id
     action = _one(form, "action")
-    verdict = {"accept": "accepted", "reject": "rejected", "edit": "edited"}.get(action)
+    verdict = _ACTIONS.get(action)
     if verdict is None:
         raise InvalidVerdict(f"unknown action {action!r}")
-    edited = _edited_record(session, candidate_id, form) if verdict == "edited" else None
+    edited = (
+        _edited_record(session, candidate_id, form) if verdict == ReviewVerdict.EDITED else None
+    )
     return VerdictGiven(
         candidate_id=candidate_id,
         verdict=verdict,
         reviewer=session.reviewer,
         nonce=_one(form, "nonce") or secrets.token_hex(8),
-        reasons=tuple(form.get("reason", [])) if verdict == "rejected" else (),
-        note=_one(form, "note") if verdict == "rejected" else "",
+        reasons=tuple(form.get("reason", [])) if verdict == ReviewVerdict.REJECTED else (),
+        note=_one(form, "note") if verdict == ReviewVerdict.REJECTED else "",
         edited_record=edited,
     )
 

@@ -271,12 +271,11 @@ def _tickets(warehouse: Warehouse, keys: list[str]) -> list[tuple[str, str, str]
 
 
 def _checks(warehouse: Warehouse, candidate_id: str) -> list[Check]:
-    rows = warehouse.query(
-        'SELECT "check", passed, score, detail FROM checks WHERE candidate_id = ? ORDER BY '
-        'passed, "check"',
+    return warehouse.query(
+        'SELECT "check" AS name, passed, score, detail FROM checks WHERE candidate_id = ? '
+        'ORDER BY passed, "check"',
         [candidate_id],
-    ).rows
-    return [Check(*row) for row in rows]
+    ).rows_as(Check)
 
 
 def _changes(warehouse: Warehouse, shas: list[str], paths: list[str]) -> list[FileChange]:

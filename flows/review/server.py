@@ -16,6 +16,7 @@ from types import FrameType
 from flows.errors import ConfigError
 from flows.review.app import ReviewSession, create_app
 from flows.workspace import Workspace
+from warehouse.outcomes import CandidateStatus
 from warehouse.review.sample import ReviewSample, open_sample
 from warehouse.review.verdicts import latest_verdicts
 
@@ -94,7 +95,7 @@ def bind_loopback(port: int) -> socket.socket:
 
 def describe_sample(sample: ReviewSample) -> str:
     """One line about the sample being served."""
-    accepted = sum(1 for item in sample.items if item.assay_status == "accepted")
+    accepted = sum(1 for item in sample.items if item.assay_status == CandidateStatus.ACCEPTED)
     strata = len({item.stratum for item in sample.items})
     extra = (
         f" + {len(sample.items) - accepted} assay-rejected" if accepted < len(sample.items) else ""

@@ -32,13 +32,12 @@ from flows.llm.client import (
 )
 from flows.progress import progress_bar
 from flows.prompting import render
-from flows.workspace import SHIPPED_SEEDS, Settings, catalog_of
+from flows.settings import Settings, catalog_of, seeds_folder
 from warehouse.assay.checks.base import Verdict
 from warehouse.assay.near_duplicates import DedupSettings
 from warehouse.assay.runner import AssaySettings, assay
 from warehouse.assay.splits import EvalSet, SplitRule
-from warehouse.record_text import Record
-from warehouse.records import parse_record
+from warehouse.records import Record, parse_record
 from warehouse.seed_folder import read_seed_folder
 from warehouse.store import Warehouse
 
@@ -61,7 +60,6 @@ def assay_settings(settings: Settings) -> AssaySettings:
         eval_set = EvalSet.read(
             Path(config.eval_set), config.contamination_ngram, config.contamination_share
         )
-    catalog = {name: spec.model_dump() for name, spec in catalog_of(settings).tools.items()}
     return AssaySettings(
         min_score=config.min_score,
         weights=dict(config.weights),
@@ -69,13 +67,9 @@ def assay_settings(settings: Settings) -> AssaySettings:
         dedup=DedupSettings(threshold=config.near_duplicate_jaccard),
         split=SplitRule(config.holdout_percent, _moment(config.holdout_after)),
         eval_set=eval_set,
-        seeds=_seeds_folder(settings),
-        catalog=catalog,
+        seeds=seeds_folder(settings),
+        catalog=catalog_of(settings).schemas(),
     )
-
-
-def _seeds_folder(settings: Settings) -> Path:
-    return Path(settings.draft.seeds) if settings.draft.seeds else SHIPPED_SEEDS
 
 
 def _moment(value: datetime | date | None) -> datetime | None:
@@ -182,7 +176,7 @@ def judge_pending(
         ChatClient(endpoint, warehouse, run_id, key, Budget(settings.llm.budget_usd, endpoint))
     )
     records = _pending_records(warehouse)
-    golds = [seed.record for seed in read_seed_folder(_seeds_folder(settings)).seeds]
+    golds = [seed.record for seed in read_seed_folder(seeds_folder(settings)).seeds]
     with progress_bar("judging", len(records) + len(golds)) as advance:
         ratings = judge.rate_all([*records, *golds])
         advance(len(records) + len(golds))

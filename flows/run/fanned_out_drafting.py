@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from flows.draft.drafters import extractive_drafters
 from flows.draft.drafting import Deliver, Drafter, DraftResult
 from flows.run.fanout import FanOut
-from flows.workspace import Settings
+from flows.settings import Settings
 from warehouse.selection.task_context import Context
 
 _drafters: dict[str, Drafter] = {}

@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flows.run.stages import STAGES, StageContext
-from flows.workspace import Settings, Workspace, configure_prefect
+from flows.settings import Settings
+from flows.workspace import Workspace, configure_prefect
 from miners.errors import GoldmineError
 from warehouse.runs import finish_run, record_watermarks, start_run, watermark_positions
 

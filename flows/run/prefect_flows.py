@@ -41,7 +41,8 @@ from flows.run.feedback_report import feedback_part
 from flows.run.prefect_server import LocalPrefectServer
 from flows.run.run_report import run_markdown
 from flows.run.stages import STAGES, StageContext
-from flows.workspace import ScaleConfig, Workspace
+from flows.settings import ScaleConfig
+from flows.workspace import Workspace
 from warehouse.run_summary import run_summary
 from warehouse.runs import record_watermarks
 

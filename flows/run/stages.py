@@ -21,7 +21,8 @@ from flows.run.assaying import assay_pending
 from flows.run.fanned_out_drafting import DrafterSpec, FannedOutDrafter
 from flows.run.fanout import FanOut
 from flows.run.source_mining import mine_repositories
-from flows.workspace import Settings, Workspace, catalog_of
+from flows.settings import Settings, catalog_of
+from flows.workspace import Workspace
 from miners.tickets import TicketMapping
 from warehouse.export.datasets import export_accepted
 from warehouse.landing.repositories import LandingOptions, land_ticket_export, link_tickets
@@ -74,7 +75,7 @@ def mine_stage(stage: StageContext) -> dict[str, Any]:
         stage.settings.scale.unit_commits,
     ):
         _merge(added, summary.added)
-        _merge(skipped, summary.skipped_by_reason())
+        _merge(skipped, summary.skipped_by_category())
         notes += summary.notes
     for export in sources.tickets:
         summary = land_ticket_export(stage.warehouse, export, stage.run_id, options, mapping)
@@ -135,20 +136,19 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
             )
     finally:
         loader.close()
-    feedback = draft_feedback(
-        stage.warehouse, stage.run_id
-    )  # the model failures fed back (goldmine feedback)
+    # the model failures fed back (goldmine feedback)
+    feedback = draft_feedback(stage.warehouse, stage.run_id)
     notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
     notes += [
-        f"{n} task(s) not drafted, tried again next run: {why}"
-        for why, n in summary.deferred.items()
+        f"{n} task(s) not drafted, tried again next run: {summary.deferred_example[category]}"
+        for category, n in summary.deferred.items()
     ]
     return {
         "tasks_selected": selection.selected,
         "tasks_skipped": selection.skipped,
         "candidates": summary.candidates,
         "unparseable": summary.unparseable,
-        "skipped_at_drafting": summary.skipped,
+        "skipped_at_drafting": dict(summary.skipped.most_common()),
         "deferred": sum(summary.deferred.values()),
         **({"feedback_candidates": feedback} if feedback else {}),
         "notes": notes,

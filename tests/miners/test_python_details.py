@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from miners.code_facts.python import python_details
 from miners.code_symbols import extract_symbols
-from miners.python_details import python_details
 
 SOURCE = b'''import logging
 

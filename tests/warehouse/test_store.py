@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from warehouse.errors import QueryFailed, WarehouseBusy
@@ -96,3 +97,45 @@ def test_a_second_process_gets_a_clear_busy_error(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.communicate()
+
+
+def test_skip_categories_are_backfilled_for_rows_written_before_migration_9(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.duckdb"
+    connection = duckdb.connect(str(path))
+    connection.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    for version, name, sql in migrations():
+        if version < 9:
+            connection.execute(sql)
+            connection.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, current_timestamp)", [version, name]
+            )
+    old_reasons = [
+        ("t1", "skipped", "merge commit: the commits it merges teach the change"),
+        ("t2", "skipped", "sprawling change: 9 functions or classes in 6 files"),
+        ("t3", "skipped", "closed as duplicate: no resolution to teach"),
+        ("t4", "selected", "bugfix touching 1 unit(s) in 1 file(s)"),
+    ]
+    for task_id, status, reason in old_reasons:
+        connection.execute(
+            "INSERT INTO tasks VALUES (?, 's', NULL, NULL, 'f', 'positive', ?, ?, '{}', 'v', 'r')",
+            [task_id, status, reason],
+        )
+    connection.execute(
+        "INSERT INTO draft_skips VALUES ('t4', 'agent', 'en', 'extractive', "
+        "'the commit''s patch does not apply at its parent', 'r')"
+    )
+    connection.close()
+    with Warehouse(path) as warehouse:
+        categories = dict(warehouse.query("SELECT id, skip_category FROM tasks").rows)
+        assert categories == {
+            "t1": "merge",
+            "t2": "sprawling",
+            "t3": "closed_unresolved",
+            "t4": None,
+        }
+        assert warehouse.scalar("SELECT category FROM draft_skips") == "patch_does_not_apply"

@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from warehouse.assay.checks import agent_contract, heuristics, principles
-from warehouse.assay.checks.base import Check, Record, Verdict
+from warehouse.assay.checks.base import Check, Verdict
 from warehouse.record_text import string_values
+from warehouse.records import Record
 from warehouse.redaction import quick_scan
 from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
 from warehouse.tool_catalog import load_tool_catalog
@@ -86,7 +87,4 @@ def default_checks(
 
 def _shipped_catalog() -> dict[str, dict[str, Any]]:
     """The tools of the shipped ``seeds/tools.json`` by name (as plain JSON objects)."""
-    return {
-        name: spec.model_dump()
-        for name, spec in load_tool_catalog(SEEDS_DIR / CATALOG_NAME).tools.items()
-    }
+    return load_tool_catalog(SEEDS_DIR / CATALOG_NAME).schemas()

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from warehouse.assay.checklist import default_checks
-from warehouse.assay.checks.base import Check, Record, Verdict
+from warehouse.assay.checks.base import Check, Verdict
 from warehouse.assay.near_duplicates import (
     DedupSettings,
     dedup_text,
@@ -32,7 +32,7 @@ from warehouse.assay.near_duplicates import (
 )
 from warehouse.errors import WarehouseError
 from warehouse.record_text import normalised_text_hash
-from warehouse.records import parse_record
+from warehouse.records import Record, parse_record
 from warehouse.store import in_chunks
 
 # Checks the runner adds after the per-record ones (all hard), with their weights.

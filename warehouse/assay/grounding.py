@@ -19,8 +19,8 @@ from miners.code_symbols import extract_symbols, language_for_path
 from miners.errors import GoldmineError
 from miners.git_objects import BlobReader, git_dir_of
 from warehouse.assay.checks.base import Verdict
-from warehouse.record_text import Record, prose
-from warehouse.records import InstructionRecord
+from warehouse.record_text import prose
+from warehouse.records import InstructionRecord, Record
 from warehouse.store import Warehouse
 
 _language = lru_cache(maxsize=4_096)(language_for_path)  # pathlib is slow, and paths repeat

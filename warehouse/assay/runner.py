@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from warehouse.assay.checklist import default_checks
-from warehouse.assay.checks.base import Check, Record, Verdict
+from warehouse.assay.checks.base import Check, Verdict
 from warehouse.assay.duplicates import Contender, DuplicateOutcome, find_duplicates
 from warehouse.assay.evaluation import (
     MIN_PARALLEL,
@@ -44,7 +44,9 @@ from warehouse.assay.grounding import Grounder
 from warehouse.assay.near_duplicates import DedupSettings
 from warehouse.assay.splits import EvalSet, SplitRule, assign_splits, record_texts
 from warehouse.assay.traceability import TicketTracer
+from warehouse.outcomes import CandidateStatus
 from warehouse.record_text import normalised_text_hash
+from warehouse.records import Record
 from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR, read_seed_folder
 from warehouse.store import Warehouse, in_chunks
 from warehouse.tool_catalog import load_tool_catalog
@@ -120,8 +122,9 @@ def assay(
     splits."""
     settings = settings or AssaySettings()
     pending = warehouse.query(
-        "SELECT id, record, task_id, created_at FROM candidates WHERE status = 'pending' ORDER BY "
-        "created_at, id"
+        "SELECT id, record, task_id, created_at FROM candidates WHERE status = ? "
+        "ORDER BY created_at, id",
+        [CandidateStatus.PENDING],
     ).rows
     tracer = TicketTracer(warehouse, [row[2] for row in pending])
     grounder = Grounder(warehouse, [row[2] for row in pending])
@@ -147,7 +150,7 @@ def _catalog(settings: AssaySettings) -> dict[str, dict[str, Any]]:
     path = Path(settings.seeds) / CATALOG_NAME
     if not path.exists():
         return {}
-    return {name: spec.model_dump() for name, spec in load_tool_catalog(path).tools.items()}
+    return load_tool_catalog(path).schemas()
 
 
 def _golds(settings: AssaySettings) -> list[dict[str, Any]]:
@@ -189,7 +192,7 @@ def _settle(
         updates.append(
             {
                 "id": candidate.candidate_id,
-                "status": "accepted" if accepted else "rejected",
+                "status": CandidateStatus.ACCEPTED if accepted else CandidateStatus.REJECTED,
                 "score": score,
             }
         )

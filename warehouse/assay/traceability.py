@@ -14,8 +14,7 @@ from typing import Any
 
 from miners.ticket_threads import output_sentences, untraced
 from warehouse.assay.checks.base import Verdict
-from warehouse.record_text import Record
-from warehouse.records import AgentRecord
+from warehouse.records import AgentRecord, Record
 from warehouse.selection.tickets import thread_of
 from warehouse.store import Warehouse
 

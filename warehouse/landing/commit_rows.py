@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from miners.code_facts.python import python_details
 from miners.code_symbols import SYMBOLS_VERSION, SymbolChange, language_for_path
 from miners.commit_messages import PERSON_TRAILERS, MessageFacts, parse_person, read_message
 from miners.git_history import MINER_VERSION, CommitFact, FileChangeFact
 from miners.git_objects import BlobReader
-from miners.python_details import python_details
 from miners.symbol_changes import SymbolMiner
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.redaction import keyed_hash, redact
 
 MAX_SYMBOL_SOURCE_BYTES = 1_000_000
@@ -49,7 +50,7 @@ class RowBatch:
     rows: dict[str, list[dict[str, Any]]] = field(
         default_factory=lambda: {table: [] for table in ROW_TABLES}
     )
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[Skip] = field(default_factory=Counter)
 
     @property
     def commits(self) -> int:
@@ -193,12 +194,13 @@ class CommitRowMaker:
         commit: CommitFact,
         change: FileChangeFact,
         change_row: dict[str, Any],
-        skipped: Counter[str],
+        skipped: Counter[Skip],
     ) -> list[dict[str, Any]]:
+        if change.is_binary or change.is_submodule:
+            return []
         reason = _why_no_symbols(commit, change, change_row["lang"])
-        if reason:
-            if reason.startswith("symbols:"):
-                skipped[reason] += 1
+        if reason is not None:
+            skipped[reason] += 1
             return []
         unreadable = self.symbols.unreadable
         try:
@@ -214,10 +216,11 @@ class CommitRowMaker:
             ValueError,
             RuntimeError,
         ) as error:  # one unreadable file must not stop a whole history
-            skipped[f"symbols: {type(error).__name__} while parsing"] += 1
+            skipped[Skip(SkipCategory.PARSE_ERROR, f"{type(error).__name__} while parsing")] += 1
             return []
         if self.symbols.unreadable > unreadable:
-            skipped[f"symbols: a version larger than {MAX_SYMBOL_SOURCE_BYTES:,} bytes"] += 1
+            too_large = f"a version larger than {MAX_SYMBOL_SOURCE_BYTES:,} bytes"
+            skipped[Skip(SkipCategory.FILE_TOO_LARGE, too_large)] += 1
         return [self._symbol_row(symbol, change, change_row) for symbol in found]
 
     def _symbol_row(
@@ -249,23 +252,26 @@ class CommitRowMaker:
         }
 
 
-def _why_no_symbols(commit: CommitFact, change: FileChangeFact, language: str | None) -> str:
-    """Why a change gets no symbols ("" when it does). Reasons starting ``symbols:`` are counted."""
-    if change.is_binary or change.is_submodule:
-        return "binary or submodule"
+def _why_no_symbols(
+    commit: CommitFact, change: FileChangeFact, language: str | None
+) -> Skip | None:
+    """Why a text file's change gets no symbols (counted in the run), or None when it does."""
     if language is None:
         suffix = PurePosixPath(change.path).suffix.lower() or PurePosixPath(change.path).name
-        return f"symbols: no grammar for {suffix}"
+        return Skip(SkipCategory.NO_GRAMMAR, f"no grammar for {suffix}")
     if commit.is_merge:  # the merged commits carry these changes, with their own symbols
-        return "symbols: merge commit"
-    return ""
+        return Skip(SkipCategory.MERGE_COMMIT_SYMBOLS, "merge commit")
+    return None
 
 
-def _with_python_details(rows: list[dict[str, Any]], skipped: Counter[str]) -> list[dict[str, Any]]:
+def _with_python_details(
+    rows: list[dict[str, Any]], skipped: Counter[Skip]
+) -> list[dict[str, Any]]:
     """Fill ``signature`` and ``details`` of a commit's Python functions when it changes few."""
     functions = [r for r in rows if r["lang"] == "python" and r["kind"] in ("function", "method")]
     if len(functions) > PYTHON_DETAILS_MAX_UNITS:
-        skipped["python details: more than 6 functions changed"] += len(functions)
+        many = Skip(SkipCategory.MANY_PYTHON_FUNCTIONS, "more than 6 functions changed")
+        skipped[many] += len(functions)
     else:
         for row in functions:
             code = row["after_code"] if row["after_code"] is not None else row["before_code"]

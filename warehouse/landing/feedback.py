@@ -25,6 +25,7 @@ from miners.feedback_file import FailureFact, FeedbackFile
 from warehouse.ids import stable_id
 from warehouse.landing.commit_rows import Redactor
 from warehouse.landing.sources import register_source
+from warehouse.outcomes import TaskStatus
 from warehouse.store import Warehouse
 
 FEEDBACK_FAMILIES = ("correction", "counter_example")
@@ -137,7 +138,7 @@ def _task_row(row: dict[str, Any], source_id: str, run_id: str) -> dict[str, Any
         "ticket_id": None,
         "family": "correction" if corrected else "counter_example",
         "polarity": "positive" if corrected else "negative",
-        "status": "selected",
+        "status": TaskStatus.SELECTED,
         "reason": reason,
         "facts": json.dumps(facts),
         "selector_version": FEEDBACK_SELECTOR,

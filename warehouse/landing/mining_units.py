@@ -26,6 +26,7 @@ from warehouse.landing.commit_rows import ROW_TABLES, LandingOptions
 from warehouse.landing.mining_pool import mine_slice, split_evenly
 from warehouse.landing.repositories import RepositoryPlan
 from warehouse.landing.sources import MineSummary
+from warehouse.outcomes import Skip
 from warehouse.store import Warehouse, arrow_rows
 
 ColumnTypes = dict[str, dict[str, pa.DataType]]
@@ -58,7 +59,7 @@ class MinedUnit:
     source_id: str
     commits: int
     tables: dict[str, pa.Table] = field(default_factory=dict)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[Skip] = field(default_factory=Counter)
 
 
 def mining_units(

@@ -33,6 +33,7 @@ from warehouse.landing.sources import (
     watermark,
 )
 from warehouse.landing.tickets import land_ticket_export, link_tickets
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.store import Warehouse
 
 __all__ = [
@@ -136,18 +137,20 @@ def land_batch(warehouse: Warehouse, batch: RowBatch, summary: MineSummary) -> N
     summary.skipped.update(batch.skipped)
 
 
-def _skipped_note(name: str, skipped: Counter[str]) -> str:
+def _skipped_note(name: str, skipped: Counter[Skip]) -> str:
     files = [
-        (reason.removeprefix("symbols: "), n)
-        for reason, n in skipped.most_common()
-        if reason.startswith("symbols:")
+        (skip.detail, n)
+        for skip, n in skipped.most_common()
+        if skip.category != SkipCategory.MANY_PYTHON_FUNCTIONS
     ]
     parts = (
         [f"changed files without symbols: {', '.join(f'{reason} {n}' for reason, n in files[:8])}"]
         if files
         else []
     )
-    functions = sum(n for reason, n in skipped.items() if reason.startswith("python details:"))
+    functions = sum(
+        n for skip, n in skipped.items() if skip.category == SkipCategory.MANY_PYTHON_FUNCTIONS
+    )
     if functions:
         parts.append(
             "Python functions without libcst details (their commit changes more than six): "

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from warehouse.outcomes import Skip
 from warehouse.store import Warehouse
 
 
@@ -19,19 +20,19 @@ class MineSummary:
     name: str
     kind: str
     added: dict[str, int] = field(default_factory=dict)
-    skipped: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[Skip] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
 
     def add(self, table: str, count: int) -> None:
         """Count ``count`` new rows of ``table``."""
         self.added[table] = self.added.get(table, 0) + count
 
-    def skipped_by_reason(self) -> dict[str, int]:
-        """What was skipped, with the file suffixes of "no grammar for …" added up (the notes
-        name the most common suffixes)."""
+    def skipped_by_category(self) -> dict[str, int]:
+        """How many were skipped per category (the notes give the details, e.g. the suffixes of
+        files without a grammar)."""
         totals: Counter[str] = Counter()
-        for reason, count in self.skipped.items():
-            totals[reason.split(" for ", 1)[0] if "no grammar for" in reason else reason] += count
+        for skip, count in self.skipped.items():
+            totals[skip.category] += count
         return dict(totals.most_common())
 
 

@@ -100,13 +100,13 @@ def _rank(seed: int, purpose: str, candidate_id: str) -> str:
 
 def review_pool(warehouse: Warehouse, assay_status: str) -> list[PoolItem]:
     """Candidates the assay gave ``assay_status`` that hold a record and have no review yet."""
-    rows = warehouse.query(
-        "SELECT c.id, c.kind || '/' || c.task_type || '/' || c.lang, c.status FROM candidates c "
+    return warehouse.query(
+        "SELECT c.id AS candidate_id, c.kind || '/' || c.task_type || '/' || c.lang AS stratum, "
+        "c.status AS assay_status FROM candidates c "
         f"WHERE c.status = ? AND c.record IS NOT NULL AND NOT {UNSAFE} "
         "AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.candidate_id = c.id) ORDER BY c.id",
         [assay_status],
-    ).rows
-    return [PoolItem(*row) for row in rows]
+    ).rows_as(PoolItem)
 
 
 def open_sample(
@@ -213,18 +213,18 @@ def load_sample(warehouse: Warehouse, sample_id: str) -> ReviewSample | None:
     ).rows
     if not head:
         return None
-    rows = warehouse.query(
+    items = warehouse.query(
         "SELECT candidate_id, stratum, assay_status FROM review_sample_items WHERE sample_id = ? "
         "ORDER BY position",
         [sample_id],
-    ).rows
+    ).rows_as(PoolItem)
     seed, requested, requested_rejected = head[0]
     return ReviewSample(
         sample_id,
         int(seed),
         int(requested),
         int(requested_rejected),
-        tuple(PoolItem(*row) for row in rows),
+        tuple(items),
     )
 
 

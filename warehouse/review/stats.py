@@ -16,11 +16,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from warehouse.outcomes import CandidateStatus, ReviewVerdict
 from warehouse.review.verdicts import LATEST_REVIEWS
 from warehouse.store import Warehouse
 
 Z_95 = 1.959963984540054  # the standard normal quantile for a two-sided 95% interval
-KEPT = ("accepted", "edited")
+KEPT = (ReviewVerdict.ACCEPTED, ReviewVerdict.EDITED)
 
 
 def wilson_interval(successes: int, total: int, z: float = Z_95) -> tuple[float, float]:
@@ -181,11 +182,13 @@ def _count(
     reasons: list[str],
     note: str | None,
 ) -> None:
-    if assay_status == "accepted":
+    if assay_status == CandidateStatus.ACCEPTED:
         report.overall.add(verdict)
         report.strata.setdefault(stratum, VerdictCounts()).add(verdict)
-    report.agreement.add(assay_accepted=assay_status == "accepted", kept=verdict in KEPT)
-    if verdict == "rejected":
+    report.agreement.add(
+        assay_accepted=assay_status == CandidateStatus.ACCEPTED, kept=verdict in KEPT
+    )
+    if verdict == ReviewVerdict.REJECTED:
         report.reasons.update(reasons)
         if note:
             report.notes.append(note)

@@ -19,11 +19,12 @@ from pydantic import ValidationError
 
 from miners.errors import GoldmineError
 from warehouse.ids import stable_id
+from warehouse.outcomes import ReviewVerdict
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
-VERDICTS = ("accepted", "rejected", "edited")
+VERDICTS = tuple(ReviewVerdict)
 # Reason tags a reviewer can give a rejection, with the words the page shows.
 REASONS: dict[str, str] = {
     "mismatch": "instruction/output mismatch",
@@ -91,7 +92,7 @@ def record_verdict(warehouse: Warehouse, given: VerdictGiven, key: bytes) -> str
     review_id = stable_id("review", given.candidate_id, given.verdict, given.nonce)
     edited_json: str | None = None
     findings: list[dict[str, Any]] = []
-    if given.verdict == "edited":
+    if given.verdict == ReviewVerdict.EDITED:
         assert given.edited_record is not None  # checked by _validate
         edited_json = _redacted_record(
             given.edited_record, key, f"reviews:{review_id}:edited_record", findings
@@ -123,13 +124,13 @@ def _validate(given: VerdictGiven) -> None:
         raise InvalidVerdict(
             f"unknown rejection reason {unknown[0]!r}: use one of {', '.join(REASONS)}"
         )
-    if given.verdict == "rejected" and not given.reasons:
+    if given.verdict == ReviewVerdict.REJECTED and not given.reasons:
         raise InvalidVerdict(
             "a rejection needs at least one reason: tick the one that fits (or 'other' with a note)"
         )
     if "other" in given.reasons and not given.note.strip():
         raise InvalidVerdict("the reason 'other' needs a note saying what is wrong")
-    if given.verdict == "edited" and given.edited_record is None:
+    if given.verdict == ReviewVerdict.EDITED and given.edited_record is None:
         raise InvalidVerdict("an edit needs the edited record")
 
 

@@ -31,6 +31,7 @@ from miners.commit_kinds import (
     whitespace_only,
 )
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory, TaskStatus, count_by_category
 from warehouse.store import Warehouse, in_chunks
 
 SELECTOR_VERSION = "select-1"
@@ -43,12 +44,12 @@ _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
 _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 # CommitFacts' columns, with the message facts the miner stored (bots are told by their e-mail,
 # which only the miner sees: the warehouse keeps a keyed hash of it).
-_COMMIT_COLUMNS = (
-    "c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, ''), len(c.parents), "
-    "c.added_lines + c.deleted_lines, coalesce(c.is_bot, false), coalesce(c.is_version_bump, "
-    "false), "
-    "coalesce(c.reverts, '')"
-)
+_COMMIT_COLUMNS = """
+    c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, '') AS author,
+    len(c.parents) AS parents, c.added_lines + c.deleted_lines AS changed_lines,
+    coalesce(c.is_bot, false) AS is_bot, coalesce(c.is_version_bump, false) AS is_version_bump,
+    coalesce(c.reverts, '') AS reverts
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class Unit:
     before: str
     after: str
     qualified_name: str = ""
+    commit_id: str = ""
 
 
 @dataclass(slots=True)
@@ -140,7 +142,7 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
         "IS NOT NULL) "
         "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
-    ).rows
+    ).rows_as(CommitFacts)
     rows: list[dict[str, Any]] = []
     for chunk in in_chunks(pending, 500):
         made: list[dict[str, Any]] = []
@@ -153,18 +155,20 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
 
 
 def _summary(rows: list[dict[str, Any]]) -> SelectionSummary:
+    """Selected tasks per family and skips per category (never read off the reason's words)."""
     families: dict[str, int] = defaultdict(int)
-    skipped: dict[str, int] = defaultdict(int)
+    skips = []
     for row in rows:
-        if row["status"] == "selected":
+        if row["status"] == TaskStatus.SELECTED:
             families[row["family"]] += 1
         else:
-            skipped[row["reason"].split(":", 1)[0]] += 1
-    return SelectionSummary(sum(families.values()), dict(skipped), dict(families))
+            skips.append(Skip(SkipCategory(row["skip_category"]), row["reason"]))
+    return SelectionSummary(sum(families.values()), count_by_category(skips), dict(families))
 
 
-def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[CommitFacts]:
-    facts = {row[0]: CommitFacts(*row) for row in commits}
+def _load_facts(warehouse: Warehouse, commits: list[CommitFacts]) -> list[CommitFacts]:
+    """The commits with their file changes, changed definitions and ticket links."""
+    facts = {commit.id: commit for commit in commits}
     ids = list(facts)
     in_ids = "WHERE {column} IN (SELECT unnest(?::VARCHAR[]))"
     for commit_id, path, diff in warehouse.query(
@@ -174,15 +178,15 @@ def _load_facts(warehouse: Warehouse, commits: list[tuple[Any, ...]]) -> list[Co
         [ids],
     ).rows:
         facts[commit_id].changes.append((path, diff))
-    for row in warehouse.query(
-        "SELECT commit_id, id, path, kind, change, lang, coalesce(before_code, ''), "
-        "coalesce(after_code, ''), "
-        "qualified_name FROM symbols "
-        + in_ids.format(column="commit_id")
-        + " ORDER BY path, start_line, qualified_name",
+    units = warehouse.query(
+        "SELECT commit_id, id AS symbol_id, path, kind, change, lang, "
+        "coalesce(before_code, '') AS before, coalesce(after_code, '') AS after, qualified_name "
+        f"FROM symbols {in_ids.format(column='commit_id')} "
+        "ORDER BY path, start_line, qualified_name",
         [ids],
-    ).rows:
-        facts[row[0]].symbols.append(Unit(*row[1:]))
+    ).rows_as(Unit)
+    for unit in units:
+        facts[unit.commit_id].symbols.append(unit)
     for commit_id, ticket_id, method, labels in warehouse.query(
         "SELECT l.commit_id, l.ticket_id, l.method, coalesce(t.labels, []) || [coalesce(t.type, "
         "'')] "
@@ -207,7 +211,7 @@ def tasks_for_commit(facts: CommitFacts, run_id: str) -> list[dict[str, Any]]:
         ]
     rows = _main_rows(facts, kind, run_id)
     edge = _edge_units(facts, kind)
-    if edge and any(row["status"] == "selected" for row in rows):
+    if edge and any(row["status"] == TaskStatus.SELECTED for row in rows):
         rows.append(_row(facts, "edge_cases", "edge", edge, facts.test_units, run_id))
     return rows
 
@@ -232,10 +236,12 @@ def _shape(facts: CommitFacts) -> ChangeShape:
 
 def _main_rows(facts: CommitFacts, kind: CommitKind, run_id: str) -> list[dict[str, Any]]:
     units = facts.code_units
-    reason = kind.skip_reason or _no_units_reason(facts, units)
-    if not reason and facts.parents == 0:
-        reason = "initial commit: there is no earlier code to change"
-    if reason:
+    reason = _kind_skip(kind) or _no_units_reason(facts, units)
+    if reason is None and facts.parents == 0:
+        reason = Skip(
+            SkipCategory.INITIAL_COMMIT, "initial commit: there is no earlier code to change"
+        )
+    if reason is not None:
         return [
             _row(
                 facts,
@@ -253,14 +259,24 @@ def _main_rows(facts: CommitFacts, kind: CommitKind, run_id: str) -> list[dict[s
     return _split_by_file(facts, kind, units, run_id)
 
 
-def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> str:
+def _kind_skip(kind: CommitKind) -> Skip | None:
+    """The skip of a commit whose kind gives no task (a merge, a revert, formatting …)."""
+    return Skip(SkipCategory(kind.family), kind.skip_reason) if kind.skipped else None
+
+
+def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> Skip | None:
     if units:
-        return ""
+        return None
     if facts.test_units:
-        return "tests only, but no test function could be read"
+        return Skip(SkipCategory.TESTS_UNREADABLE, "tests only, but no test function could be read")
     if any(is_test_path(u.path) and u.change != "deleted" for u in facts.symbols):
-        return "tests only: it changes helpers or fixtures, no test case"
-    return "no function or class changed in a language goldmine parses"
+        return Skip(
+            SkipCategory.TEST_HELPERS_ONLY,
+            "tests only: it changes helpers or fixtures, no test case",
+        )
+    return Skip(
+        SkipCategory.NO_PARSED_UNIT, "no function or class changed in a language goldmine parses"
+    )
 
 
 def _split_by_file(
@@ -271,7 +287,10 @@ def _split_by_file(
     for unit in units:
         by_file[unit.path].append(unit)
     if len(by_file) > MAX_SPLIT_FILES or any(len(group) > MAX_UNITS for group in by_file.values()):
-        reason = f"sprawling change: {len(units)} functions or classes in {len(by_file)} files"
+        reason = Skip(
+            SkipCategory.SPRAWLING,
+            f"sprawling change: {len(units)} functions or classes in {len(by_file)} files",
+        )
         return [
             _row(
                 facts,
@@ -284,7 +303,7 @@ def _split_by_file(
                 skip=reason,
             )
         ]
-    skip_main = f"split: {len(by_file)} tasks, one per file"
+    skip_main = Skip(SkipCategory.SPLIT, f"split: {len(by_file)} tasks, one per file")
     rows = [
         _row(
             facts,
@@ -349,30 +368,39 @@ def _review_tasks(warehouse: Warehouse, revert: CommitFacts, run_id: str) -> lis
     reason_given = bool(re.sub(_REVERTED_SHA, "", revert.body).strip(" .\n"))
     [facts] = _load_facts(warehouse, [original])
     units = facts.code_units
-    skip = "" if reason_given else "review: the revert gives no reason"
-    skip = skip or (
-        "" if units else "review: the reverted change has no function or class goldmine parses"
-    )
+    skip = _review_skip(reason_given, bool(units))
     extra = {"revert_commit_id": revert.id}
     return [_row(facts, "review", "negative", units, [], run_id, skip=skip, extra=extra)]
 
 
-def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> tuple[Any, ...] | None:
+def _review_skip(reason_given: bool, has_units: bool) -> Skip | None:
+    if not reason_given:
+        return Skip(SkipCategory.REVIEW_WITHOUT_REASON, "review: the revert gives no reason")
+    if not has_units:
+        return Skip(
+            SkipCategory.REVIEW_WITHOUT_UNIT,
+            "review: the reverted change has no function or class goldmine parses",
+        )
+    return None
+
+
+def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> CommitFacts | None:
     named = revert.reverts or (
         found.group(1) if (found := _REVERTED_SHA.search(revert.body)) else ""
     )
     subject = _REVERT_SUBJECT.match(revert.subject)
-    if not named and not subject:
+    if not named and subject is None:
         return None
     condition = "c.sha LIKE ? || '%'" if named else "c.subject = ?"
-    rows = warehouse.query(
+    reverted = named or (subject.group(1) if subject else "")
+    commits = warehouse.query(
         f"SELECT {_COMMIT_COLUMNS} FROM commits c "
-        f"WHERE c.source_id = ? AND {condition} AND c.committed_at <= "
-        "(SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? ORDER BY c.committed_at "
-        "DESC LIMIT 1",
-        [revert.source_id, named or subject.group(1), revert.id, revert.id],  # type: ignore[union-attr]
-    ).rows
-    return rows[0] if rows else None
+        f"WHERE c.source_id = ? AND {condition} "
+        "AND c.committed_at <= (SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? "
+        "ORDER BY c.committed_at DESC LIMIT 1",
+        [revert.source_id, reverted, revert.id, revert.id],
+    ).rows_as(CommitFacts)
+    return commits[0] if commits else None
 
 
 def _row(
@@ -384,7 +412,7 @@ def _row(
     run_id: str,
     *,
     main: bool = False,
-    skip: str = "",
+    skip: Skip | None = None,
     part: str = "",
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -409,8 +437,9 @@ def _row(
         "ticket_id": facts.links[0][0] if facts.links else None,
         "family": family,
         "polarity": polarity,
-        "status": "skipped" if skip else "selected",
-        "reason": skip or _why_chosen(family, units, tests, facts.links, part),
+        "status": TaskStatus.SKIPPED if skip else TaskStatus.SELECTED,
+        "reason": skip.detail if skip else _why_chosen(family, units, tests, facts.links, part),
+        "skip_category": skip.category if skip else None,
         "facts": json.dumps(facts_json),
         "selector_version": SELECTOR_VERSION,
         "run_id": run_id,

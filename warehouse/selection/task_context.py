@@ -231,10 +231,10 @@ class ContextLoader:
     def _revert(self, commit_id: str | None) -> RevertView | None:
         if not commit_id:
             return None
-        rows = self.warehouse.query(
+        reverts = self.warehouse.query(
             "SELECT sha, subject, body FROM commits WHERE id = ?", [commit_id]
-        ).rows
-        return RevertView(*rows[0]) if rows else None
+        ).rows_as(RevertView)
+        return reverts[0] if reverts else None
 
     def _diffs(self, commit_id: str, paths: list[str]) -> dict[str, str]:
         rows = self.warehouse.query(

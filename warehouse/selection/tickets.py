@@ -19,6 +19,7 @@ from miners.ticket_threads import (
     resolution_comment,
 )
 from warehouse.ids import stable_id
+from warehouse.outcomes import Skip, SkipCategory, TaskStatus, count_by_category
 from warehouse.selection.commits import SelectionSummary
 from warehouse.store import Warehouse
 
@@ -58,12 +59,14 @@ def select_ticket_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
     links = _linked_commits(warehouse)
     rows = [_task_row(row, links.get(row[0], []), run_id) for row in pending]
     warehouse.insert("tasks", rows)
-    skipped: dict[str, int] = defaultdict(int)
-    for row in rows:
-        if row["status"] == "skipped":
-            skipped[row["reason"].split(":", 1)[0]] += 1
-    selected = sum(row["status"] == "selected" for row in rows)
-    return SelectionSummary(selected, dict(skipped), {FAMILY: selected} if selected else {})
+    skips = [
+        Skip(SkipCategory(row["skip_category"]), row["reason"])
+        for row in rows
+        if row["status"] == TaskStatus.SKIPPED
+    ]
+    selected = sum(row["status"] == TaskStatus.SELECTED for row in rows)
+    families = {FAMILY: selected} if selected else {}
+    return SelectionSummary(selected, count_by_category(skips), families)
 
 
 def _linked_commits(warehouse: Warehouse) -> dict[str, list[str]]:
@@ -100,10 +103,15 @@ def _task_row(row: tuple[Any, ...], commit_ids: list[str], run_id: str) -> dict[
     thread = thread_of(comments_json)
     answer = resolution_comment(thread, reporters_of(fields))
     reason = _skip_reason(kind, labels, state, resolution, fields, answer is not None)
-    if not reason and answer is not None and (commit_ids or promises_a_code_change(answer.text)):
-        reason = (
+    if (
+        reason is None
+        and answer is not None
+        and (commit_ids or promises_a_code_change(answer.text))
+    ):
+        reason = Skip(
+            SkipCategory.RESOLVED_BY_CODE,
             "resolved by a code change: its commit teaches the fix (mine the repository "
-            "with --repo)"
+            "with --repo)",
         )
     facts = {
         "ticket_id": ticket_id,
@@ -117,8 +125,9 @@ def _task_row(row: tuple[Any, ...], commit_ids: list[str], run_id: str) -> dict[
         "ticket_id": ticket_id,
         "family": FAMILY,
         "polarity": "positive",
-        "status": "skipped" if reason else "selected",
-        "reason": reason or _why_chosen(key, answer, commit_ids),
+        "status": TaskStatus.SKIPPED if reason else TaskStatus.SELECTED,
+        "reason": reason.detail if reason else _why_chosen(key, answer, commit_ids),
+        "skip_category": reason.category if reason else None,
         "facts": json.dumps(facts),
         "selector_version": TICKET_SELECTOR_VERSION,
         "run_id": run_id,
@@ -132,7 +141,7 @@ def _skip_reason(
     resolution: str,
     fields: dict[str, Any],
     answered: bool,
-) -> str:
+) -> Skip | None:
     status = str(fields.get("status") or "")
     verdicts = [v.lower().replace("_", " ") for v in (resolution, status, *labels) if v]
     kind = kind.lower()
@@ -142,22 +151,33 @@ def _skip_reason(
         for v in (kind, *verdicts)
     )
     checks = (
-        (state.lower() != "closed", f"unresolved: the ticket is {state or 'not closed'}"),
-        (bool(closed_as), f"closed as {closed_as}: no resolution to teach"),
+        (
+            state.lower() != "closed",
+            SkipCategory.UNRESOLVED,
+            f"unresolved: the ticket is {state or 'not closed'}",
+        ),
+        (
+            bool(closed_as),
+            SkipCategory.CLOSED_UNRESOLVED,
+            f"closed as {closed_as}: no resolution to teach",
+        ),
         (
             kind in ("pull_request", "merge_request"),
+            SkipCategory.PULL_REQUEST,
             f"{kind.replace('_', ' ')}: its commits teach the change",
         ),
         (
             feature,
+            SkipCategory.FEATURE_REQUEST,
             "feature request: its implementation teaches it (mine the repository with --repo)",
         ),
         (
             not answered,
+            SkipCategory.NO_RESOLUTION,
             "no resolution in the thread: nobody but the reporter answered with substance",
         ),
     )
-    return next((reason for failed, reason in checks if failed), "")
+    return next((Skip(category, detail) for failed, category, detail in checks if failed), None)
 
 
 def _why_chosen(key: str, answer: ThreadComment | None, commit_ids: list[str]) -> str:

@@ -138,4 +138,4 @@ def test_the_mine_stage_reports_what_it_skipped(cli: Cli, stock_repo: Path, tmp_
     counts = json.loads(
         cli("sql", "select counts from runs", "--json", "--workspace", workspace).output
     )[0]
-    assert json.loads(counts["counts"])["mine"]["skipped"] == {"symbols: no grammar": 2}
+    assert json.loads(counts["counts"])["mine"]["skipped"] == {"no_grammar": 2}

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
 
+from flows.draft.drafting import DraftSummary
 from tests.conftest import BuildRepo, stock_history
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.store import Warehouse
 
 
@@ -27,11 +30,27 @@ def test_a_task_with_too_little_context_is_skipped_once_with_its_reason(
             == 0
         )
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        skips = warehouse.query("SELECT kind, reason, run_id FROM draft_skips ORDER BY kind").rows
-        runs = [row[0] for row in warehouse.query("SELECT id FROM runs ORDER BY started_at").rows]
+        skips = warehouse.query(
+            "SELECT kind, category, reason, run_id FROM draft_skips ORDER BY kind"
+        ).rows
+        runs = warehouse.query("SELECT id, counts FROM runs ORDER BY started_at").rows
         assert warehouse.count("candidates") == 0
-    assert [(kind, reason.split(":")[0]) for kind, reason, _ in skips] == [
-        ("agent", "too little context"),
-        ("instruction", "too little context"),
+    assert [(kind, category) for kind, category, _, _ in skips] == [
+        ("agent", "too_little_context"),
+        ("instruction", "too_little_context"),
     ]
-    assert {run_id for _, _, run_id in skips} == {runs[0]}
+    assert all(reason.startswith("too little context: ") for _, _, reason, _ in skips)
+    assert {run_id for *_, run_id in skips} == {runs[0][0]}
+    first_counts = json.loads(runs[0][1])["draft"]
+    assert first_counts["skipped_at_drafting"] == {"too_little_context": 2}
+
+
+def test_skips_are_counted_by_category_whatever_their_words() -> None:
+    summary = DraftSummary()
+    summary.skip(Skip(SkipCategory.UNIT_TOO_LONG, "unit too long for one record: 300 lines"))
+    summary.skip(Skip(SkipCategory.UNIT_TOO_LONG, "this unit is far too long (612 lines)"))
+    summary.defer(Skip(SkipCategory.TIMEOUT, "timeout after 120s"))
+    summary.defer(Skip(SkipCategory.TIMEOUT, "the endpoint took longer than 120 s"))
+    assert summary.skipped == {"unit_too_long": 2}
+    assert summary.deferred == {"timeout": 2}
+    assert summary.deferred_example == {"timeout": "timeout after 120s"}

@@ -26,6 +26,7 @@ from flows.draft.llm_instruction import unusable
 from flows.draft.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
 from flows.prompting import PROMPTS_DIR, bundle_ref, inline_code, render
 from miners.project_profile import ProjectProfile
+from warehouse.outcomes import Skip, SkipCategory
 from warehouse.seed_folder import load_seeds
 from warehouse.selection.task_context import CodeUnit, RevertView, TaskContext, TicketView
 
@@ -246,13 +247,12 @@ def test_the_language_of_a_zh_prompt_asks_for_chinese_and_keeps_code() -> None:
 
 def test_every_family_with_a_template_is_drafted_and_others_are_skipped_with_the_reason() -> None:
     for family in FAMILIES:
-        assert unusable(context(family), "instruction") == "", family
-    assert (
-        unusable(replace(context(), family="mystery"), "instruction")
-        == "no LLM template for the mystery family"
+        assert unusable(context(family), "instruction") is None, family
+    assert unusable(replace(context(), family="mystery"), "instruction") == Skip(
+        SkipCategory.KIND_NOT_DRAFTED, "no LLM template for the mystery family"
     )
-    assert unusable(replace(context("tests"), under_test=()), "instruction") == (
-        "the code the tests exercise could not be found"
+    assert unusable(replace(context("tests"), under_test=()), "instruction") == Skip(
+        SkipCategory.NO_CODE_UNDER_TEST, "the code the tests exercise could not be found"
     )
 
 
@@ -270,13 +270,13 @@ def test_inline_code_survives_backticks_in_the_name(text: str, markdown: str) ->
 
 def test_a_docs_task_needs_the_docstring_the_commit_wrote() -> None:
     written = context("docs")
-    assert family_problem(written) == ""
+    assert family_problem(written) is None
     unit = written.units[0]
-    already = replace(
-        unit, before=f'"""{unit.doc}"""\n{unit.before}'
-    )  # the commit only added comments
-    assert family_problem(replace(written, units=(already,))) == (
-        "the commit wrote comments in the code; the docstring was already there"
+    # the commit only added comments
+    already = replace(unit, before=f'"""{unit.doc}"""\n{unit.before}')
+    assert family_problem(replace(written, units=(already,))) == Skip(
+        SkipCategory.DOCSTRING_ALREADY_THERE,
+        "the commit wrote comments in the code; the docstring was already there",
     )
 
 

@@ -22,6 +22,7 @@ from flows.llm.client import (
     Endpoint,
     retry_after,
 )
+from flows.settings import LLMConfig
 from tests.llm_server import FakeLLMServer, Reply, Script
 from warehouse.record_drafts import draft_json_schema
 from warehouse.store import Warehouse
@@ -34,7 +35,7 @@ def _ask(
     warehouse: Warehouse, server: FakeLLMServer, text: str = "Draft a record.", **endpoint: Any
 ) -> Any:
     settings: dict[str, Any] = {"backoff_seconds": 0.01, "max_retries": 2, **endpoint}
-    target = Endpoint(server.url, MODEL, "EMPTY", **settings)
+    target = Endpoint(server.url, MODEL, "EMPTY", LLMConfig(**settings))
     client = ChatClient(target, warehouse, "run-1", KEY, Budget(0, target))
     request = ChatRequest(
         ({"role": "user", "content": text},), "instruction_record", draft_json_schema("instruction")

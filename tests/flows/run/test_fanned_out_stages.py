@@ -14,7 +14,8 @@ from flows.errors import WorkFailed
 from flows.run.fanout import PoolFanOut
 from flows.run.pipeline import run_recorded
 from flows.run.stages import STAGES, StageContext
-from flows.workspace import Settings, Workspace, settings_with
+from flows.settings import Settings, settings_with
+from flows.workspace import Workspace
 from tests.conftest import git
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.mining_units import fact_column_types, mine_unit, mining_units

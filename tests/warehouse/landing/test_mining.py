@@ -14,6 +14,7 @@ from tests.conftest import BuildRepo, git
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.mining_pool import mine_rows, split_evenly
 from warehouse.landing.repositories import land_repository, repository_source_id
+from warehouse.outcomes import SkipCategory
 from warehouse.store import Warehouse
 
 OPTIONS = LandingOptions(key=b"k" * 32)
@@ -104,10 +105,13 @@ def test_changed_python_javascript_and_go_functions_have_before_and_after_code(
     assert "return 0" in by_lang["go"][4] and "return 0" not in by_lang["go"][3]
     assert "no basket" in by_lang["javascript"][4] and "no basket" not in by_lang["javascript"][3]
     assert by_lang["python"][4].startswith("@cached") and "try:" not in by_lang["python"][3]
-    assert (
-        summary.skipped["symbols: no grammar for .md"] == 2
-        and summary.skipped["symbols: no grammar for .toml"] == 1
-    )
+    no_grammar = {
+        skip.detail: n
+        for skip, n in summary.skipped.items()
+        if skip.category == SkipCategory.NO_GRAMMAR
+    }
+    assert no_grammar["no grammar for .md"] == 2 and no_grammar["no grammar for .toml"] == 1
+    assert summary.skipped_by_category()["no_grammar"] == sum(no_grammar.values())
     assert any("no grammar for .md 2" in note for note in summary.notes)
 
 
@@ -228,6 +232,6 @@ def test_files_too_large_to_parse_are_skipped_and_counted(
     )
     monkeypatch.setattr(commit_rows, "MAX_SYMBOL_SOURCE_BYTES", 1_000)
     summary = land_repository(warehouse, repo, "r1", OPTIONS)
-    assert summary.skipped["symbols: a version larger than 1,000 bytes"] == 2
+    assert summary.skipped_by_category() == {"file_too_large": 2}
     assert {row[0] for row in warehouse.query("SELECT path FROM symbols").rows} == {"small.py"}
     assert warehouse.scalar("SELECT count(*) FROM file_changes WHERE path = 'big.py'") == 2

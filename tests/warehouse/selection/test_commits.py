@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from miners import commit_kinds
 from miners.commit_kinds import ChangeShape, classify, is_test_case, is_test_path, whitespace_only
 from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
 from warehouse.landing.repositories import (
@@ -68,7 +69,7 @@ def test_tasks_record_family_facts_and_skip_reasons(
     link_tickets(warehouse)
     summary = select_tasks(warehouse, "r1")
     assert summary.families == {"bugfix": 1, "edge_cases": 1}
-    assert summary.skipped == {"initial commit": 1, "formatting only": 1}
+    assert summary.skipped == {"initial_commit": 1, "formatting": 1}
     rows = warehouse.query(
         "SELECT c.subject, t.family, t.polarity, t.status, t.reason, t.facts FROM tasks t "
         "JOIN commits c ON c.id = t.commit_id ORDER BY c.committed_at, t.family"
@@ -278,3 +279,17 @@ def test_a_test_class_is_the_container_of_its_test_methods(
     ).rows
     # the new class is where the two tests live, not a third test of its own
     assert names == [("TestReserve.test_reserve",), ("TestReserve.test_reserve_rejects_negative",)]
+
+
+def test_rewording_a_skip_message_changes_no_count(
+    warehouse: Warehouse, stock_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts are keyed on the skip's category: the sentence a person reads can change freely."""
+    monkeypatch.setitem(commit_kinds._SKIP_REASONS, "formatting", "whitespace: nothing to teach")
+    land_repository(warehouse, stock_repo, "r1", OPTIONS)
+    summary = select_tasks(warehouse, "r1")
+    assert summary.skipped == {"initial_commit": 1, "formatting": 1}
+    reasons = warehouse.query(
+        "SELECT skip_category, reason FROM tasks WHERE status = 'skipped' ORDER BY 1"
+    ).rows
+    assert ("formatting", "whitespace: nothing to teach") in reasons

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from warehouse.records import AgentRecord, InstructionRecord
-
-Record = InstructionRecord | AgentRecord
+from warehouse.records import Record
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from collections import Counter
 
 from warehouse.assay.checks.base import Verdict
 from warehouse.record_text import (
-    Record,
     all_texts,
     answer_text,
     cjk_count,
@@ -20,7 +19,7 @@ from warehouse.record_text import (
     lowered,
     prose,
 )
-from warehouse.records import InstructionRecord
+from warehouse.records import InstructionRecord, Record
 
 MIN_INSTRUCTION_CHARS = 40
 MIN_AGENT_REQUEST_CHARS = 8  # a user may ask an agent briefly

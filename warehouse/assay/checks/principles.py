@@ -10,12 +10,14 @@ request names. A function returns None when its question does not apply to the r
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from miners.code_facts import facts_for, shows
+from miners.code_facts.base import LanguageFacts
 from warehouse.assay.checks.base import Verdict
 from warehouse.assay.checks.code_syntax import syntax_problem
 from warehouse.record_text import (
     CodeBlock,
-    Record,
     cjk_count,
     code_blocks,
     instruction_text,
@@ -23,7 +25,7 @@ from warehouse.record_text import (
     prompt_text,
     prose,
 )
-from warehouse.records import InstructionRecord
+from warehouse.records import InstructionRecord, Record
 
 # Task types whose answer is code that must be complete.
 CODE_TASK_TYPES = frozenset(
@@ -150,32 +152,6 @@ _FILE = re.compile(
 )
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w]*(?:[./][A-Za-z_][\w]*)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
-_ERROR_HANDLING = {
-    "python": re.compile(r"^\s*(?:try:|except\b)|\braise\b"),
-    "javascript": re.compile(r"\btry\s*\{|\bcatch\b|\bthrow\b|\.catch\(|\breject\("),
-    "go": re.compile(r"\berr != nil\b|errors\.New\(|fmt\.Errorf\(|\bpanic\("),
-    "java": re.compile(r"\btry\s*\{|\bcatch\s*\(|\bthrow\b|\bthrows\b"),
-    "rust": re.compile(r"\bResult<|\bErr\(|\?;|\.map_err\(|\bpanic!|\.expect\("),
-    "c": re.compile(
-        r"\berrno\b|==\s*NULL|!=\s*NULL|\bperror\(|return\s+-1\b|\bthrow\b|\bcatch\s*\("
-    ),
-}
-_LOGGING = {
-    "python": re.compile(
-        r"\blog(?:ger|ging)?\.(?:debug|info|warning|warn|error|exception|critical|log)\(|\bwarning"
-        r"s\.warn\("
-    ),
-    "javascript": re.compile(r"\b(?:console|log(?:ger)?)\??\.(?:log|debug|info|warn|error)\("),
-    "go": re.compile(r"\b(?:log|slog|logger)\.\w+\("),
-    "java": re.compile(r"\b(?:log|logger|LOG|LOGGER)\.(?:trace|debug|info|warn|error)\("),
-    "rust": re.compile(r"\b(?:log|tracing)::|\b(?:trace|debug|info|warn|error)!\("),
-    "c": re.compile(r"fprintf\(\s*stderr|\bsyslog\(|\bstd::cerr\b|\bLOG\w*\("),
-}
-_FAMILY = {"typescript": "javascript", "tsx": "javascript", "cpp": "c"}
-_COMMENT = {
-    "python": re.compile(r"#|\"\"\"|'''"),
-    "default": re.compile(r"//|/\*|^\s*\*"),
-}
 MIN_COMMENT_SHARE = 1 / 25
 MIN_EXPLANATION_WORDS = 12
 MIN_EXPLANATION_CJK = 24
@@ -302,26 +278,33 @@ def _production_code(record: Record) -> list[CodeBlock] | None:
 def check_error_handling(record: Record) -> Verdict | None:
     """Does the production code handle or signal errors (try/except, raise, err != nil …)?"""
     return _production_code_shows(
-        record, _ERROR_HANDLING, "the code neither handles nor raises any error"
+        record, _error_signal, "the code neither handles nor raises any error"
     )
 
 
 def check_logging(record: Record) -> Verdict | None:
     """Does the production code log what an operator needs to see?"""
-    return _production_code_shows(record, _LOGGING, "the code logs nothing")
+    return _production_code_shows(record, _log_signal, "the code logs nothing")
+
+
+def _error_signal(facts: LanguageFacts) -> re.Pattern[str] | None:
+    return facts.error_signal
+
+
+def _log_signal(facts: LanguageFacts) -> re.Pattern[str] | None:
+    return facts.log_signal
 
 
 def _production_code_shows(
-    record: Record, patterns: dict[str, re.Pattern[str]], missing: str
+    record: Record, signal: Callable[[LanguageFacts], re.Pattern[str] | None], missing: str
 ) -> Verdict | None:
-    """Passes when a production code block matches its language family's pattern; None for other
-    tasks."""
+    """Passes when a production code block shows its language's signal (``miners/code_facts/``);
+    None for other tasks."""
     blocks = _production_code(record)
     if blocks is None:
         return None
     for block in blocks:
-        pattern = patterns.get(_FAMILY.get(block.language or "", block.language or ""))
-        if pattern is not None and pattern.search(block.code):
+        if shows(signal(facts_for(block.language)), block.code):
             return Verdict.ok()
     return Verdict.fail(missing, 0.2)
 
@@ -332,7 +315,7 @@ def check_comments(record: Record) -> Verdict | None:
     if not blocks:
         return None
     lines = [line for b in blocks for line in b.code.splitlines() if line.strip()]
-    pattern = {b.language: _COMMENT.get(b.language or "", _COMMENT["default"]) for b in blocks}
+    pattern = {b.language: facts_for(b.language).comment for b in blocks}
     commented = sum(
         1
         for b in blocks

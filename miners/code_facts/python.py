@@ -1,10 +1,11 @@
-"""Python specifics of one changed function: signature, decorators, type hints, and whether it
-handles errors and logs.
+"""Python: how its code raises, catches and logs, its signatures, and libcst's reading of one
+changed function (decorators, typed parameters, returns; the body's ``except``, ``raise`` and
+logging calls through ``ast``).
 
 libcst reads the function's header — decorators, parameters, annotations and defaults exactly as
 written. libcst is about 36× slower than tree-sitter (and its visitors slower still), so it only
 ever sees the header of a function a commit changed, never a whole file or body; the body's facts
-(``except`` clauses, ``raise``, logging calls) come from Python's own ``ast``, which is fast.
+come from Python's own ``ast``, which is fast.
 """
 
 from __future__ import annotations
@@ -15,6 +16,37 @@ import textwrap
 from dataclasses import dataclass
 
 import libcst as cst
+
+from miners.code_facts.base import LanguageFacts
+
+FACTS = LanguageFacts(
+    raise_pattern=re.compile(r"\braise\s+([A-Z]\w*)(?:\((?P<msg>[^\n]*)\))?"),
+    catch_pattern=re.compile(r"\bexcept\s+\(?([A-Z][\w, ]*)\)?"),
+    # ``^`` binds to the first alternative only, and without re.MULTILINE to the code's start: a
+    # ``try:`` later in the code counts only through a ``raise`` (see base.py on the two sides).
+    error_signal=re.compile(r"^\s*(?:try:|except\b)|\braise\b"),
+    log_signal=re.compile(
+        r"\blog(?:ger|ging)?\.(?:debug|info|warning|warn|error|exception|critical|log)\("
+        r"|\bwarnings\.warn\("
+    ),
+    comment=re.compile(r"#|\"\"\"|'''"),
+)
+
+
+def signature(code: str) -> str:
+    """The ``def`` line(s) on one line: libcst's exact reading when the code is one function,
+    else the header lines up to the first ``:`` (decorators left out)."""
+    details = python_details(code) if code else None
+    if details is not None:
+        return details.signature
+    lines = []
+    for line in code.splitlines():
+        lines.append(line)
+        if line.rstrip().endswith(":") and not line.lstrip().startswith("@"):
+            break
+    header = " ".join(line.strip() for line in lines if not line.lstrip().startswith("@"))
+    return re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", header))
+
 
 _LOGGERS = {"logger", "logging", "log", "_log", "_logger", "LOG", "LOGGER", "log_", "logs"}
 _LOG_METHODS = {
