@@ -4,10 +4,13 @@ others."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
 import pytest
+
+from warehouse.outcomes import CandidateStatus, ReviewVerdict, RunStatus, TaskStatus
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
@@ -55,3 +58,164 @@ def test_no_module_is_named_after_the_standard_library_or_a_dependency() -> None
             assert path.stem not in taken, (
                 f"{path.relative_to(ROOT)} shadows the module {path.stem}"
             )
+
+
+# The rooms inside the packages, and what each may never import (a room is a subpackage; the
+# modules at a package's root are the room "<package>"). Lower rooms never reach higher ones.
+FLOWS_ROOMS = ("commands", "demo", "run", "draft", "llm", "review", "frameworks")
+WAREHOUSE_ROOMS = ("landing", "selection", "assay", "assay.checks", "review", "export")
+NEVER = {
+    "flows": {f"flows.{room}" for room in FLOWS_ROOMS},
+    "flows.demo": {"flows.commands"},
+    "flows.run": {"flows.commands", "flows.demo", "flows.review", "flows.frameworks"},
+    "flows.draft": {"flows.commands", "flows.demo", "flows.run", "flows.review"},
+    "flows.llm": {f"flows.{room}" for room in FLOWS_ROOMS if room != "llm"},
+    "flows.review": {f"flows.{room}" for room in FLOWS_ROOMS if room != "review"},
+    "flows.frameworks": {f"flows.{room}" for room in FLOWS_ROOMS if room != "frameworks"},
+    "warehouse": {f"warehouse.{room}" for room in WAREHOUSE_ROOMS},
+    "warehouse.landing": {"warehouse.selection", "warehouse.assay", "warehouse.review"},
+    "warehouse.selection": {"warehouse.landing", "warehouse.assay", "warehouse.review"},
+    "warehouse.review": {"warehouse.assay", "warehouse.selection", "warehouse.export"},
+    # A check answers one question about one record: no store, no repository, no other stage.
+    "warehouse.assay.checks": {"warehouse.store", "warehouse.assay", "miners.git_objects"}
+    | {f"warehouse.{room}" for room in WAREHOUSE_ROOMS if room != "assay.checks"},
+}
+# The only imports made inside a function: modules that import Prefect, imported once Prefect has
+# been pointed at the workspace (flows/workspace.py, configure_prefect).
+LAZY_IMPORTS = {
+    ("flows.run.pipeline", "flows.run.prefect_flows"),
+    ("flows.commands.nightly", "flows.run.prefect_flows"),
+    ("flows.commands.nightly", "flows.run.nightly_flow"),
+}
+OURS = ("flows", "miners", "warehouse")
+
+
+def _product_modules() -> dict[str, Path]:
+    modules = {}
+    for package in OURS:
+        for path in (ROOT / package).rglob("*.py"):
+            if "fixtures" in path.parts:
+                continue
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            modules[name] = path
+    return modules
+
+
+def _top_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The goldmine modules a module imports when it is imported (not inside functions)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.split(".")[0] in OURS:
+                found.add(node.module)
+                found |= {f"{node.module}.{a.name}" for a in node.names} & modules.keys()
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.split(".")[0] in OURS}
+    return found & modules.keys()
+
+
+def _room(module: str) -> str:
+    parts = module.split(".")
+    if parts[0] == "warehouse" and parts[1:3] == ["assay", "checks"]:
+        return "warehouse.assay.checks"
+    if parts[0] in ("flows", "warehouse") and len(parts) > 2:
+        return ".".join(parts[:2])
+    return parts[0]
+
+
+def _forbidden(module: str, target: str) -> bool:
+    never = NEVER.get(_room(module), set())
+    return any(target == bad or target.startswith(bad + ".") for bad in never) or (
+        _room(target) in never
+    )
+
+
+def test_rooms_import_only_rooms_below_them() -> None:
+    modules = _product_modules()
+    broken = [
+        f"{module} imports {target}"
+        for module, path in sorted(modules.items())
+        for target in sorted(_top_level_imports(path, modules))
+        if _room(target) != _room(module) and _forbidden(module, target)
+    ]
+    assert not broken, "\n".join(broken)
+
+
+def test_no_import_circle() -> None:
+    modules = _product_modules()
+    graph = {name: _top_level_imports(path, modules) - {name} for name, path in modules.items()}
+    circles = [sorted(group) for group in _strongly_connected(graph) if len(group) > 1]
+    assert not circles, f"modules that import each other: {circles}"
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: the groups of modules that reach each other."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, set()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.add(member)
+                if member == node:
+                    break
+            groups.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_the_circle_test_finds_a_circle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert [sorted(g) for g in _strongly_connected(graph) if len(g) > 1] == [["a", "b", "c"]]
+
+
+def test_no_function_imports_goldmine_code_except_the_documented_lazy_prefect_imports() -> None:
+    modules = _product_modules()
+    found = set()
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
+                    if inner.module.split(".")[0] in OURS:
+                        found.add((module, inner.module))
+                elif isinstance(inner, ast.Import):
+                    found |= {(module, a.name) for a in inner.names if a.name.split(".")[0] in OURS}
+    assert found <= LAZY_IMPORTS, f"imports inside functions: {sorted(found - LAZY_IMPORTS)}"
+    for _, target in LAZY_IMPORTS:
+        assert "prefect" in _imports(modules[target]), f"{target} is lazy but needs no Prefect"
+
+
+def test_every_status_spelled_in_sql_is_one_of_the_defined_ones() -> None:
+    """Statuses are defined once (warehouse/outcomes.py); SQL may spell them, but only those."""
+    enums = (CandidateStatus, ReviewVerdict, RunStatus, TaskStatus)
+    known = {str(value) for enum in enums for value in enum}
+    spelled = re.compile(r"\b(?:status|verdict)\s*(?:=|<>|IN)\s*\(?((?:'\w+'(?:,\s*)?)+)\)?")
+    unknown = []
+    for module, path in _product_modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                for match in spelled.finditer(node.value):
+                    values = set(re.findall(r"'(\w+)'", match.group(1)))
+                    unknown += [f"{module}: {value}" for value in values - known]
+    assert not unknown, unknown
