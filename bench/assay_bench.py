@@ -140,9 +140,8 @@ def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[Inst
 
 def _context(row: tuple[Any, ...], profile: Any) -> TaskContext:
     symbol_id, path, name = row[0], row[1], row[3]
-    unit = code_unit(
-        (*row[:9], *row[15:17])
-    )  # as drafting reads it: with libcst's signature and decorators
+    # as drafting reads it: with libcst's signature and decorators
+    unit = code_unit((*row[:9], *row[15:17]))
     return TaskContext(
         task_id=f"bench-{symbol_id}",
         family="change",

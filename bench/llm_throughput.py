@@ -52,9 +52,8 @@ def measure(concurrency: int, requests: int, latency: float, folder: Path) -> tu
         ]
 
         async def send_all() -> float:
-            async with (
-                client.session()
-            ):  # opening the HTTP client is not timed: it happens once per run
+            # opening the HTTP client is not timed: it happens once per run
+            async with client.session():
                 started = time.perf_counter()
                 await asyncio.gather(*(client.chat(ask) for ask in asks))
                 return time.perf_counter() - started
@@ -77,9 +76,8 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for level in levels:
-            requests = (
-                args.requests if level > 1 else max(10, args.requests // 4)
-            )  # the baseline is slow
+            # the baseline is slow
+            requests = args.requests if level > 1 else max(10, args.requests // 4)
             elapsed, peak = measure(level, requests, args.latency, Path(folder))
             rows.append((level, requests, elapsed, requests / elapsed, peak))
             print(

@@ -20,9 +20,8 @@ import tree_sitter as ts
 
 from miners.code_symbols import Definition, SymbolChange, outline, parse
 
-Hunk = tuple[
-    int, int, int, int
-]  # old start, old count, new start, new count (as in "@@ -a,n +b,m @@")
+# old start, old count, new start, new count (as in "@@ -a,n +b,m @@")
+Hunk = tuple[int, int, int, int]
 LineRanges = Iterable[tuple[int, int]]
 
 

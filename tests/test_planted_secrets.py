@@ -200,10 +200,11 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
         ]
         drafted = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM candidates").rows}
     assert len(kinds) >= 10, kinds
+    # trajectories read the repository's files through their tools
     assert drafted == {
         "instruction",
         "agent",
-    }  # trajectories read the repository's files through their tools
+    }
     assert records and all("<SECRET:" in record and "<EMAIL>" in record for record in records)
 
 

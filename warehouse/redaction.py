@@ -113,9 +113,8 @@ _QUICK_KINDS = frozenset(
         "url-credentials",
     }
 )
-_EMAIL_LOCAL = re.compile(
-    r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z"
-)  # \Z: $ would also match before a newline
+# \Z: $ would also match before a newline
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}\Z")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 # Addresses that identify nobody and are part of the code's meaning.
 # Every two-letter country domain, the generic ones people write addresses in, and the names

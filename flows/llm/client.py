@@ -287,9 +287,8 @@ class ChatClient:
             estimate = self.budget.estimate(request.messages)
             self.budget.reserve(estimate)
             outcome = await self._send(body, id_, request.purpose, estimate)
-            if (
-                outcome is not None
-            ):  # None: the server rejected the response format; ask again in the next
+            # None: the server rejected the response format; ask again in the next
+            if outcome is not None:
                 return outcome
 
     async def _send(

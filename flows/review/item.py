@@ -210,9 +210,8 @@ def _observation(result: Any, path: str) -> Step:
     if isinstance(result, str):
         lines = result.split("\n")
         numbered = [_NUMBERED_LINE.match(line) for line in lines]
-        if len(lines) > 1 and all(
-            numbered
-        ):  # a file read with its line numbers: highlight the code itself
+        # a file read with its line numbers: highlight the code itself
+        if len(lines) > 1 and all(numbered):
             code = "\n".join(match.group(2) or "" for match in numbered if match)
             first = int(numbered[0].group(1)) if numbered[0] else 1
             return Step(

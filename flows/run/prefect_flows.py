@@ -134,9 +134,8 @@ def run_flow(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
 def task_runner(scale: ScaleConfig) -> TaskRunner[Any]:
     """The task runner ``[scale] runner`` asks for."""
     if scale.runner == "dask":
-        os.environ.setdefault(
-            "DASK_LOGGING__DISTRIBUTED", "warning"
-        )  # read on import; workers inherit it
+        # read on import; workers inherit it
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
         from prefect_dask.task_runners import DaskTaskRunner
 
         if scale.dask_address:

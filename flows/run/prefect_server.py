@@ -131,7 +131,8 @@ class LocalPrefectServer:
 def is_healthy(api_url: str, timeout: float = 2.0) -> bool:
     """True when a Prefect server answers ``GET {api_url}/health``."""
     try:
-        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:  # noqa: S310
+        health = f"{api_url.rstrip('/')}/health"  # http(s) only: a server goldmine was given
+        with urllib.request.urlopen(health, timeout=timeout) as response:  # noqa: S310
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -138,6 +138,5 @@ def test_two_goldmine_processes_at_once_take_turns_and_store_everything_once(
         runs = warehouse.query(
             "SELECT started_at, finished_at FROM runs WHERE status = 'completed' ORDER BY 1"
         ).rows
-    assert (
-        len(runs) == 2 and runs[1][0] >= runs[0][1]
-    )  # the second began after the first had finished
+    # the second began after the first had finished
+    assert len(runs) == 2 and runs[1][0] >= runs[0][1]

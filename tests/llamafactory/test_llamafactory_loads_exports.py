@@ -66,10 +66,11 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_alpaca_and_sharegpt_row_converts_and_encodes(export_dir: Path) -> None:
     code, report = _convert(export_dir)
     assert code == 0, report
+    # the assay's newest records, when any
     holdout = {
         "goldmine_alpaca_holdout",
         "goldmine_sharegpt_holdout",
-    }  # the assay's newest records, when any
+    }
     assert set(report) - holdout == {"goldmine_alpaca", "goldmine_sharegpt"}
     for name, result in report.items():
         rows = len((export_dir / f"{name}.jsonl").read_text().splitlines())
@@ -86,9 +87,8 @@ def test_a_row_llamafactory_would_drop_is_caught(export_dir: Path, tmp_path: Pat
         (broken / file.name).write_bytes(file.read_bytes())
     rows = (broken / "goldmine_sharegpt.jsonl").read_text().splitlines()
     first = json.loads(rows[0])
-    first["conversations"] = (
-        first["conversations"][:1] + first["conversations"][2:]
-    )  # a call without its turn
+    # a call without its turn
+    first["conversations"] = first["conversations"][:1] + first["conversations"][2:]
     (broken / "goldmine_sharegpt.jsonl").write_text(
         "\n".join([json.dumps(first), *rows[1:]]) + "\n"
     )

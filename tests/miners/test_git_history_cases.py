@@ -106,9 +106,8 @@ def test_hunks_give_both_sides_line_ranges(make_repo: BuildRepo) -> None:
     change = _commits(repo)[0].changes[0]
     old_starts = [h[0] for h in change.hunks]
     assert len(change.hunks) in (1, 2) and min(old_starts) >= 1
-    assert (
-        sum(h[1] for h in change.hunks) - sum(h[3] for h in change.hunks) == 0
-    )  # 20 lines before and after
+    # 20 lines before and after
+    assert sum(h[1] for h in change.hunks) - sum(h[3] for h in change.hunks) == 0
 
 
 def test_a_given_list_of_commits_streams_in_that_order(stock_repo: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 from miners.project_profile import read_profile
 
 
+# a tagline is not the purpose
 @pytest.mark.parametrize(
     ("readme", "purpose"),
     [
@@ -17,7 +18,7 @@ from miners.project_profile import read_profile
             "Werkzeug and Jinja 2. It's BSD licensed.\n",
             "Flask is a microframework for Python based on Werkzeug "
             "and Jinja 2. It's BSD licensed.",
-        ),  # a tagline is not the purpose
+        ),
         (
             "# goldmine\n\n[![CI](badge.svg)](ci)\n\ngoldmine turns a software project's own "
             "history into\n"

@@ -47,10 +47,11 @@ def test_gitlab_api_issues_and_merge_requests_with_inline_notes() -> None:
     )
     assert issue.url.endswith("/issues/6") and issue.author == "ana"
     assert issue.fields["milestone"] == "v1.4" and issue.fields["reference"] == "shop/stocky#6"
+    # a system note
     assert [(c.author, c.is_bot) for c in issue.comments] == [
         ("bo", False),
         ("ana", True),
-    ]  # a system note
+    ]
     assert (wanted.key, wanted.state, wanted.closed_at) == ("#7", "open", None)
     assert (merge_request.key, merge_request.type, merge_request.resolution) == (
         "!12",

@@ -53,9 +53,8 @@ class Contender:
 class _Member:
     member_id: str
     text_hash: str
-    shingles: (
-        np.ndarray | None
-    )  # hashed shingles; None: an earlier candidate's, loaded if a pair needs them
+    # hashed shingles; None: an earlier candidate's, loaded if a pair needs them
+    shingles: np.ndarray | None
     reference: bool  # a gold or an earlier accepted candidate: it cannot be rejected now
     lang: str  # records in two languages are translations of each other, never duplicates
 
@@ -132,9 +131,8 @@ def _earlier(
             if signature
             else np.zeros(settings.num_perm, np.uint32)
         )
-        vectors.append(
-            vector
-        )  # a zero row shares no band with a real signature: exact matches only
+        # a zero row shares no band with a real signature: exact matches only
+        vectors.append(vector)
     matrix = np.vstack(vectors) if vectors else np.zeros((0, settings.num_perm), dtype=np.uint32)
     return members, matrix.astype(np.uint32)
 

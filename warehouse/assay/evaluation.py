@@ -174,9 +174,8 @@ def judge_rows(plan: Plan, rows: Sequence[tuple[Any, ...]]) -> list[Judged]:
                 evaluation.record.lang,
                 normalised_text_hash(evaluation.record),
             )
-            texts.append(
-                shingles(dedup_text(evaluation.raw), plan.dedup)
-            )  # while its parts are cached
+            # while its parts are cached
+            texts.append(shingles(dedup_text(evaluation.raw), plan.dedup))
         judged.append(item)
     survivors = [item for item in judged if item.viable]
     hashes = hashed(texts)

@@ -260,9 +260,8 @@ def candidate_pairs(matrix: np.ndarray, settings: DedupSettings) -> np.ndarray:
         keys = (matrix[:, band * width : (band + 1) * width].astype(np.uint64) * weights).sum(
             axis=1
         )
-        order = np.argsort(
-            keys, kind="stable"
-        )  # equal keys keep row order: a bucket's first row is its smallest
+        # equal keys keep row order: a bucket's first row is its smallest
+        order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         new_bucket = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
         firsts = order[np.flatnonzero(new_bucket)][np.cumsum(new_bucket) - 1]

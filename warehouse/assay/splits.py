@@ -110,9 +110,8 @@ def _groups(warehouse: Warehouse) -> list[_Group]:
 def _holdout_keys(groups: Sequence[_Group], rule: SplitRule) -> set[str]:
     if rule.holdout_after is not None:
         return {g.key for g in groups if g.newest > rule.holdout_after}
-    wanted = int(
-        sum(len(g.candidates) for g in groups) * rule.holdout_percent / 100
-    )  # small sets stay in train
+    # small sets stay in train
+    wanted = int(sum(len(g.candidates) for g in groups) * rule.holdout_percent / 100)
     chosen: set[str] = set()
     taken = 0
     for group in sorted(groups, key=lambda g: (g.newest, g.key), reverse=True):

@@ -171,9 +171,8 @@ def export_accepted(
             dataset = f"{DATASET_PREFIX}_{name}{suffix}"
             path = target / f"{dataset}.jsonl"
             if not rows:
-                path.unlink(
-                    missing_ok=True
-                )  # an earlier export's file must not outlive its records
+                # an earlier export's file must not outlive its records
+                path.unlink(missing_ok=True)
                 continue
             digest = _write_jsonl(path, rows)
             export_id = stable_id(name, digest)

@@ -93,9 +93,8 @@ def plan_repository(warehouse: Warehouse, path: str | Path, run_id: str) -> Repo
     register_source(
         warehouse, source_id, "repository", str(info.path), info.name, run_id, _repo_detail(info)
     )
-    refresh_source_detail(
-        warehouse, source_id, _repo_detail(info)
-    )  # remotes and shallowness change
+    # remotes and shallowness change
+    refresh_source_detail(warehouse, source_id, _repo_detail(info))
     if info.is_shallow:
         plan.summary.notes.append(
             f"{info.path} is a shallow clone: mining the {info.name} history it has; its oldest "

@@ -71,9 +71,8 @@ class Coverage:
     clusters: int
     splits: dict[str, int]
     scores: list[tuple[str, int]]
-    rounds: list[RoundFigures] = field(
-        default_factory=list
-    )  # feedback rounds (``goldmine feedback``)
+    # feedback rounds (``goldmine feedback``)
+    rounds: list[RoundFigures] = field(default_factory=list)
 
     @property
     def assayed(self) -> int:

@@ -79,9 +79,8 @@ def test_run_links_github_and_jira_tickets_and_sql_shows_the_links(
         workspace,
     )
     assert result.exit_code == 0, result.output
-    assert (
-        "record 5 (line 12): 4 values for 37 columns" in result.output
-    )  # the bad Jira row, counted
+    # the bad Jira row, counted
+    assert "record 5 (line 12): 4 values for 37 columns" in result.output
     shown = cli("sql", LINKS, "--json", "--workspace", workspace)
     links = {row["key"]: (row["method"], row["subject"]) for row in json.loads(shown.output)}
     assert links == {

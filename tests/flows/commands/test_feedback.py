@@ -138,9 +138,8 @@ def test_failures_become_records_with_their_round_and_provenance(
         }
     correction, counter, chinese = records
     assert correction["instruction"] == ROLE_PROMPT and correction["output"] == EXPECTED
-    assert (
-        correction["provenance"]["commits"] == original["provenance"]["commits"]
-    )  # the facts it came from
+    # the facts it came from
+    assert correction["provenance"]["commits"] == original["provenance"]["commits"]
     assert counter["task_type"] == "counter_example" and counter["output"].startswith("Reject.")
     assert (
         "never checks qty" in counter["output"]
@@ -151,9 +150,8 @@ def test_failures_become_records_with_their_round_and_provenance(
 
     with Warehouse(pipeline_workspace / "goldmine.duckdb", read_only=True) as warehouse:
         section = feedback_section(warehouse)
-        assert (
-            feedback_part(warehouse) == "\n" + section
-        )  # the nightly artifact carries the same table
+        # the nightly artifact carries the same table
+        assert feedback_part(warehouse) == "\n" + section
     accepted = sum(row[2] == "accepted" for row in rows)
     assert f"| 2 | 3 | 2 | 1 | 3 | {accepted} | {3 - accepted} | 0 | 0 |" in section
     status = cli("status", "--workspace", pipeline_workspace)

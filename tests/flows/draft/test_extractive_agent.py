@@ -240,6 +240,7 @@ def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> d
     assert "run_tests" not in {t["name"] for t in record["tools"]}
 
 
+# a mention
 @pytest.mark.parametrize(
     ("first_hit", "detour"),
     [
@@ -249,7 +250,7 @@ def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> d
         (
             "docs/review.md:4: The review page posts `_form` back.",
             ("docs/review.md", 4),
-        ),  # a mention
+        ),
     ],
 )
 def test_a_detour_starts_only_at_a_real_use_of_the_name(
@@ -262,6 +263,7 @@ def test_a_detour_starts_only_at_a_real_use_of_the_name(
     assert first_hit_elsewhere(hits, "flows/review/app.py", "_form") == detour
 
 
+# another open_session
 @pytest.mark.parametrize(
     ("path", "text", "how"),
     [
@@ -269,7 +271,7 @@ def test_a_detour_starts_only_at_a_real_use_of_the_name(
             "src/flask/app.py",
             "     def open_session(self, request):",
             "defines",
-        ),  # another open_session
+        ),
         (
             "src/flask/app.py",
             "         return self.session_interface.open_session(self, request)",

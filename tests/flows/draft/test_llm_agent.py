@@ -149,9 +149,8 @@ def test_every_observation_is_the_real_tool_result_at_the_parent(
         expected = [session.call(a["tool_name"], a["parameters"]) for a, _ in actions]
     assert [turns[n + 1]["content"]["result"] for _, n in actions] == expected
     assert expected[0].startswith("src/stock.py:7: def reserve(")
-    assert expected[2].startswith(
-        "Error: "
-    )  # the model's bad patch really failed, and the record shows it
+    # the model's bad patch really failed, and the record shows it
+    assert expected[2].startswith("Error: ")
     assert turns[-1]["content"]["final_answer"] == "reserve needs a qty check."
     sent_results = [m["content"] for m in server.requests[-1]["messages"] if m["role"] == "user"][
         1:
@@ -272,6 +271,5 @@ def test_a_lookup_the_thread_only_describes_is_played_by_the_model_and_marked(
         instruction = warehouse.query(
             "SELECT drafter, status FROM candidates WHERE kind = 'instruction'"
         ).rows
-    assert instruction == [
-        ("extractive", "accepted")
-    ]  # a resolution record quotes the thread: no model needed
+    # a resolution record quotes the thread: no model needed
+    assert instruction == [("extractive", "accepted")]

@@ -151,9 +151,8 @@ def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]
     page.keyboard.press("Control+Enter")
     page.wait_for_function("document.querySelector('#progress-text').innerText.startsWith('3 of')")
 
-    page.goto(
-        url
-    )  # a person comes back later: the page resumes at the first record without a verdict
+    # a person comes back later: the page resumes at the first record without a verdict
+    page.goto(url)
     assert f"3 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
     assert page.inner_text("#verdict") == "no verdict yet"
     page.screenshot(path=str(tmp_path / "review-page.png"), full_page=False)

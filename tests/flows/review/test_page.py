@@ -102,9 +102,8 @@ def test_a_verdict_is_stored_at_once_and_the_page_resumes_after_it(
     assert client.get(f"{session.base}/").headers["location"] == f"{session.base}/item/1"
     posted = client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     assert posted.status_code == 303 and posted.headers["location"] == f"{session.base}/item/2"
-    again = client.post(
-        f"{session.base}/item/1", data=_form(session, action="accept")
-    )  # a double submit
+    # a double submit
+    again = client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     assert again.status_code == 303
     first = session.sample.items[0].candidate_id
     assert _reviews(session) == [(first, "accepted")]
@@ -201,9 +200,8 @@ def test_an_agent_record_is_a_timeline_of_thoughts_calls_observations_and_the_an
         for line in patch.splitlines()
         if line.startswith("+") and not line.startswith("+++")
     )
-    assert (
-        '<div class="scroll long-parameter"><table class="diff">' in page
-    )  # the patch reads as a diff
+    # the patch reads as a diff
+    assert '<div class="scroll long-parameter"><table class="diff">' in page
     assert str(escape(first_added.strip())) in page
     assert (
         '<details class="observation"' in page

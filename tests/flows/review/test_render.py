@@ -39,9 +39,8 @@ def test_text_splits_into_prose_code_and_quotations_with_their_own_code() -> Non
     )
     found = blocks(text)
     assert [b.kind for b in found] == ["prose", "code", "prose", "quote", "prose"]
-    assert (
-        found[1].lang == "python" and found[1].lines == 2 and 'class="k"' in found[1].html
-    )  # `def` is a keyword
+    # `def` is a keyword
+    assert found[1].lang == "python" and found[1].lines == 2 and 'class="k"' in found[1].html
     assert [b.kind for b in found[3].children] == ["prose", "code"]
     unclosed = blocks("```go\nfunc main() {}")
     assert [(b.kind, b.lang) for b in unclosed] == [("code", "go")]

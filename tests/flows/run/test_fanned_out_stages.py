@@ -121,9 +121,8 @@ def test_a_unit_that_fails_in_a_worker_is_one_line_with_the_workers_own_error(
         [unit] = mining_units(
             plan, "run", LandingOptions(b"k" * 32), fact_column_types(warehouse), 1000
         )
-    gone = replace(
-        unit, shas=("0" * 40,)
-    )  # a commit the repository does not have: git fails in the worker
+    # a commit the repository does not have: git fails in the worker
+    gone = replace(unit, shas=("0" * 40,))
     with (
         PoolFanOut(1) as pool,
         pytest.raises(WorkFailed, match=r"^git failed \(git log\): .*; check that git works"),

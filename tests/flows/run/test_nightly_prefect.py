@@ -150,9 +150,8 @@ def test_serve_runs_the_scheduled_deployment_and_a_triggered_run_adds_only_new_c
         for text in summaries
     )
     [paused] = _api(prefect_api, "POST", "/deployments/filter", {})
-    assert not paused["schedules"][0]["active"] or paused.get(
-        "paused"
-    )  # no schedule left without a runner
+    # no schedule left without a runner
+    assert not paused["schedules"][0]["active"] or paused.get("paused")
 
 
 def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
@@ -164,10 +163,11 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
         '[draft]\nkinds = ["instruction", "agent"]\n[scale]\nworkers = 2\nunit_commits = 10\n'
     )
     results = {}
+    # Dask without a server: goldmine starts one
     for runner, api in (
         ("dask", None),
         ("default", prefect_api),
-    ):  # Dask without a server: goldmine starts one
+    ):
         workspace = tmp_path / runner
         workspace.mkdir()
         (workspace / "goldmine.toml").write_text(config, encoding="utf-8")

@@ -43,10 +43,9 @@ def test_paths_and_symbols_must_exist_at_the_commit(
     original = _drafted(cli, stock_repo, stock_tickets, workspace)
     provenance = json.loads(original["provenance"])
     assert provenance["paths"] == ["src/stock.py"] and provenance["symbols"] == ["reserve"]
+    # in the file, not in the commit's diff
     variants = [
-        _variant(
-            original, "unchanged-symbol", symbols=["restock"]
-        ),  # in the file, not in the commit's diff
+        _variant(original, "unchanged-symbol", symbols=["restock"]),
         _variant(original, "unchanged-file", paths=["src/stock.py", "README.md"]),
         _variant(original, "missing-symbol", symbols=["reserve", "release_all"]),
         _variant(original, "missing-path", paths=["src/stock.py", "src/ledger.py"]),
@@ -54,9 +53,8 @@ def test_paths_and_symbols_must_exist_at_the_commit(
     ]
     with Warehouse(workspace / "goldmine.duckdb") as warehouse:
         warehouse.insert("candidates", variants)
-        assay(
-            warehouse, "r"
-        )  # grounding is judged before duplicates, so every variant gets its verdict
+        # grounding is judged before duplicates, so every variant gets its verdict
+        assay(warehouse, "r")
         verdicts = dict(
             warehouse.query(
                 """SELECT candidate_id, passed FROM checks WHERE "check" = 'grounding'"""

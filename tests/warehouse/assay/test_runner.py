@@ -77,17 +77,15 @@ def test_every_verdict_is_a_row_and_sql_names_the_check_that_rejects(
     }
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected"}
     rows = warehouse.query("SELECT candidate_id, count(*) FROM checks GROUP BY 1 ORDER BY 1").rows
-    assert (
-        rows[1][1] >= 15 and rows[0][1] == rows[1][1] + 2
-    )  # the rejected one is not compared for duplicates
+    # the rejected one is not compared for duplicates
+    assert rows[1][1] >= 15 and rows[0][1] == rows[1][1] + 2
     failing = warehouse.query(
         'select "check", count(*) from checks where not passed group by 1'
     ).rows
     assert failing == [("meta_talk", 1)]
     assert warehouse.scalar("SELECT score FROM candidates WHERE id = 'c1'") == 100.0
-    assert (
-        assay(warehouse, "r2", settings=no_golds).accepted == 0
-    )  # nothing pending: nothing redone
+    # nothing pending: nothing redone
+    assert assay(warehouse, "r2", settings=no_golds).accepted == 0
 
 
 def test_exact_duplicates_keep_the_best_scored_member(
@@ -179,9 +177,8 @@ def test_soft_failures_lower_the_score_and_weights_come_from_settings(
     warehouse.insert("candidates", [_candidate(quiet, 1)])
     heavy = AssaySettings(seeds=no_golds.seeds, weights={"logging": 30.0})
     assay(warehouse, "r", settings=heavy)
-    assert _statuses(warehouse) == {
-        "c1": "rejected"
-    }  # weighted this much, one soft failure sinks the score
+    # weighted this much, one soft failure sinks the score
+    assert _statuses(warehouse) == {"c1": "rejected"}
     assert warehouse.scalar("SELECT score FROM candidates") < 60
     verdicts, _ = evaluate(json.dumps(quiet))
     assert not verdicts["logging"].passed and verdicts["error_handling"].passed

@@ -99,9 +99,8 @@ def test_the_newest_share_goes_to_the_holdout(warehouse: Warehouse) -> None:
 
 
 def test_a_ticket_never_straddles_the_split(warehouse: Warehouse) -> None:
-    _history(
-        warehouse, {2: "T-1", 9: "T-1", 5: "T-2"}
-    )  # T-1: a fix on day 2 and a follow-up on day 9
+    # T-1: a fix on day 2 and a follow-up on day 9
+    _history(warehouse, {2: "T-1", 9: "T-1", 5: "T-2"})
     assign_splits(warehouse, SplitRule(holdout_percent=10), "r")
     split = _split(warehouse)
     assert split["c2"] == split["c9"] == "holdout" and split["c8"] == "train"

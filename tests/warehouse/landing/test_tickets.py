@@ -116,9 +116,8 @@ def test_a_newer_export_replaces_the_tickets_it_changed(
     export = tmp_path / "issues.json"
     export.write_text(json.dumps(_issue([_comment(4, "first")])))
     assert land_ticket_export(warehouse, export, "r1", OPTIONS).added["tickets"] == 1
-    assert (
-        land_ticket_export(warehouse, export, "r2", OPTIONS).added == {}
-    )  # the same file: nothing to do
+    # the same file: nothing to do
+    assert land_ticket_export(warehouse, export, "r2", OPTIONS).added == {}
     export.write_text(json.dumps(_issue([_comment(4, "first"), _comment(6, "second")])))
     again = land_ticket_export(warehouse, export, "r3", OPTIONS)
     assert again.added["tickets"] == 1 and any(
@@ -153,9 +152,8 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     for export in (shop_issues, billing_issues):
         land_ticket_export(warehouse, export, "r1", OPTIONS)
     notes: list[str] = []
-    assert (
-        link_tickets(warehouse, notes) == 4
-    )  # no remotes yet: each #1 could be either repository's
+    # no remotes yet: each #1 could be either repository's
+    assert link_tickets(warehouse, notes) == 4
     assert notes == [
         f"{name}: 1 numbered ticket(s) have no URL naming a project that one of the 2 "
         "repositories has as a "
@@ -171,9 +169,8 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     _set_remote(shop, "gh:Acme/shop.git")  # git's own URL rewriting applies
     _set_remote(billing, "ssh://git@gitlab.example.com:2222/acme/billing.git")
     for repo in (shop, billing):
-        land_repository(
-            warehouse, repo, "r2", OPTIONS
-        )  # nothing new to mine; the remotes are read again
+        # nothing new to mine; the remotes are read again
+        land_repository(warehouse, repo, "r2", OPTIONS)
     notes.clear()
     assert link_tickets(warehouse, notes) == 0
     assert notes == [
@@ -185,10 +182,11 @@ def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
         "JOIN sources ts ON ts.id = t.source_id JOIN commits c ON c.id = l.commit_id "
         "JOIN sources cs ON cs.id = c.source_id ORDER BY 1"
     ).rows
+    # the cross links were dropped
     assert linked == [
         ("billing.json", "billing"),
         ("shop.json", "shop"),
-    ]  # the cross links were dropped
+    ]
 
 
 @pytest.mark.parametrize(

@@ -43,10 +43,11 @@ def test_allocation_is_proportional_with_one_record_for_every_stratum() -> None:
 def test_allocation_takes_all_of_a_small_pool_and_the_largest_strata_first_when_n_is() -> None:
     assert allocate({"a": 3, "b": 2}, 100) == {"a": 3, "b": 2}
     assert allocate({"a": 50, "b": 30, "c": 20}, 2) == {"a": 1, "b": 1, "c": 0}
+    # a stratum never gives more than it holds
     assert allocate({"a": 1, "b": 99}, 10) == {
         "a": 1,
         "b": 9,
-    }  # a stratum never gives more than it holds
+    }
 
 
 @given(
@@ -69,9 +70,8 @@ def test_the_same_seed_draws_the_same_records_in_the_same_order_whatever_the_poo
     assert draw(pool, 20, seed=8) != first
     assert len(first) == 20 and len({item.candidate_id for item in first}) == 20
     assert {item.stratum for item in first} == {"a", "b", "c"}
-    assert [item.stratum for item in first] != sorted(
-        item.stratum for item in first
-    )  # strata are interleaved
+    # strata are interleaved
+    assert [item.stratum for item in first] != sorted(item.stratum for item in first)
 
 
 def _candidates(warehouse: Warehouse, specs: list[tuple[str, str, str]]) -> None:
@@ -125,9 +125,8 @@ def test_a_sample_is_stored_resumed_and_followed_by_one_of_records_not_yet_revie
     for item in sample.items:
         _review(warehouse, item.candidate_id)
     following = open_sample(warehouse)
-    assert (
-        following.id != sample.id and len(following.items) == 5
-    )  # the 5 accepted records not yet reviewed
+    # the 5 accepted records not yet reviewed
+    assert following.id != sample.id and len(following.items) == 5
     assert not {i.candidate_id for i in following.items} & {i.candidate_id for i in sample.items}
     assert warehouse.count("review_samples") == 2
 

@@ -27,9 +27,8 @@ def test_the_wilson_interval_matches_a_hand_computation() -> None:
 
 def test_the_wilson_interval_stays_inside_zero_and_one_and_refuses_an_empty_sample() -> None:
     low, high = wilson_interval(0, 10)
-    assert low == 0.0 and high == pytest.approx(
-        1.959964**2 / (10 + 1.959964**2), rel=1e-6
-    )  # 3.8415 / 13.8415
+    # 3.8415 / 13.8415
+    assert low == 0.0 and high == pytest.approx(1.959964**2 / (10 + 1.959964**2), rel=1e-6)
     assert wilson_interval(10, 10)[1] == 1.0
     with pytest.raises(ValueError, match="total > 0"):
         wilson_interval(0, 0)

@@ -64,9 +64,8 @@ def test_a_double_submit_stores_one_row_and_the_latest_verdict_counts(warehouse:
     _give(warehouse, "c0", "accepted", "form-2")
     latest = latest_verdicts(warehouse, ["c0", "c-none"])
     assert list(latest) == ["c0"] and latest["c0"].verdict == "accepted"
-    assert (
-        latest["c0"].reasons == () and latest["c0"].note == ""
-    )  # the rejection's reasons are not carried over
+    # the rejection's reasons are not carried over
+    assert latest["c0"].reasons == () and latest["c0"].note == ""
 
 
 def test_text_a_reviewer_types_is_redacted_like_mined_text(warehouse: Warehouse) -> None:

@@ -30,9 +30,8 @@ def syntax_problem(block: CodeBlock) -> str:
         return _json_problem(block.code)
     code = textwrap.dedent(block.code)
     if block.language == "python" and code.lstrip().startswith(">>>"):
-        code = _console_input(
-            code
-        )  # an interactive session: its input is the code, the rest is output
+        # an interactive session: its input is the code, the rest is output
+        code = _console_input(code)
     tree = parse(code.encode("utf-8"), block.language)
     if tree.root_node.has_error:
         return f"the {block.tag} block does not parse (line {_first_error_line(tree.root_node)})"
