@@ -36,14 +36,12 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.errors import ConfigError
+from flows.run.artifact import artifact_markdown
 from flows.run.fanout import PoolFanOut, call_guarded
-from flows.run.feedback_report import feedback_part
 from flows.run.prefect_server import LocalPrefectServer
-from flows.run.run_report import run_markdown
 from flows.run.stages import STAGES, StageContext
 from flows.settings import ScaleConfig
 from flows.workspace import Workspace
-from warehouse.run_summary import run_summary
 from warehouse.runs import record_watermarks
 
 T = TypeVar("T")
@@ -96,8 +94,7 @@ def run_pipeline(run_id: str, stages: list[str]) -> dict[str, Any]:
     }
     record_watermarks(context.warehouse, run_id)
     create_markdown_artifact(
-        markdown=run_markdown(run_summary(context.warehouse, run_id))
-        + feedback_part(context.warehouse),
+        markdown=artifact_markdown(context.warehouse, run_id),
         key=artifact_key(context.workspace),
         description=f"goldmine run {run_id} in {context.workspace.root}",
     )

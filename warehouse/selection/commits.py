@@ -42,8 +42,8 @@ MAX_CLASS_LINES = 120
 _UNIT_KINDS = ("function", "method", "class")
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
 _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
-# CommitFacts' columns, with the message facts the miner stored (bots are told by their e-mail,
-# which only the miner sees: the warehouse keeps a keyed hash of it).
+# CommitForSelection's columns, with the message facts the miner stored (bots are told by their
+# e-mail, which only the miner sees: the warehouse keeps a keyed hash of it).
 _COMMIT_COLUMNS = """
     c.id, c.source_id, c.sha, c.subject, c.body, coalesce(c.author, '') AS author,
     len(c.parents) AS parents, c.added_lines + c.deleted_lines AS changed_lines,
@@ -87,7 +87,7 @@ class Unit:
 
 
 @dataclass(slots=True)
-class CommitFacts:
+class CommitForSelection:
     """One commit and the facts selection looks at."""
 
     id: str
@@ -142,7 +142,7 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
         "IS NOT NULL) "
         "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
-    ).rows_as(CommitFacts)
+    ).rows_as(CommitForSelection)
     rows: list[dict[str, Any]] = []
     for chunk in in_chunks(pending, 500):
         made: list[dict[str, Any]] = []
@@ -166,7 +166,9 @@ def _summary(rows: list[dict[str, Any]]) -> SelectionSummary:
     return SelectionSummary(sum(families.values()), count_by_category(skips), dict(families))
 
 
-def _load_facts(warehouse: Warehouse, commits: list[CommitFacts]) -> list[CommitFacts]:
+def _load_facts(
+    warehouse: Warehouse, commits: list[CommitForSelection]
+) -> list[CommitForSelection]:
     """The commits with their file changes, changed definitions and ticket links."""
     facts = {commit.id: commit for commit in commits}
     ids = list(facts)
@@ -199,7 +201,7 @@ def _load_facts(warehouse: Warehouse, commits: list[CommitFacts]) -> list[Commit
     return list(facts.values())
 
 
-def tasks_for_commit(facts: CommitFacts, run_id: str) -> list[dict[str, Any]]:
+def tasks_for_commit(facts: CommitForSelection, run_id: str) -> list[dict[str, Any]]:
     """The main task of a commit (or its skip), plus its docs, tests and edge-case tasks."""
     kind = classify(_shape(facts))
     docs = _doc_only_units(facts)
@@ -216,7 +218,7 @@ def tasks_for_commit(facts: CommitFacts, run_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-def _shape(facts: CommitFacts) -> ChangeShape:
+def _shape(facts: CommitForSelection) -> ChangeShape:
     return ChangeShape(
         subject=facts.subject,
         body=facts.body,
@@ -234,7 +236,7 @@ def _shape(facts: CommitFacts) -> ChangeShape:
     )
 
 
-def _main_rows(facts: CommitFacts, kind: CommitKind, run_id: str) -> list[dict[str, Any]]:
+def _main_rows(facts: CommitForSelection, kind: CommitKind, run_id: str) -> list[dict[str, Any]]:
     units = facts.code_units
     reason = _kind_skip(kind) or _no_units_reason(facts, units)
     if reason is None and facts.parents == 0:
@@ -264,7 +266,7 @@ def _kind_skip(kind: CommitKind) -> Skip | None:
     return Skip(SkipCategory(kind.family), kind.skip_reason) if kind.skipped else None
 
 
-def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> Skip | None:
+def _no_units_reason(facts: CommitForSelection, units: list[Unit]) -> Skip | None:
     if units:
         return None
     if facts.test_units:
@@ -280,7 +282,7 @@ def _no_units_reason(facts: CommitFacts, units: list[Unit]) -> Skip | None:
 
 
 def _split_by_file(
-    facts: CommitFacts, kind: CommitKind, units: list[Unit], run_id: str
+    facts: CommitForSelection, kind: CommitKind, units: list[Unit], run_id: str
 ) -> list[dict[str, Any]]:
     """One task per changed file, when the commit is large but each file's part is small."""
     by_file: dict[str, list[Unit]] = defaultdict(list)
@@ -323,7 +325,7 @@ def _split_by_file(
     return rows
 
 
-def _doc_only_units(facts: CommitFacts) -> list[Unit]:
+def _doc_only_units(facts: CommitForSelection) -> list[Unit]:
     """Definitions whose docstring or comments changed while their code stayed the same."""
     modified = [u for u in facts.code_units if u.change == "modified" and u.before]
     if not modified or len(modified) != len(facts.code_units):
@@ -346,7 +348,7 @@ def _wrote_docs(unit: Unit) -> bool:
     return docs_after >= 2 * docs_before + 20
 
 
-def _edge_units(facts: CommitFacts, kind: CommitKind) -> list[Unit]:
+def _edge_units(facts: CommitForSelection, kind: CommitKind) -> list[Unit]:
     """Units of a fix or feature that gained guard clauses (the edge cases it now handles)."""
     if kind.skipped or kind.family not in CODE_FAMILIES or kind.family == "refactor":
         return []
@@ -360,7 +362,9 @@ def _edge_units(facts: CommitFacts, kind: CommitKind) -> list[Unit]:
     return gained
 
 
-def _review_tasks(warehouse: Warehouse, revert: CommitFacts, run_id: str) -> list[dict[str, Any]]:
+def _review_tasks(
+    warehouse: Warehouse, revert: CommitForSelection, run_id: str
+) -> list[dict[str, Any]]:
     """A revert makes a negative task of the commit it reverts: review that change."""
     original = _reverted_commit(warehouse, revert)
     if original is None:
@@ -384,7 +388,7 @@ def _review_skip(reason_given: bool, has_units: bool) -> Skip | None:
     return None
 
 
-def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> CommitFacts | None:
+def _reverted_commit(warehouse: Warehouse, revert: CommitForSelection) -> CommitForSelection | None:
     named = revert.reverts or (
         found.group(1) if (found := _REVERTED_SHA.search(revert.body)) else ""
     )
@@ -399,12 +403,12 @@ def _reverted_commit(warehouse: Warehouse, revert: CommitFacts) -> CommitFacts |
         "AND c.committed_at <= (SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? "
         "ORDER BY c.committed_at DESC LIMIT 1",
         [revert.source_id, reverted, revert.id, revert.id],
-    ).rows_as(CommitFacts)
+    ).rows_as(CommitForSelection)
     return commits[0] if commits else None
 
 
 def _row(
-    facts: CommitFacts,
+    facts: CommitForSelection,
     family: str,
     polarity: str,
     units: list[Unit],

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from flows.run.feedback_report import feedback_part, feedback_section
+from flows.run.artifact import feedback_part, feedback_section
 from miners.feedback_file import guess_language, parse_failure
 from warehouse.store import Warehouse
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from flows.run.artifact import run_markdown
 from flows.run.prefect_server import free_port
-from flows.run.run_report import run_markdown
 from warehouse.run_summary import run_summary
 from warehouse.store import Warehouse
 

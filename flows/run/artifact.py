@@ -1,8 +1,17 @@
-"""A run's summary as Markdown: the Prefect artifact every flow run ends with."""
+"""A run's summary as Markdown: the Prefect artifact every flow run ends with (what was new,
+accepted, rejected and why, what it cost, where each watermark moved), and the records per
+feedback round when failures were fed back."""
 
 from __future__ import annotations
 
-from warehouse.run_summary import RunSummary
+from warehouse.landing.feedback import RoundFigures, feedback_rounds
+from warehouse.run_summary import RunSummary, run_summary
+from warehouse.store import Warehouse
+
+
+def artifact_markdown(warehouse: Warehouse, run_id: str) -> str:
+    """The whole artifact of one run."""
+    return run_markdown(run_summary(warehouse, run_id)) + feedback_part(warehouse)
 
 
 def run_markdown(summary: RunSummary) -> str:
@@ -53,3 +62,36 @@ def _position(position: str | None) -> str:
     if position is None:
         return "(new)"
     return f"`{position[:10]}`" if len(position) >= 40 else f"`{position[:12]}`"
+
+
+def feedback_markdown(rounds: list[RoundFigures]) -> str:
+    """The failures of each training round fed back, and what became of the records made from
+    them."""
+    if not rounds:
+        return "## Feedback rounds\n\nNo model failures fed back yet (`goldmine feedback FILE`).\n"
+    lines = [
+        "## Feedback rounds",
+        "",
+        "| round | failures | corrections | counter-examples | records | accepted | rejected | "
+        "pending | exported |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r.round} | {r.failures} | {r.corrections} | {r.counter_examples} | {r.candidates} | "
+        f"{r.accepted} "
+        f"| {r.rejected} | {r.pending} | {r.exported} |"
+        for r in rounds
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def feedback_section(warehouse: Warehouse) -> str:
+    """The feedback section of a report, read from the warehouse."""
+    return feedback_markdown(feedback_rounds(warehouse))
+
+
+def feedback_part(warehouse: Warehouse) -> str:
+    """The feedback section to append to a run's summary, or nothing while no failures were fed
+    back."""
+    rounds = feedback_rounds(warehouse)
+    return "\n" + feedback_markdown(rounds) if rounds else ""
