@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from flows.commands.cli import main
@@ -30,3 +31,12 @@ def test_the_tables_page_documents_every_table(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         for table in warehouse.tables():
             assert f"`{table}`" in text, f"docs/tables.md does not document the table {table}"
+
+
+def test_every_folder_says_what_it_is_for_in_a_readme() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    folders = {str(Path(path).parent) for path in tracked}
+    missing = sorted(f for f in folders if not (ROOT / f / "README.md").exists())
+    assert not missing, f"folders without a README.md: {missing}"
