@@ -121,7 +121,8 @@ class SnapshotSession:
         return DirectoryListing(path, tuple(entries))
 
     def git_log(self, path: str | None = None, max_count: int = DEFAULT_LOG_COUNT) -> LogEntries:
-        """The commits at the session's commit (touching ``path`` when given), newest first."""
+        """The commits up to the session's commit (those touching ``path`` when given), newest
+        first."""
         args = [
             "log",
             f"-n{max_count}",
