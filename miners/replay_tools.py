@@ -1,8 +1,9 @@
 """The code-agent tools of ``seeds/tools.json``, answered from a repository at one commit.
 
 A :class:`SnapshotSession` starts at a commit (usually the parent of a fix) and answers
-``search_code``, ``read_file``, ``list_directory``, ``git_log`` and ``apply_patch`` exactly as the
-catalog describes their results, so a mined trajectory's observations are real, not invented.
+``search_code``, ``read_file``, ``list_directory``, ``git_log`` and ``apply_patch`` with data (the
+results of ``miners/tool_results.py``, whose ``render()`` is the text the catalog describes), so a
+mined trajectory's observations are real, not invented.
 Applied patches change the session's tree, not the repository: new git objects go to a private
 object directory (an alternate of the repository's own), which is deleted on close.
 """
@@ -10,13 +11,32 @@ object directory (an alternate of the repository's own), which is deleted on clo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
+
+from miners.tool_results import (
+    ChangedFile,
+    DirectoryEntry,
+    DirectoryListing,
+    FileMissing,
+    FileNotText,
+    FileText,
+    LineMissing,
+    LogEntries,
+    LogEntry,
+    NotAFolder,
+    PatchApplied,
+    PatchRejected,
+    SearchHit,
+    SearchHits,
+    ToolResult,
+)
 
 MAX_SEARCH_HITS = 50
 MAX_READ_LINES = 400
@@ -49,9 +69,9 @@ class SnapshotSession:
         """Remove the session's private index and objects."""
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    def call(self, tool_name: str, parameters: Mapping[str, Any]) -> str:
+    def call(self, tool_name: str, parameters: Mapping[str, Any]) -> ToolResult:
         """Answer one tool call by name, as the catalog defines it."""
-        tools: dict[str, Callable[..., str]] = {
+        tools: dict[str, Callable[..., ToolResult]] = {
             "search_code": self.search_code,
             "read_file": self.read_file,
             "list_directory": self.list_directory,
@@ -62,64 +82,62 @@ class SnapshotSession:
             raise KeyError(f"{tool_name} cannot be replayed from a repository")
         return tools[tool_name](**parameters)
 
-    def search_code(self, query: str, path: str | None = None) -> str:
-        """``path:line: text`` per hit (at most 50), or ``No matches for '<query>'``."""
-        args = ["grep", "-n", "-I", "-F", "--full-name", "-e", query, self.tree]
+    def search_code(self, query: str, path: str | None = None) -> SearchHits:
+        """The lines of tracked files that contain ``query`` (at most 50 shown)."""
+        args = ["grep", "-n", "-I", "-F", "-z", "--full-name", "-e", query, self.tree]
         found = self._git(*args, "--", *([path] if path else []), check=False)
-        hits = [_strip_tree(line, self.tree) for line in found.stdout.splitlines() if line]
-        if not hits:
-            return f"No matches for '{query}'"
+        hits = _grep_hits(found.stdout, self.tree)
         shown = hits[:MAX_SEARCH_HITS]
-        if len(hits) > len(shown):
-            shown.append(f"({len(hits) - len(shown)} more hits not shown)")
-        return "\n".join(shown)
+        return SearchHits(query, tuple(shown), len(hits) - len(shown))
 
     def read_file(
         self, path: str, start_line: int | None = None, end_line: int | None = None
-    ) -> str:
-        """Numbered lines (``  12 | text``), or ``Error: <reason>``."""
+    ) -> FileText | FileMissing | FileNotText | LineMissing:
+        """Lines ``start_line``–``end_line`` of a text file (at most 400), or why not."""
         data = self.file_bytes(path)
         if data is None:
-            return f"Error: {path} does not exist"
+            return FileMissing(path)
         if b"\x00" in data[:8000]:
-            return f"Error: {path} is not a text file"
+            return FileNotText(path)
         lines = data.decode("utf-8", "replace").splitlines()
         first = max(start_line or 1, 1)
         last = min(end_line or len(lines), len(lines), first + MAX_READ_LINES - 1)
         if first > len(lines):
-            return f"Error: {path} has {len(lines)} lines; line {first} does not exist"
-        numbered = [_numbered(n, lines[n - 1]) for n in range(first, last + 1)]
-        if end_line is None and last < len(lines):
-            numbered.append(f"({len(lines) - last} more lines; pass start_line to read on)")
-        return "\n".join(numbered)
+            return LineMissing(path, len(lines), first)
+        cut = end_line is None and last < len(lines)
+        return FileText(path, first, tuple(lines[first - 1 : last]), len(lines), cut)
 
-    def list_directory(self, path: str) -> str:
-        """Sorted entries, folders ending in ``/``, or ``Error: <reason>``."""
+    def list_directory(self, path: str) -> DirectoryListing | NotAFolder:
+        """A folder's entries, or :class:`NotAFolder`."""
         folder = path.strip("/")
         target = self.tree if folder in ("", ".") else f"{self.tree}:{folder}"
         listed = self._git("ls-tree", target, check=False)
         if listed.returncode != 0:
-            return f"Error: {path} is not a folder"
+            return NotAFolder(path)
         entries = []
         for line in listed.stdout.splitlines():
             meta, name = line.split("\t", 1)
-            entries.append(name + "/" if meta.split()[1] == "tree" else name)
-        return "\n".join(sorted(entries))
+            entries.append(DirectoryEntry(name, folder=meta.split()[1] == "tree"))
+        return DirectoryListing(path, tuple(entries))
 
-    def git_log(self, path: str | None = None, max_count: int = DEFAULT_LOG_COUNT) -> str:
-        """``<short sha> <YYYY-MM-DD> <author>: <subject>`` per commit, newest first."""
+    def git_log(self, path: str | None = None, max_count: int = DEFAULT_LOG_COUNT) -> LogEntries:
+        """The commits up to the session's commit (those touching ``path`` when given), newest
+        first."""
         args = [
             "log",
             f"-n{max_count}",
             "--date=short",
-            "--format=%h %ad %an: %s",
+            "--format=%h%x00%ad%x00%an%x00%s",
             self.commit,
             "--",
         ]
-        return self._git(*args, *([path] if path else [])).stdout.rstrip("\n") or "No commits"
+        shown = self._git(*args, *([path] if path else [])).stdout
+        return LogEntries(
+            tuple(LogEntry(*line.split("\0", 3)) for line in shown.split("\n") if line)
+        )
 
-    def apply_patch(self, patch: str) -> str:
-        """Apply a unified diff to the session's tree; report the files changed, or ``Error: …``."""
+    def apply_patch(self, patch: str) -> PatchApplied | PatchRejected:
+        """Apply a unified diff to the session's tree: the files changed, or git's reasons."""
         index = self._scratch / "index"
         self._git("read-tree", self.tree, index=index)
         checked = self._git(
@@ -135,9 +153,9 @@ class SnapshotSession:
         applied = self._git("apply", "--cached", "-", stdin=patch, index=index, check=False)
         if applied.returncode != 0:
             reasons = [line.removeprefix("error: ") for line in applied.stderr.strip().splitlines()]
-            return f"Error: {'; '.join(reasons) or 'the patch does not apply'}; nothing was changed"
+            return PatchRejected(tuple(reasons))
         self.tree = self._git("write-tree", index=index).stdout.strip()
-        return "Applied patch:\n" + "\n".join(_changed_files(checked.stdout))
+        return PatchApplied(tuple(_changed_files(checked.stdout)))
 
     def file_bytes(self, path: str) -> bytes | None:
         """A file's content in the session's current tree, or None when it does not exist."""
@@ -180,20 +198,23 @@ class SnapshotSession:
         )
 
 
-def _strip_tree(line: str, tree: str) -> str:
-    """``<tree>:path:line:text`` → ``path:line: text``."""
-    rest = line.removeprefix(f"{tree}:")
-    path, number, text = rest.split(":", 2)
-    return f"{path}:{number}: {text}"
+# ``<tree>:<path>\0<line>\0<text>\n`` (``git grep -z``): paths verbatim, whatever they contain
+_GREP_HIT = r"([^\0]*)\0(\d+)\0([^\n]*)\n"
+# What ``str.splitlines`` breaks at: never part of a hit's text when it ends the line (CRLF's \r)
+_LINE_ENDS = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-def _numbered(number: int, text: str) -> str:
-    return f"{number:>4} | {text}" if text else f"{number:>4} |"
+def _grep_hits(output: str, tree: str) -> list[SearchHit]:
+    """The hits of ``git grep -n -z`` on ``tree``."""
+    return [
+        SearchHit(path, int(number), text.rstrip(_LINE_ENDS))
+        for path, number, text in re.findall(re.escape(f"{tree}:") + _GREP_HIT, output)
+    ]
 
 
-def _changed_files(numstat_and_summary: str) -> list[str]:
-    """``modified path (+A -D)`` per file from ``git apply --numstat --summary``."""
-    verbs: dict[str, str] = {}
+def _changed_files(numstat_and_summary: str) -> list[ChangedFile]:
+    """Each file's change and line counts, from ``git apply --numstat --summary``."""
+    verbs: dict[str, Literal["added", "deleted"]] = {}
     counts: list[tuple[str, str, str]] = []
     for line in numstat_and_summary.splitlines():
         parts = line.split("\t")
@@ -202,9 +223,14 @@ def _changed_files(numstat_and_summary: str) -> list[str]:
         elif line.startswith((" create mode", " delete mode")):
             verbs[line.split()[-1]] = "added" if "create" in line else "deleted"
     return [
-        f"{verbs.get(path, 'modified')} {path} (+{added} -{deleted})"
+        ChangedFile(verbs.get(path, "modified"), path, _lines(added), _lines(deleted))
         for added, deleted, path in counts
     ]
+
+
+def _lines(count: str) -> int | None:
+    """A numstat count; ``-`` (a binary file) is None."""
+    return None if count == "-" else int(count)
 
 
 def first_parent(git_dir: Path, sha: str) -> str | None:

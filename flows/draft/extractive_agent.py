@@ -23,6 +23,16 @@ from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
 from miners.commit_kinds import CODE_FAMILIES
 from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
+from miners.tool_results import (
+    DirectoryListing,
+    PatchApplied,
+    Renderer,
+    SearchHit,
+    SearchHits,
+    TestRun,
+    ToolResult,
+    render,
+)
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import AgentRecord
@@ -40,15 +50,17 @@ MAX_PATCH_CHARS = 16_000
 _BACKTICKED = re.compile(r"`([^`\n]{3,60})`")
 _IDENTIFIER = re.compile(r"[A-Za-z_][\w.]*[A-Za-z0-9_]")
 _TRACEBACK_FILE = re.compile(r'File "([^"\n]+\.\w+)", line \d+')
-TestRunner = Callable[[SnapshotSession, str | None], tuple[int, str]]
+TestRunner = Callable[[SnapshotSession, str | None], TestRun]
 
 
 @dataclass(slots=True)
 class Trajectory:
-    """The steps so far: assistant thoughts with their actions and the tools' results."""
+    """The steps so far: assistant thoughts with their actions and the tools' results (as the
+    renderer shows them)."""
 
     session: SnapshotSession
     key: bytes
+    renderer: Renderer = render
     turns: list[dict[str, Any]] = field(default_factory=list)
     used_tools: list[str] = field(default_factory=list)
     pending: str = (
@@ -56,9 +68,14 @@ class Trajectory:
     )
 
     def act(
-        self, thought: str, tool: str, parameters: dict[str, Any], result: str | None = None
-    ) -> str:
-        """Record a thought and a call, run it (unless its result is given), record the result."""
+        self,
+        thought: str,
+        tool: str,
+        parameters: dict[str, Any],
+        result: ToolResult | None = None,
+    ) -> ToolResult:
+        """Record a thought and a call, run it (unless its result is given), record the result's
+        text."""
         thought, self.pending = f"{self.pending} {thought}".strip(), ""
         observed = result if result is not None else self.session.call(tool, parameters)
         shown = {
@@ -66,7 +83,8 @@ class Trajectory:
         }
         step = {"thought": thought, "action": {"tool_name": tool, "parameters": shown}}
         self.turns.append({"role": "assistant", "content": step})
-        self.turns.append({"role": "tool", "content": {"result": redact(observed, self.key)[0]}})
+        shown_result = redact(self.renderer(observed), self.key)[0]
+        self.turns.append({"role": "tool", "content": {"result": shown_result}})
         if tool not in self.used_tools:
             self.used_tools.append(tool)
         return observed
@@ -80,16 +98,25 @@ class Trajectory:
 
 
 class TrajectoryDrafter:
-    """Drafts agent records whose observations are replayed from the repository."""
+    """Drafts agent records whose observations are replayed from the repository.
+
+    Every decision comes from the tools' results as data; ``renderer`` only makes the text the
+    records show (the catalog's forms by default).
+    """
 
     name = DRAFTER
 
     def __init__(
-        self, catalog: ToolCatalog, key: bytes, test_runner: TestRunner | None = None
+        self,
+        catalog: ToolCatalog,
+        key: bytes,
+        test_runner: TestRunner | None = None,
+        renderer: Renderer = render,
     ) -> None:
         self.catalog = catalog
         self.key = key
         self.test_runner = test_runner
+        self.renderer = renderer
 
     def draft(self, context: Context, kind: str, lang: str) -> DraftResult:
         """One agent record for the task in ``lang``, or why not."""
@@ -126,7 +153,7 @@ class TrajectoryDrafter:
     ) -> DraftResult:
         words = Phrasebook(TEMPLATE.format(lang=lang))
         view = task_view(context)
-        trajectory = Trajectory(session, self.key)
+        trajectory = Trajectory(session, self.key, self.renderer)
         spans = _explore(trajectory, words, context, view)
         applied, test_exit = self._change(trajectory, words, context, view, patch, spans)
         if not applied:
@@ -222,19 +249,19 @@ class TrajectoryDrafter:
             {"patch": test_patch},
         )
         target = test_paths[0]
-        exit_code, output = self.test_runner(trajectory.session, target)
+        failing = self.test_runner(trajectory.session, target)
         trajectory.act(
-            words.say("run_new_tests", target=target), "run_tests", {"target": target}, output
+            words.say("run_new_tests", target=target), "run_tests", {"target": target}, failing
         )
         second = trajectory.act(
-            words.say("after_failing_tests", exit_code=exit_code, units=view["units"]),
+            words.say("after_failing_tests", exit_code=failing.exit_code, units=view["units"]),
             "apply_patch",
             {"patch": code_patch},
         )
-        exit_code, output = self.test_runner(trajectory.session, None)
-        trajectory.act(words.say("run_all_tests", target=None), "run_tests", {}, output)
+        passing = self.test_runner(trajectory.session, None)
+        trajectory.act(words.say("run_all_tests", target=None), "run_tests", {}, passing)
         applied = _applied_lines(first) + _applied_lines(second)
-        return (applied if len(applied) >= 2 else []), exit_code
+        return (applied if len(applied) >= 2 else []), passing.exit_code
 
 
 def _unusable(context: TaskContext) -> Skip | None:
@@ -301,7 +328,7 @@ def _search_ticket_terms(
         if any(name in term for name in names):
             continue
         result = trajectory.session.search_code(term)
-        if result.startswith("No matches"):
+        if not result.hits:
             trajectory.act(
                 words.say("search_ticket_term", term=term), "search_code", {"query": term}, result
             )
@@ -327,7 +354,8 @@ def _read_modified(
     said = (
         "" if trajectory.pending else words.say("search_unit", name=first.name, after_miss=missed)
     )
-    hits = trajectory.act(said, "search_code", {"query": first.name})
+    hits = trajectory.session.search_code(first.name)
+    trajectory.act(said, "search_code", {"query": first.name}, hits)
     detoured = _read_wrong_file_first(trajectory, words, first, hits)
     spans: dict[str, str] = {}
     for unit in units[:MAX_READ_UNITS]:
@@ -348,15 +376,15 @@ def _read_modified(
 
 
 def _read_wrong_file_first(
-    trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, hits: str
+    trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, hits: SearchHits
 ) -> bool:
     """When the first hit is elsewhere but the unit's file is among the hits, read the first hit
     first."""
     first = first_hit_elsewhere(hits, unit.path, unit.name)
     if first is None:
         return False
-    path, line = first
-    how = how_the_hit_names(path, _hit_text(hits), unit.name)
+    path, line = first.path, first.line
+    how = how_the_hit_names(path, first.text, unit.name)
     trajectory.act(
         words.say("read_wrong_file", path=path, line=line, name=unit.name, how=how),
         "read_file",
@@ -374,25 +402,22 @@ _DEFINES = (
 )
 
 
-def first_hit_elsewhere(hits: str, unit_path: str, name: str) -> tuple[str, int] | None:
-    """The first search hit (path, line) when it names ``name`` in another file than ``unit_path``
-    and ``unit_path`` is among the hits too: the agent reads it first, then turns to the definition.
+def first_hit_elsewhere(hits: SearchHits, unit_path: str, name: str) -> SearchHit | None:
+    """The first search hit when it names ``name`` in another file than ``unit_path`` and
+    ``unit_path`` is among the hits shown too: the agent reads it first, then turns to the
+    definition.
 
     Only a hit that names the unit as a whole word counts (``_form`` inside ``response_format``
     does not): the thought after the detour says that file uses (code) or mentions (docs) it.
     """
-    lines = [line.split(":", 2) for line in hits.splitlines() if line.count(":") >= 2]
-    paths = [parts[0] for parts in lines]
-    if not paths or paths[0] == unit_path or unit_path not in paths or not lines[0][1].isdigit():
+    if not hits.hits:
         return None
-    if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lines[0][2]):
+    first = hits.hits[0]
+    if first.path == unit_path or unit_path not in {hit.path for hit in hits.hits}:
         return None
-    return paths[0], int(lines[0][1])
-
-
-def _hit_text(hits: str) -> str:
-    """The text of the first search hit (after ``path:line:``)."""
-    return hits.splitlines()[0].split(":", 2)[2]
+    if not re.search(rf"(?<!\w){re.escape(name)}(?!\w)", first.text):
+        return None
+    return first
 
 
 def how_the_hit_names(path: str, text: str, name: str) -> str:
@@ -407,13 +432,16 @@ def _read_for_new_code(
     trajectory: Trajectory, words: Phrasebook, unit: CodeUnit, missed: str | None
 ) -> None:
     folder = unit.path.rsplit("/", 1)[0] if "/" in unit.path else "."
-    listing = trajectory.act(
+    listing = trajectory.session.list_directory(folder)
+    trajectory.act(
         words.say("list_folder", folder=folder, path=unit.path, after_miss=missed),
         "list_directory",
         {"path": folder},
+        listing,
     )
     if trajectory.session.file_bytes(unit.path) is not None:
-        listed = unit.path.rsplit("/", 1)[-1] in listing.splitlines()
+        name = unit.path.rsplit("/", 1)[-1]
+        listed = isinstance(listing, DirectoryListing) and listing.has_file(name)
         trajectory.act(
             words.say("read_file_for_new", path=unit.path, listed=listed),
             "read_file",
@@ -432,10 +460,12 @@ def _symbol_at(session: SnapshotSession, unit: CodeUnit) -> SymbolFact | None:
     )
 
 
-def _applied_lines(result: str) -> list[str]:
-    if not result.startswith("Applied patch:"):
+def _applied_lines(result: ToolResult) -> list[str]:
+    """The files an applied patch changed, as its result names them (none when it did not
+    apply)."""
+    if not isinstance(result, PatchApplied):
         return []
-    return [line for line in result.splitlines()[1:] if line.strip()]
+    return [changed.render() for changed in result.files]
 
 
 def _split_patch(patch: str, paths: list[str]) -> str:

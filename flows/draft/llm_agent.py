@@ -38,6 +38,7 @@ from flows.llm.client import CallFailed, ChatClient, ChatReply, ChatRequest
 from flows.prompting import Phrasebook
 from miners.git_objects import git_dir_of
 from miners.replay_tools import SnapshotSession, first_parent
+from miners.tool_results import PatchTooLong, render
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import AgentRecord, ToolSpec
@@ -270,19 +271,18 @@ class LLMTrajectoryDrafter:
         request: str,
         words: Phrasebook,
     ) -> str:
-        """The tool's real result; only a tool that cannot be replayed is played by the model."""
+        """The tool's real result, as text; only a tool that cannot be replayed is played by the
+        model."""
         if tool.name == "run_tests" and self.test_runner is not None:
-            return redact(self.test_runner(session, arguments.get("target"))[1], self.key)[0]
+            tested = self.test_runner(session, arguments.get("target"))
+            return redact(render(tested), self.key)[0]
         if tool.name in self.catalog.replayable and tool.name != "run_tests":
             if (
                 tool.name == "apply_patch"
                 and len(str(arguments.get("patch", ""))) > MAX_PATCH_CHARS
             ):
-                return (
-                    f"Error: the patch is longer than {MAX_PATCH_CHARS} characters; send a "
-                    "smaller one"
-                )
-            return redact(session.call(tool.name, arguments), self.key)[0]
+                return render(PatchTooLong(MAX_PATCH_CHARS))
+            return redact(render(session.call(tool.name, arguments)), self.key)[0]
         run.simulated = True
         return await self._simulate(tool, arguments, request, words)
 

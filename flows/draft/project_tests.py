@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flows.draft.extractive_agent import TestRunner
 from miners.replay_tools import SnapshotSession
+from miners.tool_results import TestRun
 
 OUTPUT_LINES = 60
 
@@ -20,7 +21,7 @@ OUTPUT_LINES = 60
 def command_runner(command: str, timeout_seconds: int) -> TestRunner:
     """A test runner for ``command`` (``{target}`` is replaced by the test target, or appended)."""
 
-    def run(session: SnapshotSession, target: str | None) -> tuple[int, str]:
+    def run(session: SnapshotSession, target: str | None) -> TestRun:
         with tempfile.TemporaryDirectory(prefix="goldmine-tests-") as folder:
             session.export_tree(Path(folder))
             return _run(_arguments(command, target), Path(folder), timeout_seconds)
@@ -34,7 +35,7 @@ def _arguments(command: str, target: str | None) -> list[str]:
     return shlex.split(command) + ([target] if target else [])
 
 
-def _run(arguments: list[str], folder: Path, timeout_seconds: int) -> tuple[int, str]:
+def _run(arguments: list[str], folder: Path, timeout_seconds: int) -> TestRun:
     try:
         done = subprocess.run(
             arguments,
@@ -46,8 +47,8 @@ def _run(arguments: list[str], folder: Path, timeout_seconds: int) -> tuple[int,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return 124, f"exit code 124\nthe tests did not finish within {timeout_seconds} s"
+        return TestRun(124, (f"the tests did not finish within {timeout_seconds} s",))
     except FileNotFoundError:
-        return 127, f"exit code 127\n{arguments[0]}: command not found"
+        return TestRun(127, (f"{arguments[0]}: command not found",))
     output = (done.stdout + done.stderr).rstrip().splitlines()[-OUTPUT_LINES:]
-    return done.returncode, "\n".join([f"exit code {done.returncode}", *output])
+    return TestRun(done.returncode, tuple(output))

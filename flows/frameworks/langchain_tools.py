@@ -19,6 +19,7 @@ import jsonschema
 from langchain_core.tools import BaseTool, StructuredTool, ToolException
 
 from miners.replay_tools import REPLAYABLE, SnapshotSession
+from miners.tool_results import render
 from warehouse.records import ToolSpec
 from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
@@ -60,10 +61,10 @@ def _tool(spec: ToolSpec, implementation: Implementation) -> BaseTool:
 
 
 def replay_implementations(session: SnapshotSession) -> dict[str, Implementation]:
-    """The code-agent tools answered from a repository snapshot (what goldmine's trajectories
-    used)."""
+    """The code-agent tools answered from a repository snapshot, as text (what goldmine's
+    trajectories show)."""
 
     def bind(name: str) -> Implementation:
-        return lambda **arguments: session.call(name, arguments)
+        return lambda **arguments: render(session.call(name, arguments))
 
     return {name: bind(name) for name in REPLAYABLE}

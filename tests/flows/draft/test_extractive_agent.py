@@ -16,8 +16,27 @@ import pytest
 from click.testing import Result
 
 from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
-from flows.draft.extractive_agent import first_hit_elsewhere, how_the_hit_names
+from flows.draft.drafting import DraftSkipped
+from flows.draft.extractive_agent import TrajectoryDrafter, first_hit_elsewhere, how_the_hit_names
+from miners.tool_results import (
+    DirectoryListing,
+    PatchApplied,
+    SearchHit,
+    SearchHits,
+    ToolResult,
+    render,
+)
+from warehouse.landing.repositories import (
+    LandingOptions,
+    land_repository,
+    land_ticket_export,
+    link_tickets,
+)
+from warehouse.records import AgentRecord
+from warehouse.selection.commits import select_tasks
+from warehouse.selection.task_context import ContextLoader
 from warehouse.store import Warehouse
+from warehouse.tool_catalog import load_tool_catalog
 
 Cli = Callable[..., Result]
 
@@ -240,27 +259,39 @@ def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> d
     assert "run_tests" not in {t["name"] for t in record["tools"]}
 
 
-# a mention
+_DEFINITION = SearchHit(
+    "flows/review/app.py", 171, "async def _form(request: Request) -> dict[str, list[str]]:"
+)
+
+
 @pytest.mark.parametrize(
     ("first_hit", "detour"),
     [
-        ("flows/commands/cli.py:12:     form = _form(request)", ("flows/commands/cli.py", 12)),
-        ("README.md:187: - **Replies**: structured output (`response_format: json_schema`);", None),
-        ("flows/commands/cli.py:91:     export__formats=list(flags)", None),
+        (SearchHit("flows/commands/cli.py", 12, "    form = _form(request)"), True),
         (
-            "docs/review.md:4: The review page posts `_form` back.",
-            ("docs/review.md", 4),
+            SearchHit(
+                "README.md",
+                187,
+                "- **Replies**: structured output (`response_format: json_schema`);",
+            ),
+            False,
         ),
+        (SearchHit("flows/commands/cli.py", 91, "    export__formats=list(flags)"), False),
+        (SearchHit("docs/review.md", 4, "The review page posts `_form` back."), True),  # a mention
+        (SearchHit("flows/review/app.py", 3, "from flows.review.forms import _form"), False),
     ],
 )
-def test_a_detour_starts_only_at_a_real_use_of_the_name(
-    first_hit: str, detour: tuple[str, int] | None
-) -> None:
-    hits = (
-        f"{first_hit}\nflows/review/app.py:171: async def _form(request: Request) -> "
-        "dict[str, list[str]]:"
+def test_a_detour_starts_only_at_a_real_use_of_the_name(first_hit: SearchHit, detour: bool) -> None:
+    hits = SearchHits("_form", (first_hit, _DEFINITION))
+    assert first_hit_elsewhere(hits, "flows/review/app.py", "_form") == (
+        first_hit if detour else None
     )
-    assert first_hit_elsewhere(hits, "flows/review/app.py", "_form") == detour
+
+
+def test_no_detour_when_the_units_file_is_not_among_the_hits_shown() -> None:
+    elsewhere = SearchHit("flows/commands/cli.py", 12, "    form = _form(request)")
+    assert first_hit_elsewhere(SearchHits("_form", (elsewhere,), more=7), "x.py", "_form") is None
+    assert first_hit_elsewhere(SearchHits("_form", ()), "flows/review/app.py", "_form") is None
 
 
 # another open_session
@@ -285,3 +316,69 @@ def test_the_thought_after_a_detour_says_what_the_first_hit_was(
     path: str, text: str, how: str
 ) -> None:
     assert how_the_hit_names(path, text, "open_session") == how
+
+
+def _reworded(result: ToolResult) -> str:
+    """The same results in other words than the catalog's: nothing a text parser would know."""
+    if isinstance(result, SearchHits):
+        if not result.hits:
+            return f"Nothing contains {result.query!r}."
+        return "\n".join(f"{h.text.strip()}  <- line {h.line} of {h.path}" for h in result.hits)
+    if isinstance(result, PatchApplied):
+        return "Patch OK; changed " + ", ".join(f.path for f in result.files)
+    if isinstance(result, DirectoryListing):
+        return "Entries: " + " | ".join(e.name for e in result.entries)
+    return f"[{type(result).__name__}] " + render(result).replace(":", " -")
+
+
+def test_decisions_come_from_the_results_not_their_wording(tmp_path: Path) -> None:
+    """Drafting the demo's trajectories with other wording for every tool result changes only
+    the tool turns: every thought, every call (which files are read, which lines, in which
+    order) and every answer stay the same, misses and detours included."""
+    repo = build_repository(tmp_path / "sample", load_script(DEMO_HISTORY))
+    key = b"k" * 32
+    catalog = load_tool_catalog(Path(__file__).parents[3] / "seeds" / "tools.json")
+    as_catalog, reworded = (
+        TrajectoryDrafter(catalog, key),
+        TrajectoryDrafter(catalog, key, None, _reworded),
+    )
+    with Warehouse(tmp_path / "w.duckdb") as warehouse:
+        options = LandingOptions(key=key)
+        land_repository(warehouse, repo, "r", options)
+        land_ticket_export(warehouse, DEMO_TICKETS, "r", options)
+        link_tickets(warehouse)
+        select_tasks(warehouse, "r")
+        task_ids = warehouse.query(
+            "SELECT id FROM tasks WHERE status = 'selected' AND commit_id IS NOT NULL ORDER BY id"
+        ).rows
+        loader = ContextLoader(warehouse, key)
+        pairs = []
+        for (task_id,) in task_ids:
+            context = loader.load(task_id)
+            for lang in ("en", "zh"):
+                pairs.append(
+                    (
+                        as_catalog.draft(context, "agent", lang),
+                        reworded.draft(context, "agent", lang),
+                    )
+                )
+        loader.close()
+    drafted = [(a, b) for a, b in pairs if isinstance(a, AgentRecord)]
+    assert len(drafted) >= 10
+    for first, second in pairs:
+        if isinstance(first, DraftSkipped):
+            assert second == first
+    observed = {"misses": 0, "detours": 0, "listings": 0, "reworded": 0}
+    for first, second in drafted:
+        assert isinstance(second, AgentRecord)
+        one, other = first.model_dump(mode="json"), second.model_dump(mode="json")
+        assert one["id"] == other["id"]
+        mine = [t for t in one["conversation"] if t["role"] != "tool"]
+        theirs = [t for t in other["conversation"] if t["role"] != "tool"]
+        assert mine == theirs
+        results = [(a, b) for a, b in zip(_steps(one), _steps(other), strict=True)]
+        observed["reworded"] += sum(a[2] != b[2] for a, b in results)
+        observed["misses"] += sum(str(a[2]).startswith("No matches for") for a, _ in results)
+        observed["detours"] += _detours_name_what_they_read(one["conversation"])
+        observed["listings"] += sum(a[0] == "list_directory" for a, _ in results)
+    assert all(observed.values()), observed

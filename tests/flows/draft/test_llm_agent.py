@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 
 from miners.replay_tools import SnapshotSession
+from miners.tool_results import render
 from tests.conftest import git
 from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, scripted_servers
 from warehouse.store import Warehouse
@@ -146,7 +147,7 @@ def test_every_observation_is_the_real_tool_result_at_the_parent(
     ]
     parent = git(stock_repo, "rev-parse", "HEAD~2").strip()
     with SnapshotSession(stock_repo / ".git", parent) as session:
-        expected = [session.call(a["tool_name"], a["parameters"]) for a, _ in actions]
+        expected = [render(session.call(a["tool_name"], a["parameters"])) for a, _ in actions]
     assert [turns[n + 1]["content"]["result"] for _, n in actions] == expected
     assert expected[0].startswith("src/stock.py:7: def reserve(")
     # the model's bad patch really failed, and the record shows it
