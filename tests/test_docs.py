@@ -188,13 +188,13 @@ def goldmine_lines(text: str) -> Iterator[str]:
     cut)."""
     command = r"goldmine ((?:[a-z][\w-]*)(?: .*)?)"
     for span in _CODE_SPAN.findall(without_code_blocks(text)):
-        yield from (m.group(1) for m in re.finditer(rf"(?:^|(?<=[\s(/])){command}", span))
+        yield from (m.group(1).strip() for m in re.finditer(rf"(?:^|(?<=[\s(/])){command}", span))
     for block in _FENCE.finditer(text):
         for line in block.group(0).splitlines()[1:-1]:
             line = re.sub(r"(^|\s)#.*", "", line)  # a comment, or printed output
             # a command line (`uv run goldmine …`, `/abs/path/goldmine …`), or one in backticks
             pattern = rf"(?:^\s*(?:\$\s+)?(?:uv run\s+)?|(?<=[/`])){command}"
-            yield from (m.group(1) for m in re.finditer(pattern, line))
+            yield from (m.group(1).strip() for m in re.finditer(pattern, line))
 
 
 def option_tokens(rest: str) -> list[str]:
@@ -212,8 +212,9 @@ def test_readme_has_the_two_command_quickstart() -> None:
     quickstart = section_of(readme, "Quickstart")
     assert quickstart is not None, "README.md has no Quickstart section"
     lines = [line.split("#")[0].strip() for line in quickstart.splitlines()]
-    assert "uv run goldmine demo" in lines and "uv run pytest" in lines
-    assert "pip install uv" in quickstart
+    for command in ("uv run goldmine demo", "uv run pytest"):
+        assert command in lines, f"README.md's Quickstart does not run `{command}` on a line"
+    assert "pip install uv" in quickstart, "README.md's Quickstart does not say `pip install uv`"
 
 
 def test_readme_is_at_most_200_lines() -> None:
