@@ -425,7 +425,8 @@ def resolve_paths(settings: Settings, root: Path) -> Settings:
     folder)."""
 
     def absolute(path: str) -> str:
-        return str((root / path).resolve()) if not Path(path).is_absolute() else path
+        given = Path(path).expanduser()  # "~/src/api" means the user's folder, as in a shell
+        return str((root / given).resolve()) if not given.is_absolute() else str(given)
 
     agent = settings.agent
     if agent.tools:

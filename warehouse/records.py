@@ -1,4 +1,4 @@
-"""The record contract: what every candidate and every export row is (see DESIGN.md, "Records").
+"""The record contract: what every candidate and every export row is (``docs/export.md``).
 
 Field names are the seed's own (``instruction``/``output``; ``conversation`` with ``thought``,
 ``action.tool_name``, ``action.parameters``, ``result``, ``final_answer``).

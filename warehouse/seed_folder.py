@@ -114,7 +114,7 @@ def read_seed_folder(path: Path = SEEDS_DIR) -> SeedFolder:
     """Read and check a seeds folder, collecting every problem instead of stopping at the first."""
     if not path.is_dir():
         raise SeedFolderError(
-            f"{path} is not a folder: point [seeds] dir in goldmine.toml at your seeds folder"
+            f"{path} is not a folder: point [draft] seeds in goldmine.toml at your seeds folder"
         )
     problems: list[SeedProblem] = []
     catalog = _read_catalog(path, problems)

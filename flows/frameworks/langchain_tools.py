@@ -6,7 +6,8 @@ from the catalog (``seeds/tools.json`` or the ``export/tools.json`` written besi
 and validates every call's arguments against that schema before running the implementation, so
 a model that drifts from the contract fails loudly instead of half-working.
 
-Install the extra to use it in your own agent: ``pip install "goldmine[langchain]"``.
+Install the extra to use it in your own agent: ``uv sync --extra langchain`` (or
+``pip install ".[langchain]"`` from the checkout).
 """
 
 from __future__ import annotations

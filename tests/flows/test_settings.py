@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from flows.settings import Settings, config_template
+from flows.settings import Settings, config_template, resolve_paths
 
 
 def test_the_template_is_valid_toml_that_reads_as_the_defaults() -> None:
@@ -24,3 +25,19 @@ def test_every_key_is_in_the_template_with_its_description(section: str) -> None
         assert f"{key} = " in body or f"[{section}.{key}]" in template, f"[{section}] {key}"
         first_words = " ".join(field.description.split()[:4])
         assert first_words in " ".join(body.replace("# ", " ").split()), f"[{section}] {key}"
+
+
+def test_paths_in_the_config_are_made_absolute_and_a_tilde_is_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    settings = Settings.model_validate(
+        {"sources": {"repos": ["~/src/api", "local/repo", "/abs/repo"]}, "draft": {"seeds": "s"}}
+    )
+    resolved = resolve_paths(settings, tmp_path / "ws")
+    assert resolved.sources.repos == [
+        str(tmp_path / "home" / "src" / "api"),
+        str((tmp_path / "ws" / "local" / "repo").resolve()),
+        "/abs/repo",
+    ]
+    assert resolved.draft.seeds == str((tmp_path / "ws" / "s").resolve())
