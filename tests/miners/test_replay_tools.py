@@ -4,7 +4,7 @@ import subprocess
 from pathlib import Path
 
 from miners.replay_tools import SnapshotSession, commit_patch, first_parent
-from tests.conftest import git
+from tests.builders import git
 
 
 def _parent_session(repo: Path) -> SnapshotSession:
