@@ -21,7 +21,7 @@ def test_readme_has_the_two_command_quickstart() -> None:
 
 def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text()
-    for name in main.commands:  # type: ignore[attr-defined]
+    for name in main.commands:
         assert f"goldmine {name}" in readme, f"README.md does not document `goldmine {name}`"
 
 
