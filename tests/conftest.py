@@ -18,6 +18,10 @@ from flows.demo.sample_repo import build_repository
 from tests.builders import STOCK_TICKETS, BuildRepo, Cli, Commit, stock_history
 from warehouse.store import Warehouse
 
+# The socket guard keeps every test on loopback (see socket_guard.py); pytester runs the guard's
+# own tests in an inner session.
+pytest_plugins = ("tests.socket_guard", "pytester")
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
