@@ -1,10 +1,12 @@
 """A pytest plugin that keeps the tests on this machine: no connection leaves loopback.
 
-``tests/conftest.py`` loads it. For the whole session ``socket.socket.connect``,
-``socket.socket.connect_ex`` and ``socket.create_connection`` are guarded: connecting an internet
-socket anywhere but loopback (``127.0.0.0/8``, ``::1``, the name ``localhost``) fails the test at
-once with a message naming the address, before the real call is made, so no packet is sent and no
-name is looked up. Sockets of other families (``AF_UNIX``) stay on this machine and pass.
+``tests/conftest.py`` loads it. While the tests run (their fixtures of every scope included),
+``socket.socket.connect``, ``socket.socket.connect_ex`` and ``socket.create_connection`` are
+guarded: connecting an internet socket anywhere but loopback (``127.0.0.0/8``, ``::1``, the name
+``localhost``) fails the test at once with a message naming the address, before the real call is
+made, so no packet is sent. A host name given to these functions is refused before it is looked
+up (code that resolves names itself first, as asyncio does, has already asked the resolver).
+Sockets of other families (``AF_UNIX``) stay on this machine and pass.
 
 The failure is ``pytest.fail``'s, which ``except Exception`` cannot swallow. An attempt made on
 another thread ends only that thread, so the guard also remembers it and fails the test at
