@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -150,7 +151,8 @@ def _review_three_records(page: Page, url: str, tmp_path: Path) -> dict[str, str
     output = page.locator("#edit textarea[name=output]")
     output.fill(output.input_value() + "\n\n" + EDIT_NOTE)
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("document.querySelector('#progress-text').innerText.startsWith('3 of')")
+    # A locator waits from Playwright's own script: the page's CSP forbids evaluating strings.
+    page.locator("#progress-text", has_text=re.compile(r"^3 of")).wait_for()
 
     page.goto(
         url
