@@ -33,7 +33,7 @@ from typing import Any
 
 from flows.draft.drafting import candidate_row
 from flows.draft.extractive_instruction import draft
-from miners.project_profile import read_profile
+from miners.project_profile import ProjectProfile, read_profile
 from warehouse.assay.near_duplicates import (
     DedupSettings,
     candidate_pairs,
@@ -44,13 +44,15 @@ from warehouse.assay.near_duplicates import (
     shingles,
     signatures_of,
 )
-from warehouse.assay.runner import AssaySettings, assay
+from warehouse.assay.runner import AssaySettings, AssaySummary, assay
 from warehouse.landing.repositories import LandingOptions, land_repository
 from warehouse.records import InstructionRecord
 from warehouse.selection.commits import select_tasks
 from warehouse.selection.task_context import TaskContext, code_unit
 from warehouse.store import Warehouse, in_chunks
 
+# A row of SYMBOLS as QueryResult.rows gives it (warehouse/store.py): whatever DuckDB returns.
+SymbolRow = tuple[Any, ...]
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 SYMBOLS = """
@@ -92,12 +94,12 @@ def build_candidates(base: Path, target: Path, count: int, seed: int = 7) -> dic
     return mix
 
 
-def rows_by_task(rows: list[tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+def rows_by_task(rows: list[SymbolRow]) -> dict[str, SymbolRow]:
     """Each symbol row under the task id the bench gives it."""
     return {f"bench-{row[0]}": row for row in rows}
 
 
-def _task_row(task_id: str, rows: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
+def _task_row(task_id: str, rows: dict[str, SymbolRow]) -> dict[str, object]:
     row = rows[task_id]
     return {
         "id": task_id,
@@ -113,7 +115,7 @@ def _task_row(task_id: str, rows: dict[str, tuple[Any, ...]]) -> dict[str, Any]:
     }
 
 
-def _profile(repo: Path) -> Any:
+def _profile(repo: Path) -> ProjectProfile:
     def read(path: str) -> bytes | None:
         done = subprocess.run(
             ["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, check=False
@@ -123,7 +125,7 @@ def _profile(repo: Path) -> Any:
     return read_profile(read, repo.name)
 
 
-def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[InstructionRecord]:
+def _drafted(rows: list[SymbolRow], profile: ProjectProfile, limit: int) -> list[InstructionRecord]:
     """A record per changed unit of the history and language (the drafter skips what it cannot
     use)."""
     records: list[InstructionRecord] = []
@@ -138,7 +140,7 @@ def _drafted(rows: list[tuple[Any, ...]], profile: Any, limit: int) -> list[Inst
     return records
 
 
-def _context(row: tuple[Any, ...], profile: Any) -> TaskContext:
+def _context(row: SymbolRow, profile: ProjectProfile) -> TaskContext:
     symbol_id, path, name = row[0], row[1], row[3]
     # as drafting reads it: with libcst's signature and decorators
     unit = code_unit((*row[:9], *row[15:17]))
@@ -196,7 +198,7 @@ def _spoil(output: str, kind: str) -> str:
     return output[: output.find("```", 10) + max(40, len(output) // 3)]
 
 
-def time_assay(database: Path) -> tuple[float, float, Any]:
+def time_assay(database: Path) -> tuple[float, float, AssaySummary]:
     """Wall seconds and CPU seconds (this process and its workers) of the whole assay, and its
     summary."""
     with Warehouse(database) as warehouse:
@@ -217,7 +219,7 @@ def _cpu_seconds() -> float:
 def time_near_duplicates(database: Path, sample: int) -> dict[str, float]:
     """Seconds for goldmine's near-duplicate detection and datasketch's, on the same shingle
     sets."""
-    from datasketch import MinHash, MinHashLSH
+    from datasketch import MinHash, MinHashLSH  # type: ignore[import-untyped]
 
     with Warehouse(database, read_only=True) as warehouse:
         texts = [
@@ -270,7 +272,12 @@ def time_near_duplicates(database: Path, sample: int) -> dict[str, float]:
 
 
 def report(
-    mix: dict[str, int], seconds: float, cpu: float, load: str, summary: Any, near: dict[str, float]
+    mix: dict[str, int],
+    seconds: float,
+    cpu: float,
+    load: str,
+    summary: AssaySummary,
+    near: dict[str, float],
 ) -> str:
     """A Markdown section with the numbers."""
     docs, sample = near["docs"], near["sample"]

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Literal, Required, TypedDict, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
@@ -49,7 +49,55 @@ RESULTS = ROOT / "bench" / "results"
 KEY = b"b" * 32
 
 
-def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+class SymbolRate(TypedDict):
+    files: int
+    symbols: int
+    seconds: float
+    files_per_second: float
+    full_parses: int
+    incremental_parses: int
+
+
+class RealHistory(TypedDict, total=False):
+    """Seconds per step on the real history (``git_log_p`` is the yardstick), and its sizes."""
+
+    repo: Required[str]
+    commits: Required[int]
+    file_changes: int
+    rows: dict[str, int]
+    git_log_p: float
+    git_log_goldmine_options: float
+    goldmine_read: float
+    mine_1_process: float
+    mine_per_core: float
+    mine_incremental: float
+    pydriller_diffs: float
+    symbols: SymbolRate
+
+
+class MemoryRow(TypedDict):
+    """One synthetic history size: what ``--mine-once`` printed for it."""
+
+    commits: int
+    seconds: float
+    rows: dict[str, int]
+    peak_rss_mb: float
+    peak_child_rss_mb: float
+
+
+T = TypeVar("T")
+TimedStep = Literal[
+    "git_log_p",
+    "git_log_goldmine_options",
+    "goldmine_read",
+    "mine_1_process",
+    "mine_per_core",
+    "mine_incremental",
+    "pydriller_diffs",
+]
+
+
+def timed(work: Callable[[], T]) -> tuple[float, T]:
     """Seconds ``work`` took, and what it returned."""
     start = time.perf_counter()
     result = work()
@@ -85,7 +133,7 @@ def mine(repo: Path, database: Path, jobs: int) -> dict[str, int]:
     return summary.added
 
 
-def symbol_rate(repo: Path) -> dict[str, float]:
+def symbol_rate(repo: Path) -> SymbolRate:
     """Changed code files of non-merge commits run through one SymbolMiner; only its time counts."""
     info = open_repository(repo)
     files = symbols = 0
@@ -133,9 +181,9 @@ def pydriller_diffs(repo: Path) -> tuple[int, int]:
     return commits, files
 
 
-def measure_real_history(repo: Path, work: Path, with_pydriller: bool) -> dict[str, Any]:
+def measure_real_history(repo: Path, work: Path, with_pydriller: bool) -> RealHistory:
     git_log_plain(repo)  # warm the page cache for everyone
-    figures: dict[str, Any] = {
+    figures: RealHistory = {
         "repo": str(repo),
         "commits": int(_git(repo, "rev-list", "--count", "HEAD")),
     }
@@ -151,10 +199,10 @@ def measure_real_history(repo: Path, work: Path, with_pydriller: bool) -> dict[s
     return figures
 
 
-def measure_memory(source: Path, sizes: list[int], work: Path) -> list[dict[str, Any]]:
+def measure_memory(source: Path, sizes: list[int], work: Path) -> list[MemoryRow]:
     """Mine the first N commits of the synthetic history for each N, each in a process of its
     own."""
-    rows = []
+    rows: list[MemoryRow] = []
     for size in sizes:
         clone = work / f"h{size}"
         subprocess.run(
@@ -177,7 +225,16 @@ def measure_memory(source: Path, sizes: list[int], work: Path) -> list[dict[str,
             text=True,
             check=True,
         ).stdout
-        rows.append({"commits": size, **json.loads(output)})
+        measured = json.loads(output)
+        rows.append(
+            {
+                "commits": size,
+                "seconds": measured["seconds"],
+                "rows": measured["rows"],
+                "peak_rss_mb": measured["peak_rss_mb"],
+                "peak_child_rss_mb": measured["peak_child_rss_mb"],
+            }
+        )
     return rows
 
 
@@ -258,7 +315,7 @@ def machine() -> str:
     )
 
 
-def markdown(real: dict[str, Any], memory: list[dict[str, Any]], when: str) -> str:
+def markdown(real: RealHistory, memory: list[MemoryRow], when: str) -> str:
     base = real["git_log_p"]
     lines = [
         f"### mine_bench.py — {when}",
@@ -272,7 +329,7 @@ def markdown(real: dict[str, Any], memory: list[dict[str, Any]], when: str) -> s
         "| what | seconds | × git log -p |",
         "|---|---:|---:|",
     ]
-    rows = [
+    rows: list[tuple[str, TimedStep]] = [
         ("`git log -p` alone", "git_log_p"),
         ("git log with goldmine's options (-C, --raw, merges)", "git_log_goldmine_options"),
         ("goldmine reads the history (parse only)", "goldmine_read"),

@@ -27,14 +27,19 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
+
+if TYPE_CHECKING:
+    from flows.settings import Settings
+    from flows.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-MODES = {
+Mode = Literal["serial", "pool", "default", "dask", "dask-standing"]
+MODES: dict[Mode, str] = {
     "serial": "one after another, one process (`goldmine mine`, `jobs = 1`)",
     "pool": "the same fan-out without Prefect: a unit per repository on a pool of 2 processes",
     "default": "default runner: a task per repository, a pool of 2 processes",
@@ -42,6 +47,33 @@ MODES = {
     "dask-standing": "`--runner dask` on a cluster already running and warm (`[scale] "
     "dask_address`), 2 workers",
 }
+FRESH_CLUSTER_MODES: tuple[Mode, ...] = ("serial", "pool", "default", "dask")
+# What flows.run.pipeline returns: each stage's counts, as runs.counts stores them.
+StageCounts = dict[str, Any]
+
+
+class ModeTimings(TypedDict):
+    """Seconds to mine every repository into a fresh workspace, then again with nothing new."""
+
+    full: float
+    unchanged: float
+    commits: int
+    symbols: int
+
+
+Results = TypedDict(
+    "Results",
+    {
+        "prefect_import": float,
+        "git_log_p": float,
+        "serial": ModeTimings,
+        "pool": ModeTimings,
+        "default": ModeTimings,
+        "dask": ModeTimings,
+        "dask-standing": ModeTimings,
+    },
+    total=False,
+)
 
 
 def build_repositories(folder: Path, count: int, commits: int) -> list[Path]:
@@ -77,8 +109,8 @@ def git_log_p(repos: list[Path]) -> float:
 
 
 def mine(
-    mode: str, repos: list[Path], workspace: Path, workers: int, address: str = ""
-) -> dict[str, Any]:
+    mode: Mode, repos: list[Path], workspace: Path, workers: int, address: str = ""
+) -> ModeTimings:
     """Mine every repository into a fresh workspace with ``mode``; then again with nothing new."""
     from flows.run.pipeline import run_stages
     from flows.settings import Settings, settings_with
@@ -93,7 +125,8 @@ def mine(
         scale__dask_address=address or None,
     )
     space = Workspace.at(workspace)
-    timings = {}
+    seconds: dict[str, float] = {}
+    added: dict[str, int] = {}
     for name in ("full", "unchanged"):
         started = time.perf_counter()
         if mode == "pool":
@@ -102,14 +135,18 @@ def mine(
             _, counts = run_stages(
                 space, settings, ["mine"], command="mine", use_prefect=mode != "serial"
             )
-        timings[name] = time.perf_counter() - started
+        seconds[name] = time.perf_counter() - started
         if name == "full":
-            timings["commits"] = counts["mine"]["added"]["commits"]
-            timings["symbols"] = counts["mine"]["added"]["symbols"]
-    return timings
+            added = counts["mine"]["added"]
+    return {
+        "full": seconds["full"],
+        "unchanged": seconds["unchanged"],
+        "commits": added["commits"],
+        "symbols": added["symbols"],
+    }
 
 
-def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
+def mine_on_pool(space: Workspace, settings: Settings, workers: int) -> StageCounts:
     """The mine stage fanned out on a process pool, without Prefect (what the default runner's tasks
     hand their work to)."""
     from flows.run.fanout import PoolFanOut
@@ -118,7 +155,7 @@ def mine_on_pool(space: Any, settings: Any, workers: int) -> dict[str, Any]:
 
     with PoolFanOut(workers) as pool:
 
-        def body(context: StageContext) -> dict[str, Any]:
+        def body(context: StageContext) -> dict[str, StageCounts]:
             fanned = StageContext(
                 context.workspace, context.warehouse, context.settings, context.run_id, pool
             )
@@ -136,7 +173,7 @@ def machine() -> str:
     )
 
 
-def markdown(results: dict[str, Any], args: argparse.Namespace, when: str, host: str) -> str:
+def markdown(results: Results, args: argparse.Namespace, when: str, host: str) -> str:
     serial = results["serial"]["full"]
     lines = [
         f"### nightly_bench.py — {when}",
@@ -191,16 +228,16 @@ def main() -> None:
             started = time.perf_counter()
             import flows.run.prefect_flows  # imported once per process, before the timings
 
-            results: dict[str, Any] = {
+            results: Results = {
                 "prefect_import": time.perf_counter() - started,
                 "git_log_p": git_log_p(repos),
             }
-            for mode in ("serial", "pool", "default", "dask"):
+            for mode in FRESH_CLUSTER_MODES:
                 results[mode] = mine(mode, repos, work / mode, args.workers)
                 print(mode, results[mode], flush=True)
             from distributed import LocalCluster
 
-            with LocalCluster(
+            with LocalCluster(  # type: ignore[no-untyped-call]  # distributed leaves it untyped
                 n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster:
                 # the first run on fresh workers imports Prefect and goldmine there; a standing

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 MODULES = 300
 START = 1_600_000_000  # a fixed epoch: the same history, the same hashes
@@ -42,13 +42,13 @@ def _render(functions: list[tuple[str, int]]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _data(out: BinaryIO, payload: bytes) -> None:
+def _data(out: IO[bytes], payload: bytes) -> None:
     out.write(b"data %d\n" % len(payload))
     out.write(payload)
     out.write(b"\n")
 
 
-def write_stream(out: BinaryIO, commits: int, marks: Iterable[int], seed: int = 3) -> None:
+def write_stream(out: IO[bytes], commits: int, marks: Iterable[int], seed: int = 3) -> None:
     """Write a fast-import stream of ``commits`` commits on main, with a branch h<N> per mark."""
     rng = random.Random(seed)
     modules = {

@@ -11,11 +11,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from tests.builders import JsonObject
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 GOLD_FILES = sorted(SEEDS.glob("[0-9][0-9]-*.json"))
-Raw = dict[str, Any]
+Raw = JsonObject  # a record as json.loads returns it
 _NUMBERED_LINE = re.compile(
     r"^[ \t]*\d+[.)、][ \t]+.*(?:\n(?![ \t]*\d+[.)、])[ \t]+\S.*)*\n?", re.MULTILINE
 )
@@ -67,14 +68,14 @@ def without_error_handling_and_logging(record: Raw) -> Raw:
 def with_unknown_tool(record: Raw) -> Raw:
     """The first action calls a tool the catalog does not have."""
     damaged = copy.deepcopy(record)
-    _assistant_steps(damaged)[0]["action"]["tool_name"] = "open_file"
+    assistant_steps(damaged)[0]["action"]["tool_name"] = "open_file"
     return damaged
 
 
 def without_a_thought(record: Raw) -> Raw:
     """The second assistant step acts without stating its reasoning."""
     damaged = copy.deepcopy(record)
-    del _assistant_steps(damaged)[1]["thought"]
+    del assistant_steps(damaged)[1]["thought"]
     return damaged
 
 
@@ -103,7 +104,7 @@ def looping(record: Raw) -> Raw:
     if damaged["kind"] == "instruction":
         damaged["output"] = _loop(damaged["output"])
     else:
-        final = _assistant_steps(damaged)[-1]
+        final = assistant_steps(damaged)[-1]
         final["final_answer"] = _loop(final["final_answer"])
     return damaged
 
@@ -113,7 +114,8 @@ def _loop(text: str) -> str:
     return text.rstrip() + ("\n" + tail) * 12
 
 
-def _assistant_steps(record: Raw) -> list[Raw]:
+def assistant_steps(record: Raw) -> list[Raw]:
+    """The content of every assistant turn of an agent record, in order (edit them in place)."""
     return [turn["content"] for turn in record["conversation"] if turn["role"] == "assistant"]
 
 

@@ -17,9 +17,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Required, TypedDict, Unpack
 
 import pytest
+
+from tests.builders import JsonObject
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,41 @@ class Reply:
     error: str = "scripted error"
 
 
-Script = Callable[[dict[str, Any], int], Reply]
+class ChatMessage(TypedDict):
+    """One message of a chat request (goldmine always sends text content)."""
+
+    role: str
+    content: str
+
+
+class JsonSchemaFormat(TypedDict, total=False):
+    name: Required[str]
+    schema: JsonObject
+    strict: bool
+
+
+class ResponseFormat(TypedDict, total=False):
+    type: Required[str]  # json_schema or json_object
+    json_schema: JsonSchemaFormat
+
+
+class ChatBody(TypedDict, total=False):
+    """A ``POST /v1/chat/completions`` body as the openai client sends it (the fields scripts
+    read)."""
+
+    model: Required[str]
+    messages: Required[list[ChatMessage]]
+    response_format: ResponseFormat
+    temperature: float
+    max_tokens: int
+
+
+Script = Callable[[ChatBody, int], Reply]
 
 
 def completion(
     content: str, model: str, prompt_tokens: int, completion_tokens: int
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """A chat completion body as OpenAI returns it."""
     return {
         "id": "chatcmpl-test",
@@ -70,7 +101,7 @@ class FakeLLMServer:
     def __init__(self, script: Script, model: str = "fake-model") -> None:
         self.script = script
         self.model = model
-        self.requests: list[dict[str, Any]] = []
+        self.requests: list[ChatBody] = []
         self.in_flight = 0
         self.peak_in_flight = 0
         self._lock = threading.Lock()
@@ -98,7 +129,7 @@ class FakeLLMServer:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _arrive(self, body: dict[str, Any]) -> int:
+    def _arrive(self, body: ChatBody) -> int:
         with self._lock:
             self.requests.append(body)
             self.in_flight += 1
@@ -117,14 +148,14 @@ class FakeLLMServer:
             disable_nagle_algorithm = (
                 True  # headers and body are separate writes: no 40 ms delayed-ACK stall
             )
-            _body: dict[str, Any]
+            _body: ChatBody
 
-            def log_message(self, format: str, *args: Any) -> None:
+            def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read the server's counters, not its log."""
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body: ChatBody = json.loads(self.rfile.read(length) or b"{}")
                 self._body = body
                 number = server._arrive(body)
                 try:
@@ -161,7 +192,7 @@ class FakeLLMServer:
         return Handler
 
 
-def draft_content(body: dict[str, Any]) -> str:
+def draft_content(body: ChatBody) -> str:
     """A valid instruction draft for the task in a request: it names the function the prompt is
     about."""
     prompt = body["messages"][-1]["content"] if body["messages"][-1]["role"] == "user" else ""
@@ -193,22 +224,38 @@ def draft_content(body: dict[str, Any]) -> str:
     )
 
 
-def valid_records(body: dict[str, Any], number: int) -> Reply:
+def valid_records(body: ChatBody, number: int) -> Reply:
     """The script of a well-behaved model."""
     return Reply(content=draft_content(body))
 
 
-def llm_config(**llm: object) -> str:
+class LlmSettings(TypedDict, total=False):
+    """Keys of goldmine.toml's ``[llm]`` section the tests set; ``prices`` maps a model to its
+    (input, output) US dollars per million tokens."""
+
+    backoff_seconds: float
+    max_retries: int
+    max_concurrency: int
+    max_tokens: int
+    few_shots: int
+    prices: dict[str, tuple[float, float]]
+
+
+def llm_config(**llm: Unpack[LlmSettings]) -> str:
     """A goldmine.toml ``[llm]`` section with fast retries, for tests."""
-    values = {"backoff_seconds": 0.01, "max_retries": 3, "max_concurrency": 4, **llm}
-    lines = ["[llm]"] + [
-        f"{key} = {json.dumps(value)}" for key, value in values.items() if key != "prices"
-    ]
-    for model, price in dict(values.get("prices", {})).items():  # type: ignore[call-overload]
+    prices = llm.pop("prices", {})
+    values: dict[str, object] = {
+        "backoff_seconds": 0.01,
+        "max_retries": 3,
+        "max_concurrency": 4,
+        **llm,
+    }
+    lines = ["[llm]"] + [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    for model, (input_price, output_price) in prices.items():
         lines += [
             f'[llm.prices."{model}"]',
-            f"input_per_mtok = {price[0]}",
-            f"output_per_mtok = {price[1]}",
+            f"input_per_mtok = {input_price}",
+            f"output_per_mtok = {output_price}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -12,21 +12,18 @@ review page; and with the LLM drafter, in no prompt sent to the model.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from starlette.testclient import TestClient
 
 from flows.review.app import ReviewSession, create_app
 from flows.workspace import Workspace
-from tests.conftest import STOCK_TICKETS, STOCK_V1, stock_history
+from tests.builders import STOCK_TICKETS, STOCK_V1, BuildRepo, Cli, Commit, stock_history
 from tests.llm_server import FakeLLMServer, Reply
 from warehouse.review.sample import open_sample
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 PRIVATE_KEY = (
     "-----BEGIN RSA PRIVATE "
     "KEY-----\nMIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7MhgwMbRvI0MBZhpF\n"
@@ -87,7 +84,7 @@ PYPROJECT = (
 )
 
 
-def _history() -> list[dict[str, object]]:
+def _history() -> list[Commit]:
     initial, _, _ = stock_history()
     return [
         initial,
@@ -160,7 +157,7 @@ def _assert_nowhere(texts: dict[str, str]) -> None:
 
 
 def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_review_page(
-    cli: Cli, make_repo: Callable[..., Path], tmp_path: Path
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     assert len(PLANTED) >= 10
     repo = make_repo(_history(), "stocky")
@@ -209,7 +206,7 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
 
 
 def test_no_planted_secret_or_address_is_sent_to_the_llm(
-    cli: Cli, make_repo: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     repo = make_repo(_history(), "stocky")
     with FakeLLMServer(

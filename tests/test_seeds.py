@@ -8,17 +8,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.damages import GOLD_FILES, SEEDS, Raw, gold
 from warehouse.assay.runner import composite_score, evaluate
 from warehouse.records import AgentRecord, parse_record
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-GOLD_FILES = sorted(SEEDS.glob("[0-9][0-9]-*.json"))
 
-
-def _record(path: Path) -> dict[str, object]:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data.pop("meta")
-    return data
+def _record(path: Path) -> Raw:
+    return gold(path.name[:2])
 
 
 def test_ten_golds_cover_the_kinds_languages_and_task_types() -> None:

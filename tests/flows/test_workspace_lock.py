@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
+from tests.builders import Cli
 from warehouse.store import Warehouse
 
 GOLDMINE = str(Path(sys.executable).parent / "goldmine")
@@ -56,7 +56,7 @@ def _release_after(process: subprocess.Popen[str], seconds: float) -> threading.
 
 
 def test_a_second_run_stops_with_one_line_naming_the_holder(
-    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     result = cli("mine", "--repo", stock_repo, "--workspace", tmp_path / "W")
     assert result.exit_code == 1
@@ -66,7 +66,7 @@ def test_a_second_run_stops_with_one_line_naming_the_holder(
 
 
 def test_readers_say_that_a_run_holds_the_warehouse(
-    holder: subprocess.Popen[str], tmp_path: Path, cli: Callable[..., Result]
+    holder: subprocess.Popen[str], tmp_path: Path, cli: Cli
 ) -> None:
     with Warehouse(tmp_path / "W" / "goldmine.duckdb"):
         pass  # a warehouse exists: only the lock stands in the way
@@ -78,7 +78,7 @@ def test_readers_say_that_a_run_holds_the_warehouse(
 
 
 def test_a_second_run_with_wait_runs_once_the_holder_is_done(
-    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     timer = _release_after(holder, 1.5)
     started = time.monotonic()
@@ -91,7 +91,7 @@ def test_a_second_run_with_wait_runs_once_the_holder_is_done(
 
 
 def test_waiting_runs_out_with_the_same_clear_line(
-    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     result = cli("mine", "--repo", stock_repo, "--workspace", tmp_path / "W", "--wait", "0.5")
     assert (
@@ -102,7 +102,7 @@ def test_waiting_runs_out_with_the_same_clear_line(
 
 
 def test_a_killed_holder_leaves_no_stale_lock(
-    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    holder: subprocess.Popen[str], stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -30,6 +30,16 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+class DatasetReport(TypedDict):
+    """What happened to the rows of one dataset (the summary prints one per dataset)."""
+
+    formatting: str
+    rows: int
+    converted: int
+    encoded: int
+    failures: list[str]
 
 
 def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
@@ -51,13 +61,13 @@ def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     )
 
 
-def rows_of(path: Path) -> list[dict[str, Any]]:
+def rows_of(path: Path) -> list[dict[str, object]]:
     return [
         json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
     ]
 
 
-def check(export_dir: Path, template_name: str) -> dict[str, Any]:
+def check(export_dir: Path, template_name: str) -> dict[str, DatasetReport]:
     info = json.loads((export_dir / "dataset_info.json").read_text(encoding="utf-8"))
     datasets = {name: rows_of(export_dir / entry["file_name"]) for name, entry in info.items()}
     tokenizer = local_tokenizer(
@@ -65,7 +75,7 @@ def check(export_dir: Path, template_name: str) -> dict[str, Any]:
     )
     data_args = DataArguments(template=template_name, dataset_dir=str(export_dir))
     template = get_template_and_fix_tokenizer(tokenizer, data_args)
-    report: dict[str, Any] = {}
+    report: dict[str, DatasetReport] = {}
     for name, attr in zip(info, get_dataset_list(list(info), str(export_dir)), strict=True):
         converter = get_dataset_converter(attr.formatting, attr, data_args)
         converted = encoded = 0

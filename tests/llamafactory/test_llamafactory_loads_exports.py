@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import pytest
 from click.testing import CliRunner
@@ -29,7 +29,18 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _convert(export_dir: Path) -> tuple[int, dict[str, Any]]:
+class DatasetReport(TypedDict):
+    """One dataset's line of the summary convert_with_llamafactory.py prints (its
+    ``DatasetReport``: that script runs in another environment and cannot be imported here)."""
+
+    formatting: str
+    rows: int
+    converted: int
+    encoded: int
+    failures: list[str]
+
+
+def _convert(export_dir: Path) -> tuple[int, dict[str, DatasetReport]]:
     done = subprocess.run(
         [str(PYTHON), str(HERE / "convert_with_llamafactory.py"), str(export_dir), "qwen"],
         capture_output=True,
@@ -38,7 +49,8 @@ def _convert(export_dir: Path) -> tuple[int, dict[str, Any]]:
         timeout=600,
     )
     assert done.stdout.strip(), done.stderr[-2000:]
-    return done.returncode, json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, DatasetReport] = json.loads(done.stdout.strip().splitlines()[-1])
+    return done.returncode, report
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from miners.errors import EmptyRepository, NotAGitRepository
-from miners.git_history import iter_commits, open_repository, parse_log_stream, unquote_path
-from tests.conftest import BuildRepo, git
+from miners.git_history import (
+    DEFAULT_MAX_DIFF_BYTES,
+    CommitFact,
+    iter_commits,
+    open_repository,
+    parse_log_stream,
+    unquote_path,
+)
+from tests.builders import BuildRepo, git
 
 
-def _commits(path: Path, **kwargs: object) -> list:
-    return list(iter_commits(open_repository(path), **kwargs))  # type: ignore[arg-type]
+def _commits(
+    path: Path, *, since: str | None = None, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES
+) -> list[CommitFact]:
+    return list(iter_commits(open_repository(path), since=since, max_diff_bytes=max_diff_bytes))
 
 
 def test_reads_commits_newest_first_with_messages_dates_and_authors(stock_repo: Path) -> None:
@@ -176,7 +185,7 @@ def test_parse_log_stream_of_nothing_is_empty() -> None:
 
 
 _message_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r"),
     min_size=1,
     max_size=200,
 ).filter(lambda s: s.strip())

@@ -5,14 +5,14 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from miners.git_history import iter_commits, list_commits, open_repository
+from miners.git_history import CommitFact, iter_commits, list_commits, open_repository
 from miners.git_objects import BlobReader
-from tests.conftest import BuildRepo, git
+from tests.builders import BuildRepo, git
 
 ALPHA = "".join(f"alpha line {n}\n" for n in range(30))
 
 
-def _commits(path: Path) -> list:  # type: ignore[type-arg]
+def _commits(path: Path) -> list[CommitFact]:
     return list(iter_commits(open_repository(path)))
 
 

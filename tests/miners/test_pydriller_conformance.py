@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Any
 
 import pytest
+from pydriller import Commit as PydrillerCommit
 from pydriller import Repository
 
 from miners.git_history import CommitFact, iter_commits, open_repository
-from tests.conftest import BuildRepo
+from tests.builders import BuildRepo, Commit
 
 _TYPES = {
     "ADD": "added",
@@ -26,6 +26,7 @@ _TYPES = {
     "RENAME": "renamed",
     "COPY": "copied",
 }
+Change = tuple[str, str, str, int, int]  # change type, old path, new path, added, deleted
 _WORDS = ("total", "cart", "price", "stock", "order", "refund", "tax", "limit", "user", "cache")
 
 
@@ -57,12 +58,12 @@ def _edit(rng: random.Random, lines: list[str]) -> list[str]:
     return edited
 
 
-def _history(seed: int = 7, commits: int = 40) -> list[dict[str, Any]]:
+def _history(seed: int = 7, commits: int = 40) -> list[Commit]:
     """A history with edits, additions, deletions, renames (with and without edits), binaries,
     a file without a final newline, CRLF lines, an empty file, a non-ASCII path, and two merges."""
     rng = random.Random(seed)
     files = {f"src/mod_{n}.py": _module(rng, 4 + n) for n in range(4)}
-    history: list[dict[str, Any]] = [
+    history: list[Commit] = [
         {
             "message": "start",
             "files": {p: "\n".join(v) + "\n" for p, v in files.items()},
@@ -70,7 +71,7 @@ def _history(seed: int = 7, commits: int = 40) -> list[dict[str, Any]]:
         },
     ]
     for n in range(commits):
-        step: dict[str, Any] = {
+        step: Commit = {
             "message": f"change {n}",
             "date": f"2024-02-{1 + n % 27:02d}T10:{n % 60:02d}:00+00:00",
         }
@@ -101,9 +102,9 @@ def _history(seed: int = 7, commits: int = 40) -> list[dict[str, Any]]:
     return history
 
 
-def _with_merges(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_merges(history: list[Commit]) -> list[Commit]:
     middle = len(history) // 2
-    branch = [
+    branch: list[Commit] = [
         {
             "branch": "feature",
             "message": "feature: add helpers",
@@ -116,7 +117,7 @@ def _with_merges(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         {"checkout": "main", "message": "main moves on", "files": {"src/main_only.py": "A = 1\n"}},
         {"merge": "feature", "message": "Merge branch 'feature'"},
     ]
-    late = [
+    late: list[Commit] = [
         {"branch": "late", "message": "late branch", "files": {"src/late.py": "L = 1\n"}},
         {"checkout": "main", "message": "main again", "files": {"src/main_only.py": "A = 2\n"}},
         {"merge": "late", "message": "Merge branch 'late'"},
@@ -124,23 +125,21 @@ def _with_merges(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return history[:middle] + branch + history[middle:] + late
 
 
-def _ours(commit: CommitFact) -> list[tuple[Any, ...]]:
+def _ours(commit: CommitFact) -> list[Change]:
     return sorted(
         _row(c.change_type, c.old_path, c.new_path, c.added_lines, c.deleted_lines)
         for c in commit.changes
     )
 
 
-def _theirs(commit: Any) -> list[tuple[Any, ...]]:
+def _theirs(commit: PydrillerCommit) -> list[Change]:
     return sorted(
         _row(_TYPES[f.change_type.name], f.old_path, f.new_path, f.added_lines, f.deleted_lines)
         for f in commit.modified_files
     )
 
 
-def _row(
-    change_type: str, old: str | None, new: str | None, added: int, deleted: int
-) -> tuple[Any, ...]:
+def _row(change_type: str, old: str | None, new: str | None, added: int, deleted: int) -> Change:
     # GitPython gives an added file without a textual patch (an empty or binary file) the new path
     # as its old path too; an added file has no old path, so it is left out of the comparison.
     return (change_type, "" if change_type == "added" else old or "", new or "", added, deleted)

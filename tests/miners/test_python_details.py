@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from miners.code_facts.python import python_details
+from miners.code_facts.python import PythonDetails, python_details
 from miners.code_symbols import extract_symbols
 
 SOURCE = b'''import logging
@@ -35,7 +35,7 @@ class Store:
 '''
 
 
-def _details(name: str):  # type: ignore[no-untyped-def]
+def _details(name: str) -> PythonDetails | None:
     symbol = next(s for s in extract_symbols(SOURCE, "python") if s.qualified_name == name)
     return python_details(symbol.code)
 
@@ -66,7 +66,9 @@ def test_an_untyped_function_that_neither_handles_errors_nor_logs() -> None:
     assert details.signature == "def plain(self, *args, **kwargs)"
     assert [p.name for p in details.parameters] == ["self", "*args", "**kwargs"]
     assert not details.fully_typed and not details.handles_errors and not details.logs
-    assert details.as_json()["parameters"][1] == {"name": "*args", "annotation": "", "default": ""}
+    parameters = details.as_json()["parameters"]
+    assert isinstance(parameters, list)
+    assert parameters[1] == {"name": "*args", "annotation": "", "default": ""}
 
 
 def test_code_that_is_not_one_function_gives_nothing() -> None:

@@ -20,7 +20,7 @@ from miners.tool_results import (
     SearchHits,
     render,
 )
-from tests.conftest import BuildRepo, git
+from tests.builders import BuildRepo, git
 
 
 def _parent_session(repo: Path) -> SnapshotSession:

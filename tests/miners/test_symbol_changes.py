@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,11 +34,11 @@ def _brute_force(definitions: list[Definition], touched: list[tuple[int, int]]) 
 
 
 _spans = st.lists(st.tuples(st.integers(1, 60), st.integers(0, 25)), max_size=25)
-_touched = st.lists(st.tuples(st.integers(1, 70), st.integers(0, 6)), max_size=8)
+_touched_lines = st.lists(st.tuples(st.integers(1, 70), st.integers(0, 6)), max_size=8)
 
 
 @settings(max_examples=300, deadline=None)
-@given(spans=_spans, touched=_touched)
+@given(spans=_spans, touched=_touched_lines)
 def test_innermost_segments_agree_with_the_line_by_line_rule(
     spans: list[tuple[int, int]], touched: list[tuple[int, int]]
 ) -> None:
@@ -84,7 +85,7 @@ def _go_module(functions: list[tuple[str, int]]) -> bytes:
 MODULES = {"python": _module, "go": _go_module}
 
 
-def _code_lines(source: bytes, touched) -> list[tuple[int, int]]:  # type: ignore[no-untyped-def]
+def _code_lines(source: bytes, touched: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Each touched line that is not blank, as a one-line range."""
     lines = source.split(b"\n")
     return [
@@ -96,8 +97,12 @@ def _code_lines(source: bytes, touched) -> list[tuple[int, int]]:  # type: ignor
 
 
 def _reference(
-    language: str, before: bytes, after: bytes, old_touched, new_touched
-) -> list[tuple[str, str, str, str]]:  # type: ignore[no-untyped-def]
+    language: str,
+    before: bytes,
+    after: bytes,
+    old_touched: Sequence[tuple[int, int]],
+    new_touched: Sequence[tuple[int, int]],
+) -> list[tuple[str, str, str, str]]:
     """What changed, by the plain rule: full outlines, each touched line's innermost definition."""
     old = outline(parse(before, language), language)
     new = outline(parse(after, language), language)

@@ -7,7 +7,7 @@ import pytest
 
 from miners.errors import TicketExportError
 from miners.tickets import read_ticket_export
-from tests.conftest import STOCK_TICKETS
+from tests.builders import STOCK_TICKETS
 
 
 def test_github_rest_export_with_inline_comments(stock_tickets: Path) -> None:

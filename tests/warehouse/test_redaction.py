@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.builders import TEST_KEY
 from warehouse.redaction import quick_scan, redact
 
-KEY = b"k" * 32
 PLANTED = {
     "aws-access-key": "AKIAIOSFODNN7EXAMPLE",
     "github-token": "ghp_" + "a1B2c3D4e5" * 4,
@@ -19,7 +19,7 @@ PLANTED = {
 
 @pytest.mark.parametrize(("kind", "secret"), sorted(PLANTED.items()))
 def test_each_kind_is_replaced_by_its_typed_placeholder(kind: str, secret: str) -> None:
-    text, found = redact(f"config = {secret}\nmore text", KEY)
+    text, found = redact(f"config = {secret}\nmore text", TEST_KEY)
     assert secret not in text and f"<SECRET:{kind}>" in text
     assert [f.kind for f in found] == [kind]
     assert found[0].value_hash != secret and len(found[0].value_hash) == 32
@@ -27,26 +27,26 @@ def test_each_kind_is_replaced_by_its_typed_placeholder(kind: str, secret: str) 
 
 def test_credentials_in_urls_and_password_assignments_keep_their_context() -> None:
     text, _ = redact(
-        'DB = "postgres://app:hunter2hunter@db.internal/prod"\npassword = "s3cr3tpass"', KEY
+        'DB = "postgres://app:hunter2hunter@db.internal/prod"\npassword = "s3cr3tpass"', TEST_KEY
     )
     assert "hunter2hunter" not in text and "s3cr3tpass" not in text
     assert "postgres://app:<SECRET:url-credentials>@db.internal/prod" in text
 
 
 def test_personal_emails_are_removed_but_example_addresses_stay() -> None:
-    text, found = redact("Contact jane.doe@corp.io or noreply@example.com", KEY)
+    text, found = redact("Contact jane.doe@corp.io or noreply@example.com", TEST_KEY)
     assert text == "Contact <EMAIL> or noreply@example.com" and [f.kind for f in found] == ["email"]
 
 
 def test_the_hash_is_keyed() -> None:
-    _, with_one = redact("AKIAIOSFODNN7EXAMPLE", KEY)
+    _, with_one = redact("AKIAIOSFODNN7EXAMPLE", TEST_KEY)
     _, with_other = redact("AKIAIOSFODNN7EXAMPLE", b"o" * 32)
     assert with_one[0].value_hash != with_other[0].value_hash
 
 
 def test_plain_code_is_untouched() -> None:
     code = "def reserve(levels, sku, qty):\n    return levels[sku] - qty  # see UTF-8 and SHA-256\n"
-    assert redact(code, KEY) == (code, [])
+    assert redact(code, TEST_KEY) == (code, [])
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_plain_code_is_untouched() -> None:
 def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_miss(
     text: str, kind: str
 ) -> None:
-    clean, found = redact(text, KEY)
+    clean, found = redact(text, TEST_KEY)
     assert [f.kind for f in found] == [kind], found
     assert f"<SECRET:{kind}>" in clean
 
@@ -79,9 +79,9 @@ def test_decorators_placeholders_and_a_second_pass_are_left_alone() -> None:
         "@app.route('/orders')\n+@pytest.mark.parametrize('x', [1])\ndef f(): "
         "pass\n```python\n@contextlib.contextmanager\n"
     )
-    assert redact(code, KEY) == (code, [])
-    once, _ = redact("token = 'ghp_" + "a1B2c3D4e5" * 4 + "' by ana@corp.io", KEY)
-    assert redact(once, KEY) == (once, [])
+    assert redact(code, TEST_KEY) == (code, [])
+    once, _ = redact("token = 'ghp_" + "a1B2c3D4e5" * 4 + "' by ana@corp.io", TEST_KEY)
+    assert redact(once, TEST_KEY) == (once, [])
 
 
 def test_the_quick_scan_sees_tokens_and_addresses() -> None:

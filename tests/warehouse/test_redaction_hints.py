@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.builders import TEST_KEY
 from warehouse import redaction
 from warehouse.redaction import redact
 
-KEY = b"k" * 32
 PLANTED = [
     ("aws-secret-key", 'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"'),
     ("gitlab-token", "token: glpat-abcdefghij0123456789"),
@@ -72,16 +72,16 @@ _pieces = st.sampled_from(
 
 @pytest.mark.parametrize(("kind", "text"), PLANTED)
 def test_planted_secrets_of_every_kind_are_found(kind: str, text: str) -> None:
-    clean, found = redact(text, KEY)
+    clean, found = redact(text, TEST_KEY)
     assert kind in [f.kind for f in found] and clean != text
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_pieces, max_size=14).map("".join))
 def test_guards_change_nothing_redact_finds(text: str) -> None:
-    guarded = redact(text, KEY)
+    guarded = redact(text, TEST_KEY)
     redaction._USE_GUARDS = False  # run every detector on every text
     try:
-        assert redact(text, KEY) == guarded
+        assert redact(text, TEST_KEY) == guarded
     finally:
         redaction._USE_GUARDS = True

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.builders import JsonObject
 from warehouse.seed_folder import (
     SEEDS_DIR,
     SeedFolderError,
@@ -23,7 +25,8 @@ def seeds_copy(tmp_path: Path) -> Path:
     )
 
 
-def _edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+def _edit(path: Path, change: Callable[[JsonObject], object]) -> None:
+    """Rewrite a seed file after ``change`` edited its JSON in place."""
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data)
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -39,7 +42,7 @@ def test_the_shipped_seeds_are_valid() -> None:
 def test_an_unknown_tool_names_the_file_and_the_field(seeds_copy: Path) -> None:
     agent = seeds_copy / "07-logslice-timezone-agent.json"
 
-    def rename_first_action(data: dict) -> None:  # type: ignore[type-arg]
+    def rename_first_action(data: JsonObject) -> None:
         for turn in data["conversation"]:
             if turn["role"] == "assistant" and "action" in turn["content"]:
                 turn["content"]["action"]["tool_name"] = "open_file"
@@ -61,7 +64,7 @@ def test_a_missing_field_and_invalid_parameters_are_each_reported(seeds_copy: Pa
     _edit(seeds_copy / "02-flask-orders-pagination-bugfix.json", lambda d: d.pop("output"))
     _edit(seeds_copy / "03-ts-fetch-with-retry-feature.json", lambda d: d["meta"].pop("why_gold"))
 
-    def bad_parameters(data: dict) -> None:  # type: ignore[type-arg]
+    def bad_parameters(data: JsonObject) -> None:
         data["conversation"][1]["content"]["action"]["parameters"] = {"city": "Beijing"}
 
     _edit(seeds_copy / "10-weather-umbrella-agent.json", bad_parameters)
@@ -92,7 +95,7 @@ def test_duplicate_ids_broken_json_and_stray_files_are_reported(seeds_copy: Path
 
 
 def test_an_agent_record_that_edits_a_catalog_tool_is_reported(seeds_copy: Path) -> None:
-    def edit_tool(data: dict) -> None:  # type: ignore[type-arg]
+    def edit_tool(data: JsonObject) -> None:
         data["tools"][0]["description"] = "my own words"
 
     _edit(seeds_copy / "08-textkit-slugify-tests-agent.json", edit_tool)

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
+from tests.builders import Cli
 from tests.llm_server import FakeLLMServer, llm_config, valid_records
 from warehouse.seed_folder import SEEDS_DIR
 from warehouse.store import Warehouse
-
-Cli = Callable[..., Result]
 
 
 def test_the_shipped_seeds_pass_the_check(cli: Cli, tmp_path: Path) -> None:

@@ -4,14 +4,11 @@ import csv
 import io
 import json
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
-
+from tests.builders import Cli
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 DATA_TABLES = (
     "sources",
     "watermarks",

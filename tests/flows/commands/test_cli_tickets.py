@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
+from tests.builders import STOCK_V1, STOCK_V2, BuildRepo, Cli, Commit
 
-from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
-
-Cli = Callable[..., Result]
 JIRA_CSV = Path(__file__).resolve().parents[2] / "fixtures" / "tickets" / "jira_export.csv"
 LINKS = (
     "select t.key, l.method, c.subject from ticket_links l join tickets t on t.id = l.ticket_id "
@@ -18,7 +14,7 @@ LINKS = (
 )
 
 
-def _history() -> list[dict[str, object]]:
+def _history() -> list[Commit]:
     return [
         {"message": "Add stock module", "files": {"src/stock.py": STOCK_V1}},
         {

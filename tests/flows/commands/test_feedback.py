@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
 from flows.run.artifact import feedback_part, feedback_section
 from miners.feedback_file import guess_language, parse_failure
+from tests.builders import PLANTED_KEY, Cli, JsonObject, json_object
 from warehouse.store import Warehouse
 
 ROLE_PROMPT = """You are a Python developer on stocky, a stock-keeping library.
@@ -39,7 +37,6 @@ ZH_PROMPT = (
     "请实现 `reserve` 的数量校验：\n1. 数量不是正数时抛出 "
     "ValueError。\n2. 库存不足时抛出 LookupError。"
 )
-PLANTED = "AKIAZ7Q4EXAMPLE3KEY9"
 
 
 def _lines(record_id: str) -> list[str]:
@@ -56,7 +53,7 @@ def _lines(record_id: str) -> list[str]:
         json.dumps(
             {
                 "instruction": ROLE_PROMPT,
-                "output": f"Use the key {PLANTED} and call restock().",
+                "output": f"Use the key {PLANTED_KEY} and call restock().",
                 "verdict": "It answers with a credential instead of code, and never checks qty.",
             }
         ),
@@ -74,23 +71,23 @@ def _lines(record_id: str) -> list[str]:
 
 
 @pytest.fixture
-def pipeline_workspace(stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]) -> Path:
+def pipeline_workspace(stock_repo: Path, tmp_path: Path, cli: Cli) -> Path:
     workspace = tmp_path / "W"
     result = cli("run", "--inline", "--repo", stock_repo, "--workspace", workspace)
     assert result.exit_code == 0, result.output
     return workspace
 
 
-def _accepted_record(workspace: Path) -> dict[str, Any]:
+def _accepted_record(workspace: Path) -> JsonObject:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         record = warehouse.scalar(
             "SELECT record FROM candidates WHERE status = 'accepted' ORDER BY id LIMIT 1"
         )
-    return dict(json.loads(record))
+    return json_object(record)
 
 
 def test_failures_become_records_with_their_round_and_provenance(
-    pipeline_workspace: Path, tmp_path: Path, cli: Callable[..., Result]
+    pipeline_workspace: Path, tmp_path: Path, cli: Cli
 ) -> None:
     original = _accepted_record(pipeline_workspace)
     failures = tmp_path / "failures.jsonl"
@@ -122,7 +119,7 @@ def test_failures_become_records_with_their_round_and_provenance(
             "'$.provenance.feedback.line')"
         ).rows
     assert [row[:2] for row in stored] == [(1, 2), (2, 2), (5, 2)]
-    assert PLANTED not in stored[1][3] and "<SECRET:aws-access-key>" in stored[1][3]
+    assert PLANTED_KEY not in stored[1][3] and "<SECRET:aws-access-key>" in stored[1][3]
     records = [json.loads(row[3]) for row in rows]
     assert [(r[0], r[1]) for r in rows] == [
         ("correction", "positive"),
@@ -164,7 +161,7 @@ def test_failures_become_records_with_their_round_and_provenance(
 
 
 def test_the_same_file_again_adds_nothing_and_keeps_its_round(
-    pipeline_workspace: Path, tmp_path: Path, cli: Callable[..., Result]
+    pipeline_workspace: Path, tmp_path: Path, cli: Cli
 ) -> None:
     failures = tmp_path / "failures.jsonl"
     failures.write_text(_lines("")[0], encoding="utf-8")
@@ -185,9 +182,7 @@ def test_the_same_file_again_adds_nothing_and_keeps_its_round(
         )
 
 
-def test_a_file_without_one_usable_line_is_one_error(
-    tmp_path: Path, cli: Callable[..., Result]
-) -> None:
+def test_a_file_without_one_usable_line_is_one_error(tmp_path: Path, cli: Cli) -> None:
     failures = tmp_path / "bad.jsonl"
     failures.write_text(
         '[1, 2]\n{"prompt": "p", "output": "o", "expected": "o"}\n', encoding="utf-8"

@@ -1,25 +1,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
-
 from flows.draft.drafting import DraftSummary
-from tests.conftest import BuildRepo, stock_history
+from tests.builders import BuildRepo, Cli, Commit, stock_history
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.store import Warehouse
 
 
 def test_a_task_with_too_little_context_is_skipped_once_with_its_reason(
-    cli: Callable[..., Result], make_repo: BuildRepo, tmp_path: Path
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     first = stock_history()[0]
     tweaked = first["files"]["src/stock.py"].replace(
         "levels.get(sku, 0) + qty", "levels.get(sku, 0) + int(qty)"
     )
-    history = [first, {"message": "Tweak restock", "files": {"src/stock.py": tweaked}}]
+    history: list[Commit] = [
+        first,
+        {"message": "Tweak restock", "files": {"src/stock.py": tweaked}},
+    ]
     repo = make_repo(history)
     workspace = tmp_path / "ws"
     for _ in range(2):

@@ -8,12 +8,10 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
 from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
 from flows.draft.drafting import DraftSkipped
@@ -26,6 +24,7 @@ from miners.tool_results import (
     ToolResult,
     render,
 )
+from tests.builders import Cli, JsonObject, json_object
 from warehouse.landing.repositories import (
     LandingOptions,
     land_repository,
@@ -38,25 +37,26 @@ from warehouse.selection.task_context import ContextLoader
 from warehouse.store import Warehouse
 from warehouse.tool_catalog import load_tool_catalog
 
-Cli = Callable[..., Result]
 
-
-def _agent_records(workspace: Path, lang: str | None = None) -> list[dict[str, Any]]:
+def _agent_records(workspace: Path, lang: str | None = None) -> list[JsonObject]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         rows = warehouse.query(
             "SELECT record FROM candidates WHERE kind = 'agent' ORDER BY id"
         ).rows
-    records = [json.loads(row[0]) for row in rows]
+    records = [json_object(row[0]) for row in rows]
     return [r for r in records if lang is None or r["lang"] == lang]
 
 
-def _steps(record: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], Any]]:
+def _steps(record: JsonObject) -> Iterator[tuple[str, JsonObject, str]]:
+    """(tool, parameters, result) of every call; a repository tool's result is text."""
     turns = record["conversation"]
     for turn, answer in itertools.pairwise(turns):
         action = turn["content"].get("action") if turn["role"] == "assistant" else None
         if action:
             assert answer["role"] == "tool"
-            yield action["tool_name"], action["parameters"], answer["content"]["result"]
+            result = answer["content"]["result"]
+            assert isinstance(result, str), result
+            yield action["tool_name"], action["parameters"], result
 
 
 _DETOUR = re.compile(
@@ -65,7 +65,7 @@ _DETOUR = re.compile(
 )
 
 
-def _detours_name_what_they_read(turns: list[dict[str, Any]]) -> bool:
+def _detours_name_what_they_read(turns: list[JsonObject]) -> bool:
     """Each "`file` only uses `name`" follows a read of that file that shows `name` as a whole
     word."""
     observed, found = "", False
@@ -86,9 +86,7 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def _expected(
-    repo: Path, parent: str, sha: str, tool: str, parameters: dict[str, Any]
-) -> str | None:
+def _expected(repo: Path, parent: str, sha: str, tool: str, parameters: JsonObject) -> str | None:
     """What the tool must have returned, computed here with plain git, independently of goldmine."""
     if tool == "read_file":
         if _git(repo, "cat-file", "-t", f"{parent}:{parameters['path']}").strip() != "blob":
@@ -239,7 +237,7 @@ def test_without_a_test_command_no_run_tests_step_is_invented(
     assert "run_tests" not in [tool for tool, _, _ in _steps(record)]
 
 
-def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, Any]:
+def _one_agent_record(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> JsonObject:
     """Run the pipeline for agent records only; the one record it drafts."""
     args = (
         "run",

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from flows.draft import extractive_instruction as extractive
 from flows.draft.commit_text import explanation
+from tests.builders import TEST_KEY, BuildRepo
 from warehouse.landing.repositories import (
     LandingOptions,
     land_repository,
@@ -15,15 +17,16 @@ from warehouse.landing.repositories import (
 )
 from warehouse.records import InstructionRecord
 from warehouse.selection.commits import select_tasks
-from warehouse.selection.task_context import ContextLoader
+from warehouse.selection.task_context import ContextLoader, TaskContext
 from warehouse.store import Warehouse
-
-KEY = b"k" * 32
 
 
 @pytest.fixture
-def bugfix_context(warehouse: Warehouse, stock_repo: Path, stock_tickets: Path):  # type: ignore[no-untyped-def]
-    options = LandingOptions(key=KEY)
+def bugfix_context(
+    warehouse: Warehouse, stock_repo: Path, stock_tickets: Path
+) -> Iterator[TaskContext]:
+    """The context of the stock history's ticket-linked bug fix, landed and selected."""
+    options = LandingOptions(key=TEST_KEY)
     land_repository(warehouse, stock_repo, "r", options)
     land_ticket_export(warehouse, stock_tickets, "r", options)
     link_tickets(warehouse)
@@ -31,18 +34,20 @@ def bugfix_context(warehouse: Warehouse, stock_repo: Path, stock_tickets: Path):
     task_id = warehouse.scalar(
         "SELECT id FROM tasks WHERE status = 'selected' AND family = 'bugfix'"
     )
-    loader = ContextLoader(warehouse, KEY)
-    yield loader.load(task_id)
-    loader.close()
+    loader = ContextLoader(warehouse, TEST_KEY)
+    try:
+        yield loader.load(task_id)
+    finally:
+        loader.close()
 
 
-def _draft(context, lang: str) -> InstructionRecord:  # type: ignore[no-untyped-def]
+def _draft(context: TaskContext, lang: str) -> InstructionRecord:
     record = extractive.draft(context, lang)
     assert isinstance(record, InstructionRecord)
     return record
 
 
-def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context: TaskContext) -> None:
     record = _draft(bugfix_context, "en")
     text = record.instruction
     assert text.startswith(
@@ -68,13 +73,15 @@ def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context) -
     assert "raise ValueError" not in record.input
 
 
-def test_only_comments_written_before_the_fix_are_used(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+def test_only_comments_written_before_the_fix_are_used(bugfix_context: TaskContext) -> None:
     record = _draft(bugfix_context, "en")
     assert "The qty check is missing." in record.instruction
     assert "Fixed by adding a guard." not in record.instruction
 
 
-def test_output_is_the_complete_fixed_function_with_the_commit_explanation(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+def test_output_is_the_complete_fixed_function_with_the_commit_explanation(
+    bugfix_context: TaskContext,
+) -> None:
     record = _draft(bugfix_context, "en")
     block = re.search(r"```python\n(.*?)```", record.output, re.DOTALL)
     assert block is not None
@@ -93,7 +100,7 @@ def test_output_is_the_complete_fixed_function_with_the_commit_explanation(bugfi
     assert record.provenance.template.startswith("extractive/commit_to_instruction.en.md.j2@")
 
 
-def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context: TaskContext) -> None:
     english, chinese = _draft(bugfix_context, "en"), _draft(bugfix_context, "zh")
     assert chinese.lang == "zh" and chinese.id != english.id
     assert chinese.instruction.startswith("你是一名Python 开发工程师，正在维护 stocky 项目。")
@@ -102,12 +109,13 @@ def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context) -
         and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity` 必须通过。"
         in chinese.instruction
     )
-    assert re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL).group(1) == re.search(  # type: ignore[union-attr]
-        r"```python\n(.*?)```", english.output, re.DOTALL
-    ).group(1)  # type: ignore[union-attr]
+    chinese_code = re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL)
+    english_code = re.search(r"```python\n(.*?)```", english.output, re.DOTALL)
+    assert chinese_code is not None and english_code is not None
+    assert chinese_code.group(1) == english_code.group(1)
 
 
-def test_drafting_is_deterministic(bugfix_context) -> None:  # type: ignore[no-untyped-def]
+def test_drafting_is_deterministic(bugfix_context: TaskContext) -> None:
     assert _draft(bugfix_context, "en") == _draft(bugfix_context, "en")
 
 
@@ -155,7 +163,7 @@ def discounted_price(
 
 def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_decorators(
     warehouse: Warehouse,
-    make_repo,  # type: ignore[no-untyped-def]
+    make_repo: BuildRepo,
 ) -> None:
     repo = make_repo(
         [
@@ -168,14 +176,14 @@ def test_an_added_python_function_is_asked_for_with_libcsts_signature_and_its_de
             },
         ]
     )
-    land_repository(warehouse, repo, "r", LandingOptions(key=KEY))
+    land_repository(warehouse, repo, "r", LandingOptions(key=TEST_KEY))
     select_tasks(warehouse, "r")
     task_id = warehouse.scalar(
         "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id "
         "WHERE t.status = 'selected' AND c.subject = 'Add discounted prices' AND t.family = "
         "'feature'"
     )
-    loader = ContextLoader(warehouse, KEY)
+    loader = ContextLoader(warehouse, TEST_KEY)
     try:
         context = loader.load(task_id)
     finally:

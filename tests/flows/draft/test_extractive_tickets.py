@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
 from flows.demo.sample_repo import DEMO_TICKETS
 from miners.ticket_threads import clean_comment, output_sentences, untraced
+from tests.builders import Cli, JsonObject, json_object
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 FIXTURES = DEMO_TICKETS.parent
 
 
@@ -34,13 +31,13 @@ def _tasks(workspace: Path) -> dict[str, tuple[str, str]]:
     return {key: (status, reason) for key, status, reason in rows}
 
 
-def _records(workspace: Path, kind: str = "instruction") -> list[dict[str, Any]]:
+def _records(workspace: Path, kind: str = "instruction") -> list[JsonObject]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         rows = warehouse.query(
             "SELECT record FROM candidates WHERE kind = ? AND status = 'accepted' ORDER BY id",
             [kind],
         ).rows
-    return [json.loads(row[0]) for row in rows]
+    return [json_object(row[0]) for row in rows]
 
 
 def _thread(workspace: Path, key: str) -> str:
@@ -183,8 +180,9 @@ def test_the_assay_traces_every_resolution_record_and_catches_an_invented_step(
             "AND record LIKE '%#103%'"
         ).rows[0]
         tracer = TicketTracer(warehouse, [row[1]])
-    record = json.loads(row[0])
-    assert tracer.verdict(parse_record(record)).passed  # type: ignore[union-attr]
+    record = json_object(row[0])
+    traced = tracer.verdict(parse_record(record))
+    assert traced is not None and traced.passed
     record["output"] = record["output"].replace(
         "Steps:\n1. ", "Steps:\n1. Reinstall the operating system first. ", 1
     )

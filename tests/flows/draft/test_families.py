@@ -3,108 +3,12 @@ skips."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.builders import JsonObject, calc_history, json_object
 from warehouse.store import Warehouse
-
-CALC = '''"""Small statistics helpers."""
-
-
-def mean(values: list[float]) -> float:
-    return sum(values) / len(values)
-
-
-def clamp(value: float, low: float, high: float) -> float:
-    """Limit value to the range [low, high]."""
-    return max(low, min(value, high))
-'''
-CALC_DOCUMENTED = CALC.replace(
-    "def mean(values: list[float]) -> float:\n",
-    'def mean(values: list[float]) -> float:\n    """The arithmetic mean of values.\n\n    '
-    "Args:\n        values: the numbers to average.\n\n"
-    '    Returns:\n        Their sum divided by their count.\n    """\n',
-)
-CALC_CACHED = CALC_DOCUMENTED.replace(
-    "    return max(low, min(value, high))",
-    "    global LAST\n    LAST = max(low, min(value, high))\n    return LAST",
-)
-CALC_FIXED = CALC_DOCUMENTED.replace(
-    "    return sum(values) / len(values)",
-    '    if not values:\n        raise ValueError("mean of an empty list is undefined")\n    '
-    "return sum(values) / len(values)",
-)
-TESTS = "from calc import mean\n\n\ndef test_mean_of_two():\n    assert mean([1.0, 3.0]) == 2.0\n"
-TESTS_CLAMP = TESTS.replace("from calc import mean", "from calc import clamp, mean") + (
-    "\n\ndef test_clamp_keeps_values_inside_the_range():\n    assert clamp(5.0, 0.0, 10.0) == 5.0\n"
-    "\n\ndef test_clamp_raises_low_values_to_the_floor():\n    assert clamp(-1.0, 0.0, 10.0) == "
-    "0.0\n"
-)
-TESTS_EMPTY = TESTS_CLAMP + (
-    "\n\ndef test_mean_of_nothing_is_refused():\n    import pytest\n\n    with "
-    "pytest.raises(ValueError):\n        mean([])\n"
-)
-PYPROJECT = '[project]\nname = "calc"\nversion = "0.1.0"\nrequires-python = ">=3.12"\n'
-
-
-def history() -> list[dict[str, Any]]:
-    day = iter(range(1, 20))
-
-    def at() -> str:
-        return f"2024-02-{next(day):02d}T10:00:00+00:00"
-
-    return [
-        {
-            "date": at(),
-            "message": "Add calc helpers",
-            "files": {"pyproject.toml": PYPROJECT, "calc.py": CALC, "tests/test_calc.py": TESTS},
-        },
-        {
-            "date": at(),
-            "message": "Add tests for clamp\n\nclamp had no tests; pin the range behaviour.",
-            "files": {"tests/test_calc.py": TESTS_CLAMP},
-        },
-        {
-            "date": at(),
-            "message": "Document mean\n\nCallers asked what mean returns.",
-            "files": {"calc.py": CALC_DOCUMENTED},
-        },
-        {
-            "date": at(),
-            "message": "Remember the last clamped value",
-            "files": {"calc.py": CALC_CACHED},
-        },
-        {
-            "date": at(),
-            "message": 'Revert "Remember the last clamped value"\n\nA module-level LAST is shared '
-            "by every caller and thread, so concurrent callers read each other's "
-            "values.",
-            "files": {"calc.py": CALC_DOCUMENTED},
-        },
-        {
-            "date": at(),
-            "message": "Refuse the mean of an empty list\n\nmean([]) raised ZeroDivisionError "
-            "from deep inside.",
-            "files": {"calc.py": CALC_FIXED, "tests/test_calc.py": TESTS_EMPTY},
-        },
-        {
-            "date": at(),
-            "message": "Reformat calc",
-            "files": {
-                "calc.py": CALC_FIXED.replace(
-                    "return max(low, min(value, high))", "return max(low,  min(value, high))"
-                )
-            },
-        },
-        {
-            "date": at(),
-            "message": "Bump version to 0.2.0",
-            "files": {"pyproject.toml": PYPROJECT.replace("0.1.0", "0.2.0")},
-        },
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +19,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from flows.demo.sample_repo import build_repository
 
     root = tmp_path_factory.mktemp("families")
-    repo = build_repository(root / "calc", history())
+    repo = build_repository(root / "calc", calc_history())
     args = [
         "run",
         "--inline",
@@ -131,7 +35,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ws"
 
 
-def _record(workspace: Path, family: str, lang: str = "en") -> dict[str, Any]:
+def _record(workspace: Path, family: str, lang: str = "en") -> JsonObject:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         rows = warehouse.query(
             "SELECT record FROM candidates WHERE task_type = ? AND lang = ? AND status = "
@@ -139,7 +43,7 @@ def _record(workspace: Path, family: str, lang: str = "en") -> dict[str, Any]:
             [family, lang],
         ).rows
     assert len(rows) == 1, (family, lang, rows)
-    return json.loads(rows[0][0])
+    return json_object(rows[0][0])
 
 
 def _tasks(workspace: Path) -> dict[str, tuple[str, str, str]]:

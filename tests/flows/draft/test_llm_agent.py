@@ -7,25 +7,29 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
 from miners.replay_tools import SnapshotSession
 from miners.tool_results import render
-from tests.conftest import git
-from tests.llm_server import FakeLLMServer, Reply, Script, llm_config, scripted_servers
+from tests.builders import Cli, JsonObject, git, json_object
+from tests.llm_server import (
+    ChatBody,
+    FakeLLMServer,
+    Reply,
+    Script,
+    llm_config,
+    scripted_servers,
+)
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 MODEL = "agent-model"
 
 
 def _step(
     thought: str,
     tool: str | None = None,
-    arguments: dict[str, Any] | None = None,
+    arguments: dict[str, object] | None = None,
     answer: str | None = None,
 ) -> str:
     return json.dumps(
@@ -38,7 +42,7 @@ def _step(
     )
 
 
-def agent_script(body: dict[str, Any], number: int) -> Reply:
+def agent_script(body: ChatBody, number: int) -> Reply:
     """A model that searches, reads the first hit it was shown, tries a bad patch, then answers.
 
     It decides only from what the messages show it, as a model would: the tool results it reads
@@ -90,12 +94,12 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Script], FakeLL
         yield start
 
 
-def _agent_record(workspace: Path) -> dict[str, Any]:
+def _agent_record(workspace: Path) -> JsonObject:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         rows = warehouse.query("SELECT record, drafter FROM candidates WHERE kind = 'agent'").rows
     assert len(rows) == 1
     assert rows[0][1] == f"llm:{MODEL}"
-    return json.loads(rows[0][0])
+    return json_object(rows[0][0])
 
 
 def _run(cli: Cli, workspace: Path, repo: Path, tickets: Path) -> None:
@@ -188,7 +192,7 @@ def test_a_tool_that_cannot_be_replayed_is_simulated_and_marked(
     assert len(simulations) == 1
 
 
-def lookup_player(body: dict[str, Any], number: int) -> Reply:
+def lookup_player(body: ChatBody, number: int) -> Reply:
     """A model asked to play a lookup the thread only describes."""
     assert body["response_format"]["json_schema"]["name"] == "lookup"
     result = {"columns": ["held"], "rows": [["12"]], "row_count": 1}

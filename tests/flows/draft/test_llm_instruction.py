@@ -7,14 +7,16 @@ import json
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Unpack
 
 import pytest
 from click.testing import Result
 
-from tests.conftest import BuildRepo
+from tests.builders import BuildRepo, Cli, Commit, Row
 from tests.llm_server import (
+    ChatBody,
     FakeLLMServer,
+    LlmSettings,
     Reply,
     Script,
     llm_config,
@@ -23,14 +25,13 @@ from tests.llm_server import (
 )
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 MODEL = "fake-model"
 
 
-def fixes_history(count: int) -> list[dict[str, Any]]:
+def fixes_history(count: int) -> list[Commit]:
     """A module of ``count`` functions, then one explained bug fix per function."""
     functions = [f"def f{n}(x: int) -> int:\n    return x + {n}\n" for n in range(count)]
-    history = [
+    history: list[Commit] = [
         {
             "message": "Add the module\n\nFunctions to fix.",
             "files": {"calc.py": "\n\n".join(functions)},
@@ -54,7 +55,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Script], FakeLL
         yield start
 
 
-def _workspace(tmp_path: Path, **llm: object) -> Path:
+def _workspace(tmp_path: Path, **llm: Unpack[LlmSettings]) -> Path:
     workspace = tmp_path / "ws"
     workspace.mkdir(exist_ok=True)
     (workspace / "goldmine.toml").write_text(llm_config(**llm), encoding="utf-8")
@@ -69,7 +70,7 @@ def _run(cli: Cli, workspace: Path, repo: Path, *extra: str | Path) -> Result:
     return result
 
 
-def _query(workspace: Path, sql: str) -> list[dict[str, Any]]:
+def _query(workspace: Path, sql: str) -> list[Row]:
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         return warehouse.query(sql).dicts()
 
@@ -82,7 +83,7 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
     tmp_path: Path,
 ) -> None:
     server = serve(valid_records)
-    workspace = _workspace(tmp_path, prices={MODEL: [2.0, 8.0]})
+    workspace = _workspace(tmp_path, prices={MODEL: (2.0, 8.0)})
     _run(
         cli, workspace, stock_repo, "--tickets", stock_tickets, "--lang", "both", "--kinds", "both"
     )
@@ -207,7 +208,7 @@ def test_a_repaired_reply_becomes_a_candidate_of_the_repair_call(
 def test_a_rate_limited_request_waits_for_retry_after_and_succeeds(
     cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
-    def script(body: dict[str, Any], n: int) -> Reply:
+    def script(body: ChatBody, n: int) -> Reply:
         return (
             Reply(status=429, headers={"Retry-After": "1"}, error="slow down")
             if n == 1
@@ -259,7 +260,7 @@ def test_the_budget_stops_a_run_cleanly_and_the_next_run_resumes(
 ) -> None:
     server = serve(valid_records)
     repo = make_repo(fixes_history(6))
-    workspace = _workspace(tmp_path, max_concurrency=1, few_shots=0, prices={MODEL: [10.0, 10.0]})
+    workspace = _workspace(tmp_path, max_concurrency=1, few_shots=0, prices={MODEL: (10.0, 10.0)})
     result = _run(cli, workspace, repo, "--budget-usd", "0.05")
     assert "drafting stopped: budget of $0.05 reached" in result.output
     drafted = len(server.requests)
@@ -286,7 +287,7 @@ def test_dry_run_renders_every_prompt_and_sends_nothing(
     cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
 ) -> None:
     server = serve(valid_records)
-    workspace = _workspace(tmp_path, prices={MODEL: [1.0, 2.0]}, max_tokens=1000)
+    workspace = _workspace(tmp_path, prices={MODEL: (1.0, 2.0)}, max_tokens=1000)
     result = cli(
         "draft", "--drafter", "llm", "--dry-run", "--lang", "both", "--workspace", workspace
     )

@@ -1,16 +1,12 @@
 """The LLM drafter's prompts: snapshots of every template, untrusted-data fences, strictness, refs.
 
 Snapshots live in tests/flows/draft/snapshots/prompts/. After an intended template edit, refresh
-them
-with ``GOLDMINE_UPDATE_SNAPSHOTS=1 uv run pytest tests/flows/draft/test_llm_prompts.py`` and read
-the
-diff in git before committing.
+them with ``GOLDMINE_UPDATE_SNAPSHOTS=1 uv run pytest tests/flows/draft/test_llm_prompts.py`` and
+read the diff in git before committing.
 """
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
 import shutil
 from dataclasses import replace
@@ -26,6 +22,7 @@ from flows.draft.llm_instruction import unusable
 from flows.draft.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
 from flows.prompting import PROMPTS_DIR, bundle_ref, inline_code, render
 from miners.project_profile import ProjectProfile
+from tests.builders import assert_matches_snapshot
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.seed_folder import load_seeds
 from warehouse.selection.task_context import CodeUnit, RevertView, TaskContext, TicketView
@@ -154,20 +151,7 @@ def _code_task(family: str, body: str) -> TaskContext:
 
 
 def _snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("GOLDMINE_UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), (
-        f"no snapshot {path.name}: run with GOLDMINE_UPDATE_SNAPSHOTS=1 to write it"
-    )
-    expected = path.read_text(encoding="utf-8")
-    diff = "".join(
-        difflib.unified_diff(
-            expected.splitlines(True), text.splitlines(True), "snapshot", "rendered"
-        )
-    )
-    assert not diff, f"{path.name} changed (GOLDMINE_UPDATE_SNAPSHOTS=1 accepts it):\n{diff}"
+    assert_matches_snapshot(SNAPSHOTS / name, text)
 
 
 def _as_text(messages: tuple[dict[str, str], ...]) -> str:

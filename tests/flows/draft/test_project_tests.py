@@ -8,7 +8,7 @@ from pathlib import Path
 from flows.draft.project_tests import OUTPUT_LINES, command_runner
 from miners.replay_tools import SnapshotSession
 from miners.tool_results import TestRun, render
-from tests.conftest import git
+from tests.builders import git
 
 
 def test_the_tests_run_on_the_sessions_tree(stock_repo: Path) -> None:

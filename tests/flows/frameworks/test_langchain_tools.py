@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
@@ -18,7 +16,7 @@ from langchain_core.tools import BaseTool, ToolException
 
 from flows.frameworks.langchain_tools import langchain_tools, replay_implementations
 from miners.replay_tools import SnapshotSession
-from tests.conftest import git
+from tests.builders import Cli, JsonObject, git, json_object
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -30,7 +28,7 @@ class ScriptedChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "scripted"
 
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> ScriptedChatModel:  # type: ignore[override]
+    def bind_tools(self, tools: Sequence[object], **kwargs: object) -> ScriptedChatModel:
         return self
 
     def _generate(
@@ -38,12 +36,12 @@ class ScriptedChatModel(BaseChatModel):
         messages: list[BaseMessage],
         stop: list[str] | None = None,
         run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
 
 
-def _script(row: dict[str, Any]) -> Iterator[AIMessage]:
+def _script(row: JsonObject) -> Iterator[AIMessage]:
     for message in row["messages"]:
         if message["role"] == "assistant":
             calls = [
@@ -76,9 +74,9 @@ def run_agent(
 
 @pytest.fixture
 def exported(
-    cli: Any, stock_repo: Path, stock_tickets: Path, tmp_path: Path
-) -> tuple[dict[str, Any], Path]:
-    result: Result = cli(
+    cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path
+) -> tuple[JsonObject, Path]:
+    result = cli(
         "run",
         "--inline",
         "--repo",
@@ -92,14 +90,14 @@ def exported(
     )
     assert result.exit_code == 0, result.output
     rows = [
-        json.loads(line)
+        json_object(line)
         for line in (tmp_path / "ws" / "export" / "goldmine_openai.jsonl").read_text().splitlines()
     ]
     return next(row for row in rows if "tools" in row), tmp_path / "ws" / "export" / "tools.json"
 
 
 def test_the_agent_replays_every_exported_call_and_gets_the_exported_observations(
-    exported: tuple[dict[str, Any], Path], stock_repo: Path
+    exported: tuple[JsonObject, Path], stock_repo: Path
 ) -> None:
     row, catalog_file = exported
     parent = git(stock_repo, "rev-parse", "HEAD~2").strip()
@@ -118,7 +116,7 @@ def test_the_agent_replays_every_exported_call_and_gets_the_exported_observation
 
 
 def test_a_call_that_breaks_the_catalog_schema_is_refused(
-    exported: tuple[dict[str, Any], Path], stock_repo: Path
+    exported: tuple[JsonObject, Path], stock_repo: Path
 ) -> None:
     _, catalog_file = exported
     with SnapshotSession(
@@ -136,7 +134,7 @@ def test_a_call_that_breaks_the_catalog_schema_is_refused(
             read_file.invoke({"file": "src/stock.py"})
 
 
-def test_implementations_must_name_catalog_tools(exported: tuple[dict[str, Any], Path]) -> None:
+def test_implementations_must_name_catalog_tools(exported: tuple[JsonObject, Path]) -> None:
     _, catalog_file = exported
     with pytest.raises(ToolException, match="open_file"):
         langchain_tools(catalog_file, {"open_file": lambda **_: ""})

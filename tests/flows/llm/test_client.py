@@ -7,7 +7,7 @@ import asyncio
 import email.utils
 import json
 import time
-from typing import Any
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -23,20 +23,31 @@ from flows.llm.client import (
     retry_after,
 )
 from flows.settings import LLMConfig
-from tests.llm_server import FakeLLMServer, Reply, Script
+from tests.builders import TEST_KEY, Row
+from tests.llm_server import ChatBody, FakeLLMServer, Reply, Script
 from warehouse.record_drafts import draft_json_schema
 from warehouse.store import Warehouse
 
-KEY = b"k" * 32
 MODEL = "fake-model"
 
 
+class EndpointSettings(TypedDict, total=False):
+    """The settings of :class:`Endpoint` a test changes."""
+
+    timeout_seconds: float
+    max_retries: int
+    backoff_seconds: float
+
+
 def _ask(
-    warehouse: Warehouse, server: FakeLLMServer, text: str = "Draft a record.", **endpoint: Any
-) -> Any:
-    settings: dict[str, Any] = {"backoff_seconds": 0.01, "max_retries": 2, **endpoint}
+    warehouse: Warehouse,
+    server: FakeLLMServer,
+    text: str = "Draft a record.",
+    **endpoint: Unpack[EndpointSettings],
+) -> tuple[ChatReply | CallFailed, ChatClient]:
+    settings: EndpointSettings = {"backoff_seconds": 0.01, "max_retries": 2, **endpoint}
     target = Endpoint(server.url, MODEL, "EMPTY", LLMConfig(**settings))
-    client = ChatClient(target, warehouse, "run-1", KEY, Budget(0, target))
+    client = ChatClient(target, warehouse, "run-1", TEST_KEY, Budget(0, target))
     request = ChatRequest(
         ({"role": "user", "content": text},), "instruction_record", draft_json_schema("instruction")
     )
@@ -48,7 +59,7 @@ def _ask(
     return asyncio.run(ask()), client
 
 
-def _calls(warehouse: Warehouse) -> list[dict[str, Any]]:
+def _calls(warehouse: Warehouse) -> list[Row]:
     return warehouse.query("SELECT * FROM llm_calls ORDER BY created_at").dicts()
 
 
@@ -57,7 +68,7 @@ def _serve(script: Script) -> FakeLLMServer:
 
 
 def test_a_slow_reply_times_out_and_the_retry_succeeds(warehouse: Warehouse) -> None:
-    def script(body: dict[str, Any], n: int) -> Reply:
+    def script(body: ChatBody, n: int) -> Reply:
         return Reply(content="{}", delay=1.5 if n == 1 else 0.0)
 
     with _serve(script) as server:
@@ -80,7 +91,7 @@ def test_a_request_that_keeps_timing_out_is_recorded_as_failed(warehouse: Wareho
 def test_a_server_without_structured_output_is_asked_again_in_json_mode(
     warehouse: Warehouse,
 ) -> None:
-    def script(body: dict[str, Any], n: int) -> Reply:
+    def script(body: ChatBody, n: int) -> Reply:
         if body.get("response_format", {}).get("type") == "json_schema":
             return Reply(status=400, error="response_format type json_schema is not supported")
         return Reply(content='{"ok": true}')
@@ -89,7 +100,8 @@ def test_a_server_without_structured_output_is_asked_again_in_json_mode(
         reply, client = _ask(warehouse, server)
         formats = [body.get("response_format") for body in server.requests]
     assert isinstance(reply, ChatReply) and client.mode == "json_object"
-    assert formats[0]["type"] == "json_schema" and formats[1] == {"type": "json_object"}
+    assert formats[0] is not None and formats[0]["type"] == "json_schema"
+    assert formats[1] == {"type": "json_object"}
     (call,) = _calls(warehouse)
     assert (
         json.loads(call["request"])["response_format"] == {"type": "json_object"}
@@ -132,6 +144,7 @@ def test_a_recorded_reply_is_replayed_without_a_request(warehouse: Warehouse) ->
         first, _ = _ask(warehouse, server)
         again, client = _ask(warehouse, server)
         assert len(server.requests) == 1
+    assert isinstance(first, ChatReply) and isinstance(again, ChatReply)
     assert (
         again.replayed
         and again.text == first.text == '{"n": 1}'

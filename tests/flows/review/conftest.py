@@ -17,13 +17,12 @@ from click.testing import CliRunner
 
 from flows.commands.cli import main
 from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
-
-PLANTED_KEY = "AKIAZ7Q4EXAMPLE3KEY9"
-SAMPLE = 24  # at least one record from each of the 20 strata
+from tests.builders import PLANTED_KEY
 
 
 @pytest.fixture(scope="session")
 def review_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reviewable workspace, drafted once per session (copy it with ``review_workspace``)."""
     root = tmp_path_factory.mktemp("review-template")
     repo = build_repository(root / "stockroom", load_script(DEMO_HISTORY))
     tickets = json.loads(DEMO_TICKETS.read_text(encoding="utf-8"))

@@ -11,21 +11,23 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
-from click.testing import Result
 
-from tests.flows.review.conftest import SAMPLE
+from tests.builders import REVIEW_SAMPLE, Cli
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
+if TYPE_CHECKING:  # the test imports playwright itself, when it runs
+    from playwright.sync_api import Browser, Page, Playwright
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -49,7 +51,7 @@ def review_server(review_workspace: Path) -> Iterator[tuple[subprocess.Popen[str
             str(goldmine),
             "review",
             "--sample",
-            str(SAMPLE),
+            str(REVIEW_SAMPLE),
             "--seed",
             "3",
             "--port",
@@ -86,7 +88,7 @@ def _printed_url(server: subprocess.Popen[str]) -> str:
     )
 
 
-def _browser(playwright: Any) -> Any:
+def _browser(playwright: Playwright) -> Browser:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run should have installed Debian's chromium")
@@ -120,14 +122,14 @@ def test_a_reviewer_accepts_rejects_and_edits_in_a_real_browser(
     out, _ = server.communicate(timeout=30)
     assert (
         server.returncode == 0
-        and f"stopped: 3 of {SAMPLE} records of this sample have a verdict" in out
+        and f"stopped: 3 of {REVIEW_SAMPLE} records of this sample have a verdict" in out
     )
     _assert_stored_and_exported(review_workspace, verdicts, cli)
 
 
-def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]:
+def _review_three_records(page: Page, url: str, tmp_path: Path) -> dict[str, str]:
     page.goto(url)
-    assert f"0 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
+    assert f"0 of {REVIEW_SAMPLE} reviewed" in page.inner_text("#progress-text")
     accepted = _candidate(page)
     page.keyboard.press("a")
     page.wait_for_url("**/item/2")
@@ -149,21 +151,22 @@ def _review_three_records(page: Any, url: str, tmp_path: Path) -> dict[str, str]
     output = page.locator("#edit textarea[name=output]")
     output.fill(output.input_value() + "\n\n" + EDIT_NOTE)
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("document.querySelector('#progress-text').innerText.startsWith('3 of')")
+    # A locator waits from Playwright's own script: the page's CSP forbids evaluating strings.
+    page.locator("#progress-text", has_text=re.compile(r"^3 of")).wait_for()
 
     # a person comes back later: the page resumes at the first record without a verdict
     page.goto(url)
-    assert f"3 of {SAMPLE} reviewed" in page.inner_text("#progress-text")
+    assert f"3 of {REVIEW_SAMPLE} reviewed" in page.inner_text("#progress-text")
     assert page.inner_text("#verdict") == "no verdict yet"
     page.screenshot(path=str(tmp_path / "review-page.png"), full_page=False)
     page.goto(url.rstrip("/") + "/overview")
-    assert f"3 of {SAMPLE} reviewed" in page.inner_text("h1")
+    assert f"3 of {REVIEW_SAMPLE} reviewed" in page.inner_text("h1")
     page.screenshot(path=str(tmp_path / "review-overview.png"), full_page=True)
     assert (tmp_path / "review-page.png").stat().st_size > 10_000
     return {accepted: "accepted", rejected: "rejected", edited: "edited"}
 
 
-def _candidate(page: Any) -> str:
+def _candidate(page: Page) -> str:
     candidate = page.get_attribute("section.head", "data-candidate")
     assert candidate
     return str(candidate)

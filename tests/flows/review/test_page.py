@@ -6,22 +6,20 @@ from __future__ import annotations
 import json
 import re
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from markupsafe import escape
 from starlette.testclient import TestClient
 
 from flows.review.app import ReviewSession, create_app
 from flows.workspace import Workspace
-from tests.flows.review.conftest import PLANTED_KEY, SAMPLE
+from tests.builders import PLANTED_KEY, REVIEW_SAMPLE, Cli
 from warehouse.review.sample import open_sample
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 BASE_URL = "http://127.0.0.1:8123"
 
 
@@ -30,7 +28,7 @@ def served(review_workspace: Path) -> Iterator[tuple[TestClient, ReviewSession]]
     space = Workspace.at(review_workspace)
     with space.open_warehouse() as warehouse:
         session = ReviewSession(
-            warehouse, open_sample(warehouse, size=SAMPLE, seed=3), "tester", space.key()
+            warehouse, open_sample(warehouse, size=REVIEW_SAMPLE, seed=3), "tester", space.key()
         )
         with TestClient(create_app(session), base_url=BASE_URL, follow_redirects=False) as client:
             yield client, session
@@ -41,17 +39,15 @@ def _form(session: ReviewSession, **fields: str | list[str]) -> dict[str, str | 
 
 
 def _reviews(session: ReviewSession) -> list[tuple[str, str]]:
-    return [
-        tuple(row)
-        for row in session.warehouse.query("SELECT candidate_id, verdict FROM reviews").rows
-    ]  # type: ignore[misc]
+    rows = session.warehouse.query("SELECT candidate_id, verdict FROM reviews").rows
+    return [(candidate_id, verdict) for candidate_id, verdict in rows]
 
 
 def test_only_paths_under_the_token_exist(served: tuple[TestClient, ReviewSession]) -> None:
     client, session = served
     assert client.get("/").status_code == 404
     assert client.get("/not-the-token/item/1").status_code == 404
-    assert client.get(f"{session.base}/item/{SAMPLE + 1}").status_code == 404
+    assert client.get(f"{session.base}/item/{REVIEW_SAMPLE + 1}").status_code == 404
     assert client.get(f"{session.base}/item/1").status_code == 200
     assert client.get("/static/review.js").status_code == 200
     page = client.get(f"{session.base}/item/1")
@@ -108,7 +104,7 @@ def test_a_verdict_is_stored_at_once_and_the_page_resumes_after_it(
     first = session.sample.items[0].candidate_id
     assert _reviews(session) == [(first, "accepted")]
     assert client.get(f"{session.base}/").headers["location"] == f"{session.base}/item/2"
-    assert f"<b>1</b> of {SAMPLE} reviewed" in client.get(f"{session.base}/item/2").text
+    assert f"<b>1</b> of {REVIEW_SAMPLE} reviewed" in client.get(f"{session.base}/item/2").text
     # A restarted server (no flags) resumes the same sample where it stopped.
     reopened = ReviewSession(session.warehouse, open_sample(session.warehouse), "tester", b"k")
     assert reopened.sample.id == session.sample.id
@@ -138,7 +134,7 @@ def test_pages_show_placeholders_for_redacted_secrets_and_never_the_secret(
     served: tuple[TestClient, ReviewSession],
 ) -> None:
     client, session = served
-    pages = [client.get(f"{session.base}/item/{n}").text for n in range(1, SAMPLE + 1)]
+    pages = [client.get(f"{session.base}/item/{n}").text for n in range(1, REVIEW_SAMPLE + 1)]
     assert not any(PLANTED_KEY in page for page in pages)
     marked = (
         '<mark class="redacted" title="redacted by goldmine">&lt;SECRET:aws-access-key&gt;</mark>'
@@ -167,7 +163,7 @@ def test_an_instruction_page_shows_both_sides_provenance_checks_and_the_commits_
     assert '<div class="hl">' in page  # code highlighted on the server
     assert "role_context" in page  # the assay's checks
     assert "The commit's change" in page and 'class="diff"' in page
-    assert re.search(rf"record <b id=\"position\">{position}</b> of {SAMPLE}", page)
+    assert re.search(rf"record <b id=\"position\">{position}</b> of {REVIEW_SAMPLE}", page)
 
 
 def test_an_agent_record_is_a_timeline_of_thoughts_calls_observations_and_the_answer(
@@ -258,10 +254,10 @@ def test_the_overview_reports_acceptance_with_its_interval(
     client.post(f"{session.base}/item/1", data=_form(session, action="accept"))
     client.post(f"{session.base}/item/2", data=_form(session, action="reject", reason="mismatch"))
     page = client.get(f"{session.base}/overview").text
-    assert f"2 of {SAMPLE} reviewed" in page
+    assert f"2 of {REVIEW_SAMPLE} reviewed" in page
     assert "<b>50.0%</b>" in page and "95% CI 9.5% – 90.5%" in page  # Wilson, 1 of 2
     assert "instruction/output mismatch" in page
-    assert page.count('class="cell open"') == SAMPLE - 2
+    assert page.count('class="cell open"') == REVIEW_SAMPLE - 2
 
 
 def test_review_report_prints_markdown(cli: Cli, review_workspace: Path) -> None:

@@ -6,15 +6,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
-
-from tests.conftest import stock_history
+from tests.builders import BuildRepo, Cli, stock_history
 from warehouse.store import Warehouse
-
-Cli = Callable[..., Result]
 
 
 def _git(repo: Path, *args: str, when: str = "2024-02-01T10:00:00+00:00") -> str:
@@ -24,7 +19,7 @@ def _git(repo: Path, *args: str, when: str = "2024-02-01T10:00:00+00:00") -> str
     ).stdout
 
 
-def _repo_with_a_cherry_picked_fix(make_repo: Callable[..., Path]) -> tuple[Path, str, str]:
+def _repo_with_a_cherry_picked_fix(make_repo: BuildRepo) -> tuple[Path, str, str]:
     """main: skeleton → fix (Fixes #1); release-1.x from the skeleton gets the fix by
     `cherry-pick -x`."""
     initial, fix, _ = stock_history()
@@ -48,7 +43,7 @@ def _repo_with_a_cherry_picked_fix(make_repo: Callable[..., Path]) -> tuple[Path
 
 
 def test_a_cherry_picked_fix_lands_in_one_cluster_and_only_one_copy_is_accepted(
-    cli: Cli, make_repo: Callable[..., Path], stock_tickets: Path, tmp_path: Path
+    cli: Cli, make_repo: BuildRepo, stock_tickets: Path, tmp_path: Path
 ) -> None:
     repo, original, picked = _repo_with_a_cherry_picked_fix(make_repo)
     workspace = tmp_path / "ws"
@@ -79,7 +74,7 @@ def test_a_cherry_picked_fix_lands_in_one_cluster_and_only_one_copy_is_accepted(
 
 
 def test_sql_names_the_rejecting_checks_and_report_writes_the_html(
-    cli: Cli, make_repo: Callable[..., Path], stock_tickets: Path, tmp_path: Path
+    cli: Cli, make_repo: BuildRepo, stock_tickets: Path, tmp_path: Path
 ) -> None:
     repo, _, _ = _repo_with_a_cherry_picked_fix(make_repo)
     workspace = tmp_path / "ws"

@@ -4,20 +4,16 @@ loopback."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import Result
 
 from flows.run.assaying import assay_settings, parse_ratings, ratings_verdict
 from flows.workspace import Workspace
-from tests.llm_server import FakeLLMServer, Reply
+from tests.builders import Cli
+from tests.llm_server import ChatBody, FakeLLMServer, Reply
 from warehouse.store import Warehouse
-
-Cli = Callable[..., Result]
 
 
 def test_the_assay_section_configures_thresholds_split_and_eval_set(tmp_path: Path) -> None:
@@ -50,7 +46,7 @@ def test_a_reply_that_is_not_a_rating_is_not_trusted(reply: str) -> None:
     assert not verdict.passed and "not a rating" in verdict.detail
 
 
-def _rubric(body: dict[str, Any], n: int) -> Reply:
+def _rubric(body: ChatBody, n: int) -> Reply:
     """A judge that rates the golds high and the drafted stock records low on specificity."""
     prompt = body["messages"][0]["content"]
     low = "stocky" in prompt

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,7 +15,7 @@ from flows.run.pipeline import run_recorded
 from flows.run.stages import STAGES, StageContext
 from flows.settings import Settings, settings_with
 from flows.workspace import Workspace
-from tests.conftest import git
+from tests.builders import TEST_KEY, JsonObject, git, json_object
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.mining_units import fact_column_types, mine_unit, mining_units
 from warehouse.landing.repositories import plan_repository
@@ -37,8 +36,10 @@ def _settings(repos: list[Path], tickets: Path) -> Settings:
     )
 
 
-def _run(workspace: Path, settings: Settings, pool: PoolFanOut | None) -> dict[str, Any]:
-    def body(context: StageContext) -> dict[str, Any]:
+def _run(workspace: Path, settings: Settings, pool: PoolFanOut | None) -> JsonObject:
+    """Mine, draft and assay in one recorded run; the run's counts (``runs.counts``)."""
+
+    def body(context: StageContext) -> dict[str, JsonObject]:
         fanned = StageContext(
             context.workspace, context.warehouse, context.settings, context.run_id, pool
         )
@@ -49,9 +50,10 @@ def _run(workspace: Path, settings: Settings, pool: PoolFanOut | None) -> dict[s
     )[1]
 
 
-def _stored(workspace: Path) -> dict[str, Any]:
+def _stored(workspace: Path) -> dict[str, list[tuple[object, ...]]]:
+    """What a run stored, table by table, in a stable order."""
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
-        rows: dict[str, Any] = {
+        rows: dict[str, list[tuple[object, ...]]] = {
             table: sorted(warehouse.query(f"SELECT id FROM {table}").rows) for table in TABLES[:4]
         }
         rows["tasks"] = sorted(warehouse.query("SELECT id, status, reason FROM tasks").rows)
@@ -81,7 +83,7 @@ def test_fanned_out_mining_and_drafting_store_what_one_process_stores(
         fanned = _run(tmp_path / "fanned", settings, pool)
     expected, got = _stored(tmp_path / "serial"), _stored(tmp_path / "fanned")
     assert len(expected["candidates"]) > 20 and {
-        json.loads(c[3])["kind"] for c in expected["candidates"]
+        json_object(str(c[3]))["kind"] for c in expected["candidates"]
     } == {
         "instruction",
         "agent",
@@ -119,7 +121,7 @@ def test_a_unit_that_fails_in_a_worker_is_one_line_with_the_workers_own_error(
     with Warehouse(tmp_path / "w.duckdb") as warehouse:
         plan = plan_repository(warehouse, stock_repo, "run")
         [unit] = mining_units(
-            plan, "run", LandingOptions(b"k" * 32), fact_column_types(warehouse), 1000
+            plan, "run", LandingOptions(TEST_KEY), fact_column_types(warehouse), 1000
         )
     # a commit the repository does not have: git fails in the worker
     gone = replace(unit, shas=("0" * 40,))

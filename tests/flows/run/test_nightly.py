@@ -7,14 +7,13 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
 from flows.run.artifact import run_markdown
 from flows.run.prefect_server import free_port
+from tests.builders import Cli
 from warehouse.run_summary import run_summary
 from warehouse.store import Warehouse
 
@@ -38,7 +37,7 @@ def _workspace_with_sources(tmp_path: Path, repo: Path, extra: str = "") -> Path
 
 
 def test_serve_says_plainly_that_ephemeral_mode_cannot_run_schedules(
-    stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     workspace = _workspace_with_sources(tmp_path, stock_repo)
     result = cli("serve", "--workspace", workspace)
@@ -52,7 +51,7 @@ def test_serve_says_plainly_that_ephemeral_mode_cannot_run_schedules(
 
 
 def test_serve_names_a_prefect_server_that_does_not_answer(
-    stock_repo: Path, tmp_path: Path, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+    stock_repo: Path, tmp_path: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"http://127.0.0.1:{free_port()}/api"
     monkeypatch.setenv("PREFECT_API_URL", url)
@@ -64,7 +63,7 @@ def test_serve_names_a_prefect_server_that_does_not_answer(
 
 
 def test_serve_refuses_a_bad_schedule_and_a_workspace_without_sources(
-    stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     bad = cli(
         "serve",
@@ -82,7 +81,7 @@ def test_serve_refuses_a_bad_schedule_and_a_workspace_without_sources(
 
 
 def test_cron_line_runs_goldmine_from_cron_with_absolute_paths(
-    stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     workspace = _workspace_with_sources(tmp_path, stock_repo, "[nightly]\nwait_seconds = 0\n")
     result = cli("cron-line", "--cron", "30 1 * * *", "--workspace", workspace)
@@ -117,7 +116,7 @@ def test_cron_line_runs_goldmine_from_cron_with_absolute_paths(
 
 
 def test_the_run_summary_counts_what_the_run_did(
-    stock_repo: Path, tmp_path: Path, cli: Callable[..., Result]
+    stock_repo: Path, tmp_path: Path, cli: Cli
 ) -> None:
     workspace = tmp_path / "W"
     result = cli("run", "--inline", "--repo", stock_repo, "--workspace", workspace)

@@ -12,20 +12,21 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 import httpx
 import pytest
 
 from flows.demo.sample_repo import DEMO_HISTORY, DEMO_TICKETS, build_repository, load_script
 from flows.run.prefect_server import LocalPrefectServer, is_healthy
-from tests.conftest import git
+from tests.builders import JsonObject, git
 from warehouse.store import Warehouse
 
 GOLDMINE = str(Path(sys.executable).parent / "goldmine")
 pytestmark = pytest.mark.prefect
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +40,35 @@ def _env(api_url: str | None) -> dict[str, str]:
     return {**env, "PREFECT_API_URL": api_url} if api_url else env
 
 
-def _api(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _request(url: str, method: str, path: str, body: dict[str, object] | None) -> object:
     response = httpx.request(method, f"{url}{path}", json=body, timeout=30)
     response.raise_for_status()
-    return response.json()
+    found: object = response.json()
+    return found
 
 
-def _wait_for(what: str, probe: Any, seconds: float = 180) -> Any:
+def _get(url: str, path: str) -> JsonObject:
+    """One object from Prefect's REST API."""
+    found = _request(url, "GET", path, None)
+    assert isinstance(found, dict), found
+    return found
+
+
+def _create(url: str, path: str) -> JsonObject:
+    """Create something through Prefect's REST API; what it created."""
+    found = _request(url, "POST", path, {})
+    assert isinstance(found, dict), found
+    return found
+
+
+def _filter(url: str, path: str, body: dict[str, object] | None = None) -> list[JsonObject]:
+    """The objects a ``POST …/filter`` of Prefect's REST API finds."""
+    found = _request(url, "POST", path, body or {})
+    assert isinstance(found, list) and all(isinstance(item, dict) for item in found), found
+    return found
+
+
+def _wait_for(what: str, probe: Callable[[], T | None], seconds: float = 180) -> T:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         found = probe()
@@ -55,19 +78,18 @@ def _wait_for(what: str, probe: Any, seconds: float = 180) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _run_deployment(url: str, deployment_id: str) -> dict[str, Any]:
-    run = _api(url, "POST", f"/deployments/{deployment_id}/create_flow_run", {})
+def _run_deployment(url: str, deployment_id: str) -> JsonObject:
+    run = _create(url, f"/deployments/{deployment_id}/create_flow_run")
 
-    def finished() -> dict[str, Any] | None:
-        state = _api(url, "GET", f"/flow_runs/{run['id']}")
+    def finished() -> JsonObject | None:
+        state = _get(url, f"/flow_runs/{run['id']}")
         return (
             state
             if state["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
             else None
         )
 
-    result: dict[str, Any] = _wait_for("the flow run", finished)
-    return result
+    return _wait_for("the flow run", finished)
 
 
 def _commit(repo: Path, path: str, text: str, message: str) -> str:
@@ -91,7 +113,7 @@ def test_serve_runs_the_scheduled_deployment_and_a_triggered_run_adds_only_new_c
     ) as serving:
         try:
             [deployment] = _wait_for(
-                "the deployment", lambda: _api(prefect_api, "POST", "/deployments/filter", {})
+                "the deployment", lambda: _filter(prefect_api, "/deployments/filter")
             )
             assert deployment["name"] == "w" and deployment["parameters"] == {
                 "workspace": str(workspace)
@@ -141,15 +163,15 @@ def test_serve_runs_the_scheduled_deployment_and_a_triggered_run_adds_only_new_c
     [mark] = json.loads(runs[1][3])
     assert (mark["before"], mark["after"]) == (old_head, new[-1])
 
-    artifacts = _api(
-        prefect_api, "POST", "/artifacts/filter", {"artifacts": {"key": {"any_": ["goldmine-w"]}}}
+    artifacts = _filter(
+        prefect_api, "/artifacts/filter", {"artifacts": {"key": {"any_": ["goldmine-w"]}}}
     )
     summaries = [a["data"] for a in artifacts]
     assert any(
         f"# goldmine run `{runs[1][0]}`" in text and "| new commits | 2 |" in text
         for text in summaries
     )
-    [paused] = _api(prefect_api, "POST", "/deployments/filter", {})
+    [paused] = _filter(prefect_api, "/deployments/filter")
     # no schedule left without a runner
     assert not paused["schedules"][0]["active"] or paused.get("paused")
 
@@ -193,14 +215,13 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
             run_id = warehouse.scalar("SELECT id FROM runs")
     assert results["dask"] == results["default"]
     assert len(results["dask"]) > 20 and sources == {"repository": 2, "tickets": 1}
-    [flow_run] = _api(
+    [flow_run] = _filter(
         prefect_api,
-        "POST",
         "/flow_runs/filter",
         {"flow_runs": {"name": {"any_": [f"goldmine-{run_id}"]}}},
     )
-    tasks = _api(
-        prefect_api, "POST", "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}}
+    tasks = _filter(
+        prefect_api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [flow_run["id"]]}}}
     )
     names = {task["name"] for task in tasks}
     assert {
@@ -227,7 +248,7 @@ def test_serve_with_server_starts_one_on_loopback_and_stops_it_on_ctrl_c(
         line = serving.stdout.readline()
         url = line.split("Prefect at ", 1)[1].split(";", 1)[0]
         assert url.startswith("http://127.0.0.1:") and is_healthy(url)
-        _wait_for("the deployment", lambda: _api(url, "POST", "/deployments/filter", {}), 60)
+        _wait_for("the deployment", lambda: _filter(url, "/deployments/filter"), 60)
         serving.send_signal(signal.SIGINT)
         serving.communicate(timeout=60)
     assert serving.returncode == 0

@@ -4,6 +4,7 @@ targets."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,8 @@ def _score(record: dict[str, object]) -> tuple[float, dict[str, bool]]:
 
 
 @pytest.mark.parametrize("path", GOLD_FILES, ids=lambda p: p.name[:2])
-def test_every_gold_scores_at_least_90_and_fails_nothing(path: object) -> None:
-    score, passed = _score(gold(path.name[:2]))  # type: ignore[attr-defined]
+def test_every_gold_scores_at_least_90_and_fails_nothing(path: Path) -> None:
+    score, passed = _score(gold(path.name[:2]))
     assert score >= 90 and all(passed.values()), (
         score,
         [name for name, ok in passed.items() if not ok],

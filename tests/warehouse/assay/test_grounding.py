@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from click.testing import Result
-
+from tests.builders import Cli, Row, json_object
 from warehouse.assay.runner import assay
 from warehouse.store import Warehouse
 
-Cli = Callable[..., Result]
 
-
-def _drafted(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, Any]:
+def _drafted(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> Row:
     assert (
         cli("mine", "--repo", repo, "--tickets", tickets, "--workspace", workspace).exit_code == 0
     )
@@ -28,8 +23,8 @@ def _drafted(cli: Cli, repo: Path, tickets: Path, workspace: Path) -> dict[str, 
     return row[0]
 
 
-def _variant(row: dict[str, Any], name: str, **provenance: Any) -> dict[str, Any]:
-    record = json.loads(row["record"])
+def _variant(row: Row, name: str, **provenance: list[str]) -> Row:
+    record = json_object(row["record"])
     record["id"] = name
     record["provenance"] |= provenance
     record["output"] += f"\n\n({name})"  # not an exact copy of the original

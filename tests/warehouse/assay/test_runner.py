@@ -2,53 +2,17 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.builders import candidate_row
 from tests.damages import gold
 from warehouse.assay.runner import AssaySettings, assay, evaluate
 from warehouse.assay.splits import EvalSet
-from warehouse.record_text import normalised_text_hash
-from warehouse.records import parse_record
 from warehouse.store import Warehouse
 
 NOT_A_DUPLICATE = "03"  # a gold unlike gold 02 in every way
-GOOD: dict[str, Any] = {  # a small valid record (the export tests write it)
-    "id": "good",
-    "kind": "instruction",
-    "task_type": "bugfix",
-    "lang": "en",
-    "instruction": (
-        "You are a Python developer working on stocky.\n\nRequirements:\n1. Fix `reserve`.\n"
-        "2. Keep its signature.\n3. Output the complete function in one fenced block."
-    ),
-    "input": "",
-    "output": "```python\ndef reserve(levels, sku, qty):\n    if qty <= 0:\n        raise "
-    "ValueError(qty)\n```\n\nWhy.",
-    "provenance": {"drafter": "extractive", "template": "t@1"},
-}
-
-
-def _candidate(record: dict[str, Any], n: int, run: str = "r") -> dict[str, Any]:
-    parsed = parse_record(record)
-    return {
-        "id": f"c{n}",
-        "task_id": "t",
-        "kind": parsed.kind,
-        "task_type": parsed.task_type,
-        "lang": parsed.lang,
-        "drafter": "extractive",
-        "template": "t@1",
-        "status": "pending",
-        "record": json.dumps(record),
-        "provenance": "{}",
-        "text_hash": normalised_text_hash(parsed),
-        "run_id": run,
-        "created_at": datetime(2024, 1, 1, 0, 0, n, tzinfo=UTC),
-    }
 
 
 @pytest.fixture
@@ -70,7 +34,7 @@ def test_every_verdict_is_a_row_and_sql_names_the_check_that_rejects(
 ) -> None:
     talker = copy.deepcopy(gold("02")) | {"id": "talker"}
     talker["output"] = "As an AI language model, I cannot help with that. " + talker["output"]
-    warehouse.insert("candidates", [_candidate(gold("02"), 1), _candidate(talker, 2)])
+    warehouse.insert("candidates", [candidate_row(gold("02"), 1), candidate_row(talker, 2)])
     summary = assay(warehouse, "r", settings=no_golds)
     assert (summary.accepted, summary.rejected) == (1, 1) and dict(summary.failures) == {
         "meta_talk": 1
@@ -99,7 +63,7 @@ def test_exact_duplicates_keep_the_best_scored_member(
         line for line in weaker["output"].split("\n") if "logger" not in line
     )
     warehouse.insert(
-        "candidates", [_candidate(weaker, 1), _candidate(best, 2), _candidate(spaced, 3)]
+        "candidates", [candidate_row(weaker, 1), candidate_row(best, 2), candidate_row(spaced, 3)]
     )
     assay(warehouse, "r", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "rejected", "c2": "accepted", "c3": "rejected"}
@@ -126,7 +90,11 @@ def test_a_renamed_copy_is_a_near_duplicate_and_an_unrelated_record_is_not(
         renamed["output"] = renamed["output"].replace(old, new)
     warehouse.insert(
         "candidates",
-        [_candidate(original, 1), _candidate(renamed, 2), _candidate(gold(NOT_A_DUPLICATE), 3)],
+        [
+            candidate_row(original, 1),
+            candidate_row(renamed, 2),
+            candidate_row(gold(NOT_A_DUPLICATE), 3),
+        ],
     )
     summary = assay(warehouse, "r", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected", "c3": "accepted"}
@@ -140,7 +108,7 @@ def test_a_renamed_copy_is_a_near_duplicate_and_an_unrelated_record_is_not(
 def test_a_later_run_compares_with_the_signatures_an_earlier_run_stored(
     warehouse: Warehouse, no_golds: AssaySettings
 ) -> None:
-    warehouse.insert("candidates", [_candidate(gold("02"), 1)])
+    warehouse.insert("candidates", [candidate_row(gold("02"), 1)])
     assay(warehouse, "first", settings=no_golds)
     assert warehouse.count("dup_signatures") == 1
     again = copy.deepcopy(gold("02")) | {"id": "again"}
@@ -148,7 +116,7 @@ def test_a_later_run_compares_with_the_signatures_an_earlier_run_stored(
         again["output"].replace("per_page", "limit")
         + "\n\nThe tests above pin every reported case."
     )
-    warehouse.insert("candidates", [_candidate(again, 2, run="second")])
+    warehouse.insert("candidates", [candidate_row(again, 2, run="second")])
     assay(warehouse, "second", settings=no_golds)
     assert _statuses(warehouse) == {"c1": "accepted", "c2": "rejected"}
     assert warehouse.query("SELECT candidate_id, kept FROM dup_clusters ORDER BY 1").rows == [
@@ -160,7 +128,7 @@ def test_a_later_run_compares_with_the_signatures_an_earlier_run_stored(
 def test_a_copy_of_a_gold_is_not_new_data(warehouse: Warehouse) -> None:
     copied = copy.deepcopy(gold("07")) | {"id": "copied"}
     copied["conversation"][0]["content"] += " Thanks!"
-    warehouse.insert("candidates", [_candidate(copied, 1)])
+    warehouse.insert("candidates", [candidate_row(copied, 1)])
     assay(warehouse, "r")
     assert _statuses(warehouse) == {"c1": "rejected"}
     members = warehouse.query("SELECT candidate_id, kept FROM dup_clusters ORDER BY 1").rows
@@ -174,7 +142,7 @@ def test_soft_failures_lower_the_score_and_weights_come_from_settings(
     quiet["output"] = "\n".join(
         line for line in quiet["output"].split("\n") if "logger" not in line
     )
-    warehouse.insert("candidates", [_candidate(quiet, 1)])
+    warehouse.insert("candidates", [candidate_row(quiet, 1)])
     heavy = AssaySettings(seeds=no_golds.seeds, weights={"logging": 30.0})
     assay(warehouse, "r", settings=heavy)
     # weighted this much, one soft failure sinks the score
@@ -196,7 +164,9 @@ def test_a_candidate_that_copies_the_eval_set_is_contaminated(
         + "\n"
     )
     settings = AssaySettings(seeds=no_golds.seeds, eval_set=EvalSet.read(eval_file))
-    warehouse.insert("candidates", [_candidate(leaked, 1), _candidate(gold(NOT_A_DUPLICATE), 2)])
+    warehouse.insert(
+        "candidates", [candidate_row(leaked, 1), candidate_row(gold(NOT_A_DUPLICATE), 2)]
+    )
     summary = assay(warehouse, "r", settings=settings)
     assert (
         _statuses(warehouse) == {"c1": "rejected", "c2": "accepted"} and summary.contaminated == 1
@@ -210,8 +180,8 @@ def test_worker_processes_reach_the_same_verdicts_as_this_process(
 ) -> None:
     talker = copy.deepcopy(gold("02")) | {"id": "talker"}
     talker["output"] = "As an AI language model, " + talker["output"]
-    rows = [_candidate(gold(p), n) for n, p in enumerate(("01", "02", "03", "04", "07", "09"))]
-    rows += [_candidate(talker, 7), _candidate(gold("02") | {"id": "again"}, 8)]
+    rows = [candidate_row(gold(p), n) for n, p in enumerate(("01", "02", "03", "04", "07", "09"))]
+    rows += [candidate_row(talker, 7), candidate_row(gold("02") | {"id": "again"}, 8)]
     outcomes = []
     for name, workers in (("serial", 1), ("parallel", 2)):
         with Warehouse(tmp_path / f"{name}.duckdb") as warehouse:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.warehouse.assay.test_runner import GOOD
+from tests.builders import GOOD
 from warehouse.assay.splits import SplitRule, assign_splits
 from warehouse.export.datasets import export_accepted
 from warehouse.store import Warehouse

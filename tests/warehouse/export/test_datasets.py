@@ -3,16 +3,15 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.warehouse.assay.test_runner import GOOD, _candidate
+from tests.builders import GOOD, AgentJson, candidate_row
 from warehouse.export.datasets import ExportRowError, export_accepted, sharegpt_row
 from warehouse.records import AgentRecord, parse_record
 from warehouse.store import Warehouse
 
-AGENT: dict[str, Any] = {
+AGENT: AgentJson = {
     "id": "agent",
     "kind": "agent",
     "task_type": "bugfix",
@@ -48,7 +47,7 @@ def test_alpaca_export_writes_only_accepted_rows_and_dataset_info(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     rejected = {**GOOD, "id": "r", "output": "rejected one " * 3}
-    rows = [_candidate(GOOD, 1), _candidate(rejected, 2)]
+    rows = [candidate_row(GOOD, 1), candidate_row(rejected, 2)]
     rows[0]["status"], rows[1]["status"] = "accepted", "rejected"
     warehouse.insert("candidates", rows)
     summary = export_accepted(warehouse, tmp_path / "export", "run1")
@@ -69,7 +68,7 @@ def test_a_review_rejection_keeps_a_record_out_and_an_edit_replaces_it(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
     second = {**GOOD, "id": "second", "output": GOOD["output"] + " More."}
-    rows = [_candidate(GOOD, 1), _candidate(second, 2)]
+    rows = [candidate_row(GOOD, 1), candidate_row(second, 2)]
     for row in rows:
         row["status"] = "accepted"
     warehouse.insert("candidates", rows)

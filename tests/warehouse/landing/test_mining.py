@@ -10,14 +10,14 @@ import pytest
 
 from miners.errors import MiningWorkerFailed
 from miners.git_history import list_commits, open_repository
-from tests.conftest import BuildRepo, git
+from tests.builders import TEST_KEY, BuildRepo, git
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.mining_pool import mine_rows, split_evenly
 from warehouse.landing.repositories import land_repository, repository_source_id
 from warehouse.outcomes import SkipCategory
 from warehouse.store import Warehouse
 
-OPTIONS = LandingOptions(key=b"k" * 32)
+OPTIONS = LandingOptions(key=TEST_KEY)
 PY_V1 = """import logging
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def test_message_facts_land_with_people_pseudonymised(
 def test_without_author_names_people_keep_only_their_hashes(
     warehouse: Warehouse, make_repo: BuildRepo
 ) -> None:
-    options = LandingOptions(key=b"k" * 32, keep_author_names=False)
+    options = LandingOptions(key=TEST_KEY, keep_author_names=False)
     land_repository(warehouse, _shop(make_repo), "r1", options)
     assert warehouse.query("SELECT DISTINCT author FROM commits").rows == [("",)]
     trailers = json.loads(
@@ -194,7 +194,7 @@ def test_one_process_or_several_land_the_same_rows(tmp_path: Path, make_repo: Bu
     tables = {}
     for jobs in (1, 2):
         with Warehouse(tmp_path / f"jobs{jobs}.duckdb") as warehouse:
-            options = LandingOptions(key=b"k" * 32, jobs=jobs, parallel_min_commits=2)
+            options = LandingOptions(key=TEST_KEY, jobs=jobs, parallel_min_commits=2)
             summary = land_repository(warehouse, repo, "r1", options)
             assert summary.added["commits"] == 9
             tables[jobs] = {
@@ -208,7 +208,7 @@ def test_a_failing_worker_stops_the_run_with_its_error(make_repo: BuildRepo) -> 
     repo = _shop(make_repo)
     info = open_repository(repo)
     shas = [*list_commits(info), "0" * 40]
-    options = LandingOptions(key=b"k" * 32, jobs=2, parallel_min_commits=2)
+    options = LandingOptions(key=TEST_KEY, jobs=2, parallel_min_commits=2)
     with pytest.raises(MiningWorkerFailed, match="git failed"):
         list(mine_rows(info, shas, repository_source_id(info), "r1", options, 10))
 

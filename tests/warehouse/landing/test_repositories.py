@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BuildRepo, git, stock_history
+from tests.builders import TEST_KEY, BuildRepo, git, stock_history
 from warehouse.landing import repositories as landing
 from warehouse.landing.repositories import (
     LandingOptions,
@@ -15,7 +15,7 @@ from warehouse.landing.repositories import (
 )
 from warehouse.store import Warehouse
 
-OPTIONS = LandingOptions(key=b"k" * 32)
+OPTIONS = LandingOptions(key=TEST_KEY)
 FACT_TABLES = ("commits", "file_changes", "symbols")
 
 

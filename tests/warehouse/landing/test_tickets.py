@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from miners.ticket_links import remote_project, ticket_project
-from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
+from tests.builders import STOCK_V1, STOCK_V2, TEST_KEY, BuildRepo, Commit
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.repositories import land_repository, land_ticket_export, link_tickets
 from warehouse.selection.commits import select_tasks
 from warehouse.selection.task_context import ContextLoader
 from warehouse.store import Warehouse
 
-OPTIONS = LandingOptions(key=b"k" * 32)
+OPTIONS = LandingOptions(key=TEST_KEY)
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "tickets"
 
 
@@ -139,7 +139,9 @@ def _numbered_export(path: Path, number: int, url: str) -> Path:
 def test_a_numbered_ticket_links_only_to_the_repository_its_url_names(
     warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
-    fix = [{"message": "Fix reservations\n\nFixes #1", "files": {"src/stock.py": STOCK_V1}}]
+    fix: list[Commit] = [
+        {"message": "Fix reservations\n\nFixes #1", "files": {"src/stock.py": STOCK_V1}}
+    ]
     shop, billing = make_repo(fix, "shop"), make_repo(fix, "billing")
     for repo in (shop, billing):
         land_repository(warehouse, repo, "r1", OPTIONS)
@@ -226,7 +228,7 @@ def test_a_remote_names_its_project_the_same_way(remote: str, project: str | Non
 def test_a_ticket_of_a_project_nobody_mines_stays_off_the_repositories_that_have_a_project(
     warehouse: Warehouse, make_repo: BuildRepo, tmp_path: Path
 ) -> None:
-    fix = [
+    fix: list[Commit] = [
         {"message": "Fix reservations\n\nFixes #1, refs #2", "files": {"src/stock.py": STOCK_V1}}
     ]
     shop, local, mirror = make_repo(fix, "shop"), make_repo(fix, "local"), make_repo(fix, "mirror")

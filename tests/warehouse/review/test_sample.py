@@ -4,13 +4,12 @@ stopped."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.warehouse.assay.test_runner import GOOD, _candidate
+from tests.builders import insert_candidates
 from warehouse.review.sample import NothingToReview, PoolItem, allocate, draw, open_sample
 from warehouse.store import Warehouse
 
@@ -74,22 +73,6 @@ def test_the_same_seed_draws_the_same_records_in_the_same_order_whatever_the_poo
     assert [item.stratum for item in first] != sorted(item.stratum for item in first)
 
 
-def _candidates(warehouse: Warehouse, specs: list[tuple[str, str, str]]) -> None:
-    rows: list[dict[str, Any]] = []
-    for n, (task_type, lang, status) in enumerate(specs):
-        record = {
-            **GOOD,
-            "id": f"c{n}",
-            "task_type": task_type,
-            "lang": lang,
-            "output": f"{GOOD['output']} ({n})",
-        }
-        row = _candidate(record, n)
-        row.update(id=f"c{n}", task_type=task_type, lang=lang, status=status)
-        rows.append(row)
-    warehouse.insert("candidates", rows)
-
-
 def _review(warehouse: Warehouse, candidate_id: str, verdict: str = "accepted") -> None:
     warehouse.insert(
         "reviews",
@@ -107,7 +90,7 @@ def _review(warehouse: Warehouse, candidate_id: str, verdict: str = "accepted") 
 def test_a_sample_is_stored_resumed_and_followed_by_one_of_records_not_yet_reviewed(
     warehouse: Warehouse,
 ) -> None:
-    _candidates(
+    insert_candidates(
         warehouse,
         [("bugfix", "en", "accepted")] * 6
         + [("feature", "zh", "accepted")] * 4
@@ -134,7 +117,9 @@ def test_a_sample_is_stored_resumed_and_followed_by_one_of_records_not_yet_revie
 def test_asking_for_another_seed_draws_a_new_sample_and_rejected_records_can_be_mixed_in(
     warehouse: Warehouse,
 ) -> None:
-    _candidates(warehouse, [("bugfix", "en", "accepted")] * 6 + [("bugfix", "en", "rejected")] * 3)
+    insert_candidates(
+        warehouse, [("bugfix", "en", "accepted")] * 6 + [("bugfix", "en", "rejected")] * 3
+    )
     first = open_sample(warehouse, size=3, seed=1)
     second = open_sample(warehouse, size=3, seed=1, with_rejected=2)
     assert second.id != first.id
@@ -146,7 +131,7 @@ def test_asking_for_another_seed_draws_a_new_sample_and_rejected_records_can_be_
 def test_a_finished_review_with_nothing_left_reopens_the_last_sample(warehouse: Warehouse) -> None:
     with pytest.raises(NothingToReview, match="run `goldmine run`"):
         open_sample(warehouse)
-    _candidates(warehouse, [("bugfix", "en", "accepted")] * 2)
+    insert_candidates(warehouse, [("bugfix", "en", "accepted")] * 2)
     sample = open_sample(warehouse)
     for item in sample.items:
         _review(warehouse, item.candidate_id)

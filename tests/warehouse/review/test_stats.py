@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.warehouse.review.test_sample import _candidates
+from tests.builders import insert_candidates
 from warehouse.review.sample import open_sample
 from warehouse.review.stats import Agreement, Proportion, review_report, wilson_interval
 from warehouse.store import Warehouse
@@ -68,7 +68,7 @@ def _verdict(
 
 
 def test_the_report_counts_the_latest_verdict_per_sampled_record(warehouse: Warehouse) -> None:
-    _candidates(
+    insert_candidates(
         warehouse,
         [("bugfix", "en", "accepted")] * 4
         + [("feature", "zh", "accepted")] * 2

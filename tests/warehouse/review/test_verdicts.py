@@ -5,23 +5,34 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 import pytest
 
-from tests.warehouse.assay.test_runner import GOOD
-from tests.warehouse.review.test_sample import _candidates
+from tests.builders import GOOD, PLANTED_KEY, TEST_KEY, insert_candidates
 from warehouse.export.datasets import export_accepted
 from warehouse.review.counter_examples import COUNTER_EXAMPLES_FILE
 from warehouse.review.verdicts import InvalidVerdict, VerdictGiven, latest_verdicts, record_verdict
 from warehouse.store import Warehouse
 
-KEY = b"k" * 32
+
+class VerdictExtra(TypedDict, total=False):
+    """What a verdict may carry besides its candidate, kind, reviewer and nonce."""
+
+    reasons: tuple[str, ...]
+    note: str
+    edited_record: dict[str, object]
 
 
-def _give(warehouse: Warehouse, candidate_id: str, verdict: str, nonce: str, **extra: Any) -> str:
+def _give(
+    warehouse: Warehouse,
+    candidate_id: str,
+    verdict: str,
+    nonce: str,
+    **extra: Unpack[VerdictExtra],
+) -> str:
     return record_verdict(
-        warehouse, VerdictGiven(candidate_id, verdict, "ana", nonce, **extra), KEY
+        warehouse, VerdictGiven(candidate_id, verdict, "ana", nonce, **extra), TEST_KEY
     )
 
 
@@ -48,16 +59,16 @@ def _outputs(target: Path) -> list[str]:
     ],
 )
 def test_a_verdict_that_cannot_be_stored_as_given_stores_nothing(
-    warehouse: Warehouse, verdict: str, extra: dict[str, Any], message: str
+    warehouse: Warehouse, verdict: str, extra: VerdictExtra, message: str
 ) -> None:
-    _candidates(warehouse, [("bugfix", "en", "accepted")])
+    insert_candidates(warehouse, [("bugfix", "en", "accepted")])
     with pytest.raises(InvalidVerdict, match=message):
         _give(warehouse, "c0", verdict, "n", **extra)
     assert warehouse.count("reviews") == 0
 
 
 def test_a_double_submit_stores_one_row_and_the_latest_verdict_counts(warehouse: Warehouse) -> None:
-    _candidates(warehouse, [("bugfix", "en", "accepted")])
+    insert_candidates(warehouse, [("bugfix", "en", "accepted")])
     first = _give(warehouse, "c0", "rejected", "form-1", reasons=("wrong",), note="off")
     assert _give(warehouse, "c0", "rejected", "form-1", reasons=("wrong",), note="off") == first
     assert warehouse.count("reviews") == 1
@@ -69,15 +80,15 @@ def test_a_double_submit_stores_one_row_and_the_latest_verdict_counts(warehouse:
 
 
 def test_text_a_reviewer_types_is_redacted_like_mined_text(warehouse: Warehouse) -> None:
-    _candidates(warehouse, [("bugfix", "en", "accepted")])
+    insert_candidates(warehouse, [("bugfix", "en", "accepted")])
     pasted = {
         **GOOD,
         "id": "c0",
-        "output": GOOD["output"] + "\nAWS key AKIAZ7Q4EXAMPLE3KEY9, mail ana.lima@corp.example",
+        "output": GOOD["output"] + f"\nAWS key {PLANTED_KEY}, mail ana.lima@corp.example",
     }
     review_id = _give(warehouse, "c0", "edited", "n", edited_record=pasted)
     stored = warehouse.scalar("SELECT edited_record FROM reviews WHERE id = ?", [review_id])
-    assert "AKIAZ7Q4EXAMPLE3KEY9" not in stored and "ana.lima@corp.example" not in stored
+    assert PLANTED_KEY not in stored and "ana.lima@corp.example" not in stored
     assert "<SECRET:aws-access-key>" in stored and "<EMAIL>" in stored
     kinds = warehouse.query(
         "SELECT kind FROM secret_findings WHERE location LIKE 'reviews:%' ORDER BY 1"
@@ -88,7 +99,9 @@ def test_text_a_reviewer_types_is_redacted_like_mined_text(warehouse: Warehouse)
 def test_the_export_follows_the_latest_verdict_and_the_unreviewed_policy(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    _candidates(warehouse, [("bugfix", "en", "accepted")] * 4 + [("bugfix", "en", "rejected")])
+    insert_candidates(
+        warehouse, [("bugfix", "en", "accepted")] * 4 + [("bugfix", "en", "rejected")]
+    )
     drafted = {
         cid: json.loads(warehouse.scalar("SELECT record FROM candidates WHERE id = ?", [cid]))[
             "output"

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
 
 import pytest
 
 from miners import commit_kinds
 from miners.commit_kinds import ChangeShape, classify, is_test_case, is_test_path, whitespace_only
-from tests.conftest import STOCK_V1, STOCK_V2, BuildRepo
+from tests.builders import STOCK_V1, STOCK_V2, TEST_KEY, BuildRepo
 from warehouse.landing.repositories import (
     LandingOptions,
     land_repository,
@@ -18,22 +19,36 @@ from warehouse.landing.repositories import (
 from warehouse.selection.commits import select_tasks
 from warehouse.store import Warehouse
 
-OPTIONS = LandingOptions(key=b"k" * 32)
+OPTIONS = LandingOptions(key=TEST_KEY)
 
 
-def _shape(subject: str, paths: list[str], **changes: object) -> ChangeShape:
-    fields: dict[str, object] = {
-        "subject": subject,
-        "body": "",
-        "author": "Dev",
-        "parents": 1,
-        "paths": paths,
-        "added_lines": 10,
-        "deleted_lines": 2,
-        "whitespace_only": False,
-    }
-    fields.update(changes)
-    return ChangeShape(**fields)  # type: ignore[arg-type]
+class ShapeChanges(TypedDict, total=False):
+    """What a case changes in the ordinary commit :func:`_shape` describes."""
+
+    body: str
+    author: str
+    parents: int
+    added_lines: int
+    deleted_lines: int
+    whitespace_only: bool
+    ticket_labels: list[str]
+    is_bot: bool
+    is_version_bump: bool
+    reverts: str
+
+
+def _shape(subject: str, paths: list[str], **changes: Unpack[ShapeChanges]) -> ChangeShape:
+    ordinary = ChangeShape(
+        subject=subject,
+        body="",
+        author="Dev",
+        parents=1,
+        paths=paths,
+        added_lines=10,
+        deleted_lines=2,
+        whitespace_only=False,
+    )
+    return replace(ordinary, **changes)
 
 
 def test_commit_kinds() -> None:
@@ -43,7 +58,7 @@ def test_commit_kinds() -> None:
     assert (
         classify(_shape("Cover rounding edge cases", ["tests/test_pricing.py"])).family == "tests"
     )
-    for subject, paths, changes, skipped_as in [
+    cases: list[tuple[str, list[str], ShapeChanges, str]] = [
         ("Merge branch 'x'", ["a.py"], {"parents": 2}, "merge"),
         ('Revert "Add cache"', ["a.py"], {}, "revert"),
         ("Bump version to 0.2.0", ["pyproject.toml"], {}, "version_bump"),
@@ -51,7 +66,8 @@ def test_commit_kinds() -> None:
         ("Document the API", ["README.md", "docs/api.md"], {}, "docs"),
         ("Reformat", ["src/a.py"], {"whitespace_only": True}, "formatting"),
         ("Bump requests", ["src/a.py"], {"author": "dependabot[bot]"}, "bot"),
-    ]:
+    ]
+    for subject, paths, changes, skipped_as in cases:
         kind = classify(_shape(subject, paths, **changes))
         assert (kind.family, kind.skipped) == (skipped_as, True), subject
 
@@ -92,8 +108,8 @@ def test_tasks_record_family_facts_and_skip_reasons(
 
 
 def test_a_sprawling_commit_is_split_into_one_task_per_small_file(
-    warehouse: Warehouse, make_repo
-) -> None:  # type: ignore[no-untyped-def]
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
     def module(prefix: str, count: int, body: str) -> str:
         return "\n\n".join(f"def {prefix}{n}(x):\n    return x {body}\n" for n in range(count))
 
@@ -146,7 +162,7 @@ def test_a_bot_known_only_by_its_email_is_skipped(
     ]
 
 
-def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[Any, ...]]:
+def _selected(warehouse: Warehouse, repo: Path, subject: str) -> list[tuple[str, str, str]]:
     """Land and select a repository; the family, status and reason of the tasks of one commit."""
     land_repository(warehouse, repo, "r1", OPTIONS)
     select_tasks(warehouse, "r1")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from tests.damages import gold
+from tests.damages import Raw, assistant_steps, gold
 from warehouse.assay.checks.agent_contract import (
     AgentContract,
     check_thoughts,
@@ -23,10 +23,6 @@ CONTRACT = AgentContract(
         for name, spec in load_tool_catalog(SEEDS_DIR / "tools.json").tools.items()
     }
 )
-
-
-def _steps(record: dict[str, Any]) -> list[dict[str, Any]]:
-    return [turn["content"] for turn in record["conversation"] if turn["role"] == "assistant"]
 
 
 @pytest.mark.parametrize("prefix", ["07", "08", "09", "10"])
@@ -60,7 +56,10 @@ def test_a_tool_definition_that_drifted_from_the_catalog_fails() -> None:
 
 def test_a_call_to_a_tool_the_record_does_not_offer_fails() -> None:
     record = copy.deepcopy(gold("10"))
-    _steps(record)[0]["action"] = {"tool_name": "read_file", "parameters": {"path": "weather.txt"}}
+    assistant_steps(record)[0]["action"] = {
+        "tool_name": "read_file",
+        "parameters": {"path": "weather.txt"},
+    }
     verdict = CONTRACT.check_tools(record)
     assert verdict is not None and not verdict.passed and "does not offer" in verdict.detail
 
@@ -73,10 +72,10 @@ def test_a_call_to_a_tool_the_record_does_not_offer_fails() -> None:
     ],
 )
 def test_parameters_are_validated_against_the_json_schema(
-    parameters: dict[str, Any], problem: str
+    parameters: dict[str, object], problem: str
 ) -> None:
     record = copy.deepcopy(gold("10"))
-    _steps(record)[0]["action"]["parameters"] = parameters
+    assistant_steps(record)[0]["action"]["parameters"] = parameters
     verdict = CONTRACT.check_parameters(record)
     assert verdict is not None and not verdict.passed and problem in verdict.detail
 
@@ -95,7 +94,9 @@ def test_parameters_are_validated_against_the_json_schema(
         ),
     ],
 )
-def test_turns_must_alternate_and_end_in_an_answer(spoil: Any, problem: str) -> None:
+def test_turns_must_alternate_and_end_in_an_answer(
+    spoil: Callable[[list[Raw]], object], problem: str
+) -> None:
     record = copy.deepcopy(gold("10"))
     spoil(record["conversation"])
     verdict = check_turns(record)
@@ -104,13 +105,13 @@ def test_turns_must_alternate_and_end_in_an_answer(spoil: Any, problem: str) -> 
 
 def test_a_final_answer_that_ignores_the_results_fails() -> None:
     record = copy.deepcopy(gold("10"))
-    _steps(record)[-1]["final_answer"] = "两地都建议带伞，出门注意安全。"
+    assistant_steps(record)[-1]["final_answer"] = "两地都建议带伞，出门注意安全。"
     verdict = check_uses_results(record)
     assert verdict is not None and not verdict.passed
 
 
 def test_a_thought_of_one_word_is_no_thought() -> None:
     record = copy.deepcopy(gold("07"))
-    _steps(record)[2]["thought"] = "ok"
+    assistant_steps(record)[2]["thought"] = "ok"
     verdict = check_thoughts(record)
     assert verdict is not None and not verdict.passed and "turn 5" in verdict.detail
