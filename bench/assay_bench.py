@@ -6,8 +6,8 @@
 2. Drafts candidates with goldmine's extractive drafter from every changed function or class of
    the history, in English and Chinese; then tops them up to ``--candidates`` with the kinds of
    copies a real corpus holds: the same record with other spacing, the same record with renamed
-   identifiers, and damaged records (a looping output, a refusal, a truncated block). Cached per
-   size.
+   identifiers, and damaged records (a looping output, a refusal, a truncated block). Cached
+   per size.
 3. Times the whole assay (every check, grounding, duplicates, writes, splits; no LLM judge).
 4. Times near-duplicate detection alone, goldmine's (shingles → rensa MinHash → LSH banding →
    true Jaccard) against datasketch's pure-Python MinHash + MinHashLSH, on the same shingle sets

@@ -82,8 +82,7 @@ def recorded_reply(warehouse: Warehouse, id_: str) -> RecordedReply | None:
 
 def record_call(warehouse: Warehouse, call: LLMCall) -> None:
     """Store a call's outcome. It replaces an earlier failure of the same payload (the latest
-    outcome
-    is the one worth reading), never a stored reply (the insert ignores an existing id)."""
+    outcome is the one worth reading), never a stored reply (the insert ignores an existing id)."""
     warehouse.execute("DELETE FROM llm_calls WHERE id = ? AND error IS NOT NULL", [call.id])
     warehouse.insert("llm_calls", [call.row()])
 

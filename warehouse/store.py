@@ -141,8 +141,7 @@ class Warehouse:
 
     def insert_arrow(self, table: str, batch: pa.Table) -> int:
         """Insert an Arrow table's rows (e.g. from :func:`arrow_rows` in a worker), ignoring any
-        whose
-        primary key is already stored; return how many were new."""
+        whose primary key is already stored; return how many were new."""
         if batch.num_rows == 0:
             return 0
         self.connection.register("_goldmine_batch", batch)

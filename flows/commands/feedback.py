@@ -2,8 +2,8 @@
 tasks.
 
 Registered by ``flows/commands/cli.py``. Reading is in ``miners/feedback_file.py``, storing and the
-figures
-per round in ``warehouse/landing/feedback.py``, drafting in ``flows/draft/extractive_feedback.py``.
+figures per round in ``warehouse/landing/feedback.py``, drafting in
+``flows/draft/extractive_feedback.py``.
 """
 
 from __future__ import annotations

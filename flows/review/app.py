@@ -2,10 +2,9 @@
 
 Safety, since the page shows private code: the server listens on 127.0.0.1 only (see
 ``flows/commands/review.py``); every page lives under a random token printed in the URL, and any
-other
-path is a 404; the Host header must name the loopback (no DNS rebinding); a POST must come from
-the page itself (its Origin, when sent, is this server; it carries the form's CSRF token; it is a
-plain urlencoded form); responses forbid framing, caching, referrers and any script or style not
+other path is a 404; the Host header must name the loopback (no DNS rebinding); a POST must come
+from the page itself (its Origin, when sent, is this server; it carries the form's CSRF token; it is
+a plain urlencoded form); responses forbid framing, caching, referrers and any script or style not
 served by this app. The page needs no network: its CSS and JS are bundled in ``static/``.
 
 Every verdict is written to ``reviews`` before the reply goes out, so closing the browser loses

@@ -62,8 +62,7 @@ class DiffRow:
 
 def blocks(text: str, default_lang: str = "") -> list[Block]:
     """Split Markdown-ish text into prose, fenced code blocks (an unclosed fence runs to the end)
-    and
-    quotations (``> `` lines, whose own fences are highlighted too)."""
+    and quotations (``> `` lines, whose own fences are highlighted too)."""
     found: list[Block] = []
     prose: list[str] = []
     lines = text.split("\n")

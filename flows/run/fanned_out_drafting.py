@@ -5,8 +5,8 @@ hands them, grouped by source in batches, to the fan-out. A worker rebuilds the 
 drafter from the settings and the workspace key (once per process), drafts its batch — for agent
 records that means replaying git at each fix's parent commit — and returns the results. The draft
 stage stores them as they come back (``flows/draft/drafting.py``), exactly as if they had been
-drafted
-here: candidate ids depend on the task, kind, language, drafter and templates, never on where.
+drafted here: candidate ids depend on the task, kind, language, drafter and templates, never on
+where.
 """
 
 from __future__ import annotations

@@ -3,8 +3,7 @@
 A :class:`CommitRowMaker` holds what a pass over one repository reuses — the blob reader, the
 symbol miner's parse cache — and turns each chunk of commits into a :class:`RowBatch`. It runs in
 the process that lands the rows or in a mining worker (``warehouse/landing/mining_pool.py``); either
-way
-it writes nothing itself.
+way it writes nothing itself.
 """
 
 from __future__ import annotations

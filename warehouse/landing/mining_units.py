@@ -5,12 +5,11 @@ The flow process plans (:func:`warehouse.landing.repositories.plan_repository` l
 cuts the
 list into :class:`MiningUnit` slices, and hands them out. A worker mines its slice with the same
 code a single process uses (:func:`warehouse.landing.mining_pool.mine_slice`) and returns compact
-Arrow
-tables typed like the warehouse columns — it never opens the warehouse. The flow process inserts
-them (:func:`land_unit`) and, once every unit of a repository has landed, moves its watermark
-(:func:`warehouse.landing.repositories.finish_repository`). Rows have deterministic ids, so the
-order in which
-units come back changes nothing stored, and a unit that fails leaves the watermark where it was.
+Arrow tables typed like the warehouse columns — it never opens the warehouse. The flow process
+inserts them (:func:`land_unit`) and, once every unit of a repository has landed, moves its
+watermark (:func:`warehouse.landing.repositories.finish_repository`). Rows have deterministic ids,
+so the order in which units come back changes nothing stored, and a unit that fails leaves the
+watermark where it was.
 """
 
 from __future__ import annotations

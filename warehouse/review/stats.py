@@ -1,6 +1,5 @@
 """What the reviewers' verdicts say: acceptance with a Wilson interval, per stratum, why records
-were
-rejected, and how often the reviewers and the assay agree.
+were rejected, and how often the reviewers and the assay agree.
 
 Only candidates drawn into a review sample count, so every figure is an estimate from a random
 sample. *Acceptance* is the share of assay-accepted records a reviewer accepted as drafted; its

@@ -121,8 +121,8 @@ class CommitForSelection:
     @property
     def test_units(self) -> list[Unit]:
         """The test cases the commit adds or changes (helpers and fixtures beside them are not
-        tests;
-        a test class whose test methods are listed is their container, not a test of its own)."""
+        tests; a test class whose test methods are listed is their container, not a test of its
+        own)."""
         tests = [
             u
             for u in self.symbols

@@ -51,8 +51,7 @@ class CodeUnit:
 
 def code_unit(row: tuple[Any, ...]) -> CodeUnit:
     """A ``symbols`` row (id, path, lang, qualified_name, kind, change, before, after, doc,
-    signature,
-    details) as a unit, with the libcst details the miner stored for Python."""
+    signature, details) as a unit, with the libcst details the miner stored for Python."""
     symbol_id, path, lang, name, kind, change, before, after, doc, signature, stored = row
     details = json.loads(stored) if stored else {}
     return CodeUnit(

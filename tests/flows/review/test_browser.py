@@ -1,7 +1,6 @@
 """End to end in a real headless Chromium: `goldmine review` runs as its own process, a person
-accepts,
-rejects and edits with the keyboard, reopens the page, and the verdicts reach `reviews` and the
-export.
+accepts, rejects and edits with the keyboard, reopens the page, and the verdicts reach `reviews` and
+the export.
 
 Uses Debian's chromium (``.ci/run`` installs it), never a browser Playwright downloads.
 """
