@@ -1,7 +1,9 @@
 """Every error goldmine reports to its user, in one tree.
 
 Each is printed as one line (``error: …``) naming the problem and what to do, and the command
-exits with status 1. Anything else that escapes is a bug and shows a traceback.
+exits with status 1. Anything else that escapes is a bug and shows a traceback. The sources'
+errors are defined in ``miners/errors.py``, the warehouse's in ``warehouse/errors.py``, the
+application's here: importing this module loads no stage.
 
 ::
 
@@ -13,21 +15,20 @@ exits with status 1. Anything else that escapes is a bug and shows a traceback.
     │   ├── RepositoryMoved       a repository mined before is not where it was
     │   ├── MiningWorkerFailed    a process mining part of a large history failed
     │   ├── TicketExportError     a ticket export is missing, malformed or of unknown shape
-    │   └── FeedbackFileError     (miners/feedback_file.py) a failures file is missing or not
-    │                             UTF-8 (a bad line is reported with its number; the rest is kept)
+    │   └── FeedbackFileError     a failures file is missing or not UTF-8
+    │                             (a bad line is reported with its number; the rest is kept)
     ├── WarehouseError            (warehouse/errors.py) the DuckDB file cannot be used
     │   ├── WarehouseBusy         another process holds the warehouse
     │   │   └── WorkspaceBusy     another goldmine command holds the workspace (named: pid,
     │   │                         command, since when) and --wait ran out
     │   ├── QueryFailed           a user's SQL failed (DuckDB's message)
-    │   └── EvalSetError          (warehouse/assay/splits.py) [assay] eval_set is missing or not
-    │                             JSON Lines
-    ├── SeedFolderError           (warehouse/seed_folder.py) a seeds folder is missing or invalid
+    │   └── EvalSetError          [assay] eval_set is missing or not JSON Lines
+    ├── SeedFolderError           a seeds folder is missing or invalid
     ├── LLMEndpointError          the LLM endpoint is unreachable, refuses the key or lacks the
     │                             model
-    ├── NothingToReview           (warehouse/review/sample.py) no assayed candidate to sample
-    ├── InvalidVerdict            (warehouse/review/verdicts.py) a review verdict cannot be stored
-    │                             as given; the page shows it, nothing is stored
+    ├── NothingToReview           no assayed candidate to sample
+    ├── InvalidVerdict            a review verdict cannot be stored as given; the page shows it,
+    │                             nothing is stored
     ├── WorkFailed                a unit of mining or drafting failed in a worker process; the
     │                             message is the worker's own error
     ├── PrefectServerError        the Prefect server goldmine starts or is pointed at cannot be
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 from miners.errors import (
     EmptyRepository,
+    FeedbackFileError,
     GitCommandFailed,
     GoldmineError,
     MiningWorkerFailed,
@@ -47,12 +49,15 @@ from miners.errors import (
     SourceError,
     TicketExportError,
 )
-from miners.feedback_file import FeedbackFileError
-from warehouse.assay.splits import EvalSetError
-from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
-from warehouse.review.sample import NothingToReview
-from warehouse.review.verdicts import InvalidVerdict
-from warehouse.seed_folder import SeedFolderError
+from warehouse.errors import (
+    EvalSetError,
+    InvalidVerdict,
+    NothingToReview,
+    QueryFailed,
+    SeedFolderError,
+    WarehouseBusy,
+    WarehouseError,
+)
 
 
 class ConfigError(GoldmineError):

@@ -271,8 +271,15 @@ class LLMConfig(_Section):
     )
     prices: dict[str, ModelPrice] = Field(
         default_factory=dict,
-        description="Prices per model, for the budget and llm_calls.cost_usd, e.g. "
-        '[llm.prices."gpt-4o-mini"] input_per_mtok = 0.15, output_per_mtok = 0.60.',
+        description="Prices per model in US dollars per million tokens, for the budget and "
+        "llm_calls.cost_usd.",
+        json_schema_extra={
+            "examples": [
+                '[llm.prices."gpt-4o-mini"]',
+                "input_per_mtok = 0.15",
+                "output_per_mtok = 0.60",
+            ]
+        },
     )
 
 

@@ -63,3 +63,7 @@ class MiningWorkerFailed(SourceError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(f"a mining process failed: {detail}")
+
+
+class FeedbackFileError(SourceError):
+    """Raised when a feedback file cannot be read at all (missing, a folder, not UTF-8)."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from miners.errors import SourceError
+from miners.errors import FeedbackFileError
 
 PROMPT_KEYS = ("prompt", "instruction", "question")
 OUTPUT_KEYS = ("output", "predict", "prediction", "response", "model_output")
@@ -42,10 +42,6 @@ _KNOWN = {
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CODE = re.compile(r"```.*?```", re.DOTALL)
-
-
-class FeedbackFileError(SourceError):
-    """Raised when a feedback file cannot be read at all (missing, a folder, not UTF-8)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -210,7 +210,9 @@ def test_every_status_spelled_in_sql_is_one_of_the_defined_ones() -> None:
     """Statuses are defined once (warehouse/outcomes.py); SQL may spell them, but only those."""
     enums = (CandidateStatus, ReviewVerdict, RunStatus, TaskStatus)
     known = {str(value) for enum in enums for value in enum}
-    spelled = re.compile(r"\b(?:status|verdict)\s*(?:=|<>|IN)\s*\(?((?:'\w+'(?:,\s*)?)+)\)?")
+    spelled = re.compile(
+        r"\b(?:status|verdict)\s*(?:=|<>|IN)\s*\(?((?:'\w+'(?:,\s*)?)+)\)?", re.IGNORECASE
+    )
     unknown = []
     for module, path in _product_modules().items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

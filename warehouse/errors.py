@@ -22,3 +22,21 @@ class WarehouseBusy(WarehouseError):
 
 class QueryFailed(WarehouseError):
     """Raised when a user's SQL query fails; the message is DuckDB's own first line."""
+
+
+class EvalSetError(WarehouseError):
+    """Raised when the eval set given for contamination checks is missing or is not JSON Lines."""
+
+
+class NothingToReview(GoldmineError):
+    """Raised when a review is asked for but the warehouse holds no assayed candidate to draw
+    from."""
+
+
+class InvalidVerdict(GoldmineError):
+    """Raised when a verdict cannot be stored as given (no reason for a rejection, an edit that
+    is not a record)."""
+
+
+class SeedFolderError(GoldmineError):
+    """Raised when a seeds folder is missing or holds invalid records or tools."""

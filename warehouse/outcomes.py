@@ -103,7 +103,6 @@ class SkipCategory(StrEnum):
     SERVER_ERROR = "server_error"
     UNEXPECTED_REPLY = "unexpected_reply"
     # A changed file that gets no symbols, or a function without libcst details (landing).
-    BINARY_OR_SUBMODULE = "binary_or_submodule"
     NO_GRAMMAR = "no_grammar"
     MERGE_COMMIT_SYMBOLS = "merge_commit_symbols"
     PARSE_ERROR = "parse_error"

@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, best_match
 from pydantic import ValidationError
 
-from miners.errors import GoldmineError
+from warehouse.errors import SeedFolderError
 from warehouse.records import AgentRecord, Record, ToolSpec, parse_record
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -29,10 +29,6 @@ CATALOG_NAME = "tools.json"
 SEED_NAME = re.compile(r"^\d{2}-[A-Za-z0-9][A-Za-z0-9_-]*\.json$")
 META_KEYS = ("demonstrates", "template", "why_gold")
 _UNION_TAGS = {"instruction", "agent", "user", "assistant", "tool"}
-
-
-class SeedFolderError(GoldmineError):
-    """Raised when a seeds folder is missing or holds invalid records or tools."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,11 @@ from flows.llm.client import (
 )
 from flows.settings import Settings, catalog_path, seeds_folder
 from flows.workspace import Workspace
+from warehouse.errors import SeedFolderError
 from warehouse.record_drafts import draft_json_schema, draft_kinds
 from warehouse.seed_folder import (
     CATALOG_NAME,
     SeedFolder,
-    SeedFolderError,
     load_seeds,
     read_seed_folder,
 )

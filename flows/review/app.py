@@ -35,6 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from flows.review.item import load_item, load_record
 from flows.review.render import pygments_css
+from warehouse.errors import InvalidVerdict
 from warehouse.outcomes import ReviewVerdict
 from warehouse.records import InstructionRecord
 from warehouse.review.sample import ReviewSample
@@ -42,7 +43,6 @@ from warehouse.review.stats import review_report
 from warehouse.review.verdicts import (
     INSTRUCTION_FIELDS,
     REASONS,
-    InvalidVerdict,
     StoredVerdict,
     VerdictGiven,
     edited_agent,

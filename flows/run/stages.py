@@ -140,7 +140,8 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     feedback = draft_feedback(stage.warehouse, stage.run_id)
     notes = [f"drafting stopped: {summary.stopped}"] if summary.stopped else []
     notes += [
-        f"{n} task(s) not drafted, tried again next run: {summary.deferred_example[category]}"
+        f"{n} task(s) not drafted ({category}), tried again next run; e.g. "
+        f"{summary.deferred_example[category]}"
         for category, n in summary.deferred.items()
     ]
     return {

@@ -14,10 +14,12 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from miners.code_facts.base import LanguageFacts
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 FACTS = LanguageFacts(
     raise_pattern=re.compile(r"\braise\s+([A-Z]\w*)(?:\((?P<msg>[^\n]*)\))?"),
@@ -118,6 +120,8 @@ class PythonDetails:
 def python_details(code: str) -> PythonDetails | None:
     """Details of the function whose code (decorators included) is ``code``; None when it is not
     one parseable function definition."""
+    import libcst as cst  # imported by the few processes that read a function's header
+
     source = textwrap.dedent(code)
     try:
         tree = ast.parse(source)
@@ -159,6 +163,8 @@ def _header(source: str, function: ast.FunctionDef | ast.AsyncFunctionDef) -> st
 
 def _signature(module: cst.Module, function: cst.FunctionDef) -> str:
     """The ``def`` line on one line: ``def f(a: int, b: str = "x") -> bool``."""
+    import libcst as cst
+
     header = function.with_changes(decorators=(), body=cst.IndentedBlock(body=[]), leading_lines=())
     # libcst writes an empty block as "pass": what is left before it is the header
     text = re.sub(r":\s*pass\s*$", "", " ".join(module.code_for_node(header).split()))
@@ -166,6 +172,8 @@ def _signature(module: cst.Module, function: cst.FunctionDef) -> str:
 
 
 def _parameters(module: cst.Module, params: cst.Parameters) -> list[Parameter]:
+    import libcst as cst
+
     ordered: list[tuple[str, cst.Param]] = [
         ("", p) for p in (*params.posonly_params, *params.params)
     ]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.builders import JsonObject
+from warehouse.errors import SeedFolderError
 from warehouse.seed_folder import (
     SEEDS_DIR,
-    SeedFolderError,
     few_shots,
     load_seeds,
     read_seed_folder,

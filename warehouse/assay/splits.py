@@ -20,15 +20,11 @@ from typing import Any
 
 from warehouse.assay.checks.base import Verdict
 from warehouse.assay.near_duplicates import DisjointSet
-from warehouse.errors import WarehouseError
+from warehouse.errors import EvalSetError
 from warehouse.record_text import string_values
 from warehouse.store import Warehouse
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class EvalSetError(WarehouseError):
-    """Raised when the eval set given for contamination checks is missing or is not JSON Lines."""
 
 
 @dataclass(frozen=True, slots=True)

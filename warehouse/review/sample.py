@@ -20,18 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from miners.errors import GoldmineError
+from warehouse.errors import NothingToReview
 from warehouse.ids import content_hash, stable_id
 from warehouse.review.verdicts import UNSAFE
 from warehouse.store import Warehouse
 
 DEFAULT_SAMPLE = 100
 DEFAULT_SEED = 0
-
-
-class NothingToReview(GoldmineError):
-    """Raised when a review is asked for but the warehouse holds no assayed candidate to draw
-    from."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from miners.errors import GoldmineError
+from warehouse.errors import InvalidVerdict
 from warehouse.ids import stable_id
 from warehouse.outcomes import ReviewVerdict
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
@@ -53,11 +53,6 @@ UNSAFE = (
     "EXISTS (SELECT 1 FROM checks k WHERE k.candidate_id = c.id AND NOT k.passed "
     "AND k.\"check\" IN ('secrets', 'contamination'))"
 )
-
-
-class InvalidVerdict(GoldmineError):
-    """Raised when a verdict cannot be stored as given (no reason for a rejection, an edit that
-    is not a record)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -240,7 +240,9 @@ def test_server_errors_are_retried_then_left_for_the_next_run(
     workspace = _workspace(tmp_path, max_retries=2)
     repo = make_repo(fixes_history(1))
     result = _run(cli, workspace, repo)
-    assert "1 task(s) not drafted, tried again next run: 500 server error" in result.output
+    assert "1 task(s) not drafted (server_error), tried again next run; e.g. 500 server error" in (
+        result.output
+    )
     assert len(server.requests) == 3
     assert _query(workspace, "SELECT attempts, error FROM llm_calls") == [
         {"attempts": 3, "error": "500 server error: boom"}

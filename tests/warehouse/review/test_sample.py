@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.builders import insert_candidates
-from warehouse.review.sample import NothingToReview, PoolItem, allocate, draw, open_sample
+from warehouse.errors import NothingToReview
+from warehouse.review.sample import PoolItem, allocate, draw, open_sample
 from warehouse.store import Warehouse
 
 

@@ -10,9 +10,10 @@ from typing import TypedDict, Unpack
 import pytest
 
 from tests.builders import GOOD, PLANTED_KEY, TEST_KEY, insert_candidates
+from warehouse.errors import InvalidVerdict
 from warehouse.export.datasets import export_accepted
 from warehouse.review.counter_examples import COUNTER_EXAMPLES_FILE
-from warehouse.review.verdicts import InvalidVerdict, VerdictGiven, latest_verdicts, record_verdict
+from warehouse.review.verdicts import VerdictGiven, latest_verdicts, record_verdict
 from warehouse.store import Warehouse
 
 

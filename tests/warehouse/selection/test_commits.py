@@ -16,6 +16,7 @@ from warehouse.landing.repositories import (
     land_ticket_export,
     link_tickets,
 )
+from warehouse.outcomes import SkipCategory
 from warehouse.selection.commits import select_tasks
 from warehouse.store import Warehouse
 
@@ -309,3 +310,7 @@ def test_rewording_a_skip_message_changes_no_count(
         "SELECT skip_category, reason FROM tasks WHERE status = 'skipped' ORDER BY 1"
     ).rows
     assert ("formatting", "whitespace: nothing to teach") in reasons
+
+
+def test_every_kind_of_commit_that_is_skipped_has_a_category() -> None:
+    assert set(commit_kinds._SKIP_REASONS) <= {str(category) for category in SkipCategory}
