@@ -244,21 +244,19 @@ def _main_rows(facts: CommitForSelection, kind: CommitKind, run_id: str) -> list
             SkipCategory.INITIAL_COMMIT, "initial commit: there is no earlier code to change"
         )
     if reason is not None:
-        return [
-            _row(
-                facts,
-                kind.family,
-                "positive",
-                units,
-                facts.test_units,
-                run_id,
-                main=True,
-                skip=reason,
-            )
-        ]
+        return [_main_skip(facts, kind, units, reason, run_id)]
     if len(units) <= MAX_UNITS and facts.changed_lines <= MAX_CHANGED_LINES:
         return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True)]
     return _split_by_file(facts, kind, units, run_id)
+
+
+def _main_skip(
+    facts: CommitForSelection, kind: CommitKind, units: list[Unit], skip: Skip, run_id: str
+) -> dict[str, Any]:
+    """The commit's main task, skipped for ``skip`` (its row keeps the facts it would have used)."""
+    return _row(
+        facts, kind.family, "positive", units, facts.test_units, run_id, main=True, skip=skip
+    )
 
 
 def _kind_skip(kind: CommitKind) -> Skip | None:
@@ -293,31 +291,9 @@ def _split_by_file(
             SkipCategory.SPRAWLING,
             f"sprawling change: {len(units)} functions or classes in {len(by_file)} files",
         )
-        return [
-            _row(
-                facts,
-                kind.family,
-                "positive",
-                units,
-                facts.test_units,
-                run_id,
-                main=True,
-                skip=reason,
-            )
-        ]
+        return [_main_skip(facts, kind, units, reason, run_id)]
     skip_main = Skip(SkipCategory.SPLIT, f"split: {len(by_file)} tasks, one per file")
-    rows = [
-        _row(
-            facts,
-            kind.family,
-            "positive",
-            units,
-            facts.test_units,
-            run_id,
-            main=True,
-            skip=skip_main,
-        )
-    ]
+    rows = [_main_skip(facts, kind, units, skip_main, run_id)]
     for path, group in sorted(by_file.items()):
         rows.append(
             _row(facts, kind.family, "positive", group, facts.test_units, run_id, part=path)
