@@ -12,10 +12,13 @@ from typing import Any
 
 from flows.draft.commit_text import clip, explanation
 from flows.draft.drafting import DraftResult, DraftSkipped
+from flows.draft.evidence import Evidence, commit_evidence, plain_title, ticket_evidence
 from flows.draft.extractive_tickets import draft_ticket_instruction
 from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
+from miners.code_symbols import GuardClause, guard_clauses
+from miners.commit_kinds import CODE_FAMILIES
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
@@ -23,6 +26,7 @@ from warehouse.selection.task_context import CodeUnit, Context, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 
 DRAFTER = "extractive"
+_PLACEHOLDER = re.compile(r"<SECRET:[a-z0-9-]+>|<EMAIL>")
 # Families whose template holds `instruction`, `input` and `output` macros
 # (flows/draft/families.py).
 FAMILY_TEMPLATES = {
@@ -111,7 +115,80 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
 
 
 def _unusable(context: TaskContext) -> Skip | None:
-    return task_problem(context, MAX_UNIT_LINES)
+    problem = task_problem(context, MAX_UNIT_LINES)
+    if problem is not None or context.family not in (*CODE_FAMILIES, "edge_cases"):
+        return problem
+    return _code_task_problem(context)
+
+
+def _code_task_problem(context: TaskContext) -> Skip | None:
+    """Why a code task cannot make a record a reviewer keeps: no evidence of the problem, an
+    answer that would not run, or code that holds a redaction placeholder."""
+    evidence = task_evidence(context)
+    if evidence is None or not evidence.has_reason:
+        return Skip(
+            SkipCategory.NO_EVIDENCE,
+            "no ticket, and the commit body gives no reason for the change: the subject alone "
+            "is not a problem statement",
+        )
+    stray = {path: s.stray_lines for path, s in context.supports.items() if not s.complete}
+    if stray:
+        path, lines = next(iter(stray.items()))
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER,
+            f"the change also edits {path} outside its functions (line {lines[0]}): "
+            "the answer would not be complete",
+        )
+    missing = [path for path, text in needed_files(context).items() if text is None]
+    if missing:
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER,
+            f"the change needs {missing[0]}, which is too large to show",
+        )
+    if any(_PLACEHOLDER.search(u.after) or _PLACEHOLDER.search(u.before) for u in context.units):
+        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    return None
+
+
+def task_evidence(context: TaskContext) -> Evidence | None:
+    """The problem as evidence states it: the linked ticket's report, else the commit body."""
+    for ticket in context.tickets:
+        found = ticket_evidence(ticket.title, ticket.body)
+        if found is not None:
+            return found
+    return commit_evidence(context.body)
+
+
+def _why(context: TaskContext) -> tuple[str, ...]:
+    """The reasons the explanation gives: the commit body's own, else the ticket's."""
+    from_commit = commit_evidence(context.body)
+    if from_commit is not None and from_commit.has_reason:
+        return from_commit.why
+    found = task_evidence(context)
+    return found.why if found is not None else ()
+
+
+def exercising_tests(context: TaskContext) -> list[CodeUnit]:
+    """The changed tests that exercise a changed unit (name it), not merely sit in the commit."""
+    names = {u.name for u in context.units if len(u.name) > 2}
+    return [
+        t
+        for t in context.tests
+        if any(re.search(rf"\b{re.escape(name)}\b", t.after) for name in names)
+    ]
+
+
+def needed_files(context: TaskContext) -> dict[str, str | None]:
+    """The non-code files the commit changed that the shown code or tests name (a fixture's
+    ``static/config.json``): the answer must include them."""
+    code = "\n".join(
+        u.after for u in (*context.units, *exercising_tests(context), *context.fixtures)
+    )
+    return {
+        path: text
+        for path, text in context.other_files.items()
+        if path in code or (len(path.rsplit("/", 1)[-1]) > 4 and path.rsplit("/", 1)[-1] in code)
+    }
 
 
 def task_view(context: TaskContext) -> dict[str, Any]:
@@ -138,8 +215,117 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         ],
         "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
         "logs": new_items(log_calls(befores), log_calls(afters)),
-        "tests": [_test_view(test) for test in context.tests[:2]],
+        "tests": [_test_view(test) for test in exercising_tests(context)[:2]],
         "explanation": explanation(context.body),
+        "title": plain_title(context.subject),
+        "evidence": task_evidence(context),
+        "why": _why(context),
+        "module": {
+            path: list(support.module_statements)
+            for path, support in context.supports.items()
+            if support.module_statements
+        },
+        "data_files": [
+            {"path": path, "fence": _data_fence(path), "text": text.rstrip()}
+            for path, text in needed_files(context).items()
+            if text is not None
+        ],
+        "fixtures": [
+            {"name": f.qualified_name, "path": f.path, "code": f.after.rstrip()}
+            for f in context.fixtures
+        ],
+        "new_guards": _new_guards(context.units),
+        "new_parameters": _new_parameters(context.units),
+        "pins": [_pin(test, context.units) for test in exercising_tests(context)[:2]],
+    }
+
+
+def _data_fence(path: str) -> str:
+    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    return {"yml": "yaml", "htm": "html", "cfg": "ini", "txt": "text"}.get(suffix, suffix or "text")
+
+
+def _new_guards(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
+    """Guard clauses the change added that raise: condition, error and message."""
+    found: list[GuardClause] = []
+    for unit in units:
+        before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
+        found += [
+            g for g in guard_clauses(unit.after, unit.lang) if (g.condition, g.error) not in before
+        ]
+    return [
+        {
+            "unit": "",
+            "condition": " ".join(g.condition.split()),
+            "error": g.error,
+            "message": g.message,
+        }
+        for g in dict.fromkeys(found)
+        if g.error and len(g.condition) <= 80
+    ]
+
+
+def _new_parameters(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
+    """Parameters a modified Python function gained, with their defaults."""
+    found = []
+    for unit in units:
+        if unit.change != "modified" or unit.lang != "python":
+            continue
+        before = _python_parameters(signature(unit.before, "python"))
+        for name, default in _python_parameters(signature(unit.after, "python")).items():
+            if name not in before and name not in {"self", "cls"}:
+                found.append({"unit": unit.name, "name": name, "default": default})
+    return found
+
+
+def _python_parameters(header: str) -> dict[str, str]:
+    import ast
+
+    try:
+        tree = ast.parse(
+            header.rstrip(":") + ": pass" if header.startswith(("def", "async")) else ""
+        )
+    except SyntaxError:
+        return {}
+    function = next(
+        (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)), None
+    )
+    if function is None:
+        return {}
+    arguments = function.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    pairs = list(zip(positional, defaults, strict=True)) + list(
+        zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    )
+    return {a.arg: ast.unparse(d) if d is not None else "" for a, d in pairs}
+
+
+_ASSERTION = re.compile(
+    r"^\s*(assert\b.*|with pytest\.raises\(.*\).*:|self\.assert\w+\(.*\))\s*$", re.M
+)
+
+
+def _pin(test: CodeUnit, units: tuple[CodeUnit, ...]) -> dict[str, str]:
+    """What a test checks, in one line of its own: its first assertion after it uses the change."""
+    names = [u.name for u in units]
+    lines = test.after.splitlines()
+    start = next(
+        (
+            n
+            for n, line in enumerate(lines)
+            if any(re.search(rf"\b{re.escape(m)}\b", line) for m in names)
+        ),
+        0,
+    )
+    # the check can open just before the call (``with pytest.raises(…):`` then the call)
+    assertion = next(
+        (line.strip() for line in lines[max(start - 1, 0) :] if _ASSERTION.match(line)), ""
+    )
+    return {
+        "name": test.qualified_name,
+        "path": test.path,
+        "assertion": assertion if len(assertion) <= 120 else "",
     }
 
 
@@ -197,7 +383,7 @@ def _test_view(test: CodeUnit) -> dict[str, Any]:
 
 
 def _report(context: TaskContext) -> dict[str, Any]:
-    """The problem as its reporter wrote it: the linked ticket, else the commit subject."""
+    """The problem as its reporter wrote it: the linked ticket, else the commit's own account."""
     ticket = context.tickets[0] if context.tickets else None
     if ticket is not None:
         return {
@@ -209,7 +395,14 @@ def _report(context: TaskContext) -> dict[str, Any]:
             ],
         }
     title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
-    return {"key": "", "title": title[:1].upper() + title[1:], "text": "", "comments": []}
+    found = commit_evidence(context.body)
+    return {
+        "key": "",
+        "title": plain_title(title),
+        "text": "",
+        "statement": found.statement if found is not None else "",
+        "comments": [],
+    }
 
 
 def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:

@@ -14,7 +14,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from miners.change_support import ChangeSupport, change_support
+from miners.code_symbols import extract_symbols, language_for_path
 from miners.code_under_test import code_under_test
+from miners.commit_kinds import is_doc_path, is_generated_path
 from miners.git_objects import BlobReader, git_dir_of
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.records import Provenance
@@ -115,6 +118,13 @@ class TaskContext:
     under_test: tuple[CodeUnit, ...] = ()
     reverted_by: RevertView | None = None
     diffs: dict[str, str] = field(default_factory=dict)
+    # Where each unit file's added lines sit (the module-level statements the change needs).
+    supports: dict[str, ChangeSupport] = field(default_factory=dict)
+    # Non-code files the commit added or changed (data, config, templates), as they are after it;
+    # None when too large to show.
+    other_files: dict[str, str | None] = field(default_factory=dict)
+    # The pytest fixtures and unittest ``setUp`` methods the tests use, as they are at the commit.
+    fixtures: tuple[CodeUnit, ...] = ()
 
     @property
     def paths(self) -> list[str]:
@@ -199,7 +209,43 @@ class ContextLoader:
             else (),
             reverted_by=self._revert(facts.get("revert_commit_id")),
             diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
+            supports=self._supports(read, task[6], units),
+            other_files=self._other_files(read, task[6]),
+            fixtures=_fixtures(read, self._units(facts["test_symbol_ids"])),
         )
+
+    def _supports(
+        self, read: Callable[[str], bytes | None], commit_id: str, units: tuple[CodeUnit, ...]
+    ) -> dict[str, ChangeSupport]:
+        """Where the added lines of each unit file sit, read off the patch and the file after."""
+        patches = self._diffs(commit_id, [u.path for u in units])
+        supports = {}
+        for path, patch in patches.items():
+            after = read(path)
+            language = language_for_path(path)
+            if after is None or language is None:
+                continue
+            shown = {u.qualified_name for u in units if u.path == path}
+            supports[path] = change_support(after, patch, language, shown)
+        return supports
+
+    def _other_files(
+        self, read: Callable[[str], bytes | None], commit_id: str
+    ) -> dict[str, str | None]:
+        """The non-code, non-documentation files the commit added or changed, as they are after."""
+        rows = self.warehouse.query(
+            "SELECT path FROM file_changes WHERE commit_id = ? AND NOT is_binary "
+            "AND change_type <> 'deleted' ORDER BY position",
+            [commit_id],
+        ).rows
+        found: dict[str, str | None] = {}
+        for (path,) in rows:
+            if language_for_path(path) or is_doc_path(path) or is_generated_path(path):
+                continue
+            data = read(path)
+            text = data.decode("utf-8", "replace") if data is not None else ""
+            found[path] = text if text and text.count("\n") <= MAX_OTHER_FILE_LINES else None
+        return found
 
     def _under_test(
         self,
@@ -306,6 +352,80 @@ class ContextLoader:
         if data is None:
             return ""
         return _module_docstring(data.decode("utf-8", "replace"), lang)  # read() redacted it
+
+
+MAX_OTHER_FILE_LINES = 60
+MAX_FIXTURE_LINES = 40
+_BUILTIN_FIXTURES = frozenset(
+    {
+        "request",
+        "tmp_path",
+        "tmpdir",
+        "monkeypatch",
+        "capsys",
+        "capfd",
+        "caplog",
+        "recwarn",
+        "tmp_path_factory",
+        "pytestconfig",
+        "self",
+        "cls",
+    }
+)
+
+
+def _fixtures(
+    read: Callable[[str], bytes | None], tests: tuple[CodeUnit, ...]
+) -> tuple[CodeUnit, ...]:
+    """The pytest fixtures the Python tests ask for (defined in their file or a ``conftest.py``
+    above it) and the ``setUp`` of their unittest classes, as they are at the commit."""
+    found: dict[str, CodeUnit] = {}
+    for test in tests:
+        if test.lang != "python":
+            continue
+        wanted = _parameters(test.after) - _BUILTIN_FIXTURES
+        owner = test.qualified_name.rsplit(".", 1)[0] if "." in test.qualified_name else ""
+        for path in _fixture_files(test.path):
+            for symbol in _python_symbols(read, path):
+                is_fixture = symbol.name in wanted and "fixture" in symbol.code.split("def ", 1)[0]
+                is_setup = path == test.path and symbol.qualified_name == f"{owner}.setUp"
+                if (is_fixture or is_setup) and symbol.code.count("\n") < MAX_FIXTURE_LINES:
+                    unit = CodeUnit(
+                        "",
+                        path,
+                        "python",
+                        symbol.qualified_name,
+                        symbol.kind,
+                        "existing",
+                        symbol.code,
+                        symbol.code,
+                        symbol.doc,
+                    )
+                    found.setdefault(symbol.name if is_fixture else unit.qualified_name, unit)
+    return tuple(found.values())
+
+
+def _parameters(code: str) -> set[str]:
+    header = re.match(r"\s*(?:@[^\n]*\n\s*)*(?:async\s+)?def\s+\w+\s*\(([^)]*)\)", code)
+    if header is None:
+        return set()
+    names = (part.split(":")[0].split("=")[0].strip(" *") for part in header.group(1).split(","))
+    return {name for name in names if name.isidentifier()}
+
+
+def _fixture_files(test_path: str) -> list[str]:
+    """The test's own file, then every ``conftest.py`` from its folder up to the root."""
+    parts = test_path.split("/")[:-1]
+    folders = ["/".join(parts[:n]) for n in range(len(parts), -1, -1)]
+    return [
+        test_path,
+        *(f"{folder}/conftest.py" if folder else "conftest.py" for folder in folders),
+    ]
+
+
+def _python_symbols(read: Callable[[str], bytes | None], path: str) -> list[Any]:
+    data = read(path)
+    return extract_symbols(data, "python") if data is not None else []
 
 
 def _tree_names(listing: bytes) -> list[str]:

@@ -60,12 +60,12 @@ def test_bugfix_record_states_role_stack_requirements_and_test(bugfix_context: T
     assert [n for n, _ in requirements] == [str(i) for i in range(1, len(requirements) + 1)]
     wanted = [
         "Fix `reserve` in `src/stock.py`",
-        "Keep the signature of `reserve` unchanged: `def reserve(levels: dict[str, int], sku: "
-        "str, qty: int) -> int`",
-        'Raise `ValueError` with a message like "quantity must be positive, got {qty}"',
+        'When `qty <= 0`, raise `ValueError` with a message like "quantity must be positive, '
+        'got {qty}"',
         "Log the situation with `logger.warning`",
-        "The test `test_reserve_rejects_negative_quantity` in `tests/test_stock.py` must pass.",
-        "Output format: the complete function `reserve` in one fenced ```python block",
+        "The test `test_reserve_rejects_negative_quantity` in `tests/test_stock.py` (below) must "
+        "pass.",
+        "Output format: for each changed function or class, a label line",
     ]
     for phrase in wanted:
         assert any(phrase in req for _, req in requirements), phrase
@@ -83,6 +83,7 @@ def test_output_is_the_complete_fixed_function_with_the_commit_explanation(
     bugfix_context: TaskContext,
 ) -> None:
     record = _draft(bugfix_context, "en")
+    assert record.output.startswith("`src/stock.py` — `reserve`:\n\n```python\n")
     block = re.search(r"```python\n(.*?)```", record.output, re.DOTALL)
     assert block is not None
     code = block.group(1)
@@ -103,11 +104,11 @@ def test_output_is_the_complete_fixed_function_with_the_commit_explanation(
 def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context: TaskContext) -> None:
     english, chinese = _draft(bugfix_context, "en"), _draft(bugfix_context, "zh")
     assert chinese.lang == "zh" and chinese.id != english.id
-    assert chinese.instruction.startswith("你是一名Python 开发工程师，正在维护 stocky 项目。")
+    assert chinese.instruction.startswith("你是一名 Python 开发工程师，正在维护 stocky 项目。")
     assert (
         "要求：" in chinese.instruction
-        and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity` 必须通过。"
-        in chinese.instruction
+        and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity`（见下文）"
+        "必须通过。" in chinese.instruction
     )
     chinese_code = re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL)
     english_code = re.search(r"```python\n(.*?)```", english.output, re.DOTALL)
