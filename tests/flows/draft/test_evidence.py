@@ -43,4 +43,6 @@ def test_an_identifier_keeps_its_case_and_a_title_loses_its_ticket() -> None:
     assert editorial_sentences("cache_timeout was ignored when the file was a stream") == [
         "cache_timeout was ignored when the file was a stream."
     ]
-    assert plain_title("fix teardown bug in FlaskClient (#1988)") == "Fix teardown bug in FlaskClient"
+    assert (
+        plain_title("fix teardown bug in FlaskClient (#1988)") == "Fix teardown bug in FlaskClient"
+    )

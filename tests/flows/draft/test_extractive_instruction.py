@@ -108,7 +108,8 @@ def test_the_same_record_in_chinese_keeps_code_and_identifiers(bugfix_context: T
     assert (
         "要求：" in chinese.instruction
         and "`tests/test_stock.py` 中的测试 `test_reserve_rejects_negative_quantity`（见下文）"
-        "必须通过。" in chinese.instruction
+        "必须通过。"
+        in chinese.instruction
     )
     chinese_code = re.search(r"```python\n(.*?)```", chinese.output, re.DOTALL)
     english_code = re.search(r"```python\n(.*?)```", english.output, re.DOTALL)
