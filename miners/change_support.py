@@ -129,3 +129,45 @@ def _trivial(lines: list[bytes], number: int) -> bool:
         return True
     text = lines[number - 1].decode("utf-8", "replace")
     return not text.strip() or bool(_TRIVIAL.match(text))
+
+
+_CALL_TYPES = {"call", "call_expression", "method_invocation"}
+MAX_CALLEE_CHARS = 40
+
+
+def called_names(code: str, language: str) -> list[str]:
+    """What ``code`` calls, by the callee's text (``warnings.warn``, ``self._load``), each once,
+    in order; calls with a computed callee (``handlers[key](…)``) are left out."""
+    tree = parse(code.encode("utf-8"), language)
+    found: dict[str, None] = {}
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type in _CALL_TYPES:
+            callee = _callee(node)
+            if callee:
+                found.setdefault(callee, None)
+        stack.extend(reversed(node.named_children))
+    return list(found)
+
+
+def _callee(node: ts.Node) -> str:
+    if node.type == "method_invocation":  # Java: object.name(…)
+        name = node.child_by_field_name("name")
+        target = node.child_by_field_name("object")
+        parts = [part for part in (target, name) if part is not None]
+        text = ".".join(_text(part) for part in parts)
+    else:
+        function = node.child_by_field_name("function")
+        if function is None or function.type not in {
+            "identifier",
+            "attribute",
+            "member_expression",
+            "selector_expression",
+            "field_expression",
+            "scoped_identifier",
+        }:
+            return ""
+        text = _text(function)
+    text = "".join(text.split())
+    return text if len(text) <= MAX_CALLEE_CHARS and "(" not in text else ""

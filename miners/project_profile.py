@@ -72,8 +72,37 @@ def _readme_title(text: str) -> str:
 
 def _first_paragraph(text: str) -> str:
     """The first paragraph that reads as prose: sentences, so a title or a tagline ("web
-    development, one drop at a time") is not one."""
-    return first_prose_paragraph(text.splitlines(), _is_decoration, sentences=True)[:400]
+    development, one drop at a time") is not one; a copyright line is not one either. Markup is
+    removed (reST and Markdown links, literals, emphasis), so the role line reads cleanly."""
+    lines = [line for line in text.splitlines() if not _COPYRIGHT.match(line)]
+    paragraph = first_prose_paragraph(lines, _is_decoration, sentences=True)
+    return _sentences_within(_without_markup(paragraph), 400)
+
+
+_COPYRIGHT = re.compile(r"^\s*(?:[:#*]*\s*)?(?:copyright\b|\(c\)|©|license[ds]? under\b)", re.I)
+_REST_LINK = re.compile(r"`([^`<]+?)(?:\s*<[^>]*>)?`_{1,2}")
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*{1,2}|_{2})(\S[^*_]*?)\1")
+
+
+def _without_markup(text: str) -> str:
+    text = _REST_LINK.sub(r"\1", text)
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = re.sub(r"``([^`]+)``", r"`\1`", text)
+    return _EMPHASIS.sub(r"\2", text)
+
+
+def _sentences_within(text: str, limit: int) -> str:
+    """Whole sentences of ``text`` up to ``limit`` characters (the first one at least)."""
+    if len(text) <= limit:
+        return text
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+    kept = sentences[0]
+    for sentence in sentences[1:]:
+        if len(kept) + 1 + len(sentence) > limit:
+            break
+        kept += " " + sentence
+    return kept[:limit]
 
 
 def first_prose_paragraph(

@@ -85,6 +85,7 @@ class SkipCategory(StrEnum):
     NO_EVIDENCE = "no_evidence"
     INCOMPLETE_ANSWER = "incomplete_answer"
     REDACTED_CODE = "redacted_code"
+    TESTS_NOT_NEW = "tests_not_new"
     NO_CODE_UNDER_TEST = "no_code_under_test"
     DOCS_UNREADABLE = "docs_unreadable"
     DOCSTRING_ALREADY_THERE = "docstring_already_there"

@@ -7,15 +7,17 @@ real code after the change, with the commit's own explanation, becomes the outpu
 
 from __future__ import annotations
 
+import builtins
 import re
 from typing import Any
 
-from flows.draft.commit_text import clip, explanation
+from flows.draft.commit_text import clip
 from flows.draft.drafting import DraftResult, DraftSkipped
 from flows.draft.evidence import Evidence, commit_evidence, plain_title, ticket_evidence
 from flows.draft.extractive_tickets import draft_ticket_instruction
 from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
+from miners.change_support import called_names
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from miners.code_symbols import GuardClause, guard_clauses
 from miners.commit_kinds import CODE_FAMILIES
@@ -216,12 +218,13 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
         "logs": new_items(log_calls(befores), log_calls(afters)),
         "tests": [_test_view(test) for test in exercising_tests(context)[:2]],
-        "explanation": explanation(context.body),
+        # only the body's sentences that give a reason, cleaned: never the body pasted
+        "explanation": " ".join(_why(context)),
         "title": plain_title(context.subject),
         "evidence": task_evidence(context),
         "why": _why(context),
         "module": {
-            path: list(support.module_statements)
+            path: _module_text(support.module_statements)
             for path, support in context.supports.items()
             if support.module_statements
         },
@@ -236,8 +239,46 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         ],
         "new_guards": _new_guards(context.units),
         "new_parameters": _new_parameters(context.units),
+        "call_changes": _call_changes(context.units),
         "pins": [_pin(test, context.units) for test in exercising_tests(context)[:2]],
     }
+
+
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {"super", "self"}
+MAX_CALLS_NAMED = 3
+
+
+def _call_changes(units: tuple[CodeUnit, ...]) -> list[dict[str, Any]]:
+    """For each modified unit, what it calls now that it did not, and what it no longer calls
+    (builtins aside): what the change does, read off the code."""
+    changes = []
+    for unit in units:
+        if unit.change != "modified" or not unit.before.strip():
+            continue
+        before = [c for c in called_names(unit.before, unit.lang) if c not in _BUILTIN_NAMES]
+        after = [c for c in called_names(unit.after, unit.lang) if c not in _BUILTIN_NAMES]
+        added, removed = new_items(before, after), new_items(after, before)
+        if added or removed:
+            changes.append(
+                {
+                    "unit": unit.name,
+                    "added": added[:MAX_CALLS_NAMED],
+                    "removed": removed[:MAX_CALLS_NAMED],
+                }
+            )
+    return changes
+
+
+_IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
+
+
+def _module_text(statements: tuple[str, ...]) -> str:
+    """Module-level statements as a file holds them: imports together, then a blank line, the
+    other statements apart."""
+    imports = [s for s in statements if _IMPORT.match(s)]
+    others = [s for s in statements if not _IMPORT.match(s)]
+    parts = ["\n".join(imports)] if imports else []
+    return "\n\n".join(parts + others)
 
 
 def _data_fence(path: str) -> str:
@@ -306,6 +347,9 @@ _ASSERTION = re.compile(
 )
 
 
+_EXPECTED_ERROR = re.compile(r"(?:pytest\.raises|assertRaises\w*)\(\s*([\w.]+)")
+
+
 def _pin(test: CodeUnit, units: tuple[CodeUnit, ...]) -> dict[str, str]:
     """What a test checks, in one line of its own: its first assertion after it uses the change."""
     names = [u.name for u in units]
@@ -322,10 +366,12 @@ def _pin(test: CodeUnit, units: tuple[CodeUnit, ...]) -> dict[str, str]:
     assertion = next(
         (line.strip() for line in lines[max(start - 1, 0) :] if _ASSERTION.match(line)), ""
     )
+    expected = _EXPECTED_ERROR.search(assertion)
     return {
         "name": test.qualified_name,
         "path": test.path,
-        "assertion": assertion if len(assertion) <= 120 else "",
+        "assertion": "" if expected or len(assertion) > 120 else assertion,
+        "expects": expected.group(1) if expected else "",
     }
 
 
@@ -410,6 +456,8 @@ def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftS
     view = {**task_view(context), **family_view(context)}
     instruction = words.say("instruction", **_arguments(words, "instruction", view))
     given = words.say("input", **_arguments(words, "input", view))
+    if context.family == "tests" and context.fixtures:
+        given = f"{given.rstrip()}\n\n{_fixtures_text(context, lang)}"
     output = words.say("output", **_arguments(words, "output", view))
     record_id = stable_id(context.task_id, "instruction", lang, DRAFTER, words.ref)
     return InstructionRecord(
@@ -421,6 +469,19 @@ def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftS
         output=output,
         provenance=context.provenance(DRAFTER, words.ref),
     )
+
+
+def _fixtures_text(context: TaskContext, lang: str) -> str:
+    """The fixtures and ``setUp`` the tests use, as they are at the commit."""
+    blocks = []
+    for fixture in context.fixtures:
+        label = (
+            f"`{fixture.path}` — `{fixture.qualified_name}` (used by the tests):"
+            if lang == "en"
+            else f"`{fixture.path}` — `{fixture.qualified_name}`（测试会用到）："
+        )
+        blocks.append(f"{label}\n\n```python\n{fixture.after.rstrip()}\n```")
+    return "\n\n".join(blocks)
 
 
 def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:

@@ -96,6 +96,23 @@ def family_problem(context: TaskContext) -> Skip | None:
             Skip(SkipCategory.NO_CODE_UNDER_TEST, "the code the tests exercise could not be found"),
         ),
         (
+            "tests",
+            lambda: _moved_or_edited(context),
+            Skip(
+                SkipCategory.TESTS_NOT_NEW,
+                "the tests were moved or edited, not written: no test is missing",
+            ),
+        ),
+        (
+            "tests",
+            lambda: bool(_unshown_helpers(context)),
+            Skip(
+                SkipCategory.INCOMPLETE_ANSWER,
+                "the tests call helpers of their class the record cannot show: "
+                + ", ".join(_unshown_helpers(context)[:3]),
+            ),
+        ),
+        (
             "docs",
             lambda: not any(u.doc for u in context.units),
             Skip(
@@ -125,6 +142,27 @@ def family_problem(context: TaskContext) -> Skip | None:
     return next(
         (skip for family, fails, skip in checks if family == context.family and fails()), None
     )
+
+
+_SELF_CALL = re.compile(r"\bself\.(\w+)\(")
+_UNITTEST_METHODS = re.compile(r"^(?:assert|fail|skip|sub[Tt]est|add(?:Cleanup|TypeEqualityFunc))")
+
+
+def _moved_or_edited(context: TaskContext) -> bool:
+    """Tests that existed before (edited) or were deleted elsewhere in the commit (moved)."""
+    return any(
+        u.change != "added"
+        or u.qualified_name in context.deleted_names
+        or u.name in context.deleted_names
+        for u in context.units
+    )
+
+
+def _unshown_helpers(context: TaskContext) -> list[str]:
+    """Methods of their own class the tests call that are neither assertions nor shown."""
+    shown = {u.name for u in (*context.units, *context.fixtures)}
+    called = {name for u in context.units for name in _SELF_CALL.findall(u.after)}
+    return sorted(n for n in called if not _UNITTEST_METHODS.match(n) and n not in shown)
 
 
 def _wrote_doc(units: Sequence[CodeUnit]) -> bool:

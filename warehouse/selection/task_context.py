@@ -17,7 +17,7 @@ from typing import Any
 from miners.change_support import ChangeSupport, change_support
 from miners.code_symbols import extract_symbols, language_for_path
 from miners.code_under_test import code_under_test
-from miners.commit_kinds import is_doc_path, is_generated_path
+from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
 from miners.git_objects import BlobReader, git_dir_of
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.records import Provenance
@@ -125,6 +125,9 @@ class TaskContext:
     other_files: dict[str, str | None] = field(default_factory=dict)
     # The pytest fixtures and unittest ``setUp`` methods the tests use, as they are at the commit.
     fixtures: tuple[CodeUnit, ...] = ()
+    # Names of the definitions the commit deleted (a test "added" under a name deleted elsewhere
+    # in the same commit was moved, not written).
+    deleted_names: frozenset[str] = frozenset()
 
     @property
     def paths(self) -> list[str]:
@@ -211,19 +214,38 @@ class ContextLoader:
             diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
             supports=self._supports(read, task[6], units),
             other_files=self._other_files(read, task[6]),
-            fixtures=_fixtures(read, self._units(facts["test_symbol_ids"])),
+            fixtures=_fixtures(
+                read,
+                units + self._units(facts["test_symbol_ids"])
+                if task[1] == "tests"
+                else self._units(facts["test_symbol_ids"]),
+            ),
+            deleted_names=self._deleted_names(task[6]),
         )
+
+    def _deleted_names(self, commit_id: str) -> frozenset[str]:
+        rows = self.warehouse.query(
+            "SELECT DISTINCT qualified_name FROM symbols WHERE commit_id = ? "
+            "AND change = 'deleted'",
+            [commit_id],
+        ).rows
+        names = {row[0] for row in rows}
+        return frozenset(names | {name.rsplit(".", 1)[-1] for name in names})
 
     def _supports(
         self, read: Callable[[str], bytes | None], commit_id: str, units: tuple[CodeUnit, ...]
     ) -> dict[str, ChangeSupport]:
-        """Where the added lines of each unit file sit, read off the patch and the file after."""
-        patches = self._diffs(commit_id, [u.path for u in units])
+        """Where the added lines of every code file the commit changed sit (tests aside), read off
+        the patch and the file after: a file the task shows no unit of must add nothing but
+        module-level lines, or the task's answer is not the whole change."""
+        patches = self._diffs(commit_id, None)
         supports = {}
         for path, patch in patches.items():
-            after = read(path)
             language = language_for_path(path)
-            if after is None or language is None:
+            if language is None or is_test_path(path):
+                continue
+            after = read(path)
+            if after is None:
                 continue
             shown = {u.qualified_name for u in units if u.path == path}
             supports[path] = change_support(after, patch, language, shown)
@@ -281,13 +303,13 @@ class ContextLoader:
         ).rows_as(RevertView)
         return reverts[0] if reverts else None
 
-    def _diffs(self, commit_id: str, paths: list[str]) -> dict[str, str]:
+    def _diffs(self, commit_id: str, paths: list[str] | None) -> dict[str, str]:
         rows = self.warehouse.query(
             "SELECT path, diff FROM file_changes WHERE commit_id = ? AND NOT is_binary ORDER BY "
             "position",
             [commit_id],
         ).rows
-        return {path: diff for path, diff in rows if path in paths}
+        return {path: diff for path, diff in rows if paths is None or path in paths}
 
     def _reader(self, location: str, sha: str) -> Callable[[str], bytes | None]:
         if location not in self._readers:

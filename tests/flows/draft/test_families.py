@@ -127,7 +127,7 @@ def test_guard_clauses_a_fix_added_become_an_edge_case_record(workspace: Path) -
 def test_every_family_is_drafted_in_chinese_too(workspace: Path, family: str) -> None:
     english, chinese = _record(workspace, family), _record(workspace, family, "zh")
     assert (
-        chinese["instruction"].startswith("你是一名Python 开发工程师")
+        chinese["instruction"].startswith("你是一名 Python 开发工程师")
         and "要求：" in chinese["instruction"]
     )
     assert chinese["input"].count("```") == english["input"].count("```")
