@@ -29,6 +29,7 @@ _DROPPED_LINE = re.compile(
 )
 _INLINE_REFERENCE = re.compile(
     r"\s*\(?(?:(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|refs?|see)\s+)?"
+    r"(?:(?:in|from|by)\s+)?(?:(?:the\s+)?(?:issue|ticket|PR|pull request)\s*)?"
     r"(?:[\w.-]+/[\w.-]+)?(?:#|gh-|GH-)\d+\)?",
 )
 _FOOTNOTE = re.compile(r"\[\d+\]")
@@ -53,6 +54,13 @@ _WHY = re.compile(
     r"caus(?:es|ed|ing)|leads? to|ignor(?:es|ed)|confus\w+|unexpected\w*|deprecated|"
     r"allows?|makes? it (?:easier|possible)|so (?:it|the|that|we|they|users?))\b",
     re.IGNORECASE,
+)
+# A sentence that tells what the author did ("Did not touch the tutorial", "Also altered …") is
+# a diary of the commit, not a statement a record can make.
+_DIARY = re.compile(
+    r"^As (?:pointed out|discussed|mentioned|suggested|requested|noted)\b|"
+    r"^(?:Also\s+)?(?i:Did|Added|Changed|Fixed|Moved|Removed|Altered|Updated|Made|Renamed|"
+    r"Refactored|Cleaned|Tweaked|Reverted|Merged|Bumped|Implemented|Tried|Went)\b"
 )
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
@@ -159,6 +167,8 @@ def _usable(sentence: str) -> bool:
     return (
         len(words) >= MIN_SENTENCE_WORDS
         and not sentence.endswith(":")
+        and not sentence.startswith(("...", "…"))
+        and not _DIARY.match(sentence)
         and not _FIRST_PERSON.search(sentence)
         and not _ADDRESSED.search(sentence)
         and "http" not in sentence

@@ -46,3 +46,12 @@ def test_an_identifier_keeps_its_case_and_a_title_loses_its_ticket() -> None:
     assert (
         plain_title("fix teardown bug in FlaskClient (#1988)") == "Fix teardown bug in FlaskClient"
     )
+
+
+def test_the_authors_diary_and_references_to_discussions_are_not_the_projects_voice() -> None:
+    body = (
+        "As pointed out in issue #1234 sqlite3.Row should be used. Also altered the patterns "
+        "example. Did not touch the tutorial examples.\n\n... the idea being, that an extension "
+        "might raise.\n\nThe session was lost when the cookie expired."
+    )
+    assert editorial_sentences(body) == ["The session was lost when the cookie expired."]
