@@ -63,10 +63,18 @@ def _readme(read: ReadFile) -> tuple[str, str]:
     return "", ""
 
 
+_GENERIC_TITLES = frozenset(
+    {"overview", "introduction", "readme", "about", "getting started", "documentation", "intro"}
+)
+
+
 def _readme_title(text: str) -> str:
+    """The README's first heading, unless it is a generic one ("Overview") that names no
+    project."""
     for line in text.splitlines():
         if line.startswith("# "):
-            return line[2:].strip()
+            title = line[2:].strip()
+            return "" if title.lower() in _GENERIC_TITLES else title
     return ""
 
 

@@ -244,7 +244,30 @@ def task_view(context: TaskContext) -> dict[str, Any]:
     }
 
 
-_BUILTIN_NAMES = frozenset(dir(builtins)) | {"super", "self"}
+_BUILTIN_NAMES = frozenset(dir(builtins)) | {
+    # Python's, and Go's (https://go.dev/ref/spec#Predeclared_identifiers), which no record
+    # names as a fact of the change
+    "super",
+    "self",
+    "append",
+    "cap",
+    "clear",
+    "close",
+    "complex",
+    "copy",
+    "delete",
+    "imag",
+    "len",
+    "make",
+    "max",
+    "min",
+    "new",
+    "panic",
+    "print",
+    "println",
+    "real",
+    "recover",
+}
 MAX_CALLS_NAMED = 3
 
 

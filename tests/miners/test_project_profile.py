@@ -27,8 +27,23 @@ from miners.project_profile import read_profile
             "fine-tuning data of textbook quality.",
         ),
         ("# tool\n\nbecause sometimes a pocket knife is not enough\n", ""),
+        (
+            "Flask\n=====\n\nFlask is a lightweight `WSGI`_ web application framework built "
+            "on `Werkzeug <https://x>`_ and **Jinja**.\n",
+            "Flask is a lightweight WSGI web application framework built on Werkzeug and Jinja.",
+        ),
+        (
+            "# x\n\nCopyright 2015 Red Hat Inc. All rights reserved by the authors.\n\n"
+            "x parses [log files](https://x) quickly and well.\n",
+            "x parses log files quickly and well.",
+        ),
     ],
 )
 def test_the_purpose_is_the_first_paragraph_written_as_sentences(readme: str, purpose: str) -> None:
     files = {"README.md": readme.encode()}
     assert read_profile(files.get, "repo").purpose == purpose
+
+
+def test_a_generic_readme_heading_is_not_the_projects_name() -> None:
+    files = {"README.md": b"# Overview\n\nCobra is a library for creating modern CLI tools.\n"}
+    assert read_profile(files.get, "cobra").name == "cobra"

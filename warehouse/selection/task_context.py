@@ -484,9 +484,16 @@ def _module_docstring(text: str, lang: str) -> str:
     if not match:
         return ""
     doc = re.sub(r"^\s*(?:\*|//)\s?", "", match.group(2), flags=re.MULTILINE).strip()
+    if _LICENSE_HEADER.search(doc):
+        return ""  # a copyright or licence header does not describe the module
     lines = doc.splitlines()
     # A heading ("flask.testing" over "~~~~~~") is not a description: skip it and its underline.
     return first_prose_paragraph(lines, _is_heading_or_blank, min_words=3)[:300]
+
+
+_LICENSE_HEADER = re.compile(
+    r"^\s*(?:copyright\b|\(c\)|©)|\blicen[cs]ed? under\b|SPDX-License-Identifier", re.I | re.M
+)
 
 
 def _is_heading_or_blank(line: str) -> bool:
