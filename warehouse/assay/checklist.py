@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from warehouse.assay.checks import agent_contract, heuristics, principles
+from warehouse.assay.checks import agent_contract, heuristics, principles, voice
 from warehouse.assay.checks.base import Check, Verdict
 from warehouse.record_text import string_values
 from warehouse.records import Record
@@ -67,6 +67,7 @@ def default_checks(
         Check("comments", principles.check_comments, hard=False),
         Check("explanation", principles.check_explanation, hard=False),
         Check("instruction_match", principles.check_instruction_match, hard=False),
+        Check("record_voice", voice.check_record_voice, weight=2.0),
     ]
     if grounding is not None:
         checks.append(Check("grounding", grounding, weight=2.0))
