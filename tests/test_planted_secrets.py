@@ -21,6 +21,7 @@ from flows.review.app import ReviewSession, create_app
 from flows.workspace import Workspace
 from tests.builders import STOCK_TICKETS, STOCK_V1, BuildRepo, Cli, Commit, stock_history
 from tests.llm_server import FakeLLMServer, Reply
+from warehouse.record_text import code_blocks
 from warehouse.review.sample import open_sample
 from warehouse.store import Warehouse
 
@@ -150,6 +151,16 @@ def _review_pages(workspace: Path) -> str:
     return "\n".join(page.text for page in pages)
 
 
+def _placeholder_in_code(record: str) -> bool:
+    """A placeholder inside a fenced block of an instruction record's texts."""
+    texts = json.loads(record)
+    return any(
+        "<SECRET:" in block.code or "<EMAIL>" in block.code
+        for key in ("instruction", "input", "output")
+        for block in code_blocks(texts.get(key) or "")
+    )
+
+
 def _assert_nowhere(texts: dict[str, str]) -> None:
     for kind, secret in PLANTED.items():
         for where, text in texts.items():
@@ -196,13 +207,20 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
             ).rows
         ]
         drafted = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM candidates").rows}
+        instruction_skips = {
+            row[0]
+            for row in warehouse.query(
+                "SELECT DISTINCT category FROM draft_skips WHERE kind = 'instruction'"
+            ).rows
+        }
     assert len(kinds) >= 10, kinds
-    # trajectories read the repository's files through their tools
-    assert drafted == {
-        "instruction",
-        "agent",
-    }
+    # trajectories read the repository's files through their tools; an instruction record whose
+    # code would hold a placeholder is not made at all
+    assert "agent" in drafted and "redacted_code" in instruction_skips, instruction_skips
     assert records and all("<SECRET:" in record and "<EMAIL>" in record for record in records)
+    assert not any(
+        json.loads(r)["kind"] == "instruction" and _placeholder_in_code(r) for r in records
+    )
 
 
 def test_no_planted_secret_or_address_is_sent_to_the_llm(
