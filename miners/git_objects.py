@@ -46,6 +46,17 @@ def _objects_dir(git_dir: Path) -> Path:
     return git_dir / "objects"
 
 
+def tree_names(listing: bytes) -> list[str]:
+    """Entry names of a raw git tree object (``<mode> <name>\\0<20-byte sha>`` repeated), as
+    ``git cat-file --batch`` returns a folder (``<commit>:<folder>``)."""
+    names, position = [], 0
+    while position < len(listing):
+        end = listing.index(b"\x00", position)
+        names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
+        position = end + 21
+    return names
+
+
 class BlobReader:
     """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
 

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from miners.code_under_test import code_under_test
-from miners.git_objects import BlobReader, git_dir_of
+from miners.git_objects import BlobReader, git_dir_of, tree_names
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.records import Provenance
 from warehouse.redaction import redact
@@ -214,7 +214,7 @@ class ContextLoader:
             listing = blobs.read(
                 f"{sha}:{folder}" if folder not in ("", ".") else f"{sha}^{{tree}}"
             )
-            return [f"{folder}/{name}" for name in _tree_names(listing)] if listing else []
+            return [f"{folder}/{name}" for name in tree_names(listing)] if listing else []
 
         found: dict[str, CodeUnit] = {}
         for test in tests:
@@ -306,16 +306,6 @@ class ContextLoader:
         if data is None:
             return ""
         return _module_docstring(data.decode("utf-8", "replace"), lang)  # read() redacted it
-
-
-def _tree_names(listing: bytes) -> list[str]:
-    """Entry names of a raw git tree object (``<mode> <name>\\0<20-byte sha>`` repeated)."""
-    names, position = [], 0
-    while position < len(listing):
-        end = listing.index(b"\x00", position)
-        names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
-        position = end + 21
-    return names
 
 
 def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
