@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ import tree_sitter as ts
 from pyflakes import checker, messages
 
 from miners.code_symbols import LANGUAGES, parse
+from warehouse.assay.patching import python_tree
 
 
 def _words(text: str) -> frozenset[str]:
@@ -129,26 +131,94 @@ class Unresolved:
 # ---- Python -----------------------------------------------------------------------------------
 
 
-def python_compiles(text: str, path: str) -> str | None:
-    """None when ``text`` compiles as Python 3, else the compiler's message and line."""
+@dataclass(frozen=True, slots=True)
+class PythonModule:
+    """A Python file parsed once: its tree, or why it does not compile."""
+
+    tree: ast.Module | None
+    error: str | None
+
+
+def read_python(text: str, path: str, *, compiled: bool = True) -> PythonModule:
+    """``text`` parsed, and unless ``compiled`` is False compiled, as Python 3 (compiling the tree
+    also catches what the parser lets through: ``return`` outside a function, a misplaced
+    ``nonlocal`` …; a parent only needs to parse, to tell Python 3 from Python 2)."""
     try:
-        compile(text, path, "exec", dont_inherit=True)
+        tree = python_tree(text, path)
+        if compiled:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a SyntaxWarning is style, not a failure
+                compile(tree, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
         message = getattr(error, "msg", str(error))
-        return f"{message} (line {line})" if line else str(message)
-    return None
+        return PythonModule(None, f"{message} (line {line})" if line else str(message))
+    return PythonModule(tree, None)
 
 
-def undefined_python_names(text: str, path: str) -> frozenset[str]:
-    """The names pyflakes reports undefined in ``text`` (which compiles)."""
-    tree = ast.parse(text, filename=path)
+def undefined_python_names(
+    tree: ast.Module, path: str, new_lines: Sequence[tuple[int, int]] | None = None
+) -> frozenset[str]:
+    """The names pyflakes reports undefined in a module that compiles.
+
+    Given ``new_lines``, only the new code is looked into: the bodies of functions that do not
+    overlap it are hollowed first (their locals are no name the new code can miss, and pyflakes
+    is the costliest step of the check); their ``global`` statements stay, since those bind
+    module-level names. The tree is changed in place.
+    """
+    if new_lines is not None:
+        _hollow_functions_outside(tree, new_lines)
     found = checker.Checker(tree, filename=path).messages
     return frozenset(
         str(message.message_args[0])
         for message in found
         if isinstance(message, messages.UndefinedName)
     )
+
+
+def _hollow_functions_outside(tree: ast.Module, new_lines: Sequence[tuple[int, int]]) -> None:
+    """Hollow every function that does not overlap ``new_lines`` (statements are walked, never
+    expressions: this runs on whole files)."""
+    for function in _functions(tree.body):
+        end = function.end_lineno or function.lineno
+        if not any(first <= end and function.lineno <= last for first, last in new_lines):
+            kept: list[ast.stmt] = [
+                n for n in _statements(function.body) if isinstance(n, ast.Global)
+            ]
+            function.body = [*kept, ast.copy_location(ast.Pass(), function)]
+
+
+def _functions(body: list[ast.stmt]) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The outermost functions among these statements (inside classes and blocks too)."""
+    found: list[ast.FunctionDef | ast.AsyncFunctionDef] = []
+    for statement in body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            found.append(statement)
+        else:
+            found += _functions(_inner_statements(statement))
+    return found
+
+
+def _statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Every statement among these, nested ones included."""
+    found: list[ast.stmt] = []
+    for statement in body:
+        found.append(statement)
+        found += _statements(_inner_statements(statement))
+    return found
+
+
+def _inner_statements(statement: ast.stmt) -> list[ast.stmt]:
+    """The statements a compound statement holds (a class's or function's body, a block's
+    branches, an exception handler's, a match case's)."""
+    inner: list[ast.stmt] = []
+    for field in ("body", "orelse", "finalbody"):
+        value = getattr(statement, field, None)
+        if isinstance(value, list):
+            inner += value
+    for part in (*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())):
+        inner += part.body
+    return inner
 
 
 # ---- the other languages ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -90,13 +91,14 @@ class Patched:
     new_lines: tuple[tuple[int, int], ...]
 
 
-def read_layout(text: str, language: str) -> FileLayout:
-    """A file's definitions and module-level facts (one tree-sitter parse; ``ast`` for Python)."""
+def read_layout(text: str, language: str, module: ast.Module | None = None) -> FileLayout:
+    """A file's definitions and module-level facts (one tree-sitter parse; for Python, ``ast``'s
+    ``module`` of it, parsed here unless the caller has it)."""
     lines = text.splitlines(keepends=True)
     tree = parse(text.encode("utf-8"), language)
     layout = FileLayout(lines, language, _places(tree, language, lines))
     if language == "python":
-        _read_python_module(layout, text)
+        _read_python_module(layout, module if module is not None else _module_or_nothing(text))
     else:
         _read_declarations(layout, tree, language)
     return layout
@@ -108,9 +110,12 @@ def apply_blocks(
     """The file with the unit and module ``blocks`` applied (``symbols``: the record's symbols of
     this file, which name the definitions of a block that does not say which unit it is)."""
     edits: list[Edit] = []
+    taken: list[str] = []  # a symbol already placed is the last choice for the next definition
     for block in blocks:
         if block.part == "unit":
-            pieces = unit_pieces(block, layout.language, symbols)
+            ordered = [*(s for s in symbols if s not in taken), *symbols]
+            pieces = unit_pieces(block, layout.language, ordered)
+            taken += [name for name, _ in pieces]
             edits += [_unit_edit(layout, name, code, len(edits)) for name, code in pieces]
         elif block.part == "module":
             edits += _module_edits(layout, block.code, len(edits))
@@ -137,10 +142,13 @@ def unit_pieces(
         return (
             [(_matching_symbol(tops[0].qualified_name, None, symbols), block.code)] if tops else []
         )
-    pieces, position = [], 0
+    pieces: list[tuple[str, str]] = []
+    position = 0
     for n, definition in enumerate(tops):
         end = len(lines) if n == len(tops) - 1 else definition.end_line
-        name = _matching_symbol(definition.qualified_name, block.symbol, symbols)
+        taken = [name for name, _ in pieces]
+        untaken = [s for s in symbols if s not in taken]
+        name = _matching_symbol(definition.qualified_name, block.symbol, [*untaken, *symbols])
         pieces.append((name, "".join(lines[position:end])))
         position = end
     return pieces
@@ -148,7 +156,8 @@ def unit_pieces(
 
 def _matching_symbol(name: str, symbol: str | None, symbols: Sequence[str]) -> str:
     """The qualified name of a definition called ``name``: the label's symbol when it ends so,
-    else a record symbol that does, else ``name`` beside the label's symbol (a sibling method)."""
+    else the first of ``symbols`` that does, else ``name`` beside the label's symbol (a sibling
+    method)."""
     if symbol and symbol.rsplit(".", 1)[-1] == name:
         return symbol
     for candidate in symbols:
@@ -181,13 +190,16 @@ def _closest(places: list[Place], code: str) -> Place:
 
 
 def reindented(code: str, indent: str) -> str:
-    """``code`` moved so that its first line starts at ``indent`` (the rest keep their offsets)."""
+    """``code`` moved so that its first line starts at ``indent`` (the rest keep their offsets),
+    without blank lines around it."""
     lines = code.splitlines()
     first = next((line for line in lines if line.strip()), "")
     width = len(first) - len(first.lstrip())
     moved = [indent + _unindented(line, width) if line.strip() else "" for line in lines]
     while moved and not moved[-1]:
         moved.pop()
+    while moved and not moved[0]:
+        moved.pop(0)
     return "\n".join(moved) + "\n"
 
 
@@ -262,12 +274,17 @@ def _indent_of(line: str) -> str:
 # ---- Python module level ----------------------------------------------------------------------
 
 
-def _read_python_module(layout: FileLayout, text: str) -> None:
-    """Where the import section ends, what is imported, which names the module level binds."""
+def _module_or_nothing(text: str) -> ast.Module:
+    """The module, or an empty one when it does not parse (nothing to place statements among)."""
     try:
-        body = ast.parse(text).body
+        return python_tree(text)
     except (SyntaxError, ValueError):
-        return
+        return ast.Module(body=[], type_ignores=[])
+
+
+def _read_python_module(layout: FileLayout, module: ast.Module) -> None:
+    """Where the import section ends, what is imported, which names the module level binds."""
+    body = module.body
     if body and _is_docstring(body[0]):
         layout.future_at = layout.header_end = body[0].end_lineno or 0
     imports: set[ImportKey] = set()
@@ -284,6 +301,14 @@ def _read_python_module(layout: FileLayout, text: str) -> None:
         for name in _bound_names(statement):
             layout.bound.setdefault(name, (_first_line(statement) - 1, statement.end_lineno or 0))
     layout.imports = frozenset(imports)
+
+
+def python_tree(text: str, path: str = "<output>") -> ast.Module:
+    """``ast.parse`` without warnings: an invalid escape or ``x is 1`` is the code's style, not a
+    reason to fail (and the test suite turns warnings into errors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text, filename=path)
 
 
 def _python_module_edits(layout: FileLayout, code: str, order: int) -> list[Edit]:
@@ -311,7 +336,7 @@ def _python_statements(code: str) -> list[tuple[ast.stmt | None, str]]:
     """The top-level statements of a block with their source lines (comments above a statement
     go with it); a block that does not parse is one statement of unknown kind."""
     try:
-        body = ast.parse(code).body
+        body = python_tree(code).body
     except (SyntaxError, ValueError):
         return [(None, code)]
     lines = code.splitlines(keepends=True)
@@ -402,8 +427,8 @@ def _declaration_edits(layout: FileLayout, code: str, order: int) -> list[Edit]:
         else:
             span = next((layout.bound[n] for n in declared_names(node) if n in layout.bound), None)
         start, stop = span if span is not None else (layout.header_end, layout.header_end)
-        separated = text if span is not None else "\n" + text
-        edits.append(Edit(start, stop, reindented(separated, ""), order + len(edits)))
+        moved = reindented(text, "") if span is not None else "\n" + reindented(text, "")
+        edits.append(Edit(start, stop, moved, order + len(edits)))
     return edits
 
 

@@ -11,7 +11,7 @@ names, is defined, imported or a builtin. A file the commit adds or changes that
 
 It does not apply (None) to agent records, to records without a commit (golds, tickets), to a root
 commit, to an output with no block it can place, and to a record whose Python file does not
-compile as Python 3 at the parent (flask's 2010 history is Python 2: nothing can be judged there).
+parse as Python 3 at the parent (flask's 2010 history is Python 2: nothing can be judged there).
 Each parent file is read and parsed once per pass; twin records (``en`` and ``zh``) of one task
 carry the same blocks and are judged once.
 """
@@ -25,13 +25,13 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from miners.code_symbols import language_for_path
+from miners.code_symbols import language_for_path, strip_docs
 from miners.errors import GoldmineError
 from miners.git_objects import BlobReader, git_dir_of, tree_names
 from warehouse.assay.checks.base import Verdict
 from warehouse.assay.name_resolution import (
     known_names,
-    python_compiles,
+    read_python,
     undefined_python_names,
     unresolved_calls,
 )
@@ -66,12 +66,10 @@ class CommitFacts:
 
 @dataclass(frozen=True, slots=True)
 class ParentFile:
-    """A file at the parent commit, read for patching (and for Python, judged once)."""
+    """A file at the parent commit, read for patching."""
 
-    text: str
     layout: FileLayout
-    python_error: str | None  # why it does not compile as Python 3 (None: it does, or not Python)
-    undefined: frozenset[str]  # the undefined names pyflakes already finds in it
+    python_error: str | None  # why it does not parse as Python 3 (None: it does, or not Python)
 
 
 class Resolver:
@@ -103,6 +101,7 @@ class Resolver:
     def _open(self) -> None:
         self._readers: dict[str, BlobReader] = {}
         self._parent_file = lru_cache(maxsize=512)(self._read_parent_file)
+        self._parent_undefined = lru_cache(maxsize=256)(self._read_parent_undefined)
         self._file_names = lru_cache(maxsize=4_096)(self._read_file_names)
         self._folder = lru_cache(maxsize=512)(self._read_folder)
         self._code_problems = lru_cache(maxsize=1_024)(self._judge_code)
@@ -175,7 +174,7 @@ class Resolver:
             return None
         patched = _patched(parent, blocks, language, symbols)
         if language == "python":
-            return _python_problems(path, parent, patched)
+            return self._python_problems(location, sha, path, patched)
         elsewhere = self._sibling_names(location, sha, path, language)
         unresolved = unresolved_calls(
             patched.text.encode("utf-8"), language, patched.new_lines, elsewhere
@@ -193,9 +192,39 @@ class Resolver:
         if data is None:
             return None
         text = data.decode("utf-8", "replace")
-        error = python_compiles(text, path) if language == "python" else None
-        undefined = undefined_python_names(text, path) if language == "python" and not error else ()
-        return ParentFile(text, read_layout(text, language), error, frozenset(undefined))
+        if language != "python":
+            return ParentFile(read_layout(text, language), None)
+        module = read_python(text, path, compiled=False)
+        if module.tree is None:
+            return ParentFile(read_layout("", language), module.error)
+        return ParentFile(read_layout(text, language, module.tree), None)
+
+    def _read_parent_undefined(self, location: str, sha: str, path: str) -> frozenset[str]:
+        """The undefined names pyflakes already finds at the parent (asked only when the patched
+        file has some: most do not, and pyflakes is the costliest step)."""
+        data = self._blob(location, f"{sha}^:{path}")
+        module = (
+            read_python(data.decode("utf-8", "replace"), path, compiled=False) if data else None
+        )
+        if module is None or module.tree is None:
+            return frozenset()
+        return undefined_python_names(module.tree, path)
+
+    def _python_problems(self, location: str, sha: str, path: str, patched: Patched) -> list[str]:
+        """Does the patched file compile, and with no undefined name the parent did not have?"""
+        module = read_python(patched.text, path)
+        if module.tree is None:
+            return [f"{path} does not compile after applying the output: {module.error}"]
+        new = undefined_python_names(module.tree, path, patched.new_lines)
+        if new:
+            new -= self._parent_undefined(location, sha, path)
+        if not new:
+            return []
+        names = ", ".join(f"'{name}'" for name in sorted(new)[:3])
+        plural = "s" if len(new) > 1 else ""
+        return [
+            f"undefined name{plural} {names} in {path} after applying the output (missing import?)"
+        ]
 
     def _sibling_names(self, location: str, sha: str, path: str, language: str) -> frozenset[str]:
         """The names the other files of the path's folder (at the parent) define."""
@@ -243,19 +272,6 @@ def _patched(
     return apply_blocks(layout, edits, symbols)
 
 
-def _python_problems(path: str, parent: ParentFile | None, patched: Patched) -> list[str]:
-    error = python_compiles(patched.text, path)
-    if error is not None:
-        return [f"{path} does not compile after applying the output: {error}"]
-    before = parent.undefined if parent is not None else frozenset()
-    new = sorted(undefined_python_names(patched.text, path) - before)
-    if not new:
-        return []
-    names = ", ".join(f"'{name}'" for name in new[:3])
-    plural = "s" if len(new) > 1 else ""
-    return [f"undefined name{plural} {names} in {path} after applying the output (missing import?)"]
-
-
 def _missing_data_files(
     record: InstructionRecord, facts: CommitFacts, blocks: tuple[LabelledBlock, ...]
 ) -> list[str]:
@@ -263,23 +279,37 @@ def _missing_data_files(
     given = {block.path for block in blocks}
     given |= {block.path for block in labelled_blocks(record.input) if block.part == "file"}
     given |= set(record.provenance.paths)
-    code = "\n".join(
-        block.code
-        for text in (record.output, record.instruction, record.input)
-        for block in code_blocks(text)
-    )
+    wanted = [path for path in facts.changed_files if path not in given]
+    if not wanted:
+        return []
+    code = _code_without_comments(record)
     return [
         f"the code names {path} but the output does not give it (add it as a file block)"
-        for path in facts.changed_files
-        if path not in given and _names_file(code, path)
+        for path in wanted
+        if _names_file(code, path)
     ]
 
 
+def _code_without_comments(record: InstructionRecord) -> str:
+    """The code blocks of the output, the instruction and the input, without comments and
+    docstrings (a comment saying "see cli.py" names no file the code needs)."""
+    return "\n".join(
+        strip_docs(block.code, block.language or "")
+        for text in (record.output, record.instruction, record.input)
+        for block in code_blocks(text)
+    )
+
+
 def _names_file(code: str, path: str) -> bool:
-    """Whether ``code`` names the file: its path, or a base name with an extension."""
-    name = PurePosixPath(path).name
-    needles = [path] + ([name] if "." in name.strip(".") else [])
-    return any(re.search(rf"(?<![\w.-]){re.escape(n)}(?!\.?[\w-])", code) for n in needles)
+    """Whether ``code`` names the file: its path or a tail of it with a folder
+    (``static/config.json``), or for a data file its base name with an extension. A code file's
+    base name alone (``__init__.py``, ``app.py``) names too many files to count."""
+    parts = PurePosixPath(path).parts
+    needles = ["/".join(parts[n:]) for n in range(max(1, len(parts) - 1))]
+    if language_for_path(path) is None and "." in parts[-1].strip("."):
+        needles.append(parts[-1])
+    pattern = "|".join(re.escape(needle) for needle in needles)
+    return re.search(rf"(?<![\w.-])(?:{pattern})(?!\.?[\w-])", code) is not None
 
 
 def _changed_files(warehouse: Warehouse, commit_ids: list[str]) -> dict[str, list[str]]:

@@ -148,3 +148,30 @@ def test_a_new_java_method_goes_before_its_class_s_closing_brace() -> None:
     assert patched.endswith(
         "        return count;\n    }\n\n    public void clear() {\n        count = 0;\n    }\n}\n"
     )
+
+
+TWO_CLASSES = """class App:
+    def __exit__(self, *exc):
+        return None
+
+
+class Request:
+    def __exit__(self, *exc):
+        return None
+"""
+
+
+def test_same_named_methods_of_two_classes_each_go_to_their_own_class() -> None:
+    joined = (
+        "def __exit__(self, *exc):\n    return 1\n\n\ndef __exit__(self, *exc):\n    return 2\n"
+    )
+    symbols = ("App.__exit__", "Request.__exit__")
+    one_block = apply_blocks(read_layout(TWO_CLASSES, "python"), [_block("unit", joined)], symbols)
+    first, second = joined.split("\n\n\n")
+    two_blocks = apply_blocks(
+        read_layout(TWO_CLASSES, "python"),
+        [_block("unit", first + "\n"), _block("unit", second)],
+        symbols,
+    )
+    expected = TWO_CLASSES.replace("return None", "return 1", 1).replace("return None", "return 2")
+    assert one_block.text == expected and two_blocks.text == expected

@@ -331,12 +331,50 @@ def test_a_data_file_the_test_reads_must_be_given(shop: Warehouse) -> None:
     }
 
 
+def test_a_file_named_in_a_comment_or_by_a_code_file_s_base_name_is_not_needed(
+    shop: Warehouse,
+) -> None:
+    def naming(name: str, line: str) -> InstructionJson:
+        code = SORTED_ITEMS.replace("    return", f"    {line}\n    return")
+        output = _module(CART_PATH, "from operator import itemgetter\n")
+        return _record(
+            name,
+            output + _unit(CART_PATH, "Cart.sorted_items", code) + EXPLAINED,
+            [CART_PATH],
+            ["Cart.sorted_items"],
+        )
+
+    verdicts = _verdicts(
+        shop,
+        [
+            naming("comment", "# the order is pinned in tests/test_cart.py and static/config.json"),
+            naming("base-name", "logger.debug('see test_cart.py')"),
+            naming("path", "logger.debug('see tests/test_cart.py')"),
+        ],
+    )
+    assert verdicts == {
+        "comment": "pass",
+        "base-name": "pass",
+        "path": "fail: the code names tests/test_cart.py but the output does not give it "
+        "(add it as a file block)",
+    }
+
+
 def test_a_syntax_error_after_applying_is_rejected(shop: Warehouse) -> None:
     broken = _unit(CART_PATH, "Cart.add", "def add(self, name, price)\n    pass\n")
     verdict = _verdicts(shop, [_record("broken", broken + EXPLAINED, [CART_PATH], ["Cart.add"])])
     assert str(verdict["broken"]).startswith(
         "fail: src/shop/cart.py does not compile after applying the output: "
     )
+
+
+def test_a_syntax_warning_is_not_a_failure(shop: Warehouse) -> None:
+    # `is` with a literal warns (SyntaxWarning), and the test suite turns warnings into errors
+    warned = _unit(
+        CART_PATH, "Cart.add", "def add(self, name, price):\n    if price is 0:\n        pass\n"
+    )
+    verdict = _verdicts(shop, [_record("warned", warned + EXPLAINED, [CART_PATH], ["Cart.add"])])
+    assert verdict == {"warned": "pass"}
 
 
 def test_an_unlabelled_block_of_a_one_file_record_is_judged_as_that_file_s_unit(
