@@ -47,14 +47,21 @@ def _objects_dir(git_dir: Path) -> Path:
 
 
 def tree_names(listing: bytes) -> list[str]:
-    """Entry names of a raw git tree object (``<mode> <name>\\0<20-byte sha>`` repeated), as
-    ``git cat-file --batch`` returns a folder (``<commit>:<folder>``)."""
-    names, position = [], 0
+    """Entry names of a raw git tree object, as ``git cat-file --batch`` returns a folder
+    (``<commit>:<folder>``)."""
+    return [name for name, _ in tree_entries(listing)]
+
+
+def tree_entries(listing: bytes) -> list[tuple[str, str]]:
+    """(name, object id) of each entry of a raw git tree object (``<mode> <name>\\0<20-byte
+    sha>`` repeated): an id names a blob's content, so what is read of it can be cached by it."""
+    entries, position = [], 0
     while position < len(listing):
         end = listing.index(b"\x00", position)
-        names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
+        name = listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace")
+        entries.append((name, listing[end + 1 : end + 21].hex()))
         position = end + 21
-    return names
+    return entries
 
 
 class BlobReader:

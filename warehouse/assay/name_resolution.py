@@ -121,10 +121,10 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_]\w*$")
 
 @dataclass(frozen=True, slots=True)
 class Unresolved:
-    """A name the new code uses that nothing defines: a function, or (Go) a package."""
+    """A name the new code calls that nothing defines: a function, or (Go) the package or
+    variable of a qualified call."""
 
     name: str
-    kind: str  # "name" | "package"
     line: int
 
 
@@ -248,11 +248,11 @@ def unresolved_calls(
     found: list[Unresolved] = []
     for node in bare if judge_bare else []:
         if _inside(node, new_lines) and _text(node) not in known:
-            found.append(Unresolved(_text(node), "name", node.start_point[0] + 1))
+            found.append(Unresolved(_text(node), node.start_point[0] + 1))
     for node in packages if certain else []:
         name = _text(node)
         if _inside(node, new_lines) and name not in imported and name not in known:
-            found.append(Unresolved(name, "package", node.start_point[0] + 1))
+            found.append(Unresolved(name, node.start_point[0] + 1))
     return found
 
 

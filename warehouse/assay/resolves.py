@@ -27,7 +27,7 @@ from typing import Any
 
 from miners.code_symbols import language_for_path, strip_docs
 from miners.errors import GoldmineError
-from miners.git_objects import BlobReader, git_dir_of, tree_names
+from miners.git_objects import BlobReader, git_dir_of, tree_entries
 from warehouse.assay.checks.base import Verdict
 from warehouse.assay.name_resolution import (
     known_names,
@@ -175,13 +175,16 @@ class Resolver:
         patched = _patched(parent, blocks, language, symbols)
         if language == "python":
             return self._python_problems(location, sha, path, patched)
-        elsewhere = self._sibling_names(location, sha, path, language)
         unresolved = unresolved_calls(
-            patched.text.encode("utf-8"), language, patched.new_lines, elsewhere
+            patched.text.encode("utf-8"), language, patched.new_lines, frozenset()
         )
+        if unresolved:  # only then the folder: most calls resolve in the file itself
+            elsewhere = self._sibling_names(
+                location, sha, path, language, {u.name for u in unresolved}
+            )
+            unresolved = [u for u in unresolved if u.name not in elsewhere]
         return [
-            f"undefined {'package' if u.kind == 'package' else 'name'} '{u.name}' in {path} "
-            "after applying the output (missing import?)"
+            f"undefined name '{u.name}' in {path} after applying the output (missing import?)"
             for u in unresolved[:1]
         ]
 
@@ -226,27 +229,37 @@ class Resolver:
             f"undefined name{plural} {names} in {path} after applying the output (missing import?)"
         ]
 
-    def _sibling_names(self, location: str, sha: str, path: str, language: str) -> frozenset[str]:
-        """The names the other files of the path's folder (at the parent) define."""
+    def _sibling_names(
+        self, location: str, sha: str, path: str, language: str, wanted: set[str]
+    ) -> frozenset[str]:
+        """Which of the ``wanted`` names the other files of the path's folder (at the parent)
+        define; a file is parsed only when its text holds one of them."""
         folder = str(PurePosixPath(path).parent)
         family = _FAMILIES.get(language, {language})
+        mention = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b")
         names: set[str] = set()
-        for sibling in self._folder(location, sha, folder):
+        for sibling, blob in self._folder(location, sha, folder):
             sibling_language = language_for_path(sibling)
-            if sibling != path and sibling_language in family:
-                names |= self._file_names(location, sha, sibling, sibling_language)
+            if sibling == path or sibling_language not in family:
+                continue
+            data = self._blob(location, blob)
+            if data and mention.search(data):
+                names |= self._file_names(location, blob, sibling_language) & wanted
         return frozenset(names)
 
-    def _read_folder(self, location: str, sha: str, folder: str) -> list[str]:
+    def _read_folder(self, location: str, sha: str, folder: str) -> list[tuple[str, str]]:
+        """(path, blob id) of the files of a folder at the parent."""
         name = f"{sha}^^{{tree}}" if folder in ("", ".") else f"{sha}^:{folder}"
         listing = self._blob(location, name)
         if not listing:
             return []
         prefix = "" if folder in ("", ".") else f"{folder}/"
-        return [f"{prefix}{entry}" for entry in tree_names(listing)[:MAX_SIBLINGS]]
+        return [(f"{prefix}{entry}", blob) for entry, blob in tree_entries(listing)[:MAX_SIBLINGS]]
 
-    def _read_file_names(self, location: str, sha: str, path: str, language: str) -> frozenset[str]:
-        data = self._blob(location, f"{sha}^:{path}")
+    def _read_file_names(self, location: str, blob: str, language: str) -> frozenset[str]:
+        """What one file defines, by its content's id: a sibling is often the same blob from one
+        commit to the next, so it is parsed once a pass."""
+        data = self._blob(location, blob)
         return known_names(data, language) if data else frozenset()
 
     def _blob(self, location: str, name: str) -> bytes | None:

@@ -431,7 +431,7 @@ def test_go_calls_resolve_through_sibling_files_and_imports(
         "undefined": "fail: undefined name 'squash' in text/format.go after applying the output "
         "(missing import?)",
         "builtin": "pass",
-        "not-imported": "fail: undefined package 'strings' in text/format.go after applying the "
+        "not-imported": "fail: undefined name 'strings' in text/format.go after applying the "
         "output (missing import?)",
         "imported": "pass",
         "import-given": "pass",
