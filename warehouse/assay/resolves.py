@@ -135,7 +135,8 @@ class Resolver:
             return Verdict.fail(problems[0] + more)
         files = len({block.path for block in blocks})
         return Verdict.ok(
-            f"the output applies to {files} file(s) at {facts.sha[:10]}^ and every name resolves"
+            f"the output applies to {files} file{'s' if files > 1 else ''} at {facts.sha[:10]}^ "
+            "and every name resolves"
         )
 
     def _judge_code(

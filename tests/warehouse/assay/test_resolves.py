@@ -7,6 +7,7 @@ it changes. Every planted defect has a twin without it, so each case can fail bo
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -453,6 +454,21 @@ def test_golds_and_records_without_a_commit_are_not_judged(shop: Warehouse) -> N
         assert resolver.verdict(parse_record(GOOD)) is None  # no task
     finally:
         resolver.close()
+
+
+def test_a_worker_process_s_copy_reaches_the_same_verdict(shop: Warehouse) -> None:
+    record = _record(
+        "no-import", _unit(CART_PATH, "Cart.sorted_items", SORTED_ITEMS), [CART_PATH], []
+    )
+    record["provenance"]["task_id"] = "task-head"
+    resolver = Resolver(shop, ["task-head"])
+    copy = pickle.loads(pickle.dumps(resolver))  # what a worker receives: facts, no git process
+    try:
+        assert copy.verdict(parse_record(record)) == resolver.verdict(parse_record(record))
+        assert copy.verdict(parse_record(record)) is not None
+    finally:
+        resolver.close()
+        copy.close()
 
 
 def test_the_assay_rejects_an_output_that_does_not_resolve(shop: Warehouse) -> None:
