@@ -46,6 +46,24 @@ def _objects_dir(git_dir: Path) -> Path:
     return git_dir / "objects"
 
 
+def tree_names(listing: bytes) -> list[str]:
+    """Entry names of a raw git tree object, as ``git cat-file --batch`` returns a folder
+    (``<commit>:<folder>``)."""
+    return [name for name, _ in tree_entries(listing)]
+
+
+def tree_entries(listing: bytes) -> list[tuple[str, str]]:
+    """(name, object id) of each entry of a raw git tree object (``<mode> <name>\\0<20-byte
+    sha>`` repeated): an id names a blob's content, so what is read of it can be cached by it."""
+    entries, position = [], 0
+    while position < len(listing):
+        end = listing.index(b"\x00", position)
+        name = listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace")
+        entries.append((name, listing[end + 1 : end + 21].hex()))
+        position = end + 21
+    return entries
+
+
 class BlobReader:
     """Reads objects by name (``<sha>`` or ``<commit>:<path>``) from one repository.
 

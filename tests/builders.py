@@ -372,6 +372,7 @@ class ProvenanceJson(TypedDict, total=False):
     paths: list[str]
     symbols: list[str]
     observations: Literal["replayed", "simulated", "none"]
+    task_id: str
 
 
 class InstructionJson(TypedDict):

@@ -63,12 +63,20 @@ class CodeBlock:
 @lru_cache(maxsize=64)
 def code_blocks(text: str) -> tuple[CodeBlock, ...]:
     """Every fenced block of ``text``, in order; an unclosed last fence runs to the end."""
-    blocks: list[CodeBlock] = []
+    return tuple(block for _, block in located_code_blocks(text))
+
+
+@lru_cache(maxsize=64)
+def located_code_blocks(text: str) -> tuple[tuple[int, CodeBlock], ...]:
+    """Every fenced block of ``text`` with the offset of its opening fence line (what precedes a
+    block, such as the label naming its file, is read from there)."""
+    blocks: list[tuple[int, CodeBlock]] = []
     for opening, closing in _fence_pairs(text):
         indent, tag = opening.group(1), opening.group(3).lower()
         end = closing.start() if closing else len(text)
         code = _dedent_by(text[opening.end() + 1 : end], len(indent))
-        blocks.append(CodeBlock(tag, FENCE_LANGUAGES.get(tag), code, closing is not None))
+        block = CodeBlock(tag, FENCE_LANGUAGES.get(tag), code, closing is not None)
+        blocks.append((opening.start(), block))
     return tuple(blocks)
 
 

@@ -5,7 +5,8 @@
 3. the seed's four principles: role and context, numbered requirements, explicit constraints,
    an input/output example, specificity; code that parses, error handling, logging, comments,
    an explanation, an output that addresses what the instruction names;
-4. code grounding (needs the warehouse and the repository: the runner passes it in);
+4. code grounding, and the output applied to the parent snapshot resolves (both need the
+   warehouse and the repository: the runner passes them in);
 5. the agent contract: catalog tools, valid parameters, alternating turns, thoughts, results used;
 6. secrets and personal data;
 7. the optional LLM judge (passed in by the caller).
@@ -43,8 +44,10 @@ def default_checks(
     grounding: Callable[[Record], Verdict | None] | None = None,
     judge: Callable[[Record], Verdict | None] | None = None,
     traceability: Callable[[Record], Verdict | None] | None = None,
+    resolves: Callable[[Record], Verdict | None] | None = None,
 ) -> tuple[Check, ...]:
-    """Every check in order, cheapest first. Grounding and the judge need the caller's context."""
+    """Every check in order, cheapest first. Grounding, ``resolves`` and the judge need the
+    caller's context (the warehouse and the repository)."""
     contract = agent_contract.AgentContract(
         dict(_shipped_catalog() if catalog is None else catalog)
     )
@@ -71,6 +74,8 @@ def default_checks(
     ]
     if grounding is not None:
         checks.append(Check("grounding", grounding, weight=2.0))
+    if resolves is not None:
+        checks.append(Check("resolves", resolves, weight=2.0))
     if traceability is not None:
         checks.append(Check("traceability", traceability, weight=2.0))
     checks += [

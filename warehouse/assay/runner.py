@@ -1,12 +1,13 @@
 """The assay: every pending candidate is checked, scored, and accepted or rejected with its reasons.
 
 Each candidate is asked every check of ``checklist`` (schema, heuristics, the four principles,
-grounding, the agent contract, secrets, the optional judge). The ones that survive are compared
-with each other, with earlier runs and with the golds (``duplicates``) and with the user's eval
-set (``splits.EvalSet``); the accepted ones are then split into train and holdout. The runner
-writes one ``checks`` row per verdict, so "why was this rejected" and "which check rejects most"
-are SQL: ``select "check", count(*) from checks where not passed group by 1`` (DuckDB reserves
-the word CHECK, so the column name is quoted).
+grounding, the output applied to its parent (``resolves``), the agent contract, secrets, the
+optional judge). The ones that survive are compared with each other, with earlier runs and with
+the golds (``duplicates``) and with the user's eval set (``splits.EvalSet``); the accepted ones
+are then split into train and holdout. The runner writes one ``checks`` row per verdict, so "why
+was this rejected" and "which check rejects most" are SQL:
+``select "check", count(*) from checks where not passed group by 1`` (DuckDB reserves the word
+CHECK, so the column name is quoted).
 
 The composite ``score`` is the weighted mean of the sub-scores of the checks that applied, 0–100.
 A candidate is accepted when no hard check failed and its score reaches ``min_score``.
@@ -42,6 +43,7 @@ from warehouse.assay.evaluation import (
 )
 from warehouse.assay.grounding import Grounder
 from warehouse.assay.near_duplicates import DedupSettings
+from warehouse.assay.resolves import Resolver
 from warehouse.assay.splits import EvalSet, SplitRule, assign_splits, record_texts
 from warehouse.assay.traceability import TicketTracer
 from warehouse.outcomes import CandidateStatus
@@ -128,6 +130,7 @@ def assay(
     ).rows
     tracer = TicketTracer(warehouse, [row[2] for row in pending])
     grounder = Grounder(warehouse, [row[2] for row in pending])
+    resolver = Resolver(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
             checks = default_checks(
@@ -135,12 +138,14 @@ def assay(
                 grounding=grounder.verdict,
                 judge=judge,
                 traceability=tracer.verdict,
+                resolves=resolver.verdict,
             )
         weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
         plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
         judged = judge_all(plan, pending, settings.workers, progress, settings.parallel_from)
     finally:
         grounder.close()
+        resolver.close()
     return _settle(warehouse, judged, settings, weights, hard, run_id)
 
 

@@ -18,7 +18,7 @@ from miners.change_support import ChangeSupport, change_support
 from miners.code_symbols import extract_symbols, language_for_path
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
-from miners.git_objects import BlobReader, git_dir_of
+from miners.git_objects import BlobReader, git_dir_of, tree_names
 from miners.project_profile import ProjectProfile, first_prose_paragraph, read_profile
 from warehouse.records import Provenance
 from warehouse.redaction import redact
@@ -282,7 +282,7 @@ class ContextLoader:
             listing = blobs.read(
                 f"{sha}:{folder}" if folder not in ("", ".") else f"{sha}^{{tree}}"
             )
-            return [f"{folder}/{name}" for name in _tree_names(listing)] if listing else []
+            return [f"{folder}/{name}" for name in tree_names(listing)] if listing else []
 
         found: dict[str, CodeUnit] = {}
         for test in tests:
@@ -448,16 +448,6 @@ def _fixture_files(test_path: str) -> list[str]:
 def _python_symbols(read: Callable[[str], bytes | None], path: str) -> list[Any]:
     data = read(path)
     return extract_symbols(data, "python") if data is not None else []
-
-
-def _tree_names(listing: bytes) -> list[str]:
-    """Entry names of a raw git tree object (``<mode> <name>\\0<20-byte sha>`` repeated)."""
-    names, position = [], 0
-    while position < len(listing):
-        end = listing.index(b"\x00", position)
-        names.append(listing[position:end].split(b" ", 1)[1].decode("utf-8", "replace"))
-        position = end + 21
-    return names
 
 
 def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:

@@ -35,12 +35,18 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ws"
 
 
+# The tests record of "Add tests for clamp" gives the new tests but not the import line the commit
+# changed with them (`from calc import clamp, mean`), so `resolves` rejects it until the drafter
+# gives the module-level block too.
+REJECTED = {"tests"}
+
+
 def _record(workspace: Path, family: str, lang: str = "en") -> JsonObject:
+    status = "rejected" if family in REJECTED else "accepted"
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         rows = warehouse.query(
-            "SELECT record FROM candidates WHERE task_type = ? AND lang = ? AND status = "
-            "'accepted'",
-            [family, lang],
+            "SELECT record FROM candidates WHERE task_type = ? AND lang = ? AND status = ?",
+            [family, lang, status],
         ).rows
     assert len(rows) == 1, (family, lang, rows)
     return json_object(rows[0][0])
@@ -100,6 +106,19 @@ def test_a_tests_only_commit_teaches_writing_tests_for_the_code_they_exercise(
     assert "def clamp(value: float, low: float, high: float) -> float:" in record["input"]
     assert "def test_clamp_raises_low_values_to_the_floor" in record["output"]
     assert "def test_mean_of_two" not in record["output"]
+
+
+def test_tests_without_the_import_they_need_are_rejected_by_resolves(workspace: Path) -> None:
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        failed = warehouse.query(
+            """SELECT c.lang, c.status, k.detail FROM checks k JOIN candidates c ON c.id = """
+            """k.candidate_id WHERE c.task_type = 'tests' AND k."check" = 'resolves' """
+            "AND NOT k.passed ORDER BY 1"
+        ).rows
+    detail = (
+        "undefined name 'clamp' in tests/test_calc.py after applying the output (missing import?)"
+    )
+    assert failed == [("en", "rejected", detail), ("zh", "rejected", detail)]
 
 
 def test_a_docstring_commit_teaches_documenting_without_changing_code(workspace: Path) -> None:

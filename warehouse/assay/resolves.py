@@ -1,0 +1,352 @@
+"""The ``resolves`` check: the record's output, applied to the parent snapshot, runs as given.
+
+Reviewers rejected records whose code could not run: a function cut out of its file without the
+import, the module constant or the ``TypeVar`` it uses, or the data file its test reads. This
+check reads the output's blocks (``output_blocks``), applies them to each file as it was at the
+parent of the record's commit (``patching``), and asks whether every name resolves
+(``name_resolution``): Python compiles and pyflakes finds no undefined name the parent did not
+already have; in the other languages every function the new code calls, and every Go package it
+names, is defined, imported or a builtin. A file the commit adds or changes that the code names
+(``static/config.json``) must be given as a ``file`` block, or shown in the input under its label.
+
+It does not apply (None) to agent records, to records without a commit (golds, tickets), to a root
+commit, to an output with no block it can place, and to a record whose Python file does not
+parse as Python 3 at the parent (flask's 2010 history is Python 2: nothing can be judged there).
+Each parent file is read and parsed once per pass; twin records (``en`` and ``zh``) of one task
+carry the same blocks and are judged once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Any
+
+from miners.code_symbols import language_for_path, strip_docs
+from miners.errors import GoldmineError
+from miners.git_objects import BlobReader, git_dir_of, tree_entries
+from warehouse.assay.checks.base import Verdict
+from warehouse.assay.name_resolution import (
+    known_names,
+    read_python,
+    undefined_python_names,
+    unresolved_calls,
+)
+from warehouse.assay.output_blocks import LabelledBlock, attributed_blocks, labelled_blocks
+from warehouse.assay.patching import FileLayout, Patched, apply_blocks, read_layout
+from warehouse.record_text import code_blocks
+from warehouse.records import InstructionRecord, Record
+from warehouse.store import Warehouse
+
+MAX_BLOB_BYTES = 2_000_000
+MAX_SIBLINGS = 200  # files of one folder read for the names they define
+_DOC_SUFFIXES = {".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".rdoc", ".org", ".textile"}
+_DOC_NAMES = re.compile(
+    r"^(?:readme|changes|changelog|history|license|licence|authors|contributing|news|notice"
+    r"|copying)\b",
+    re.IGNORECASE,
+)
+# Languages whose files see each other's names when they share a folder (a Go package, a Java
+# package, C sources and their headers).
+_FAMILIES = {"c": {"c", "cpp"}, "cpp": {"c", "cpp"}, "typescript": {"typescript", "tsx"}}
+
+
+@dataclass(frozen=True, slots=True)
+class CommitFacts:
+    """What the check needs of a task's commit: where the repository is, the commit, and the
+    files it adds or changes that are neither binary nor documentation."""
+
+    location: str
+    sha: str
+    changed_files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParentFile:
+    """A file at the parent commit, read for patching."""
+
+    layout: FileLayout
+    python_error: str | None  # why it does not parse as Python 3 (None: it does, or not Python)
+
+
+class Resolver:
+    """Applies each record's output to its parent snapshot, for the records of one assay pass."""
+
+    def __init__(self, warehouse: Warehouse, task_ids: Iterable[str]) -> None:
+        ids = sorted(set(task_ids))
+        rows = warehouse.query(
+            "SELECT t.id, s.location, c.sha, c.id FROM tasks t JOIN sources s ON s.id = "
+            "t.source_id JOIN commits c ON c.id = t.commit_id "
+            "WHERE len(c.parents) > 0 AND t.id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        ).rows
+        changed = _changed_files(warehouse, sorted({row[3] for row in rows}))
+        self._tasks = {
+            task_id: CommitFacts(location, sha, tuple(changed.get(commit_id, ())))
+            for task_id, location, sha, commit_id in rows
+        }
+        self._open()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the facts, not the git processes or the caches."""
+        return {"_tasks": self._tasks}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._open()
+
+    def _open(self) -> None:
+        self._readers: dict[str, BlobReader] = {}
+        self._parent_file = lru_cache(maxsize=512)(self._read_parent_file)
+        self._parent_undefined = lru_cache(maxsize=256)(self._read_parent_undefined)
+        self._file_names = lru_cache(maxsize=4_096)(self._read_file_names)
+        self._folder = lru_cache(maxsize=512)(self._read_folder)
+        self._code_problems = lru_cache(maxsize=1_024)(self._judge_code)
+
+    def close(self) -> None:
+        """Stop the git processes opened for reading."""
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    def verdict(self, record: Record) -> Verdict | None:
+        """Does the output, applied to the parent, resolve? None when the check does not apply."""
+        facts = self._tasks.get(record.provenance.task_id)
+        if facts is None or not isinstance(record, InstructionRecord):
+            return None
+        provenance = record.provenance
+        blocks = tuple(attributed_blocks(record.output, provenance.paths, provenance.symbols))
+        if not blocks:
+            return None
+        try:
+            problems = self._code_problems(
+                facts.location, facts.sha, blocks, tuple(provenance.symbols)
+            )
+        except GoldmineError as error:
+            return Verdict.fail(f"cannot read the repository at {facts.location}: {error}")
+        if problems is None:
+            return None
+        problems = [*problems, *_missing_data_files(record, facts, blocks)]
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            return Verdict.fail(problems[0] + more)
+        files = len({block.path for block in blocks})
+        return Verdict.ok(
+            f"the output applies to {files} file{'s' if files > 1 else ''} at {facts.sha[:10]}^ "
+            "and every name resolves"
+        )
+
+    def _judge_code(
+        self,
+        location: str,
+        sha: str,
+        blocks: tuple[LabelledBlock, ...],
+        symbols: tuple[str, ...],
+    ) -> list[str] | None:
+        """What does not resolve in each code file the blocks patch (None: not applicable)."""
+        by_path: dict[str, list[LabelledBlock]] = {}
+        for block in blocks:
+            by_path.setdefault(block.path, []).append(block)
+        problems: list[str] = []
+        for path, path_blocks in by_path.items():
+            language = language_for_path(path)
+            if language is None:
+                continue  # a data file: its block is its content
+            found = self._judge_file(location, sha, path, language, path_blocks, symbols)
+            if found is None:
+                return None
+            problems += found
+        return problems
+
+    def _judge_file(
+        self,
+        location: str,
+        sha: str,
+        path: str,
+        language: str,
+        blocks: list[LabelledBlock],
+        symbols: tuple[str, ...],
+    ) -> list[str] | None:
+        parent = self._parent_file(location, sha, path, language)
+        if parent is not None and parent.python_error is not None:
+            return None
+        patched = _patched(parent, blocks, language, symbols)
+        if language == "python":
+            return self._python_problems(location, sha, path, patched)
+        unresolved = unresolved_calls(
+            patched.text.encode("utf-8"), language, patched.new_lines, frozenset()
+        )
+        if unresolved:  # only then the folder: most calls resolve in the file itself
+            elsewhere = self._sibling_names(
+                location, sha, path, language, {u.name for u in unresolved}
+            )
+            unresolved = [u for u in unresolved if u.name not in elsewhere]
+        return [
+            f"undefined name '{u.name}' in {path} after applying the output (missing import?)"
+            for u in unresolved[:1]
+        ]
+
+    def _read_parent_file(
+        self, location: str, sha: str, path: str, language: str
+    ) -> ParentFile | None:
+        data = self._blob(location, f"{sha}^:{path}")
+        if data is None:
+            return None
+        text = data.decode("utf-8", "replace")
+        if language != "python":
+            return ParentFile(read_layout(text, language), None)
+        module = read_python(text, path, compiled=False)
+        if module.tree is None:
+            return ParentFile(read_layout("", language), module.error)
+        return ParentFile(read_layout(text, language, module.tree), None)
+
+    def _read_parent_undefined(self, location: str, sha: str, path: str) -> frozenset[str]:
+        """The undefined names pyflakes already finds at the parent (asked only when the patched
+        file has some: most do not, and pyflakes is the costliest step)."""
+        data = self._blob(location, f"{sha}^:{path}")
+        module = (
+            read_python(data.decode("utf-8", "replace"), path, compiled=False) if data else None
+        )
+        if module is None or module.tree is None:
+            return frozenset()
+        return undefined_python_names(module.tree, path)
+
+    def _python_problems(self, location: str, sha: str, path: str, patched: Patched) -> list[str]:
+        """Does the patched file compile, and with no undefined name the parent did not have?"""
+        module = read_python(patched.text, path)
+        if module.tree is None:
+            return [f"{path} does not compile after applying the output: {module.error}"]
+        new = undefined_python_names(module.tree, path, patched.new_lines)
+        if new:
+            new -= self._parent_undefined(location, sha, path)
+        if not new:
+            return []
+        names = ", ".join(f"'{name}'" for name in sorted(new)[:3])
+        plural = "s" if len(new) > 1 else ""
+        return [
+            f"undefined name{plural} {names} in {path} after applying the output (missing import?)"
+        ]
+
+    def _sibling_names(
+        self, location: str, sha: str, path: str, language: str, wanted: set[str]
+    ) -> frozenset[str]:
+        """Which of the ``wanted`` names the other files of the path's folder (at the parent)
+        define; a file is parsed only when its text holds one of them."""
+        folder = str(PurePosixPath(path).parent)
+        family = _FAMILIES.get(language, {language})
+        mention = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in wanted) + rb")\b")
+        names: set[str] = set()
+        for sibling, blob in self._folder(location, sha, folder):
+            sibling_language = language_for_path(sibling)
+            if sibling == path or sibling_language not in family:
+                continue
+            data = self._blob(location, blob)
+            if data and mention.search(data):
+                names |= self._file_names(location, blob, sibling_language) & wanted
+        return frozenset(names)
+
+    def _read_folder(self, location: str, sha: str, folder: str) -> list[tuple[str, str]]:
+        """(path, blob id) of the files of a folder at the parent."""
+        name = f"{sha}^^{{tree}}" if folder in ("", ".") else f"{sha}^:{folder}"
+        listing = self._blob(location, name)
+        if not listing:
+            return []
+        prefix = "" if folder in ("", ".") else f"{folder}/"
+        return [(f"{prefix}{entry}", blob) for entry, blob in tree_entries(listing)[:MAX_SIBLINGS]]
+
+    def _read_file_names(self, location: str, blob: str, language: str) -> frozenset[str]:
+        """What one file defines, by its content's id: a sibling is often the same blob from one
+        commit to the next, so it is parsed once a pass."""
+        data = self._blob(location, blob)
+        return known_names(data, language) if data else frozenset()
+
+    def _blob(self, location: str, name: str) -> bytes | None:
+        if location not in self._readers:
+            self._readers[location] = BlobReader(git_dir_of(location))
+        return self._readers[location].read(name, MAX_BLOB_BYTES)
+
+
+def _patched(
+    parent: ParentFile | None,
+    blocks: list[LabelledBlock],
+    language: str,
+    symbols: tuple[str, ...],
+) -> Patched:
+    """The file after the blocks: a ``file`` block's content (all of it new code), or the parent
+    (empty for a new file) with the units and module statements applied."""
+    whole = [block.code for block in blocks if block.part == "file"]
+    edits = [block for block in blocks if block.part != "file"]
+    if whole:
+        patched = apply_blocks(read_layout(whole[-1], language), edits, symbols)
+        return Patched(patched.text, ((1, max(1, patched.text.count("\n") + 1)),))
+    layout = parent.layout if parent is not None else read_layout("", language)
+    return apply_blocks(layout, edits, symbols)
+
+
+def _missing_data_files(
+    record: InstructionRecord, facts: CommitFacts, blocks: tuple[LabelledBlock, ...]
+) -> list[str]:
+    """The files the commit adds or changes that the record's code names but does not give."""
+    given = {block.path for block in blocks}
+    given |= {block.path for block in labelled_blocks(record.input) if block.part == "file"}
+    given |= set(record.provenance.paths)
+    wanted = [path for path in facts.changed_files if path not in given]
+    if not wanted:
+        return []
+    code = _code_without_comments(record)
+    return [
+        f"the code names {path} but the output does not give it (add it as a file block)"
+        for path in wanted
+        if _names_file(code, path)
+    ]
+
+
+def _code_without_comments(record: InstructionRecord) -> str:
+    """The code blocks of the output, the instruction and the input, without comments and
+    docstrings (a comment saying "see cli.py" names no file the code needs)."""
+    return "\n".join(
+        strip_docs(block.code, block.language or "")
+        for text in (record.output, record.instruction, record.input)
+        for block in code_blocks(text)
+    )
+
+
+def _names_file(code: str, path: str) -> bool:
+    """Whether ``code`` names the file: its path or a tail of it with a folder
+    (``static/config.json``), or for a data file its base name with an extension. A code file's
+    base name alone (``__init__.py``, ``app.py``) names too many files to count."""
+    parts = PurePosixPath(path).parts
+    needles = ["/".join(parts[n:]) for n in range(max(1, len(parts) - 1))]
+    if language_for_path(path) is None and "." in parts[-1].strip("."):
+        needles.append(parts[-1])
+    pattern = "|".join(re.escape(needle) for needle in needles)
+    return re.search(rf"(?<![\w.-])(?:{pattern})(?!\.?[\w-])", code) is not None
+
+
+def _changed_files(warehouse: Warehouse, commit_ids: list[str]) -> dict[str, list[str]]:
+    """Per commit, the files it adds or changes that could be data the code reads."""
+    if not commit_ids:
+        return {}
+    rows = warehouse.query(
+        "SELECT commit_id, new_path FROM file_changes WHERE new_path IS NOT NULL "
+        "AND change_type <> 'deleted' AND NOT is_binary AND NOT is_submodule "
+        "AND commit_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY commit_id, position",
+        [commit_ids],
+    ).rows
+    changed: dict[str, list[str]] = {}
+    for commit_id, path in rows:
+        if not _is_documentation(path):
+            changed.setdefault(commit_id, []).append(path)
+    return changed
+
+
+def _is_documentation(path: str) -> bool:
+    parts = PurePosixPath(path)
+    return (
+        parts.suffix.lower() in _DOC_SUFFIXES
+        or bool(_DOC_NAMES.match(parts.name))
+        or parts.parts[0] in ("doc", "docs")
+    )
