@@ -60,6 +60,9 @@ class SkipCategory(StrEnum):
     GENERATED = "generated"
     EMPTY = "empty"
     CHORE = "chore"
+    DEPENDENCY_BUMP = "dependency_bump"
+    WORK_IN_PROGRESS = "work_in_progress"
+    MECHANICAL_REWRITE = "mechanical_rewrite"
     # A commit that is none of those, but still gives no task (warehouse/selection/commits.py).
     INITIAL_COMMIT = "initial_commit"
     NO_PARSED_UNIT = "no_parsed_unit"
