@@ -88,6 +88,17 @@ class TicketsConfig(_Section):
     )
 
 
+class SelectConfig(_Section):
+    """How commits become tasks: a commit is judged with what came after it."""
+
+    later_fix_window: int = Field(
+        default=20,
+        ge=0,
+        description="A commit whose added lines one of the next N commits changes again, with a "
+        "message that says fix, typo, revert or the like, makes no task (0: do not look).",
+    )
+
+
 class DraftConfig(_Section):
     """Who drafts records, of which kinds and languages."""
 
@@ -330,6 +341,7 @@ class Settings(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     mine: MineConfig = Field(default_factory=MineConfig)
     tickets: TicketsConfig = Field(default_factory=TicketsConfig)
+    select: SelectConfig = Field(default_factory=SelectConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)
