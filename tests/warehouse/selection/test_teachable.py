@@ -57,7 +57,7 @@ def _select(warehouse: Warehouse, make_repo: BuildRepo, *later: Commit) -> None:
         },
         *later,
     ]
-    dated = [
+    dated: list[Commit] = [
         {**commit, "date": f"2024-04-{n + 1:02d}T10:00:00+00:00"}
         for n, commit in enumerate(commits)
     ]
