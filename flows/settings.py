@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
+from warehouse.selection.history import LATER_FIX_WINDOW
 from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
 Lang = Literal["en", "zh"]
@@ -92,7 +93,7 @@ class SelectConfig(_Section):
     """How commits become tasks: a commit is judged with what came after it."""
 
     later_fix_window: int = Field(
-        default=20,
+        default=LATER_FIX_WINDOW,
         ge=0,
         description="A commit whose added lines one of the next N commits changes again, with a "
         "message that says fix, typo, revert or the like, makes no task (0: do not look).",
