@@ -9,11 +9,11 @@ makes of it:
 - ``fixed_later``: one of the next ``window`` commits of the same source (in commit order) deletes
   or rewrites a line this commit added, and its subject admits a mistake (fix, typo, revert,
   oops, wrong, broken, bug …; ``miners.commit_kinds.admits_a_mistake``), and it is not reverted
-  itself. A line is matched by its
-  text within its definition (the innermost changed function or class that holds it, or the
-  module), so the same boilerplate line elsewhere in the file is not "this line". Blank and
-  trivial lines (``}``, ``)``, ``pass``, ``else:`` …), lines a commit moves, and fixes a formatter
-  made are not evidence.
+  itself. A line is matched by its text within its definition (the innermost changed function
+  or class that holds it, or the module), so the same boilerplate line elsewhere in the file is
+  not "this line". Blank and trivial lines (``}``, ``)``, ``pass``, ``else:`` …), lines a
+  commit moves or only re-wraps, imports it extends, and what merges, bots and formatters change
+  are not evidence.
 
 Selection is incremental, so history is too: each run judges the commits it selects and, for the
 commits already selected, what the new commits reveal — every commit of a source with new
@@ -317,16 +317,36 @@ def _innermost(definitions: list[_Definition], text: str, *, after: bool) -> _De
 
 
 def _diff_lines(diff: str) -> tuple[set[str], set[str]]:
-    """A patch's added and removed lines, whitespace squeezed, trivial lines left out."""
+    """A patch's added and removed lines, whitespace squeezed, trivial lines left out, and lines
+    a block only re-wraps (the same text over other line breaks) left out too."""
     plus: set[str] = set()
     minus: set[str] = set()
-    for line in diff.splitlines():
-        if line.startswith(("+++", "---")) or line[:1] not in "+-" or not line:
+    for removed, added in _change_blocks(diff):
+        if "".join(removed).replace(" ", "") == "".join(added).replace(" ", ""):
             continue
-        text = " ".join(line[1:].split())
-        if not _TRIVIAL_LINE.match(text):
-            (plus if line[0] == "+" else minus).add(text)
+        minus.update(text for text in removed if not _TRIVIAL_LINE.match(text))
+        plus.update(text for text in added if not _TRIVIAL_LINE.match(text))
     return plus, minus
+
+
+def _change_blocks(diff: str) -> Iterable[tuple[list[str], list[str]]]:
+    """Each run of removed lines with the added lines that follow it (squeezed)."""
+    removed: list[str] = []
+    added: list[str] = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        if line[:1] == "-" and not added:
+            removed.append(" ".join(line[1:].split()))
+            continue
+        if line[:1] == "+":
+            added.append(" ".join(line[1:].split()))
+            continue
+        if removed or added:
+            yield removed, added
+        removed, added = ([" ".join(line[1:].split())], []) if line[:1] == "-" else ([], [])
+    if removed or added:
+        yield removed, added
 
 
 def _squeezed_lines(code: str) -> Iterable[str]:

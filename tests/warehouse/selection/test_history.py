@@ -307,3 +307,25 @@ def test_a_fix_on_a_later_night_skips_the_task_of_an_earlier_one(
             "WHERE c.subject = 'Add rounding to totals' AND t.family = 'feature'"
         )
     )["symbol_ids"]
+
+
+def test_a_fix_that_only_re_wraps_the_line_is_no_evidence(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    wrapped = ROUNDED.replace(
+        "    return round(subtotal * (1 + rate), 3)",
+        "    return round(\n        subtotal * (1 + rate), 3\n    )",
+    )
+    repo = make_repo(
+        _dated(
+            [
+                {"message": "Add cart totals", "files": {"cart.py": CART}},
+                {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED}},
+                {"message": "Fix the line lengths", "files": {"cart.py": wrapped}},
+            ]
+        )
+    )
+    _select(warehouse, repo)
+    assert ("feature", "selected") in [
+        row[:2] for row in _tasks_of(warehouse, "Add rounding to totals")
+    ]
