@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
 from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
+from warehouse.selection.history import LATER_FIX_WINDOW
 from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
 
 Lang = Literal["en", "zh"]
@@ -85,6 +86,17 @@ class TicketsConfig(_Section):
         "comments, resolution, author; any other name (component, version, environment ...) is "
         "kept in the ticket's fields.",
         json_schema_extra={"examples": ['key = "id"', 'title = "subject"']},
+    )
+
+
+class SelectConfig(_Section):
+    """How commits become tasks: a commit is judged with what came after it."""
+
+    later_fix_window: int = Field(
+        default=LATER_FIX_WINDOW,
+        ge=0,
+        description="A commit whose added lines one of the next N commits changes again, with a "
+        "message that says fix, typo, revert or the like, makes no task (0: do not look).",
     )
 
 
@@ -330,6 +342,7 @@ class Settings(_Section):
     sources: SourcesConfig = Field(default_factory=SourcesConfig)
     mine: MineConfig = Field(default_factory=MineConfig)
     tickets: TicketsConfig = Field(default_factory=TicketsConfig)
+    select: SelectConfig = Field(default_factory=SelectConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)

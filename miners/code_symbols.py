@@ -7,8 +7,10 @@ matched nodes are inspected from Python.
 
 from __future__ import annotations
 
+import io
 import re
 import textwrap
+import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -381,7 +383,12 @@ _STRING_TYPES = {
 
 
 def guard_clauses(code: str, language: str) -> list[GuardClause]:
-    """The guard clauses of a unit, in order (Python raise, JS/TS/Java throw, Go error returns)."""
+    """The guard clauses of a unit, in order (Python raise, JS/TS/Java throw, Go error returns).
+
+    A guard clause is an ``if`` whose own block exits with a named error: ``if x: raise E(…)``.
+    A raise buried deeper (in a loop or a ``try`` inside the block) or a bare re-raise is not a
+    guard, so it is not listed.
+    """
     if language not in LANGUAGES:
         return []
     parser, _ = _parser(language)
@@ -408,15 +415,42 @@ def _guard(node: ts.Node) -> GuardClause | None:
     if condition is None or consequence is None:
         return None
     exit_node = next(
-        (n for n in _walk(consequence) if n.type in _RAISING or _returns_error(n)), None
+        (
+            n
+            for n in _walk(consequence)
+            if (n.type in _RAISING or _returns_error(n)) and _directly_in(n, consequence)
+        ),
+        None,
     )
-    if exit_node is None:
+    error = _error_name(exit_node) if exit_node is not None else ""
+    if exit_node is None or not error:
         return None
     return GuardClause(
-        _one_line(_unparenthesised(_text(condition))),
-        _error_name(exit_node),
-        _first_string(exit_node),
+        _one_line(_unparenthesised(_text(condition))), error, _first_string(exit_node)
     )
+
+
+def _directly_in(node: ts.Node, consequence: ts.Node) -> bool:
+    """True when ``node`` is the ``if``'s consequence or one of its own statements (Go wraps them
+    in a ``statement_list``)."""
+    parent = node.parent
+    return (
+        node == consequence
+        or parent == consequence
+        or (parent is not None and parent.type == "statement_list" and parent.parent == consequence)
+    )
+
+
+def new_guards(before: str, after: str, language: str) -> list[GuardClause]:
+    """The guard clauses ``after`` has that ``before`` did not: a condition ``before`` never
+    tested (a guard whose message or error type changed is the same guard, not a new one)."""
+    tested = {_squeezed(g.condition) for g in guard_clauses(before, language)} if before else set()
+    found = [g for g in guard_clauses(after, language) if _squeezed(g.condition) not in tested]
+    return list(dict.fromkeys(found))
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 def _one_line(text: str) -> str:
@@ -480,28 +514,130 @@ def strip_docs(code: str, language: str) -> str:
     changed."""
     if language not in LANGUAGES:
         return re.sub(r"\s+", " ", code).strip()
+    return _cut(code, language, with_strings=False)
+
+
+def code_without_text(code: str, language: str) -> str:
+    """The code without comments and docstrings and with every string literal emptied, whitespace
+    squeezed: equal for two versions means they differ only in prose (comments, docstrings,
+    messages)."""
+    if language not in LANGUAGES:
+        return re.sub(r"\s+", " ", code).strip()
+    return _cut(code, language, with_strings=True)
+
+
+def string_literals(code: str, language: str) -> list[str]:
+    """The string literals of the code, in order, as written (quotes and prefixes included)."""
+    if language not in LANGUAGES:
+        return []
+    parser, _ = _parser(language)
+    tree = parser.parse(code.encode("utf-8"))
+    found = ts.QueryCursor(_prose_query(language)).captures(tree.root_node).get("text", [])
+    outermost = [n for n in found if not any(_encloses(other, n) for other in found)]
+    return [_text(n) for n in sorted(outermost, key=lambda n: n.start_byte)]
+
+
+def _encloses(outer: ts.Node, inner: ts.Node) -> bool:
+    return (
+        outer != inner and outer.start_byte <= inner.start_byte and inner.end_byte <= outer.end_byte
+    )
+
+
+def _cut(code: str, language: str, *, with_strings: bool) -> str:
+    """The code with its comments and docstrings cut out (and string literals emptied), whitespace
+    squeezed. The nodes are found by one tree-sitter query, so no Python walks the tree."""
     parser, _ = _parser(language)
     source = code.encode("utf-8")
-    tree = parser.parse(source)
-    cuts = sorted((n.start_byte, n.end_byte) for n in _walk(tree.root_node) if _is_doc(n))
+    captures = ts.QueryCursor(_prose_query(language)).captures(parser.parse(source).root_node)
+    cuts = sorted(
+        [(n.start_byte, n.end_byte, b"") for n in captures.get("doc", [])]
+        + [(n.start_byte, n.end_byte, b'""') for n in captures.get("text", []) if with_strings]
+    )
     kept, position = [], 0
-    for start, end in cuts:
+    for start, end, replacement in cuts:
         if start >= position:
-            kept.append(source[position:start])
+            kept.append(source[position:start] + replacement)
             position = end
     kept.append(source[position:])
     return re.sub(r"\s+", " ", b"".join(kept).decode("utf-8", "replace")).strip()
 
 
-def _is_doc(node: ts.Node) -> bool:
-    if node.type in _COMMENT_TYPES:
+@cache
+def _prose_query(language: str) -> ts.Query:
+    """Comments and docstrings (``@doc``) and string literals (``@text``) of a language."""
+    grammar = ts.Language(LANGUAGES[language].grammar())
+    known = [t for t in sorted(_COMMENT_TYPES | _STRING_TYPES) if grammar.id_for_node_kind(t, True)]
+    patterns = [f"({t}) @{'doc' if t in _COMMENT_TYPES else 'text'}" for t in known]
+    if language == "python":  # a block's first statement, when it is a string, is its docstring
+        patterns.append("(block . (expression_statement . (string)) @doc)")
+    return ts.Query(grammar, " ".join(patterns))
+
+
+def same_code(before: str, after: str, language: str, *, ignore_docs: bool = False) -> bool:
+    """True when two versions of a unit differ in layout alone (and, with ``ignore_docs``, in
+    their comments and docstrings too): the unit did not really change.
+
+    Both sides are first compared with their whitespace removed (and, with ``ignore_docs``,
+    their comments and docstrings, read by tree-sitter): that is the whole answer for every
+    language but Python. Python is then compared token by token, because indentation is syntax
+    there: moving a statement out of an ``if`` is a change, re-wrapping a call over two lines is
+    not. Python that does not tokenize (Python 2 oddities) is compared line by line, indentation
+    kept.
+    """
+    if before == after:
         return True
-    parent = node.parent
-    return (
-        node.type == "expression_statement"
-        and parent is not None
-        and parent.type == "block"
-        and parent.named_children[0] == node
-        and bool(node.named_children)
-        and node.named_children[0].type == "string"
-    )
+    if ignore_docs:
+        if _squeezed(strip_docs(before, language)) != _squeezed(strip_docs(after, language)):
+            return False
+    elif _squeezed(before) != _squeezed(after):
+        return False
+    if language == "python":
+        tokens = (_python_tokens(before, ignore_docs), _python_tokens(after, ignore_docs))
+        if tokens[0] is not None and tokens[1] is not None:
+            return tokens[0] == tokens[1]
+        if not ignore_docs:
+            return _layout_lines(before) == _layout_lines(after)
+    return True
+
+
+def _layout_lines(code: str) -> list[str]:
+    """Non-blank lines with their indentation, inner runs of whitespace squeezed."""
+    return [
+        line[: len(line) - len(line.lstrip())] + " ".join(line.split())
+        for line in code.splitlines()
+        if line.strip()
+    ]
+
+
+_LAYOUT_TOKENS = frozenset({tokenize.NL, tokenize.ENCODING})
+
+
+def _python_tokens(code: str, drop_docs: bool) -> list[tuple[int, str]] | None:
+    """The tokens of Python code without layout (``INDENT``/``DEDENT`` keep only their place), and
+    with ``drop_docs`` also without comments and docstrings; None when it does not tokenize."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    kept: list[tuple[int, str]] = []
+    line: list[tuple[int, str]] = []
+    for token in tokens:
+        if token.type in _LAYOUT_TOKENS or (drop_docs and token.type == tokenize.COMMENT):
+            continue
+        text = "" if token.type in (tokenize.INDENT, tokenize.DEDENT) else token.string
+        line.append((token.type, text))
+        if token.type == tokenize.NEWLINE:
+            kept += _without_docstring(line) if drop_docs else line
+            line = []
+    return kept + line
+
+
+def _without_docstring(line: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """A logical line, or only its indentation tokens when it is a block's docstring (the first
+    line after an ``INDENT`` that holds nothing but string literals)."""
+    layout = [t for t in line if t[0] in (tokenize.INDENT, tokenize.DEDENT)]
+    rest = [t for t in line[len(layout) :] if t[0] != tokenize.NEWLINE]
+    opens_block = any(t[0] == tokenize.INDENT for t in layout)
+    if opens_block and rest and all(t[0] == tokenize.STRING for t in rest):
+        return layout
+    return line

@@ -2,8 +2,8 @@
 
 The answer is a :class:`CommitKind`: a family a task can be drafted from (``bugfix``,
 ``feature``, ``refactor``, ``tests``, ``performance``, ``change``) or a kind that is skipped with
-its reason (``merge``, ``revert``, ``bot``, ``version_bump``, ``formatting``, ``docs``,
-``generated``, ``empty``).
+its reason (``merge``, ``revert``, ``bot``, ``version_bump``, ``dependency_bump``,
+``work_in_progress``, ``mechanical_rewrite``, ``formatting``, ``docs``, ``generated``, ``empty``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import PurePosixPath
+
+from miners.code_symbols import same_code
 
 # The families whose task is "change this code as asked" (the others have templates of their own).
 CODE_FAMILIES = ("bugfix", "feature", "refactor", "performance", "change")
@@ -21,6 +24,64 @@ _REVERT_WORD = re.compile(r"^revert\b", re.IGNORECASE)
 _VERSION_BUMP = re.compile(
     r"^(?:chore(?:\(release\))?:\s*)?(?:bump(?:ed)?\s+version|release\s+v?\d|v?\d+\.\d+(?:\.\d+)?$|"
     r"version\s+(?:bump|\d)|bump\s+to\s+v?\d|prepare\s+(?:release|v?\d))",
+    re.IGNORECASE,
+)
+# Work in progress: a commit its author marked as not done (git's autosquash markers included).
+_WORK_IN_PROGRESS = re.compile(r"^(?:\[?wip\]?(?:\b|:)|fixup!|squash!|amend!)", re.IGNORECASE)
+# Dependencies moved to other versions: "Bump werkzeug 2.3.7", "update dev dependencies",
+# "update min blinker version", "Bump pre-commit from 2.12.1 to 2.13.0".
+_DEPENDENCY_BUMP = re.compile(
+    r"^(?:chore(?:\(deps?\))?:\s*)?(?:bump(?:s|ed)?|update[sd]?|upgrade[sd]?|pin(?:s|ned)?|unpin)\s+"
+    r"(?:the\s+)?(?:(?:min(?:imum)?|max(?:imum)?|dev|test|pinned)\s+)?(?!python\b|deprecat)"
+    r"(?:(?:\S+\s+)?(?:requirements|dependency|dependencies|deps|pins)\b"
+    r"|[\w.\-/]+\s+(?:(?:from\s+\S+\s+)?to\s+)?v?\d+(?:\.\d+)*\S*\s*(?:\(#\d+\))?$"
+    r"|[\w.\-]+\s+(?:version|requirement|pin)s?\b)",
+    re.IGNORECASE,
+)
+# Files that only pin dependencies: a commit changing nothing else moves versions, not code.
+_DEPENDENCY_FILES = re.compile(
+    r"(?:^|/)(?:requirements[\w.\-]*\.(?:txt|in)|constraints[\w.\-]*\.txt|Pipfile|go\.mod|"
+    r"\.pre-commit-config\.yaml)$|(?:^|/)requirements/[^/]+\.(?:txt|in)$"
+)
+# Rewrites a tool made (modernisers, formatters, fixers), named in the message: (tool, pattern).
+_MECHANICAL_TOOLS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (tool, re.compile(pattern, re.IGNORECASE))
+    for tool, pattern in (
+        ("python-modernize", r"\bpython-modernize\b"),
+        ("2to3", r"\b2to3\b(?!\s+fixer\s+base)"),
+        ("pyupgrade", r"\bpyupgrade\b"),
+        (
+            "black",
+            r"\b(?:with|using|run|ran|running|apply|applied|by|latest)\s+black\b|"
+            r"\bblack\s+(?:format|reformat)",
+        ),
+        ("isort", r"\bisort\b"),
+        ("ruff format", r"\bruff\b[^.\n]*\bformat"),
+        ("gofmt", r"\bgo\s?fmt\b"),
+        ("rustfmt", r"\brustfmt\b|\bcargo\s+fmt\b"),
+        ("prettier", r"\bprettier\b"),
+        ("clang-format", r"\bclang-format\b"),
+        ("autopep8", r"\bautopep8\b"),
+        ("yapf", r"\byapf\b"),
+        ("a fixer", r"\bappl(?:y|ied|ying)\b[^.\n]*\bfixers?\b"),
+        (
+            "a formatter",
+            r"\b(?:run|ran|apply|applied)\s+(?:the\s+)?(?:code\s+)?formatters?\b|"
+            r"\bauto-?format(?:ted|ting)?\b",
+        ),
+    )
+)
+# A message that admits a mistake: what a later commit that corrects earlier lines says.
+_ADMITS_A_MISTAKE = re.compile(
+    r"\b(?:fix(?:e[sd]|up)?|bug(?:s|fix(?:es)?)?|hotfix|typos?|revert(?:s|ed|ing)?|oops|"
+    r"wrong(?:ly)?|broken|broke|breakage|mistakes?|mistaken(?:ly)?|regression|forgot|"
+    r"incorrect(?:ly)?|erroneous(?:ly)?)\b",
+    re.IGNORECASE,
+)
+# "This fixes #246", "Fixes issue #174", "closes #12": which ticket a commit answers, not an
+# admission that earlier lines were wrong.
+_TICKET_REFERENCE = re.compile(
+    r"\b(?:this\s+|which\s+)?(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?)\s+(?:issue\s+)?#\d+",
     re.IGNORECASE,
 )
 _FAMILY_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -91,6 +152,10 @@ _SKIP_REASONS = {
     "generated": "only generated, vendored or lock files changed",
     "empty": "no file changes",
     "chore": "build or maintenance chore",
+    "dependency_bump": "dependency versions moved: no behaviour of this code to teach",
+    "work_in_progress": "work in progress: the author marked it as not done",
+    "mechanical_rewrite": "mechanical rewrite: a tool made the change, there is no decision to "
+    "teach",
 }
 
 
@@ -198,7 +263,42 @@ def is_doc_path(path: str) -> bool:
 def classify(shape: ChangeShape) -> CommitKind:
     """Decide the commit's family, or the reason to skip it."""
     kind = _skip_kind(shape) or _family(shape)
-    return CommitKind(kind, _SKIP_REASONS.get(kind, ""))
+    reason = _SKIP_REASONS.get(kind, "")
+    if kind == "mechanical_rewrite":
+        reason = reason.replace(":", f" ({mechanical_tool(shape.subject, shape.body)}):", 1)
+    return CommitKind(kind, reason)
+
+
+def mechanical_tool(subject: str, body: str = "") -> str:
+    """The moderniser or formatter a commit message says made the change, or ''."""
+    message = f"{subject}\n{body}"
+    return next((tool for tool, pattern in _MECHANICAL_TOOLS if pattern.search(message)), "")
+
+
+def is_dependency_bump(subject: str, paths: Sequence[str]) -> bool:
+    """True for a commit that moves dependency versions: its subject says so ("Bump werkzeug
+    2.3.7", "update requirements"), or every file it changes only pins dependencies."""
+    return bool(_DEPENDENCY_BUMP.match(subject.strip())) or (
+        bool(paths) and all(_DEPENDENCY_FILES.search(path) for path in paths)
+    )
+
+
+def looks_like_a_bot(author: str, subject: str) -> bool:
+    """True when the author's name or the subject names a bot (``dependabot[bot]``,
+    ``[pre-commit.ci] …``)."""
+    return bool(_BOT_AUTHOR.search(author) or _BOT_AUTHOR.search(subject))
+
+
+def is_work_in_progress(subject: str) -> bool:
+    """True for ``WIP``, ``wip: …``, ``[WIP] …``, and git's ``fixup!``/``squash!``/``amend!``."""
+    return bool(_WORK_IN_PROGRESS.match(subject.strip()))
+
+
+def admits_a_mistake(subject: str) -> bool:
+    """True when a subject says it corrects something: fix, typo, revert, oops, wrong, broken,
+    mistake, bug, regression, forgot … (naming the ticket it closes, "fixes #12", is not
+    saying so)."""
+    return bool(_ADMITS_A_MISTAKE.search(_TICKET_REFERENCE.sub("", subject)))
 
 
 def _skip_kind(shape: ChangeShape) -> str:
@@ -216,16 +316,18 @@ def _skip_kind(shape: ChangeShape) -> str:
         ),
         (
             "bot",
-            shape.is_bot
-            or bool(_BOT_AUTHOR.search(shape.author) or _BOT_AUTHOR.search(shape.subject)),
+            shape.is_bot or looks_like_a_bot(shape.author, shape.subject),
         ),
         ("empty", not shape.paths),
         ("generated", not code_paths),
+        ("work_in_progress", is_work_in_progress(shape.subject)),
         (
             "version_bump",
             (shape.is_version_bump or bool(_VERSION_BUMP.search(shape.subject)))
             and shape.added_lines + shape.deleted_lines <= 40,
         ),
+        ("dependency_bump", is_dependency_bump(shape.subject, code_paths)),
+        ("mechanical_rewrite", bool(mechanical_tool(shape.subject, shape.body))),
         ("docs", all(is_doc_path(p) for p in code_paths)),
         ("formatting", shape.whitespace_only),
     )
@@ -253,18 +355,98 @@ def _family(shape: ChangeShape) -> str:
     return "change"
 
 
-def whitespace_only(diff: str) -> bool:
-    """True when the removed and added lines of a patch differ only in whitespace."""
-    removed: list[str] = []
-    added: list[str] = []
+def whitespace_only(diff: str, language: str | None = None) -> bool:
+    """True when each hunk's old and new text differ only in layout (a block moved to another
+    hunk is a change, not a re-layout).
+
+    For Python, where indentation is syntax, each hunk is compared token by token with its context
+    lines (``miners.code_symbols.same_code``): moving a statement out of a block is a change,
+    re-indenting a continuation line is not.
+    """
+    hunks = _hunks(diff)
+    if not any(changed for _, _, changed in hunks):
+        return False
+    return all(same_code("\n".join(old), "\n".join(new), language or "") for old, new, _ in hunks)
+
+
+def _hunks(diff: str) -> list[tuple[list[str], list[str], bool]]:
+    """Each hunk's old and new lines (context included), and whether it changes any line."""
+    hunks: list[tuple[list[str], list[str], bool]] = []
+    old: list[str] = []
+    new: list[str] = []
+    changed = False
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            continue
+        if line.startswith("@@"):
+            hunks.append((old, new, changed))
+            old, new, changed = [], [], False
+        elif line.startswith("-"):
+            old.append(line[1:])
+            changed = True
+        elif line.startswith("+"):
+            new.append(line[1:])
+            changed = True
+        elif not line.startswith("\\"):  # "\ No newline at end of file"
+            old.append(line[1:])
+            new.append(line[1:])
+    hunks.append((old, new, changed))
+    return hunks
+
+
+_SAYS_TYPO = re.compile(r"\b(?:typos?|spelling|misspel\w*|mispel\w*|spelt)\b", re.IGNORECASE)
+# The most characters a line may change in a typo fix ("teh" → "the" is 2, "recieve" → "receive" 2).
+TYPO_CHARS = 3
+
+
+def says_typo(subject: str) -> bool:
+    """True when a subject names a typo or spelling fix."""
+    return bool(_SAYS_TYPO.search(subject))
+
+
+def typo_sized(before: str, after: str) -> bool:
+    """True when ``after`` is ``before`` with small edits on some lines: every changed line is
+    replaced by one line that differs in at most :data:`TYPO_CHARS` characters (nothing added or
+    removed as a whole, no reflowed paragraph)."""
+    old, new = before.splitlines(), after.splitlines()
+    return _pairs_typo_sized(old, new)
+
+
+def diff_typo_sized(diff: str) -> bool:
+    """:func:`typo_sized` for a patch: each hunk's removed lines against its added lines."""
+    old: list[str] = []
+    new: list[str] = []
     for line in diff.splitlines():
         if line.startswith(("+++", "---")):
             continue
         if line.startswith("-"):
-            removed.append(line[1:])
+            old.append(line[1:])
         elif line.startswith("+"):
-            added.append(line[1:])
-    if not removed and not added:
-        return False
-    squash = re.compile(r"\s+")
-    return squash.sub("", "".join(removed)) == squash.sub("", "".join(added))
+            new.append(line[1:])
+        else:
+            old.append(line)
+            new.append(line)
+    return _pairs_typo_sized(old, new)
+
+
+def _pairs_typo_sized(old: list[str], new: list[str]) -> bool:
+    changed = False
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            return False
+        for before, after in zip(old[i1:i2], new[j1:j2], strict=True):
+            if char_edits(before.strip(), after.strip()) > TYPO_CHARS:
+                return False
+        changed = True
+    return changed
+
+
+def char_edits(before: str, after: str) -> int:
+    """How many characters change from ``before`` to ``after`` (a replaced run counts its longer
+    side)."""
+    matcher = SequenceMatcher(None, before, after, autojunk=False)
+    return sum(
+        max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
+    )

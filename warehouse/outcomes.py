@@ -60,6 +60,9 @@ class SkipCategory(StrEnum):
     GENERATED = "generated"
     EMPTY = "empty"
     CHORE = "chore"
+    DEPENDENCY_BUMP = "dependency_bump"
+    WORK_IN_PROGRESS = "work_in_progress"
+    MECHANICAL_REWRITE = "mechanical_rewrite"
     # A commit that is none of those, but still gives no task (warehouse/selection/commits.py).
     INITIAL_COMMIT = "initial_commit"
     NO_PARSED_UNIT = "no_parsed_unit"
@@ -69,6 +72,11 @@ class SkipCategory(StrEnum):
     SPLIT = "split"
     REVIEW_WITHOUT_REASON = "review_without_reason"
     REVIEW_WITHOUT_UNIT = "review_without_unit"
+    TYPO_ONLY = "typo_only"
+    COMMENT_ONLY = "comment_only"
+    # A commit that later history disqualifies (warehouse/selection/history.py).
+    REVERTED_LATER = "reverted_later"
+    FIXED_LATER = "fixed_later"
     # A ticket that gives no task of its own (warehouse/selection/tickets.py).
     UNRESOLVED = "unresolved"
     CLOSED_UNRESOLVED = "closed_unresolved"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flows.draft.commit_text import explanation
-from miners.code_symbols import GuardClause, guard_clauses
+from miners.code_symbols import GuardClause, new_guards
 from miners.commit_kinds import CODE_FAMILIES
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.selection.task_context import CodeUnit, TaskContext
@@ -248,12 +248,10 @@ def _docs_view(context: TaskContext) -> dict[str, Any]:
 
 
 def _new_guards(units: tuple[CodeUnit, ...]) -> list[GuardClause]:
+    """The raising guards the change added (the same test selection made the task with)."""
     guards: list[GuardClause] = []
     for unit in units:
-        before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
-        guards += [
-            g for g in guard_clauses(unit.after, unit.lang) if (g.condition, g.error) not in before
-        ]
+        guards += new_guards(unit.before, unit.after, unit.lang)
     return list(dict.fromkeys(guards))
 
 

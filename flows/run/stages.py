@@ -96,7 +96,8 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     drafter = fanned_out(
         choose_drafter(stage.settings, stage.warehouse, stage.run_id, stage.workspace.key()), stage
     )
-    selection = select_tasks(stage.warehouse, stage.run_id).merged(
+    window = stage.settings.select.later_fix_window
+    selection = select_tasks(stage.warehouse, stage.run_id, later_fix_window=window).merged(
         select_ticket_tasks(stage.warehouse, stage.run_id)
     )
     loader = ContextLoader(stage.warehouse, stage.workspace.key())

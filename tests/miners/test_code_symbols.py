@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from miners.code_symbols import extract_symbols, guard_clauses, language_for_path
+import pytest
+
+from miners.code_symbols import (
+    code_without_text,
+    extract_symbols,
+    guard_clauses,
+    language_for_path,
+    new_guards,
+    same_code,
+)
 from miners.symbol_changes import changed_symbols
 
 PY_BEFORE = b'''class Cart:
@@ -131,3 +140,76 @@ def test_a_guard_written_over_several_lines_reads_as_one() -> None:
         ("os.path.isabs(filename) or filename == '..'", "NotFound"),
         ("filename.startswith('../') and strict", "ValueError"),
     ]
+
+
+def test_only_an_if_whose_own_block_raises_a_named_error_is_a_guard() -> None:
+    code = (
+        "def load(path, items):\n"
+        "    if not path:\n"
+        '        raise ValueError("no path")\n'
+        "    if items:\n"
+        "        for item in items:\n"
+        '            raise KeyError("deep inside a loop")\n'
+        "    if path.startswith('~'):\n"
+        "        raise\n"
+        "    if path == '-':\n"
+        "        return None\n"
+    )
+    assert [(g.condition, g.error) for g in guard_clauses(code, "python")] == [
+        ("not path", "ValueError")
+    ]
+    go = 'func f(x int) error {\n\tif x < 0 {\n\t\treturn errors.New("neg")\n\t}\n\treturn nil\n}'
+    assert [(g.condition, g.error) for g in guard_clauses(go, "go")] == [("x < 0", "errors.New")]
+
+
+def test_a_new_guard_tests_a_condition_the_old_code_did_not() -> None:
+    before = "def f(qty):\n    if qty < 0:\n        raise ValueError('negative')\n    return qty\n"
+    reworded = before.replace("ValueError('negative')", "TypeError('below zero')")
+    assert new_guards(before, reworded, "python") == []
+    added = reworded.replace(
+        "    return qty", "    if qty > 9:\n        raise OverflowError\n    return qty"
+    )
+    assert [g.condition for g in new_guards(before, added, "python")] == ["qty > 9"]
+    returning = before.replace(
+        "    return qty", "    if qty > 9:\n        return 9\n    return qty"
+    )
+    assert new_guards(before, returning, "python") == []
+
+
+UNIT = 'def f(x):\n    """Double x."""\n    if x:\n        y = x * 2\n    return y\n'
+
+
+@pytest.mark.parametrize(
+    ("after", "layout_only", "docs_only"),
+    [
+        (UNIT.replace("y = x * 2", "y  =  x*2"), True, True),
+        (UNIT.replace("def f(x):", "def f(\n    x\n):"), True, True),
+        (UNIT.replace("    return y", "\n    return y  # the result"), False, True),
+        (UNIT.replace("Double x.", "Return twice x."), False, True),
+        # indentation is syntax in Python: the return moves into the if
+        (UNIT.replace("    return y", "        return y"), False, False),
+        (UNIT.replace("x * 2", "x * 3"), False, False),
+    ],
+)
+def test_a_unit_whose_layout_alone_changed_did_not_change(
+    after: str, layout_only: bool, docs_only: bool
+) -> None:
+    assert same_code(UNIT, after, "python") is layout_only
+    assert same_code(UNIT, after, "python", ignore_docs=True) is docs_only
+
+
+def test_other_languages_ignore_whitespace_and_with_docs_their_comments() -> None:
+    before = "function f(x) {\n  return x + 1;\n}"
+    assert same_code(before, "function f(x) { return x+1; }", "javascript")
+    commented = "function f(x) {\n  // one more\n  return x + 1;\n}"
+    assert not same_code(before, commented, "javascript")
+    assert same_code(before, commented, "javascript", ignore_docs=True)
+
+
+def test_code_without_text_sets_comments_docstrings_and_strings_aside() -> None:
+    before = 'def f():\n    """Doc."""\n    raise ValueError("quantiy")  # why\n'
+    after = 'def f():\n    """Docs."""\n    raise ValueError("quantity")\n'
+    assert code_without_text(before, "python") == code_without_text(after, "python")
+    assert code_without_text(before, "python") != code_without_text(
+        after.replace("ValueError", "KeyError"), "python"
+    )

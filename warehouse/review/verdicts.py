@@ -48,10 +48,11 @@ LATEST_REVIEWS = (
 )
 
 
-# Candidates the assay found leaking data or copying the eval set: no reviewer may bring them back.
+# Candidates the assay found leaking data or copying the eval set, or that teach a change the
+# project later reverted or fixed (warehouse/selection/history.py): no reviewer may bring them back.
 UNSAFE = (
     "EXISTS (SELECT 1 FROM checks k WHERE k.candidate_id = c.id AND NOT k.passed "
-    "AND k.\"check\" IN ('secrets', 'contamination'))"
+    "AND k.\"check\" IN ('secrets', 'contamination', 'history'))"
 )
 
 

@@ -6,10 +6,13 @@ Each commit gives one main task (or a skip with its reason), and may give more:
 (positive);
 - ``tests``: write the tests a tests-only commit added (positive);
 - ``docs``: document a function whose docstring the commit wrote, code unchanged (positive);
-- ``edge_cases``: the guard clauses a fix or feature added (edge);
+- ``edge_cases``: the raising guard clauses a fix or feature added (edge);
 - ``review``: a change that was later reverted, and why (negative), made when the revert is seen.
 
 A commit too sprawling for one task is split into one task per file when each file stays small.
+A typo, comment or layout change makes no task (``teachable.py``), a refactor that changes
+behaviour is a ``change``, and a commit later reverted or fixed again soon makes no task but the
+review (``history.py``) — on a later run too, when the revert or the fix arrives then.
 """
 
 from __future__ import annotations
@@ -20,27 +23,27 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from miners.code_symbols import guard_clauses, strip_docs
+from miners.code_symbols import language_for_path, new_guards, strip_docs
 from miners.commit_kinds import (
     CODE_FAMILIES,
     ChangeShape,
     CommitKind,
     classify,
-    is_test_case,
     is_test_path,
     whitespace_only,
 )
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory, TaskStatus, count_by_category
+from warehouse.selection.commit_facts import CommitForSelection, Unit
+from warehouse.selection.history import LATER_FIX_WINDOW, later_history, retire
+from warehouse.selection.teachable import content_skip, fitting_kind
 from warehouse.store import Warehouse, in_chunks
 
 SELECTOR_VERSION = "select-1"
 MAX_UNITS = 6
 MAX_CHANGED_LINES = 600
 MAX_SPLIT_FILES = 4
-MAX_CLASS_LINES = 120
-_UNIT_KINDS = ("function", "method", "class")
-_REVERT_SUBJECT = re.compile(r'^Revert "(.+)"$')
+_REVERT_SUBJECT = re.compile(r'^Revert "(.+)"(?:\s*\(#\d+\))?\s*$')
 _REVERTED_SHA = re.compile(r"This reverts commit ([0-9a-f]{7,40})")
 # CommitForSelection's columns, with the message facts the miner stored (bots are told by their
 # e-mail, which only the miner sees: the warehouse keeps a keyed hash of it).
@@ -71,71 +74,15 @@ class SelectionSummary:
         return SelectionSummary(self.selected + other.selected, skipped, families)
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
-    """A changed definition as selection sees it."""
+def select_tasks(
+    warehouse: Warehouse, run_id: str, *, later_fix_window: int = LATER_FIX_WINDOW
+) -> SelectionSummary:
+    """Make the tasks of every commit that has none yet; skipped commits keep their reason.
 
-    symbol_id: str
-    path: str
-    kind: str
-    change: str
-    lang: str
-    before: str
-    after: str
-    qualified_name: str = ""
-    commit_id: str = ""
-
-
-@dataclass(slots=True)
-class CommitForSelection:
-    """One commit and the facts selection looks at."""
-
-    id: str
-    source_id: str
-    sha: str
-    subject: str
-    body: str
-    author: str
-    parents: int
-    changed_lines: int
-    is_bot: bool = False
-    is_version_bump: bool = False
-    reverts: str = ""  # the sha the message says it reverts
-    changes: list[tuple[str, str]] = field(default_factory=list)
-    symbols: list[Unit] = field(default_factory=list)
-    links: list[tuple[str, str, list[str]]] = field(default_factory=list)
-
-    @property
-    def code_units(self) -> list[Unit]:
-        """Changed functions, methods and classes outside tests (a huge class is left to its
-        methods)."""
-        return [
-            u
-            for u in self.symbols
-            if u.kind in _UNIT_KINDS
-            and u.change != "deleted"
-            and not is_test_path(u.path)
-            and not (u.kind == "class" and u.after.count("\n") > MAX_CLASS_LINES)
-        ]
-
-    @property
-    def test_units(self) -> list[Unit]:
-        """The test cases the commit adds or changes (helpers and fixtures beside them are not
-        tests; a test class whose test methods are listed is their container, not a test of its
-        own)."""
-        tests = [
-            u
-            for u in self.symbols
-            if is_test_path(u.path)
-            and u.change != "deleted"
-            and is_test_case(u.qualified_name, u.lang, u.after)
-        ]
-        owners = {u.qualified_name.rsplit(".", 1)[0] for u in tests if "." in u.qualified_name}
-        return [u for u in tests if not (u.kind == "class" and u.qualified_name in owners)]
-
-
-def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
-    """Make the tasks of every commit that has none yet; skipped commits keep their reason."""
+    What the new commits reveal about earlier ones (a revert, a fix of their lines within
+    ``later_fix_window`` commits) skips those commits' selected tasks too, and their drafted
+    candidates are rejected (``history.py``); the summary counts those skips with this run's.
+    """
     pending = warehouse.query(
         f"SELECT {_COMMIT_COLUMNS} FROM commits c "
         "WHERE c.id NOT IN (SELECT commit_id FROM tasks WHERE selector_version = ? AND commit_id "
@@ -143,14 +90,20 @@ def select_tasks(warehouse: Warehouse, run_id: str) -> SelectionSummary:
         "ORDER BY c.committed_at, c.id",
         [SELECTOR_VERSION],
     ).rows_as(CommitForSelection)
+    if not pending:
+        return _summary([])
+    history = later_history(warehouse, [c.id for c in pending], later_fix_window)
     rows: list[dict[str, Any]] = []
     for chunk in in_chunks(pending, 500):
         made: list[dict[str, Any]] = []
         for facts in _load_facts(warehouse, chunk):
-            made += tasks_for_commit(facts, run_id)
+            made += tasks_for_commit(facts, run_id, history.get(facts.id))
             made += _review_tasks(warehouse, facts, run_id)
         warehouse.insert("tasks", made)
         rows += made
+    new = {c.id for c in pending}
+    earlier = {commit_id: skip for commit_id, skip in history.items() if commit_id not in new}
+    rows += retire(warehouse, earlier, SELECTOR_VERSION, run_id)
     return _summary(rows)
 
 
@@ -188,7 +141,7 @@ def _load_facts(
         [ids],
     ).rows_as(Unit)
     for unit in units:
-        facts[unit.commit_id].symbols.append(unit)
+        facts[unit.commit_id].add_unit(unit)
     for commit_id, ticket_id, method, labels in warehouse.query(
         "SELECT l.commit_id, l.ticket_id, l.method, coalesce(t.labels, []) || [coalesce(t.type, "
         "'')] "
@@ -201,21 +154,49 @@ def _load_facts(
     return list(facts.values())
 
 
-def tasks_for_commit(facts: CommitForSelection, run_id: str) -> list[dict[str, Any]]:
-    """The main task of a commit (or its skip), plus its docs, tests and edge-case tasks."""
-    kind = classify(_shape(facts))
+def tasks_for_commit(
+    facts: CommitForSelection, run_id: str, history: Skip | None = None
+) -> list[dict[str, Any]]:
+    """The main task of a commit (or its skip), plus its docs, tests and edge-case tasks; with a
+    ``history`` verdict (reverted or fixed later), every task that would be selected is skipped
+    for it instead."""
+    kind, note = fitting_kind(classify(_shape(facts)), facts)
+    rows = _commit_rows(facts, kind, note, run_id)
+    if history is None:
+        return rows
+    return [
+        _skipped_for(row, history) if row["status"] == TaskStatus.SELECTED else row for row in rows
+    ]
+
+
+def _commit_rows(
+    facts: CommitForSelection, kind: CommitKind, note: str, run_id: str
+) -> list[dict[str, Any]]:
     docs = _doc_only_units(facts)
     if docs and not kind.skipped:
         return [_row(facts, "docs", "positive", docs, [], run_id, main=True)]
+    content = None if kind.skipped else content_skip(facts)
+    if content is not None:
+        return [_main_skip(facts, kind, facts.code_units, content, run_id)]
     if kind.family == "tests" and facts.test_units:
         return [
             _row(facts, "tests", "positive", facts.test_units, facts.test_units, run_id, main=True)
         ]
-    rows = _main_rows(facts, kind, run_id)
+    rows = _main_rows(facts, kind, note, run_id)
     edge = _edge_units(facts, kind)
     if edge and any(row["status"] == TaskStatus.SELECTED for row in rows):
         rows.append(_row(facts, "edge_cases", "edge", edge, facts.test_units, run_id))
     return rows
+
+
+def _skipped_for(row: dict[str, Any], skip: Skip) -> dict[str, Any]:
+    """A selected task's row, skipped for ``skip`` instead."""
+    return {
+        **row,
+        "status": TaskStatus.SKIPPED,
+        "reason": skip.detail,
+        "skip_category": skip.category,
+    }
 
 
 def _shape(facts: CommitForSelection) -> ChangeShape:
@@ -228,7 +209,7 @@ def _shape(facts: CommitForSelection) -> ChangeShape:
         added_lines=facts.changed_lines,
         deleted_lines=0,
         whitespace_only=bool(facts.changes)
-        and all(whitespace_only(diff) for _, diff in facts.changes),
+        and all(whitespace_only(diff, language_for_path(path)) for path, diff in facts.changes),
         ticket_labels=[label for _, _, labels in facts.links for label in labels],
         is_bot=facts.is_bot,
         is_version_bump=facts.is_version_bump,
@@ -236,8 +217,10 @@ def _shape(facts: CommitForSelection) -> ChangeShape:
     )
 
 
-def _main_rows(facts: CommitForSelection, kind: CommitKind, run_id: str) -> list[dict[str, Any]]:
-    units = facts.code_units
+def _main_rows(
+    facts: CommitForSelection, kind: CommitKind, note: str, run_id: str
+) -> list[dict[str, Any]]:
+    units = facts.behaviour_units
     reason = _kind_skip(kind) or _no_units_reason(facts, units)
     if reason is None and facts.parents == 0:
         reason = Skip(
@@ -246,7 +229,18 @@ def _main_rows(facts: CommitForSelection, kind: CommitKind, run_id: str) -> list
     if reason is not None:
         return [_main_skip(facts, kind, units, reason, run_id)]
     if len(units) <= MAX_UNITS and facts.changed_lines <= MAX_CHANGED_LINES:
-        return [_row(facts, kind.family, "positive", units, facts.test_units, run_id, main=True)]
+        return [
+            _row(
+                facts,
+                kind.family,
+                "positive",
+                units,
+                facts.test_units,
+                run_id,
+                main=True,
+                note=note,
+            )
+        ]
     return _split_by_file(facts, kind, units, run_id)
 
 
@@ -306,10 +300,7 @@ def _doc_only_units(facts: CommitForSelection) -> list[Unit]:
     modified = [u for u in facts.code_units if u.change == "modified" and u.before]
     if not modified or len(modified) != len(facts.code_units):
         return []
-    if all(
-        strip_docs(u.before, u.lang) == strip_docs(u.after, u.lang) and _wrote_docs(u)
-        for u in modified
-    ):
+    if all(u.docs_only and _wrote_docs(u) for u in modified):
         return modified
     return []
 
@@ -325,17 +316,16 @@ def _wrote_docs(unit: Unit) -> bool:
 
 
 def _edge_units(facts: CommitForSelection, kind: CommitKind) -> list[Unit]:
-    """Units of a fix or feature that gained guard clauses (the edge cases it now handles)."""
+    """Units of a fix or feature that gained a guard clause that raises (the edge cases it now
+    refuses): an ``if`` on a condition the old code did not test, whose block raises a named
+    error (``miners.code_symbols.new_guards``)."""
     if kind.skipped or kind.family not in CODE_FAMILIES or kind.family == "refactor":
         return []
-    gained = []
-    for unit in facts.code_units:
-        if unit.change != "modified":
-            continue
-        before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
-        if any((g.condition, g.error) not in before for g in guard_clauses(unit.after, unit.lang)):
-            gained.append(unit)
-    return gained
+    return [
+        unit
+        for unit in facts.behaviour_units
+        if unit.change == "modified" and new_guards(unit.before, unit.after, unit.lang)
+    ]
 
 
 def _review_tasks(
@@ -347,7 +337,7 @@ def _review_tasks(
         return []
     reason_given = bool(re.sub(_REVERTED_SHA, "", revert.body).strip(" .\n"))
     [facts] = _load_facts(warehouse, [original])
-    units = facts.code_units
+    units = facts.behaviour_units
     skip = _review_skip(reason_given, bool(units))
     extra = {"revert_commit_id": revert.id}
     return [_row(facts, "review", "negative", units, [], run_id, skip=skip, extra=extra)]
@@ -395,6 +385,7 @@ def _row(
     skip: Skip | None = None,
     part: str = "",
     extra: dict[str, Any] | None = None,
+    note: str = "",
 ) -> dict[str, Any]:
     # The main task keeps the id formula of the first selector, so workspaces keep their tasks.
     task_id = (
@@ -418,7 +409,9 @@ def _row(
         "family": family,
         "polarity": polarity,
         "status": TaskStatus.SKIPPED if skip else TaskStatus.SELECTED,
-        "reason": skip.detail if skip else _why_chosen(family, units, tests, facts.links, part),
+        "reason": skip.detail
+        if skip
+        else _why_chosen(family, units, tests, facts.links, part, note),
         "skip_category": skip.category if skip else None,
         "facts": json.dumps(facts_json),
         "selector_version": SELECTOR_VERSION,
@@ -432,8 +425,11 @@ def _why_chosen(
     tests: list[Unit],
     links: list[tuple[str, str, list[str]]],
     part: str,
+    note: str = "",
 ) -> str:
     parts = [f"{family} touching {len(units)} unit(s) in {len({u.path for u in units})} file(s)"]
+    if note:
+        parts.append(note)
     if part:
         parts.append(f"the part of a larger commit in {part}")
     if tests and family != "tests":

@@ -67,6 +67,19 @@ def test_commit_kinds() -> None:
         ("Document the API", ["README.md", "docs/api.md"], {}, "docs"),
         ("Reformat", ["src/a.py"], {"whitespace_only": True}, "formatting"),
         ("Bump requests", ["src/a.py"], {"author": "dependabot[bot]"}, "bot"),
+        ("bump werkzeug 2.3.7", ["src/a.py", "requirements/tests.txt"], {}, "dependency_bump"),
+        ("update dev dependencies", ["requirements/dev.txt"], {}, "dependency_bump"),
+        (
+            "Pin the linters",
+            ["requirements/dev.in", ".pre-commit-config.yaml"],
+            {},
+            "dependency_bump",
+        ),
+        ("WIP", ["src/a.py"], {}, "work_in_progress"),
+        ("fixup! Add export endpoint", ["src/a.py"], {}, "work_in_progress"),
+        ("python-modernize automated changes: fix_next", ["a.py"], {}, "mechanical_rewrite"),
+        ("Reformat with black", ["src/a.py"], {}, "mechanical_rewrite"),
+        ("apply pyupgrade", ["src/a.py"], {}, "mechanical_rewrite"),
     ]
     for subject, paths, changes, skipped_as in cases:
         kind = classify(_shape(subject, paths, **changes))
@@ -76,6 +89,15 @@ def test_commit_kinds() -> None:
 def test_whitespace_only() -> None:
     assert whitespace_only("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a = 1 +  2\n+a = 1 + 2\n")
     assert not whitespace_only("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a = 1\n+a = 2\n")
+
+
+def test_moving_a_block_or_a_python_statement_is_not_whitespace() -> None:
+    moved = "--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a = 1\n b = 2\n@@ -9 +8,2 @@\n c = 3\n+a = 1\n"
+    assert not whitespace_only(moved)
+    out_of_the_if = "--- a/x\n+++ b/x\n@@ -1,3 +1,3 @@\n if a:\n     b()\n-    c()\n+c()\n"
+    assert whitespace_only(out_of_the_if) and not whitespace_only(out_of_the_if, "python")
+    continuation = "--- a/x\n+++ b/x\n@@ -1,2 +1,2 @@\n from a import b, \\\n-    c\n+     c\n"
+    assert whitespace_only(continuation, "python")
 
 
 def test_tasks_record_family_facts_and_skip_reasons(
@@ -314,3 +336,20 @@ def test_rewording_a_skip_message_changes_no_count(
 
 def test_every_kind_of_commit_that_is_skipped_has_a_category() -> None:
     assert set(commit_kinds._SKIP_REASONS) <= {str(category) for category in SkipCategory}
+
+
+def test_every_skip_category_is_used() -> None:
+    """A category no code names is a count that can never move: every one is named in the code
+    (``SkipCategory.X``) or is a commit kind the classifier gives."""
+    code = "".join(
+        path.read_text(encoding="utf-8")
+        for folder in ("flows", "warehouse", "miners")
+        for path in (Path(__file__).resolve().parents[3] / folder).rglob("*.py")
+    )
+    unused = [
+        category
+        for category in SkipCategory
+        if f"SkipCategory.{category.name}" not in code
+        and str(category) not in commit_kinds._SKIP_REASONS
+    ]
+    assert not unused

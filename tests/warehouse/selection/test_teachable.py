@@ -1,0 +1,216 @@
+"""What is not worth a task (typos, comments, layout, tool rewrites, version moves, work in
+progress), and families only where they fit (edge cases need a raising guard, a refactor keeps
+behaviour)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.builders import TEST_KEY, BuildRepo, Commit
+from warehouse.landing.repositories import LandingOptions, land_repository
+from warehouse.selection.commits import select_tasks
+from warehouse.store import Warehouse
+
+OPTIONS = LandingOptions(key=TEST_KEY)
+STOCK = '''"""Stock levels."""
+
+
+def reserve(levels, sku, qty):
+    """Reserve qty of sku and return what is left.
+
+    The levels are changed in place.
+    """
+    # the caller checked that the sku exists
+    if levels[sku] < qty:
+        raise LookupError("not enough stock for the reservaton")
+    levels[sku] = levels[sku] - qty
+    return levels[sku]
+
+
+def restock(levels, sku, qty):
+    levels[sku] = levels.get(sku, 0) + qty
+    return levels[sku]
+'''
+REQUIREMENTS = "werkzeug==2.3.6\n"
+
+
+def _main_task(warehouse: Warehouse, subject: str) -> tuple[str, str, str, str]:
+    """(family, status, skip category, reason) of the commit's main task."""
+    rows = warehouse.query(
+        "SELECT t.family, t.status, coalesce(t.skip_category, ''), t.reason FROM tasks t "
+        "JOIN commits c ON c.id = t.commit_id WHERE c.subject = ? "
+        "AND t.family NOT IN ('edge_cases', 'review')",
+        [subject],
+    ).rows
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _select(warehouse: Warehouse, make_repo: BuildRepo, *later: Commit) -> None:
+    """A repository whose first commit adds the stock module, then ``later``; land and select."""
+    commits: list[Commit] = [
+        {
+            "message": "Add stock module",
+            "files": {"stock.py": STOCK, "requirements.txt": REQUIREMENTS},
+        },
+        *later,
+    ]
+    dated: list[Commit] = [
+        {**commit, "date": f"2024-04-{n + 1:02d}T10:00:00+00:00"}
+        for n, commit in enumerate(commits)
+    ]
+    land_repository(warehouse, make_repo(dated), "r1", OPTIONS)
+    select_tasks(warehouse, "r1")
+
+
+@pytest.mark.parametrize(
+    ("subject", "files", "category"),
+    [
+        (
+            "Fix typo in the stock error",
+            {"stock.py": STOCK.replace("reservaton", "reservation")},
+            "typo_only",
+        ),
+        # no word of a typo in the subject: the docstring moved by two characters
+        (
+            "Polish the reserve docstring",
+            {"stock.py": STOCK.replace("in place.", "in-place!")},
+            "typo_only",
+        ),
+        (
+            "Explain the reservation rules",
+            {
+                "stock.py": STOCK.replace(
+                    "# the caller checked that the sku exists",
+                    "# callers look the sku up first; an unknown sku is a KeyError from here",
+                )
+            },
+            "comment_only",
+        ),
+        (
+            "python-modernize automated changes: fix_dict",
+            {"stock.py": STOCK.replace("levels.get(sku, 0)", "dict.get(levels, sku, 0)")},
+            "mechanical_rewrite",
+        ),
+        (
+            "Bump werkzeug 2.3.7",
+            {
+                "requirements.txt": REQUIREMENTS.replace("2.3.6", "2.3.7"),
+                "stock.py": STOCK.replace("levels[sku] - qty", "levels[sku] - int(qty)"),
+            },
+            "dependency_bump",
+        ),
+        (
+            "WIP",
+            {"stock.py": STOCK.replace("return levels[sku]\n\n\ndef", "return -1\n\n\ndef")},
+            "work_in_progress",
+        ),
+    ],
+)
+def test_a_change_that_teaches_nothing_makes_no_task(
+    warehouse: Warehouse,
+    make_repo: BuildRepo,
+    subject: str,
+    files: dict[str, str],
+    category: str,
+) -> None:
+    _select(warehouse, make_repo, {"message": f"{subject}\n\nSee the notes.", "files": files})
+    family, status, skipped_as, reason = _main_task(warehouse, subject)
+    assert (status, skipped_as) == ("skipped", category), reason
+    assert reason and not reason.startswith(family)
+
+
+def test_the_same_edit_in_code_is_a_task(warehouse: Warehouse, make_repo: BuildRepo) -> None:
+    subject = "Reserve from the restocked level"
+    after = STOCK.replace("levels[sku] - qty", "levels[sku] - qty - 0")
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    assert _main_task(warehouse, subject)[1] == "selected"
+
+
+def test_a_whitespace_only_unit_is_not_a_changed_unit(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    subject = "Return the new level from restock"
+    after = STOCK.replace(
+        "def reserve(levels, sku, qty):", "def reserve(\n    levels, sku, qty\n):"
+    ).replace("+ qty\n    return levels[sku]", "+ qty\n    return levels[sku] or 0")
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    facts = json.loads(
+        warehouse.scalar(
+            "SELECT t.facts FROM tasks t JOIN commits c ON c.id = t.commit_id WHERE c.subject = ?",
+            [subject],
+        )
+    )
+    names = warehouse.query(
+        "SELECT qualified_name FROM symbols WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+        [facts["symbol_ids"]],
+    ).rows
+    changed = warehouse.query(
+        "SELECT qualified_name FROM symbols s JOIN commits c ON c.id = s.commit_id "
+        "WHERE c.subject = ? ORDER BY 1",
+        [subject],
+    ).rows
+    assert changed == [("reserve",), ("restock",)]  # the miner saw both change
+    assert names == [("restock",)]
+
+
+def test_a_commit_that_only_re_lays_out_units_is_formatting(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    subject = "Wrap the reserve signature"
+    after = STOCK.replace(
+        "def reserve(levels, sku, qty):", "def reserve(\n    levels, sku, qty\n):"
+    )
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    assert _main_task(warehouse, subject)[1:3] == ("skipped", "formatting")
+
+
+def _edge_tasks(warehouse: Warehouse, subject: str) -> list[tuple[str]]:
+    return warehouse.query(
+        "SELECT t.status FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE c.subject = ? AND t.family = 'edge_cases'",
+        [subject],
+    ).rows
+
+
+@pytest.mark.parametrize(
+    ("guard", "edge"),
+    [
+        ("    if qty <= 0:\n        raise ValueError(f'qty must be positive, got {qty}')\n", True),
+        ("    if qty <= 0:\n        return levels[sku]\n", False),
+        ("    if qty <= 0:\n        for _ in levels:\n            raise ValueError('no')\n", False),
+    ],
+)
+def test_edge_cases_only_when_the_change_adds_a_guard_that_raises(
+    warehouse: Warehouse, make_repo: BuildRepo, guard: str, edge: bool
+) -> None:
+    subject = "Fix reservations of nothing"
+    after = STOCK.replace("    # the caller checked", guard + "    # the caller checked")
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    assert _main_task(warehouse, subject)[1] == "selected"
+    assert _edge_tasks(warehouse, subject) == ([("selected",)] if edge else [])
+
+
+def test_a_refactor_that_changes_a_signature_is_a_change(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    subject = "Refactor restock"
+    after = STOCK.replace("def restock(levels, sku, qty):", "def restock(levels, sku, qty=1):")
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    family, status, _, reason = _main_task(warehouse, subject)
+    assert (family, status) == ("change", "selected")
+    assert "not a refactor: the signature of `restock` changed" in reason
+
+
+def test_a_refactor_that_keeps_behaviour_stays_a_refactor(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    subject = "Refactor restock"
+    after = STOCK.replace(
+        "    levels[sku] = levels.get(sku, 0) + qty\n",
+        "    current = levels.get(sku, 0)\n    levels[sku] = current + qty\n",
+    )
+    _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
+    assert _main_task(warehouse, subject)[:2] == ("refactor", "selected")
