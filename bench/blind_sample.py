@@ -1,11 +1,19 @@
-"""Draw a stratified random sample of accepted records for a blind review.
+"""Draw a stratified random sample of accepted records for a blind review, and mix samples into
+batches for the reviewers.
 
-    uv run python bench/blind_sample.py --workspace /tmp/ws/flask --size 60 --out /tmp/review/flask
+    uv run python bench/blind_sample.py sample --workspace /tmp/ws/flask --size 60 \
+        --out /tmp/review/flask-new
+    uv run python bench/blind_sample.py batches --out /tmp/review/flask --batches 3 \
+        new=/tmp/review/flask-new/sample.jsonl old=/tmp/review/flask-old/sample.jsonl
 
-writes ``sample.jsonl`` (one record per line, with its number, family, language and commit) and
-``sample.md`` (the same records numbered, as a reviewer reads them). Strata are (family,
+``sample`` writes ``sample.jsonl`` (one record per line, with its number, family, language and
+commit) and ``sample.md`` (the same records numbered, as a reviewer reads them). Strata are (family,
 language); each gets a share of the sample proportional to its size (at least one record), drawn
 with a fixed seed so the same workspace gives the same sample.
+
+``batches`` shuffles labelled samples together (fixed seed), numbers them and splits them into
+``batch-N.md`` files a reviewer reads without knowing which drafter made what; ``key.jsonl``
+keeps each number's label, candidate id and record for scoring afterwards (not for reviewers).
 """
 
 from __future__ import annotations
@@ -76,23 +84,57 @@ def as_markdown(sample: list[dict[str, Any]]) -> str:
     return "\n\n---\n\n".join(parts) + "\n"
 
 
+def mixed(inputs: list[tuple[str, Path]], seed: int) -> list[dict[str, Any]]:
+    """All rows of the inputs, labelled, shuffled and numbered from 1."""
+    rows = []
+    for label, path in inputs:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            rows.append({**json.loads(line), "label": label})
+    random.Random(seed).shuffle(rows)
+    return [{**row, "number": n} for n, row in enumerate(rows, 1)]
+
+
+def write_batches(rows: list[dict[str, Any]], out: Path, batches: int) -> None:
+    """``key.jsonl`` and ``batch-N.md`` files of about equal size."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "key.jsonl").open("w", encoding="utf-8") as file:
+        for row in rows:
+            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+    size = -(-len(rows) // batches)
+    for index in range(batches):
+        batch = rows[index * size : (index + 1) * size]
+        (out / f"batch-{index + 1}.md").write_text(as_markdown(batch), encoding="utf-8")
+        print(f"batch-{index + 1}.md: records {batch[0]['number']}-{batch[-1]['number']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workspace", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=60)
-    parser.add_argument("--kind", default="instruction")
-    parser.add_argument("--seed", type=int, default=20261203)
-    parser.add_argument("--out", type=Path, required=True)
+    commands = parser.add_subparsers(dest="command", required=True)
+    sample_command = commands.add_parser("sample", help="a stratified sample of one workspace")
+    sample_command.add_argument("--workspace", type=Path, required=True)
+    sample_command.add_argument("--size", type=int, default=60)
+    sample_command.add_argument("--kind", default="instruction")
+    sample_command.add_argument("--lang", default="", help="only records in this language")
+    batches_command = commands.add_parser("batches", help="labelled samples mixed into batches")
+    batches_command.add_argument("--batches", type=int, default=1)
+    batches_command.add_argument("inputs", nargs="+", help="label=path/to/sample.jsonl")
+    for command in (sample_command, batches_command):
+        command.add_argument("--seed", type=int, default=20261203)
+        command.add_argument("--out", type=Path, required=True)
     arguments = parser.parse_args()
-    sample = stratified(
-        accepted(arguments.workspace, arguments.kind), arguments.size, arguments.seed
-    )
+    if arguments.command == "batches":
+        inputs = [(item.split("=", 1)[0], Path(item.split("=", 1)[1])) for item in arguments.inputs]
+        write_batches(mixed(inputs, arguments.seed), arguments.out, arguments.batches)
+        return
+    rows = accepted(arguments.workspace, arguments.kind)
+    rows = [r for r in rows if not arguments.lang or r["record"]["lang"] == arguments.lang]
+    sample = stratified(rows, arguments.size, arguments.seed)
     arguments.out.mkdir(parents=True, exist_ok=True)
     with (arguments.out / "sample.jsonl").open("w", encoding="utf-8") as file:
         for row in sample:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
     (arguments.out / "sample.md").write_text(as_markdown(sample), encoding="utf-8")
-    print(f"{len(sample)} records → {arguments.out}/sample.md")
+    print(f"{len(sample)} records -> {arguments.out}/sample.md")
 
 
 if __name__ == "__main__":
