@@ -107,6 +107,51 @@ def write_batches(rows: list[dict[str, Any]], out: Path, batches: int) -> None:
         print(f"batch-{index + 1}.md: records {batch[0]['number']}-{batch[-1]['number']}")
 
 
+def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if total == 0:
+        return (0.0, 0.0)
+    share = successes / total
+    centre = share + z * z / (2 * total)
+    margin = z * ((share * (1 - share) + z * z / (4 * total)) / total) ** 0.5
+    scale = 1 + z * z / total
+    return (max(0.0, (centre - margin) / scale), min(1.0, (centre + margin) / scale))
+
+
+def scored(key: Path, verdicts: list[Path]) -> list[dict[str, Any]]:
+    """Each reviewed row of ``key`` with the reviewer's verdict, tags and note."""
+    given: dict[int, dict[str, Any]] = {}
+    for path in verdicts:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                verdict = json.loads(line)
+                given[int(verdict["number"])] = verdict
+    rows = [json.loads(line) for line in key.read_text(encoding="utf-8").splitlines()]
+    return [{**row, "review": given[row["number"]]} for row in rows if row["number"] in given]
+
+
+def summary(rows: list[dict[str, Any]], by: str) -> list[str]:
+    """ACCEPT / EDIT / REJECT counts with the Wilson interval of ACCEPT, per value of ``by``."""
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[str(row.get(by) or row["record"].get(by, ""))].append(row)
+    lines = [
+        "| " + by + " | n | ACCEPT | EDIT | REJECT | ACCEPT 95% CI |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for value, group in sorted(groups.items()):
+        counts = {
+            v: sum(r["review"]["verdict"] == v for r in group) for v in ("ACCEPT", "EDIT", "REJECT")
+        }
+        low, high = wilson(counts["ACCEPT"], len(group))
+        accepted, edited, rejected = counts["ACCEPT"], counts["EDIT"], counts["REJECT"]
+        lines.append(
+            f"| {value} | {len(group)} | {accepted} | {edited} | {rejected} "
+            f"| {low:.0%}–{high:.0%} |"
+        )
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -121,7 +166,16 @@ def main() -> None:
     for command in (sample_command, batches_command):
         command.add_argument("--seed", type=int, default=20261203)
         command.add_argument("--out", type=Path, required=True)
+    score_command = commands.add_parser("score", help="verdicts joined with the key, summed up")
+    score_command.add_argument("--key", type=Path, required=True)
+    score_command.add_argument("verdicts", nargs="+", type=Path)
+    score_command.add_argument("--by", default="label,family")
     arguments = parser.parse_args()
+    if arguments.command == "score":
+        rows = scored(arguments.key, arguments.verdicts)
+        for by in arguments.by.split(","):
+            print("\n".join(summary(rows, by)) + "\n")
+        return
     if arguments.command == "batches":
         inputs = [(item.split("=", 1)[0], Path(item.split("=", 1)[1])) for item in arguments.inputs]
         write_batches(mixed(inputs, arguments.seed), arguments.out, arguments.batches)

@@ -212,7 +212,7 @@ class ContextLoader:
             else (),
             reverted_by=self._revert(facts.get("revert_commit_id")),
             diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
-            supports=self._supports(read, task[6], units),
+            supports=self._supports(read, task[6], units, tests_too=task[1] == "tests"),
             other_files=self._other_files(read, task[6]),
             fixtures=_fixtures(
                 read,
@@ -233,7 +233,12 @@ class ContextLoader:
         return frozenset(names | {name.rsplit(".", 1)[-1] for name in names})
 
     def _supports(
-        self, read: Callable[[str], bytes | None], commit_id: str, units: tuple[CodeUnit, ...]
+        self,
+        read: Callable[[str], bytes | None],
+        commit_id: str,
+        units: tuple[CodeUnit, ...],
+        *,
+        tests_too: bool = False,
     ) -> dict[str, ChangeSupport]:
         """Where the added lines of every code file the commit changed sit (tests aside), read off
         the patch and the file after: a file the task shows no unit of must add nothing but
@@ -242,7 +247,7 @@ class ContextLoader:
         supports = {}
         for path, patch in patches.items():
             language = language_for_path(path)
-            if language is None or is_test_path(path):
+            if language is None or (is_test_path(path) and not tests_too):
                 continue
             after = read(path)
             if after is None:
