@@ -27,7 +27,12 @@ _VERSION_BUMP = re.compile(
     re.IGNORECASE,
 )
 # Work in progress: a commit its author marked as not done (git's autosquash markers included).
-_WORK_IN_PROGRESS = re.compile(r"^(?:\[?wip\]?(?:\b|:)|fixup!|squash!|amend!)", re.IGNORECASE)
+_WORK_IN_PROGRESS = re.compile(
+    r"^(?:\[?wip\]?(?:\b|:)|fixup!|squash!|amend!)|"
+    # a commit that adds a test meant to fail until a later one fixes the code
+    r"^(?:add(?:ed)?\s+(?:a\s+)?)?failing\s+tests?\b|\b(?:don't|do not) all pass\b",
+    re.IGNORECASE,
+)
 # Dependencies moved to other versions: "Bump werkzeug 2.3.7", "update dev dependencies",
 # "update min blinker version", "Bump pre-commit from 2.12.1 to 2.13.0".
 _DEPENDENCY_BUMP = re.compile(
@@ -290,7 +295,8 @@ def looks_like_a_bot(author: str, subject: str) -> bool:
 
 
 def is_work_in_progress(subject: str) -> bool:
-    """True for ``WIP``, ``wip: …``, ``[WIP] …``, and git's ``fixup!``/``squash!``/``amend!``."""
+    """True for ``WIP``, ``wip: …``, ``[WIP] …``, git's ``fixup!``/``squash!``/``amend!``, and a
+    "failing test" commit (its test passes only after a later commit)."""
     return bool(_WORK_IN_PROGRESS.match(subject.strip()))
 
 

@@ -64,7 +64,17 @@ def _readme(read: ReadFile) -> tuple[str, str]:
 
 
 _GENERIC_TITLES = frozenset(
-    {"overview", "introduction", "readme", "about", "getting started", "documentation", "intro"}
+    {
+        "overview",
+        "introduction",
+        "readme",
+        "about",
+        "getting started",
+        "documentation",
+        "intro",
+        "table of contents",
+        "contents",
+    }
 )
 
 

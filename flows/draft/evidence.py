@@ -62,6 +62,13 @@ _DIARY = re.compile(
     r"^(?:Also\s+)?(?i:Did|Added|Changed|Fixed|Moved|Removed|Altered|Updated|Made|Renamed|"
     r"Refactored|Cleaned|Tweaked|Reverted|Merged|Bumped|Implemented|Tried|Went)\b"
 )
+# What is left of a sentence whose reference was cut ("… config files via,.", "Partial revert
+# of.", "Issue: …", "So that …"): not a sentence to state.
+_FRAGMENT = re.compile(
+    r",\.$|\b(?:of|via|in|by|from|to|for|with|see|and|the|a)\.$|^(?:Issue|Bug|Ticket|So that)\b|"
+    r"…$|\.\.\.$",
+    re.IGNORECASE,
+)
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
@@ -168,6 +175,7 @@ def _usable(sentence: str) -> bool:
         len(words) >= MIN_SENTENCE_WORDS
         and not sentence.endswith(":")
         and not sentence.startswith(("...", "…"))
+        and not _FRAGMENT.search(sentence)
         and not _DIARY.match(sentence)
         and not _FIRST_PERSON.search(sentence)
         and not _ADDRESSED.search(sentence)

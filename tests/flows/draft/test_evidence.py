@@ -55,3 +55,13 @@ def test_the_authors_diary_and_references_to_discussions_are_not_the_projects_vo
         "might raise.\n\nThe session was lost when the cookie expired."
     )
     assert editorial_sentences(body) == ["The session was lost when the cookie expired."]
+
+
+def test_what_is_left_of_a_sentence_whose_reference_was_cut_is_not_stated() -> None:
+    body = (
+        "This allows toml config files via #123. Partial revert of #55. Issue: the loader "
+        "breaks. The loader broke on a bytes path because it was decoded twice."
+    )
+    assert editorial_sentences(body) == [
+        "The loader broke on a bytes path because it was decoded twice."
+    ]

@@ -107,6 +107,12 @@ def _select(warehouse: Warehouse, make_repo: BuildRepo, *later: Commit) -> None:
             {"stock.py": STOCK.replace("return levels[sku]\n\n\ndef", "return -1\n\n\ndef")},
             "work_in_progress",
         ),
+        # a test that fails until a later commit fixes the code is not an example to follow
+        (
+            "failing test for reserving unknown skus",
+            {"stock.py": STOCK.replace("return levels[sku]\n\n\ndef", "return -2\n\n\ndef")},
+            "work_in_progress",
+        ),
     ],
 )
 def test_a_change_that_teaches_nothing_makes_no_task(
