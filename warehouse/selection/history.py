@@ -40,6 +40,9 @@ from warehouse.outcomes import CandidateStatus, Skip, SkipCategory, TaskStatus
 from warehouse.store import Warehouse
 
 LATER_FIX_WINDOW = 20
+# A fix this close to a commit that changes a definition the commit changed (not only its lines)
+# tells that the commit's version of it was not final either.
+SAME_DEFINITION_WINDOW = 10
 HISTORY_CHECK = "history"
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"(?:\s*\(#\d+\))?\s*$')
 _PULL_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
@@ -185,6 +188,7 @@ def fixed_later(
     changes again with a subject that admits a mistake; the nearest such commit is named. A fix
     that is ``undone`` (reverted itself) does not count."""
     owners: dict[Key, list[int]] = defaultdict(list)
+    definition_owners: dict[tuple[str, str], list[int]] = defaultdict(list)
     fixed: dict[int, int] = {}
     for index, commit in enumerate(commits):
         changed = lines.get(commit.id, ChangedLines())
@@ -193,12 +197,32 @@ def fixed_later(
                 for owner in owners.get(key, ()):
                     if index - owner <= window and owner not in fixed:
                         fixed[owner] = index
+            for definition in _definitions(changed) if not _is_revert(commit) else ():
+                for owner in definition_owners.get(definition, ()):
+                    near = index - owner <= min(window, SAME_DEFINITION_WINDOW)
+                    if near and owner not in fixed:
+                        fixed[owner] = index
         for key in changed.added:
             owners[key] = [i for i in owners[key] if index - i < window] + [index]
+        for definition in _definitions(changed, added_only=True):
+            kept = [i for i in definition_owners[definition] if index - i < window]
+            definition_owners[definition] = [*kept, index]
     return {
         commits[owner].id: _fixed_skip(commits[fixer], fixer - owner)
         for owner, fixer in sorted(fixed.items())
     }
+
+
+def _is_revert(commit: LaterCommit) -> bool:
+    """A revert restores older code: reverted_later judges it, not the same-definition rule."""
+    return bool(commit.reverts) or commit.subject.lower().startswith("revert")
+
+
+def _definitions(changed: ChangedLines, *, added_only: bool = False) -> set[tuple[str, str]]:
+    """The (path, definition) pairs whose lines a commit added (and removed, unless
+    ``added_only``); lines outside any changed definition are not counted."""
+    keys = changed.added if added_only else changed.added | changed.removed
+    return {(path, name) for path, name, _ in keys if name}
 
 
 def _corrects(commit: LaterCommit) -> bool:

@@ -329,3 +329,30 @@ def test_a_fix_that_only_re_wraps_the_line_is_no_evidence(
     assert ("feature", "selected") in [
         row[:2] for row in _tasks_of(warehouse, "Add rounding to totals")
     ]
+
+
+# The fix adds a case inside `total` without touching a line the commit added (the blind review's
+# flask 6fbdeb80c7, whose `else:` branch 99afbb27 fixed 17 commits later by adding an `elif`).
+ROUNDED_COMPLETED = ROUNDED.replace(
+    "    subtotal = sum(prices)\n",
+    "    subtotal = sum(prices)\n    if not prices:\n        return 0.0\n",
+)
+
+
+@pytest.mark.parametrize(("fillers", "status"), [(2, "skipped"), (12, "selected")])
+def test_a_fix_to_the_same_function_soon_after_makes_no_task(
+    warehouse: Warehouse, make_repo: BuildRepo, fillers: int, status: str
+) -> None:
+    repo = make_repo(
+        _dated(
+            [
+                {"message": "Add cart totals", "files": {"cart.py": CART, "notes.py": NOTES}},
+                {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED}},
+                *_fillers(fillers),
+                {"message": "Fix totals of an empty cart", "files": {"cart.py": ROUNDED_COMPLETED}},
+            ]
+        )
+    )
+    _select(warehouse, repo)
+    families = {row[0]: row[1] for row in _tasks_of(warehouse, "Add rounding to totals")}
+    assert families["feature"] == status  # within SAME_DEFINITION_WINDOW (10) or beyond it
