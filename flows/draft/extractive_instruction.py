@@ -496,15 +496,20 @@ def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftS
 
 def _fixtures_text(context: TaskContext, lang: str) -> str:
     """The fixtures and ``setUp`` the tests use, as they are at the commit."""
-    blocks = []
-    for fixture in context.fixtures:
-        label = (
+    return "\n\n".join(
+        _labelled_code(
             f"`{fixture.path}` — `{fixture.qualified_name}` (used by the tests):"
             if lang == "en"
-            else f"`{fixture.path}` — `{fixture.qualified_name}`（测试会用到）："
+            else f"`{fixture.path}` — `{fixture.qualified_name}`（测试会用到）：",
+            "python",
+            fixture.after,
         )
-        blocks.append(f"{label}\n\n```python\n{fixture.after.rstrip()}\n```")
-    return "\n\n".join(blocks)
+        for fixture in context.fixtures
+    )
+
+
+def _labelled_code(label: str, fence: str, code: str) -> str:
+    return f"{label}\n\n```{fence}\n{code.rstrip()}\n```"
 
 
 def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str, Any]:
@@ -513,14 +518,18 @@ def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str,
 
 
 def _input_text(context: TaskContext, lang: str) -> str:
-    blocks = []
-    for unit in context.units:
-        if unit.change != "modified" or not unit.before.strip():
-            continue
-        label = (
+    """The code before the change, and the fixtures the acceptance tests use."""
+    blocks = [
+        _labelled_code(
             f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
             if lang == "en"
-            else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码："
+            else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码：",
+            _fence(unit.lang),
+            unit.before,
         )
-        blocks.append(f"{label}\n\n```{_fence(unit.lang)}\n{unit.before.rstrip()}\n```")
+        for unit in context.units
+        if unit.change == "modified" and unit.before.strip()
+    ]
+    if context.fixtures and exercising_tests(context):
+        blocks.append(_fixtures_text(context, lang))
     return "\n\n".join(blocks)

@@ -118,3 +118,56 @@ def test_only_tests_that_exercise_the_change_are_acceptance_tests(
     assert isinstance(record, InstructionRecord)
     assert "test_sort_orders_returns_one_page" in record.instruction
     assert "test_unrelated_helper" not in record.instruction
+
+
+CONFTEST = """import pytest
+
+
+@pytest.fixture
+def many_orders():
+    return [{"created": n} for n in range(25)]
+"""
+TEST_WITH_FIXTURE = (
+    TEST_V1
+    + """
+
+def test_sort_orders_cuts_to_a_page(many_orders):
+    assert len(sort_orders(many_orders)) == 20
+"""
+)
+
+
+def test_the_fixtures_the_acceptance_test_uses_are_shown_in_the_input(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    repo = make_repo(
+        [
+            {
+                "message": "Add orders",
+                "files": {
+                    "shop/orders.py": ORDERS_V1,
+                    "tests/test_orders.py": TEST_V1,
+                    "tests/conftest.py": CONFTEST,
+                },
+            },
+            {
+                "message": f"Paginate orders\n\n{REASON}",
+                "files": {"shop/orders.py": ORDERS_V2, "tests/test_orders.py": TEST_WITH_FIXTURE},
+            },
+        ]
+    )
+    land_repository(warehouse, repo, "r", LandingOptions(key=TEST_KEY))
+    select_tasks(warehouse, "r")
+    task_id = warehouse.scalar(
+        "SELECT t.id FROM tasks t JOIN commits c ON c.id = t.commit_id "
+        "WHERE t.status = 'selected' AND c.subject = 'Paginate orders'"
+    )
+    loader = ContextLoader(warehouse, TEST_KEY)
+    try:
+        record = extractive.draft(loader.load(task_id), "en")
+    finally:
+        loader.close()
+    assert isinstance(record, InstructionRecord)
+    assert "test_sort_orders_cuts_to_a_page" in record.instruction
+    assert "`tests/conftest.py` — `many_orders` (used by the tests):" in record.input
+    assert 'return [{"created": n} for n in range(25)]' in record.input
