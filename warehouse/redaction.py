@@ -219,7 +219,8 @@ _GUARDS = {
     "StripeDetector": re.compile(r"k_live_"),
     "TelegramBotTokenDetector": re.compile(r":[0-9A-Za-z_-]{35}"),
 }
-_PLACEHOLDER = re.compile(r"<SECRET:[a-z0-9-]+>|<EMAIL>")
+PLACEHOLDER = re.compile(r"<SECRET:[a-z0-9-]+>|<EMAIL>")
+"""What redaction puts where a secret or an address was."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,7 +307,7 @@ def _own_findings(text: str, lowered: str, kinds: frozenset[str] | None = None) 
                 start, end = match.span(group)
                 if start > 0 and group == 0 and text[start - 1].isalnum():
                     continue  # inside a longer word, not a token of its own
-                if not _PLACEHOLDER.fullmatch(text[start:end]):
+                if not PLACEHOLDER.fullmatch(text[start:end]):
                     spans.append(Span(start, end, kind))
     return spans
 
@@ -371,7 +372,7 @@ def _detector_findings(text: str) -> list[Span]:
             for match in regex.finditer(text):
                 group = _secret_group(match)
                 start, end = match.span(group)
-                if end > start and not _PLACEHOLDER.search(text[start:end]):
+                if end > start and not PLACEHOLDER.search(text[start:end]):
                     spans.append(Span(start, end, kind))
     return spans
 

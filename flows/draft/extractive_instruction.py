@@ -7,6 +7,7 @@ real code after the change, with the commit's own explanation, becomes the outpu
 
 from __future__ import annotations
 
+import ast
 import builtins
 import re
 from typing import Any
@@ -19,16 +20,16 @@ from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from miners.change_support import called_names
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
-from miners.code_symbols import GuardClause, guard_clauses
+from miners.code_symbols import new_guards
 from miners.commit_kinds import CODE_FAMILIES
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
+from warehouse.redaction import PLACEHOLDER
 from warehouse.selection.task_context import CodeUnit, Context, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 
 DRAFTER = "extractive"
-_PLACEHOLDER = re.compile(r"<SECRET:[a-z0-9-]+>|<EMAIL>")
 # Families whose template holds `instruction`, `input` and `output` macros
 # (flows/draft/families.py).
 FAMILY_TEMPLATES = {
@@ -44,6 +45,7 @@ MAX_TEST_LINES = 40
 MAX_REPORT_CHARS = 1_500
 MAX_COMMENT_CHARS = 600
 MAX_DECORATOR_CHARS = 60  # a longer decorator is named by its callee in a requirement
+MAX_CONDITION_CHARS = 80  # a longer guard condition is not stated in a requirement
 
 _ROLES = {
     "python": ("Python developer", "Python 开发工程师"),
@@ -147,7 +149,7 @@ def _code_task_problem(context: TaskContext) -> Skip | None:
             SkipCategory.INCOMPLETE_ANSWER,
             f"the change needs {missing[0]}, which is too large to show",
         )
-    if any(_PLACEHOLDER.search(u.after) or _PLACEHOLDER.search(u.before) for u in context.units):
+    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
         return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
     return None
 
@@ -161,13 +163,17 @@ def task_evidence(context: TaskContext) -> Evidence | None:
     return commit_evidence(context.body)
 
 
-def _why(context: TaskContext) -> tuple[str, ...]:
-    """The reasons the explanation gives: the commit body's own, else the ticket's."""
-    from_commit = commit_evidence(context.body)
+def _why(context: TaskContext, evidence: Evidence | None) -> tuple[str, ...]:
+    """The reasons the explanation gives: the commit body's own, else the ticket's (the task's
+    ``evidence``)."""
+    from_commit = (
+        commit_evidence(context.body)
+        if evidence is None or evidence.source != "commit"
+        else evidence
+    )
     if from_commit is not None and from_commit.has_reason:
         return from_commit.why
-    found = task_evidence(context)
-    return found.why if found is not None else ()
+    return evidence.why if evidence is not None else ()
 
 
 def exercising_tests(context: TaskContext) -> list[CodeUnit]:
@@ -217,12 +223,23 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         ],
         "catches": new_items(caught_errors(befores, lang), caught_errors(afters, lang)),
         "logs": new_items(log_calls(befores), log_calls(afters)),
-        "tests": [_test_view(test) for test in exercising_tests(context)[:2]],
+        **_answer_view(context),
+    }
+
+
+def _answer_view(context: TaskContext) -> dict[str, Any]:
+    """What the record states about this change: its evidence, what the answer must hold, and the
+    facts read off the diff and the tests that exercise it."""
+    evidence = task_evidence(context)
+    why = _why(context, evidence)
+    tests = exercising_tests(context)[:2]
+    return {
+        "tests": [_test_view(test) for test in tests],
         # only the body's sentences that give a reason, cleaned: never the body pasted
-        "explanation": " ".join(_why(context)),
+        "explanation": " ".join(why),
         "title": plain_title(context.subject),
-        "evidence": task_evidence(context),
-        "why": _why(context),
+        "evidence": evidence,
+        "why": why,
         "module": {
             path: _module_text(support.module_statements)
             for path, support in context.supports.items()
@@ -237,10 +254,10 @@ def task_view(context: TaskContext) -> dict[str, Any]:
             {"name": f.qualified_name, "path": f.path, "code": f.after.rstrip()}
             for f in context.fixtures
         ],
-        "new_guards": _new_guards(context.units),
+        "new_guards": _guard_views(context.units),
         "new_parameters": _new_parameters(context.units),
         "call_changes": _call_changes(context.units),
-        "pins": [_pin(test, context.units) for test in exercising_tests(context)[:2]],
+        "pins": [_pin(test, context.units) for test in tests],
     }
 
 
@@ -309,23 +326,13 @@ def _data_fence(path: str) -> str:
     return {"yml": "yaml", "htm": "html", "cfg": "ini", "txt": "text"}.get(suffix, suffix or "text")
 
 
-def _new_guards(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
-    """Guard clauses the change added that raise: condition, error and message."""
-    found: list[GuardClause] = []
-    for unit in units:
-        before = {(g.condition, g.error) for g in guard_clauses(unit.before, unit.lang)}
-        found += [
-            g for g in guard_clauses(unit.after, unit.lang) if (g.condition, g.error) not in before
-        ]
+def _guard_views(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
+    """The guards the change added that raise a named error, short enough to state."""
+    guards = [g for u in units for g in new_guards(u.before, u.after, u.lang)]
     return [
-        {
-            "unit": "",
-            "condition": " ".join(g.condition.split()),
-            "error": g.error,
-            "message": g.message,
-        }
-        for g in dict.fromkeys(found)
-        if g.error and len(g.condition) <= 80
+        {"condition": " ".join(g.condition.split()), "error": g.error, "message": g.message}
+        for g in dict.fromkeys(guards)
+        if g.error and len(g.condition) <= MAX_CONDITION_CHARS
     ]
 
 
@@ -343,8 +350,6 @@ def _new_parameters(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
 
 
 def _python_parameters(header: str) -> dict[str, str]:
-    import ast
-
     try:
         tree = ast.parse(
             header.rstrip(":") + ": pass" if header.startswith(("def", "async")) else ""
@@ -464,14 +469,7 @@ def _report(context: TaskContext) -> dict[str, Any]:
             ],
         }
     title = _TICKET_REFERENCE.sub("", _CONVENTIONAL_PREFIX.sub("", context.subject)).strip(" .")
-    found = commit_evidence(context.body)
-    return {
-        "key": "",
-        "title": plain_title(title),
-        "text": "",
-        "statement": found.statement if found is not None else "",
-        "comments": [],
-    }
+    return {"key": "", "title": plain_title(title), "text": "", "comments": []}
 
 
 def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:

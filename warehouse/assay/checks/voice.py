@@ -16,6 +16,7 @@ import re
 from warehouse.assay.checks.base import Verdict
 from warehouse.record_text import code_blocks, prose
 from warehouse.records import InstructionRecord, Record
+from warehouse.redaction import PLACEHOLDER
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LABEL_LINE = re.compile(r"^`[^`\n]+`(?:\s*(?:—|-)\s*[^\n]*)?[:：]\s*$", re.MULTILINE)
@@ -41,7 +42,6 @@ _POINTS_AT_NOTHING = re.compile(
 _PROBLEM_SECTION = re.compile(
     r"^(?:Problem:|Report:|A bug was reported|A change was requested|问题|有人报告|有人提出)", re.M
 )
-_PLACEHOLDER = re.compile(r"<SECRET:[a-z0-9-]+>|<EMAIL>")
 
 
 def check_record_voice(record: Record) -> Verdict | None:
@@ -90,6 +90,6 @@ def _empty_reference(instruction: str) -> list[str]:
 
 def _placeholders(record: InstructionRecord) -> list[str]:
     texts = [record.instruction, record.input, record.output]
-    if any(_PLACEHOLDER.search(block.code) for text in texts for block in code_blocks(text)):
+    if any(PLACEHOLDER.search(block.code) for text in texts for block in code_blocks(text)):
         return ["a redaction placeholder sits inside code"]
     return []
