@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
-from miners.code_symbols import extract_symbols, language_for_path
+from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
 from miners.git_objects import BlobReader, git_dir_of, tree_names
@@ -450,7 +450,7 @@ def _fixture_files(test_path: str) -> list[str]:
     ]
 
 
-def _python_symbols(read: Callable[[str], bytes | None], path: str) -> list[Any]:
+def _python_symbols(read: Callable[[str], bytes | None], path: str) -> list[SymbolFact]:
     data = read(path)
     return extract_symbols(data, "python") if data is not None else []
 
