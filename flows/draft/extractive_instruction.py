@@ -8,7 +8,6 @@ real code after the change, with the commit's own explanation, becomes the outpu
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 from typing import Any
 
@@ -18,7 +17,6 @@ from flows.draft.evidence import Evidence, commit_evidence, plain_title, ticket_
 from flows.draft.extractive_tickets import draft_ticket_instruction
 from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
-from miners.change_support import called_names
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from miners.code_symbols import new_guards
 from miners.commit_kinds import CODE_FAMILIES
@@ -256,57 +254,8 @@ def _answer_view(context: TaskContext) -> dict[str, Any]:
         ],
         "new_guards": _guard_views(context.units),
         "new_parameters": _new_parameters(context.units),
-        "call_changes": _call_changes(context.units),
         "pins": [_pin(test, context.units) for test in tests],
     }
-
-
-_BUILTIN_NAMES = frozenset(dir(builtins)) | {
-    # Python's, and Go's (https://go.dev/ref/spec#Predeclared_identifiers), which no record
-    # names as a fact of the change
-    "super",
-    "self",
-    "append",
-    "cap",
-    "clear",
-    "close",
-    "complex",
-    "copy",
-    "delete",
-    "imag",
-    "len",
-    "make",
-    "max",
-    "min",
-    "new",
-    "panic",
-    "print",
-    "println",
-    "real",
-    "recover",
-}
-MAX_CALLS_NAMED = 3
-
-
-def _call_changes(units: tuple[CodeUnit, ...]) -> list[dict[str, Any]]:
-    """For each modified unit, what it calls now that it did not, and what it no longer calls
-    (builtins aside): what the change does, read off the code."""
-    changes = []
-    for unit in units:
-        if unit.change != "modified" or not unit.before.strip():
-            continue
-        before = [c for c in called_names(unit.before, unit.lang) if c not in _BUILTIN_NAMES]
-        after = [c for c in called_names(unit.after, unit.lang) if c not in _BUILTIN_NAMES]
-        added, removed = new_items(before, after), new_items(after, before)
-        if added or removed:
-            changes.append(
-                {
-                    "unit": unit.name,
-                    "added": added[:MAX_CALLS_NAMED],
-                    "removed": removed[:MAX_CALLS_NAMED],
-                }
-            )
-    return changes
 
 
 _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
