@@ -40,8 +40,16 @@ def _env(api_url: str | None) -> dict[str, str]:
     return {**env, "PREFECT_API_URL": api_url} if api_url else env
 
 
+BUSY_RETRIES = 5  # Prefect's server answers 503 while its database is busy; its client retries
+
+
 def _request(url: str, method: str, path: str, body: dict[str, object] | None) -> object:
-    response = httpx.request(method, f"{url}{path}", json=body, timeout=30)
+    """One call of Prefect's REST API, retried on 503 as Prefect's own client does."""
+    for attempt in range(BUSY_RETRIES):
+        response = httpx.request(method, f"{url}{path}", json=body, timeout=30)
+        if response.status_code != httpx.codes.SERVICE_UNAVAILABLE or attempt == BUSY_RETRIES - 1:
+            break
+        time.sleep(1 + attempt)
     response.raise_for_status()
     found: object = response.json()
     return found
