@@ -1,13 +1,16 @@
 """What a repository says about itself at a commit: name, purpose, languages, versions,
 dependencies.
 
-Only facts written in the repository are reported (README, pyproject.toml, package.json, go.mod,
-Cargo.toml); a fact that is not there stays empty so that a drafted record says less instead of
-inventing.
+Only facts written in the repository are reported (README, pyproject.toml, setup.cfg, setup.py,
+package.json, go.mod, Cargo.toml); a fact that is not there stays empty so that a drafted record
+says less instead of inventing. The name comes from a manifest, never from a README heading (a
+README's first heading is as often "Table of Contents" or "Overview" as the project's name); the
+purpose is the README's first prose paragraph, else the manifest's description.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 import tomllib
@@ -32,21 +35,37 @@ class ProjectProfile:
 
 def read_profile(read: ReadFile, fallback_name: str) -> ProjectProfile:
     """Build the profile from the files ``read`` returns (paths relative to the repository root)."""
-    name, purpose = _readme(read)
     runtimes: dict[str, str] = {}
     dependencies: list[str] = []
-    manifest_name = ""
-    for reader in (_pyproject, _package_json, _go_mod, _cargo_toml):
-        found_name, found_runtimes, found_dependencies = reader(read)
-        manifest_name = manifest_name or found_name
-        runtimes.update(found_runtimes)
-        dependencies += found_dependencies
+    name = description = ""
+    for reader in (_pyproject, _setup_cfg, _setup_py, _package_json, _go_mod, _cargo_toml):
+        manifest = reader(read)
+        name = name or manifest.name
+        description = description or manifest.description
+        runtimes.update(manifest.runtimes)
+        dependencies += manifest.dependencies
     return ProjectProfile(
-        name=manifest_name or name or fallback_name,
-        purpose=purpose,
+        name=name or fallback_name,
+        purpose=_readme_purpose(read) or _as_sentence(description),
         runtimes=runtimes,
         dependencies=tuple(dependencies[:_MAX_DEPENDENCIES]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Manifest:
+    """What one manifest file says (every field may be empty)."""
+
+    name: str = ""
+    description: str = ""
+    runtimes: dict[str, str] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+
+
+def _as_sentence(description: str) -> str:
+    """A manifest's one-line description as a sentence ("Fast, minimalist web framework.")."""
+    text = " ".join(description.split())
+    return text if not text or _SENTENCE_END.search(text) else f"{text}."
 
 
 def _text(read: ReadFile, path: str) -> str | None:
@@ -54,37 +73,12 @@ def _text(read: ReadFile, path: str) -> str | None:
     return data.decode("utf-8", "replace") if data is not None else None
 
 
-def _readme(read: ReadFile) -> tuple[str, str]:
-    """The README's title and its first prose paragraph."""
+def _readme_purpose(read: ReadFile) -> str:
+    """The README's first prose paragraph."""
     for candidate in _README_NAMES:
         text = _text(read, candidate)
         if text:
-            return _readme_title(text), _first_paragraph(text)
-    return "", ""
-
-
-_GENERIC_TITLES = frozenset(
-    {
-        "overview",
-        "introduction",
-        "readme",
-        "about",
-        "getting started",
-        "documentation",
-        "intro",
-        "table of contents",
-        "contents",
-    }
-)
-
-
-def _readme_title(text: str) -> str:
-    """The README's first heading, unless it is a generic one ("Overview") that names no
-    project."""
-    for line in text.splitlines():
-        if line.startswith("# "):
-            title = line[2:].strip()
-            return "" if title.lower() in _GENERIC_TITLES else title
+            return _first_paragraph(text)
     return ""
 
 
@@ -94,7 +88,7 @@ def _first_paragraph(text: str) -> str:
     removed (reST and Markdown links, literals, emphasis), so the role line reads cleanly."""
     lines = [line for line in text.splitlines() if not _COPYRIGHT.match(line)]
     paragraph = first_prose_paragraph(lines, _is_decoration, sentences=True)
-    return _sentences_within(_without_markup(paragraph), 400)
+    return sentences_within(_without_markup(paragraph), 400)
 
 
 _COPYRIGHT = re.compile(r"^\s*(?:[:#*]*\s*)?(?:copyright\b|\(c\)|©|license[ds]? under\b)", re.I)
@@ -110,7 +104,7 @@ def _without_markup(text: str) -> str:
     return _EMPHASIS.sub(r"\2", text)
 
 
-def _sentences_within(text: str, limit: int) -> str:
+def sentences_within(text: str, limit: int) -> str:
     """Whole sentences of ``text`` up to ``limit`` characters (the first one at least)."""
     if len(text) <= limit:
         return text
@@ -168,27 +162,62 @@ def _load_toml(read: ReadFile, path: str) -> dict[str, Any]:
         return {}
 
 
-def _pyproject(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+def _pyproject(read: ReadFile) -> _Manifest:
     project = _load_toml(read, "pyproject.toml").get("project", {})
     if not isinstance(project, dict):
-        return "", {}, []
+        return _Manifest()
     runtimes = {"Python": str(project["requires-python"])} if project.get("requires-python") else {}
     dependencies = [
         str(d).replace(" ", "") for d in project.get("dependencies", []) if isinstance(d, str)
     ]
-    return str(project.get("name", "")), runtimes, dependencies
+    return _Manifest(
+        str(project.get("name", "")), _string(project.get("description")), runtimes, dependencies
+    )
 
 
-def _package_json(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+def _string(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _setup_cfg(read: ReadFile) -> _Manifest:
+    """setup.cfg's ``[metadata]`` name and description (setuptools' declarative form)."""
+    text = _text(read, "setup.cfg")
+    if not text:
+        return _Manifest()
+    config = configparser.ConfigParser(interpolation=None)
+    try:
+        config.read_string(text)
+    except configparser.Error:
+        return _Manifest()
+    if not config.has_section("metadata"):
+        return _Manifest()
+    metadata = config["metadata"]
+    return _Manifest(metadata.get("name", ""), metadata.get("description", ""))
+
+
+_SETUP_ARGUMENT = r"""\b{}\s*=\s*(["'])([^"'\n]+)\1"""
+
+
+def _setup_py(read: ReadFile) -> _Manifest:
+    """The literal ``name=`` and ``description=`` of a setup.py's ``setup(…)`` call."""
+    text = _text(read, "setup.py")
+    if not text or "setup(" not in text:
+        return _Manifest()
+    name = re.search(_SETUP_ARGUMENT.format("name"), text)
+    description = re.search(_SETUP_ARGUMENT.format("description"), text)
+    return _Manifest(name.group(2) if name else "", description.group(2) if description else "")
+
+
+def _package_json(read: ReadFile) -> _Manifest:
     text = _text(read, "package.json")
     if not text:
-        return "", {}, []
+        return _Manifest()
     try:
         package = json.loads(text)
     except json.JSONDecodeError:
-        return "", {}, []
+        return _Manifest()
     if not isinstance(package, dict):
-        return "", {}, []
+        return _Manifest()
     engines = package.get("engines") or {}
     runtimes = (
         {"Node.js": str(engines["node"])}
@@ -196,28 +225,40 @@ def _package_json(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
         else {}
     )
     dependencies = [f"{k} {v}" for k, v in (package.get("dependencies") or {}).items()]
-    return str(package.get("name", "")), runtimes, dependencies
+    return _Manifest(
+        _string(package.get("name")), _string(package.get("description")), runtimes, dependencies
+    )
 
 
-def _go_mod(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+def _go_mod(read: ReadFile) -> _Manifest:
     text = _text(read, "go.mod")
     if not text:
-        return "", {}, []
+        return _Manifest()
     module = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
     version = re.search(r"^go\s+(\S+)", text, re.MULTILINE)
     requires = re.findall(r"^\s+([\w./-]+)\s+(v[\w.+-]+)", text, re.MULTILINE)
-    return (
-        module.group(1).rsplit("/", 1)[-1] if module else "",
+    return _Manifest(
+        _go_module_name(module.group(1)) if module else "",
+        "",
         {"Go": version.group(1)} if version else {},
         [f"{name} {ver}" for name, ver in requires],
     )
 
 
-def _cargo_toml(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
+def _go_module_name(path: str) -> str:
+    """The name a Go module goes by: its path's last element, without a major version
+    (``github.com/spf13/cobra/v2`` → ``cobra``, ``gopkg.in/yaml.v3`` → ``yaml``)."""
+    parts = [part for part in path.strip('"').split("/") if part]
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        parts.pop()
+    return re.sub(r"\.v\d+$", "", parts[-1]) if parts else ""
+
+
+def _cargo_toml(read: ReadFile) -> _Manifest:
     cargo = _load_toml(read, "Cargo.toml")
     package = cargo.get("package", {})
     if not isinstance(package, dict):
-        return "", {}, []
+        return _Manifest()
     runtimes = {"Rust": f"edition {package['edition']}"} if package.get("edition") else {}
     if package.get("rust-version"):
         runtimes["Rust"] = f"{package['rust-version']} ({runtimes.get('Rust', 'edition 2015')})"
@@ -225,4 +266,6 @@ def _cargo_toml(read: ReadFile) -> tuple[str, dict[str, str], list[str]]:
     dependencies = [
         f"{k} {v if isinstance(v, str) else v.get('version', '')}".strip() for k, v in deps.items()
     ]
-    return str(package.get("name", "")), runtimes, dependencies
+    return _Manifest(
+        _string(package.get("name")), _string(package.get("description")), runtimes, dependencies
+    )
