@@ -17,8 +17,10 @@ from miners.code_facts.base import (
     STRING,
     LanguageFacts,
     RaisedError,
-    one_line,
+    free_standing_description,
+    head_before_body,
 )
+from miners.code_symbols import signature_of
 
 BY_LANGUAGE: dict[str, LanguageFacts] = {
     "python": python.FACTS,
@@ -32,7 +34,7 @@ BY_LANGUAGE: dict[str, LanguageFacts] = {
     "cpp": c.FACTS,
 }
 # A language goldmine has no facts for: nothing is named, comments are the C family's.
-UNKNOWN = LanguageFacts(None, None, None, None, C_COMMENT)
+UNKNOWN = LanguageFacts((), (), None, None, C_COMMENT)
 
 __all__ = [
     "BY_LANGUAGE",
@@ -40,6 +42,7 @@ __all__ = [
     "caught_errors",
     "facts_for",
     "log_calls",
+    "module_description",
     "new_items",
     "raised_errors",
     "shows",
@@ -52,44 +55,67 @@ def facts_for(lang: str | None) -> LanguageFacts:
     return BY_LANGUAGE.get(lang or "", UNKNOWN)
 
 
+def module_description(text: str, lang: str) -> str:
+    """What a file says it is, by its language's own convention: a Python module docstring, Go's
+    package comment, a JavaScript or TypeScript file's leading JSDoc, Rust's ``//!`` lines, else
+    the first free-standing comment at the head; never a licence header ("" when there is none)."""
+    if lang == "python":
+        return python.module_description(text)
+    if lang == "go":
+        return go.module_description(text)
+    if lang == "rust":
+        return rust.module_description(text)
+    if lang in ("javascript", "typescript", "tsx"):
+        return javascript.module_description(text, lang)
+    if lang in BY_LANGUAGE:
+        return free_standing_description(text, lang)
+    return ""
+
+
 def signature(code: str, lang: str) -> str:
-    """The declaration of a function on one line, without its body."""
+    """The declaration of a function on one line, without its doc comment, attributes or body:
+    tree-sitter's reading (whole, whatever braces its parameters hold: ``PrintErrln(i
+    ...interface{})``), else the text before the first brace outside brackets."""
     if lang == "python":
         return python.signature(code)
-    head = code.split("{", 1)[0] if "{" in code else code.splitlines()[0] if code else ""
-    return one_line(head)
+    return signature_of(code, lang) or head_before_body(code)
 
 
 def raised_errors(code: str, lang: str) -> list[RaisedError]:
-    """Errors the code raises or returns, in order, each type once."""
-    pattern = facts_for(lang).raise_pattern
-    if pattern is None:
-        return []
-    found: dict[str, RaisedError] = {}
-    for match in pattern.finditer(code):
-        text = STRING.search(match.group("msg") or "")
-        message = text.group(2) if text else ""
-        found.setdefault(match.group(1), RaisedError(match.group(1), message))
-    return list(found.values())
+    """Errors the code raises, throws or returns, in order, each name once."""
+    found: list[tuple[int, RaisedError]] = []
+    for form in facts_for(lang).raises:
+        for match in form.pattern.finditer(code):
+            text = STRING.search(match.group("msg") or "")
+            name = match.group("name") or form.default
+            found.append(
+                (match.start(), RaisedError(name, text.group(2) if text else "", form.way))
+            )
+    first: dict[str, RaisedError] = {}
+    for _, error in sorted(found, key=lambda item: item[0]):
+        first.setdefault(error.name, error)
+    return list(first.values())
 
 
 def caught_errors(code: str, lang: str) -> list[str]:
-    """Exception types the code catches."""
-    pattern = facts_for(lang).catch_pattern
-    if pattern is None:
-        return []
-    names: list[str] = []
-    for match in pattern.finditer(code):
-        for part in match.group(1).split(","):
-            name = part.split(" as ", 1)[0].strip()
-            # `except IOError, e:` (Python 2) names a variable after the comma, not a type
-            if name and name.rsplit(".", 1)[-1][:1].isupper() and name not in names:
-                names.append(name)
-    return names
+    """Error types (or sentinel errors, or error codes) the code catches or tests for, in order,
+    each once."""
+    found: list[tuple[int, str]] = []
+    for pattern in facts_for(lang).catches:
+        for match in pattern.finditer(code):
+            for part in re.split(r"[,|]", match.group(1)):
+                name = part.split(" as ", 1)[0].strip()
+                # `except IOError, e:` (Python 2) names a variable after the comma, not a type
+                if lang == "python" and not name.rsplit(".", 1)[-1][:1].isupper():
+                    continue
+                if name:
+                    found.append((match.start(), name))
+    return list(dict.fromkeys(name for _, name in sorted(found, key=lambda item: item[0])))
 
 
 def log_calls(code: str) -> list[str]:
-    """Logging calls in the code (``logger.warning``, ``console.error`` …), each once."""
+    """Logging calls in the code (``logger.warning``, ``console.error``, ``log.Printf``,
+    ``warn!`` …), each once."""
     return list(dict.fromkeys(match.group(1) for match in LOG_CALL.finditer(code)))
 
 

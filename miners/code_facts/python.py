@@ -11,19 +11,22 @@ come from Python's own ``ast``, which is fast.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import textwrap
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from miners.code_facts.base import LanguageFacts
+from miners.code_facts.base import ErrorForm, LanguageFacts, described
 
 if TYPE_CHECKING:
     import libcst as cst
 
 FACTS = LanguageFacts(
-    raise_pattern=re.compile(r"\braise\s+([A-Z]\w*)(?:\((?P<msg>[^\n]*)\))?"),
-    catch_pattern=re.compile(r"\bexcept\s+\(?([A-Z][\w, ]*)\)?"),
+    raises=(
+        ErrorForm(re.compile(r"\braise\s+(?P<name>[A-Z]\w*)(?:\((?P<msg>[^\n]*)\))?"), "raise"),
+    ),
+    catches=(re.compile(r"\bexcept\s+\(?([A-Z][\w, ]*)\)?"),),
     # ``^`` binds to the first alternative only, and without re.MULTILINE to the code's start: a
     # ``try:`` later in the code counts only through a ``raise`` (see base.py on the two sides).
     error_signal=re.compile(r"^\s*(?:try:|except\b)|\braise\b"),
@@ -48,6 +51,13 @@ def signature(code: str) -> str:
             break
     header = " ".join(line.strip() for line in lines if not line.lstrip().startswith("@"))
     return re.sub(r"\(\s+", "(", re.sub(r",?\s+\)", ")", header))
+
+
+def module_description(text: str) -> str:
+    """The module docstring's first paragraph (past the comments above it); a heading over an
+    underline ("flask.testing" over "~~~~") or a licence is not a description."""
+    match = re.match(r'\s*(?:#[^\n]*\n\s*)*(?:[rRuU]?)("""|\'\'\')(.*?)\1', text, re.DOTALL)
+    return described(inspect.cleandoc(match.group(2)).splitlines()) if match else ""
 
 
 _LOGGERS = {"logger", "logging", "log", "_log", "_logger", "LOG", "LOGGER", "log_", "logs"}

@@ -91,7 +91,7 @@ func Helper() int { return 1 }
     )
     changes = changed_symbols("go", before, after, [(5, 5)], [(5, 7)])
     assert [(c.qualified_name, c.kind, c.change) for c in changes] == [
-        ("Reserve", "method", "modified")
+        ("Store.Reserve", "method", "modified")
     ]
     assert changes[0].after is not None and "bad qty" in changes[0].after.code
     assert changes[0].after.doc == "// Reserve takes qty units."

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
+from miners.code_facts import module_description
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
@@ -378,7 +379,7 @@ class ContextLoader:
         data = read(path)
         if data is None:
             return ""
-        return _module_docstring(data.decode("utf-8", "replace"), lang)  # read() redacted it
+        return module_description(data.decode("utf-8", "replace"), lang)  # read() redacted it
 
 
 MAX_OTHER_FILE_LINES = 60
