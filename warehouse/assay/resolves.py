@@ -9,6 +9,12 @@ already have; in the other languages every function the new code calls, and ever
 names, is defined, imported or a builtin. A file the commit adds or changes that the code names
 (``static/config.json``) must be given as a ``file`` block, or shown in the input under its label.
 
+The output is the whole change, deletions too: the deletions it states (``output_blocks.removals``)
+must each name something of the parent, and every code file it patches must end with the imports
+the commit gave it — an import the commit removed and the output leaves (``import imp``, a
+shadowed ``iscoroutinefunction``) fails, as does a code file outside the tests whose imports the
+commit changed and the output does not touch.
+
 It does not apply (None) to agent records, to records without a commit (golds, tickets), to a root
 commit, to an output with no block it can place, and to a record whose Python file does not
 parse as Python 3 at the parent (flask's 2010 history is Python 2: nothing can be judged there).
@@ -25,7 +31,9 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from miners.code_symbols import language_for_path, strip_docs
+from miners.change_support import import_entries
+from miners.code_symbols import language_for_path, parse, strip_docs
+from miners.commit_kinds import is_test_path
 from miners.errors import GoldmineError
 from miners.git_objects import BlobReader, git_dir_of, tree_entries
 from warehouse.assay.checks.base import Verdict
@@ -35,7 +43,13 @@ from warehouse.assay.name_resolution import (
     undefined_python_names,
     unresolved_calls,
 )
-from warehouse.assay.output_blocks import LabelledBlock, attributed_blocks, labelled_blocks
+from warehouse.assay.output_blocks import (
+    LabelledBlock,
+    Removal,
+    attributed_blocks,
+    labelled_blocks,
+    removals,
+)
 from warehouse.assay.patching import FileLayout, Patched, apply_blocks, read_layout
 from warehouse.record_text import code_blocks
 from warehouse.records import InstructionRecord, Record
@@ -105,6 +119,8 @@ class Resolver:
         self._file_names = lru_cache(maxsize=4_096)(self._read_file_names)
         self._folder = lru_cache(maxsize=512)(self._read_folder)
         self._code_problems = lru_cache(maxsize=1_024)(self._judge_code)
+        self._import_entries = lru_cache(maxsize=1_024)(self._read_import_entries)
+        self._defined_names = lru_cache(maxsize=512)(self._read_defined_names)
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""
@@ -119,12 +135,11 @@ class Resolver:
             return None
         provenance = record.provenance
         blocks = tuple(attributed_blocks(record.output, provenance.paths, provenance.symbols))
-        if not blocks:
+        removed = tuple(removals(record.output))
+        if not blocks and not removed:
             return None
         try:
-            problems = self._code_problems(
-                facts.location, facts.sha, blocks, tuple(provenance.symbols)
-            )
+            problems = self._code_problems(facts, blocks, removed, tuple(provenance.symbols))
         except GoldmineError as error:
             return Verdict.fail(f"cannot read the repository at {facts.location}: {error}")
         if problems is None:
@@ -133,7 +148,7 @@ class Resolver:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             return Verdict.fail(problems[0] + more)
-        files = len({block.path for block in blocks})
+        files = len({block.path for block in blocks} | {r.path for r in removed})
         return Verdict.ok(
             f"the output applies to {files} file{'s' if files > 1 else ''} at {facts.sha[:10]}^ "
             "and every name resolves"
@@ -141,41 +156,83 @@ class Resolver:
 
     def _judge_code(
         self,
-        location: str,
-        sha: str,
+        facts: CommitFacts,
         blocks: tuple[LabelledBlock, ...],
+        removed: tuple[Removal, ...],
         symbols: tuple[str, ...],
     ) -> list[str] | None:
-        """What does not resolve in each code file the blocks patch (None: not applicable)."""
-        by_path: dict[str, list[LabelledBlock]] = {}
+        """What does not resolve in each code file the output patches, and the imports the commit
+        changed that the output leaves (None: not applicable)."""
+        by_path: dict[str, tuple[list[LabelledBlock], list[str]]] = {}
         for block in blocks:
-            by_path.setdefault(block.path, []).append(block)
+            by_path.setdefault(block.path, ([], []))[0].append(block)
+        for removal in removed:
+            by_path.setdefault(removal.path, ([], []))[1].append(removal.target)
         problems: list[str] = []
-        for path, path_blocks in by_path.items():
+        for path, (path_blocks, targets) in by_path.items():
             language = language_for_path(path)
             if language is None:
                 continue  # a data file: its block is its content
-            found = self._judge_file(location, sha, path, language, path_blocks, symbols)
+            found = self._judge_file(facts, path, language, path_blocks, targets, symbols)
             if found is None:
                 return None
             problems += found
-        return problems
+        return problems + self._untouched_imports(facts, set(by_path))
 
     def _judge_file(
+        self,
+        facts: CommitFacts,
+        path: str,
+        language: str,
+        blocks: list[LabelledBlock],
+        removed: list[str],
+        symbols: tuple[str, ...],
+    ) -> list[str] | None:
+        location, sha = facts.location, facts.sha
+        parent = self._parent_file(location, sha, path, language)
+        if parent is not None and parent.python_error is not None:
+            return None
+        patched = _patched(parent, blocks, language, symbols, removed)
+        names = (
+            self._python_problems(location, sha, path, patched)
+            if language == "python"
+            else self._unresolved_calls(location, sha, path, language, patched)
+        )
+        unplaced = [
+            f"the output removes `{target}` from {path}, which the parent does not have"
+            for target in patched.unplaced[:1]
+        ]
+        imports = self._import_problems(location, sha, path, language, patched)
+        if names:  # an import it lacks is already an undefined name
+            imports = [problem for problem in imports if " lacks " not in problem]
+        left = self._left_definitions(location, sha, path, language, parent, patched)
+        return names + unplaced + imports + left
+
+    def _left_definitions(
         self,
         location: str,
         sha: str,
         path: str,
         language: str,
-        blocks: list[LabelledBlock],
-        symbols: tuple[str, ...],
-    ) -> list[str] | None:
-        parent = self._parent_file(location, sha, path, language)
-        if parent is not None and parent.python_error is not None:
-            return None
-        patched = _patched(parent, blocks, language, symbols)
-        if language == "python":
-            return self._python_problems(location, sha, path, patched)
+        parent: ParentFile | None,
+        patched: Patched,
+    ) -> list[str]:
+        """The definitions and module-level names of the parent that the commit deletes and the
+        patched file still has."""
+        after = self._defined_names(location, f"{sha}:{path}", language)
+        if after is None or parent is None:
+            return []
+        before = _names_of(parent.layout)
+        left = (_names_of(read_layout(patched.text, language)) & before) - after
+        return [
+            f"{path} still defines `{name}` after applying the output; the commit removes it"
+            for name in sorted(left)[:1]
+        ]
+
+    def _unresolved_calls(
+        self, location: str, sha: str, path: str, language: str, patched: Patched
+    ) -> list[str]:
+        """The first call of the new code in a file that is not Python that resolves nowhere."""
         unresolved = unresolved_calls(
             patched.text.encode("utf-8"), language, patched.new_lines, frozenset()
         )
@@ -188,6 +245,61 @@ class Resolver:
             f"undefined name '{u.name}' in {path} after applying the output (missing import?)"
             for u in unresolved[:1]
         ]
+
+    def _import_problems(
+        self, location: str, sha: str, path: str, language: str, patched: Patched
+    ) -> list[str]:
+        """Where the patched file's imports differ from the commit's version of the file: an
+        import the commit removed that it still has, one the commit added that it lacks. (An
+        import neither version has is the output's own: the other checks judge its code.)"""
+        after = self._import_entries(location, f"{sha}:{path}", language)
+        if after is None:
+            return []
+        before = self._import_entries(location, f"{sha}^:{path}", language) or frozenset()
+        have = set(import_entries(parse(patched.text.encode("utf-8"), language), language))
+        problems = [
+            f"{path} still imports `{e}` after applying the output; the commit removes it"
+            for e in sorted((have & before) - after)[:1]
+        ]
+        return problems + [
+            f"{path} lacks `{e}` after applying the output; the commit adds it"
+            for e in sorted(after - have)[:1]
+        ]
+
+    def _untouched_imports(self, facts: CommitFacts, patched: set[str]) -> list[str]:
+        """The code files outside the tests whose imports the commit changes and the output does
+        not touch."""
+        problems = []
+        for path in facts.changed_files:
+            language = language_for_path(path)
+            if language is None or path in patched or is_test_path(path):
+                continue
+            before = self._import_entries(facts.location, f"{facts.sha}^:{path}", language)
+            after = self._import_entries(facts.location, f"{facts.sha}:{path}", language)
+            if before is not None and after is not None and before != after:
+                changed = sorted(before ^ after)[0]
+                problems.append(
+                    f"the commit also changes the imports of {path} (`{changed}`), which the "
+                    "output leaves as they were"
+                )
+        return problems[:1]
+
+    def _read_import_entries(
+        self, location: str, name: str, language: str
+    ) -> frozenset[str] | None:
+        """The import entries of one version of a file (None: no such file)."""
+        data = self._blob(location, name)
+        if data is None:
+            return None
+        return frozenset(import_entries(parse(data, language), language))
+
+    def _read_defined_names(self, location: str, name: str, language: str) -> frozenset[str] | None:
+        """The definitions and module-level names of one version of a file (None: no such
+        file)."""
+        data = self._blob(location, name)
+        if data is None:
+            return None
+        return _names_of(read_layout(data.decode("utf-8", "replace"), language))
 
     def _read_parent_file(
         self, location: str, sha: str, path: str, language: str
@@ -274,16 +386,22 @@ def _patched(
     blocks: list[LabelledBlock],
     language: str,
     symbols: tuple[str, ...],
+    removed: list[str],
 ) -> Patched:
     """The file after the blocks: a ``file`` block's content (all of it new code), or the parent
-    (empty for a new file) with the units and module statements applied."""
+    (empty for a new file) with the units and module statements applied and the removals made."""
     whole = [block.code for block in blocks if block.part == "file"]
     edits = [block for block in blocks if block.part != "file"]
     if whole:
-        patched = apply_blocks(read_layout(whole[-1], language), edits, symbols)
-        return Patched(patched.text, ((1, max(1, patched.text.count("\n") + 1)),))
+        patched = apply_blocks(read_layout(whole[-1], language), edits, symbols, removed)
+        lines = ((1, max(1, patched.text.count("\n") + 1)),)
+        return Patched(patched.text, lines, patched.unplaced)
     layout = parent.layout if parent is not None else read_layout("", language)
-    return apply_blocks(layout, edits, symbols)
+    return apply_blocks(layout, edits, symbols, removed)
+
+
+def _names_of(layout: FileLayout) -> frozenset[str]:
+    return frozenset(layout.definitions) | frozenset(layout.bound)
 
 
 def _missing_data_files(
