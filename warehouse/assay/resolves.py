@@ -12,8 +12,10 @@ names, is defined, imported or a builtin. A file the commit adds or changes that
 The output is the whole change, deletions too: the deletions it states (``output_blocks.removals``)
 must each name something of the parent, and every code file it patches must end with the imports
 the commit gave it — an import the commit removed and the output leaves (``import imp``, a
-shadowed ``iscoroutinefunction``) fails, as does a code file outside the tests whose imports the
-commit changed and the output does not touch.
+shadowed ``iscoroutinefunction``) fails, as does a definition it deleted that stays, a code file
+outside the tests whose imports the commit changed and the output does not touch, and an existing
+test the commit edits that the output neither carries nor shows (the suite would keep the old
+expectation). A review's or a docs record's answer is not the change: these rules skip them.
 
 It does not apply (None) to agent records, to records without a commit (golds, tickets), to a root
 commit, to an output with no block it can place, and to a record whose Python file does not
@@ -32,8 +34,8 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from miners.change_support import import_entries
-from miners.code_symbols import language_for_path, parse, strip_docs
-from miners.commit_kinds import is_test_path
+from miners.code_symbols import language_for_path, parse, same_code, strip_docs
+from miners.commit_kinds import is_test_case, is_test_path
 from miners.errors import GoldmineError
 from miners.git_objects import BlobReader, git_dir_of, tree_entries
 from warehouse.assay.checks.base import Verdict
@@ -65,6 +67,7 @@ _DOC_NAMES = re.compile(
 )
 # Languages whose files see each other's names when they share a folder (a Go package, a Java
 # package, C sources and their headers).
+_NOT_THE_CHANGE = frozenset({"review", "docs"})
 _FAMILIES = {"c": {"c", "cpp"}, "cpp": {"c", "cpp"}, "typescript": {"typescript", "tsx"}}
 
 
@@ -76,6 +79,7 @@ class CommitFacts:
     location: str
     sha: str
     changed_files: tuple[str, ...]
+    edited_tests: tuple[tuple[str, str], ...] = ()  # (path, qualified name) of edited test cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +101,16 @@ class Resolver:
             "WHERE len(c.parents) > 0 AND t.id IN (SELECT unnest(?::VARCHAR[]))",
             [ids],
         ).rows
-        changed = _changed_files(warehouse, sorted({row[3] for row in rows}))
+        commits = sorted({row[3] for row in rows})
+        changed = _changed_files(warehouse, commits)
+        edited = _edited_tests(warehouse, commits)
         self._tasks = {
-            task_id: CommitFacts(location, sha, tuple(changed.get(commit_id, ())))
+            task_id: CommitFacts(
+                location,
+                sha,
+                tuple(changed.get(commit_id, ())),
+                tuple(edited.get(commit_id, ())),
+            )
             for task_id, location, sha, commit_id in rows
         }
         self._open()
@@ -138,13 +149,20 @@ class Resolver:
         removed = tuple(removals(record.output))
         if not blocks and not removed:
             return None
+        # only a record that answers with the change must be the whole change (a review keeps the
+        # code as it was, a docs record is the documentation the commit wrote)
+        whole = record.task_type not in _NOT_THE_CHANGE
         try:
-            problems = self._code_problems(facts, blocks, removed, tuple(provenance.symbols))
+            problems = self._code_problems(facts, blocks, removed, tuple(provenance.symbols), whole)
         except GoldmineError as error:
             return Verdict.fail(f"cannot read the repository at {facts.location}: {error}")
         if problems is None:
             return None
-        problems = [*problems, *_missing_data_files(record, facts, blocks)]
+        problems = [
+            *problems,
+            *_missing_data_files(record, facts, blocks),
+            *(_left_tests(record, facts, blocks) if whole else []),
+        ]
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             return Verdict.fail(problems[0] + more)
@@ -160,9 +178,10 @@ class Resolver:
         blocks: tuple[LabelledBlock, ...],
         removed: tuple[Removal, ...],
         symbols: tuple[str, ...],
+        whole: bool,
     ) -> list[str] | None:
-        """What does not resolve in each code file the output patches, and the imports the commit
-        changed that the output leaves (None: not applicable)."""
+        """What does not resolve in each code file the output patches, and (``whole``: the output
+        is the change) what of the change it leaves out (None: not applicable)."""
         by_path: dict[str, tuple[list[LabelledBlock], list[str]]] = {}
         for block in blocks:
             by_path.setdefault(block.path, ([], []))[0].append(block)
@@ -173,11 +192,11 @@ class Resolver:
             language = language_for_path(path)
             if language is None:
                 continue  # a data file: its block is its content
-            found = self._judge_file(facts, path, language, path_blocks, targets, symbols)
+            found = self._judge_file(facts, path, language, path_blocks, targets, symbols, whole)
             if found is None:
                 return None
             problems += found
-        return problems + self._untouched_imports(facts, set(by_path))
+        return problems + (self._untouched_imports(facts, set(by_path)) if whole else [])
 
     def _judge_file(
         self,
@@ -187,6 +206,7 @@ class Resolver:
         blocks: list[LabelledBlock],
         removed: list[str],
         symbols: tuple[str, ...],
+        whole: bool,
     ) -> list[str] | None:
         location, sha = facts.location, facts.sha
         parent = self._parent_file(location, sha, path, language)
@@ -202,6 +222,8 @@ class Resolver:
             f"the output removes `{target}` from {path}, which the parent does not have"
             for target in patched.unplaced[:1]
         ]
+        if not whole:
+            return names + unplaced
         imports = self._import_problems(location, sha, path, language, patched)
         if names:  # an import it lacks is already an undefined name
             imports = [problem for problem in imports if " lacks " not in problem]
@@ -402,6 +424,57 @@ def _patched(
 
 def _names_of(layout: FileLayout) -> frozenset[str]:
     return frozenset(layout.definitions) | frozenset(layout.bound)
+
+
+def _left_tests(
+    record: InstructionRecord, facts: CommitFacts, blocks: tuple[LabelledBlock, ...]
+) -> list[str]:
+    """The existing tests the commit edits that the output leaves as they were (applied without
+    them, the suite keeps the old expectations); a test the instruction or the input shows, as
+    the acceptance test, is given."""
+    shown = {(b.path, b.symbol) for b in blocks if b.part == "unit"}
+    shown |= {(b.path, None) for b in blocks if b.part == "file"}
+    given = "\n".join(
+        b.code for text in (record.instruction, record.input) for b in code_blocks(text)
+    )
+    left = [
+        (path, name)
+        for path, name in facts.edited_tests
+        if (path, None) not in shown
+        and not any((path, owner) in shown for owner in _owners(name))
+        and not re.search(rf"\b{re.escape(name.rsplit('.', 1)[-1])}\b", given)
+    ]
+    return [
+        f"the commit also edits the test `{name}` in {path}, which the output leaves as it was"
+        for path, name in left[:1]
+    ]
+
+
+def _owners(name: str) -> list[str]:
+    """A qualified name and every name enclosing it (``A.B.c``: ``A``, ``A.B``, ``A.B.c``)."""
+    parts = name.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def _edited_tests(warehouse: Warehouse, commit_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Per commit, the test cases it edits (their code, not only its layout)."""
+    if not commit_ids:
+        return {}
+    rows = warehouse.query(
+        "SELECT commit_id, path, lang, qualified_name, coalesce(before_code, ''), "
+        "coalesce(after_code, '') FROM symbols WHERE change = 'modified' "
+        "AND commit_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY commit_id, path, start_line",
+        [commit_ids],
+    ).rows
+    edited: dict[str, list[tuple[str, str]]] = {}
+    for commit_id, path, lang, name, before, after in rows:
+        if (
+            is_test_path(path)
+            and is_test_case(name, lang, after)
+            and not same_code(before, after, lang)
+        ):
+            edited.setdefault(commit_id, []).append((path, name))
+    return edited
 
 
 def _missing_data_files(

@@ -540,6 +540,42 @@ def test_what_the_commit_removes_must_be_removed_and_a_removal_must_name_somethi
     }
 
 
+SIGN = "def sign(n):\n    return 1 if n > 0 else -1\n"
+SIGN_TESTS = "from sign import sign\n\n\ndef test_sign():\n    assert sign(0) == -1\n"
+
+
+def test_an_existing_test_the_commit_edits_must_be_in_the_output(
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    fixed = SIGN.replace("else -1", "else (0 if n == 0 else -1)")
+    edited = SIGN_TESTS.replace("sign(0) == -1", "sign(0) == 0")
+    history: list[Commit] = [
+        {
+            "date": "2024-03-01T10:00:00+00:00",
+            "message": "Add sign",
+            "files": {"sign.py": SIGN, "tests/test_sign.py": SIGN_TESTS},
+        },
+        {
+            "date": "2024-03-02T10:00:00+00:00",
+            "message": "The sign of zero is zero",
+            "files": {"sign.py": fixed, "tests/test_sign.py": edited},
+        },
+    ]
+    code = _unit("sign.py", "sign", fixed)
+    test = _unit("tests/test_sign.py", "test_sign", edited.split("\n\n\n")[1])
+    records = [
+        _record("code-only", code + EXPLAINED, ["sign.py"], ["sign"]),
+        _record("with-test", code + test + EXPLAINED, ["sign.py"], ["sign"]),
+    ]
+    with _mined(cli, make_repo(history, "sign"), tmp_path / "ws") as warehouse:
+        verdicts = _verdicts(warehouse, records)
+    assert verdicts == {
+        "code-only": "fail: the commit also edits the test `test_sign` in tests/test_sign.py, "
+        "which the output leaves as it was",
+        "with-test": "pass",
+    }
+
+
 def test_a_python_2_parent_is_not_judged(cli: Cli, make_repo: BuildRepo, tmp_path: Path) -> None:
     unit = _unit("app.py", "shout", "def shout(name):\n    return nme.upper()\n")
     with _mined(cli, make_repo(python2_history(), "py2"), tmp_path / "ws") as warehouse:
