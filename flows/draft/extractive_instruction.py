@@ -11,6 +11,15 @@ import ast
 import re
 from typing import Any
 
+from flows.draft.answer_code import (
+    answer_code,
+    data_fence,
+    exercising_tests,
+    fence_tag,
+    module_texts,
+    needed_files,
+    removals_view,
+)
 from flows.draft.commit_text import clip
 from flows.draft.drafting import DraftResult, DraftSkipped
 from flows.draft.evidence import Evidence, commit_evidence, plain_title, ticket_evidence
@@ -19,7 +28,7 @@ from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from miners.code_symbols import new_guards
-from miners.commit_kinds import CODE_FAMILIES
+from miners.commit_kinds import CODE_FAMILIES, is_test_case
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
@@ -111,7 +120,7 @@ def draft(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
         lang="zh" if lang == "zh" else "en",
         instruction=render(instruction_template, view),
         input=_input_text(context, lang),
-        output=render(output_template, view),
+        output=render(output_template, {**view, "answer_code": answer_code(context, lang)}),
         provenance=context.provenance(DRAFTER, template),
     )
 
@@ -133,13 +142,18 @@ def _code_task_problem(context: TaskContext) -> Skip | None:
             "no ticket, and the commit body gives no reason for the change: the subject alone "
             "is not a problem statement",
         )
-    stray = {path: s.stray_lines for path, s in context.supports.items() if not s.complete}
+    stray = {path: s for path, s in context.supports.items() if not s.complete}
     if stray:
-        path, lines = next(iter(stray.items()))
+        path, support = next(iter(stray.items()))
+        where = (
+            f"edits {path} outside its functions (line {support.stray_lines[0]})"
+            if support.stray_lines
+            else f"removes lines of {path} outside its functions and module-level names "
+            f"(line {support.stray_removals[0]} before it)"
+        )
         return Skip(
             SkipCategory.INCOMPLETE_ANSWER,
-            f"the change also edits {path} outside its functions (line {lines[0]}): "
-            "the answer would not be complete",
+            f"the change also {where}: the answer would not be complete",
         )
     missing = [path for path, text in needed_files(context).items() if text is None]
     if missing:
@@ -174,29 +188,6 @@ def _why(context: TaskContext, evidence: Evidence | None) -> tuple[str, ...]:
     return evidence.why if evidence is not None else ()
 
 
-def exercising_tests(context: TaskContext) -> list[CodeUnit]:
-    """The changed tests that exercise a changed unit (name it), not merely sit in the commit."""
-    names = {u.name for u in context.units if len(u.name) > 2}
-    return [
-        t
-        for t in context.tests
-        if any(re.search(rf"\b{re.escape(name)}\b", t.after) for name in names)
-    ]
-
-
-def needed_files(context: TaskContext) -> dict[str, str | None]:
-    """The non-code files the commit changed that the shown code or tests name (a fixture's
-    ``static/config.json``): the answer must include them."""
-    code = "\n".join(
-        u.after for u in (*context.units, *exercising_tests(context), *context.fixtures)
-    )
-    return {
-        path: text
-        for path, text in context.other_files.items()
-        if path in code or (len(path.rsplit("/", 1)[-1]) > 4 and path.rsplit("/", 1)[-1] in code)
-    }
-
-
 def task_view(context: TaskContext) -> dict[str, Any]:
     """The variables every code-task template receives (listed in prompts/README.md)."""
     lang = context.units[0].lang
@@ -211,7 +202,7 @@ def task_view(context: TaskContext) -> dict[str, Any]:
         "stack": [f"{name} {version}" for name, version in context.profile.runtimes.items()],
         "deps": list(context.profile.dependencies),
         "module_docs": {path: doc for path, doc in context.module_docs.items() if doc},
-        "fence": _fence(lang),
+        "fence": fence_tag(lang),
         "units": [_unit_view(unit) for unit in context.units],
         "report": _report(context),
         "raises": [
@@ -238,13 +229,15 @@ def _answer_view(context: TaskContext) -> dict[str, Any]:
         "title": plain_title(context.subject),
         "evidence": evidence,
         "why": why,
-        "module": {
-            path: _module_text(support.module_statements)
-            for path, support in context.supports.items()
-            if support.module_statements
-        },
+        "module": module_texts(context),
+        "removals": removals_view(context),
+        "test_edits": [
+            {"name": t.qualified_name, "path": t.path}
+            for t in context.test_edits
+            if is_test_case(t.qualified_name, t.lang, t.after)
+        ],
         "data_files": [
-            {"path": path, "fence": _data_fence(path), "text": text.rstrip()}
+            {"path": path, "fence": data_fence(path), "text": text.rstrip()}
             for path, text in needed_files(context).items()
             if text is not None
         ],
@@ -256,23 +249,6 @@ def _answer_view(context: TaskContext) -> dict[str, Any]:
         "new_parameters": _new_parameters(context.units),
         "pins": [_pin(test, context.units) for test in tests],
     }
-
-
-_IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
-
-
-def _module_text(statements: tuple[str, ...]) -> str:
-    """Module-level statements as a file holds them: imports together, then a blank line, the
-    other statements apart."""
-    imports = [s for s in statements if _IMPORT.match(s)]
-    others = [s for s in statements if not _IMPORT.match(s)]
-    parts = ["\n".join(imports)] if imports else []
-    return "\n\n".join(parts + others)
-
-
-def _data_fence(path: str) -> str:
-    suffix = path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
-    return {"yml": "yaml", "htm": "html", "cfg": "ini", "txt": "text"}.get(suffix, suffix or "text")
 
 
 def _guard_views(units: tuple[CodeUnit, ...]) -> list[dict[str, str]]:
@@ -352,10 +328,6 @@ def _pin(test: CodeUnit, units: tuple[CodeUnit, ...]) -> dict[str, str]:
     }
 
 
-def _fence(lang: str) -> str:
-    return {"tsx": "tsx", "cpp": "cpp"}.get(lang, lang)
-
-
 def _unit_view(unit: CodeUnit) -> dict[str, Any]:
     after_signature = (
         (unit.signature or _signature(unit.after, unit.lang)) if unit.kind != "class" else ""
@@ -369,7 +341,7 @@ def _unit_view(unit: CodeUnit) -> dict[str, Any]:
         "qualified_name": unit.qualified_name,
         "kind": unit.kind,
         "change": unit.change,
-        "fence": _fence(unit.lang),
+        "fence": fence_tag(unit.lang),
         "after": unit.after.rstrip(),
         "before": unit.before.rstrip(),
         "lang": unit.lang,
@@ -400,7 +372,7 @@ def _test_view(test: CodeUnit) -> dict[str, Any]:
     return {
         "name": test.qualified_name,
         "path": test.path,
-        "fence": _fence(test.lang),
+        "fence": fence_tag(test.lang),
         "code": code if len(code.splitlines()) <= MAX_TEST_LINES else "",
     }
 
@@ -423,7 +395,11 @@ def _report(context: TaskContext) -> dict[str, Any]:
 
 def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
     words = Phrasebook(FAMILY_TEMPLATES[context.family].format(lang=lang))
-    view = {**task_view(context), **family_view(context)}
+    view = {
+        **task_view(context),
+        **family_view(context),
+        "answer_code": answer_code(context, lang),
+    }
     instruction = words.say("instruction", **_arguments(words, "instruction", view))
     given = words.say("input", **_arguments(words, "input", view))
     if context.family == "tests" and context.fixtures:
@@ -471,7 +447,7 @@ def _input_text(context: TaskContext, lang: str) -> str:
             f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
             if lang == "en"
             else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码：",
-            _fence(unit.lang),
+            fence_tag(unit.lang),
             unit.before,
         )
         for unit in context.units
