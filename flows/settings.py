@@ -185,6 +185,11 @@ class VerifyConfig(_Section):
     since_days: int = Field(
         default=0, ge=0, description="And only of commits made in the last N days (0: any age)."
     )
+    retry_unrunnable: bool = Field(
+        default=False,
+        description="Run again the tasks whose tests did not run at their commit (after you "
+        "fixed the environment); also: goldmine verify --retry-unrunnable.",
+    )
 
 
 class AssayConfig(_Section):

@@ -52,6 +52,7 @@ class TestRunRow:
     duration_seconds: float
     output_tail: str
     results: dict[str, str] | None
+    error_line: str | None = None
     environment_error: bool = False
 
 
@@ -104,14 +105,14 @@ def cached_run(warehouse: Warehouse, key: str) -> TestRunRow | None:
     """The stored run with this key, unless its environment failed (that one runs again)."""
     found = warehouse.query(
         "SELECT id, side, command, exit_status, timed_out, duration_seconds, output_tail, "
-        "results FROM verification_runs WHERE id = ? AND NOT environment_error",
+        "results, error_line FROM verification_runs WHERE id = ? AND NOT environment_error",
         [key],
     ).rows
     if not found:
         return None
-    run_id, side, command, status, timed_out, seconds, tail, results = found[0]
+    run_id, side, command, status, timed_out, seconds, tail, results, error = found[0]
     outcomes = json.loads(results) if results is not None else None
-    return TestRunRow(run_id, side, command, status, timed_out, seconds, tail, outcomes)
+    return TestRunRow(run_id, side, command, status, timed_out, seconds, tail, outcomes, error)
 
 
 def store_run(
@@ -143,12 +144,28 @@ def store_run(
                 "duration_seconds": run.duration_seconds,
                 "output_tail": run.output_tail,
                 "results": json.dumps(run.results) if run.results is not None else None,
+                "error_line": run.error_line,
                 "environment_error": run.environment_error,
                 "run_id": run_id,
                 "created_at": datetime.now(UTC),
             }
         ],
     )
+
+
+def forget_unrunnable(warehouse: Warehouse, command: str) -> int:
+    """Drop the ``unrunnable`` verdicts under ``command`` and the commit-side runs behind them, so
+    their tasks are run again; return how many."""
+    unrunnable = [VerificationStatus.UNRUNNABLE, command]
+    warehouse.execute(
+        "DELETE FROM verification_runs WHERE id IN (SELECT commit_run_id FROM verifications "
+        "WHERE status = ? AND command = ?)",
+        unrunnable,
+    )
+    forgotten = warehouse.query(
+        "DELETE FROM verifications WHERE status = ? AND command = ? RETURNING id", unrunnable
+    ).rows
+    return len(forgotten)
 
 
 def mark_environment_errors(warehouse: Warehouse, run_ids: Iterable[str]) -> None:

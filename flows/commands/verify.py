@@ -31,6 +31,12 @@ from flows.workspace import Workspace
 @click.option(
     "--since-days", type=click.IntRange(min=0), help="Only commits of the last N days (0: any)."
 )
+@click.option(
+    "--retry-unrunnable",
+    is_flag=True,
+    default=None,
+    help="Run again the tasks whose tests did not run at their commit.",
+)
 @wait_option
 @workspace_options()
 def verify(
@@ -41,6 +47,7 @@ def verify(
     setup: str | None,
     max_commits: int | None,
     since_days: int | None,
+    retry_unrunnable: bool | None,
 ) -> None:
     """Run each task's acceptance tests at its commit (must pass) and its parent (must fail)."""
     space = Workspace.at(workspace)
@@ -50,6 +57,7 @@ def verify(
         verify__setup=setup,
         verify__max_commits=max_commits,
         verify__since_days=since_days,
+        verify__retry_unrunnable=retry_unrunnable,
     )
     run_id, counts = run_stages(
         space, settings, ["verify"], command="verify", use_prefect=False, wait=wait

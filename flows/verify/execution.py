@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flows.verify.pytest_reports import read_junit
@@ -38,6 +38,7 @@ class Execution:
     duration_seconds: float
     output_tail: str
     results: dict[str, str] | None = None  # pytest node id → outcome; None: no report
+    error_line: str | None = None  # the commonest error of the tests that could not run
 
     @property
     def timed_out(self) -> bool:
@@ -59,10 +60,10 @@ def run_tests(command: str, cwd: Path, timeout_seconds: int) -> Execution:
         report = Path(folder) / "junit.xml"
         options = _PYTEST_OPTIONS.format(report=shlex.quote(str(report)))
         done = run_shell(command, cwd, timeout_seconds, pytest_options=options)
-        results = read_junit(report) if report.exists() else None
-    return Execution(
-        done.command, done.exit_status, done.duration_seconds, done.output_tail, results
-    )
+        read = read_junit(report) if report.exists() else None
+    if read is None:
+        return done
+    return replace(done, results=read.results, error_line=read.error)
 
 
 def run_shell(

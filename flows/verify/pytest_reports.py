@@ -8,7 +8,9 @@ A module that failed to import is reported as the file alone, with outcome ``err
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.selection.task_context import CodeUnit
@@ -17,19 +19,42 @@ PASSED, FAILED, ERROR, SKIPPED, MISSING = "passed", "failed", "error", "skipped"
 _WORST_FIRST = (ERROR, FAILED, SKIPPED, PASSED)
 
 
-def read_junit(report: Path) -> dict[str, str]:
+@dataclass(frozen=True, slots=True)
+class PytestReport:
+    """Each test's outcome, and the commonest error of the tests that could not run."""
+
+    results: dict[str, str] = field(default_factory=dict)
+    # The last ``E`` line of a failed set-up or import ("AttributeError: module … has no
+    # attribute 'notset'"): the same in every run a broken environment spoils.
+    error: str | None = None
+
+
+def read_junit(report: Path) -> PytestReport:
     """Node id → outcome for every test case of a JUnit XML report (empty when unreadable)."""
     try:
         # pytest wrote it, into a temporary folder goldmine made for it
         root = ElementTree.parse(report).getroot()  # noqa: S314
     except ElementTree.ParseError:
-        return {}
+        return PytestReport()
     results: dict[str, str] = {}
+    errors: Counter[str] = Counter()
     for case in root.iter("testcase"):
         node = _node_id(case)
-        if node is not None:
-            results[node] = _worse(results.get(node), _outcome(case))
-    return results
+        if node is None:
+            continue
+        outcome = _outcome(case)
+        results[node] = _worse(results.get(node), outcome)
+        if outcome == ERROR:
+            errors[_error_line(case)] += 1
+    return PytestReport(results, errors.most_common(1)[0][0] if errors else None)
+
+
+def _error_line(case: ElementTree.Element) -> str:
+    error = case.find("error")
+    text = error.text or "" if error is not None else ""
+    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+    message = error.get("message", "") if error is not None else ""
+    return lines[-1] if lines else message
 
 
 def _node_id(case: ElementTree.Element) -> str | None:
@@ -79,8 +104,3 @@ def outcome_of(results: Mapping[str, str], test: str) -> str:
     ``missing``."""
     found = [o for node, o in results.items() if node == test or node.startswith(test + "[")]
     return min(found, key=_WORST_FIRST.index) if found else MISSING
-
-
-def any_test_ran(results: Mapping[str, str]) -> bool:
-    """Whether any test ran (not only modules that failed to import)."""
-    return any("::" in node for node in results)

@@ -45,6 +45,7 @@ from warehouse.verification import (
     TestRunRow,
     Verdict,
     cached_run,
+    forget_unrunnable,
     mark_environment_errors,
     run_key,
     store_run,
@@ -110,6 +111,7 @@ def verify_tasks(
             '"python -m pytest -q {tests}"), or pass --command'
         )
     selection = select_tasks(warehouse, run_id, later_fix_window=settings.select.later_fix_window)
+    retried = forget_unrunnable(warehouse, config.command) if config.retry_unrunnable else 0
     since = datetime.now(UTC) - timedelta(days=config.since_days) if config.since_days else None
     todo = tasks_to_verify(
         warehouse, config.command, VERIFIED_FAMILIES, max_commits=config.max_commits, since=since
@@ -127,6 +129,7 @@ def verify_tasks(
     return {
         "tasks_selected": selection.selected,
         "tasks_skipped": selection.skipped,
+        **({"retried_unrunnable": retried} if retried else {}),
         **tally.counts(),
     }
 
@@ -227,6 +230,7 @@ class SourceVerification:
             done.duration_seconds,
             redact(done.output_tail, self.key)[0],
             done.results,
+            redact(done.error_line, self.key)[0] if done.error_line else None,
         )
 
     def _worktree(self, task: TaskToVerify) -> Worktree | None:

@@ -12,14 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flows.verify.pytest_reports import (
-    ERROR,
-    FAILED,
-    PASSED,
-    any_test_ran,
-    in_repository,
-    outcome_of,
-)
+from flows.verify.pytest_reports import FAILED, PASSED, in_repository, outcome_of
 from warehouse.outcomes import Skip, SkipCategory, VerificationStatus
 from warehouse.verification import TestRunRow, Verdict
 
@@ -48,15 +41,13 @@ def judge_commit(run: TestRunRow, acceptance: Sequence[str], files: Sequence[str
             return CommitSide(CommitState.PASSED, tuple(acceptance), "the command passed")
         return CommitSide(CommitState.UNRUNNABLE, (), error_signature(run))
     results = in_repository(run.results, files)
-    if not any_test_ran(results):
-        return CommitSide(CommitState.UNRUNNABLE, (), error_signature(run))
     outcomes = {test: outcome_of(results, test) for test in acceptance}
-    failed = tuple(t for t, outcome in outcomes.items() if outcome in (FAILED, ERROR))
+    failed = tuple(t for t, outcome in outcomes.items() if outcome == FAILED)
     if failed:
         return CommitSide(CommitState.FAILED, failed, f"{failed[0]} fails at the commit")
     passed = tuple(t for t, outcome in outcomes.items() if outcome == PASSED)
-    if not passed:
-        return CommitSide(CommitState.UNRUNNABLE, (), "no acceptance test ran at the commit")
+    if not passed:  # errors in set-up or import, skips, tests not collected: nothing ran
+        return CommitSide(CommitState.UNRUNNABLE, (), error_signature(run))
     return CommitSide(CommitState.PASSED, passed, f"{len(passed)} acceptance test(s) pass")
 
 
@@ -147,13 +138,14 @@ _NUMBER = re.compile(r"\d+")
 
 
 def error_signature(run: TestRunRow) -> str:
-    """How a run failed, the same for every commit a broken environment fails at: the last error
-    line of the output (else its last line), paths and numbers blanked."""
+    """How a run failed, the same for every commit a broken environment fails at: pytest's
+    commonest set-up or import error, else the output's last error line (else its last line),
+    paths and numbers blanked."""
     if run.timed_out:
         return "the tests did not finish in time"
     lines = [line.strip() for line in run.output_tail.splitlines() if line.strip()]
     errors = [match.group(1) for line in lines if (match := _ERROR_NAME.search(line))]
-    text = errors[-1] if errors else (lines[-1] if lines else "no output")
+    text = run.error_line or (errors[-1] if errors else (lines[-1] if lines else "no output"))
     text = _NUMBER.sub("N", _PATH.sub("…", text))
     return f"exit status {run.exit_status}: {text[:200]}"
 

@@ -18,6 +18,7 @@ CREATE TABLE verification_runs (
     duration_seconds  DOUBLE NOT NULL,
     output_tail       VARCHAR NOT NULL,      -- the last lines of its output (stdout and stderr), redacted
     results           JSON,                  -- {pytest node id: passed | failed | error | skipped}; NULL: no report
+    error_line        VARCHAR,               -- the commonest error of the tests that could not run (set-up, import)
     environment_error BOOLEAN NOT NULL,      -- the environment failed, not the task: never reused
     run_id            VARCHAR NOT NULL,
     created_at        TIMESTAMPTZ NOT NULL

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from flows.verify.execution import command_for, run_tests
-from flows.verify.pytest_reports import any_test_ran, in_repository, outcome_of
+from flows.verify.pytest_reports import in_repository, outcome_of
 
 TESTS = """import pytest
 
@@ -61,7 +61,7 @@ def test_a_module_that_does_not_import_is_an_error_and_no_test_ran(tmp_path: Pat
     root = _project(tmp_path, {"tests/test_stock.py": broken})
     done = run_tests(command_for(PYTEST, ["tests/test_stock.py"]), root, 120)
     assert done.results == {"tests/test_stock.py": "error"}
-    assert not any_test_ran(done.results)
+    assert done.error_line == "ModuleNotFoundError: No module named 'stock'"
     assert "ModuleNotFoundError: No module named 'stock'" in done.output_tail
 
 

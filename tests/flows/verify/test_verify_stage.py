@@ -52,6 +52,14 @@ def test_restock_adds_a_new_sku():
 """
 )
 
+OLD_PYTEST_CONFTEST = """import pytest
+
+
+@pytest.fixture(autouse=True)
+def _monkeypatch_sentinel():
+    raise AttributeError("module '_pytest.monkeypatch' has no attribute 'notset'")
+"""
+
 STOCK_V3 = STOCK_V2.replace(
     '''    """Add qty units of sku."""
 ''',
@@ -218,6 +226,26 @@ def test_a_command_that_errors_everywhere_is_one_environment_problem(
         assert warehouse.scalar("SELECT bool_and(environment_error) FROM verification_runs")
     again = cli("verify", "--workspace", workspace)
     assert '"runs_executed": 0' not in again.output  # fixed or not, it is tried again
+
+
+def test_tests_that_error_in_set_up_at_every_commit_are_one_environment_problem(
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    """flask's conftest of 2024-25 reads ``_pytest.monkeypatch.notset``, which pytest 9 removed:
+    every test errors in set-up, at every commit. That is the environment, not the tasks."""
+    commits = history()
+    commits[0]["files"]["tests/conftest.py"] = OLD_PYTEST_CONFTEST
+    repo = make_repo(commits, "stocky")
+    workspace = _workspace(tmp_path, _pytest())
+    assert cli("mine", "--repo", repo, "--workspace", workspace).exit_code == 0
+    result = cli("verify", "--workspace", workspace)
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "note:" in line]
+    assert len(notes) == 1 and "environment problem" in notes[0], result.output
+    assert "has no attribute 'notset'" in notes[0]
+    assert '"dropped": {}' in result.output
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        assert warehouse.count("verifications") == 0
 
 
 def test_a_setup_that_fails_is_one_environment_problem_and_runs_no_test(
