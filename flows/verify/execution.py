@@ -89,6 +89,10 @@ def run_shell(
         os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate()
         status = None
+    except BaseException:  # interrupted: leave nothing of the user's command running
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
     text = output.decode("utf-8", "replace")
     if status is None:
         text += f"\nthe command did not finish within {timeout_seconds} s"

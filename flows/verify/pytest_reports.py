@@ -2,7 +2,10 @@
 
 goldmine asks pytest for the ``xunit1`` family, whose test cases carry their file: with the class
 path in ``classname`` that gives the node id exactly (``tests/test_app.py::TestX::test_y[1]``).
-A module that failed to import is reported as the file alone, with outcome ``error``.
+A module that failed to import is reported as the file alone, with outcome ``error``. A test
+that fails with the very error other tests hit in set-up (flask's tests under a newer Werkzeug:
+``module 'werkzeug' has no attribute '__version__'``) failed for the environment, not for what it
+tests: its outcome is ``error`` too.
 """
 
 from __future__ import annotations
@@ -36,25 +39,25 @@ def read_junit(report: Path) -> PytestReport:
         root = ElementTree.parse(report).getroot()  # noqa: S314
     except ElementTree.ParseError:
         return PytestReport()
+    cases = [(node, case) for case in root.iter("testcase") if (node := _node_id(case))]
+    errors = Counter(_last_line(case, "error") for _, case in cases if _outcome(case) == ERROR)
+    error = errors.most_common(1)[0][0] if errors else None
     results: dict[str, str] = {}
-    errors: Counter[str] = Counter()
-    for case in root.iter("testcase"):
-        node = _node_id(case)
-        if node is None:
-            continue
+    for node, case in cases:
         outcome = _outcome(case)
+        if outcome == FAILED and error is not None and _last_line(case, "failure") == error:
+            outcome = ERROR
         results[node] = _worse(results.get(node), outcome)
-        if outcome == ERROR:
-            errors[_error_line(case)] += 1
-    return PytestReport(results, errors.most_common(1)[0][0] if errors else None)
+    return PytestReport(results, error)
 
 
-def _error_line(case: ElementTree.Element) -> str:
-    error = case.find("error")
-    text = error.text or "" if error is not None else ""
-    lines = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
-    message = error.get("message", "") if error is not None else ""
-    return lines[-1] if lines else message
+def _last_line(case: ElementTree.Element, tag: str) -> str:
+    """The last ``E`` line of a failure's or error's traceback, else its message."""
+    found = case.find(tag)
+    if found is None:
+        return ""
+    lines = [line[1:].strip() for line in (found.text or "").splitlines() if line.startswith("E ")]
+    return lines[-1] if lines else found.get("message", "")
 
 
 def _node_id(case: ElementTree.Element) -> str | None:

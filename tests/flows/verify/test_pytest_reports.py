@@ -65,6 +65,41 @@ def test_a_module_that_does_not_import_is_an_error_and_no_test_ran(tmp_path: Pat
     assert "ModuleNotFoundError: No module named 'stock'" in done.output_tail
 
 
+ENVIRONMENT_BROKEN = """import pytest
+
+import stock
+
+
+@pytest.fixture
+def levels():
+    return {"a": stock.__version__}
+
+
+def test_uses_the_fixture(levels):
+    assert levels
+
+
+def test_reads_the_version_itself():
+    assert stock.__version__
+
+
+def test_fails_on_its_own():
+    assert stock.LEVELS == {"a": 2}
+"""
+
+
+def test_a_test_that_fails_with_the_set_up_error_is_an_error(tmp_path: Path) -> None:
+    files = {"tests/test_stock.py": ENVIRONMENT_BROKEN, "stock.py": "LEVELS = {'a': 1}\n"}
+    root = _project(tmp_path, files)
+    done = run_tests(f"{sys.executable} -m pytest -q tests/test_stock.py", root, 120)
+    assert done.error_line == "AttributeError: module 'stock' has no attribute '__version__'"
+    assert done.results == {
+        "tests/test_stock.py::test_uses_the_fixture": "error",
+        "tests/test_stock.py::test_reads_the_version_itself": "error",  # the same error
+        "tests/test_stock.py::test_fails_on_its_own": "failed",
+    }
+
+
 def test_node_ids_below_a_deeper_rootdir_are_made_relative_to_the_repository(
     tmp_path: Path,
 ) -> None:
