@@ -101,6 +101,18 @@ def tasks_to_verify(
     return rows.rows_as(TaskToVerify)
 
 
+def tests_ran_before(warehouse: Warehouse, source_id: str, command: str) -> bool:
+    """Whether ``command`` ran a task's tests at a commit of this source before (the environment
+    worked then: a verdict other than ``unrunnable``)."""
+    return bool(
+        warehouse.scalar(
+            "SELECT count(*) FROM verifications v JOIN commits c ON c.id = v.commit_id "
+            "WHERE c.source_id = ? AND v.command = ? AND v.status <> ?",
+            [source_id, command, VerificationStatus.UNRUNNABLE],
+        )
+    )
+
+
 def cached_run(warehouse: Warehouse, key: str) -> TestRunRow | None:
     """The stored run with this key, unless its environment failed (that one runs again)."""
     found = warehouse.query(

@@ -51,6 +51,7 @@ from warehouse.verification import (
     store_run,
     store_verdict,
     tasks_to_verify,
+    tests_ran_before,
 )
 
 # The families whose task is a change to code that its tests can show (the record's answer).
@@ -147,13 +148,17 @@ class SourceVerification:
         self.tally = tally
         self.worktree: Worktree | None = None
         self.environment_failed = False
-        self.tests_ran = False  # at the commit of some task: the environment works
+        # the tests ran at the commit of some task, now or in an earlier run: the environment works
+        self.tests_ran = False
         self.waiting: list[tuple[TaskToVerify, Plan, CommitSide, TestRunRow]] = []
 
     def verify(
         self, loader: ContextLoader, tasks: Sequence[TaskToVerify], advance: Advance
     ) -> None:
         """Verify ``tasks`` (newest first), stopping at a broken environment."""
+        if tasks:
+            source, command = tasks[0].source_id, self.config.command
+            self.tests_ran = tests_ran_before(self.warehouse, source, command)
         try:
             for task in tasks:
                 if not self.environment_failed:

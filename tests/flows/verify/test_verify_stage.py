@@ -60,6 +60,10 @@ def _monkeypatch_sentinel():
     raise AttributeError("module '_pytest.monkeypatch' has no attribute 'notset'")
 """
 
+GUARD = """    if qty < 0:
+        raise ValueError(f"cannot restock a negative quantity, got {qty}")
+    levels[sku] = levels.get(sku, 0) + qty"""
+
 STOCK_V3 = STOCK_V2.replace(
     '''    """Add qty units of sku."""
 ''',
@@ -246,6 +250,37 @@ def test_tests_that_error_in_set_up_at_every_commit_are_one_environment_problem(
     assert '"dropped": {}' in result.output
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         assert warehouse.count("verifications") == 0
+
+
+def test_a_task_whose_tests_do_not_run_where_others_ran_before_is_kept_static(
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    """The environment ran the fix's tests last night; tonight an older commit's tests do not
+    import: that commit is unrunnable (kept, static), not an environment problem."""
+    base, fix, _ = history()
+    unimportable = {
+        "date": "2024-01-03T09:30:00+00:00",
+        "message": (
+            "Refuse negative restocks\n\nA negative restock silently removed units, because "
+            "the sign was never\nchecked, which hid data entry errors."
+        ),
+        "files": {
+            "src/stock.py": STOCK_V1.replace("    levels[sku] = levels.get(sku, 0) + qty", GUARD),
+            "tests/test_restock.py": "import stock_fixtures\n\nfrom stock import restock\n\n\n"
+            "def test_restock_refuses_negative():\n    assert stock_fixtures.refused(restock)\n",
+        },
+    }
+    repo = make_repo([base, unimportable, fix], "stocky")
+    workspace = _workspace(tmp_path, _pytest())
+    assert cli("mine", "--repo", repo, "--workspace", workspace).exit_code == 0
+    assert '"executed": 2' in cli("verify", "--max-commits", "1", "--workspace", workspace).output
+    result = cli("verify", "--max-commits", "0", "--workspace", workspace)
+    assert result.exit_code == 0, result.output
+    assert "environment problem" not in result.output
+    assert "kept static: exit status 2: ModuleNotFoundError: No module named" in result.output
+    verdicts = _verifications(workspace)
+    assert verdicts["Refuse negative restocks"]["status"] == "unrunnable"
+    assert verdicts["Refuse negative restocks"]["task_status"] == "selected"
 
 
 def test_a_setup_that_fails_is_one_environment_problem_and_runs_no_test(
