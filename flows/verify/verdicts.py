@@ -132,7 +132,10 @@ def verdict_unrunnable(side: CommitSide, acceptance: Sequence[str], run: TestRun
     return Verdict(VerificationStatus.UNRUNNABLE, tuple(acceptance), side.reason, run.id)
 
 
-_ERROR_NAME = re.compile(r"\b([A-Z]\w*(?:Error|Exception|Exit|Interrupt)\b.*)")
+_ERROR = r"(?=[A-Z])[\w.]*(?:Error|Exception|Exit|Interrupt|Failed)\b.*"
+# A traceback's last line ("Failed: [pytest] section in setup.cfg …"), else an error named in a
+# line (pytest's "ERROR tests/x.py - ImportError: …").
+_ERROR_LINES = (re.compile(rf"^(?:E\s+)?({_ERROR})"), re.compile(rf"\b({_ERROR})"))
 _PATH = re.compile(r"(?:[\w.~-]*/)+[\w.-]+")
 _NUMBER = re.compile(r"\d+")
 
@@ -144,8 +147,12 @@ def error_signature(run: TestRunRow) -> str:
     if run.timed_out:
         return "the tests did not finish in time"
     lines = [line.strip() for line in run.output_tail.splitlines() if line.strip()]
-    errors = [match.group(1) for line in lines if (match := _ERROR_NAME.search(line))]
-    text = run.error_line or (errors[-1] if errors else (lines[-1] if lines else "no output"))
+    errors = [
+        [match.group(1) for line in lines if (match := pattern.search(line))]
+        for pattern in _ERROR_LINES
+    ]
+    found = next((each[-1] for each in errors if each), lines[-1] if lines else "no output")
+    text = run.error_line or found
     text = _NUMBER.sub("N", _PATH.sub("…", text))
     return f"exit status {run.exit_status}: {text[:200]}"
 

@@ -258,7 +258,7 @@ def test_a_task_whose_tests_do_not_run_where_others_ran_before_is_kept_static(
     """The environment ran the fix's tests last night; tonight an older commit's tests do not
     import: that commit is unrunnable (kept, static), not an environment problem."""
     base, fix, _ = history()
-    unimportable = {
+    unimportable: Commit = {
         "date": "2024-01-03T09:30:00+00:00",
         "message": (
             "Refuse negative restocks\n\nA negative restock silently removed units, because "
