@@ -53,6 +53,7 @@ class VerificationStatus(StrEnum):
     EXECUTED = "executed"  # they fail at the parent and pass at the commit
     FAILED = "failed"  # they pass at the parent, or fail at the commit: the task is dropped
     UNRUNNABLE = "unrunnable"  # they did not run at the commit: the task stays, static
+    UNTESTED = "untested"  # no changed test exercises the change: nothing to run, static
 
 
 class SkipCategory(StrEnum):

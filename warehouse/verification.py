@@ -103,12 +103,12 @@ def tasks_to_verify(
 
 def tests_ran_before(warehouse: Warehouse, source_id: str, command: str) -> bool:
     """Whether ``command`` ran a task's tests at a commit of this source before (the environment
-    worked then: a verdict other than ``unrunnable``)."""
+    worked then: a task was executed or failed)."""
     return bool(
         warehouse.scalar(
             "SELECT count(*) FROM verifications v JOIN commits c ON c.id = v.commit_id "
-            "WHERE c.source_id = ? AND v.command = ? AND v.status <> ?",
-            [source_id, command, VerificationStatus.UNRUNNABLE],
+            "WHERE c.source_id = ? AND v.command = ? AND list_contains(?, v.status)",
+            [source_id, command, [VerificationStatus.EXECUTED, VerificationStatus.FAILED]],
         )
     )
 
@@ -196,7 +196,7 @@ class Verdict:
     status: VerificationStatus
     tests: tuple[str, ...]
     reason: str
-    commit_run_id: str
+    commit_run_id: str | None
     parent_run_id: str | None = None
     fail_to_pass: tuple[str, ...] = ()
     pass_to_pass: tuple[str, ...] = ()

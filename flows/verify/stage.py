@@ -32,6 +32,7 @@ from flows.verify.verdicts import (
     verdict_after_commit,
     verdict_after_parent,
     verdict_unrunnable,
+    verdict_untested,
 )
 from flows.verify.worktree import Worktree
 from miners.commit_kinds import CODE_FAMILIES
@@ -172,6 +173,7 @@ class SourceVerification:
     def _verify(self, loader: ContextLoader, task: TaskToVerify) -> None:
         plan = _plan(loader, task.task_id)
         if plan is None:
+            self._keep(task, verdict_untested())
             self.tally.without_tests += 1
             return
         self.tally.tasks += 1

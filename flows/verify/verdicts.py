@@ -132,6 +132,14 @@ def verdict_unrunnable(side: CommitSide, acceptance: Sequence[str], run: TestRun
     return Verdict(VerificationStatus.UNRUNNABLE, tuple(acceptance), side.reason, run.id)
 
 
+def verdict_untested() -> Verdict:
+    """No changed test of the task exercises a changed unit: nothing to run, the task stays
+    (static), and is not looked at again."""
+    return Verdict(
+        VerificationStatus.UNTESTED, (), "no changed test exercises the changed code", None
+    )
+
+
 _ERROR = r"(?=[A-Z])[\w.]*(?:Error|Exception|Exit|Interrupt|Failed)\b.*"
 # A traceback's last line ("Failed: [pytest] section in setup.cfg …"), else an error named in a
 # line (pytest's "ERROR tests/x.py - ImportError: …").

@@ -31,10 +31,10 @@ CREATE TABLE verifications (
     commit_id      VARCHAR NOT NULL,
     command        VARCHAR NOT NULL,         -- [verify] command as configured
     tests          VARCHAR[] NOT NULL,       -- the task's acceptance tests (node ids)
-    status         VARCHAR NOT NULL,         -- executed | failed | unrunnable
+    status         VARCHAR NOT NULL,         -- executed | failed | unrunnable | untested
     fail_to_pass   VARCHAR[] NOT NULL,       -- acceptance tests that fail at the parent and pass at the commit
     pass_to_pass   VARCHAR[] NOT NULL,       -- tests of the same files that pass on both sides
-    commit_run_id  VARCHAR NOT NULL,
+    commit_run_id  VARCHAR,                  -- NULL when nothing ran (untested)
     parent_run_id  VARCHAR,                  -- NULL when the commit side decided it
     skip_category  VARCHAR,                  -- status failed: why the task was dropped (warehouse/outcomes.py)
     reason         VARCHAR NOT NULL,         -- the sentence a person reads
