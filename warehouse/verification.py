@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from warehouse.ids import stable_id
 from warehouse.outcomes import CandidateStatus, Skip, TaskStatus, VerificationStatus
@@ -274,18 +274,3 @@ def verification_counts(warehouse: Warehouse, candidate_ids: Sequence[str]) -> d
         [list(candidate_ids)],
     ).rows
     return {str(name): int(n) for name, n in rows}
-
-
-def verification_summary(warehouse: Warehouse) -> dict[str, Any]:
-    """Verdicts by status and dropped tasks by category, over every stored verdict."""
-    rows = warehouse.query(
-        "SELECT status, coalesce(skip_category, ''), count(*) FROM verifications "
-        "GROUP BY ALL ORDER BY ALL"
-    ).rows
-    by_status: dict[str, int] = {}
-    dropped: dict[str, int] = {}
-    for status, category, n in rows:
-        by_status[status] = by_status.get(status, 0) + n
-        if category:
-            dropped[category] = dropped.get(category, 0) + n
-    return {"by_status": by_status, "dropped": dropped}
