@@ -152,6 +152,46 @@ class AgentConfig(_Section):
     )
 
 
+class VerifyConfig(_Section):
+    """Running each task's acceptance tests in a git worktree: they must fail at the commit's
+    parent (with the commit's test files applied) and pass at the commit. It runs your code."""
+
+    command: str = Field(
+        default="",
+        description='The command that runs tests, in a shell at the worktree\'s root ("{tests}": '
+        "the test files that hold a task's acceptance tests). Empty: nothing is run, records "
+        "stay `static`.",
+        json_schema_extra=_example('"python -m pytest -q {tests}"'),
+    )
+    setup: str = Field(
+        default="",
+        description="Run once in each new worktree before any test, e.g. to build a virtual "
+        "environment; if it fails, nothing else runs.",
+        json_schema_extra=_example('"uv venv -q .venv && uv pip install -q -e . pytest"'),
+    )
+    timeout_seconds: int = Field(
+        default=600,
+        gt=0,
+        description="How long one run of the command (one side of a task) may take.",
+    )
+    setup_timeout_seconds: int = Field(
+        default=1800, gt=0, description="How long the setup may take."
+    )
+    max_commits: int = Field(
+        default=200,
+        ge=0,
+        description="Verify the tasks of each repository's newest N commits (0: all).",
+    )
+    since_days: int = Field(
+        default=0, ge=0, description="And only of commits made in the last N days (0: any age)."
+    )
+    retry_unrunnable: bool = Field(
+        default=False,
+        description="Run again the tasks whose tests did not run at their commit (after you "
+        "fixed the environment); also: goldmine verify --retry-unrunnable.",
+    )
+
+
 class AssayConfig(_Section):
     """How candidates are checked, scored, deduplicated and split."""
 
@@ -230,6 +270,11 @@ class ExportConfig(_Section):
         description="Accepted records no person has reviewed yet (`goldmine review`): "
         '"include" exports them, "exclude" holds them back until a reviewer accepts them. '
         "Rejected reviews never export.",
+    )
+    require_executed: bool = Field(
+        default=False,
+        description="Export only records whose acceptance tests were run ([verify]): "
+        "verification `executed`, not `static`.",
     )
 
 
@@ -345,6 +390,7 @@ class Settings(_Section):
     select: SelectConfig = Field(default_factory=SelectConfig)
     draft: DraftConfig = Field(default_factory=DraftConfig)
     agent: AgentConfig = Field(default_factory=AgentConfig)
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
     assay: AssayConfig = Field(default_factory=AssayConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)

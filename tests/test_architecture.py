@@ -10,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.outcomes import CandidateStatus, ReviewVerdict, RunStatus, TaskStatus
+from warehouse.outcomes import (
+    CandidateStatus,
+    ReviewVerdict,
+    RunStatus,
+    TaskStatus,
+    VerificationStatus,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
@@ -62,12 +68,13 @@ def test_no_module_is_named_after_the_standard_library_or_a_dependency() -> None
 
 # The rooms inside the packages, and what each may never import (a room is a subpackage; the
 # modules at a package's root are the room "<package>"). Lower rooms never reach higher ones.
-FLOWS_ROOMS = ("commands", "demo", "run", "draft", "llm", "review", "frameworks")
+FLOWS_ROOMS = ("commands", "demo", "run", "verify", "draft", "llm", "review", "frameworks")
 WAREHOUSE_ROOMS = ("landing", "selection", "assay", "assay.checks", "review", "export")
 NEVER = {
     "flows": {f"flows.{room}" for room in FLOWS_ROOMS},
     "flows.demo": {"flows.commands"},
     "flows.run": {"flows.commands", "flows.demo", "flows.review", "flows.frameworks"},
+    "flows.verify": {"flows.commands", "flows.demo", "flows.run", "flows.review", "flows.llm"},
     "flows.draft": {"flows.commands", "flows.demo", "flows.run", "flows.review"},
     "flows.llm": {f"flows.{room}" for room in FLOWS_ROOMS if room != "llm"},
     "flows.review": {f"flows.{room}" for room in FLOWS_ROOMS if room != "review"},
@@ -208,7 +215,7 @@ def test_no_function_imports_goldmine_code_except_the_documented_lazy_prefect_im
 
 def test_every_status_spelled_in_sql_is_one_of_the_defined_ones() -> None:
     """Statuses are defined once (warehouse/outcomes.py); SQL may spell them, but only those."""
-    enums = (CandidateStatus, ReviewVerdict, RunStatus, TaskStatus)
+    enums = (CandidateStatus, ReviewVerdict, RunStatus, TaskStatus, VerificationStatus)
     known = {str(value) for enum in enums for value in enum}
     spelled = re.compile(
         r"\b(?:status|verdict)\s*(?:=|<>|IN)\s*\(?((?:'\w+'(?:,\s*)?)+)\)?", re.IGNORECASE

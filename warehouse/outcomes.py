@@ -47,6 +47,15 @@ class ReviewVerdict(StrEnum):
     EDITED = "edited"
 
 
+class VerificationStatus(StrEnum):
+    """``verifications.status``: what running a task's acceptance tests showed ([verify])."""
+
+    EXECUTED = "executed"  # they fail at the parent and pass at the commit
+    FAILED = "failed"  # they pass at the parent, or fail at the commit: the task is dropped
+    UNRUNNABLE = "unrunnable"  # they did not run at the commit: the task stays, static
+    UNTESTED = "untested"  # no changed test exercises the change: nothing to run, static
+
+
 class SkipCategory(StrEnum):
     """Why something was not made, as a value that is counted."""
 
@@ -108,6 +117,10 @@ class SkipCategory(StrEnum):
     NO_ANSWER = "no_answer"
     NO_STEP = "no_step"
     ENDPOINT_REJECTED = "endpoint_rejected"
+    # A selected task whose acceptance tests, run ([verify]), do not show the change
+    # (flows/verify/).
+    NOT_FAILING_BEFORE = "tests_pass_before"
+    FAILING_AFTER = "tests_fail_after"
     # An LLM call that failed after its retries: the task is tried again next run.
     RATE_LIMITED = "rate_limited"
     TIMEOUT = "timeout"

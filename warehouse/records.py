@@ -40,6 +40,9 @@ class Provenance(_Strict):
     observations: Literal["replayed", "simulated", "none"] | None = None
     task_id: str = ""
     feedback: FeedbackRef | None = None
+    # "executed": the task's acceptance tests failed at the parent and passed at the commit
+    # ([verify]); "static": not run. Read from the verifications table (warehouse/verification.py).
+    verification: Literal["executed", "static"] | None = None
 
 
 class InstructionRecord(_Strict):

@@ -11,7 +11,16 @@ from typing import Any
 
 import click
 
-from flows.commands import authoring, feedback, nightly, pipeline, report, review, status
+from flows.commands import (
+    authoring,
+    feedback,
+    nightly,
+    pipeline,
+    report,
+    review,
+    status,
+    verify,
+)
 from miners.errors import GoldmineError
 
 
@@ -38,6 +47,7 @@ COMMANDS: tuple[click.Command, ...] = (
     pipeline.draft,
     pipeline.assay,
     pipeline.export,
+    verify.verify,
     pipeline.demo,
     status.sql,
     status.status,

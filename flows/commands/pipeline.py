@@ -21,7 +21,7 @@ from flows.commands.options import (
 from flows.commands.output import console, render_counts
 from flows.demo.run_demo import run_demo
 from flows.errors import ConfigError
-from flows.run.pipeline import PIPELINE, run_stages
+from flows.run.pipeline import pipeline_stages, run_stages
 from flows.workspace import Workspace
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -58,7 +58,12 @@ def run(workspace: Path | None, verbose: bool, inline: bool, wait: float, **flag
     space = Workspace.at(workspace)
     settings = settings_from_flags(space, **flags)
     run_id, counts = run_stages(
-        space, settings, PIPELINE, use_prefect=not inline, verbose=verbose, wait=wait
+        space,
+        settings,
+        pipeline_stages(settings),
+        use_prefect=not inline,
+        verbose=verbose,
+        wait=wait,
     )
     render_counts(run_id, counts)
 

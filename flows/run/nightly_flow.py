@@ -11,7 +11,7 @@ from typing import Any
 
 from prefect import flow
 
-from flows.run.pipeline import PIPELINE, run_stages
+from flows.run.pipeline import pipeline_stages, run_stages
 from flows.run.prefect_flows import artifact_key
 from flows.workspace import Workspace
 
@@ -25,7 +25,11 @@ def run_nightly(workspace: str) -> dict[str, Any]:
     space = Workspace.at(workspace)
     settings = space.settings()
     run_id, counts = run_stages(
-        space, settings, PIPELINE, command="nightly", wait=settings.nightly.wait_seconds
+        space,
+        settings,
+        pipeline_stages(settings),
+        command="nightly",
+        wait=settings.nightly.wait_seconds,
     )
     return {"run_id": run_id, **counts}
 

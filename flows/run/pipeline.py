@@ -19,7 +19,13 @@ from miners.errors import GoldmineError
 from warehouse.runs import finish_run, record_watermarks, start_run, watermark_positions
 
 PIPELINE = ("mine", "draft", "assay", "export")
+VERIFIED_PIPELINE = ("mine", "verify", "draft", "assay", "export")
 Body = Callable[[StageContext], dict[str, Any]]
+
+
+def pipeline_stages(settings: Settings) -> tuple[str, ...]:
+    """The whole pipeline; with a ``[verify] command``, tasks are verified before drafting."""
+    return VERIFIED_PIPELINE if settings.verify.command else PIPELINE
 
 
 def run_stages(

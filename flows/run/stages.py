@@ -1,4 +1,5 @@
-"""The four stages as plain functions over an open warehouse: mine, draft, assay, export.
+"""The stages as plain functions over an open warehouse: mine, verify (with ``[verify]``), draft,
+assay, export.
 
 The Prefect flow (``flows/run/pipeline.py``) and the single-stage commands both call these, so a
 stage behaves the same whether Prefect runs it or a person does. Each returns a JSON-able dict
@@ -22,6 +23,7 @@ from flows.run.fanned_out_drafting import DrafterSpec, FannedOutDrafter
 from flows.run.fanout import FanOut
 from flows.run.source_mining import mine_repositories
 from flows.settings import Settings, catalog_of
+from flows.verify.stage import verify_tasks
 from flows.workspace import Workspace
 from miners.tickets import TicketMapping
 from warehouse.export.datasets import export_accepted
@@ -167,6 +169,11 @@ def fanned_out(drafter: Drafter, stage: StageContext) -> Drafter:
     return FannedOutDrafter(drafter, spec, stage.fanout, stage.settings.scale.draft_batch)
 
 
+def verify_stage(stage: StageContext) -> dict[str, Any]:
+    """Select tasks, then run each one's acceptance tests at its commit and its parent."""
+    return verify_tasks(stage.warehouse, stage.settings, stage.run_id, stage.workspace.key())
+
+
 def assay_stage(stage: StageContext) -> dict[str, Any]:
     """Check, score and accept or reject every pending candidate; cluster duplicates; split."""
     return assay_pending(stage.warehouse, stage.run_id, stage.settings, stage.workspace.key())
@@ -182,6 +189,7 @@ def export_stage(stage: StageContext) -> dict[str, Any]:
         stage.run_id,
         config.formats,
         include_unreviewed=config.unreviewed == "include",
+        require_executed=config.require_executed,
     )
     catalog = catalog_of(stage.settings)
     write_tool_catalogs(catalog, stage.workspace.export_dir)
@@ -193,4 +201,10 @@ def export_stage(stage: StageContext) -> dict[str, Any]:
     }
 
 
-STAGES = {"mine": mine_stage, "draft": draft_stage, "assay": assay_stage, "export": export_stage}
+STAGES = {
+    "mine": mine_stage,
+    "verify": verify_stage,
+    "draft": draft_stage,
+    "assay": assay_stage,
+    "export": export_stage,
+}

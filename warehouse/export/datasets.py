@@ -20,6 +20,7 @@ from warehouse.records import AgentRecord, InstructionRecord, parse_record
 from warehouse.review.counter_examples import write_counter_examples
 from warehouse.review.verdicts import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
+from warehouse.verification import verification_counts, with_verification
 
 EXPORT_VERSION = "export-1"
 TOOL_CALL_WORDS = ("<tool_call>", "</tool_call>")
@@ -153,21 +154,34 @@ def export_accepted(
     formats: Iterable[str] = ("alpaca", "sharegpt"),
     *,
     include_unreviewed: bool = True,
+    require_executed: bool = False,
 ) -> ExportSummary:
     """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``.
 
     Review verdicts win over the assay: a record a reviewer rejected is never written, one a
     reviewer accepted or edited is written (edited as edited), and ``include_unreviewed`` decides
-    the records no reviewer has read yet. Rejected records go to the counter-examples file.
+    the records no reviewer has read yet. ``require_executed`` keeps only the records whose
+    acceptance tests were run (``verification: executed``). Rejected records go to the
+    counter-examples file.
     """
     target.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     dataset_info: dict[str, Any] = {}
     manifest_files = []
+    exported: set[str] = set()
     for name in formats:
         kinds, to_row, info = _FORMATS[name]
         for split, suffix in SPLITS:
-            rows, ids = _rows(warehouse, kinds, to_row, summary.problems, include_unreviewed, split)
+            rows, ids = _rows(
+                warehouse,
+                kinds,
+                to_row,
+                summary.problems,
+                include_unreviewed,
+                split,
+                require_executed=require_executed,
+            )
+            exported.update(ids)
             dataset = f"{DATASET_PREFIX}_{name}{suffix}"
             path = target / f"{dataset}.jsonl"
             if not rows:
@@ -198,7 +212,9 @@ def export_accepted(
         )
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
-    _write_json(summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems))
+    _write_json(
+        summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems, exported)
+    )
     return summary
 
 
@@ -209,26 +225,28 @@ def _rows(
     problems: list[str],
     include_unreviewed: bool,
     split: str = "train",
+    *,
+    require_executed: bool = False,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     # The latest review counts as a whole row (arg_max_null: a later verdict without an edit
     # replaces an earlier edit).
     found = warehouse.query(
-        "SELECT c.id, coalesce(r.edited_record, c.record) FROM candidates c "
+        "SELECT c.id, coalesce(r.edited_record, c.record), v.verification FROM candidates c "
         f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON "
-        "s.candidate_id = c.id "
+        "s.candidate_id = c.id JOIN record_verification v ON v.candidate_id = c.id "
         "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = "
-        "? AND CASE "
+        "? AND (v.verification = 'executed' OR NOT ?) AND CASE "
         "  WHEN r.verdict = 'rejected' THEN false "
         "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
         f"AND NOT {UNSAFE} "
         "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
-        [list(kinds), split, include_unreviewed],
+        [list(kinds), split, require_executed, include_unreviewed],
     ).rows
     rows, ids = [], []
-    for candidate_id, record_json in found:
+    for candidate_id, record_json, verification in found:
         try:
-            rows.append(to_row(parse_record(record_json)))
+            rows.append(to_row(with_verification(parse_record(record_json), verification)))
             ids.append(candidate_id)
         except (ExportRowError, ValueError) as error:
             problems.append(f"{candidate_id}: {error}")
@@ -274,7 +292,11 @@ def _record_export(
 
 
 def _manifest(
-    warehouse: Warehouse, run_id: str, files: list[dict[str, Any]], problems: list[str]
+    warehouse: Warehouse,
+    run_id: str,
+    files: list[dict[str, Any]],
+    problems: list[str],
+    exported: set[str],
 ) -> dict[str, Any]:
     counts = warehouse.query(
         "SELECT kind, task_type, lang, count(*) FROM candidates WHERE status = 'accepted' GROUP "
@@ -291,5 +313,6 @@ def _manifest(
         "files": files,
         "accepted_by_task_type": dict(by_type),
         "accepted_by_lang": dict(by_lang),
+        "exported_by_verification": verification_counts(warehouse, sorted(exported)),
         "rows_not_converted": problems,
     }

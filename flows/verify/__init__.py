@@ -1,0 +1,1 @@
+"""Verification by execution: a task's acceptance tests run in a git worktree, before and after."""
