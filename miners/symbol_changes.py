@@ -55,6 +55,13 @@ class ParsedVersion:
                 self._by_name[definition.qualified_name].append(definition)
         return self._by_name.get(name, [])
 
+    def first_line(self, definition: Definition) -> bytes:
+        """The definition's first line (its decorator, or its signature), stripped."""
+        starts = self.line_starts
+        return self.source[
+            starts[definition.start_line - 1] : starts[definition.start_line]
+        ].strip()
+
     def code_lines(self, touched: LineRanges) -> list[tuple[int, int]]:
         """``touched`` without its blank lines: a blank line between two methods touches neither
         (nor the class around them)."""
@@ -152,7 +159,17 @@ def _pairs(
     """The definitions called ``name`` before and after, paired by their place among the file's
     definitions of that name: a property's getter with the getter, its setter with the setter,
     whichever of them the touched lines are in. Only the places a touched line is in are
-    paired (a unique name is the one pair it always was)."""
+    paired (a unique name is the one pair it always was). One touched definition on each side
+    that starts with the same line is the same one, and the file is not outlined for it."""
+    old_touched = [d for d in old_near if d.qualified_name == name]
+    new_touched = [d for d in new_near if d.qualified_name == name]
+    if (
+        old is not None
+        and new is not None
+        and len(old_touched) == len(new_touched) == 1
+        and old.first_line(old_touched[0]) == new.first_line(new_touched[0])
+    ):
+        return [(old_touched[0], new_touched[0])]  # the same definition, no outline needed
     befores = old.named(name) if old else []
     afters = new.named(name) if new else []
     if len(befores) <= 1 and len(afters) <= 1:
