@@ -95,8 +95,9 @@ class SelectConfig(_Section):
     later_fix_window: int = Field(
         default=LATER_FIX_WINDOW,
         ge=0,
-        description="A commit whose added lines one of the next N commits changes again, with a "
-        "message that says fix, typo, revert or the like, makes no task (0: do not look).",
+        description="A commit whose added lines one of the next N commits (or a later one within "
+        "14 days) changes again, with a message that says fix, typo, revert or the like, makes no "
+        "task; so does one whose code the next commits rewrite within a day (0: do not look).",
     )
 
 

@@ -1,5 +1,10 @@
 """The definitions a change touched, before and after, paired by qualified name.
 
+A name defined more than once in a file (a property's getter and its ``@x.setter``, a function
+defined per Python version) is paired by place: the getter with the getter. The places of one
+name a change touched are one unit, their code one after the other, as the warehouse keys units
+by name.
+
 :func:`changed_symbols` compares two versions of a file. :class:`SymbolMiner` does the same for a
 whole history, cheaply: it keeps the last versions it parsed (by blob), and parses an older
 version *incrementally* from the newer one's tree, using the diff's hunks as tree-sitter edits —
@@ -11,14 +16,14 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_right
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
 
 import tree_sitter as ts
 
-from miners.code_symbols import Definition, SymbolChange, outline, parse
+from miners.code_symbols import Definition, SymbolChange, SymbolFact, outline, parse
 
 # old start, old count, new start, new count (as in "@@ -a,n +b,m @@")
 Hunk = tuple[int, int, int, int]
@@ -32,20 +37,30 @@ class ParsedVersion:
     language: str
     source: bytes
     tree: ts.Tree
-    _by_name: dict[str, Definition] | None = field(default=None, repr=False)
+    _by_name: dict[str, list[Definition]] | None = field(default=None, repr=False)
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     def near(self, lines: Sequence[tuple[int, int]]) -> list[Definition]:
         """The definitions overlapping ``lines`` (and those enclosing them), outermost first."""
         return outline(self.tree, self.language, lines) if lines else []
 
-    def named(self, name: str) -> Definition | None:
-        """The definition called ``name`` anywhere in the file (the last one, if several)."""
+    def named(self, name: str) -> list[Definition]:
+        """The definitions called ``name`` anywhere in the file, in order (a property's getter
+        and its setter share a name)."""
         if name.rsplit(".", 1)[-1].encode() not in self.source:
-            return None  # the cheap answer for a function a commit added or deleted
+            return []  # the cheap answer for a function a commit added or deleted
         if self._by_name is None:
-            self._by_name = {d.qualified_name: d for d in outline(self.tree, self.language)}
-        return self._by_name.get(name)
+            self._by_name = defaultdict(list)
+            for definition in outline(self.tree, self.language):
+                self._by_name[definition.qualified_name].append(definition)
+        return self._by_name.get(name, [])
+
+    def first_line(self, definition: Definition) -> bytes:
+        """The definition's first line (its decorator, or its signature), stripped."""
+        starts = self.line_starts
+        return self.source[
+            starts[definition.start_line - 1] : starts[definition.start_line]
+        ].strip()
 
     def code_lines(self, touched: LineRanges) -> list[tuple[int, int]]:
         """``touched`` without its blank lines: a blank line between two methods touches neither
@@ -102,25 +117,77 @@ def changes_between(
     names = touched_names(old_near, old_lines) | touched_names(new_near, new_lines)
     changes = []
     for name in sorted(names):
-        before_definition = _find(old, old_near, name)
-        after_definition = _find(new, new_near, name)
-        before = before_definition.fact(old.source) if before_definition and old else None
-        after = after_definition.fact(new.source) if after_definition and new else None
-        if before is not None and after is not None and before.code == after.code:
-            continue
-        change = "added" if before is None else "deleted" if after is None else "modified"
-        kind = (
-            after.kind if after is not None else before.kind if before is not None else "function"
-        )
-        changes.append(SymbolChange(name, kind, change, before, after))
+        changed = []
+        for before_definition, after_definition in _pairs(old, new, old_near, new_near, name):
+            before = before_definition.fact(old.source) if before_definition and old else None
+            after = after_definition.fact(new.source) if after_definition and new else None
+            if before is None or after is None or before.code != after.code:
+                changed.append((before, after))
+        if changed:
+            before, after = _joined([b for b, _ in changed]), _joined([a for _, a in changed])
+            change = "added" if before is None else "deleted" if after is None else "modified"
+            kind = after.kind if after is not None else before.kind if before else "function"
+            changes.append(SymbolChange(name, kind, change, before, after))
     return changes
 
 
-def _find(version: ParsedVersion | None, near: list[Definition], name: str) -> Definition | None:
-    if version is None:
-        return None
-    touched = [d for d in near if d.qualified_name == name]
-    return touched[-1] if touched else version.named(name)
+def _joined(facts: list[SymbolFact | None]) -> SymbolFact | None:
+    """One fact for the definitions of one name a change touched (a property's getter and setter
+    both changed): their code one after the other, spanning from the first to the last. A name is
+    one unit, as the warehouse keys it."""
+    present = [fact for fact in facts if fact is not None]
+    if len(present) <= 1:
+        return present[0] if present else None
+    first = present[0]
+    return replace(
+        first,
+        end_line=present[-1].end_line,
+        code="\n\n".join(fact.code.rstrip("\n") for fact in present),
+    )
+
+
+Pair = tuple[Definition | None, Definition | None]
+
+
+def _pairs(
+    old: ParsedVersion | None,
+    new: ParsedVersion | None,
+    old_near: list[Definition],
+    new_near: list[Definition],
+    name: str,
+) -> list[Pair]:
+    """The definitions called ``name`` before and after, paired by their place among the file's
+    definitions of that name: a property's getter with the getter, its setter with the setter,
+    whichever of them the touched lines are in. Only the places a touched line is in are
+    paired (a unique name is the one pair it always was). One touched definition on each side
+    that starts with the same line is the same one, and the file is not outlined for it."""
+    old_touched = [d for d in old_near if d.qualified_name == name]
+    new_touched = [d for d in new_near if d.qualified_name == name]
+    if (
+        old is not None
+        and new is not None
+        and len(old_touched) == len(new_touched) == 1
+        and old.first_line(old_touched[0]) == new.first_line(new_touched[0])
+    ):
+        return [(old_touched[0], new_touched[0])]  # the same definition, no outline needed
+    befores = old.named(name) if old else []
+    afters = new.named(name) if new else []
+    if len(befores) <= 1 and len(afters) <= 1:
+        return [(befores[0] if befores else None, afters[0] if afters else None)]
+    places = _places(befores, old_near, name) | _places(afters, new_near, name)
+    return [
+        (
+            befores[place] if place < len(befores) else None,
+            afters[place] if place < len(afters) else None,
+        )
+        for place in sorted(places)
+    ]
+
+
+def _places(definitions: list[Definition], near: list[Definition], name: str) -> set[int]:
+    """Where among ``definitions`` (one name's, in order) the touched ones of that name are."""
+    touched = {d.start_line for d in near if d.qualified_name == name}
+    return {place for place, d in enumerate(definitions) if d.start_line in touched}
 
 
 def touched_names(definitions: Sequence[Definition], touched: LineRanges) -> set[str]:

@@ -83,9 +83,12 @@ class SkipCategory(StrEnum):
     REVIEW_WITHOUT_UNIT = "review_without_unit"
     TYPO_ONLY = "typo_only"
     COMMENT_ONLY = "comment_only"
+    MOVED_VERBATIM = "moved_verbatim"
+    TRIVIAL_CHANGE = "trivial_change"
     # A commit that later history disqualifies (warehouse/selection/history.py).
     REVERTED_LATER = "reverted_later"
     FIXED_LATER = "fixed_later"
+    REWRITTEN_SOON = "rewritten_soon"
     # A ticket that gives no task of its own (warehouse/selection/tickets.py).
     UNRESOLVED = "unresolved"
     CLOSED_UNRESOLVED = "closed_unresolved"

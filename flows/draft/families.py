@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from flows.draft.commit_text import explanation
-from miners.code_symbols import GuardClause, new_guards
-from miners.commit_kinds import CODE_FAMILIES
+from miners.code_symbols import GuardClause, extract_symbols, language_for_path, new_guards
+from miners.commit_kinds import CODE_FAMILIES, is_test_case
+from miners.errors import RepositoryMoved
+from miners.git_objects import BlobReader, git_dir_of
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.selection.task_context import CodeUnit, TaskContext
 
@@ -59,6 +63,10 @@ _FILLER = {
     "true",
     "false",
 }
+# An added test is a deleted one renamed when its code, names aside, is this similar (token by
+# token); and the tokens of code.
+RENAMED_SIMILARITY = 0.6
+_TOKEN = re.compile(r"\w+|\S")
 _RAISES_IN_TEST = re.compile(
     r"(?:raises|assertRaises|toThrow|expectThrows|assertThrows)\(\s*([\w.]+)"
 )
@@ -101,6 +109,24 @@ def family_problem(context: TaskContext) -> Skip | None:
             Skip(
                 SkipCategory.TESTS_NOT_NEW,
                 "the tests were moved or edited, not written: no test is missing",
+            ),
+        ),
+        (
+            "tests",
+            lambda: bool(_renamed(context)),
+            Skip(
+                SkipCategory.TESTS_NOT_NEW,
+                "the tests were renamed, not written: "
+                + ", ".join(f"`{old}` → `{new}`" for old, new in _renamed(context)[:3]),
+            ),
+        ),
+        (
+            "tests",
+            lambda: not _untested(context),
+            Skip(
+                SkipCategory.TESTS_NOT_NEW,
+                "the code under test has tests at the parent: "
+                + ", ".join(f"`{name}`" for name in _tests_before(context)[:3]),
             ),
         ),
         (
@@ -158,6 +184,98 @@ def _moved_or_edited(context: TaskContext) -> bool:
     )
 
 
+def _renamed(context: TaskContext) -> list[tuple[str, str]]:
+    """(old, new) names of the added tests that are tests the commit deleted, renamed: the same
+    code but for the name (and a few edits)."""
+    deleted = {
+        name: code
+        for name, code in _parent_tests(context)
+        if name in context.deleted_names or name.rsplit(".", 1)[-1] in context.deleted_names
+    }
+    return [
+        (old, test.qualified_name)
+        for test in context.units
+        if test.change == "added"
+        for old, code in deleted.items()
+        if _similar(_without_name(code, old), _without_name(test.after, test.qualified_name))
+    ]
+
+
+def _untested(context: TaskContext) -> tuple[CodeUnit, ...]:
+    """The code under test of which the claim "its tests are missing" is true: no test named
+    after it at the parent (``test_prepare_exec_for_file`` for ``prepare_exec_for_file``), or
+    one the commit's tests are named after (``test_template_filter_with_template`` adds to
+    ``test_template_filter``)."""
+    before = [name.rsplit(".", 1)[-1] for name, _ in _parent_tests(context)]
+    written = [test.name for test in context.units]
+    return tuple(
+        unit
+        for unit in context.under_test
+        if not any(_named_after(name, unit.name) for name in before)
+        or any(_named_after(name, unit.name) for name in written)
+    )
+
+
+def _tests_before(context: TaskContext) -> list[str]:
+    """The tests at the parent named after the code under test."""
+    names = [name for name, _ in _parent_tests(context)]
+    return [
+        name
+        for name in names
+        if any(_named_after(name.rsplit(".", 1)[-1], u.name) for u in context.under_test)
+    ]
+
+
+def _named_after(test_name: str, unit_name: str) -> bool:
+    """``test_send_file_range`` and ``TestSendfile`` are named after ``send_file``; Go's
+    ``ExampleGenMan`` after ``GenMan``."""
+    test, unit = _name_key(test_name), _name_key(unit_name)
+    return any(test.startswith(prefix + unit) for prefix in ("test", "example"))
+
+
+def _name_key(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def _without_name(code: str, qualified_name: str) -> list[str]:
+    """The code's tokens, its own name blanked."""
+    name = qualified_name.rsplit(".", 1)[-1]
+    return ["" if token == name else token for token in _TOKEN.findall(code)]
+
+
+def _similar(first: list[str], second: list[str]) -> bool:
+    return SequenceMatcher(None, first, second, autojunk=False).ratio() >= RENAMED_SIMILARITY
+
+
+def _parent_tests(context: TaskContext) -> tuple[tuple[str, str], ...]:
+    """The test cases of the task's test files as they were at the parent commit (qualified name,
+    code), read from the repository: what "missing" is judged against."""
+    return _read_parent_tests(context.source_location, context.sha, tuple(context.paths))
+
+
+@lru_cache(maxsize=64)
+def _read_parent_tests(
+    location: str, sha: str, paths: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
+    try:
+        reader = BlobReader(git_dir_of(location))
+    except RepositoryMoved:
+        return ()  # facts rendered without their repository (a stored prompt): nothing to judge
+    with reader as blobs:
+        for path in paths:
+            language = language_for_path(path)
+            data = blobs.read(f"{sha}^:{path}") if language else None
+            if language is None or data is None:
+                continue
+            found += [
+                (symbol.qualified_name, symbol.code)
+                for symbol in extract_symbols(data, language)
+                if is_test_case(symbol.qualified_name, language, symbol.code)
+            ]
+    return tuple(found)
+
+
 def _unshown_helpers(context: TaskContext) -> list[str]:
     """Methods of their own class the tests call that are neither assertions nor shown."""
     shown = {u.name for u in (*context.units, *context.fixtures)}
@@ -193,7 +311,7 @@ def _tests_view(context: TaskContext) -> dict[str, Any]:
             "fence": u.lang,
             "code": u.after.rstrip(),
         }
-        for u in context.under_test
+        for u in _untested(context)  # the templates say their tests are missing
     ]
     return {
         "under_test": under_test,

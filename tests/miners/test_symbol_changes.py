@@ -201,3 +201,55 @@ def test_a_change_to_a_decorator_alone_modifies_the_function() -> None:
     changes = changed_symbols("python", before, after, [(4, 4)], [(4, 4)])
     assert [(c.qualified_name, c.change) for c in changes] == [("price", "modified")]
     assert changes[0].after is not None and "maxsize=64" in changes[0].after.code
+
+
+CONTEXT = b"""class Context:
+    def __init__(self, app):
+        self.app = app
+        if app.adapter is not None:
+            self.match()
+
+    @property
+    def g(self):
+        return self.app.g
+
+    @g.setter
+    def g(self, value):
+        self.app.g = value
+"""
+
+
+def _diffed(before: bytes, after: bytes) -> list[tuple[str, str, str, str]]:
+    old_touched, new_touched = _touched(before, after)
+    return [
+        (
+            c.qualified_name,
+            c.change,
+            c.before.code if c.before else "",
+            c.after.code if c.after else "",
+        )
+        for c in changed_symbols("python", before, after, old_touched, new_touched)
+    ]
+
+
+def test_a_property_getter_and_setter_are_never_paired_with_each_other() -> None:
+    """flask 1ff98a2d deleted the last lines of ``__init__``, right above the getter of
+    ``RequestContext.g``: git marks the new side's next line (the getter's ``@property``) as
+    touched, and the getter was paired with the setter (the last definition of that name) and
+    listed as changed."""
+    moved_out = CONTEXT.replace(
+        b"        if app.adapter is not None:\n            self.match()\n\n", b""
+    )
+    changes = changed_symbols("python", CONTEXT, moved_out, [(4, 6)], [(4, 4)])
+    assert [(c.qualified_name, c.change) for c in changes] == [("Context.__init__", "modified")]
+    setter_changed = CONTEXT.replace(b"self.app.g = value", b"self.app.g = dict(value)")
+    [(name, change, before, after)] = _diffed(CONTEXT, setter_changed)
+    assert (name, change) == ("Context.g", "modified")
+    assert before.startswith("@g.setter") and after.endswith("self.app.g = dict(value)")
+    both_changed = setter_changed.replace(b"return self.app.g", b"return self.app.g or {}")
+    [(name, change, before, after)] = _diffed(CONTEXT, both_changed)  # a name is one unit
+    assert (name, change) == ("Context.g", "modified")
+    assert after == (
+        "@property\ndef g(self):\n    return self.app.g or {}\n\n"
+        "@g.setter\ndef g(self, value):\n    self.app.g = dict(value)"
+    )

@@ -1,26 +1,35 @@
-"""A commit judged with what came after it: reverted later, or its lines fixed again soon.
+"""A commit judged with what came after it: reverted later, or its lines fixed or rewritten soon.
 
-Two verdicts, each a :class:`Skip` for every task of the commit but the ``review`` task a revert
+Three verdicts, each a :class:`Skip` for every task of the commit but the ``review`` task a revert
 makes of it:
 
 - ``reverted_later``: a later commit of the same source reverts it — its subject is
   ``Revert "<subject>"`` or its message says ``This reverts commit <sha>`` (``commits.reverts``).
   A revert that is itself reverted later does not count: the change came back.
-- ``fixed_later``: one of the next ``window`` commits of the same source (in commit order) deletes
-  or rewrites a line this commit added, and its subject admits a mistake (fix, typo, revert,
-  oops, wrong, broken, bug …; ``miners.commit_kinds.admits_a_mistake``), and it is not reverted
-  itself. A line is matched by its text within its definition (the innermost changed function
-  or class that holds it, or the module), so the same boilerplate line elsewhere in the file is
-  not "this line". Blank and trivial lines (``}``, ``)``, ``pass``, ``else:`` …), lines a
-  commit moves or only re-wraps, imports it extends, and what merges, bots and formatters change
-  are not evidence.
+- ``fixed_later``: one of the next ``window`` commits of the same source (in commit order), or a
+  later one within ``LATER_FIX_DAYS`` (14) days, deletes or rewrites a line this commit added,
+  and its subject admits a mistake (fix, typo, revert, oops, wrong, broken, bug …;
+  ``miners.commit_kinds.admits_a_mistake``), and it is not reverted itself. A line is matched by
+  its text within its definition (the innermost changed function or class that holds it, or the
+  module), so the same boilerplate line elsewhere in the file is not "this line". Blank and
+  trivial lines (``}``, ``)``, ``pass``, ``else:`` …), lines a commit moves or only re-wraps,
+  imports it extends, and what merges, bots and formatters change are not evidence. A fix
+  within ``SAME_DEFINITION_WINDOW`` commits that changes a definition the commit changed counts
+  too.
+- ``rewritten_soon``: one of the next ``REWRITE_WINDOW`` (5) commits, within a day, rewrites at
+  least a third (and at least five) of the lines the commit added outside tests, whatever its
+  message says: the commit was a first draft its pull request reworked (flask 08a283af, whose
+  next commit rewrote 26 of its 33 lines as "more from_prefixed_env features").
+
+Commit order is commit time; a rebased series shares one commit time, and within it a commit
+comes after its parents.
 
 Selection is incremental, so history is too: each run judges the commits it selects and, for the
 commits already selected, what the new commits reveal — every commit of a source with new
-commits that a commit now reverts, and the ``window`` commits before the first new one, whose
-lines a new fix may change. Their selected tasks become skipped (:func:`retire`), and the
-candidates already drafted from them are rejected with a failed ``history`` check, so they are
-neither assayed nor exported (no review verdict brings them back).
+commits that a commit now reverts, and the ``window`` commits (or ``LATER_FIX_DAYS``) before the
+first new one, whose lines a new fix may change. Their selected tasks become skipped
+(:func:`retire`), and the candidates already drafted from them are rejected with a failed
+``history`` check, so they are neither assayed nor exported (no review verdict brings them back).
 
 Each file's diff is read once and its added lines indexed by (path, definition, text): one pass
 in commit order, no commit compared with another.
@@ -35,14 +44,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from miners.commit_kinds import admits_a_mistake, looks_like_a_bot, mechanical_tool
+from miners.commit_kinds import admits_a_mistake, is_test_path, looks_like_a_bot, mechanical_tool
 from warehouse.outcomes import CandidateStatus, Skip, SkipCategory, TaskStatus
 from warehouse.store import Warehouse
 
 LATER_FIX_WINDOW = 20
+# A fix this many days later counts even beyond the window (a busy week is many commits).
+LATER_FIX_DAYS = 14
 # A fix this close to a commit that changes a definition the commit changed (not only its lines)
 # tells that the commit's version of it was not final either.
 SAME_DEFINITION_WINDOW = 10
+# A commit whose added code one of its next commits rewrites within hours was a first draft.
+REWRITE_WINDOW = 5
+REWRITE_HOURS = 24
+MIN_REWRITTEN_LINES = 5
+REWRITTEN_SHARE = 1 / 3
 HISTORY_CHECK = "history"
 _REVERT_SUBJECT = re.compile(r'^Revert "(.+)"(?:\s*\(#\d+\))?\s*$')
 _PULL_SUFFIX = re.compile(r"\s*\(#\d+\)\s*$")
@@ -107,27 +123,74 @@ def later_history(
         first_new = min(i for i, commit in enumerate(commits) if commit.id in new)
         reverted = reverted_later(commits)
         if window > 0:
-            judged = commits[max(0, first_new - window) :]
+            judged = commits[_first_judged(commits, first_new, window) :]
             lines = _changed_lines(warehouse, judged)
+            verdicts.update(rewritten_soon(judged, lines, undone=set(reverted)))
             verdicts.update(fixed_later(judged, lines, window, undone=set(reverted)))
         verdicts.update(reverted)
     return verdicts
 
 
+def _first_judged(commits: Sequence[LaterCommit], first_new: int, window: int) -> int:
+    """The earliest commit whose lines a new commit may fix: ``window`` commits before the first
+    new one, or earlier while within ``LATER_FIX_DAYS`` of it."""
+    start = max(0, first_new - window)
+    while start > 0 and _days_apart(commits[start - 1], commits[first_new]) <= LATER_FIX_DAYS:
+        start -= 1
+    return start
+
+
 def _commit_order(warehouse: Warehouse, pending: Collection[str]) -> dict[str, list[LaterCommit]]:
-    """Every commit of the sources the pending commits belong to, per source, in commit order."""
-    commits = warehouse.query(
+    """Every commit of the sources the pending commits belong to, per source, in commit order.
+
+    A rebased series shares one commit time: within it, a commit comes after its parents (and
+    else in the order it was written), not in the order of its id."""
+    rows = warehouse.query(
         "SELECT id, source_id, sha, subject, coalesce(reverts, '') AS reverts, committed_at, "
         "coalesce(author, '') AS author, len(parents) AS parents, "
-        "coalesce(is_bot, false) AS is_bot FROM commits "
+        "coalesce(is_bot, false) AS is_bot, parents AS parent_shas FROM commits "
         "WHERE source_id IN (SELECT DISTINCT source_id FROM commits "
-        "WHERE id IN (SELECT unnest(?::VARCHAR[]))) ORDER BY source_id, committed_at, id",
+        "WHERE id IN (SELECT unnest(?::VARCHAR[]))) "
+        "ORDER BY source_id, committed_at, authored_at, id",
         [list(pending)],
-    ).rows_as(LaterCommit)
+    ).dicts()
     by_source: dict[str, list[LaterCommit]] = defaultdict(list)
-    for commit in commits:
-        by_source[commit.source_id].append(commit)
-    return dict(by_source)
+    parents: dict[str, list[str]] = {}
+    for row in rows:
+        parents[row["sha"]] = list(row.pop("parent_shas") or [])
+        by_source[row["source_id"]].append(LaterCommit(**row))
+    return {source: _parents_first(commits, parents) for source, commits in by_source.items()}
+
+
+def _parents_first(commits: list[LaterCommit], parents: dict[str, list[str]]) -> list[LaterCommit]:
+    """The commits (in time order) with each run of equal commit times put parents first."""
+    ordered: list[LaterCommit] = []
+    start = 0
+    while start < len(commits):
+        end = start + 1
+        while end < len(commits) and commits[end].committed_at == commits[start].committed_at:
+            end += 1
+        ordered += _topological(commits[start:end], parents)
+        start = end
+    return ordered
+
+
+def _topological(run: list[LaterCommit], parents: dict[str, list[str]]) -> list[LaterCommit]:
+    """A run of commits with one commit time, each after its parents among them (else in the
+    given order)."""
+    left = list(run)
+    placed: set[str] = set()
+    shas = {commit.sha for commit in run}
+    ordered = []
+    while left:
+        ready = next(
+            (c for c in left if all(p in placed or p not in shas for p in parents[c.sha])),
+            left[0],  # a cycle cannot happen in git; keep going whatever the data says
+        )
+        left.remove(ready)
+        placed.add(ready.sha)
+        ordered.append(ready)
+    return ordered
 
 
 def reverted_later(commits: Sequence[LaterCommit]) -> dict[str, Skip]:
@@ -185,17 +248,24 @@ def fixed_later(
     undone: Collection[str] = (),
 ) -> dict[str, Skip]:
     """The commits (of one source, in order) whose added lines one of the next ``window`` commits
-    changes again with a subject that admits a mistake; the nearest such commit is named. A fix
-    that is ``undone`` (reverted itself) does not count."""
+    (or a later one within ``LATER_FIX_DAYS``) changes again with a subject that admits a mistake;
+    the nearest such commit is named. A fix that is ``undone`` (reverted itself) does not
+    count."""
     owners: dict[Key, list[int]] = defaultdict(list)
     definition_owners: dict[tuple[str, str], list[int]] = defaultdict(list)
     fixed: dict[int, int] = {}
+
+    def close(owner: int, index: int) -> bool:
+        """Within the window, or (a busy week is many commits) within LATER_FIX_DAYS."""
+        days = _days_apart(commits[owner], commits[index])
+        return index - owner <= window or days <= LATER_FIX_DAYS
+
     for index, commit in enumerate(commits):
         changed = lines.get(commit.id, ChangedLines())
         if _corrects(commit) and commit.id not in undone:
             for key in changed.removed:
                 for owner in owners.get(key, ()):
-                    if index - owner <= window and owner not in fixed:
+                    if close(owner, index) and owner not in fixed:
                         fixed[owner] = index
             for definition in _definitions(changed) if not _is_revert(commit) else ():
                 for owner in definition_owners.get(definition, ()):
@@ -203,7 +273,7 @@ def fixed_later(
                     if near and owner not in fixed:
                         fixed[owner] = index
         for key in changed.added:
-            owners[key] = [i for i in owners[key] if index - i < window] + [index]
+            owners[key] = [i for i in owners[key] if close(i, index)] + [index]
         for definition in _definitions(changed, added_only=True):
             kept = [i for i in definition_owners[definition] if index - i < window]
             definition_owners[definition] = [*kept, index]
@@ -211,6 +281,45 @@ def fixed_later(
         commits[owner].id: _fixed_skip(commits[fixer], fixer - owner)
         for owner, fixer in sorted(fixed.items())
     }
+
+
+def rewritten_soon(
+    commits: Sequence[LaterCommit], lines: dict[str, ChangedLines], undone: Collection[str] = ()
+) -> dict[str, Skip]:
+    """The commits (of one source, in order) whose code one of the next ``REWRITE_WINDOW``
+    commits, within ``REWRITE_HOURS``, rewrites for a good part: at least ``MIN_REWRITTEN_LINES``
+    and a third of the lines it added outside tests. Whatever its message says, the version the
+    commit wrote did not last a day: the one that did is the lesson (a pull request's first commit
+    reworked by its next ones)."""
+    verdicts = {}
+    for index, commit in enumerate(commits):
+        added = {
+            key for key in lines.get(commit.id, ChangedLines()).added if not is_test_path(key[0])
+        }
+        if len(added) < MIN_REWRITTEN_LINES:
+            continue
+        for later in range(index + 1, min(len(commits), index + 1 + REWRITE_WINDOW)):
+            other = commits[later]
+            if _days_apart(commit, other) * 24 > REWRITE_HOURS:
+                break
+            if not _by_a_person(other) or _is_revert(other) or other.id in undone:
+                continue
+            rewritten = added & lines.get(other.id, ChangedLines()).removed
+            if len(rewritten) >= max(MIN_REWRITTEN_LINES, len(added) * REWRITTEN_SHARE):
+                verdicts[commit.id] = Skip(
+                    SkipCategory.REWRITTEN_SOON,
+                    f"{len(rewritten)} of its {len(added)} added lines rewritten by "
+                    f"{other.sha[:10]} '{_shown(other.subject)}' {later - index} commit(s) later",
+                )
+                break
+    return verdicts
+
+
+def _days_apart(first: LaterCommit, second: LaterCommit) -> float:
+    """Days from one commit to a later one (unknown times are far apart)."""
+    if first.committed_at is None or second.committed_at is None:
+        return float("inf")
+    return (second.committed_at - first.committed_at).total_seconds() / 86400
 
 
 def _is_revert(commit: LaterCommit) -> bool:
@@ -228,9 +337,13 @@ def _definitions(changed: ChangedLines, *, added_only: bool = False) -> set[tupl
 def _corrects(commit: LaterCommit) -> bool:
     """A commit whose subject admits a mistake, made by a person (not a merge, whose diff is its
     branch's, nor a bot or a formatter)."""
+    return admits_a_mistake(commit.subject) and _by_a_person(commit)
+
+
+def _by_a_person(commit: LaterCommit) -> bool:
+    """Not a merge (whose diff is its branch's), a bot or a formatter run."""
     return (
-        admits_a_mistake(commit.subject)
-        and commit.parents <= 1
+        commit.parents <= 1
         and not commit.is_bot
         and not looks_like_a_bot(commit.author, commit.subject)
         and not mechanical_tool(commit.subject)
@@ -238,13 +351,17 @@ def _corrects(commit: LaterCommit) -> bool:
 
 
 def _fixed_skip(fixer: LaterCommit, distance: int) -> Skip:
-    subject = fixer.subject
-    if len(subject) > _SUBJECT_SHOWN:
-        subject = subject[: _SUBJECT_SHOWN - 1].rstrip() + "…"
     return Skip(
         SkipCategory.FIXED_LATER,
-        f"lines changed again by {fixer.sha[:10]} '{subject}' {distance} commit(s) later",
+        f"lines changed again by {fixer.sha[:10]} '{_shown(fixer.subject)}' "
+        f"{distance} commit(s) later",
     )
+
+
+def _shown(subject: str) -> str:
+    if len(subject) > _SUBJECT_SHOWN:
+        return subject[: _SUBJECT_SHOWN - 1].rstrip() + "…"
+    return subject
 
 
 def _changed_lines(warehouse: Warehouse, commits: Sequence[LaterCommit]) -> dict[str, ChangedLines]:

@@ -8,7 +8,18 @@ documentation, is made before these are asked):
   line moves a few characters (``miners.commit_kinds.typo_sized``);
 - ``comment_only``: every changed unit keeps its code and changes only comments or its
   docstring, and nothing else changes but prose;
-- ``formatting``: every changed unit changes its layout alone (whitespace, line breaks).
+- ``formatting``: every changed unit changes its layout alone (whitespace, line breaks);
+- ``moved_verbatim``: every changed unit is a definition the commit deleted elsewhere, with the
+  same code: a move, with nothing to write;
+- ``trivial_change``: the code (comments and docstrings aside) of the changed units differs by
+  less than a senior engineer would set as a task: one boolean flipped (a default), called names
+  moved to another module with the same arguments and the old import dropped
+  (``imp.new_module(…)`` → ``types.ModuleType(…)``), messages reworded, or, in a commit that
+  changes no test and says it removes or cleans up something, a few tokens deleted and none added
+  (an unused loop variable, a workaround line).
+
+Small is not trivial on its own: ``while True`` → ``while queue`` fixes a crash, a ``stacklevel=2``
+or a value added to a tuple changes what users see; those stay tasks.
 
 A family only where it fits: a commit the classifier calls a ``refactor`` is one only while it
 keeps behaviour. When a unit's signature changes, a unit raises an error it did not raise or
@@ -19,9 +30,11 @@ returns a value where it returned none, or an existing test's assertion changes,
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 from miners.code_facts import raised_errors, signature
-from miners.code_symbols import code_without_text, language_for_path, string_literals
+from miners.code_symbols import code_without_text, language_for_path, string_literals, strip_docs
 from miners.commit_kinds import (
     CommitKind,
     diff_typo_sized,
@@ -42,12 +55,36 @@ _RETURNS_VALUE = re.compile(r"^\s*return\s+(?!None\s*$)\S", re.MULTILINE)
 _PROSE = re.compile(r"(?:[A-Za-z]{2,}[ ,;:.'-]+){2,}[A-Za-z]{2,}")
 _OPENING = re.compile(r"^([A-Za-z]*)(['\"`]+)")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}|%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[a-zA-Z%]")
+# Too small to teach: at most this many calls moved to another module; at most this many tokens
+# deleted and none added (``for key, value in d.iteritems()`` → ``for key in d`` deletes six, a
+# workaround line a dozen); a message of one line of at most this many characters reworded.
+MAX_MIGRATED_CALLS = 3
+MAX_DELETED_TOKENS = 40
+MAX_MESSAGE_CHARS = 160
+_SAYS_REMOVAL = re.compile(
+    r"^(?:[\w/.-]+:\s*)?\W*"
+    r"(?:remove[sd]?|delete[sd]?|drop(?:s|ped)?|get rid of|clean(?:s|ed)?[ -]?up|cleanups?)\b",
+    re.IGNORECASE,
+)
+_BOOLEAN_PAIRS = ({"True", "False"}, {"true", "false"})
+# Tokens of code whose comments and docstrings are gone: a string literal whole, a word, a sign.
+_TOKEN = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|`[^`]*`|\w+|\S")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+_WORD = re.compile(r"[A-Za-z]{2,}")
+_LINE_BREAK = re.compile(r"\n|\\n")
 _ASSERTION = re.compile(r"\bassert\w*\b|\braises\b|\bexpect\w*\b|\bEqual\b")
 
 
 def content_skip(facts: CommitForSelection) -> Skip | None:
-    """Why the commit's change is not worth a task (a typo, comments, layout), or None."""
-    return _typo_named(facts) or _layout_only(facts) or _prose_only(facts)
+    """Why the commit's change is not worth a task (a typo, comments, layout, a move, a trivial
+    edit), or None."""
+    return (
+        _typo_named(facts)
+        or _layout_only(facts)
+        or _prose_only(facts)
+        or _moved_verbatim(facts)
+        or _trivial(facts)
+    )
 
 
 def _typo_named(facts: CommitForSelection) -> Skip | None:
@@ -95,6 +132,151 @@ def _prose_only(facts: CommitForSelection) -> Skip | None:
             f"typo fix in the text of {_names(units)}: the code is unchanged",
         )
     return None
+
+
+def _moved_verbatim(facts: CommitForSelection) -> Skip | None:
+    """Every changed unit was added with the code of a definition the commit deleted."""
+    units = facts.behaviour_units
+    deleted = [u for u in facts.symbols if u.change == "deleted" and u.kind in _DEFINITIONS]
+    if not units or not deleted:
+        return None
+    if not all(u.change == "added" and _twin(u, deleted) is not None for u in units):
+        return None
+    moved = ", ".join(f"`{u.qualified_name}` from `{_twin(u, deleted)}`" for u in units[:3])
+    return Skip(SkipCategory.MOVED_VERBATIM, f"moved verbatim: {moved}, with the same code")
+
+
+def _twin(unit: Unit, deleted: list[Unit]) -> str | None:
+    """The path of a deleted definition of the same name and code as ``unit``, or None."""
+    code = _squeezed(strip_docs(unit.after, unit.lang))
+    name = unit.qualified_name.rsplit(".", 1)[-1]
+    for other in deleted:
+        same_name = other.qualified_name.rsplit(".", 1)[-1] == name
+        if same_name and _squeezed(strip_docs(other.before, other.lang)) == code:
+            return other.path
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    """One run of tokens a unit's code changed: what was there, what is there, and the token
+    after it in the new code."""
+
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    following: str
+
+
+def _trivial(facts: CommitForSelection) -> Skip | None:
+    """The changed units' code differs by an edit too small to teach (see the module's docs)."""
+    units = facts.behaviour_units
+    if not units or any(u.change != "modified" for u in units):
+        return None
+    edits = [edit for unit in units for edit in _edits(unit)]
+    if not edits:
+        return None
+    why = (
+        _flipped(edits)
+        or _migrated_calls(edits, facts)
+        or _reworded(edits)
+        or ("" if facts.test_units else _removal(edits, facts.subject))
+    )
+    if not why:
+        return None
+    return Skip(SkipCategory.TRIVIAL_CHANGE, f"too small to teach: {why} in {_names(units)}")
+
+
+def _edits(unit: Unit) -> list[_Edit]:
+    """The token runs the unit's code changed, comments and docstrings aside."""
+    old = _TOKEN.findall(strip_docs(unit.before, unit.lang))
+    new = _TOKEN.findall(strip_docs(unit.after, unit.lang))
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        _Edit(tuple(old[i1:i2]), tuple(new[j1:j2]), new[j2] if j2 < len(new) else "")
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        if op != "equal"
+    ]
+
+
+def _flipped(edits: list[_Edit]) -> str:
+    """One boolean literal flipped, nothing else."""
+    if len(edits) == 1 and {*edits[0].old, *edits[0].new} in _BOOLEAN_PAIRS:
+        return f"one flag flipped ({edits[0].old[0]} → {edits[0].new[0]})"
+    return ""
+
+
+def _migrated_calls(edits: list[_Edit], facts: CommitForSelection) -> str:
+    """Each edit renames a called function or the module it is called from, the arguments kept,
+    and the commit drops the old module's import: a mechanical move to another API."""
+    renamed = all(
+        len(edit.old) == len(edit.new) == 1
+        and _IDENTIFIER.fullmatch(edit.old[0])
+        and _IDENTIFIER.fullmatch(edit.new[0])
+        and edit.following in ("(", ".")
+        for edit in edits
+    )
+    if not renamed:
+        return ""
+    modules = {edit.old[0] for edit in edits if edit.following == "."}
+    if not modules or len(edits) > 2 * MAX_MIGRATED_CALLS:
+        return ""
+    removed = "\n".join(
+        line for _, diff in facts.changes for line in diff.splitlines() if line.startswith("-")
+    )
+    if not all(_import_of(module).search(removed) for module in modules):
+        return ""
+    old = ", ".join(f"`{m}`" for m in sorted(modules))
+    return f"calls moved from {old} to another module, the arguments kept"
+
+
+def _import_of(module: str) -> re.Pattern[str]:
+    """A removed diff line that imports ``module`` (Python's import or from, a Go import path)."""
+    name = re.escape(module)
+    return re.compile(
+        rf"^-\s*(?:import\s+{name}\b|from\s+{name}\b|(?:\w+\s+)?\"[^\"]*\b{name}\")", re.MULTILINE
+    )
+
+
+def _reworded(edits: list[_Edit]) -> str:
+    """Each edit rewords one message: a one-line string of words, with the same placeholders (a
+    long or multi-line string is a template, a script: data, not a message)."""
+    if all(
+        len(edit.old) == len(edit.new) == 1
+        and max(len(edit.old[0]), len(edit.new[0])) <= MAX_MESSAGE_CHARS
+        and not _LINE_BREAK.search(edit.old[0] + edit.new[0])
+        and _message_edit(edit.old[0], edit.new[0])
+        for edit in edits
+    ):
+        return "only the text of one-line strings changed"
+    return ""
+
+
+def _message_edit(old: str, new: str) -> bool:
+    """Both strings are messages of words (not raw or bytes), quoted alike, with the same
+    placeholders."""
+    opening = _OPENING.match(old)
+    return (
+        opening is not None
+        and not re.search("[rRbB]", opening.group(1))
+        and new.startswith(opening.group(0))
+        and all(len(_WORD.findall(text)) >= 2 for text in (old, new))
+        and _PLACEHOLDER.findall(old) == _PLACEHOLDER.findall(new)
+    )
+
+
+def _removal(edits: list[_Edit], subject: str) -> str:
+    """A commit that says it removes or cleans up something, and only deletes a few tokens (and
+    perhaps rewords a message): a dead name, a workaround line, an unused flag. A fix that deletes
+    a token is not one: it says fix."""
+    deleted = sum(len(edit.old) for edit in edits if not edit.new)
+    if (
+        _SAYS_REMOVAL.match(subject)
+        and deleted
+        and all(not edit.new or _reworded([edit]) for edit in edits)
+        and deleted <= MAX_DELETED_TOKENS
+    ):
+        return f"only {deleted} token(s) deleted"
+    return ""
 
 
 def _same_but_text(unit: Unit) -> bool:

@@ -4,6 +4,7 @@ no task; on a later run too, when the revert or the fix arrives then."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,10 @@ ROUND_MESSAGE = "Add rounding to totals\n\nShops print totals; the raw float sho
 NOTES = "def note(text):\n    return text.strip()\n"
 
 
-def _dated(commits: list[Commit]) -> list[Commit]:
-    """The commits, one minute apart (selection orders commits by time)."""
-    return [
-        {**commit, "date": f"2024-03-01T{10 + n // 60:02d}:{n % 60:02d}:00+00:00"}
-        for n, commit in enumerate(commits)
-    ]
+def _dated(commits: list[Commit], apart: timedelta = timedelta(minutes=1)) -> list[Commit]:
+    """The commits, one minute (or ``apart``) apart (selection orders commits by time)."""
+    start = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    return [{**commit, "date": (start + n * apart).isoformat()} for n, commit in enumerate(commits)]
 
 
 def _fillers(count: int, start: int = 0) -> list[Commit]:
@@ -152,9 +151,17 @@ def test_a_commit_whose_line_a_typo_fix_changes_two_commits_later_makes_no_task(
     )
 
 
-@pytest.mark.parametrize(("window", "status"), [(20, "selected"), (30, "skipped")])
-def test_a_fix_further_away_than_the_window_leaves_the_task(
-    warehouse: Warehouse, make_repo: BuildRepo, window: int, status: str
+@pytest.mark.parametrize(
+    ("window", "apart", "status"),
+    [
+        (20, timedelta(days=1), "selected"),
+        (30, timedelta(days=1), "skipped"),
+        # 25 commits in an afternoon: within two weeks, the window does not matter
+        (20, timedelta(minutes=10), "skipped"),
+    ],
+)
+def test_a_fix_beyond_the_window_counts_only_within_two_weeks(
+    warehouse: Warehouse, make_repo: BuildRepo, window: int, apart: timedelta, status: str
 ) -> None:
     repo = make_repo(
         _dated(
@@ -163,7 +170,8 @@ def test_a_fix_further_away_than_the_window_leaves_the_task(
                 {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED}},
                 *_fillers(24),
                 {"message": "Fix the rounding digits", "files": {"cart.py": ROUNDED_FIXED}},
-            ]
+            ],
+            apart,
         )
     )
     _select(warehouse, repo, window=window)
@@ -356,3 +364,91 @@ def test_a_fix_to_the_same_function_soon_after_makes_no_task(
     _select(warehouse, repo)
     families = {row[0]: row[1] for row in _tasks_of(warehouse, "Add rounding to totals")}
     assert families["feature"] == status  # within SAME_DEFINITION_WINDOW (10) or beyond it
+
+
+# The first version of rounding (five lines of arithmetic), and the one that lasted, written an
+# hour later by a commit that admits no mistake (flask 08a283af, whose from_prefixed_env the next
+# commit of its pull request reworked).
+ROUNDED_BY_HAND = CART.replace(
+    "    return subtotal * (1 + rate)\n",
+    "    taxed = subtotal * (1 + rate)\n    cents = taxed * 100\n    whole = int(cents + 0.5)\n"
+    "    rounded = whole / 100\n    return rounded\n",
+)
+ROUNDED_BY_ROUND = CART.replace("subtotal * (1 + rate)", "round(subtotal * (1 + rate), 2)")
+ROUNDED_TEST = "from cart import total\n\n\ndef test_total():\n    assert total([1], 0.5) == 1.5\n"
+
+
+@pytest.mark.parametrize(
+    ("apart", "status"), [(timedelta(hours=1), "skipped"), (timedelta(days=2), "selected")]
+)
+def test_a_commit_whose_code_the_next_ones_rewrite_within_a_day_makes_no_task(
+    warehouse: Warehouse, make_repo: BuildRepo, apart: timedelta, status: str
+) -> None:
+    repo = make_repo(
+        _dated(
+            [
+                {"message": "Add cart totals", "files": {"cart.py": CART, "notes.py": NOTES}},
+                {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED_BY_HAND}},
+                *_fillers(2),
+                {"message": "Use round() for totals", "files": {"cart.py": ROUNDED_BY_ROUND}},
+            ],
+            apart,
+        )
+    )
+    _select(warehouse, repo)
+    [feature] = _tasks_of(warehouse, "Add rounding to totals")
+    assert feature[:2] == ("feature", status)
+    if status == "skipped":
+        later = _sha(warehouse, "Use round() for totals")
+        assert feature[2:] == (
+            "rewritten_soon",
+            f"5 of its 5 added lines rewritten by {later[:10]} 'Use round() for totals' "
+            "3 commit(s) later",
+        )
+
+
+def test_rewritten_tests_or_a_few_rewritten_lines_are_not_a_rewrite(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    repo = make_repo(
+        _dated(
+            [
+                {"message": "Add cart totals", "files": {"cart.py": CART}},
+                {
+                    "message": ROUND_MESSAGE,
+                    "files": {"cart.py": ROUNDED, "test_cart.py": ROUNDED_TEST},
+                },
+                {
+                    "message": "Round totals to cents for the new invoices",
+                    "files": {
+                        "cart.py": ROUNDED_FIXED,
+                        "test_cart.py": ROUNDED_TEST.replace("1.5", "1.50"),
+                    },
+                },
+            ]
+        )
+    )
+    _select(warehouse, repo)
+    assert ("feature", "selected") in [
+        row[:2] for row in _tasks_of(warehouse, "Add rounding to totals")
+    ]
+
+
+def test_commits_of_one_time_are_judged_in_the_order_of_their_parents(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    """A rebased series shares its commit time: the fix comes after the commit it fixes, though
+    its id sorts first here (cobra 3d89ed49 and the four commits that reworked it)."""
+    same_time = "2024-03-01T10:00:00+00:00"
+    commits: list[Commit] = [
+        {"message": "Add cart totals", "files": {"cart.py": CART}},
+        {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED}},
+        *_fillers(1),
+        {"message": "Fix typo in the rounding digits", "files": {"cart.py": ROUNDED_FIXED}},
+    ]
+    repo = make_repo([{**commit, "date": same_time} for commit in commits])
+    _select(warehouse, repo)
+    assert {row[:3] for row in _tasks_of(warehouse, "Add rounding to totals")} == {
+        ("feature", "skipped", "fixed_later"),
+        ("edge_cases", "skipped", "fixed_later"),
+    }

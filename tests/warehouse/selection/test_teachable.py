@@ -220,3 +220,127 @@ def test_a_refactor_that_keeps_behaviour_stays_a_refactor(
     )
     _select(warehouse, make_repo, {"message": subject, "files": {"stock.py": after}})
     assert _main_task(warehouse, subject)[:2] == ("refactor", "selected")
+
+
+# A restock that caps deliveries and carries a workaround: the base of the too-small edits below.
+CAPPED = STOCK.replace(
+    "def restock(levels, sku, qty):\n",
+    "def restock(levels, sku, qty, cap=True):\n"
+    "    if cap and qty > 1000:\n"
+    "        raise ValueError(f'a restock of {qty} is more than a pallet')\n"
+    "    levels.pop(None, None)  # old callers passed None for a sku\n",
+)
+LOADER = '''import imp
+
+
+def load_rules(name, text):
+    """A module made of the rules' text."""
+    module = imp.new_module(name)
+    exec(text, module.__dict__)
+    return module
+'''
+RESTOCK = "def restock" + CAPPED.split("def restock")[1]
+WITHOUT_RESTOCK = CAPPED.split("\n\n\ndef restock")[0] + "\n"
+
+
+@pytest.mark.parametrize(
+    ("subject", "files", "category"),
+    [
+        (
+            "Move restock into the levels module",
+            {
+                "stock.py": '"""Stock levels."""\nfrom levels import restock\n'
+                + WITHOUT_RESTOCK.removeprefix('"""Stock levels."""\n'),
+                "levels.py": '"""Level changes."""\n\n\n' + RESTOCK,
+            },
+            "moved_verbatim",
+        ),
+        (
+            "Do not cap restocks unless asked",
+            {"stock.py": CAPPED.replace("cap=True", "cap=False")},
+            "trivial_change",
+        ),
+        (
+            "Clearer stock error",
+            {
+                "stock.py": CAPPED.replace(
+                    "not enough stock for the reservaton", "too little stock left to reserve"
+                )
+            },
+            "trivial_change",
+        ),
+        (
+            "Remove the None sku workaround",
+            {
+                "stock.py": CAPPED.replace(
+                    "    levels.pop(None, None)  # old callers passed None for a sku\n", ""
+                )
+            },
+            "trivial_change",
+        ),
+        (
+            "imp is deprecated",
+            {
+                "loader.py": LOADER.replace("import imp", "import types").replace(
+                    "imp.new_module", "types.ModuleType"
+                )
+            },
+            "trivial_change",
+        ),
+    ],
+)
+def test_a_change_too_small_to_teach_makes_no_task(
+    warehouse: Warehouse,
+    make_repo: BuildRepo,
+    subject: str,
+    files: dict[str, str],
+    category: str,
+) -> None:
+    base: Commit = {
+        "message": "Cap restocks at a pallet\n\nA typo of 10000 emptied the warehouse budget.",
+        "files": {"stock.py": CAPPED, "loader.py": LOADER},
+    }
+    _select(warehouse, make_repo, base, {"message": f"{subject}\n\nSee the notes.", "files": files})
+    _, status, skipped_as, reason = _main_task(warehouse, subject)
+    assert (status, skipped_as) == ("skipped", category), reason
+    assert reason.startswith(("moved verbatim: `restock`", "too small to teach: ")), reason
+
+
+@pytest.mark.parametrize(
+    ("subject", "after"),
+    [
+        # one token, but the behaviour a user sees changes (flask's `while True` → `while queue`)
+        ("Keep the last unit in stock", CAPPED.replace("levels[sku] < qty", "levels[sku] <= qty")),
+        # a deletion that a fix makes is the fix
+        (
+            "Fix restocks of a None sku",
+            CAPPED.replace("    levels.pop(None, None)  # old callers passed None for a sku\n", ""),
+        ),
+        # a message that now says more (a new placeholder) is not reworded only
+        (
+            "Say how much stock is left",
+            CAPPED.replace(
+                '"not enough stock for the reservaton"', 'f"only {levels[sku]} left of {sku}"'
+            ),
+        ),
+        # a called name swapped within the module is a different call, not an API move
+        (
+            "Restock with setdefault",
+            CAPPED.replace("levels.get(sku, 0)", "levels.setdefault(sku, 0)"),
+        ),
+    ],
+)
+def test_a_small_change_that_teaches_stays_a_task(
+    warehouse: Warehouse, make_repo: BuildRepo, subject: str, after: str
+) -> None:
+    base: Commit = {
+        "message": "Cap restocks at a pallet\n\nA typo of 10000 emptied the warehouse budget.",
+        "files": {"stock.py": CAPPED},
+    }
+    _select(
+        warehouse,
+        make_repo,
+        base,
+        {"message": f"{subject}\n\nSee the notes.", "files": {"stock.py": after}},
+    )
+    assert _main_task(warehouse, subject)[1] == "selected"
