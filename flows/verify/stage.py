@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from flows.draft.extractive_instruction import exercising_tests
+from flows.draft.answer_code import exercising_tests
 from flows.errors import ConfigError
 from flows.progress import Advance, progress_bar
 from flows.settings import Settings, VerifyConfig
