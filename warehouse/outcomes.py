@@ -108,6 +108,7 @@ class SkipCategory(StrEnum):
     NO_ANSWER = "no_answer"
     NO_STEP = "no_step"
     ENDPOINT_REJECTED = "endpoint_rejected"
+    PROMPT_TOO_LARGE = "prompt_too_large"
     # An LLM call that failed after its retries: the task is tried again next run.
     RATE_LIMITED = "rate_limited"
     TIMEOUT = "timeout"

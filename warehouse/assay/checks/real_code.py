@@ -29,15 +29,30 @@ import tokenize
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
+from typing import Protocol
 
 import tree_sitter as ts
 
 from miners.code_symbols import language_for_path, outline, parse
 from warehouse.assay.checks.base import Verdict
-from warehouse.assay.output_blocks import LabelledBlock
 from warehouse.redaction import PLACEHOLDER, redact
 
 Tokens = tuple[str, ...]
+
+
+class LabelledBlock(Protocol):
+    """A block of an output and where it goes (``warehouse.assay.output_blocks`` reads them)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def part(self) -> str: ...  # "unit", "module" or "file"
+    @property
+    def symbol(self) -> str | None: ...
+    @property
+    def code(self) -> str: ...
+
+
 FileAt = Callable[[str], str | None]
 """The real text of a path (after the commit, or before it for a review), or None when absent."""
 
