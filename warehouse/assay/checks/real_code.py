@@ -33,7 +33,7 @@ from typing import Protocol
 
 import tree_sitter as ts
 
-from miners.code_symbols import language_for_path, outline, parse
+from miners.code_symbols import Definition, language_for_path, outline, parse
 from warehouse.assay.checks.base import Verdict
 from warehouse.redaction import PLACEHOLDER, redact
 
@@ -101,6 +101,8 @@ def block_problem(block: LabelledBlock, real: FileAt) -> str | None:
 
 def same_code(given: str, real: str, language: str) -> bool:
     """Are two pieces of code the same once comments and layout are set aside?"""
+    if given.strip() == real.strip():
+        return True  # the common case, and the cheapest
     if language == "python":
         trees = _python_tree(given), _python_tree(real)
         if trees[0] is not None and trees[1] is not None:
@@ -135,21 +137,16 @@ def _unit_problem(block: LabelledBlock, text: str, language: str) -> str:
     """The block equals the named definition (one of them, when a name is defined twice, as a
     property's getter and setter are) or, unnamed, each definition it holds equals one of that
     name."""
-    definitions = _definitions(text, language)
     if block.symbol:
-        named = definitions.get(block.symbol) or _same_name(definitions, block.symbol)
+        named = _named(text, language, block.symbol)
         # a name defined twice (a property's getter and setter) may be shown as one unit
         candidates = [*named, "\n\n".join(named)] if len(named) > 1 else named
         pieces = [(block.symbol, textwrap.dedent(block.code), candidates)]
     else:
-        inside = _definitions(textwrap.dedent(block.code), language, outermost=True)
+        inside = _outermost(textwrap.dedent(block.code), language)
         if not inside:
             return "it holds no definition"
-        pieces = [
-            (name, code, _same_name(definitions, name))
-            for name, codes in inside.items()
-            for code in codes
-        ]
+        pieces = [(name, code, _named(text, language, name)) for name, code in inside]
     for name, code, real in pieces:
         if not real:
             return f"{block.path} defines no `{name}` there"
@@ -162,32 +159,30 @@ def _unit_problem(block: LabelledBlock, text: str, language: str) -> str:
     return ""
 
 
-def _same_name(definitions: dict[str, list[str]], name: str) -> list[str]:
-    """The definitions called ``name`` (a method named without its class matches
-    ``Class.name``)."""
-    return [
-        code
-        for qualified, codes in definitions.items()
-        if qualified == name or qualified.endswith(f".{name}")
-        for code in codes
-    ]
+def _named(text: str, language: str, name: str) -> list[str]:
+    """The definitions (dedented) of ``name`` in the text: of that qualified name, else of a
+    qualified name ending with it (a method named without its class)."""
+    source, definitions = _outline(text, language)
+    exact = [d for d in definitions if d.qualified_name == name]
+    found = exact or [d for d in definitions if d.qualified_name.endswith(f".{name}")]
+    return [d.code(source) for d in found]
 
 
 @lru_cache(maxsize=256)
-def _definition_table(text: str, language: str, outermost: bool) -> tuple[tuple[str, str], ...]:
+def _outline(text: str, language: str) -> tuple[bytes, tuple[Definition, ...]]:
+    """The file's definitions, read once a pass (their code only when asked for)."""
     source = text.encode("utf-8")
-    found = outline(parse(source, language), language)
-    if outermost:
-        found = [d for d in found if not any(_encloses(o.target, d.target) for o in found)]
-    return tuple((d.qualified_name, d.code(source)) for d in found)
+    return source, tuple(outline(parse(source, language), language))
 
 
-def _definitions(text: str, language: str, *, outermost: bool = False) -> dict[str, list[str]]:
-    """Each qualified name's definitions (dedented) in the text."""
-    table: dict[str, list[str]] = {}
-    for name, code in _definition_table(text, language, outermost):
-        table.setdefault(name, []).append(code)
-    return table
+def _outermost(code: str, language: str) -> list[tuple[str, str]]:
+    """(qualified name, code) of each definition of ``code`` not nested in another."""
+    source, found = _outline(code, language)
+    return [
+        (d.qualified_name, d.code(source))
+        for d in found
+        if not any(_encloses(o.target, d.target) for o in found)
+    ]
 
 
 def _encloses(outer: ts.Node, inner: ts.Node) -> bool:
