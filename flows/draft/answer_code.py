@@ -2,16 +2,26 @@
 
 Both drafters answer a code task with the same code — the change the commit made — so it is
 rendered once, here, in the block contract the ``resolves`` check applies
-(``warehouse/assay/output_blocks.py``): each changed file's module-level lines, each changed
-definition complete, and the data files the tests read. The prose around it is each drafter's
-own.
+(``warehouse/assay/output_blocks.py``). File by file: the module-level statements the change adds
+or edits (imports, constants, an ``if`` block), each changed definition complete, and a line for
+each import or definition it deletes; then the existing tests the commit edits, in the same form
+(applied without them, the suite would fail on the old expectations); then the data files the
+tests read. The prose around it is each drafter's own.
+
+Deletions are stated, not shown: `` `app.py` — removed: `from collections import deque` `` says
+which imported name goes (one per line, so a reader sees exactly what is dropped and the patcher
+can apply it to any layout of the import), `` `helpers.py` — removed: `async_to_sync` `` which
+definition or module-level name.
 """
 
 from __future__ import annotations
 
 import re
 
-from warehouse.assay.output_blocks import LabelledBlock, render_block
+from miners.change_support import ChangeSupport
+from miners.code_symbols import language_for_path
+from miners.commit_kinds import is_test_path
+from warehouse.assay.output_blocks import LabelledBlock, Removal, removal_line, render_block
 from warehouse.selection.task_context import CodeUnit, TaskContext
 
 _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
@@ -19,40 +29,84 @@ _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
 
 def answer_code(context: TaskContext, lang: str) -> str:
     """The labelled blocks of the change, in ``lang`` (``en`` or ``zh``), as the output carries
-    them: module level, then the changed units, then the data files."""
-    blocks = [
-        *module_blocks(context),
-        *(
-            LabelledBlock(u.path, "unit", u.qualified_name, fence_tag(u.lang), u.after)
-            for u in context.units
-        ),
-    ]
-    rendered = [render_block(block, lang) for block in blocks]
-    rendered += [
+    them: each changed file's module level, definitions and deletions, then the edited tests,
+    then the data files."""
+    parts: list[str] = []
+    for path in answer_paths(context):
+        parts += [render_block(block, lang) for block in file_blocks(context, path)]
+        parts += [removal_line(removal, lang) for removal in file_removals(context, path)]
+    parts += [
         render_block(
             LabelledBlock(path, "file", None, data_fence(path), text), lang, new_file=False
         )
         for path, text in needed_files(context).items()
         if text is not None
     ]
-    return "\n\n".join(rendered)
+    return "\n\n".join(parts)
 
 
-def module_blocks(context: TaskContext) -> list[LabelledBlock]:
-    """Per changed file, the module-level statements the change adds (imports, constants …)."""
-    fence = fence_tag(context.units[0].lang) if context.units else ""
+def answer_paths(context: TaskContext) -> list[str]:
+    """The code files the answer changes, in order: the units' files, the other files whose module
+    level the change edits, then the test files it edits tests of or deletes something from (a
+    test file's imports for the tests the commit adds go with those tests, not the answer)."""
+    others = [
+        path
+        for path, support in context.supports.items()
+        if not is_test_path(path) and support.changes_module
+    ]
+    tests = [t.path for t in context.test_edits]
+    tests += [
+        path for path, support in context.supports.items() if is_test_path(path) and support.removed
+    ]
+    return list(dict.fromkeys([*context.paths, *others, *tests]))
+
+
+def file_blocks(context: TaskContext, path: str) -> list[LabelledBlock]:
+    """One file's blocks: its module-level statements, then its changed definitions (a
+    definition inside a shown class or module statement is shown by it)."""
+    support = context.supports.get(path)
+    fence = fence_tag(language_for_path(path) or "")
+    blocks = []
+    if support is not None and support.module_statements:
+        blocks.append(LabelledBlock(path, "module", None, fence, _module_text(support)))
+    units = [u for u in (*context.units, *context.test_edits) if u.path == path]
+    covered = set(support.covered) if support is not None else set()
+    names = {u.qualified_name for u in units}
+    blocks += [
+        LabelledBlock(path, "unit", u.qualified_name, fence_tag(u.lang), u.after)
+        for u in units
+        if u.qualified_name not in covered and not _inside_shown(u.qualified_name, names)
+    ]
+    return blocks
+
+
+def file_removals(context: TaskContext, path: str) -> list[Removal]:
+    """What the change deletes from one file: imported names, then definitions and names."""
+    support = context.supports.get(path)
+    return [Removal(path, target) for target in (support.removed if support else ())]
+
+
+def removals_view(context: TaskContext) -> list[dict[str, str]]:
+    """Every deletion of the answer, for the instruction's requirements: ``path``, ``target`` and
+    ``kind`` (``import`` or ``name``)."""
     return [
-        LabelledBlock(path, "module", None, fence, text)
-        for path, text in module_texts(context).items()
+        {
+            "path": removal.path,
+            "target": removal.target,
+            "kind": "import" if _IMPORT.match(removal.target) else "name",
+        }
+        for path in answer_paths(context)
+        for removal in file_removals(context, path)
     ]
 
 
 def module_texts(context: TaskContext) -> dict[str, str]:
-    """Per changed file with module-level additions, those statements as the file holds them."""
+    """Per changed file with module-level statements to show, those statements as the file
+    holds them."""
     return {
-        path: _module_text(support.module_statements)
+        path: _module_text(support)
         for path, support in context.supports.items()
-        if support.module_statements
+        if support.module_statements and path in answer_paths(context)
     }
 
 
@@ -70,7 +124,13 @@ def needed_files(context: TaskContext) -> dict[str, str | None]:
     """The non-code files the commit changed that the shown code or tests name (a fixture's
     ``static/config.json``): the answer must include them."""
     code = "\n".join(
-        u.after for u in (*context.units, *exercising_tests(context), *context.fixtures)
+        u.after
+        for u in (
+            *context.units,
+            *exercising_tests(context),
+            *context.fixtures,
+            *context.test_edits,
+        )
     )
     return {
         path: text
@@ -90,9 +150,16 @@ def data_fence(path: str) -> str:
     return {"yml": "yaml", "htm": "html", "cfg": "ini", "txt": "text"}.get(suffix, suffix or "text")
 
 
-def _module_text(statements: tuple[str, ...]) -> str:
+def _inside_shown(name: str, names: set[str]) -> bool:
+    """Whether a definition's enclosing class or function is shown too (it shows this one)."""
+    parts = name.split(".")
+    return any(".".join(parts[:n]) in names for n in range(1, len(parts)))
+
+
+def _module_text(support: ChangeSupport) -> str:
     """Module-level statements as a file holds them: imports together, then a blank line, the
     other statements apart."""
+    statements = support.module_statements
     imports = [s for s in statements if _IMPORT.match(s)]
     others = [s for s in statements if not _IMPORT.match(s)]
     parts = ["\n".join(imports)] if imports else []

@@ -18,6 +18,7 @@ from flows.draft.answer_code import (
     fence_tag,
     module_texts,
     needed_files,
+    removals_view,
 )
 from flows.draft.commit_text import clip
 from flows.draft.drafting import DraftResult, DraftSkipped
@@ -27,7 +28,7 @@ from flows.draft.families import family_view, task_problem
 from flows.prompting import Phrasebook, render, template_ref
 from miners.code_facts import caught_errors, log_calls, new_items, raised_errors, signature
 from miners.code_symbols import new_guards
-from miners.commit_kinds import CODE_FAMILIES
+from miners.commit_kinds import CODE_FAMILIES, is_test_case
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
@@ -141,13 +142,18 @@ def _code_task_problem(context: TaskContext) -> Skip | None:
             "no ticket, and the commit body gives no reason for the change: the subject alone "
             "is not a problem statement",
         )
-    stray = {path: s.stray_lines for path, s in context.supports.items() if not s.complete}
+    stray = {path: s for path, s in context.supports.items() if not s.complete}
     if stray:
-        path, lines = next(iter(stray.items()))
+        path, support = next(iter(stray.items()))
+        where = (
+            f"edits {path} outside its functions (line {support.stray_lines[0]})"
+            if support.stray_lines
+            else f"removes lines of {path} outside its functions and module-level names "
+            f"(line {support.stray_removals[0]} before it)"
+        )
         return Skip(
             SkipCategory.INCOMPLETE_ANSWER,
-            f"the change also edits {path} outside its functions (line {lines[0]}): "
-            "the answer would not be complete",
+            f"the change also {where}: the answer would not be complete",
         )
     missing = [path for path, text in needed_files(context).items() if text is None]
     if missing:
@@ -224,6 +230,12 @@ def _answer_view(context: TaskContext) -> dict[str, Any]:
         "evidence": evidence,
         "why": why,
         "module": module_texts(context),
+        "removals": removals_view(context),
+        "test_edits": [
+            {"name": t.qualified_name, "path": t.path}
+            for t in context.test_edits
+            if is_test_case(t.qualified_name, t.lang, t.after)
+        ],
         "data_files": [
             {"path": path, "fence": data_fence(path), "text": text.rstrip()}
             for path, text in needed_files(context).items()
@@ -383,7 +395,11 @@ def _report(context: TaskContext) -> dict[str, Any]:
 
 def _draft_family(context: TaskContext, lang: str) -> InstructionRecord | DraftSkipped:
     words = Phrasebook(FAMILY_TEMPLATES[context.family].format(lang=lang))
-    view = {**task_view(context), **family_view(context)}
+    view = {
+        **task_view(context),
+        **family_view(context),
+        "answer_code": answer_code(context, lang),
+    }
     instruction = words.say("instruction", **_arguments(words, "instruction", view))
     given = words.say("input", **_arguments(words, "input", view))
     if context.family == "tests" and context.fixtures:

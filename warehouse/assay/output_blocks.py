@@ -7,9 +7,15 @@ Each block of code is preceded by a label line (and a blank line) that says wher
     `tests/static/config.json` (new file):           a whole file (a data file the tests read)
     `setup.cfg`:                                     a whole file, new or replaced
 
-Chinese records say ``模块级`` and ``（新文件）`` and end the label with a full-width colon ``：``
-(an ASCII colon is read too). :func:`label` renders a label and :func:`labelled_blocks` reads
-them back, so the drafter that writes the contract and the assay that applies it share one
+What the change deletes is a line of its own, with no block::
+
+    `src/flask/app.py` — removed: `from collections import deque`    an imported name
+    `src/flask/helpers.py` — removed: `async_to_sync`                 a definition or module name
+
+Chinese records say ``模块级``, ``（新文件）`` and ``删除`` and end the label with a full-width
+colon ``：`` (an ASCII colon is read too). :func:`label` renders a label and
+:func:`labelled_blocks` reads them back (:func:`removal_line` and :func:`removals` for
+deletions), so the drafter that writes the contract and the assay that applies it share one
 definition. Records drafted before the contract have unlabelled blocks: in a record with one
 file, those are that file's units (:func:`attributed_blocks`).
 """
@@ -34,9 +40,10 @@ _LABELS: tuple[tuple[Part, re.Pattern[str]], ...] = (
     ("unit", re.compile(rf"^{_PATH}{_DASH}`(?P<symbol>[^`]+)`{_COLON}")),
     ("file", re.compile(rf"^{_PATH}\s*(?:\(new file\)|（新文件）|\(新文件\))?{_COLON}")),
 )
+_REMOVAL = re.compile(rf"^{_PATH}{_DASH}(?:removed|删除)\s*[:：]\s*`(?P<target>[^`]+)`\s*$", re.M)
 _WORDS = {
-    "en": {"module": "module level", "new": " (new file)", "colon": ":"},
-    "zh": {"module": "模块级", "new": "（新文件）", "colon": "："},
+    "en": {"module": "module level", "new": " (new file)", "removed": "removed", "colon": ":"},
+    "zh": {"module": "模块级", "new": "（新文件）", "removed": "删除", "colon": "："},
 }
 
 
@@ -65,6 +72,27 @@ def label(path: str, part: Part, symbol: str | None, lang: str, *, new_file: boo
     if part == "module":
         return f"`{path}` — {words['module']}{words['colon']}"
     return f"`{path}`{words['new'] if new_file else ''}{words['colon']}"
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A deletion an output states: in ``path``, the import ``target`` (``from x import y``,
+    ``import "bytes"``) or the definition or module-level name ``target`` (a qualified name)."""
+
+    path: str
+    target: str
+
+
+def removal_line(removal: Removal, lang: str) -> str:
+    """The line that states a deletion in a record written in ``lang``."""
+    words = _WORDS["zh" if lang == "zh" else "en"]
+    space = "" if lang == "zh" else " "
+    return f"`{removal.path}` — {words['removed']}{words['colon']}{space}`{removal.target}`"
+
+
+def removals(output: str) -> list[Removal]:
+    """The deletions ``output`` states, in order."""
+    return [Removal(m.group("path"), m.group("target").strip()) for m in _REMOVAL.finditer(output)]
 
 
 def render_block(block: LabelledBlock, lang: str, *, new_file: bool = True) -> str:

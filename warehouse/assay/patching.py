@@ -12,7 +12,12 @@ lines and applies them in one pass:
 - a **module** block is split into its top-level statements: an import the parent lacks goes after
   the import section, a name the parent binds at module level is replaced where it is bound,
   anything else goes after the import section;
-- a **file** block is the file's whole content (the caller starts from it instead of the parent).
+- a **file** block is the file's whole content (the caller starts from it instead of the parent);
+- a **removal** (``output_blocks.Removal``) deletes what it names: an imported name (a Python
+  ``from x import a, b`` losing ``b`` is rewritten as ``from x import a``; a Go import spec
+  goes), a definition (all of its places: a property's getter and setter), or the statement that
+  binds a module-level name. A removal that names nothing of the parent is reported
+  (``Patched.unplaced``).
 """
 
 from __future__ import annotations
@@ -25,20 +30,10 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
+from miners.change_support import IMPORT_NODES, declared_names, python_import_entries
 from miners.code_symbols import outline, parse
 from warehouse.assay.output_blocks import LabelledBlock
 
-# Top-level nodes that bring in other code, and those that name the file's package.
-_IMPORTS = {
-    "go": {"import_declaration"},
-    "javascript": {"import_statement"},
-    "typescript": {"import_statement"},
-    "tsx": {"import_statement"},
-    "java": {"import_declaration"},
-    "rust": {"use_declaration", "extern_crate_declaration"},
-    "c": {"preproc_include"},
-    "cpp": {"preproc_include", "using_declaration"},
-}
 _PREAMBLES = {"package_clause", "package_declaration"}
 _COMMENTS = {"comment", "line_comment", "block_comment"}
 _BRACE_CLOSE = re.compile(r"^\s*}")
@@ -59,6 +54,17 @@ class Place:
     member_indent: str
 
 
+@dataclass(frozen=True, slots=True)
+class ImportSpan:
+    """One top-level import of a file: its lines (0-based, ``end`` exclusive), the entries it
+    brings in (``miners.change_support.import_entries``'s form) and, for Python, the statement."""
+
+    start: int
+    end: int
+    entries: tuple[str, ...]
+    statement: ast.Import | ast.ImportFrom | None = None
+
+
 @dataclass(slots=True)
 class FileLayout:
     """One version of a file, read for patching."""
@@ -71,6 +77,9 @@ class FileLayout:
     imports: frozenset[ImportKey] = frozenset()  # Python: every name the module imports
     import_texts: frozenset[str] = frozenset()  # other languages: each import, normalised
     bound: dict[str, tuple[int, int]] = field(default_factory=dict)  # module-level name → lines
+    import_spans: list[ImportSpan] = field(default_factory=list)
+    # Python: top-level statements that bind no name (an ``if`` block), by their first line
+    heads: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +98,7 @@ class Patched:
 
     text: str
     new_lines: tuple[tuple[int, int], ...]
+    unplaced: tuple[str, ...] = ()  # removals that name nothing of the file
 
 
 def read_layout(text: str, language: str, module: ast.Module | None = None) -> FileLayout:
@@ -105,11 +115,15 @@ def read_layout(text: str, language: str, module: ast.Module | None = None) -> F
 
 
 def apply_blocks(
-    layout: FileLayout, blocks: Sequence[LabelledBlock], symbols: Sequence[str]
+    layout: FileLayout,
+    blocks: Sequence[LabelledBlock],
+    symbols: Sequence[str],
+    removed: Sequence[str] = (),
 ) -> Patched:
-    """The file with the unit and module ``blocks`` applied (``symbols``: the record's symbols of
-    this file, which name the definitions of a block that does not say which unit it is)."""
-    edits: list[Edit] = []
+    """The file with the unit and module ``blocks`` applied and the ``removed`` imports and names
+    deleted (``symbols``: the record's symbols of this file, which name the definitions of a
+    block that does not say which unit it is)."""
+    edits, unplaced = _removal_edits(layout, removed)
     taken: list[str] = []  # a symbol already placed is the last choice for the next definition
     for block in blocks:
         if block.part == "unit":
@@ -119,7 +133,8 @@ def apply_blocks(
             edits += [_unit_edit(layout, name, code, len(edits)) for name, code in pieces]
         elif block.part == "module":
             edits += _module_edits(layout, block.code, len(edits))
-    return _applied(layout.lines, edits)
+    applied = _applied(layout.lines, edits)
+    return Patched(applied.text, applied.new_lines, unplaced)
 
 
 def unit_pieces(
@@ -228,11 +243,61 @@ def _applied(lines: list[str], edits: list[Edit]) -> Patched:
             continue
         out += lines[position : edit.start]
         added = edit.text.splitlines(keepends=True)
-        new_lines.append((len(out) + 1, len(out) + len(added)))
+        if added:
+            new_lines.append((len(out) + 1, len(out) + len(added)))
         out += added
         position = max(position, edit.end)
     out += lines[position:]
     return Patched("".join(out), tuple(new_lines))
+
+
+# ---- removals ----------------------------------------------------------------------------------
+
+
+def _removal_edits(
+    layout: FileLayout, removed: Sequence[str]
+) -> tuple[list[Edit], tuple[str, ...]]:
+    """The edits that delete ``removed`` (imports, then definitions and names), and the removals
+    that name nothing of the file."""
+    wanted = {_squeezed_text(target) for target in removed}
+    edits: list[Edit] = []
+    found: set[str] = set()
+    for span in layout.import_spans:
+        lost = [entry for entry in span.entries if entry in wanted]
+        if lost:
+            found |= set(lost)
+            edits.append(Edit(span.start, span.end, _import_without(span, lost), len(edits)))
+    for target in removed:
+        name = _squeezed_text(target)
+        if name in found:
+            continue
+        places = [(p.start, p.end) for p in layout.definitions.get(name, [])]
+        if not places and name in layout.bound:
+            places = [layout.bound[name]]
+        if places:
+            found.add(name)
+            edits += [Edit(start, end, "", len(edits)) for start, end in places]
+    unplaced = tuple(t for t in removed if _squeezed_text(t) not in found)
+    return edits, unplaced
+
+
+def _import_without(span: ImportSpan, lost: list[str]) -> str:
+    """What is left of an import once the ``lost`` entries go: nothing, or (Python) the statement
+    with the other names."""
+    statement = span.statement
+    if statement is None or len(lost) == len(span.entries):
+        return ""
+    kept = [a for a, entry in zip(statement.names, span.entries, strict=True) if entry not in lost]
+    rest: ast.stmt = (
+        ast.Import(names=kept)
+        if isinstance(statement, ast.Import)
+        else ast.ImportFrom(module=statement.module, names=kept, level=statement.level)
+    )
+    return ast.unparse(rest) + "\n"
+
+
+def _squeezed_text(text: str) -> str:
+    return " ".join(text.split())
 
 
 # ---- where definitions sit ----------------------------------------------------------------------
@@ -292,15 +357,32 @@ def _read_python_module(layout: FileLayout, module: ast.Module) -> None:
     for statement in body:
         if isinstance(statement, ast.Import | ast.ImportFrom):
             imports |= _import_keys(statement)
+            layout.import_spans.append(_python_import_span(layout.lines, statement))
             if _is_future(statement):
                 layout.future_at = statement.end_lineno or 0
             if in_header:
                 layout.header_end = statement.end_lineno or 0
         elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             in_header = False
+        span = (_first_line(statement) - 1, statement.end_lineno or 0)
         for name in _bound_names(statement):
-            layout.bound.setdefault(name, (_first_line(statement) - 1, statement.end_lineno or 0))
+            layout.bound.setdefault(name, span)
+        if not _bound_names(statement) and not isinstance(statement, ast.Import | ast.ImportFrom):
+            layout.heads.setdefault(_head(layout.lines[span[0]] if layout.lines else ""), span)
     layout.imports = frozenset(imports)
+
+
+def _python_import_span(lines: list[str], statement: ast.Import | ast.ImportFrom) -> ImportSpan:
+    start, end = statement.lineno - 1, statement.end_lineno or statement.lineno
+    entries = python_import_entries("".join(lines[start:end]))
+    if len(entries) != len(statement.names):  # a statement sharing its line (``import a; b()``)
+        entries = python_import_entries(ast.unparse(statement))
+    return ImportSpan(start, end, tuple(entries), statement)
+
+
+def _head(line: str) -> str:
+    """A statement's first line, squeezed (``miners.change_support.first_line``'s form)."""
+    return " ".join(line.split())
 
 
 def python_tree(text: str, path: str = "<output>") -> ast.Module:
@@ -324,12 +406,22 @@ def _python_module_edits(layout: FileLayout, code: str, order: int) -> list[Edit
             span = next(
                 (layout.bound[n] for n in _bound_names(statement) if n in layout.bound), None
             )
+            if span is None and not _bound_names(statement):
+                span = layout.heads.get(_head(_statement_head(text)))
             if span is not None and span[0] not in replaced:
                 replaced.add(span[0])
                 edits.append(Edit(span[0], span[1], reindented(text, ""), order + len(edits)))
                 continue
         edits.append(Edit(at, at, reindented(text, ""), order + len(edits)))
     return edits
+
+
+def _statement_head(text: str) -> str:
+    """The first line of a statement's text that is code (comments above it go with it)."""
+    return next(
+        (line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")),
+        "",
+    )
 
 
 def _python_statements(code: str) -> list[tuple[ast.stmt | None, str]]:
@@ -395,12 +487,14 @@ def _first_line(statement: ast.stmt) -> int:
 
 def _read_declarations(layout: FileLayout, tree: ts.Tree, language: str) -> None:
     """The end of the package/import section, the imports, and each top-level declaration."""
-    imports = _IMPORTS.get(language, set())
+    imports = IMPORT_NODES.get(language, set())
     texts: set[str] = set()
     for node in tree.root_node.named_children:
         if node.type in imports or node.type in _PREAMBLES:
             layout.header_end = node.end_point[0] + 1
             texts |= _import_texts(node, language)
+            if node.type in imports:
+                layout.import_spans += _declaration_import_spans(node, language)
             continue
         for name in declared_names(node):
             layout.bound.setdefault(name, (node.start_point[0], node.end_point[0] + 1))
@@ -410,7 +504,7 @@ def _read_declarations(layout: FileLayout, tree: ts.Tree, language: str) -> None
 def _declaration_edits(layout: FileLayout, code: str, order: int) -> list[Edit]:
     tree = parse(code.encode("utf-8"), layout.language)
     lines = code.splitlines(keepends=True)
-    imports = _IMPORTS.get(layout.language, set())
+    imports = IMPORT_NODES.get(layout.language, set())
     edits: list[Edit] = []
     position = 0
     for node in tree.root_node.named_children:
@@ -439,29 +533,15 @@ def _import_texts(node: ts.Node, language: str) -> set[str]:
     return {_squeezed(node)}
 
 
-def declared_names(node: ts.Node) -> list[str]:
-    """The names a top-level declaration binds (a function, a type, constants, variables)."""
-    inner = node.child_by_field_name("declaration")  # export_statement, template_declaration
-    if inner is not None:
-        return declared_names(inner)
-    named = node.child_by_field_name("name")
-    if named is not None:
-        return [_text(named)]
-    declarator = node.child_by_field_name("declarator")
-    if declarator is not None:
-        return [_innermost(declarator)]
-    names: list[str] = []
-    for child in node.named_children:  # Go const/var/type specs, JS declarators
-        if child.type in {"const_spec", "var_spec", "type_spec", "variable_declarator"}:
-            names += [_text(n) for n in child.children_by_field_name("name")]
-    return names
-
-
-def _innermost(declarator: ts.Node) -> str:
-    """A C declarator's identifier (``*name``, ``name(args)``, ``name[3]``)."""
-    while declarator.child_by_field_name("declarator") is not None:
-        declarator = declarator.child_by_field_name("declarator")  # type: ignore[assignment]
-    return _text(declarator)
+def _declaration_import_spans(node: ts.Node, language: str) -> list[ImportSpan]:
+    """A Go import declaration's specs, each on its lines; any other import whole."""
+    if language != "go":
+        return [ImportSpan(node.start_point[0], node.end_point[0] + 1, (_squeezed(node),))]
+    specs = [spec for spec in _descendants(node) if spec.type == "import_spec"]
+    return [
+        ImportSpan(spec.start_point[0], spec.end_point[0] + 1, (f"import {_squeezed(spec)}",))
+        for spec in specs
+    ]
 
 
 def _descendants(node: ts.Node) -> list[ts.Node]:

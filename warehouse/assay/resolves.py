@@ -9,6 +9,14 @@ already have; in the other languages every function the new code calls, and ever
 names, is defined, imported or a builtin. A file the commit adds or changes that the code names
 (``static/config.json``) must be given as a ``file`` block, or shown in the input under its label.
 
+The output is the whole change, deletions too: the deletions it states (``output_blocks.removals``)
+must each name something of the parent, and every code file it patches must end with the imports
+the commit gave it — an import the commit removed and the output leaves (``import imp``, a
+shadowed ``iscoroutinefunction``) fails, as does a definition it deleted that stays, a code file
+outside the tests whose imports the commit changed and the output does not touch, and an existing
+test the commit edits that the output neither carries nor shows (the suite would keep the old
+expectation). A review's or a docs record's answer is not the change: these rules skip them.
+
 It does not apply (None) to agent records, to records without a commit (golds, tickets), to a root
 commit, to an output with no block it can place, and to a record whose Python file does not
 parse as Python 3 at the parent (flask's 2010 history is Python 2: nothing can be judged there).
@@ -25,7 +33,9 @@ from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
 
-from miners.code_symbols import language_for_path, strip_docs
+from miners.change_support import import_entries
+from miners.code_symbols import language_for_path, parse, same_code, strip_docs
+from miners.commit_kinds import is_test_case, is_test_path
 from miners.errors import GoldmineError
 from miners.git_objects import BlobReader, git_dir_of, tree_entries
 from warehouse.assay.checks.base import Verdict
@@ -35,7 +45,13 @@ from warehouse.assay.name_resolution import (
     undefined_python_names,
     unresolved_calls,
 )
-from warehouse.assay.output_blocks import LabelledBlock, attributed_blocks, labelled_blocks
+from warehouse.assay.output_blocks import (
+    LabelledBlock,
+    Removal,
+    attributed_blocks,
+    labelled_blocks,
+    removals,
+)
 from warehouse.assay.patching import FileLayout, Patched, apply_blocks, read_layout
 from warehouse.record_text import code_blocks
 from warehouse.records import InstructionRecord, Record
@@ -51,6 +67,7 @@ _DOC_NAMES = re.compile(
 )
 # Languages whose files see each other's names when they share a folder (a Go package, a Java
 # package, C sources and their headers).
+_NOT_THE_CHANGE = frozenset({"review", "docs"})
 _FAMILIES = {"c": {"c", "cpp"}, "cpp": {"c", "cpp"}, "typescript": {"typescript", "tsx"}}
 
 
@@ -62,6 +79,7 @@ class CommitFacts:
     location: str
     sha: str
     changed_files: tuple[str, ...]
+    edited_tests: tuple[tuple[str, str], ...] = ()  # (path, qualified name) of edited test cases
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +101,16 @@ class Resolver:
             "WHERE len(c.parents) > 0 AND t.id IN (SELECT unnest(?::VARCHAR[]))",
             [ids],
         ).rows
-        changed = _changed_files(warehouse, sorted({row[3] for row in rows}))
+        commits = sorted({row[3] for row in rows})
+        changed = _changed_files(warehouse, commits)
+        edited = _edited_tests(warehouse, commits)
         self._tasks = {
-            task_id: CommitFacts(location, sha, tuple(changed.get(commit_id, ())))
+            task_id: CommitFacts(
+                location,
+                sha,
+                tuple(changed.get(commit_id, ())),
+                tuple(edited.get(commit_id, ())),
+            )
             for task_id, location, sha, commit_id in rows
         }
         self._open()
@@ -105,6 +130,8 @@ class Resolver:
         self._file_names = lru_cache(maxsize=4_096)(self._read_file_names)
         self._folder = lru_cache(maxsize=512)(self._read_folder)
         self._code_problems = lru_cache(maxsize=1_024)(self._judge_code)
+        self._import_entries = lru_cache(maxsize=1_024)(self._read_import_entries)
+        self._defined_names = lru_cache(maxsize=512)(self._read_defined_names)
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""
@@ -119,21 +146,27 @@ class Resolver:
             return None
         provenance = record.provenance
         blocks = tuple(attributed_blocks(record.output, provenance.paths, provenance.symbols))
-        if not blocks:
+        removed = tuple(removals(record.output))
+        if not blocks and not removed:
             return None
+        # only a record that answers with the change must be the whole change (a review keeps the
+        # code as it was, a docs record is the documentation the commit wrote)
+        whole = record.task_type not in _NOT_THE_CHANGE
         try:
-            problems = self._code_problems(
-                facts.location, facts.sha, blocks, tuple(provenance.symbols)
-            )
+            problems = self._code_problems(facts, blocks, removed, tuple(provenance.symbols), whole)
         except GoldmineError as error:
             return Verdict.fail(f"cannot read the repository at {facts.location}: {error}")
         if problems is None:
             return None
-        problems = [*problems, *_missing_data_files(record, facts, blocks)]
+        problems = [
+            *problems,
+            *_missing_data_files(record, facts, blocks),
+            *(_left_tests(record, facts, blocks) if whole else []),
+        ]
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             return Verdict.fail(problems[0] + more)
-        files = len({block.path for block in blocks})
+        files = len({block.path for block in blocks} | {r.path for r in removed})
         return Verdict.ok(
             f"the output applies to {files} file{'s' if files > 1 else ''} at {facts.sha[:10]}^ "
             "and every name resolves"
@@ -141,41 +174,87 @@ class Resolver:
 
     def _judge_code(
         self,
-        location: str,
-        sha: str,
+        facts: CommitFacts,
         blocks: tuple[LabelledBlock, ...],
+        removed: tuple[Removal, ...],
         symbols: tuple[str, ...],
+        whole: bool,
     ) -> list[str] | None:
-        """What does not resolve in each code file the blocks patch (None: not applicable)."""
-        by_path: dict[str, list[LabelledBlock]] = {}
+        """What does not resolve in each code file the output patches, and (``whole``: the output
+        is the change) what of the change it leaves out (None: not applicable)."""
+        by_path: dict[str, tuple[list[LabelledBlock], list[str]]] = {}
         for block in blocks:
-            by_path.setdefault(block.path, []).append(block)
+            by_path.setdefault(block.path, ([], []))[0].append(block)
+        for removal in removed:
+            by_path.setdefault(removal.path, ([], []))[1].append(removal.target)
         problems: list[str] = []
-        for path, path_blocks in by_path.items():
+        for path, (path_blocks, targets) in by_path.items():
             language = language_for_path(path)
             if language is None:
                 continue  # a data file: its block is its content
-            found = self._judge_file(location, sha, path, language, path_blocks, symbols)
+            found = self._judge_file(facts, path, language, path_blocks, targets, symbols, whole)
             if found is None:
                 return None
             problems += found
-        return problems
+        return problems + (self._untouched_imports(facts, set(by_path)) if whole else [])
 
     def _judge_file(
+        self,
+        facts: CommitFacts,
+        path: str,
+        language: str,
+        blocks: list[LabelledBlock],
+        removed: list[str],
+        symbols: tuple[str, ...],
+        whole: bool,
+    ) -> list[str] | None:
+        location, sha = facts.location, facts.sha
+        parent = self._parent_file(location, sha, path, language)
+        if parent is not None and parent.python_error is not None:
+            return None
+        patched = _patched(parent, blocks, language, symbols, removed)
+        names = (
+            self._python_problems(location, sha, path, patched)
+            if language == "python"
+            else self._unresolved_calls(location, sha, path, language, patched)
+        )
+        unplaced = [
+            f"the output removes `{target}` from {path}, which the parent does not have"
+            for target in patched.unplaced[:1]
+        ]
+        if not whole:
+            return names + unplaced
+        imports = self._import_problems(location, sha, path, language, patched)
+        if names:  # an import it lacks is already an undefined name
+            imports = [problem for problem in imports if " lacks " not in problem]
+        left = self._left_definitions(location, sha, path, language, parent, patched)
+        return names + unplaced + imports + left
+
+    def _left_definitions(
         self,
         location: str,
         sha: str,
         path: str,
         language: str,
-        blocks: list[LabelledBlock],
-        symbols: tuple[str, ...],
-    ) -> list[str] | None:
-        parent = self._parent_file(location, sha, path, language)
-        if parent is not None and parent.python_error is not None:
-            return None
-        patched = _patched(parent, blocks, language, symbols)
-        if language == "python":
-            return self._python_problems(location, sha, path, patched)
+        parent: ParentFile | None,
+        patched: Patched,
+    ) -> list[str]:
+        """The definitions and module-level names of the parent that the commit deletes and the
+        patched file still has."""
+        after = self._defined_names(location, f"{sha}:{path}", language)
+        if after is None or parent is None:
+            return []
+        before = _names_of(parent.layout)
+        left = (_names_of(read_layout(patched.text, language)) & before) - after
+        return [
+            f"{path} still defines `{name}` after applying the output; the commit removes it"
+            for name in sorted(left)[:1]
+        ]
+
+    def _unresolved_calls(
+        self, location: str, sha: str, path: str, language: str, patched: Patched
+    ) -> list[str]:
+        """The first call of the new code in a file that is not Python that resolves nowhere."""
         unresolved = unresolved_calls(
             patched.text.encode("utf-8"), language, patched.new_lines, frozenset()
         )
@@ -188,6 +267,61 @@ class Resolver:
             f"undefined name '{u.name}' in {path} after applying the output (missing import?)"
             for u in unresolved[:1]
         ]
+
+    def _import_problems(
+        self, location: str, sha: str, path: str, language: str, patched: Patched
+    ) -> list[str]:
+        """Where the patched file's imports differ from the commit's version of the file: an
+        import the commit removed that it still has, one the commit added that it lacks. (An
+        import neither version has is the output's own: the other checks judge its code.)"""
+        after = self._import_entries(location, f"{sha}:{path}", language)
+        if after is None:
+            return []
+        before = self._import_entries(location, f"{sha}^:{path}", language) or frozenset()
+        have = set(import_entries(parse(patched.text.encode("utf-8"), language), language))
+        problems = [
+            f"{path} still imports `{e}` after applying the output; the commit removes it"
+            for e in sorted((have & before) - after)[:1]
+        ]
+        return problems + [
+            f"{path} lacks `{e}` after applying the output; the commit adds it"
+            for e in sorted(after - have)[:1]
+        ]
+
+    def _untouched_imports(self, facts: CommitFacts, patched: set[str]) -> list[str]:
+        """The code files outside the tests whose imports the commit changes and the output does
+        not touch."""
+        problems = []
+        for path in facts.changed_files:
+            language = language_for_path(path)
+            if language is None or path in patched or is_test_path(path):
+                continue
+            before = self._import_entries(facts.location, f"{facts.sha}^:{path}", language)
+            after = self._import_entries(facts.location, f"{facts.sha}:{path}", language)
+            if before is not None and after is not None and before != after:
+                changed = sorted(before ^ after)[0]
+                problems.append(
+                    f"the commit also changes the imports of {path} (`{changed}`), which the "
+                    "output leaves as they were"
+                )
+        return problems[:1]
+
+    def _read_import_entries(
+        self, location: str, name: str, language: str
+    ) -> frozenset[str] | None:
+        """The import entries of one version of a file (None: no such file)."""
+        data = self._blob(location, name)
+        if data is None:
+            return None
+        return frozenset(import_entries(parse(data, language), language))
+
+    def _read_defined_names(self, location: str, name: str, language: str) -> frozenset[str] | None:
+        """The definitions and module-level names of one version of a file (None: no such
+        file)."""
+        data = self._blob(location, name)
+        if data is None:
+            return None
+        return _names_of(read_layout(data.decode("utf-8", "replace"), language))
 
     def _read_parent_file(
         self, location: str, sha: str, path: str, language: str
@@ -274,16 +408,73 @@ def _patched(
     blocks: list[LabelledBlock],
     language: str,
     symbols: tuple[str, ...],
+    removed: list[str],
 ) -> Patched:
     """The file after the blocks: a ``file`` block's content (all of it new code), or the parent
-    (empty for a new file) with the units and module statements applied."""
+    (empty for a new file) with the units and module statements applied and the removals made."""
     whole = [block.code for block in blocks if block.part == "file"]
     edits = [block for block in blocks if block.part != "file"]
     if whole:
-        patched = apply_blocks(read_layout(whole[-1], language), edits, symbols)
-        return Patched(patched.text, ((1, max(1, patched.text.count("\n") + 1)),))
+        patched = apply_blocks(read_layout(whole[-1], language), edits, symbols, removed)
+        lines = ((1, max(1, patched.text.count("\n") + 1)),)
+        return Patched(patched.text, lines, patched.unplaced)
     layout = parent.layout if parent is not None else read_layout("", language)
-    return apply_blocks(layout, edits, symbols)
+    return apply_blocks(layout, edits, symbols, removed)
+
+
+def _names_of(layout: FileLayout) -> frozenset[str]:
+    return frozenset(layout.definitions) | frozenset(layout.bound)
+
+
+def _left_tests(
+    record: InstructionRecord, facts: CommitFacts, blocks: tuple[LabelledBlock, ...]
+) -> list[str]:
+    """The existing tests the commit edits that the output leaves as they were (applied without
+    them, the suite keeps the old expectations); a test the instruction or the input shows, as
+    the acceptance test, is given."""
+    shown = {(b.path, b.symbol) for b in blocks if b.part == "unit"}
+    shown |= {(b.path, None) for b in blocks if b.part == "file"}
+    given = "\n".join(
+        b.code for text in (record.instruction, record.input) for b in code_blocks(text)
+    )
+    left = [
+        (path, name)
+        for path, name in facts.edited_tests
+        if (path, None) not in shown
+        and not any((path, owner) in shown for owner in _owners(name))
+        and not re.search(rf"\b{re.escape(name.rsplit('.', 1)[-1])}\b", given)
+    ]
+    return [
+        f"the commit also edits the test `{name}` in {path}, which the output leaves as it was"
+        for path, name in left[:1]
+    ]
+
+
+def _owners(name: str) -> list[str]:
+    """A qualified name and every name enclosing it (``A.B.c``: ``A``, ``A.B``, ``A.B.c``)."""
+    parts = name.split(".")
+    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
+def _edited_tests(warehouse: Warehouse, commit_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Per commit, the test cases it edits (their code, not only its layout)."""
+    if not commit_ids:
+        return {}
+    rows = warehouse.query(
+        "SELECT commit_id, path, lang, qualified_name, coalesce(before_code, ''), "
+        "coalesce(after_code, '') FROM symbols WHERE change = 'modified' "
+        "AND commit_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY commit_id, path, start_line",
+        [commit_ids],
+    ).rows
+    edited: dict[str, list[tuple[str, str]]] = {}
+    for commit_id, path, lang, name, before, after in rows:
+        if (
+            is_test_path(path)
+            and is_test_case(name, lang, after)
+            and not same_code(before, after, lang)
+        ):
+            edited.setdefault(commit_id, []).append((path, name))
+    return edited
 
 
 def _missing_data_files(

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
-from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
+from miners.code_symbols import SymbolFact, extract_symbols, language_for_path, same_code
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
 from miners.git_objects import BlobReader, git_dir_of, tree_names
@@ -118,8 +118,14 @@ class TaskContext:
     under_test: tuple[CodeUnit, ...] = ()
     reverted_by: RevertView | None = None
     diffs: dict[str, str] = field(default_factory=dict)
-    # Where each unit file's added lines sit (the module-level statements the change needs).
+    # Where each changed code file's changed lines sit: the module-level statements the change
+    # adds or edits, the imports and definitions it removes (test files too, but for the tests
+    # family only its own).
     supports: dict[str, ChangeSupport] = field(default_factory=dict)
+    # The definitions the commit edits in its test files (tests, fixtures, helpers), as they are
+    # after it: the answer carries them, or the suite fails once the change is applied. A class
+    # is left to its edited members.
+    test_edits: tuple[CodeUnit, ...] = ()
     # Non-code files the commit added or changed (data, config, templates), as they are after it;
     # None when too large to show.
     other_files: dict[str, str | None] = field(default_factory=dict)
@@ -190,7 +196,9 @@ class ContextLoader:
         ).rows[0]
         facts = json.loads(task[3])
         read = self._reader(task[5], task[7])
+        read_parent = self._reader(task[5], f"{task[7]}^")
         units = self._units(facts["symbol_ids"])
+        test_edits = self._test_edits(task[6]) if task[1] != "tests" else ()
         return TaskContext(
             task_id=task[0],
             family=task[1],
@@ -212,7 +220,10 @@ class ContextLoader:
             else (),
             reverted_by=self._revert(facts.get("revert_commit_id")),
             diffs=self._diffs(task[6], [u.path for u in units]) if task[1] == "review" else {},
-            supports=self._supports(read, task[6], units, tests_too=task[1] == "tests"),
+            supports=self._supports(
+                (read, read_parent), task[6], units, test_edits, tests_family=task[1] == "tests"
+            ),
+            test_edits=test_edits,
             other_files=self._other_files(read, task[6]),
             fixtures=_fixtures(
                 read,
@@ -234,27 +245,69 @@ class ContextLoader:
 
     def _supports(
         self,
-        read: Callable[[str], bytes | None],
+        reads: tuple[Callable[[str], bytes | None], Callable[[str], bytes | None]],
         commit_id: str,
         units: tuple[CodeUnit, ...],
+        test_edits: tuple[CodeUnit, ...],
         *,
-        tests_too: bool = False,
+        tests_family: bool = False,
     ) -> dict[str, ChangeSupport]:
-        """Where the added lines of every code file the commit changed sit (tests aside), read off
-        the patch and the file after: a file the task shows no unit of must add nothing but
-        module-level lines, or the task's answer is not the whole change."""
+        """Where the changed lines of every code file the commit changed sit, read off the patch
+        and the file before and after: a file the task shows no unit of must change nothing but
+        module-level lines, imports and whole definitions, or the task's answer is not the whole
+        change. In a test file the tests the commit adds need not be shown (they are the
+        acceptance tests); the tests family's answer is those tests, its supports only the test
+        files'."""
+        read, read_parent = reads
         patches = self._diffs(commit_id, None)
+        added = self._added_names(commit_id)
         supports = {}
         for path, patch in patches.items():
             language = language_for_path(path)
-            if language is None or (is_test_path(path) and not tests_too):
+            if language is None:
                 continue
             after = read(path)
             if after is None:
                 continue
-            shown = {u.qualified_name for u in units if u.path == path}
-            supports[path] = change_support(after, patch, language, shown)
+            shown = {u.qualified_name for u in (*units, *test_edits) if u.path == path}
+            if tests_family and not is_test_path(path):
+                continue
+            if is_test_path(path) and not tests_family:
+                shown |= added.get(path, set())
+            supports[path] = change_support(after, patch, language, shown, read_parent(path))
         return supports
+
+    def _added_names(self, commit_id: str) -> dict[str, set[str]]:
+        """Per file, the definitions the commit adds."""
+        rows = self.warehouse.query(
+            "SELECT path, qualified_name FROM symbols WHERE commit_id = ? AND change = 'added'",
+            [commit_id],
+        ).rows
+        found: dict[str, set[str]] = {}
+        for path, name in rows:
+            found.setdefault(path, set()).add(name)
+        return found
+
+    def _test_edits(self, commit_id: str) -> tuple[CodeUnit, ...]:
+        """The definitions of test files the commit edits (not only their layout), a class left
+        to its edited members."""
+        rows = self.warehouse.query(
+            "SELECT id, path, lang, qualified_name, kind, change, coalesce(before_code, ''), "
+            "coalesce(after_code, ''), coalesce(doc, ''), coalesce(signature, ''), details "
+            "FROM symbols WHERE commit_id = ? AND change = 'modified' "
+            "ORDER BY path, start_line, id",
+            [commit_id],
+        ).rows
+        edits = [
+            unit
+            for unit in map(code_unit, rows)
+            if is_test_path(unit.path) and not same_code(unit.before, unit.after, unit.lang)
+        ]
+        owners = {
+            (u.path, u.qualified_name.rsplit(".", 1)[0]) for u in edits if "." in u.qualified_name
+        }
+        kept = [u for u in edits if (u.path, u.qualified_name) not in owners]
+        return tuple(kept)
 
     def _other_files(
         self, read: Callable[[str], bytes | None], commit_id: str

@@ -3,15 +3,39 @@ labelled blocks that the ``resolves`` check reads back and applies."""
 
 from __future__ import annotations
 
+from flows.draft import extractive_instruction as extractive
 from flows.draft.answer_code import answer_code
 from tests.builders import TEST_KEY, BuildRepo
-from tests.flows.draft.test_complete_answers import ORDERS_JSON, ORDERS_V1, ORDERS_V2, REASON
-from warehouse.assay.output_blocks import labelled_blocks
+from warehouse.assay.output_blocks import Removal, labelled_blocks, removals
+from warehouse.assay.resolves import Resolver
 from warehouse.landing.repositories import LandingOptions, land_repository
+from warehouse.records import InstructionRecord
 from warehouse.selection.commits import select_tasks
 from warehouse.selection.task_context import ContextLoader, TaskContext
 from warehouse.store import Warehouse
 
+ORDERS_V1 = '''"""Orders of the shop."""
+
+
+def sort_orders(orders):
+    """The orders, newest first."""
+    return sorted(orders, key=lambda order: order["created"], reverse=True)
+'''
+ORDERS_V2 = '''"""Orders of the shop."""
+from operator import itemgetter
+
+PAGE_SIZE = 20
+
+
+def sort_orders(orders):
+    """The orders, newest first, one page of them."""
+    return sorted(orders, key=itemgetter("created"), reverse=True)[:PAGE_SIZE]
+'''
+ORDERS_JSON = "[" + ", ".join(f'{{"created": {n}}}' for n in range(25)) + "]\n"
+REASON = (
+    "Listing every order made the page slow once shops had thousands of them, so the "
+    "list is cut to one page."
+)
 TEST_V1 = """from shop.orders import sort_orders
 
 
@@ -78,3 +102,105 @@ def test_the_blocks_read_back_as_module_level_unit_and_data_file(
             ("tests/orders.json", "file", None),
         ]
         assert blocks[0].code == "from operator import itemgetter\n\nPAGE_SIZE = 20\n"
+
+
+HANDLERS_V1 = '''"""Error handlers of the app."""
+from collections import deque
+
+
+def find_handler(handlers, exc_class):
+    """The handler registered for ``exc_class`` or its nearest base."""
+    queue = deque([exc_class])
+    while queue:
+        cls = queue.popleft()
+        if cls in handlers:
+            return handlers[cls]
+        queue.extend(cls.__bases__)
+    return None
+
+
+def _walk(exc_class):
+    return exc_class.__bases__
+'''
+HANDLERS_V2 = '''"""Error handlers of the app."""
+
+
+def find_handler(handlers, exc_class):
+    """The handler registered for ``exc_class`` or its nearest base, along its MRO."""
+    for cls in exc_class.__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
+'''
+HANDLER_TESTS_V1 = """from app.handlers import _walk, find_handler
+
+
+def test_walk():
+    assert _walk(KeyError) == (LookupError,)
+
+
+def test_find_handler_takes_the_base():
+    assert find_handler({LookupError: 1}, KeyError) == 1
+"""
+HANDLER_TESTS_V2 = """import pytest
+
+from app.handlers import find_handler
+
+
+@pytest.mark.parametrize("exc", [KeyError, IndexError])
+def test_find_handler_takes_the_base(exc):
+    assert find_handler({LookupError: 1}, exc) == 1
+"""
+
+
+def _handlers_context(warehouse: Warehouse, make_repo: BuildRepo) -> TaskContext:
+    return load_context(
+        warehouse,
+        make_repo,
+        {"app/handlers.py": HANDLERS_V1, "tests/test_handlers.py": HANDLER_TESTS_V1},
+        {"app/handlers.py": HANDLERS_V2, "tests/test_handlers.py": HANDLER_TESTS_V2},
+    )
+
+
+def test_deletions_and_edited_tests_are_part_of_the_answer(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    context = _handlers_context(warehouse, make_repo)
+    code = answer_code(context, "en")
+    assert removals(code) == [
+        Removal("app/handlers.py", "from collections import deque"),
+        Removal("app/handlers.py", "_walk"),
+        Removal("tests/test_handlers.py", "from app.handlers import _walk"),
+        Removal("tests/test_handlers.py", "test_walk"),
+    ]
+    blocks = [(b.path, b.part, b.symbol) for b in labelled_blocks(code)]
+    assert blocks == [
+        ("app/handlers.py", "unit", "find_handler"),
+        ("tests/test_handlers.py", "module", None),
+        ("tests/test_handlers.py", "unit", "test_find_handler_takes_the_base"),
+    ]
+    assert "`tests/test_handlers.py` — module level:\n\n```python\nimport pytest\n```" in code
+    zh = answer_code(context, "zh")
+    assert "`app/handlers.py` — 删除：`_walk`" in zh and removals(zh) == removals(code)
+
+
+def test_the_drafted_answer_resolves_and_without_its_deletions_it_does_not(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    context = _handlers_context(warehouse, make_repo)
+    record = extractive.draft(context, "en")
+    assert isinstance(record, InstructionRecord)
+    assert "Remove `_walk` from `app/handlers.py`." in record.instruction
+    assert "Update the existing test `test_find_handler_takes_the_base`" in record.instruction
+    kept = record.output.replace("`app/handlers.py` — removed: `from collections import deque`", "")
+    resolver = Resolver(warehouse, [context.task_id])
+    try:
+        whole = resolver.verdict(record)
+        left_over = resolver.verdict(record.model_copy(update={"output": kept}))
+    finally:
+        resolver.close()
+    assert whole is not None and whole.passed, whole
+    assert left_over is not None and not left_over.passed
+    assert left_over.detail.startswith(
+        "app/handlers.py still imports `from collections import deque` after applying the output"
+    )

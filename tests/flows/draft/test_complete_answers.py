@@ -116,8 +116,8 @@ def test_only_tests_that_exercise_the_change_are_acceptance_tests(
     context = _context(warehouse, make_repo, f"Paginate orders\n\n{REASON}")
     record = extractive.draft(context, "en")
     assert isinstance(record, InstructionRecord)
-    assert "test_sort_orders_returns_one_page" in record.instruction
-    assert "test_unrelated_helper" not in record.instruction
+    assert "The test `test_sort_orders_returns_one_page`" in record.instruction
+    assert "The test `test_unrelated_helper`" not in record.instruction
 
 
 CONFTEST = """import pytest

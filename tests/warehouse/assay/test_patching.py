@@ -175,3 +175,80 @@ def test_same_named_methods_of_two_classes_each_go_to_their_own_class() -> None:
     )
     expected = TWO_CLASSES.replace("return None", "return 1", 1).replace("return None", "return 2")
     assert one_block.text == expected and two_blocks.text == expected
+
+
+APP = '''"""The app."""
+import os
+from collections import deque
+from inspect import iscoroutinefunction, isfunction
+
+LIMIT = 10
+
+if os.name == "nt":
+    SEP = "\\\\"
+else:
+    SEP = "/"
+
+
+@staticmethod
+def helper():
+    return os.sep
+
+
+def kept():
+    return LIMIT
+'''
+
+
+def _removed(parent: str, language: str, removed: list[str], *blocks: LabelledBlock) -> str:
+    patched = apply_blocks(read_layout(parent, language), blocks, (), removed)
+    assert patched.unplaced == ()
+    return patched.text
+
+
+def test_a_removed_import_goes_and_a_shared_statement_keeps_its_other_names() -> None:
+    patched = _removed(
+        APP, "python", ["from collections import deque", "from inspect import iscoroutinefunction"]
+    )
+    assert "deque" not in patched and "iscoroutinefunction" not in patched
+    assert "import os\nfrom inspect import isfunction\n\nLIMIT = 10\n" in patched
+
+
+def test_a_removed_definition_goes_with_its_decorator_and_a_removed_name_with_its_statement() -> (
+    None
+):
+    patched = _removed(APP, "python", ["helper", "LIMIT"])
+    assert "helper" not in patched and "@staticmethod" not in patched
+    assert "LIMIT = 10" not in patched and "def kept():" in patched
+    compile(patched, "app.py", "exec")
+
+
+def test_a_removal_that_names_nothing_of_the_parent_is_reported() -> None:
+    patched = apply_blocks(read_layout(APP, "python"), [], (), ["import sys", "nowhere"])
+    assert patched.unplaced == ("import sys", "nowhere") and patched.text == APP
+
+
+def test_an_edited_if_block_replaces_the_one_that_opens_with_the_same_line() -> None:
+    edited = 'if os.name == "nt":\n    SEP = "\\\\\\\\"\nelse:\n    SEP = os.sep\n'
+    patched = _patched(APP, "python", _block("module", edited))
+    assert patched.count('if os.name == "nt":') == 1 and "SEP = os.sep" in patched
+
+
+GO_IMPORTS = """package doc
+
+import (
+	"bytes"
+	"fmt"
+)
+
+import "os"
+
+func F() string {
+	return fmt.Sprint(os.Args)
+}
+"""
+
+
+def test_a_go_import_spec_goes_from_its_group_and_a_single_import_line_goes_whole() -> None:
+    patched = _removed(GO_IMPORTS, "go", ['import "bytes"', 'import "os"'])
+    assert patched.startswith('package doc\n\nimport (\n\t"fmt"\n)\n\n\nfunc F()')

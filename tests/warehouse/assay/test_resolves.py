@@ -247,7 +247,8 @@ def test_a_missing_import_is_rejected_and_the_same_with_the_import_passes(
 
 def test_a_missing_module_constant_is_rejected(shop: Warehouse) -> None:
     unit = _unit(CART_PATH, "Cart.add", ADD)
-    constant = _module(CART_PATH, '_CURRENCY = "EUR"\n')
+    # the commit's other import goes with it: the output's imports must be the commit's
+    constant = _module(CART_PATH, 'from operator import itemgetter\n\n_CURRENCY = "EUR"\n')
     verdicts = _verdicts(
         shop,
         [
@@ -371,7 +372,7 @@ def test_a_syntax_error_after_applying_is_rejected(shop: Warehouse) -> None:
 
 def test_a_syntax_warning_is_not_a_failure(shop: Warehouse) -> None:
     # `is` with a literal warns (SyntaxWarning), and the test suite turns warnings into errors
-    warned = _unit(
+    warned = _module(CART_PATH, "from operator import itemgetter\n") + _unit(
         CART_PATH, "Cart.add", "def add(self, name, price):\n    if price is 0:\n        pass\n"
     )
     verdict = _verdicts(shop, [_record("warned", warned + EXPLAINED, [CART_PATH], ["Cart.add"])])
@@ -436,6 +437,142 @@ def test_go_calls_resolve_through_sibling_files_and_imports(
         "output (missing import?)",
         "imported": "pass",
         "import-given": "pass",
+    }
+
+
+HANDLERS = '''"""Error handlers."""
+from collections import deque
+from itertools import chain
+
+
+def find_handler(handlers, exc_class):
+    queue = deque(exc_class.__mro__)
+    while queue:
+        cls = queue.popleft()
+        if cls in handlers:
+            return handlers[cls]
+    return None
+
+
+def all_handlers(*groups):
+    return list(chain(*groups))
+
+
+def _legacy(handlers):
+    return handlers
+'''
+FIND_HANDLER = (
+    "def find_handler(handlers, exc_class):\n"
+    "    for cls in exc_class.__mro__:\n"
+    "        if cls in handlers:\n"
+    "            return handlers[cls]\n"
+    "    return None\n"
+)
+HANDLERS_AFTER = (
+    HANDLERS.replace("from collections import deque\n", "")
+    .replace(HANDLERS.split("def find_handler")[1].split("\n\n\n")[0], FIND_HANDLER[16:-1])
+    .replace("\n\n\ndef _legacy(handlers):\n    return handlers\n", "\n")
+)
+APP_PY = "from handlers import _legacy\n\n\ndef run(handlers):\n    return _legacy(handlers)\n"
+
+
+def handlers_history() -> list[Commit]:
+    """A handler lookup over a deque, then a commit that loops over the MRO instead: the deque
+    import goes, and so does a helper (with the import of it in another file)."""
+    return [
+        {
+            "date": "2024-03-01T10:00:00+00:00",
+            "message": "Add error handlers",
+            "files": {"handlers.py": HANDLERS, "app.py": APP_PY},
+        },
+        {
+            "date": "2024-03-02T10:00:00+00:00",
+            "message": "Look handlers up along the MRO",
+            "files": {
+                "handlers.py": HANDLERS_AFTER,
+                "app.py": "def run(handlers):\n    return handlers\n",
+            },
+        },
+    ]
+
+
+def test_what_the_commit_removes_must_be_removed_and_a_removal_must_name_something(
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    path, symbols = "handlers.py", ["find_handler"]
+    unit = _unit(path, "find_handler", FIND_HANDLER)
+    removed = (
+        "`handlers.py` — removed: `from collections import deque`\n\n"
+        "`handlers.py` — removed: `_legacy`\n\n"
+    )
+    app = "`app.py` — removed: `from handlers import _legacy`\n\n" + _unit(
+        "app.py", "run", "def run(handlers):\n    return handlers\n"
+    )
+    records = [
+        _record("left-over", unit + app + EXPLAINED, [path, "app.py"], [*symbols, "run"]),
+        _record(
+            "helper-left",
+            unit + removed.split("\n\n")[0] + "\n\n" + app + EXPLAINED,
+            [path, "app.py"],
+            [*symbols, "run"],
+        ),
+        _record("whole", unit + removed + app + EXPLAINED, [path, "app.py"], [*symbols, "run"]),
+        _record("untouched-file", unit + removed + EXPLAINED, [path], symbols),
+        _record(
+            "nothing-to-remove",
+            unit + removed + app + "`handlers.py` — removed: `import sys`\n\n" + EXPLAINED,
+            [path, "app.py"],
+            [*symbols, "run"],
+        ),
+    ]
+    with _mined(cli, make_repo(handlers_history(), "handlers"), tmp_path / "ws") as warehouse:
+        verdicts = _verdicts(warehouse, records)
+    assert verdicts == {
+        "left-over": "fail: handlers.py still imports `from collections import deque` after "
+        "applying the output; the commit removes it (and 1 more)",
+        "helper-left": "fail: handlers.py still defines `_legacy` after applying the output; the "
+        "commit removes it",
+        "whole": "pass",
+        "untouched-file": "fail: the commit also changes the imports of app.py "
+        "(`from handlers import _legacy`), which the output leaves as they were",
+        "nothing-to-remove": "fail: the output removes `import sys` from handlers.py, which the "
+        "parent does not have",
+    }
+
+
+SIGN = "def sign(n):\n    return 1 if n > 0 else -1\n"
+SIGN_TESTS = "from sign import sign\n\n\ndef test_sign():\n    assert sign(0) == -1\n"
+
+
+def test_an_existing_test_the_commit_edits_must_be_in_the_output(
+    cli: Cli, make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    fixed = SIGN.replace("else -1", "else (0 if n == 0 else -1)")
+    edited = SIGN_TESTS.replace("sign(0) == -1", "sign(0) == 0")
+    history: list[Commit] = [
+        {
+            "date": "2024-03-01T10:00:00+00:00",
+            "message": "Add sign",
+            "files": {"sign.py": SIGN, "tests/test_sign.py": SIGN_TESTS},
+        },
+        {
+            "date": "2024-03-02T10:00:00+00:00",
+            "message": "The sign of zero is zero",
+            "files": {"sign.py": fixed, "tests/test_sign.py": edited},
+        },
+    ]
+    code = _unit("sign.py", "sign", fixed)
+    test = _unit("tests/test_sign.py", "test_sign", edited.split("\n\n\n")[1])
+    records = [
+        _record("code-only", code + EXPLAINED, ["sign.py"], ["sign"]),
+        _record("with-test", code + test + EXPLAINED, ["sign.py"], ["sign"]),
+    ]
+    with _mined(cli, make_repo(history, "sign"), tmp_path / "ws") as warehouse:
+        verdicts = _verdicts(warehouse, records)
+    assert verdicts == {
+        "code-only": "fail: the commit also edits the test `test_sign` in tests/test_sign.py, "
+        "which the output leaves as it was",
+        "with-test": "pass",
     }
 
 
