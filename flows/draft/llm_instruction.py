@@ -333,13 +333,18 @@ def _answer_problem(context: TaskContext) -> Skip | None:
     definitions, it needs a file too large to show, or its code holds a redacted secret."""
     if context.family == "review":
         return None
-    stray = {path: s.stray_lines for path, s in context.supports.items() if not s.complete}
+    stray = {path: s for path, s in context.supports.items() if not s.complete}
     if stray:
-        path, lines = next(iter(stray.items()))
+        path, support = next(iter(stray.items()))
+        where = (
+            f"edits {path} outside its functions (line {support.stray_lines[0]})"
+            if support.stray_lines
+            else f"removes lines of {path} outside its functions and module-level names "
+            f"(line {support.stray_removals[0]} before it)"
+        )
         return Skip(
             SkipCategory.INCOMPLETE_ANSWER,
-            f"the change also edits {path} outside its functions (line {lines[0]}): "
-            "the answer would not be complete",
+            f"the change also {where}: the answer would not be complete",
         )
     missing = [path for path, text in needed_files(context).items() if text is None]
     if missing:

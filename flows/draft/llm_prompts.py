@@ -9,10 +9,11 @@ e.g. ``llm/bugfix_to_instruction.zh.md.j2``.
 **The budget.** A prompt and the reply it asks for must fit the model's context
 (``[llm] context_tokens``, less ``[llm] max_tokens`` for the reply). A prompt over it loses its
 least useful facts first, in the order of :data:`CUTS` — the example record, then the fixtures,
-the module-level lines the code uses, the data files, the ticket's comments, the tests' bodies,
-the module summaries and the project's purpose — and says which it lost. The changed code, the
-commit message, the ticket's report, the names of the tests and the lines the change adds stay:
-a task whose prompt is over budget even so is skipped with the reason (:class:`PromptTooLarge`).
+the module-level lines the code uses, the data files, the updated code of the existing tests the
+change edits, the ticket's comments, the tests' bodies, the module summaries and the project's
+purpose — and says which it lost. The changed code, the commit message, the ticket's report,
+the names of the tests and what the change adds or deletes at module level stay: a task whose
+prompt is over budget even so is skipped with the reason (:class:`PromptTooLarge`).
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ def _drop_data_files(view: dict[str, Any]) -> bool:
     return _emptied(view, "data_files")
 
 
+def _drop_test_edit_bodies(view: dict[str, Any]) -> bool:
+    if not any(test.get("code") for test in view["test_edits"]):
+        return False
+    view["test_edits"] = [{**test, "code": ""} for test in view["test_edits"]]
+    return True
+
+
 def _drop_comments(view: dict[str, Any]) -> bool:
     report = view["report"]
     if not report.get("comments"):
@@ -119,6 +127,7 @@ CUTS: tuple[tuple[str, Callable[[dict[str, Any]], bool]], ...] = (
     ("fixtures", _drop_fixtures),
     ("module_lines_used", _drop_used),
     ("data_files", _drop_data_files),
+    ("test_edit_bodies", _drop_test_edit_bodies),
     ("ticket_comments", _drop_comments),
     ("test_bodies", _drop_test_bodies),
     ("summaries", _drop_summaries),
@@ -222,6 +231,14 @@ def prompt_view(
     view["units"] = units
     view["commit"] = {"subject": context.subject.strip(), "body": context.body.strip()}
     view["doubts"] = [{"kind": d.kind, "name": d.name} for d in message_doubts(context)]
+    if context.family == "review":  # its answer is a review, not the change
+        view["removals"], view["test_edits"] = [], []
+    edited = {(t.path, t.qualified_name): t for t in context.test_edits}
+    view["test_edits"] = [
+        {**test, **_test(edited[(test["path"], test["name"])])}
+        for test in view.get("test_edits", [])
+        if (test["path"], test["name"]) in edited
+    ]
     exercising = changed(exercising_tests(context))
     view["tests"] = [_test(test) for test in exercising[:MAX_TESTS]]
     if not exercising and context.family != "tests":
