@@ -109,6 +109,7 @@ class SkipCategory(StrEnum):
     NO_STEP = "no_step"
     ENDPOINT_REJECTED = "endpoint_rejected"
     PROMPT_TOO_LARGE = "prompt_too_large"
+    UNPARSEABLE_CODE = "unparseable_code"
     # An LLM call that failed after its retries: the task is tried again next run.
     RATE_LIMITED = "rate_limited"
     TIMEOUT = "timeout"

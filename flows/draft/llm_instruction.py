@@ -62,6 +62,7 @@ from flows.llm.client import (
     resolve_endpoint,
 )
 from flows.settings import Settings, catalog_of, seeds_folder
+from warehouse.assay.checks.code_syntax import syntax_problem
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
 from warehouse.outcomes import Skip, SkipCategory
@@ -73,6 +74,7 @@ from warehouse.record_drafts import (
     instruction_record,
     parse_draft,
 )
+from warehouse.record_text import code_blocks
 from warehouse.records import InstructionRecord, Provenance
 from warehouse.redaction import PLACEHOLDER
 from warehouse.seed_folder import SeedFolder, load_seeds
@@ -329,8 +331,9 @@ def unusable(context: TaskContext, kind: str) -> Skip | None:
 
 
 def _answer_problem(context: TaskContext) -> Skip | None:
-    """Why the real change cannot be the whole answer: it edits its files outside the shown
-    definitions, it needs a file too large to show, or its code holds a redacted secret."""
+    """Why the real change cannot make the answer: it edits its files outside the shown
+    definitions, it needs a file too large to show, its code holds a redacted secret, or it does
+    not parse (and compile) in its language."""
     if context.family == "review":
         return None
     stray = {path: s for path, s in context.supports.items() if not s.complete}
@@ -353,6 +356,9 @@ def _answer_problem(context: TaskContext) -> Skip | None:
         )
     if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
         return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    problem = next(filter(None, map(syntax_problem, code_blocks(answer_code(context, "en")))), "")
+    if problem:  # Python 2 code, say: code_parses would reject the record whatever its prose
+        return Skip(SkipCategory.UNPARSEABLE_CODE, f"the real change does not parse: {problem}")
     return None
 
 

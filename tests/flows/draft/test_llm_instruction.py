@@ -421,3 +421,25 @@ def test_a_prompt_over_the_token_budget_loses_its_example_first_then_the_task_is
     assert skip["category"] == "prompt_too_large"
     assert skip["reason"].startswith("the prompt needs about ")
     assert "over the budget of 200 ([llm] context_tokens less max_tokens)" in skip["reason"]
+
+
+def test_a_change_whose_code_does_not_parse_sends_no_request(
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    """Python 2 code (flask's 2010 history): the record's real code would fail code_parses
+    whatever the model wrote, so the task is skipped before any request."""
+    old = "def greet(name):\n    print 'hello', name\n"
+    history: list[Commit] = [
+        {"message": "Add greet\n\nSay hello.", "files": {"app.py": old}},
+        {
+            "message": "Greet louder\n\nThe greeting was too quiet to read.",
+            "files": {"app.py": old.replace("'hello'", "'HELLO'")},
+        },
+    ]
+    server = serve(valid_records)
+    workspace = _workspace(tmp_path)
+    _run(cli, workspace, make_repo(history))
+    assert server.requests == []
+    (skip,) = _query(workspace, "SELECT category, reason FROM draft_skips")
+    assert skip["category"] == "unparseable_code"
+    assert skip["reason"].startswith("the real change does not parse: the python block does not")
