@@ -316,6 +316,13 @@ class LLMConfig(_Section):
     )
     temperature: float = Field(default=0.2, ge=0, le=2, description="Sampling temperature.")
     max_tokens: int = Field(default=4096, gt=0, description="The longest reply asked for.")
+    context_tokens: int = Field(
+        default=16384,
+        ge=0,
+        description="The model's context in tokens (about 4 characters each): a drafting prompt "
+        "is cut to fit it with max_tokens left for the reply, its least useful facts first "
+        "(0: no limit).",
+    )
     structured_output: Literal["json_schema", "json_object", "none"] = Field(
         default="json_schema",
         description='"json_schema" (structured output), "json_object" (JSON mode) or "none"; '

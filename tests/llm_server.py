@@ -193,8 +193,8 @@ class FakeLLMServer:
 
 
 def draft_content(body: ChatBody) -> str:
-    """A valid instruction draft for the task in a request: it names the function the prompt is
-    about."""
+    """A valid instruction draft for the task in a request (the prose: goldmine adds the code):
+    it names the function the prompt is about."""
     prompt = body["messages"][-1]["content"] if body["messages"][-1]["role"] == "user" else ""
     names = re.findall(
         r"(?:function|函数) `(\w+)`", "\n".join(m["content"] for m in body["messages"])
@@ -211,13 +211,11 @@ def draft_content(body: ChatBody) -> str:
                 else f"You are a Python developer working on this project. Fix `{name}`.\n\n"
                 "Requirements:\n1. Keep the signature.\n2. Raise ValueError for bad input."
             ),
-            "input": "",
-            "output": f"```python\ndef {name}(x: int) -> int:\n    # Reject negative input early.\n"
-            "    if x < 0:\n        raise ValueError(x)\n    return x\n```\n\n"
-            + (
-                "负数输入现在会抛出 ValueError。"
+            "explanation": (
+                "负数输入以前会被悄悄接受。现在会抛出 ValueError，由回归测试验证。"
                 if lang_zh
-                else "Negative input now raises ValueError."
+                else "Negative input used to pass silently. It now raises ValueError, and the "
+                "regression test pins it."
             ),
         },
         ensure_ascii=False,

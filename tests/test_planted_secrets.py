@@ -250,7 +250,9 @@ def test_no_planted_secret_or_address_is_sent_to_the_llm(
         )
     assert result.exit_code == 0, result.output
     sent = json.dumps(server.requests, ensure_ascii=False)
-    assert len(server.requests) >= 4 and "stock" in sent  # prompts about the planted fix were sent
+    # prompts about the planted fix were sent: its trajectories (the instruction records, whose
+    # code would hold a placeholder, are skipped before any request: redacted_code)
+    assert len(server.requests) >= 2 and "stock" in sent
     _assert_nowhere(
         {
             "the prompts sent": sent,

@@ -124,6 +124,8 @@ class SkipCategory(StrEnum):
     # (flows/verify/).
     NOT_FAILING_BEFORE = "tests_pass_before"
     FAILING_AFTER = "tests_fail_after"
+    PROMPT_TOO_LARGE = "prompt_too_large"
+    UNPARSEABLE_CODE = "unparseable_code"
     # An LLM call that failed after its retries: the task is tried again next run.
     RATE_LIMITED = "rate_limited"
     TIMEOUT = "timeout"

@@ -1,11 +1,13 @@
 """What a model writes of a record, the JSON Schema it answers in, and how a reply becomes a record.
 
-A model writes only a record's content (``system``, ``instruction``, ``input``, ``output``).
-goldmine adds the id, kind, task type, language and provenance itself, so a reply can never claim
-to come from another commit, drafter or template. The schema follows the record contract in
-:mod:`warehouse.records` and fits OpenAI's strict structured output (every property required, no
-extra ones); servers without structured output get the same schema in the prompt, and the reply
-is validated here either way.
+A model writes only what a model must: the ``system`` line, the ``instruction`` (the problem
+and its numbered requirements) and the ``explanation`` of the change. The code stays real:
+goldmine puts the code before the change into ``input`` and the change itself — labelled blocks
+of the commit's own code — into ``output``, followed by the model's explanation, and adds the
+id, kind, task type, language and provenance, so a reply can never retype the code or claim to
+come from another commit, drafter or template. The schema fits OpenAI's strict structured output
+(every property required, no extra ones); servers without structured output get the same
+schema in the prompt, and the reply is validated here either way.
 """
 
 from __future__ import annotations
@@ -24,22 +26,28 @@ class DraftInvalid(ValueError):
 
 
 class InstructionDraft(BaseModel):
-    """The content of an instruction record, as a model writes it."""
+    """The prose of an instruction record, as a model writes it (the code is goldmine's)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     system: str = Field(
         description="A short system prompt for the model being trained; may be empty."
     )
-    instruction: str = Field(min_length=1, description="The over-specific task statement.")
-    input: str = Field(
-        description="Material the task works on, e.g. the current code; may be empty."
+    instruction: str = Field(
+        min_length=1,
+        description="The over-specific task statement: role and context, the problem, "
+        "numbered requirements, the output format.",
     )
-    output: str = Field(min_length=1, description="The complete, production-ready answer.")
+    explanation: str = Field(
+        min_length=1,
+        description="2-4 sentences after the code: what was wrong or missing and why, what the "
+        "change does, what checks it. Prose only: no code block.",
+    )
 
 
 _DRAFTS: dict[str, type[BaseModel]] = {"instruction": InstructionDraft}
 _FENCED = re.compile(r"^\s*```(?:json)?\s*\n(.*)\n\s*```\s*$", re.DOTALL)
+_CODE_FENCE = re.compile(r"^\s*(```|~~~)", re.MULTILINE)
 
 
 def draft_kinds() -> list[str]:
@@ -50,9 +58,6 @@ def draft_kinds() -> list[str]:
 def draft_json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of a ``kind`` draft, in the subset strict structured output accepts."""
     model = _DRAFTS[kind]
-    assert set(model.model_fields) <= set(InstructionRecord.model_fields), (
-        "a draft holds record fields only"
-    )
     properties = {
         name: {"type": "string", "description": info.description or name}
         for name, info in model.model_fields.items()
@@ -90,13 +95,27 @@ def parse_draft(kind: str, reply: str) -> InstructionDraft:
         )
         raise DraftInvalid(f"not a valid {kind} record ({problems})") from None
     assert isinstance(draft, InstructionDraft)
+    if _CODE_FENCE.search(draft.explanation):
+        raise DraftInvalid(
+            "the explanation holds a code block: goldmine puts the real code in the output "
+            "itself, so explain in prose (inline `names` are fine)"
+        )
     return draft
 
 
 def instruction_record(
-    draft: InstructionDraft, *, record_id: str, task_type: str, lang: str, provenance: Provenance
+    draft: InstructionDraft,
+    *,
+    given: str,
+    code: str,
+    record_id: str,
+    task_type: str,
+    lang: str,
+    provenance: Provenance,
 ) -> InstructionRecord:
-    """The full record: the model's content plus what goldmine knows about where it came from."""
+    """The full record: the model's prose around goldmine's ``given`` input and real ``code``
+    (the output's labelled blocks, followed by the explanation), with where it came from."""
+    explanation = draft.explanation.strip()
     try:
         return InstructionRecord(
             id=record_id,
@@ -104,8 +123,8 @@ def instruction_record(
             lang="zh" if lang == "zh" else "en",
             system=draft.system.strip(),
             instruction=draft.instruction.strip(),
-            input=draft.input.strip(),
-            output=draft.output.strip(),
+            input=given.strip(),
+            output=f"{code.strip()}\n\n{explanation}" if code.strip() else explanation,
             provenance=provenance,
         )
     except ValidationError as error:

@@ -20,7 +20,13 @@ import click
 from flows.commands.options import workspace_options
 from flows.commands.seed_suggestions import suggest_seeds
 from flows.draft.llm_instruction import unusable
-from flows.draft.llm_prompts import Prompt, build_prompt, template_language
+from flows.draft.llm_prompts import (
+    Prompt,
+    PromptTooLarge,
+    build_prompt,
+    prompt_budget,
+    template_language,
+)
 from flows.errors import ConfigError
 from flows.llm.client import (
     ChatRequest,
@@ -167,14 +173,22 @@ def prompts_render(
     problem = unusable(context, kind)
     if problem is not None:
         click.echo(f"note: the llm drafter would skip this task: {problem}", err=True)
-    prompt = build_prompt(
-        context,
-        kind,
-        lang,
-        load_seeds(seeds_folder(settings)).seeds,
-        few_shot_count=settings.llm.few_shots,
-        template=template,
-    )
+    seeds = load_seeds(seeds_folder(settings)).seeds
+    try:
+        prompt = build_prompt(
+            context,
+            kind,
+            lang,
+            seeds,
+            few_shot_count=settings.llm.few_shots,
+            template=template,
+            budget=prompt_budget(settings.llm),
+        )
+    except PromptTooLarge as too_large:
+        click.echo(f"note: the llm drafter would skip this task: {too_large}", err=True)
+        prompt = build_prompt(
+            context, kind, lang, seeds, few_shot_count=settings.llm.few_shots, template=template
+        )
     endpoint = _endpoint(settings)
     request = ChatRequest(
         scrub(prompt.messages, space.key()), f"{kind}_record", draft_json_schema(kind)
@@ -192,8 +206,10 @@ def _print_messages(prompt: Prompt, request: ChatRequest) -> None:
         click.echo(message["content"])
     tokens = sum(estimate_tokens(message["content"]) for message in request.messages)
     seeds = ", ".join(prompt.seeds) or "none"
+    cut = f" · cut to fit: {', '.join(prompt.cut)}" if prompt.cut else ""
     click.echo(
-        f"─── template {prompt.template} · few-shots: {seeds} · about {tokens} prompt tokens ───"
+        f"─── template {prompt.template} · few-shots: {seeds} · about {tokens} prompt tokens"
+        f"{cut} ───"
     )
 
 

@@ -1,9 +1,16 @@
 """The LLM drafter (``--drafter llm``): a task's facts and the closest golds → a model → a record.
 
+The model writes what only a model can — the ``system`` line, the problem statement with its
+numbered requirements, the explanation — and the code stays real: goldmine puts the code before
+the change into ``input`` (as the extractive drafter does) and the change itself into
+``output`` (``answer_code``: the commit's own module-level lines, definitions and data files),
+followed by the model's explanation. The ``real_code`` check holds every record to that.
+
 Drafting one task is two pure steps around one call (as in distilabel): :func:`build_prompt`
-renders the messages, :func:`parse_draft` turns the reply into a record. A reply that is not a
-valid record gets one repair request (the reply and what is wrong with it); if that fails too,
-the task becomes an ``unparseable`` candidate that keeps the raw reply and its call id.
+renders the messages, :func:`parse_draft` reads the reply's prose, :func:`record_of` makes the
+record. A reply that is not a valid draft gets one repair request (the reply and what is wrong
+with it); if that fails too, the task becomes an ``unparseable`` candidate that keeps the raw
+reply and its call id. A task whose prompt cannot fit the endpoint's token budget is skipped.
 
 Tasks are drafted concurrently: up to ``[llm] max_concurrency`` workers, each pulling the next
 task, all in one event loop in the calling thread (so the warehouse is only ever touched from
@@ -19,6 +26,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flows.draft.answer_code import answer_code, exercising_tests, fence_tag, needed_files
 from flows.draft.drafting import (
     Deliver,
     DraftDeferred,
@@ -33,7 +41,14 @@ from flows.draft.drafting import (
 from flows.draft.extractive_tickets import draft_ticket_instruction
 from flows.draft.families import task_problem
 from flows.draft.llm_agent import MAX_STEPS, LLMTrajectoryDrafter
-from flows.draft.llm_prompts import FAMILIES, Prompt, build_prompt, repair_message
+from flows.draft.llm_prompts import (
+    FAMILIES,
+    Prompt,
+    PromptTooLarge,
+    build_prompt,
+    prompt_budget,
+    repair_message,
+)
 from flows.draft.project_tests import command_runner
 from flows.errors import ConfigError
 from flows.llm.client import (
@@ -47,19 +62,23 @@ from flows.llm.client import (
     resolve_endpoint,
 )
 from flows.settings import Settings, catalog_of, seeds_folder
+from warehouse.assay.checks.code_syntax import syntax_problem
 from warehouse.ids import stable_id
 from warehouse.llm_calls import recorded_reply
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.record_drafts import (
     DraftInvalid,
+    InstructionDraft,
     draft_json_schema,
     draft_kinds,
     instruction_record,
     parse_draft,
 )
-from warehouse.records import InstructionRecord
+from warehouse.record_text import code_blocks
+from warehouse.records import InstructionRecord, Provenance
+from warehouse.redaction import PLACEHOLDER
 from warehouse.seed_folder import SeedFolder, load_seeds
-from warehouse.selection.task_context import Context, ContextLoader, TaskContext
+from warehouse.selection.task_context import CodeUnit, Context, ContextLoader, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 from warehouse.store import Warehouse
 
@@ -133,7 +152,10 @@ class LLMDrafter:
         problem = unusable(context, kind)
         if problem is not None:
             return DraftSkipped(problem)
-        prompt = self.prompt(context, kind, lang)
+        try:
+            prompt = self.prompt(context, kind, lang)
+        except PromptTooLarge as too_large:
+            return DraftSkipped(too_large.skip)
         request = ChatRequest(prompt.messages, f"{kind}_record", draft_json_schema(kind))
         reply = await self.client.chat(request)
         if isinstance(reply, CallFailed):
@@ -146,7 +168,8 @@ class LLMDrafter:
     def prompt(
         self, context: TaskContext, kind: str, lang: str, template: str | None = None
     ) -> Prompt:
-        """The messages this drafter sends for one task (``goldmine prompts render`` shows them)."""
+        """The messages this drafter sends for one task (``goldmine prompts render`` shows them),
+        within the endpoint's token budget (:class:`PromptTooLarge` when they cannot fit)."""
         return build_prompt(
             context,
             kind,
@@ -154,6 +177,7 @@ class LLMDrafter:
             self.seeds.seeds,
             few_shot_count=self.few_shot_count,
             template=template,
+            budget=prompt_budget(self.client.endpoint.settings),
         )
 
     async def _repair(
@@ -197,9 +221,80 @@ class LLMDrafter:
         record_id = stable_id(
             context.task_id, kind, lang, self.name, prompt.template, reply.call_id
         )
-        return instruction_record(
-            draft, record_id=record_id, task_type=context.family, lang=lang, provenance=provenance
+        return record_of(draft, context, lang, record_id=record_id, provenance=provenance)
+
+
+def record_of(
+    draft: InstructionDraft,
+    context: TaskContext,
+    lang: str,
+    *,
+    record_id: str,
+    provenance: Provenance,
+) -> InstructionRecord:
+    """The record: the model's prose around the exact code before the change (``input``) and
+    the real change (``output``'s labelled blocks, then the explanation). A review's output is
+    the model's review alone: its input is the diff under review."""
+    code = "" if context.family == "review" else answer_code(context, lang)
+    return instruction_record(
+        draft,
+        given=record_input(context, lang),
+        code=code,
+        record_id=record_id,
+        task_type=context.family,
+        lang=lang,
+        provenance=provenance,
+    )
+
+
+def record_input(context: TaskContext, lang: str) -> str:
+    """What the task works on, exactly as it was: the diff under review; the code under test
+    (and the fixtures) for tests; else the code before the change of every modified unit, and
+    the fixtures its acceptance tests use."""
+    if context.family == "review":
+        return "\n\n".join(f"```diff\n{diff.rstrip()}\n```" for diff in context.diffs.values())
+    if context.family == "tests":
+        shown = [
+            _labelled(
+                f"Code under test, `{unit.qualified_name}` in `{unit.path}`:"
+                if lang == "en"
+                else f"被测代码：`{unit.path}` 中的 `{unit.qualified_name}`：",
+                unit,
+                unit.after,
+            )
+            for unit in context.under_test
+        ]
+        return "\n\n".join([*shown, *_fixture_blocks(context, lang)])
+    before = [
+        _labelled(
+            f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
+            if lang == "en"
+            else f"`{unit.path}` 中 `{unit.qualified_name}` 的当前代码：",
+            unit,
+            unit.before,
         )
+        for unit in context.units
+        if unit.change == "modified" and unit.before.strip()
+    ]
+    fixtures = _fixture_blocks(context, lang) if exercising_tests(context) else []
+    return "\n\n".join([*before, *fixtures])
+
+
+def _fixture_blocks(context: TaskContext, lang: str) -> list[str]:
+    return [
+        _labelled(
+            f"`{fixture.path}` — `{fixture.qualified_name}` (used by the tests):"
+            if lang == "en"
+            else f"`{fixture.path}` — `{fixture.qualified_name}`（测试会用到）：",
+            fixture,
+            fixture.after,
+        )
+        for fixture in context.fixtures
+    ]
+
+
+def _labelled(label: str, unit: CodeUnit, code: str) -> str:
+    return f"{label}\n\n```{fence_tag(unit.lang)}\n{code.rstrip()}\n```"
 
 
 def _first(group: BaseExceptionGroup[Exception]) -> Exception:
@@ -232,7 +327,39 @@ def unusable(context: TaskContext, kind: str) -> Skip | None:
         return Skip(
             SkipCategory.KIND_NOT_DRAFTED, f"no LLM template for the {context.family} family"
         )
-    return task_problem(context, MAX_UNIT_LINES)
+    return task_problem(context, MAX_UNIT_LINES) or _answer_problem(context)
+
+
+def _answer_problem(context: TaskContext) -> Skip | None:
+    """Why the real change cannot make the answer: it edits its files outside the shown
+    definitions, it needs a file too large to show, its code holds a redacted secret, or it does
+    not parse (and compile) in its language."""
+    if context.family == "review":
+        return None
+    stray = {path: s for path, s in context.supports.items() if not s.complete}
+    if stray:
+        path, support = next(iter(stray.items()))
+        where = (
+            f"edits {path} outside its functions (line {support.stray_lines[0]})"
+            if support.stray_lines
+            else f"removes lines of {path} outside its functions and module-level names "
+            f"(line {support.stray_removals[0]} before it)"
+        )
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER,
+            f"the change also {where}: the answer would not be complete",
+        )
+    missing = [path for path, text in needed_files(context).items() if text is None]
+    if missing:
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER, f"the change needs {missing[0]}, which is too large"
+        )
+    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
+        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    problem = next(filter(None, map(syntax_problem, code_blocks(answer_code(context, "en")))), "")
+    if problem:  # Python 2 code, say: code_parses would reject the record whatever its prose
+        return Skip(SkipCategory.UNPARSEABLE_CODE, f"the real change does not parse: {problem}")
+    return None
 
 
 def llm_drafter(
@@ -324,7 +451,11 @@ def dry_run(
         if unusable(context, kind) is not None:
             totals.skipped += 1
             continue
-        prompt = drafter.prompt(context, kind, lang)
+        try:
+            prompt = drafter.prompt(context, kind, lang)
+        except PromptTooLarge:
+            totals.skipped += 1
+            continue
         body, id_ = drafter.client.prepared(
             ChatRequest(prompt.messages, f"{kind}_record", draft_json_schema(kind))
         )

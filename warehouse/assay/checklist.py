@@ -5,8 +5,9 @@
 3. the seed's four principles: role and context, numbered requirements, explicit constraints,
    an input/output example, specificity; code that parses, error handling, logging, comments,
    an explanation, an output that addresses what the instruction names;
-4. code grounding, and the output applied to the parent snapshot resolves (both need the
-   warehouse and the repository: the runner passes them in);
+4. code grounding, the output's code is the commit's own (``real_code``), and the output
+   applied to the parent snapshot resolves (these need the warehouse and the repository: the
+   runner passes them in);
 5. the agent contract: catalog tools, valid parameters, alternating turns, thoughts, results used;
 6. secrets and personal data;
 7. the optional LLM judge (passed in by the caller).
@@ -45,9 +46,10 @@ def default_checks(
     judge: Callable[[Record], Verdict | None] | None = None,
     traceability: Callable[[Record], Verdict | None] | None = None,
     resolves: Callable[[Record], Verdict | None] | None = None,
+    real_code: Callable[[Record], Verdict | None] | None = None,
 ) -> tuple[Check, ...]:
-    """Every check in order, cheapest first. Grounding, ``resolves`` and the judge need the
-    caller's context (the warehouse and the repository)."""
+    """Every check in order, cheapest first. Grounding, ``real_code``, ``resolves`` and the judge
+    need the caller's context (the warehouse and the repository)."""
     contract = agent_contract.AgentContract(
         dict(_shipped_catalog() if catalog is None else catalog)
     )
@@ -74,6 +76,8 @@ def default_checks(
     ]
     if grounding is not None:
         checks.append(Check("grounding", grounding, weight=2.0))
+    if real_code is not None:
+        checks.append(Check("real_code", real_code, weight=2.0))
     if resolves is not None:
         checks.append(Check("resolves", resolves, weight=2.0))
     if traceability is not None:

@@ -1,13 +1,13 @@
 """The assay: every pending candidate is checked, scored, and accepted or rejected with its reasons.
 
 Each candidate is asked every check of ``checklist`` (schema, heuristics, the four principles,
-grounding, the output applied to its parent (``resolves``), the agent contract, secrets, the
-optional judge). The ones that survive are compared with each other, with earlier runs and with
-the golds (``duplicates``) and with the user's eval set (``splits.EvalSet``); the accepted ones
-are then split into train and holdout. The runner writes one ``checks`` row per verdict, so "why
-was this rejected" and "which check rejects most" are SQL:
-``select "check", count(*) from checks where not passed group by 1`` (DuckDB reserves the word
-CHECK, so the column name is quoted).
+grounding, the output's code the commit's own (``real_code``), the output applied to its parent
+(``resolves``), the agent contract, secrets, the optional judge). The ones that survive are
+compared with each other, with earlier runs and with the golds (``duplicates``) and with the
+user's eval set (``splits.EvalSet``); the accepted ones are then split into train and holdout.
+The runner writes one ``checks`` row per verdict, so "why was this rejected" and "which check
+rejects most" are SQL: ``select "check", count(*) from checks where not passed group by 1``
+(DuckDB reserves the word CHECK, so the column name is quoted).
 
 The composite ``score`` is the weighted mean of the sub-scores of the checks that applied, 0–100.
 A candidate is accepted when no hard check failed and its score reaches ``min_score``.
@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from warehouse.assay.checklist import default_checks
 from warehouse.assay.checks.base import Check, Verdict
+from warehouse.assay.commit_code import CommitCode
 from warehouse.assay.duplicates import Contender, DuplicateOutcome, find_duplicates
 from warehouse.assay.evaluation import (
     MIN_PARALLEL,
@@ -131,6 +132,7 @@ def assay(
     tracer = TicketTracer(warehouse, [row[2] for row in pending])
     grounder = Grounder(warehouse, [row[2] for row in pending])
     resolver = Resolver(warehouse, [row[2] for row in pending])
+    commit_code = CommitCode(warehouse, [row[2] for row in pending])
     try:
         if checks is None:
             checks = default_checks(
@@ -139,6 +141,7 @@ def assay(
                 judge=judge,
                 traceability=tracer.verdict,
                 resolves=resolver.verdict,
+                real_code=commit_code.verdict,
             )
         weights, hard = weights_of(checks, settings.weights), hard_checks(checks, settings.hard)
         plan = Plan(tuple(checks), weights, hard, settings.min_score, settings.dedup)
@@ -146,6 +149,7 @@ def assay(
     finally:
         grounder.close()
         resolver.close()
+        commit_code.close()
     return _settle(warehouse, judged, settings, weights, hard, run_id)
 
 

@@ -84,7 +84,10 @@ def test_prompts_render_prints_the_messages_without_a_model(
     assert result.exit_code == 0, result.output
     text = result.output
     assert text.startswith("─── system ───\nYou are a senior software engineer")
-    assert "─── user ───\nWrite one fine-tuning record" in text and "<untrusted_data_" in text
+    assert (
+        "─── user ───\nWrite the prose of one fine-tuning record" in text
+        and "<untrusted_data_" in text
+    )
     assert 'name="02-flask-orders-pagination-bugfix"' in text
     assert (
         text.rstrip()

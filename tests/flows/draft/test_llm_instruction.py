@@ -12,7 +12,7 @@ from typing import Unpack
 import pytest
 from click.testing import Result
 
-from tests.builders import BuildRepo, Cli, Commit, Row
+from tests.builders import STOCK_V2, BuildRepo, Cli, Commit, Row
 from tests.llm_server import (
     ChatBody,
     FakeLLMServer,
@@ -57,7 +57,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Script], FakeLL
 
 def _workspace(tmp_path: Path, **llm: Unpack[LlmSettings]) -> Path:
     workspace = tmp_path / "ws"
-    workspace.mkdir(exist_ok=True)
+    workspace.mkdir(parents=True, exist_ok=True)
     (workspace / "goldmine.toml").write_text(llm_config(**llm), encoding="utf-8")
     return workspace
 
@@ -102,6 +102,16 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
         "symbols"
     ] == ["reserve"]
     assert "Fix `reserve`" in record["instruction"] and record["task_type"] == "bugfix"
+    # the model wrote the prose; the code before and after the change is the repository's
+    reserve = STOCK_V2[STOCK_V2.index("def reserve") :].split("\n\n\n")[0].rstrip()
+    assert f"`src/stock.py` — `reserve`:\n\n```python\n{reserve}\n```" in record["output"]
+    assert record["output"].endswith("It now raises ValueError, and the regression test pins it.")
+    assert record["input"].startswith("Current code of `reserve` in `src/stock.py`:")
+    assert _query(
+        workspace,
+        """SELECT passed FROM checks WHERE "check" = 'real_code' """
+        f"AND candidate_id = '{candidate['id']}'",
+    ) == [{"passed": True}]
     (call,) = _query(workspace, f"SELECT * FROM llm_calls WHERE id = '{candidate['llm_call_id']}'")
     assert (
         call["model"] == MODEL
@@ -118,9 +128,8 @@ def test_valid_replies_become_candidates_drafted_by_the_model(
     assert sent["model"] == MODEL and sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["strict"] is True
     assert sorted(sent["response_format"]["json_schema"]["schema"]["required"]) == [
-        "input",
+        "explanation",
         "instruction",
-        "output",
         "system",
     ]
     assert _query(
@@ -354,3 +363,83 @@ def test_the_llm_drafter_needs_an_endpoint_and_a_price_for_a_budget(
         result.exit_code == 1
         and "--dry-run counts the requests of the llm drafter" in result.output
     )
+
+
+def test_a_reply_that_writes_code_gets_one_repair(
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    """The old contract (the model types input and output) and code in the explanation are both
+    sent back once, saying why; the repaired reply's prose goes around the real code."""
+    old_contract = json.dumps(
+        {"system": "", "instruction": "Fix f0.", "input": "", "output": "```python\nx\n```"}
+    )
+    with_code = json.dumps(
+        {
+            "system": "",
+            "instruction": "Fix f0.",
+            "explanation": "It was off by one:\n\n```python\nreturn x + 1\n```",
+        }
+    )
+    replies = iter([old_contract, with_code])
+    server = serve(
+        lambda body, n: Reply(content=next(replies, "")) if n <= 2 else valid_records(body, n)
+    )
+    workspace = _workspace(tmp_path, few_shots=0)
+    _run(cli, workspace, make_repo(fixes_history(1)), "--inline")
+    (candidate,) = _query(workspace, "SELECT status, provenance FROM candidates")
+    assert candidate["status"] == "unparseable"
+    reason = json.loads(candidate["provenance"])["reason"]
+    assert "input: Extra inputs are not permitted" in reason
+    assert "after one repair: the explanation holds a code block" in reason
+    assert "explanation" in server.requests[1]["messages"][-1]["content"]
+
+
+def test_a_prompt_over_the_token_budget_loses_its_example_first_then_the_task_is_skipped(
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    server = serve(valid_records)
+    repo = make_repo(fixes_history(1))
+    roomy = _workspace(tmp_path / "roomy", max_tokens=1000)
+    _run(cli, roomy, repo)
+    tight = _workspace(tmp_path / "tight", max_tokens=1000)
+    full = sum(len(m["content"]) for m in server.requests[0]["messages"]) // 4
+    with (tight / "goldmine.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f"context_tokens = {full}\n")  # under the full prompt plus the reply's room
+    _run(cli, tight, repo)
+    cut = server.requests[-1]["messages"][-1]["content"]
+    assert "## Example of the quality bar" not in cut
+    assert "_Left out to fit the model's context: the example record" in cut
+    (record,) = _query(tight, "SELECT provenance FROM candidates")
+    assert json.loads(record["provenance"])["seeds"] == []
+    tiny = _workspace(tmp_path / "tiny", max_tokens=1000)
+    with (tiny / "goldmine.toml").open("a", encoding="utf-8") as toml:
+        toml.write("context_tokens = 1200\n")
+    requests = len(server.requests)
+    _run(cli, tiny, repo)
+    assert len(server.requests) == requests
+    (skip,) = _query(tiny, "SELECT category, reason FROM draft_skips WHERE kind = 'instruction'")
+    assert skip["category"] == "prompt_too_large"
+    assert skip["reason"].startswith("the prompt needs about ")
+    assert "over the budget of 200 ([llm] context_tokens less max_tokens)" in skip["reason"]
+
+
+def test_a_change_whose_code_does_not_parse_sends_no_request(
+    cli: Cli, serve: Callable[[Script], FakeLLMServer], make_repo: BuildRepo, tmp_path: Path
+) -> None:
+    """Python 2 code (flask's 2010 history): the record's real code would fail code_parses
+    whatever the model wrote, so the task is skipped before any request."""
+    old = "def greet(name):\n    print 'hello', name\n"
+    history: list[Commit] = [
+        {"message": "Add greet\n\nSay hello.", "files": {"app.py": old}},
+        {
+            "message": "Greet louder\n\nThe greeting was too quiet to read.",
+            "files": {"app.py": old.replace("'hello'", "'HELLO'")},
+        },
+    ]
+    server = serve(valid_records)
+    workspace = _workspace(tmp_path)
+    _run(cli, workspace, make_repo(history))
+    assert server.requests == []
+    (skip,) = _query(workspace, "SELECT category, reason FROM draft_skips")
+    assert skip["category"] == "unparseable_code"
+    assert skip["reason"].startswith("the real change does not parse: the python block does not")

@@ -19,7 +19,13 @@ import pytest
 from flows.draft.drafting import DraftSkipped
 from flows.draft.families import family_problem
 from flows.draft.llm_instruction import unusable
-from flows.draft.llm_prompts import FAMILIES, build_prompt, task_template, task_templates
+from flows.draft.llm_prompts import (
+    FAMILIES,
+    PromptTooLarge,
+    build_prompt,
+    task_template,
+    task_templates,
+)
 from flows.prompting import PROMPTS_DIR, bundle_ref, inline_code, render
 from miners.project_profile import ProjectProfile
 from tests.builders import assert_matches_snapshot
@@ -290,3 +296,51 @@ def test_test_methods_are_asked_for_in_their_class() -> None:
     plain = extractive.draft(task, "en")
     assert not isinstance(plain, DraftSkipped)
     assert "1. Put the tests in `tests/test_bill.py`, using pytest." in plain.instruction
+
+
+def test_a_prompt_over_its_budget_loses_the_least_useful_facts_first_and_says_so() -> None:
+    seeds = load_seeds().seeds
+    task = replace(
+        context(),
+        tickets=(
+            replace(
+                context().tickets[0],
+                comments=("Seen with three people and 1000 cents: 999 were charged.",),
+            ),
+        ),
+    )
+    full = build_prompt(task, "instruction", "en", seeds)
+    assert full.cut == () and full.seeds
+    cut = build_prompt(task, "instruction", "en", seeds, budget=full.tokens - 1)
+    assert cut.cut == ("examples",) and cut.seeds == () and cut.tokens < full.tokens
+    assert (
+        "_Left out to fit the model's context: the example record._" in cut.messages[1]["content"]
+    )
+    lean = build_prompt(task, "instruction", "en", seeds, budget=cut.tokens - 1)
+    assert lean.cut == ("examples", "ticket_comments")  # no fixtures, used lines or data files
+    assert "999 were charged" not in lean.messages[1]["content"]
+    chinese = build_prompt(task, "instruction", "zh", seeds)
+    chinese_cut = build_prompt(task, "instruction", "zh", seeds, budget=chinese.tokens - 1)
+    assert "_为了放进模型的上下文，省略了：示例数据。_" in chinese_cut.messages[1]["content"]
+    with pytest.raises(PromptTooLarge, match=r"over the budget of 500 \(\[llm\] context_tokens"):
+        build_prompt(task, "instruction", "en", seeds, budget=500)
+
+
+def test_a_commit_message_the_code_contradicts_is_marked_and_layout_only_units_left_out() -> None:
+    task = context()
+    relaid = replace(
+        task.units[0],
+        qualified_name="share_of",
+        before="def share_of(a, b):\n    return a // b\n",
+        after="def share_of(a, b):\n    return a  //  b\n",
+    )
+    doubted = replace(
+        task, subject="Keep every cent in `ledger.round_down`", units=(*task.units, relaid)
+    )
+    text = build_prompt(doubted, "instruction", "en", ()).messages[1]["content"]
+    assert (
+        "**The commit message may be wrong** where the code disagrees with it:\n- it names "
+        + ("`ledger.round_down`, which appears nowhere in the changed code")
+        in text
+    )
+    assert "share_of" not in text.split("## Facts of the change")[1]
