@@ -5,8 +5,9 @@ real. A script is a function from the request body (and its arrival number) to a
 a valid record, broken JSON, a slow answer, a 429 with ``Retry-After``, a 500, or the way a real
 server refuses a ``response_format`` it does not take (:data:`REFUSALS`, :func:`refusing`). The
 server counts the requests it is handling at once, so a test can see concurrency from the
-outside. ``GET`` answers the JSON documents given as ``pages`` (``/v1/models`` by default), so
-``goldmine llm check`` can read what a vLLM or llama.cpp server reports about itself.
+outside. Any other route answers the JSON documents given as ``pages`` (``/v1/models`` by
+default) or 404, so ``goldmine llm check`` can read what a vLLM or llama.cpp server reports
+about itself.
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ class FakeLLMServer:
                 """Quiet: tests read the server's counters, not its log."""
 
             def do_GET(self) -> None:
+                self._page()
+
+            def _page(self) -> None:
                 server.gets.append(self.path)
                 page = server.pages.get(self.path)
                 data = json.dumps(page if page is not None else {"error": "not found"}).encode()
@@ -175,7 +179,11 @@ class FakeLLMServer:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body: ChatBody = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if not self.path.endswith("/chat/completions"):
+                    self._page()  # Ollama's POST /api/show, say: a page or 404
+                    return
+                body: ChatBody = json.loads(raw or b"{}")
                 self._body = body
                 number = server._arrive(body)
                 try:

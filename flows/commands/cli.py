@@ -1,8 +1,8 @@
 """The ``goldmine`` command: every subcommand registered on one group.
 
 Commands stay thin: parse, call one function, render. Each lives in the module of its subject
-(``pipeline``, ``status``, ``report``, ``review``, ``feedback``, ``authoring``, ``nightly``); the
-options they share are in ``options``, what they print in ``output``.
+(``pipeline``, ``status``, ``report``, ``review``, ``feedback``, ``authoring``, ``nightly``,
+``llm_check``); the options they share are in ``options``, what they print in ``output``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from flows.commands import authoring, feedback, nightly, pipeline, report, review, status
+from flows.commands import authoring, feedback, llm_check, nightly, pipeline, report, review, status
 from miners.errors import GoldmineError
 
 
@@ -48,6 +48,7 @@ COMMANDS: tuple[click.Command, ...] = (
     authoring.prompts,
     nightly.serve,
     nightly.cron_line,
+    llm_check.llm,
 )
 for _command in COMMANDS:
     main.add_command(_command)
