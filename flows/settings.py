@@ -325,8 +325,9 @@ class LLMConfig(_Section):
     )
     structured_output: Literal["json_schema", "json_object", "none"] = Field(
         default="json_schema",
-        description='"json_schema" (structured output), "json_object" (JSON mode) or "none"; '
-        "the client steps down by itself when the server rejects a response_format.",
+        description='The strongest response_format to try: "json_schema" (structured output), '
+        '"json_object" (JSON mode) or "none"; the mode the server accepts is found on the first '
+        "request and remembered in llm_endpoints.",
     )
     few_shots: int = Field(default=1, ge=0, le=5, description="Gold records shown in each prompt.")
     budget_usd: float = Field(

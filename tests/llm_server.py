@@ -2,8 +2,12 @@
 
 Only the model's answers are fake: the HTTP, the ``openai`` client, retries and concurrency are
 real. A script is a function from the request body (and its arrival number) to a :class:`Reply`:
-a valid record, broken JSON, a slow answer, a 429 with ``Retry-After``, a 500. The server counts
-the requests it is handling at once, so a test can see concurrency from the outside.
+a valid record, broken JSON, a slow answer, a 429 with ``Retry-After``, a 500, or the way a real
+server refuses a ``response_format`` it does not take (:data:`REFUSALS`, :func:`refusing`). The
+server counts the requests it is handling at once, so a test can see concurrency from the
+outside. Any other route answers the JSON documents given as ``pages`` (``/v1/models`` by
+default) or 404, so ``goldmine llm check`` can read what a vLLM or llama.cpp server reports
+about itself.
 """
 
 from __future__ import annotations
@@ -98,9 +102,16 @@ def completion(
 class FakeLLMServer:
     """A threaded HTTP server answering ``POST /v1/chat/completions`` from a script."""
 
-    def __init__(self, script: Script, model: str = "fake-model") -> None:
+    def __init__(
+        self, script: Script, model: str = "fake-model", pages: dict[str, JsonObject] | None = None
+    ) -> None:
         self.script = script
         self.model = model
+        self.pages: dict[str, JsonObject] = {
+            "/v1/models": {"object": "list", "data": [{"id": model, "object": "model"}]},
+            **(pages or {}),
+        }
+        self.gets: list[str] = []
         self.requests: list[ChatBody] = []
         self.in_flight = 0
         self.peak_in_flight = 0
@@ -153,9 +164,26 @@ class FakeLLMServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read the server's counters, not its log."""
 
+            def do_GET(self) -> None:
+                self._page()
+
+            def _page(self) -> None:
+                server.gets.append(self.path)
+                page = server.pages.get(self.path)
+                data = json.dumps(page if page is not None else {"error": "not found"}).encode()
+                self.send_response(200 if page is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
-                body: ChatBody = json.loads(self.rfile.read(length) or b"{}")
+                raw = self.rfile.read(length)
+                if not self.path.endswith("/chat/completions"):
+                    self._page()  # Ollama's POST /api/show, say: a page or 404
+                    return
+                body: ChatBody = json.loads(raw or b"{}")
                 self._body = body
                 number = server._arrive(body)
                 try:
@@ -227,11 +255,54 @@ def valid_records(body: ChatBody, number: int) -> Reply:
     return Reply(content=draft_content(body))
 
 
+# How real servers refuse a response_format they do not take, by the shape of the answer.
+REFUSALS: dict[str, Reply] = {
+    # OpenAI, for a model without structured output
+    "400": Reply(
+        status=400,
+        error="Invalid parameter: 'response_format' of type 'json_schema' is not supported with "
+        "this model.",
+    ),
+    # TGI's and vLLM's request validation
+    "422": Reply(
+        status=422,
+        error="Failed to deserialize the JSON body into the target type: response_format: "
+        "unknown variant `json_schema`, expected `json_object` or `text` at line 1 column 900",
+    ),
+    # llama-cpp-python 0.3's server: FastAPI's validation error, answered as a 500 (verbatim)
+    "500": Reply(
+        status=500,
+        error="1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+        "'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+        "'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  File \"/venv/lib/python3.11/"
+        'site-packages/llama_cpp/server/app.py", line 376, in create_chat_completion\n    '
+        "POST /v1/chat/completions",
+    ),
+}
+
+
+def refusing(refused: set[str], refusal: Reply, then: Script = valid_records) -> Script:
+    """A server that answers ``refusal`` to a request in any of the ``refused`` modes
+    (``json_schema``, ``json_object``, ``none``) and ``then`` to the others."""
+
+    def script(body: ChatBody, number: int) -> Reply:
+        return refusal if mode_of(body) in refused else then(body, number)
+
+    return script
+
+
+def mode_of(body: ChatBody) -> str:
+    """The structured-output mode a request was sent in."""
+    return body["response_format"]["type"] if "response_format" in body else "none"
+
+
 class LlmSettings(TypedDict, total=False):
     """Keys of goldmine.toml's ``[llm]`` section the tests set; ``prices`` maps a model to its
     (input, output) US dollars per million tokens."""
 
     backoff_seconds: float
+    timeout_seconds: float
+    temperature: float
     max_retries: int
     max_concurrency: int
     max_tokens: int

@@ -1,8 +1,8 @@
 """The ``goldmine`` command: every subcommand registered on one group.
 
 Commands stay thin: parse, call one function, render. Each lives in the module of its subject
-(``pipeline``, ``status``, ``report``, ``review``, ``feedback``, ``authoring``, ``nightly``); the
-options they share are in ``options``, what they print in ``output``.
+(``pipeline``, ``status``, ``report``, ``review``, ``feedback``, ``authoring``, ``nightly``,
+``llm_check``); the options they share are in ``options``, what they print in ``output``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import click
 from flows.commands import (
     authoring,
     feedback,
+    llm_check,
     nightly,
     pipeline,
     report,
@@ -58,6 +59,7 @@ COMMANDS: tuple[click.Command, ...] = (
     authoring.prompts,
     nightly.serve,
     nightly.cron_line,
+    llm_check.llm,
 )
 for _command in COMMANDS:
     main.add_command(_command)

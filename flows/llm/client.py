@@ -8,7 +8,10 @@ Every request goes the same way:
 3. otherwise the run's :class:`Budget` must cover its estimated cost, the endpoint's adaptive
    limit must have a free slot, and it is sent with the ``openai`` client (its own retries off);
 4. 429, 5xx and timeouts are retried with exponential backoff that honours ``Retry-After``; a
-   server that rejects the ``response_format`` is asked again with the next weaker one;
+   request the server refuses as invalid (400, 422, a 5xx validation error) is never retried as
+   is: while the endpoint's structured-output mode is being found (the first request, unless
+   ``llm_endpoints`` remembers it) it is asked again in the next weaker ``response_format``
+   (``structured_output.py``), and the accepted mode is stored for every later request and run;
 5. the final outcome — reply or error, tokens, cost, latency, attempts — is recorded.
 
 Drafters build :class:`ChatRequest` values and read :class:`ChatReply` / :class:`CallFailed`;
@@ -33,16 +36,25 @@ import openai
 
 from flows.errors import ConfigError, LLMEndpointError
 from flows.llm.adaptive_limit import AdaptiveLimit, limit_for
+from flows.llm.structured_output import (
+    MODES,
+    Refusal,
+    error_text,
+    refusal_of,
+    weaker,
+    weakest,
+)
 from flows.settings import LLMConfig, ModelPrice
 from warehouse.llm_calls import LLMCall, call_id, record_call, recorded_reply
+from warehouse.llm_endpoints import EndpointMode, remember_mode, remembered_mode
 from warehouse.outcomes import SkipCategory
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
 logger = logging.getLogger(__name__)
 Message = dict[str, str]
-MODES = ("json_schema", "json_object", "none")
 MAX_WAIT_SECONDS = 300.0
+CONNECT_SECONDS = 5.0
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
@@ -130,6 +142,7 @@ class ChatReply:
     completion_tokens: int
     cost_usd: float | None
     replayed: bool
+    latency_ms: float = 0.0  # of the request that got it (0 when replayed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +233,12 @@ class Budget:
 
 
 class ChatClient:
-    """Sends chat requests to one endpoint for one run, recording each in ``llm_calls``."""
+    """Sends chat requests to one endpoint for one run, recording each in ``llm_calls``.
+
+    The structured-output mode is found on the first request to the endpoint and model (unless
+    ``llm_endpoints`` remembers it): that request goes alone, in the strongest mode the settings
+    allow, and steps down to the next mode each time the server refuses the format; the mode that
+    is accepted is stored, logged in one line, and used for every later request."""
 
     def __init__(
         self, endpoint: Endpoint, warehouse: Warehouse, run_id: str, key: bytes, budget: Budget
@@ -233,46 +251,86 @@ class ChatClient:
         self.limit: AdaptiveLimit = limit_for(
             endpoint.public_url, endpoint.settings.max_concurrency
         )
-        self.mode: str = endpoint.settings.structured_output
+        self.configured: str = endpoint.settings.structured_output
+        self.mode, self.settled = self._starting_mode()
         self.sent = 0
         self.replayed = 0
+        self.refused = 0
         self._api: openai.AsyncOpenAI | None = None
+        self._discovery = asyncio.Lock()
+
+    def _starting_mode(self) -> tuple[str, bool]:
+        """The remembered mode (capped by the configured one) and True, else the configured mode
+        and False: it is found on the first request."""
+        remembered = remembered_mode(self.warehouse, self.endpoint.public_url, self.endpoint.model)
+        if remembered is None:
+            return self.configured, False
+        mode = weakest(self.configured, remembered.mode)
+        logger.info(
+            "%s (model %s): structured output %s, as found by run %s (%s)",
+            self.endpoint.public_url,
+            self.endpoint.model,
+            mode,
+            remembered.run_id,
+            remembered.reason,
+        )
+        return mode, True
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[ChatClient]:
         """Open the HTTP client for the running event loop (one per ``asyncio.run``)."""
+        seconds = self.endpoint.settings.timeout_seconds
         self._api = openai.AsyncOpenAI(
             base_url=self.endpoint.base_url,
             api_key=self.endpoint.api_key,
-            timeout=self.endpoint.settings.timeout_seconds,
+            # a server that is not there is said at once, however long a reply may take
+            timeout=openai.Timeout(seconds, connect=min(seconds, CONNECT_SECONDS)),
             # retries are ours: they must honour Retry-After and feed the adaptive limit
             max_retries=0,
         )
+        self._discovery = asyncio.Lock()
         try:
             yield self
         finally:
             await self._api.close()
             self._api = None
 
-    def prepared(self, request: ChatRequest) -> tuple[dict[str, Any], str]:
-        """The scrubbed payload in the current mode and its call id."""
-        body = payload(
-            self.endpoint,
-            ChatRequest(
-                scrub(request.messages, self.key),
-                request.schema_name,
-                request.schema,
-                request.purpose,
-            ),
-            self.mode,
+    def prepared(self, request: ChatRequest, mode: str | None = None) -> tuple[dict[str, Any], str]:
+        """The scrubbed payload in ``mode`` (default: the current one) and its call id."""
+        return self._body(self._scrubbed(request), mode or self.mode)
+
+    def _scrubbed(self, request: ChatRequest) -> ChatRequest:
+        return ChatRequest(
+            scrub(request.messages, self.key), request.schema_name, request.schema, request.purpose
         )
+
+    def _body(self, scrubbed: ChatRequest, mode: str) -> tuple[dict[str, Any], str]:
+        body = payload(self.endpoint, scrubbed, mode)
         return body, call_id(body)
 
     async def chat(self, request: ChatRequest) -> ChatReply | CallFailed:
-        """The reply to ``request``: replayed if recorded, else sent (raises
-        :class:`BudgetReached`)."""
-        while True:
-            body, id_ = self.prepared(request)
+        """The reply to ``request``: replayed if recorded (in any mode: a rerun after the mode was
+        found sends nothing), else sent (raises :class:`BudgetReached`)."""
+        scrubbed = self._scrubbed(request)
+        stored = self._replay(scrubbed)
+        if stored is not None:
+            return stored
+        async with self._discovery:  # until the mode is known, one request at a time
+            if not self.settled:
+                return await self._ask(scrubbed, self.mode, discovering=True)
+        return await self._ask(scrubbed, self.mode, discovering=False)
+
+    async def discover(self, request: ChatRequest) -> ChatReply | CallFailed:
+        """Send ``request`` (never replayed) starting from the configured mode, and store the mode
+        the server accepts, whatever was remembered (``goldmine llm check``)."""
+        async with self._discovery:
+            return await self._ask(
+                self._scrubbed(request), self.configured, discovering=True, announce=False
+            )
+
+    def _replay(self, scrubbed: ChatRequest) -> ChatReply | None:
+        for mode in (self.mode, *(other for other in MODES if other != self.mode)):
+            _, id_ = self._body(scrubbed, mode)
             stored = recorded_reply(self.warehouse, id_)
             if stored is not None:
                 self.replayed += 1
@@ -284,17 +342,68 @@ class ChatClient:
                     None,
                     replayed=True,
                 )
-            estimate = self.budget.estimate(request.messages)
+        return None
+
+    async def _ask(
+        self, scrubbed: ChatRequest, mode: str, *, discovering: bool, announce: bool = True
+    ) -> ChatReply | CallFailed:
+        """Send in ``mode``, stepping down while the server refuses the format. A refusal that
+        does not say what it refuses steps down only while the mode is being found; one that
+        blames the prompt never does."""
+        refused: list[str] = []
+        while True:
+            body, id_ = self._body(scrubbed, mode)
+            estimate = self.budget.estimate(scrubbed.messages)
             self.budget.reserve(estimate)
-            outcome = await self._send(body, id_, request.purpose, estimate)
-            # None: the server rejected the response format; ask again in the next
-            if outcome is not None:
-                return outcome
+            outcome = await self._send(body, id_, scrubbed.purpose, estimate)
+            if isinstance(outcome, _Refused):
+                self.refused += 1
+                refusal, next_mode = outcome.refusal, weaker(mode)
+                blames_format = refusal.names_format or (discovering and not refusal.names_prompt)
+                if next_mode is not None and blames_format:
+                    refused.append(f"{mode} refused ({refusal.gist()})")
+                    if refusal.names_format:  # certain: no later request asks this mode again
+                        self.mode = next_mode
+                    mode = next_mode
+                    continue
+                return self._rejected(outcome)
+            if isinstance(outcome, ChatReply) and (discovering or refused):
+                self._settle(mode, refused, announce)
+            return outcome
+
+    def _settle(self, mode: str, refused: list[str], announce: bool) -> None:
+        """Use ``mode`` from now on, remember it for later runs, and say why in one line (unless
+        the caller shows it itself)."""
+        accepted = f"{mode} accepted"
+        if not refused and mode != MODES[0]:
+            accepted += " ([llm] structured_output allows no stronger mode)"
+        reason = "; ".join([*refused, accepted])
+        self.mode, self.settled = mode, True
+        remember_mode(
+            self.warehouse,
+            EndpointMode(self.endpoint.public_url, self.endpoint.model, mode, reason, self.run_id),
+        )
+        if not announce:
+            return
+        (logger.warning if refused else logger.info)(
+            "%s (model %s): structured output %s: %s",
+            self.endpoint.public_url,
+            self.endpoint.model,
+            mode,
+            reason,
+        )
+
+    def _rejected(self, refused: _Refused) -> CallFailed:
+        """A request the server refused as invalid, recorded once and never sent again as is."""
+        error = f"{refused.refusal.status} rejected: {refused.refusal.gist(300).split(' ', 1)[1]}"
+        self._record(refused.sent, None, None, None, None, error)
+        return CallFailed(refused.sent.id, error, SkipCategory.ENDPOINT_REJECTED)
 
     async def _send(
         self, body: dict[str, Any], id_: str, purpose: str, estimate: float
-    ) -> ChatReply | CallFailed | None:
-        """Send one payload until it succeeds or retrying is pointless; record the outcome."""
+    ) -> ChatReply | CallFailed | _Refused:
+        """Send one payload until it succeeds, is refused, or retrying is pointless; record the
+        outcome (a refusal is recorded by the caller, who may ask again in a weaker mode)."""
         failures: list[SkipCategory] = []
         attempt = 0
         while True:
@@ -314,11 +423,12 @@ class ChatClient:
                     _Sent(body, id_, purpose, attempt, latency_ms), response, estimate
                 )
             failures.append(verdict.category)
-            if verdict.step_down or verdict.final:
+            sent = _Sent(body, id_, purpose, attempt, (time.monotonic() - started) * 1000)
+            if verdict.refusal is not None:
                 self.budget.settle(estimate, None, None)
-                if verdict.step_down:
-                    return None
-                sent = _Sent(body, id_, purpose, attempt, (time.monotonic() - started) * 1000)
+                return _Refused(verdict.refusal, sent)
+            if verdict.final:
+                self.budget.settle(estimate, None, None)
                 self._record(sent, None, None, None, None, verdict.error)
                 if all(failure == SkipCategory.CONNECTION_FAILED for failure in failures):
                     raise LLMEndpointError(
@@ -335,8 +445,8 @@ class ChatClient:
         return self._api
 
     def _judge(self, error: openai.APIError, attempts: int) -> _Verdict:
-        """What to do after a failed attempt: wait and retry, step down the response format, or
-        stop."""
+        """What to do after a failed attempt: wait and retry, or stop (a refusal of the request
+        as invalid is never retried)."""
         jitter = random.uniform(0.5, 1.0)  # noqa: S311 (spreads retries; nothing secret)
         backoff = min(60.0, self.endpoint.settings.backoff_seconds * 2 ** (attempts - 1)) * jitter
         out_of_retries = attempts > self.endpoint.settings.max_retries
@@ -362,19 +472,21 @@ class ChatClient:
                 f"chat completions route ({_message(error)}); check GOLDMINE_LLM_MODEL and the "
                 "base URL (…/v1)"
             )
-        if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
-            if self._step_down(error):
+        if isinstance(error, openai.APIStatusError):
+            refusal = refusal_of(error.status_code, error_text(error.body, error.message))
+            if refusal is not None:
                 return _Verdict(
-                    f"response_format rejected: {_message(error)}",
+                    f"{error.status_code} rejected: {_message(error)}",
                     SkipCategory.ENDPOINT_REJECTED,
                     0.0,
-                    step_down=True,
+                    refusal=refusal,
                 )
+            wait = retry_after(error.response.headers)
             return _Verdict(
-                f"{error.status_code} rejected: {_message(error)}",
-                SkipCategory.ENDPOINT_REJECTED,
-                0.0,
-                final=True,
+                f"{error.status_code} server error: {_message(error)}",
+                SkipCategory.SERVER_ERROR,
+                wait if wait is not None else backoff,
+                final=out_of_retries,
             )
         if isinstance(error, openai.APITimeoutError):
             return _Verdict(
@@ -390,35 +502,12 @@ class ChatClient:
                 backoff,
                 final=out_of_retries,
             )
-        if isinstance(error, openai.APIStatusError):
-            wait = retry_after(error.response.headers)
-            return _Verdict(
-                f"{error.status_code} server error: {_message(error)}",
-                SkipCategory.SERVER_ERROR,
-                wait if wait is not None else backoff,
-                final=out_of_retries,
-            )
         return _Verdict(
             f"unexpected reply: {_message(error)}",
             SkipCategory.UNEXPECTED_REPLY,
             backoff,
             final=out_of_retries,
         )
-
-    def _step_down(self, error: openai.APIError) -> bool:
-        """Move to the next weaker response format when the server rejects this one."""
-        text = _message(error).lower()
-        if self.mode == "none" or not any(
-            word in text for word in ("response_format", "json_schema", "json_object")
-        ):
-            return False
-        self.mode = MODES[MODES.index(self.mode) + 1]
-        logger.warning(
-            "%s rejects this response_format; using %s from now on",
-            self.endpoint.public_url,
-            self.mode,
-        )
-        return True
 
     def _succeeded(self, sent: _Sent, response: Any, estimate: float) -> ChatReply:
         text = (response.choices[0].message.content or "") if response.choices else ""
@@ -432,7 +521,9 @@ class ChatClient:
         cost = self.endpoint.cost(prompt, completion)
         self.budget.settle(estimate, cost, completion)
         self._record(sent, text, prompt, completion, cost, None)
-        return ChatReply(sent.id, text, prompt, completion, cost, replayed=False)
+        return ChatReply(
+            sent.id, text, prompt, completion, cost, replayed=False, latency_ms=sent.latency_ms
+        )
 
     def _record(
         self,
@@ -479,7 +570,15 @@ class _Verdict:
     category: SkipCategory
     wait: float
     final: bool = False
-    step_down: bool = False
+    refusal: Refusal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """The server refused a payload as invalid: the caller steps down or records the rejection."""
+
+    refusal: Refusal
+    sent: _Sent
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
