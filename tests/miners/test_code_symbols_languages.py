@@ -209,6 +209,11 @@ def test_every_unit_mined_from_a_history_in_each_language_parses_on_its_own(
     history: list[Commit] = [
         {"message": "Start every language", "files": first},
         {"message": "Write every shape", "files": full},
+        # every `return 1` becomes `return 3`: the units that hold one are modified
+        {
+            "message": "Change every shape",
+            "files": {p: t.replace("1", "3") for p, t in full.items()},
+        },
         {"message": "Remove them", "delete": list(full)},
     ]
     mined = _mined(make_repo(history))

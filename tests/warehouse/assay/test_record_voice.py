@@ -15,7 +15,11 @@ GOOD_OUTPUT = (
     "when `not values`."
 )
 GOOD_INSTRUCTION = (
-    "Task: **Refuse the mean of nothing**\n\nProblem: `mean([])` crashed.\n\n1. Fix it."
+    "You are a Python developer working on calc, a small statistics library.\n\n"
+    "Task: **Refuse the mean of nothing**\n\nProblem: `mean([])` crashes with a "
+    "`ZeroDivisionError` from deep inside the division, which tells the caller nothing about "
+    "what they did wrong.\n\nRequirements:\n1. Raise `ValueError` when `values` is empty, "
+    "before dividing.\n2. Keep the result for every non-empty list exactly as it is."
 )
 
 
@@ -54,6 +58,30 @@ def test_a_record_in_its_own_voice_passes() -> None:
 def test_pasted_commit_text_is_rejected(explanation: str, problem: str) -> None:
     output = GOOD_OUTPUT.rsplit("```", 1)[0] + "```\n\n" + explanation
     verdict = check_record_voice(_record(output=output))
+    assert verdict is not None and not verdict.passed and problem in verdict.detail
+
+
+@pytest.mark.parametrize(
+    ("instruction", "explanation", "problem"),
+    [
+        # SmolLM2-135M's reply on the stock history, accepted before this rule
+        (
+            "reject negative quantity of sku and return what is left.",
+            "The change made a task to the module, which changed it. The new code does not have "
+            "any changes.",
+            "the instruction is 10 words",
+        ),
+        (GOOD_INSTRUCTION.split("Requirements:")[0] * 2, None, "no numbered requirements"),
+        (GOOD_INSTRUCTION, "It raises now.", "the explanation is 3 words"),
+    ],
+)
+def test_a_thin_instruction_or_explanation_is_rejected(
+    instruction: str, explanation: str | None, problem: str
+) -> None:
+    output = GOOD_OUTPUT
+    if explanation is not None:
+        output = GOOD_OUTPUT.rsplit("```", 1)[0] + "```\n\n" + explanation
+    verdict = check_record_voice(_record(instruction=instruction, output=output))
     assert verdict is not None and not verdict.passed and problem in verdict.detail
 
 

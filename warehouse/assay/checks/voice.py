@@ -54,6 +54,7 @@ def check_record_voice(record: Record) -> Verdict | None:
         *_filler(record.output),
         *_empty_reference(record.instruction),
         *_placeholders(record),
+        *_thin(record),
     ]
     if problems:
         return Verdict.fail("; ".join(problems[:3]))
@@ -63,6 +64,31 @@ def check_record_voice(record: Record) -> Verdict | None:
 def _own_prose(text: str) -> str:
     """The record's own words: outside code, quotes and block labels."""
     return _LABEL_LINE.sub("", _QUOTED.sub("", prose(text)))
+
+
+_WORD = re.compile(r"[\u3400-\u9fff]|[^\W\d_][\w'-]*")
+_REQUIREMENT = re.compile(r"^\s*\d+[.)、]\s+\S", re.MULTILINE)
+MIN_INSTRUCTION_WORDS = 40  # a role, the problem and what the result must do
+MIN_EXPLANATION_WORDS = 12  # what was wrong, what the change does: a sentence or two at least
+
+
+def _thin(record: InstructionRecord) -> list[str]:
+    """An instruction or explanation too thin to teach: a one-line task, no numbered
+    requirements, an explanation of a few words (a small model's reply looks like this:
+    "reject negative quantity" and "The change made a task to the module")."""
+    if record.provenance.feedback is not None:
+        return []  # a fine-tuned model's failure: the prompt and the answer are the user's
+    problems = []
+    words = len(_WORD.findall(_own_prose(record.instruction)))
+    if words < MIN_INSTRUCTION_WORDS:
+        problems.append(f"the instruction is {words} words: no stated problem and requirements")
+    elif not _REQUIREMENT.search(record.instruction):
+        problems.append("the instruction has no numbered requirements")
+    explanation = len(_WORD.findall(_own_prose(record.output)))
+    # a docs record's answer is the documented code: its docstring is the explanation
+    if record.task_type != "docs" and explanation < MIN_EXPLANATION_WORDS:
+        problems.append(f"the explanation is {explanation} words: it explains nothing")
+    return problems
 
 
 def _pasted_text(text: str, where: str) -> list[str]:
