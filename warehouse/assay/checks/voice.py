@@ -69,7 +69,11 @@ def _own_prose(text: str) -> str:
 _WORD = re.compile(r"[\u3400-\u9fff]|[^\W\d_][\w'-]*")
 _REQUIREMENT = re.compile(r"^\s*\d+[.)、]\s+\S", re.MULTILINE)
 MIN_INSTRUCTION_WORDS = 40  # a role, the problem and what the result must do
-MIN_EXPLANATION_WORDS = 12  # what was wrong, what the change does: a sentence or two at least
+MIN_EXPLANATION_WORDS = 12
+_EXPLAINED_BY_ANSWER = {
+    "docs",
+    "edge_cases",
+}  # what was wrong, what the change does: a sentence or two at least
 
 
 def _thin(record: InstructionRecord) -> list[str]:
@@ -85,8 +89,9 @@ def _thin(record: InstructionRecord) -> list[str]:
     elif not _REQUIREMENT.search(record.instruction):
         problems.append("the instruction has no numbered requirements")
     explanation = len(_WORD.findall(_own_prose(record.output)))
-    # a docs record's answer is the documented code: its docstring is the explanation
-    if record.task_type != "docs" and explanation < MIN_EXPLANATION_WORDS:
+    # a docs record's answer is the documented code, an edge-case record's its list of the inputs
+    # refused: that is their explanation
+    if record.task_type not in _EXPLAINED_BY_ANSWER and explanation < MIN_EXPLANATION_WORDS:
         problems.append(f"the explanation is {explanation} words: it explains nothing")
     return problems
 
