@@ -22,6 +22,8 @@ from miners.change_support import ChangeSupport
 from miners.code_symbols import language_for_path
 from miners.commit_kinds import is_test_path
 from warehouse.assay.output_blocks import LabelledBlock, Removal, removal_line, render_block
+from warehouse.outcomes import Skip, SkipCategory
+from warehouse.redaction import PLACEHOLDER
 from warehouse.selection.task_context import CodeUnit, TaskContext
 
 _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
@@ -164,3 +166,31 @@ def _module_text(support: ChangeSupport) -> str:
     others = [s for s in statements if not _IMPORT.match(s)]
     parts = ["\n".join(imports)] if imports else []
     return "\n\n".join(parts + others)
+
+
+def answer_problem(context: TaskContext) -> Skip | None:
+    """Why the real change cannot be the whole answer, or None: it edits or removes lines outside
+    what the answer shows, it needs a file too large to show, or its code holds a redacted
+    secret. Both drafters answer with the real change, so both skip on these."""
+    stray = {path: s for path, s in context.supports.items() if not s.complete}
+    if stray:
+        path, support = next(iter(stray.items()))
+        where = (
+            f"edits {path} outside its functions (line {support.stray_lines[0]})"
+            if support.stray_lines
+            else f"removes lines of {path} outside its functions and module-level names "
+            f"(line {support.stray_removals[0]} before it)"
+        )
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER,
+            f"the change also {where}: the answer would not be complete",
+        )
+    missing = [path for path, text in needed_files(context).items() if text is None]
+    if missing:
+        return Skip(
+            SkipCategory.INCOMPLETE_ANSWER,
+            f"the change needs {missing[0]}, which is too large to show",
+        )
+    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
+        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    return None

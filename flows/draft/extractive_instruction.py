@@ -13,6 +13,7 @@ from typing import Any
 
 from flows.draft.answer_code import (
     answer_code,
+    answer_problem,
     data_fence,
     exercising_tests,
     fence_tag,
@@ -32,7 +33,6 @@ from miners.commit_kinds import CODE_FAMILIES, is_test_case
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
 from warehouse.records import InstructionRecord
-from warehouse.redaction import PLACEHOLDER
 from warehouse.selection.task_context import CodeUnit, Context, TaskContext
 from warehouse.selection.ticket_context import TicketContext
 
@@ -142,27 +142,9 @@ def _code_task_problem(context: TaskContext) -> Skip | None:
             "no ticket, and the commit body gives no reason for the change: the subject alone "
             "is not a problem statement",
         )
-    stray = {path: s for path, s in context.supports.items() if not s.complete}
-    if stray:
-        path, support = next(iter(stray.items()))
-        where = (
-            f"edits {path} outside its functions (line {support.stray_lines[0]})"
-            if support.stray_lines
-            else f"removes lines of {path} outside its functions and module-level names "
-            f"(line {support.stray_removals[0]} before it)"
-        )
-        return Skip(
-            SkipCategory.INCOMPLETE_ANSWER,
-            f"the change also {where}: the answer would not be complete",
-        )
-    missing = [path for path, text in needed_files(context).items() if text is None]
-    if missing:
-        return Skip(
-            SkipCategory.INCOMPLETE_ANSWER,
-            f"the change needs {missing[0]}, which is too large to show",
-        )
-    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
-        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    problem = answer_problem(context)
+    if problem is not None:
+        return problem
     return None
 
 

@@ -26,7 +26,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows.draft.answer_code import answer_code, exercising_tests, fence_tag, needed_files
+from flows.draft.answer_code import (
+    answer_code,
+    answer_problem,
+    exercising_tests,
+    fence_tag,
+)
 from flows.draft.drafting import (
     Deliver,
     DraftDeferred,
@@ -76,7 +81,6 @@ from warehouse.record_drafts import (
 )
 from warehouse.record_text import code_blocks
 from warehouse.records import InstructionRecord, Provenance
-from warehouse.redaction import PLACEHOLDER
 from warehouse.seed_folder import SeedFolder, load_seeds
 from warehouse.selection.task_context import CodeUnit, Context, ContextLoader, TaskContext
 from warehouse.selection.ticket_context import TicketContext
@@ -336,26 +340,9 @@ def _answer_problem(context: TaskContext) -> Skip | None:
     not parse (and compile) in its language."""
     if context.family == "review":
         return None
-    stray = {path: s for path, s in context.supports.items() if not s.complete}
-    if stray:
-        path, support = next(iter(stray.items()))
-        where = (
-            f"edits {path} outside its functions (line {support.stray_lines[0]})"
-            if support.stray_lines
-            else f"removes lines of {path} outside its functions and module-level names "
-            f"(line {support.stray_removals[0]} before it)"
-        )
-        return Skip(
-            SkipCategory.INCOMPLETE_ANSWER,
-            f"the change also {where}: the answer would not be complete",
-        )
-    missing = [path for path, text in needed_files(context).items() if text is None]
-    if missing:
-        return Skip(
-            SkipCategory.INCOMPLETE_ANSWER, f"the change needs {missing[0]}, which is too large"
-        )
-    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
-        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    incomplete = answer_problem(context)
+    if incomplete is not None:
+        return incomplete
     problem = next(filter(None, map(syntax_problem, code_blocks(answer_code(context, "en")))), "")
     if problem:  # Python 2 code, say: code_parses would reject the record whatever its prose
         return Skip(SkipCategory.UNPARSEABLE_CODE, f"the real change does not parse: {problem}")
