@@ -80,7 +80,7 @@ def load_tool_catalog(path: Path) -> ToolCatalog:
 
 def write_tool_catalogs(catalog: ToolCatalog, target: Path) -> list[Path]:
     """Write the catalog beside the datasets: ``tools.json`` (goldmine's form, what the LangChain
-    loader reads) and ``tools.openai.json`` (the OpenAI ``tools`` list)."""
+    and LlamaIndex loaders read) and ``tools.openai.json`` (the OpenAI ``tools`` list)."""
     target.mkdir(parents=True, exist_ok=True)
     native = {
         "tools": [t.model_dump() for t in catalog.tools.values()],

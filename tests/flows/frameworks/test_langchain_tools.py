@@ -16,7 +16,7 @@ from langchain_core.tools import BaseTool, ToolException
 
 from flows.frameworks.langchain_tools import langchain_tools, replay_implementations
 from miners.replay_tools import SnapshotSession
-from tests.builders import Cli, JsonObject, git, json_object
+from tests.builders import JsonObject, git
 
 
 class ScriptedChatModel(BaseChatModel):
@@ -70,30 +70,6 @@ def run_agent(
             return messages
         for call in reply.tool_calls:
             messages.append(by_name[call["name"]].invoke({**call, "type": "tool_call"}))
-
-
-@pytest.fixture
-def exported(
-    cli: Cli, stock_repo: Path, stock_tickets: Path, tmp_path: Path
-) -> tuple[JsonObject, Path]:
-    result = cli(
-        "run",
-        "--inline",
-        "--repo",
-        stock_repo,
-        "--tickets",
-        stock_tickets,
-        "--kinds",
-        "agent",
-        "--workspace",
-        tmp_path / "ws",
-    )
-    assert result.exit_code == 0, result.output
-    rows = [
-        json_object(line)
-        for line in (tmp_path / "ws" / "export" / "goldmine_openai.jsonl").read_text().splitlines()
-    ]
-    return next(row for row in rows if "tools" in row), tmp_path / "ws" / "export" / "tools.json"
 
 
 def test_the_agent_replays_every_exported_call_and_gets_the_exported_observations(
