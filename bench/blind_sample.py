@@ -30,15 +30,16 @@ import duckdb
 _QUERY = """
 SELECT c.id, t.family, c.record, coalesce(cm.sha, '') AS sha
 FROM candidates c JOIN tasks t ON t.id = c.task_id LEFT JOIN commits cm ON cm.id = t.commit_id
-WHERE c.status = 'accepted' AND c.record->>'kind' = ?
+WHERE c.status = 'accepted' AND c.record->>'kind' = ? AND c.drafter LIKE ?
 ORDER BY c.id
 """
 
 
-def accepted(workspace: Path, kind: str) -> list[dict[str, Any]]:
-    """Every accepted record of ``kind`` in the workspace, with its family and commit."""
+def accepted(workspace: Path, kind: str, drafter: str = "") -> list[dict[str, Any]]:
+    """Every accepted record of ``kind`` in the workspace (by a drafter whose name starts with
+    ``drafter``), with its family and commit."""
     with duckdb.connect(str(workspace / "goldmine.duckdb"), read_only=True) as db:
-        rows = db.execute(_QUERY, [kind]).fetchall()
+        rows = db.execute(_QUERY, [kind, f"{drafter}%"]).fetchall()
     return [
         {"candidate_id": cid, "family": family, "sha": sha, "record": json.loads(record)}
         for cid, family, record, sha in rows
@@ -160,6 +161,7 @@ def main() -> None:
     sample_command.add_argument("--size", type=int, default=60)
     sample_command.add_argument("--kind", default="instruction")
     sample_command.add_argument("--lang", default="", help="only records in this language")
+    sample_command.add_argument("--drafter", default="", help="only records of this drafter")
     batches_command = commands.add_parser("batches", help="labelled samples mixed into batches")
     batches_command.add_argument("--batches", type=int, default=1)
     batches_command.add_argument("inputs", nargs="+", help="label=path/to/sample.jsonl")
@@ -180,7 +182,7 @@ def main() -> None:
         inputs = [(item.split("=", 1)[0], Path(item.split("=", 1)[1])) for item in arguments.inputs]
         write_batches(mixed(inputs, arguments.seed), arguments.out, arguments.batches)
         return
-    rows = accepted(arguments.workspace, arguments.kind)
+    rows = accepted(arguments.workspace, arguments.kind, arguments.drafter)
     rows = [r for r in rows if not arguments.lang or r["record"]["lang"] == arguments.lang]
     sample = stratified(rows, arguments.size, arguments.seed)
     arguments.out.mkdir(parents=True, exist_ok=True)

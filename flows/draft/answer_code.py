@@ -29,13 +29,16 @@ from warehouse.selection.task_context import CodeUnit, TaskContext
 _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
 
 
-def answer_code(context: TaskContext, lang: str) -> str:
+def answer_code(context: TaskContext, lang: str, *, with_tests: bool = False) -> str:
     """The labelled blocks of the change, in ``lang`` (``en`` or ``zh``), as the output carries
     them: each changed file's module level, definitions and deletions, then the edited tests,
-    then the data files."""
+    then the data files. ``with_tests``: the tests the commit adds for the change (and the
+    fixtures it adds for them) go in too, with the test files' new imports — an answer that
+    fixes a bug writes its regression test."""
     parts: list[str] = []
-    for path in answer_paths(context):
-        parts += [render_block(block, lang) for block in file_blocks(context, path)]
+    for path in answer_paths(context, with_tests=with_tests):
+        blocks = file_blocks(context, path, with_tests=with_tests)
+        parts += [render_block(block, lang) for block in blocks]
         parts += [removal_line(removal, lang) for removal in file_removals(context, path)]
     parts += [
         render_block(
@@ -47,10 +50,32 @@ def answer_code(context: TaskContext, lang: str) -> str:
     return "\n\n".join(parts)
 
 
-def answer_paths(context: TaskContext) -> list[str]:
+def new_tests(context: TaskContext) -> list[CodeUnit]:
+    """The tests the commit writes for the change: the added tests that name a changed unit, or,
+    when none does (a route tested through the client), every test it adds. A test "added" under
+    a name the commit deleted elsewhere was moved, not written; the tests family's tests are its
+    units already."""
+    if context.family in {"tests", "review", "docs"}:
+        return []
+    added = [
+        t
+        for t in context.tests
+        if t.change == "added" and t.qualified_name not in context.deleted_names
+    ]
+    exercising = [t for t in exercising_tests(context) if t in added]
+    return exercising or added
+
+
+def new_fixtures(context: TaskContext) -> list[CodeUnit]:
+    """The fixtures and ``setUp`` methods the commit adds for its tests (absent at the parent)."""
+    return [f for f in context.fixtures if f.change == "added"] if new_tests(context) else []
+
+
+def answer_paths(context: TaskContext, *, with_tests: bool = False) -> list[str]:
     """The code files the answer changes, in order: the units' files, the other files whose module
-    level the change edits, then the test files it edits tests of or deletes something from (a
-    test file's imports for the tests the commit adds go with those tests, not the answer)."""
+    level the change edits, then the test files it edits tests of or deletes something from (and,
+    ``with_tests``, those it adds tests to; else a test file's imports for the tests the commit
+    adds go with those tests, not the answer)."""
     others = [
         path
         for path, support in context.supports.items()
@@ -60,10 +85,14 @@ def answer_paths(context: TaskContext) -> list[str]:
     tests += [
         path for path, support in context.supports.items() if is_test_path(path) and support.removed
     ]
+    if with_tests:
+        tests += [t.path for t in (*new_tests(context), *new_fixtures(context))]
     return list(dict.fromkeys([*context.paths, *others, *tests]))
 
 
-def file_blocks(context: TaskContext, path: str) -> list[LabelledBlock]:
+def file_blocks(
+    context: TaskContext, path: str, *, with_tests: bool = False
+) -> list[LabelledBlock]:
     """One file's blocks: its module-level statements, then its changed definitions (a
     definition inside a shown class or module statement is shown by it)."""
     support = context.supports.get(path)
@@ -71,7 +100,8 @@ def file_blocks(context: TaskContext, path: str) -> list[LabelledBlock]:
     blocks = []
     if support is not None and support.module_statements:
         blocks.append(LabelledBlock(path, "module", None, fence, _module_text(support)))
-    units = [u for u in (*context.units, *context.test_edits) if u.path == path]
+    added = (*new_fixtures(context), *new_tests(context)) if with_tests else ()
+    units = [u for u in (*context.units, *context.test_edits, *added) if u.path == path]
     covered = set(support.covered) if support is not None else set()
     names = {u.qualified_name for u in units}
     blocks += [
@@ -102,13 +132,14 @@ def removals_view(context: TaskContext) -> list[dict[str, str]]:
     ]
 
 
-def module_texts(context: TaskContext) -> dict[str, str]:
+def module_texts(context: TaskContext, *, with_tests: bool = False) -> dict[str, str]:
     """Per changed file with module-level statements to show, those statements as the file
-    holds them."""
+    holds them (``with_tests``: the test files the new tests go in too)."""
+    paths = answer_paths(context, with_tests=with_tests)
     return {
         path: _module_text(support)
         for path, support in context.supports.items()
-        if support.module_statements and path in answer_paths(context)
+        if support.module_statements and path in paths
     }
 
 

@@ -423,7 +423,8 @@ def _arguments(words: Phrasebook, macro: str, view: dict[str, Any]) -> dict[str,
 
 
 def _input_text(context: TaskContext, lang: str) -> str:
-    """The code before the change, and the fixtures the acceptance tests use."""
+    """The code before the change (of the tests it updates too), and the fixtures the acceptance
+    tests use."""
     blocks = [
         _labelled_code(
             f"Current code of `{unit.qualified_name}` in `{unit.path}`:"
@@ -432,7 +433,7 @@ def _input_text(context: TaskContext, lang: str) -> str:
             fence_tag(unit.lang),
             unit.before,
         )
-        for unit in context.units
+        for unit in (*context.units, *context.test_edits)
         if unit.change == "modified" and unit.before.strip()
     ]
     if context.fixtures and exercising_tests(context):

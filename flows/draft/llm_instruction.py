@@ -31,6 +31,7 @@ from flows.draft.answer_code import (
     answer_problem,
     exercising_tests,
     fence_tag,
+    new_tests,
 )
 from flows.draft.drafting import (
     Deliver,
@@ -239,7 +240,7 @@ def record_of(
     """The record: the model's prose around the exact code before the change (``input``) and
     the real change (``output``'s labelled blocks, then the explanation). A review's output is
     the model's review alone: its input is the diff under review."""
-    code = "" if context.family == "review" else answer_code(context, lang)
+    code = "" if context.family == "review" else answer_code(context, lang, with_tests=True)
     return instruction_record(
         draft,
         given=record_input(context, lang),
@@ -277,14 +278,17 @@ def record_input(context: TaskContext, lang: str) -> str:
             unit,
             unit.before,
         )
-        for unit in context.units
+        for unit in (*context.units, *context.test_edits)
         if unit.change == "modified" and unit.before.strip()
     ]
-    fixtures = _fixture_blocks(context, lang) if exercising_tests(context) else []
+    tested = new_tests(context) or exercising_tests(context)
+    fixtures = _fixture_blocks(context, lang, existing_only=True) if tested else []
     return "\n\n".join([*before, *fixtures])
 
 
-def _fixture_blocks(context: TaskContext, lang: str) -> list[str]:
+def _fixture_blocks(context: TaskContext, lang: str, *, existing_only: bool = False) -> list[str]:
+    """The fixtures the tests use, as the parent has them (``existing_only``: not those the
+    commit adds, which the answer writes)."""
     return [
         _labelled(
             f"`{fixture.path}` — `{fixture.qualified_name}` (used by the tests):"
@@ -294,6 +298,7 @@ def _fixture_blocks(context: TaskContext, lang: str) -> list[str]:
             fixture.after,
         )
         for fixture in context.fixtures
+        if not (existing_only and fixture.change == "added")
     ]
 
 
@@ -343,7 +348,8 @@ def _answer_problem(context: TaskContext) -> Skip | None:
     incomplete = answer_problem(context)
     if incomplete is not None:
         return incomplete
-    problem = next(filter(None, map(syntax_problem, code_blocks(answer_code(context, "en")))), "")
+    answer = answer_code(context, "en", with_tests=True)
+    problem = next(filter(None, map(syntax_problem, code_blocks(answer))), "")
     if problem:  # Python 2 code, say: code_parses would reject the record whatever its prose
         return Skip(SkipCategory.UNPARSEABLE_CODE, f"the real change does not parse: {problem}")
     return None

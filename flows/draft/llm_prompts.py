@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flows.draft.answer_code import exercising_tests
+from flows.draft.answer_code import exercising_tests, module_texts, new_fixtures, new_tests
 from flows.draft.extractive_instruction import task_view
 from flows.draft.families import family_view
 from flows.draft.llm_facts import COMMIT_FILES, CommitFiles, changed, message_doubts, used_lines
@@ -239,9 +239,12 @@ def prompt_view(
         for test in view.get("test_edits", [])
         if (test["path"], test["name"]) in edited
     ]
-    exercising = changed(exercising_tests(context))
-    view["tests"] = [_test(test) for test in exercising[:MAX_TESTS]]
-    if not exercising and context.family != "tests":
+    written = new_tests(context)
+    view["tests"] = [_test(test) for test in [*new_fixtures(context), *written][:MAX_TESTS]]
+    view["module"] = module_texts(context, with_tests=True)
+    if context.family != "tests":  # the tests family's fixtures are given, new or not
+        view["fixtures"] = [f for f in view.get("fixtures", []) if f["name"] in _existing(context)]
+    if not (written or exercising_tests(context)) and context.family != "tests":
         view["fixtures"] = []  # the fixtures of tests that do not test the change
     view["used"] = [
         {"path": lines.path, "fence": lines.fence, "text": lines.text}
@@ -253,6 +256,11 @@ def prompt_view(
         view.update(family_view(context))
         view["guard_lines"] = "\n".join(_guard_line(guard) for guard in view.get("guards", []))
     return view
+
+
+def _existing(context: TaskContext) -> set[str]:
+    """The fixtures the tests use that the parent already has (the input shows them)."""
+    return {f.qualified_name for f in context.fixtures if f.change != "added"}
 
 
 def _test(test: CodeUnit) -> dict[str, Any]:

@@ -227,7 +227,7 @@ class ContextLoader:
             test_edits=test_edits,
             other_files=self._other_files(read, task[6]),
             fixtures=_fixtures(
-                read,
+                (read, read_parent),
                 units + self._units(facts["test_symbol_ids"])
                 if task[1] == "tests"
                 else self._units(facts["test_symbol_ids"]),
@@ -456,10 +456,15 @@ _BUILTIN_FIXTURES = frozenset(
 
 
 def _fixtures(
-    read: Callable[[str], bytes | None], tests: tuple[CodeUnit, ...]
+    reads: tuple[Callable[[str], bytes | None], Callable[[str], bytes | None]],
+    tests: tuple[CodeUnit, ...],
 ) -> tuple[CodeUnit, ...]:
     """The pytest fixtures the Python tests ask for (defined in their file or a ``conftest.py``
-    above it) and the ``setUp`` of their unittest classes, as they are at the commit."""
+    above it) and the ``setUp`` of their unittest classes: as they are at the parent when they
+    exist there (``existing``; the input shows the repository as the developer finds it, and a
+    fixture the commit edits is one of its ``test_edits``), else as the commit adds them
+    (``added``: part of the answer, not of what is given)."""
+    read, read_parent = reads
     found: dict[str, CodeUnit] = {}
     for test in tests:
         if test.lang != "python":
@@ -467,19 +472,22 @@ def _fixtures(
         wanted = _parameters(test.after) - _BUILTIN_FIXTURES
         owner = test.qualified_name.rsplit(".", 1)[0] if "." in test.qualified_name else ""
         for path in _fixture_files(test.path):
+            parent = {s.qualified_name: s for s in _python_symbols(read_parent, path)}
             for symbol in _python_symbols(read, path):
                 is_fixture = symbol.name in wanted and "fixture" in symbol.code.split("def ", 1)[0]
                 is_setup = path == test.path and symbol.qualified_name == f"{owner}.setUp"
                 if (is_fixture or is_setup) and symbol.code.count("\n") < MAX_FIXTURE_LINES:
+                    before = parent.get(symbol.qualified_name)
+                    code = before.code if before is not None else symbol.code
                     unit = CodeUnit(
                         "",
                         path,
                         "python",
                         symbol.qualified_name,
                         symbol.kind,
-                        "existing",
-                        symbol.code,
-                        symbol.code,
+                        "existing" if before is not None else "added",
+                        before.code if before is not None else "",
+                        code,
                         symbol.doc,
                     )
                     found.setdefault(symbol.name if is_fixture else unit.qualified_name, unit)

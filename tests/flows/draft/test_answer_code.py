@@ -204,3 +204,95 @@ def test_the_drafted_answer_resolves_and_without_its_deletions_it_does_not(
     assert left_over.detail.startswith(
         "app/handlers.py still imports `from collections import deque` after applying the output"
     )
+
+
+FIXTURE_TESTS_V2 = """import json
+from pathlib import Path
+
+import pytest
+
+from shop.orders import sort_orders
+
+
+@pytest.fixture
+def orders():
+    return json.loads((Path(__file__).parent / "orders.json").read_text())
+
+
+def test_sorts():
+    assert sort_orders([]) == []
+
+
+def test_sort_orders_returns_one_page(orders):
+    assert len(sort_orders(orders)) == 20
+"""
+
+
+def test_with_tests_the_answer_writes_the_regression_test_its_imports_and_fixture(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    context = load_context(
+        warehouse,
+        make_repo,
+        {"shop/orders.py": ORDERS_V1, "tests/test_orders.py": TEST_V1},
+        {
+            "shop/orders.py": ORDERS_V2,
+            "tests/test_orders.py": FIXTURE_TESTS_V2,
+            "tests/orders.json": ORDERS_JSON,
+        },
+    )
+    without = [(b.path, b.part, b.symbol) for b in labelled_blocks(answer_code(context, "en"))]
+    assert ("tests/test_orders.py", "unit", "test_sort_orders_returns_one_page") not in without
+    code = answer_code(context, "en", with_tests=True)
+    blocks = labelled_blocks(code)
+    assert [(b.path, b.part, b.symbol) for b in blocks] == [
+        ("shop/orders.py", "module", None),
+        ("shop/orders.py", "unit", "sort_orders"),
+        ("tests/test_orders.py", "module", None),
+        ("tests/test_orders.py", "unit", "orders"),
+        ("tests/test_orders.py", "unit", "test_sort_orders_returns_one_page"),
+        ("tests/orders.json", "file", None),
+    ]
+    assert blocks[2].code == "import json\nfrom pathlib import Path\nimport pytest\n"
+    record = extractive.draft(context, "en")
+    assert isinstance(record, InstructionRecord)
+    resolver = Resolver(warehouse, [context.task_id])
+    try:
+        verdict = resolver.verdict(record.model_copy(update={"output": code}))
+        without_module = code.replace(render_module(blocks[2].code), "")
+        missing = resolver.verdict(record.model_copy(update={"output": without_module}))
+    finally:
+        resolver.close()
+    assert verdict is not None and verdict.passed, verdict
+    assert missing is not None and not missing.passed
+    # the fixture is the commit's: the parent has none, so the input must not show it as given
+    assert [f.change for f in context.fixtures] == ["added"]
+
+
+def render_module(code: str) -> str:
+    return f"`tests/test_orders.py` — module level:\n\n```python\n{code}```"
+
+
+def test_a_fixture_the_parent_has_is_given_as_the_parent_has_it(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    parent_tests = FIXTURE_TESTS_V2.replace(
+        "def test_sort_orders_returns_one_page(orders):\n"
+        "    assert len(sort_orders(orders)) == 20\n",
+        "",
+    )
+    old_fixture = parent_tests.replace('(Path(__file__).parent / "orders.json")', 'Path("o.json")')
+    context = load_context(
+        warehouse,
+        make_repo,
+        {"shop/orders.py": ORDERS_V1, "tests/test_orders.py": old_fixture},
+        {
+            "shop/orders.py": ORDERS_V2,
+            "tests/test_orders.py": FIXTURE_TESTS_V2,
+            "tests/orders.json": ORDERS_JSON,
+        },
+    )
+    [fixture] = context.fixtures
+    assert fixture.change == "existing" and 'Path("o.json")' in fixture.after
+    [edited] = context.test_edits
+    assert edited.qualified_name == "orders" and 'Path("o.json")' in edited.before

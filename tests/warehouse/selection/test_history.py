@@ -179,7 +179,7 @@ def test_a_fix_beyond_the_window_counts_only_within_two_weeks(
     assert families["feature"] == status  # the fix is 25 commits later
 
 
-def test_a_later_change_that_admits_no_mistake_leaves_the_task(
+def test_a_change_more_than_a_week_later_that_admits_no_mistake_leaves_the_task(
     warehouse: Warehouse, make_repo: BuildRepo
 ) -> None:
     repo = make_repo(
@@ -191,7 +191,8 @@ def test_a_later_change_that_admits_no_mistake_leaves_the_task(
                     "message": "Round totals to cents for the new invoices",
                     "files": {"cart.py": ROUNDED_FIXED},
                 },
-            ]
+            ],
+            timedelta(days=8),
         )
     )
     _select(warehouse, repo)
@@ -379,9 +380,9 @@ ROUNDED_TEST = "from cart import total\n\n\ndef test_total():\n    assert total(
 
 
 @pytest.mark.parametrize(
-    ("apart", "status"), [(timedelta(hours=1), "skipped"), (timedelta(days=2), "selected")]
+    ("apart", "status"), [(timedelta(hours=1), "skipped"), (timedelta(days=3), "selected")]
 )
-def test_a_commit_whose_code_the_next_ones_rewrite_within_a_day_makes_no_task(
+def test_a_commit_whose_code_a_later_one_rewrites_within_a_week_makes_no_task(
     warehouse: Warehouse, make_repo: BuildRepo, apart: timedelta, status: str
 ) -> None:
     repo = make_repo(
@@ -403,35 +404,34 @@ def test_a_commit_whose_code_the_next_ones_rewrite_within_a_day_makes_no_task(
         assert feature[2:] == (
             "rewritten_soon",
             f"5 of its 5 added lines rewritten by {later[:10]} 'Use round() for totals' "
-            "3 commit(s) later",
+            "3 hour(s) later",
         )
 
 
-def test_rewritten_tests_or_a_few_rewritten_lines_are_not_a_rewrite(
-    warehouse: Warehouse, make_repo: BuildRepo
+@pytest.mark.parametrize(
+    ("rewrite", "status"),
+    [("tests", "selected"), ("one line", "skipped"), ("one line, 8 days later", "selected")],
+)
+def test_one_rewritten_line_within_a_week_is_a_rewrite_rewritten_tests_are_not(
+    warehouse: Warehouse, make_repo: BuildRepo, rewrite: str, status: str
 ) -> None:
-    repo = make_repo(
-        _dated(
-            [
-                {"message": "Add cart totals", "files": {"cart.py": CART}},
-                {
-                    "message": ROUND_MESSAGE,
-                    "files": {"cart.py": ROUNDED, "test_cart.py": ROUNDED_TEST},
-                },
-                {
-                    "message": "Round totals to cents for the new invoices",
-                    "files": {
-                        "cart.py": ROUNDED_FIXED,
-                        "test_cart.py": ROUNDED_TEST.replace("1.5", "1.50"),
-                    },
-                },
-            ]
-        )
-    )
-    _select(warehouse, repo)
-    assert ("feature", "selected") in [
-        row[:2] for row in _tasks_of(warehouse, "Add rounding to totals")
+    """A later commit that changes one line the commit added (a digit of the rounding, with no
+    word of a mistake) shows its version did not last; one that only edits its tests, or
+    changes the line after a week, does not."""
+    fixed = ROUNDED if rewrite == "tests" else ROUNDED_FIXED
+    commits: list[Commit] = [
+        {"message": "Add cart totals", "files": {"cart.py": CART}},
+        {"message": ROUND_MESSAGE, "files": {"cart.py": ROUNDED, "test_cart.py": ROUNDED_TEST}},
+        {
+            "message": "Round totals to cents for the new invoices",
+            "files": {"cart.py": fixed, "test_cart.py": ROUNDED_TEST.replace("1.5", "1.50")},
+        },
     ]
+    apart = timedelta(days=8) if "8 days" in rewrite else timedelta(minutes=1)
+    repo = make_repo(_dated(commits, apart))
+    _select(warehouse, repo)
+    statuses = {row[1] for row in _tasks_of(warehouse, "Add rounding to totals")}
+    assert statuses == {status}
 
 
 def test_commits_of_one_time_are_judged_in_the_order_of_their_parents(
