@@ -270,4 +270,22 @@ def commit_patch(git_dir: Path, parent: str, sha: str, paths: list[str]) -> str:
         errors="replace",
         check=True,
     )
-    return diff.stdout
+    return without_blob_ids(diff.stdout)
+
+
+_INDEX_LINE = re.compile(r"^index [0-9a-f]{7,}\.\.[0-9a-f]{7,}(?: \d{6})?\n", re.MULTILINE)
+
+
+def without_blob_ids(patch: str) -> str:
+    """The patch without its ``index <blob>..<blob>`` lines: they name the commit's own objects,
+    which an agent writing the patch cannot know, and ``git apply`` does not need them for text."""
+    return _INDEX_LINE.sub("", patch)
+
+
+_PATCH_PATH = re.compile(r"^--- (?:a/(.+)|/dev/null)\n\+\+\+ (?:b/(.+)|/dev/null)$", re.MULTILINE)
+
+
+def patched_files(patch: str) -> list[tuple[str | None, str | None]]:
+    """(old path, new path) of every file a unified diff changes; None for ``/dev/null`` (a new
+    or a deleted file)."""
+    return [(m.group(1), m.group(2)) for m in _PATCH_PATH.finditer(patch)]

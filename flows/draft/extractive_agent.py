@@ -20,9 +20,9 @@ from flows.draft.extractive_instruction import task_view
 from flows.draft.extractive_tickets import draft_ticket_trajectory
 from flows.prompting import Phrasebook
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path
-from miners.commit_kinds import CODE_FAMILIES
+from miners.commit_kinds import CODE_FAMILIES, is_test_path
 from miners.git_objects import git_dir_of
-from miners.replay_tools import SnapshotSession, commit_patch, first_parent
+from miners.replay_tools import SnapshotSession, commit_patch, first_parent, patched_files
 from miners.tool_results import (
     DirectoryListing,
     PatchApplied,
@@ -155,6 +155,7 @@ class TrajectoryDrafter:
         view = task_view(context)
         trajectory = Trajectory(session, self.key, self.renderer)
         spans = _explore(trajectory, words, context, view)
+        _read_before_patching(trajectory, words, patch)
         applied, test_exit = self._change(trajectory, words, context, view, patch, spans)
         if not applied:
             return DraftSkipped(
@@ -447,6 +448,41 @@ def _read_for_new_code(
             "read_file",
             {"path": unit.path},
         )
+
+
+def _read_before_patching(trajectory: Trajectory, words: Phrasebook, patch: str) -> None:
+    """Read, in every existing file the patch changes that has not been read yet (a test file,
+    most often), the lines its first hunk changes, with a few lines of context: an engineer reads
+    before editing, tests included."""
+    read = {
+        str(turn["content"]["action"]["parameters"].get("path", ""))
+        for turn in trajectory.turns
+        if turn["role"] == "assistant" and turn["content"]["action"]["tool_name"] == "read_file"
+    }
+    for old_path, _ in patched_files(patch):
+        if old_path is None or old_path in read:
+            continue
+        start, end = _first_hunk_span(patch, old_path)
+        test = is_test_path(old_path)
+        trajectory.act(
+            words.say("read_before_patch", path=old_path, start=start, end=end, test=test),
+            "read_file",
+            {"path": old_path, "start_line": start, "end_line": end},
+        )
+        read.add(old_path)
+
+
+def _first_hunk_span(patch: str, path: str) -> tuple[int, int]:
+    """The old lines the first hunk of ``path`` in the patch covers, at least one."""
+    section = patch.split(f"--- a/{path}\n", 1)[-1]
+    found = _HUNK.search(section)
+    if found is None:
+        return 1, 40
+    start, length = int(found.group(1)), int(found.group(2) or 1)
+    return max(start, 1), max(start, 1) + max(length, 1) - 1
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@", re.MULTILINE)
 
 
 def _symbol_at(session: SnapshotSession, unit: CodeUnit) -> SymbolFact | None:

@@ -9,6 +9,8 @@
    applied to the parent snapshot resolves (these need the warehouse and the repository: the
    runner passes them in);
 5. the agent contract: catalog tools, valid parameters, alternating turns, thoughts, results used;
+   and the agent's method: files read before they are patched, no blob ids in patches, thoughts
+   that cite only what was shown, a final answer in sentences that says how the tests came out;
 6. secrets and personal data;
 7. the optional LLM judge (passed in by the caller).
 Duplicates and contamination compare candidates with each other, so the runner adds them.
@@ -19,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from warehouse.assay.checks import agent_contract, heuristics, principles, voice
+from warehouse.assay.checks import agent_contract, agent_method, heuristics, principles, voice
 from warehouse.assay.checks.base import Check, Verdict
 from warehouse.record_text import string_values
 from warehouse.records import Record
@@ -88,6 +90,10 @@ def default_checks(
         Check("agent_turns", run_raw=agent_contract.check_turns, weight=2.0),
         Check("agent_thoughts", run_raw=agent_contract.check_thoughts, weight=2.0),
         Check("agent_uses_results", run_raw=agent_contract.check_uses_results, hard=False),
+        Check("agent_reads_before_patch", run_raw=agent_method.check_reads_before_patch),
+        Check("agent_no_blob_ids", run_raw=agent_method.check_no_blob_ids),
+        Check("agent_grounded_thoughts", run_raw=agent_method.check_grounded_thoughts),
+        Check("agent_final_answer", run_raw=agent_method.check_final_answer, hard=False),
         Check("secrets", run_raw=check_secrets),
     ]
     if judge is not None:
