@@ -21,7 +21,7 @@ from tests.builders import git
 from warehouse.store import Warehouse
 
 GOLDMINE = str(Path(sys.executable).parent / "goldmine")
-pytestmark = pytest.mark.prefect
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(1800)]  # three whole runs
 BACKPORTED = ("Round order totals", "Reject negative and zero", "Raise UnknownSkuError")
 RUNS = {
     "inline": ["--inline"],
