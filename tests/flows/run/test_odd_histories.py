@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.builders import Cli, build_odd_history, git
@@ -15,6 +16,8 @@ def test_a_history_of_odd_commits_is_mined_whole_and_the_odd_ones_are_flagged(
     workspace = tmp_path / "W"
     result = cli("run", "--inline", "--repo", tmp_path / "odd", "--workspace", workspace)
     assert result.exit_code == 0, result.output
+    # the run's counts say so too
+    assert re.search(r"commits stored with oddities: .*\btimezone_out_of_range 1\b", result.output)
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         stored = dict(warehouse.query("SELECT sha, oddities FROM commits").rows)
         zone = warehouse.scalar(
