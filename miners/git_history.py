@@ -45,7 +45,8 @@ __all__ = [
 
 MINER_VERSION = "git-2"
 
-_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%n%w(0,1,1)%B%w(0,0,0)%n%x1d"
+# Dates raw (``--date=raw``: seconds and ±hhmm): ISO text cannot say every zone git accepts.
+_FORMAT = "%x1e%H%x1f%P%x1f%an%x1f%ae%x1f%ad%x1f%cn%x1f%ce%x1f%cd%n%w(0,1,1)%B%w(0,0,0)%n%x1d"
 # Settings a user's git config could change that would alter what we parse.
 _GIT_CONFIG = (
     "core.quotePath=false",
@@ -67,6 +68,7 @@ _LOG_OPTIONS = (
     "--src-prefix=a/",
     "--dst-prefix=b/",
     "--encoding=UTF-8",
+    "--date=raw",
     f"--format={_FORMAT}",
 )
 
@@ -196,7 +198,12 @@ def iter_commits(
         )
         assert process.stdout is not None
         try:
-            for commit in parse_log_stream(process.stdout, max_diff_bytes=max_diff_bytes):
+            commits = parse_log_stream(
+                process.stdout,
+                max_diff_bytes=max_diff_bytes,
+                raw_header=lambda sha: _commit_object(repo.git_dir, sha),
+            )
+            for commit in commits:
                 yield replace(commit, changes=()) if commit.sha in boundary else commit
         finally:
             process.stdout.close()
@@ -204,6 +211,16 @@ def iter_commits(
         if returncode != 0:
             stderr.seek(0)
             raise GitCommandFailed("git log", stderr.read().decode("utf-8", "replace"))
+
+
+def _commit_object(git_dir: Path, sha: str) -> bytes:
+    """A commit object as stored, for the rare header ``git log`` cannot print (a date before
+    1970, an identity without ``<>``)."""
+    return subprocess.run(
+        ["git", "--git-dir", str(git_dir), "cat-file", "commit", sha],
+        capture_output=True,
+        check=False,
+    ).stdout
 
 
 def _log_command(repo: RepositoryInfo, selection: list[str]) -> list[str]:

@@ -6,6 +6,13 @@ is indented by one space with ``%w(0,1,1)`` so that no message line can look lik
 line or a ``diff --git`` line; a line holding only a group separator (0x1D) ends the message.
 Diff content lines always begin with ``+``, ``-``, space or backslash, so no diff (not even one
 with NUL bytes) can start a frame either. ``miners/git_history.py`` runs git this way.
+
+Dates come as git's raw ``<seconds> <±hhmm>`` (``--date=raw``), never as ISO text: old histories
+carry time zones git accepts but ISO cannot say (``+051800`` prints as ``+518:00``). A header git
+could not read itself (a date before 1970, an identity without ``<>``) comes with empty fields;
+the parser then reads the commit object's own header, when the caller can give it. Whatever is
+odd about a commit is stored as well as it can be and named in ``CommitFact.oddities``; one odd
+commit never stops a stream.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from miners.commit_headers import RawHeader, read_header
 
 DEFAULT_MAX_DIFF_BYTES = 200_000
 _COMMIT_START = 0x1E
@@ -76,6 +85,8 @@ class CommitFact:
     message: str
     non_utf8: bool
     changes: tuple[FileChangeFact, ...]
+    # what could not be stored as git wrote it (``timezone_out_of_range``, ``no_author_email`` …)
+    oddities: tuple[str, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -95,19 +106,26 @@ class CommitFact:
 
 
 def parse_log_stream(
-    lines: Iterable[bytes], *, max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES
+    lines: Iterable[bytes],
+    *,
+    max_diff_bytes: int = DEFAULT_MAX_DIFF_BYTES,
+    raw_header: RawHeader | None = None,
 ) -> Iterator[CommitFact]:
-    """Parse the byte lines of ``git log`` run with this module's options into commits."""
+    """Parse the byte lines of ``git log`` run with this module's options into commits.
+
+    ``raw_header`` is asked for the object header of a commit whose identities or dates git left
+    empty; a frame without a commit id (never written by git) is dropped.
+    """
     builder: _CommitBuilder | None = None
     for line in lines:
         if line and line[0] == _COMMIT_START:
             if builder is not None:
-                yield builder.build()
+                yield from builder.build(raw_header)
             builder = _CommitBuilder(line[1:].rstrip(b"\n"), max_diff_bytes)
         elif builder is not None:
             builder.feed(line)
     if builder is not None:
-        yield builder.build()
+        yield from builder.build(raw_header)
 
 
 def _decode(data: bytes) -> tuple[str, bool]:
@@ -239,7 +257,7 @@ class _CommitBuilder:
         self.max_diff_bytes = max_diff_bytes
         self.message_lines: list[bytes] = []
         self.in_message = True
-        self.raw: list[_RawEntry] = []
+        self.raw: list[_RawEntry | None] = []  # None: a raw line that could not be read
         self.blocks: list[_PatchBlock] = []
         self.block: _PatchBlock | None = None  # the block being read
 
@@ -258,29 +276,38 @@ class _CommitBuilder:
         elif line.startswith(b":"):
             self.raw.append(_parse_raw_line(line))
 
-    def build(self) -> CommitFact:
-        fields = self.header.split(b"\x1f")
-        if len(fields) != 8:
-            raise ValueError(f"unexpected git log header: {self.header[:80]!r}")
-        text = [f.decode("utf-8", "replace") for f in fields]
+    def build(self, raw_header: RawHeader | None) -> Iterator[CommitFact]:
+        """The commit (none for a frame without a commit id)."""
+        header = read_header(self.header, raw_header)
+        if header is None:
+            return
         message, non_utf8 = _decode(b"".join(self.message_lines))
-        return CommitFact(
-            sha=text[0],
-            parents=tuple(text[1].split()),
-            author_name=text[2],
-            author_email=text[3],
-            authored_at=datetime.fromisoformat(text[4]),
-            committer_name=text[5],
-            committer_email=text[6],
-            committed_at=datetime.fromisoformat(text[7]),
+        oddities = list(header.oddities)
+        if not message.strip():
+            oddities.append("empty_message")
+        if None in self.raw:
+            oddities.append("unreadable_change")
+        yield CommitFact(
+            sha=header.sha,
+            parents=header.parents,
+            author_name=header.author.name,
+            author_email=header.author.email,
+            authored_at=header.author.when,
+            committer_name=header.committer.name,
+            committer_email=header.committer.email,
+            committed_at=header.committer.when,
             message=message.rstrip("\n"),
             non_utf8=non_utf8,
             changes=tuple(self._changes()),
+            oddities=tuple(dict.fromkeys(oddities)),
         )
 
     def _changes(self) -> Iterator[FileChangeFact]:
         blocks = iter(self.blocks)
         for entry in self.raw:
+            if entry is None:  # a raw line that could not be read: its file is left out
+                next(blocks, None)
+                continue
             block = next(blocks, None) or _PatchBlock(self.max_diff_bytes)
             if entry.status == "T":
                 # git prints a type change as a deletion block followed by a creation block.
@@ -304,10 +331,13 @@ def _merge_blocks(first: _PatchBlock, second: _PatchBlock) -> _PatchBlock:
     return merged
 
 
-def _parse_raw_line(line: bytes) -> _RawEntry:
-    """Parse ``:100644 100644 <sha> <sha> M\\tpath[\\tpath]``."""
+def _parse_raw_line(line: bytes) -> _RawEntry | None:
+    """Parse ``:100644 100644 <sha> <sha> M\\tpath[\\tpath]`` (None when it is not that)."""
     meta, *paths = line.rstrip(b"\n").split(b"\t")
-    old_mode, new_mode, old_blob, new_blob, status = meta[1:].decode().split(" ")
+    parts = meta[1:].decode("ascii", "replace").split(" ")
+    if len(parts) != 5 or not paths or not parts[4]:
+        return None
+    old_mode, new_mode, old_blob, new_blob, status = parts
     return _RawEntry(
         old_mode=old_mode,
         new_mode=new_mode,

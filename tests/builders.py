@@ -531,3 +531,106 @@ def assert_matches_snapshot(path: Path, text: str) -> None:
         )
     )
     assert not diff, f"{path.name} changed ({UPDATE_SNAPSHOTS}=1 accepts it):\n{diff}"
+
+
+# Histories git accepts but tidy tools do not: commit objects written as they are.
+
+ODD_COMMITS: tuple[tuple[str, bytes, bytes, str], ...] = (
+    # (label, author line, committer line, message); each commit changes src/stock.py
+    ("plain", b"Ann <ann@x.example> 1700000000 +0100", b"", "Add the stock module"),
+    # git accepts this zone and prints it as +518:00
+    ("zone", b"Bo <bo@x.example> 1315449038 +051800", b"", "Reject negative quantities"),
+    ("1969", b"Old Timer <old@x.example> -86400 +0000", b"", "Count the reservations"),
+    ("no_email", b"Cy <> 1700100000 +0000", b"Cy 1700100000 +0000", "Release reservations"),
+    # a Latin-1 name, a date after 2100, an empty message (and, below, its parent listed twice)
+    ("late", b"Ren\xe9 <rene@x.example> 4200000000 -0000", b"", ""),
+    ("after", b"Ann <ann@x.example> 1700200000 +0100", b"", "Restock returns the new level"),
+)
+"""The odd commits of :func:`build_odd_history`, oldest first."""
+
+
+def build_odd_history(path: Path) -> dict[str, str]:
+    """A repository of :data:`ODD_COMMITS` written with ``git hash-object --literally``, grafted
+    (``git replace --graft``) onto an older, separately imported root; the sha of each label (and
+    of ``import``)."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    (path / "src").mkdir()
+    shas: dict[str, str] = {}
+    import_root = _literal_commit(
+        path, _tree(path, "README.md", "# stocky\n"), [], b"Imp <imp@x.example> 1600000000 +0000"
+    )
+    shas["import"] = import_root
+    (path / "README.md").unlink()
+    git(path, "rm", "-q", "--cached", "README.md")
+    parents: list[str] = []
+    for n, (label, author, committer, message) in enumerate(ODD_COMMITS):
+        code = "".join(
+            f"def level_{i}(levels, sku):\n    return levels[sku] + {i}\n\n" for i in range(n + 1)
+        )
+        tree = _tree(path, "src/stock.py", code)
+        listed = parents * 2 if label == "late" else parents
+        shas[label] = _literal_commit(path, tree, listed, author, committer, message)
+        parents = [shas[label]]
+    git(path, "update-ref", "refs/heads/main", parents[0])
+    git(path, "replace", "--graft", shas["plain"], import_root)
+    return shas
+
+
+def _tree(path: Path, name: str, text: str) -> str:
+    (path / name).write_text(text, encoding="utf-8")
+    git(path, "add", name)
+    return git(path, "write-tree").strip()
+
+
+def _literal_commit(
+    path: Path,
+    tree: str,
+    parents: Sequence[str],
+    author: bytes,
+    committer: bytes = b"",
+    message: str = "Import the old history",
+) -> str:
+    body = b"tree %s\n" % tree.encode()
+    body += b"".join(b"parent %s\n" % p.encode() for p in parents)
+    body += b"author %s\ncommitter %s\n\n%s" % (author, committer or author, message.encode())
+    if message:
+        body += b"\n"
+    done = subprocess.run(
+        ["git", "hash-object", "-t", "commit", "--literally", "-w", "--stdin"],
+        cwd=path,
+        input=body,
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout.decode().strip()
+
+
+def build_long_history(path: Path, commits: int) -> Path:
+    """A repository of ``commits`` commits made in one ``git fast-import`` stream (seconds for
+    thousands): modules of small functions that each commit changes, fixed dates and authors, so
+    the hashes are the same on every machine. Every tenth commit says why (a body)."""
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    stream = []
+    for n in range(commits):
+        module = f"src/mod{n % 25}.py"
+        revision = n // 25
+        code = "".join(
+            f'def f{i}(x):\n    """Step {i}."""\n    if x < {i}:\n        raise ValueError(x)\n'
+            f"    return x * {i + revision}\n\n"
+            for i in range(1, 4 + revision % 5)
+        )
+        message = f"Change mod{n % 25} (revision {revision})"
+        if n % 10 == 0:
+            message += f"\n\nThe old factor broke callers passing {n}; use the new one."
+        data = message.encode()
+        blob = code.encode()
+        stream.append(
+            b"commit refs/heads/main\n"
+            + b"committer Dev%d <dev%d@x.example> %d +0000\n"
+            % (n % 7, n % 7, 1_600_000_000 + n * 3600)
+            + b"data %d\n%s\n" % (len(data), data)
+            + b"M 100644 inline %s\ndata %d\n%s\n" % (module.encode(), len(blob), blob)
+        )
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True)
+    git(path, "reset", "-q", "--hard")
+    return path

@@ -7,6 +7,11 @@ normalised text or by a true Jaccard similarity at or above the threshold form a
 keeps one member: a gold first, else one accepted earlier (exports stay stable), else the
 best-scored contender. Every other contender in it fails ``exact_duplicate`` or ``near_duplicate``.
 Cherry-picks and backports of one fix draft nearly the same record, so they collapse here too.
+
+One answer per input: which member is kept depends on the candidates alone, never on the order in
+which a runner delivered them or on when they were stored. Members are compared in id order, and
+ties are broken by ``keep_order``: the higher score, then the earlier commit (committer time,
+then sha; a ticket's candidate after every commit's), then the lower id.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -45,8 +50,12 @@ class Contender:
     text_hash: str
     shingles: np.ndarray  # hashed shingle set (sorted uint64)
     score: float
-    created_at: datetime
     lang: str = "en"
+
+
+# (committer time, sha) of the commit a candidate was drafted from; a ticket's has none
+CommitOrder = tuple[datetime, str]
+_NO_COMMIT: CommitOrder = (datetime.max.replace(tzinfo=UTC), "")
 
 
 @dataclass(slots=True)
@@ -57,6 +66,7 @@ class _Member:
     shingles: np.ndarray | None
     reference: bool  # a gold or an earlier accepted candidate: it cannot be rejected now
     lang: str  # records in two languages are translations of each other, never duplicates
+    score: float = 0.0
 
 
 @dataclass(slots=True)
@@ -78,19 +88,25 @@ def find_duplicates(
     settings: DedupSettings,
     run_id: str,
 ) -> DuplicateOutcome:
-    """Cluster the contenders with each other, earlier accepted candidates and the golds."""
+    """Cluster the contenders with each other, earlier accepted candidates and the golds (in id
+    order, whatever order they came in)."""
+    order = sorted(range(len(contenders)), key=lambda i: contenders[i].candidate_id)
+    contenders = [contenders[i] for i in order]
+    signatures = signatures.reshape(-1, settings.num_perm)[order]
     earlier, earlier_signatures = _earlier(
         warehouse, settings, {c.candidate_id for c in contenders}
     )
-    gold_members = [_gold_member(gold, settings) for gold in golds]
-    members = [_Member(c.candidate_id, c.text_hash, c.shingles, False, c.lang) for c in contenders]
+    gold_members = sorted(
+        (_gold_member(gold, settings) for gold in golds), key=lambda m: m.member_id
+    )
+    members = [
+        _Member(c.candidate_id, c.text_hash, c.shingles, False, c.lang, c.score) for c in contenders
+    ]
     members += earlier + gold_members
     gold_signatures = nd.signatures_of(
         [m.shingles for m in gold_members if m.shingles is not None], settings
     )
-    matrix = np.vstack(
-        [signatures.reshape(-1, settings.num_perm), earlier_signatures, gold_signatures]
-    )
+    matrix = np.vstack([signatures, earlier_signatures, gold_signatures])
     texts = _ShingleCache(warehouse, members, settings)
     links = DisjointSet()
     _link_exact(members, links)
@@ -115,17 +131,16 @@ def _earlier(
     """Candidates accepted by earlier runs: their text hashes, and the signatures stored for
     them."""
     rows = warehouse.query(
-        "SELECT c.id, c.text_hash, s.signature, c.lang FROM candidates c LEFT JOIN dup_signatures "
-        "s "
-        "ON s.candidate_id = c.id AND s.params = ? WHERE c.status = 'accepted' ORDER BY "
-        "c.created_at, c.id",
+        "SELECT c.id, c.text_hash, s.signature, c.lang, coalesce(c.score, 0) FROM candidates c "
+        "LEFT JOIN dup_signatures s ON s.candidate_id = c.id AND s.params = ? "
+        "WHERE c.status = 'accepted' ORDER BY c.id",
         [settings.params],
     ).rows
     members, vectors = [], []
-    for candidate_id, text_hash, signature, lang in rows:
+    for candidate_id, text_hash, signature, lang, score in rows:
         if candidate_id in exclude:
             continue
-        members.append(_Member(candidate_id, text_hash or "", None, True, lang))
+        members.append(_Member(candidate_id, text_hash or "", None, True, lang, score))
         vector = (
             np.frombuffer(signature, dtype="<u4")
             if signature
@@ -227,17 +242,19 @@ def _judge_clusters(
     outcome: DuplicateOutcome,
     run_id: str,
 ) -> None:
-    by_id = {c.candidate_id: c for c in contenders}
     for contender in contenders:
         outcome.verdicts[contender.candidate_id] = {
             "exact_duplicate": Verdict.ok(),
             "near_duplicate": Verdict.ok(),
         }
     known = _known_clusters(warehouse, [m.member_id for m in members if m.reference])
-    for group in links.groups():
-        if all(members[i].reference for i in group):
-            continue
-        keeper = _keeper(group, members, by_id)
+    groups = [g for g in links.groups() if not all(members[i].reference for i in g)]
+    commits = commit_order(
+        warehouse,
+        [members[i].member_id for g in groups for i in g if not _is_gold(members[i])],
+    )
+    for group in groups:
+        keeper = _keeper(group, members, commits)
         cluster_id = min(
             (known[members[i].member_id] for i in group if members[i].member_id in known),
             default=members[keeper].member_id,
@@ -270,22 +287,49 @@ def _judge_clusters(
                 )
 
 
+def _is_gold(member: _Member) -> bool:
+    return member.member_id.startswith(GOLD_PREFIX)
+
+
 def _keeper(
-    group: list[int], members: Sequence[_Member], contenders: Mapping[str, Contender]
+    group: list[int], members: Sequence[_Member], commits: Mapping[str, CommitOrder]
 ) -> int:
-    """A gold, else the earliest earlier-accepted member, else the best-scored contender."""
-    golds = [i for i in group if members[i].member_id.startswith(GOLD_PREFIX)]
+    """A gold, else an earlier-accepted member, else a contender: the first by ``keep_order``."""
+    golds = [i for i in group if _is_gold(members[i])]
     if golds:
-        return min(golds)
+        return min(golds, key=lambda i: members[i].member_id)
     earlier = [i for i in group if members[i].reference]
-    if earlier:
-        return min(earlier)
+    candidates = earlier or group
+    return min(
+        candidates,
+        key=lambda i: keep_order(
+            members[i].score, commits.get(members[i].member_id, _NO_COMMIT), members[i].member_id
+        ),
+    )
 
-    def rank(index: int) -> tuple[float, datetime, str]:
-        contender = contenders[members[index].member_id]
-        return (-contender.score, contender.created_at, contender.candidate_id)
 
-    return min(group, key=rank)
+def keep_order(
+    score: float, commit: CommitOrder, candidate_id: str
+) -> tuple[float, datetime, str, str]:
+    """How cluster members rank for keeping: the higher score, then the earlier commit (its
+    committer time, then its sha), then the lower id. Facts of the candidates alone, so every
+    runner and every arrival order keep the same one."""
+    return (-score, commit[0], commit[1], candidate_id)
+
+
+def commit_order(warehouse: Warehouse, candidate_ids: Sequence[str]) -> dict[str, CommitOrder]:
+    """The (committer time, sha) of the commit each candidate's task was drafted from (a ticket's
+    candidate has none)."""
+    found: dict[str, CommitOrder] = {}
+    for chunk in in_chunks(sorted(set(candidate_ids)), 1_000):
+        rows = warehouse.query(
+            "SELECT c.id, m.committed_at, m.sha FROM candidates c JOIN tasks t ON t.id = c.task_id "
+            "JOIN commits m ON m.id = t.commit_id "
+            "WHERE c.id IN (SELECT unnest(?::VARCHAR[])) AND m.committed_at IS NOT NULL",
+            [chunk],
+        ).rows
+        found.update({candidate_id: (when, sha) for candidate_id, when, sha in rows})
+    return found
 
 
 def _duplicate_verdicts(exact: bool, similarity: float, keeper: str) -> dict[str, Verdict]:

@@ -223,7 +223,6 @@ def _duplicates(
             c.text_hash,
             np.frombuffer(c.shingles, dtype=np.uint64),
             c.score,
-            c.created_at,
             c.lang,
         )
         for c in viable

@@ -141,6 +141,7 @@ class CommitRowMaker:
             "cherry_picked_from": facts.cherry_picked_from,
             "is_bot": facts.is_bot,
             "is_version_bump": facts.is_version_bump,
+            "oddities": list(commit.oddities),
         }
 
     def _trailers(self, facts: MessageFacts, where: str) -> list[dict[str, str]]:

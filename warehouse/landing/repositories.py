@@ -113,7 +113,21 @@ def finish_repository(warehouse: Warehouse, plan: RepositoryPlan, run_id: str) -
         set_watermark(warehouse, plan.source_id, info.head_ref, info.head_sha, run_id)
     if plan.summary.skipped:
         plan.summary.notes.append(_skipped_note(info.name, plan.summary.skipped))
+    odd = _oddities(warehouse, plan.source_id, run_id)
+    if odd:
+        counted = ", ".join(f"{oddity} {n}" for oddity, n in odd)
+        plan.summary.notes.append(f"{info.name}: commits stored with oddities: {counted}")
     return plan.summary
+
+
+def _oddities(warehouse: Warehouse, source_id: str, run_id: str) -> list[tuple[str, int]]:
+    """How many commits this run stored with each oddity (``commits.oddities``)."""
+    rows: list[tuple[str, int]] = warehouse.query(
+        "SELECT oddity, count(*) FROM (SELECT unnest(oddities) AS oddity FROM commits "
+        "WHERE source_id = ? AND run_id = ?) GROUP BY oddity ORDER BY 2 DESC, 1",
+        [source_id, run_id],
+    ).rows
+    return rows
 
 
 def _unstored(warehouse: Warehouse, source_id: str, shas: list[str]) -> list[str]:

@@ -367,7 +367,7 @@ def _reverted_commit(warehouse: Warehouse, revert: CommitForSelection) -> Commit
         f"SELECT {_COMMIT_COLUMNS} FROM commits c "
         f"WHERE c.source_id = ? AND {condition} "
         "AND c.committed_at <= (SELECT committed_at FROM commits WHERE id = ?) AND c.id <> ? "
-        "ORDER BY c.committed_at DESC LIMIT 1",
+        "ORDER BY c.committed_at DESC, c.sha LIMIT 1",
         [revert.source_id, reverted, revert.id, revert.id],
     ).rows_as(CommitForSelection)
     return commits[0] if commits else None

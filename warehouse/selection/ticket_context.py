@@ -144,7 +144,7 @@ def _linked(warehouse: Warehouse, commit_ids: list[str]) -> tuple[LinkedCommit, 
         return ()
     rows = warehouse.query(
         "SELECT sha, subject FROM commits WHERE id IN (SELECT unnest(?::VARCHAR[])) ORDER BY "
-        "committed_at",
+        "committed_at, sha",
         [commit_ids],
     ).rows
     return tuple(LinkedCommit(sha, subject) for sha, subject in rows)

@@ -73,7 +73,7 @@ def _linked_commits(warehouse: Warehouse) -> dict[str, list[str]]:
     linked: dict[str, list[str]] = defaultdict(list)
     for ticket_id, commit_id in warehouse.query(
         "SELECT l.ticket_id, l.commit_id FROM ticket_links l JOIN commits c ON c.id = l.commit_id "
-        "ORDER BY c.committed_at"
+        "ORDER BY c.committed_at, c.sha, l.ticket_id"
     ).rows:
         linked[ticket_id].append(commit_id)
     return linked

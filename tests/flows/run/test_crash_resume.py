@@ -1,0 +1,159 @@
+"""The crash guarantee on a real-size history: ``kill -9`` mid-mining and mid-drafting, then the
+same command again, ends with exactly the tables and exports of a run that was never stopped.
+
+The history (a few thousand commits) is made with one ``git fast-import`` stream. The run is
+watched through its progress bars (on a pseudo-terminal, where goldmine draws them) and killed,
+with its mining workers, once a bar shows a third of the way: a moment read off the run itself,
+not off a clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.builders import build_long_history
+from warehouse.store import Warehouse
+
+GOLDMINE = str(Path(sys.executable).parent / "goldmine")
+COMMITS = 2_000
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # three runs of a real-size history
+# What a rerun may change: which run wrote a row, and when.
+RUN_COLUMNS = re.compile(r"(^|_)run_id$|_at$|^updated|^started|^finished|^duration")
+TABLES = (
+    "commits",
+    "file_changes",
+    "symbols",
+    "secret_findings",
+    "watermarks",
+    "tasks",
+    "candidates",
+    "checks",
+    "dup_clusters",
+    "dup_signatures",
+    "splits",
+)
+_ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+_BAR_COUNT = re.compile(rb"\s(\d+)/(?:\?|\d+)(?=\s|$)")
+
+
+def _run(repo: Path, workspace: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [GOLDMINE, "run", "--inline", "--repo", str(repo), "--workspace", str(workspace)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+
+
+def _kill_when(repo: Path, workspace: Path, bar: str) -> str:
+    """Start the run with stderr on a pseudo-terminal; kill -9 it (and its workers) once the
+    ``bar`` progress bar has counted a third of the commits. What the terminal showed."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [GOLDMINE, "run", "--inline", "--repo", str(repo), "--workspace", str(workspace)],
+        stdout=subprocess.DEVNULL,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+        start_new_session=True,  # its own process group: the mining workers die with it
+    )
+    os.close(follower)
+    shown = b""
+    try:
+        while process.poll() is None:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if ready:
+                shown += _ANSI.sub(b"", os.read(leader, 65536))
+            if _counted(shown[-4000:], bar) >= COMMITS // 3:
+                os.killpg(process.pid, signal.SIGKILL)
+                break
+    finally:
+        process.wait()
+        os.close(leader)
+    assert process.returncode == -signal.SIGKILL, shown[-2000:]
+    return shown.decode("utf-8", "replace")
+
+
+def _same_key(source: Path, target: Path) -> None:
+    """Give ``target`` the workspace key of ``source``: e-mails and secrets are hashed with it,
+    so two workspaces store the same facts only when they share it."""
+    target.mkdir()
+    handle = os.open(target / ".goldmine-key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "wb") as key:
+        key.write((source / ".goldmine-key").read_bytes())
+
+
+def _counted(shown: bytes, bar: str) -> int:
+    """The highest count the ``bar`` progress bar has shown (rich draws ``done/total``)."""
+    lines = re.split(rb"[\r\n]", shown)
+    counts = [
+        int(found[1])
+        for line in lines
+        if line.lstrip().startswith(bar.encode())
+        for found in _BAR_COUNT.finditer(line)
+    ]
+    return max(counts, default=0)
+
+
+def _tables(workspace: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every fact, task, candidate and verdict table, without the columns that name a run."""
+    found = {}
+    with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
+        for table in TABLES:
+            columns = [
+                name
+                for (name,) in warehouse.query(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [table],
+                ).rows
+                if not RUN_COLUMNS.search(name)
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            found[table] = warehouse.query(f"SELECT {listed} FROM {table} ORDER BY ALL").rows
+    return found
+
+
+def _exported(workspace: Path) -> dict[str, bytes]:
+    files = {p.name: p.read_bytes() for p in sorted((workspace / "export").iterdir())}
+    manifest = json.loads(files.pop("manifest.json"))
+    manifest.pop("run_id")
+    files["manifest.json"] = json.dumps(manifest, sort_keys=True).encode()
+    return files
+
+
+def test_kill_9_mid_mining_and_mid_drafting_then_rerun_equals_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    repo = build_long_history(tmp_path / "long", COMMITS)
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    done = _run(repo, whole)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    _same_key(whole, killed)
+    _kill_when(repo, killed, "mining")
+    with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
+        assert 0 < warehouse.count("commits") < COMMITS and warehouse.count("watermarks") == 0
+    _kill_when(repo, killed, "drafting")
+    with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
+        # the second kill came mid-drafting: every commit was mined, some tasks are not drafted
+        assert warehouse.count("commits") == COMMITS
+        assert warehouse.count("candidates") < len(_tables(whole)["candidates"])
+    again = _run(repo, killed)
+    assert again.returncode == 0, again.stderr[-3000:]
+
+    expected, resumed = _tables(whole), _tables(killed)
+    for table in TABLES:
+        assert resumed[table] == expected[table], table
+    assert len(expected["commits"]) == COMMITS and len(expected["candidates"]) > 50
+    assert _exported(killed) == _exported(whole)
