@@ -293,7 +293,9 @@ def test_every_goldmine_command_line_in_the_docs_exists() -> None:
                 f"{words[0]!r}"
             )
             name, command = found
-            known = {opt for param in command.params for opt in param.opts} | {"-h", "--help"}
+            known = {
+                opt for param in command.params for opt in (*param.opts, *param.secondary_opts)
+            } | {"-h", "--help"}
             rest = line.split(None, len(name.split()))[-1] if len(words) > len(name.split()) else ""
             for opt in option_tokens(rest):
                 assert opt in known, (

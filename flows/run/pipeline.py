@@ -217,20 +217,12 @@ def _finish(context: StageContext, counts: dict[str, Any], error: str | None) ->
 def _in_process(context: StageContext, stages: Sequence[str]) -> dict[str, Any]:
     """The stages here, their mining units and drafting batches on this machine's cores."""
     from flows.run.fanout import PoolFanOut
+    from flows.run.shown_stages import run_stage_shown
 
     with ExitStack() as stack:
         pool = stack.enter_context(PoolFanOut(context.settings.scale.workers))
         here = replace(context, fanout=InProcessFanOut(pool))
         return {name: run_stage_shown(name, here) for name in stages}
-
-
-def run_stage_shown(name: str, context: StageContext) -> dict[str, Any]:
-    """One stage, with a line on the terminal while it runs longer than a second."""
-    from flows.progress import progress_bar
-    from flows.run.stages import STAGES
-
-    with progress_bar(name, None):
-        return STAGES[name](context)
 
 
 class InProcessFanOut:

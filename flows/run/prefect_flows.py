@@ -38,8 +38,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from flows.errors import ConfigError
 from flows.run.artifact import artifact_markdown
 from flows.run.fanout import PoolFanOut, call_guarded
-from flows.run.pipeline import run_stage_shown
 from flows.run.prefect_server import LocalPrefectServer
+from flows.run.shown_stages import run_stage_shown
 from flows.run.stages import StageContext
 from flows.settings import ScaleConfig
 from flows.workspace import Workspace

@@ -12,8 +12,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.builders import STOCK_TICKETS
-from tests.flows.commands.watched import goldmine_watched
+from tests.builders import STOCK_TICKETS, goldmine_watched
 
 
 def assert_one_line_and_no_prefect(

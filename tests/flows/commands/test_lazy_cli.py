@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from flows.commands.cli import COMMANDS, main
-from tests.builders import Cli
-from tests.flows.commands.watched import goldmine_watched
+from tests.builders import Cli, goldmine_watched
 
 HEAVY = {"prefect", "openai", "jinja2", "tree_sitter", "numpy", "libcst", "detect_secrets", "git"}
 
