@@ -12,14 +12,15 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
-from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
 from warehouse.selection.history import LATER_FIX_WINDOW
-from warehouse.tool_catalog import ToolCatalog, load_tool_catalog
+
+if TYPE_CHECKING:  # the seeds and the catalog are read when a stage needs them, not to validate
+    from warehouse.tool_catalog import ToolCatalog
 
 Lang = Literal["en", "zh"]
 ExportFormat = Literal["alpaca", "sharegpt", "openai"]
@@ -390,6 +391,19 @@ class NightlyConfig(_Section):
     )
 
 
+class PrefectConfig(_Section):
+    """Where `goldmine run` reports to Prefect. With an API (here, or PREFECT_API_URL), every run
+    is a Prefect flow shown in its UI; without one, a run runs the same stages in this process
+    (`--prefect` makes it a flow on Prefect's ephemeral server)."""
+
+    api_url: str = Field(
+        default="",
+        description="A Prefect server's API (`prefect server start`); PREFECT_API_URL overrides "
+        "it. Empty: none.",
+        json_schema_extra=_example('"http://127.0.0.1:4200/api"'),
+    )
+
+
 class Settings(_Section):
     """Everything ``goldmine.toml`` can set; command-line flags override it."""
 
@@ -405,6 +419,7 @@ class Settings(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     scale: ScaleConfig = Field(default_factory=ScaleConfig)
     nightly: NightlyConfig = Field(default_factory=NightlyConfig)
+    prefect: PrefectConfig = Field(default_factory=PrefectConfig)
 
 
 _TEMPLATE_HEAD = (
@@ -522,12 +537,16 @@ def resolve_paths(settings: Settings, root: Path) -> Settings:
 
 def seeds_folder(settings: Settings) -> Path:
     """The seeds folder in use: ``[draft] seeds`` when set, else the shipped ``seeds/``."""
+    from warehouse.seed_folder import SEEDS_DIR
+
     return Path(settings.draft.seeds) if settings.draft.seeds else SEEDS_DIR
 
 
 def catalog_path(settings: Settings) -> Path:
     """The tool catalog file: ``[agent] tools`` when set, else the seeds folder's
     ``tools.json``."""
+    from warehouse.seed_folder import CATALOG_NAME
+
     if settings.agent.tools:
         return Path(settings.agent.tools)
     return seeds_folder(settings) / CATALOG_NAME
@@ -535,4 +554,6 @@ def catalog_path(settings: Settings) -> Path:
 
 def catalog_of(settings: Settings) -> ToolCatalog:
     """The tool catalog in use (see :func:`catalog_path`)."""
+    from warehouse.tool_catalog import load_tool_catalog
+
     return load_tool_catalog(catalog_path(settings))

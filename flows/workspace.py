@@ -12,13 +12,13 @@ import secrets
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from flows.errors import ConfigError
-from flows.settings import Settings, config_template, resolve_paths
-from flows.workspace_lock import LockedWarehouse, invoked_command
-from warehouse.store import Warehouse
+
+if TYPE_CHECKING:  # imported where they are used: `goldmine status` needs no settings
+    from flows.settings import Settings
+    from warehouse.store import Warehouse
 
 CONFIG_NAME = "goldmine.toml"
 DATABASE_NAME = "goldmine.duckdb"
@@ -65,6 +65,8 @@ class Workspace:
 
     def write_config(self) -> Path:
         """Write a commented ``goldmine.toml`` unless one exists; return its path."""
+        from flows.settings import config_template
+
         self.ensure()
         if not self.config_path.exists():
             self.config_path.write_text(config_template(), encoding="utf-8")
@@ -72,6 +74,10 @@ class Workspace:
 
     def settings(self) -> Settings:
         """The settings in ``goldmine.toml`` (defaults when the file does not exist)."""
+        from pydantic import ValidationError
+
+        from flows.settings import Settings, resolve_paths
+
         if not self.config_path.exists():
             return Settings()
         try:
@@ -105,6 +111,8 @@ class Workspace:
     ) -> Warehouse:
         """Open (and migrate) the warehouse file, holding the workspace lock until it is closed
         (shared when read-only); wait up to ``wait`` seconds for another goldmine process."""
+        from flows.workspace_lock import LockedWarehouse, invoked_command
+
         if read_only and not self.database_path.exists():
             raise ConfigError(
                 f"{self.root} has no warehouse yet: run `goldmine run` or `goldmine demo` first"

@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -634,3 +635,34 @@ def build_long_history(path: Path, commits: int) -> Path:
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(stream), check=True)
     git(path, "reset", "-q", "--hard")
     return path
+
+
+# The command, with a sentinel: at exit the process writes which heavy modules it imported.
+_WATCHED = """
+import atexit, json, sys
+SENTINEL = sys.argv[1]
+def _report():
+    with open(SENTINEL, "w") as out:
+        json.dump(sorted(m for m in sys.modules if "." not in m), out)
+atexit.register(_report)
+sys.argv = ["goldmine", *sys.argv[2:]]
+from flows.commands.cli import main
+main()
+"""
+
+
+def goldmine_watched(
+    tmp_path: Path, *args: str | Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run goldmine in a fresh process; its result and the top-level modules it imported."""
+    sentinel = tmp_path / "imported.json"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GOLDMINE_"))}
+    done = subprocess.run(
+        [sys.executable, "-c", _WATCHED, str(sentinel), *map(str, args)],
+        cwd=tmp_path,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return done, set(json.loads(sentinel.read_text()))

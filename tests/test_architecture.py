@@ -87,13 +87,6 @@ NEVER = {
     "warehouse.assay.checks": {"warehouse.store", "warehouse.assay", "miners.git_objects"}
     | {f"warehouse.{room}" for room in WAREHOUSE_ROOMS if room != "assay.checks"},
 }
-# The only imports made inside a function: modules that import Prefect, imported once Prefect has
-# been pointed at the workspace (flows/workspace.py, configure_prefect).
-LAZY_IMPORTS = {
-    ("flows.run.pipeline", "flows.run.prefect_flows"),
-    ("flows.commands.nightly", "flows.run.prefect_flows"),
-    ("flows.commands.nightly", "flows.run.nightly_flow"),
-}
 OURS = ("flows", "miners", "warehouse")
 
 
@@ -195,22 +188,68 @@ def test_the_circle_test_finds_a_circle() -> None:
     assert [sorted(g) for g in _strongly_connected(graph) if len(g) > 1] == [["a", "b", "c"]]
 
 
-def test_no_function_imports_goldmine_code_except_the_documented_lazy_prefect_imports() -> None:
+def _function_level_imports(path: Path, modules: dict[str, Path]) -> set[str]:
+    """The goldmine modules a module imports inside its functions (when they run: lazily)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
+                if inner.module.split(".")[0] in OURS:
+                    found.add(inner.module)
+                    found |= {f"{inner.module}.{a.name}" for a in inner.names} & modules.keys()
+            elif isinstance(inner, ast.Import):
+                found |= {a.name for a in inner.names if a.name.split(".")[0] in OURS}
+    return found & modules.keys()
+
+
+def test_imports_inside_functions_keep_the_rooms_and_make_no_circle() -> None:
+    """A module may import what only some of its functions need when they run (so ``goldmine
+    --help`` loads no stage), but never a room above it, nor a module that imports it back."""
     modules = _product_modules()
-    found = set()
-    for module, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                continue
-            for inner in ast.walk(node):
-                if isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
-                    if inner.module.split(".")[0] in OURS:
-                        found.add((module, inner.module))
-                elif isinstance(inner, ast.Import):
-                    found |= {(module, a.name) for a in inner.names if a.name.split(".")[0] in OURS}
-    assert found <= LAZY_IMPORTS, f"imports inside functions: {sorted(found - LAZY_IMPORTS)}"
-    for _, target in LAZY_IMPORTS:
-        assert "prefect" in _imports(modules[target]), f"{target} is lazy but needs no Prefect"
+    lazy = {name: _function_level_imports(path, modules) for name, path in modules.items()}
+    broken = [
+        f"{module} imports {target} in a function"
+        for module, targets in sorted(lazy.items())
+        for target in sorted(targets)
+        if _room(target) != _room(module) and _forbidden(module, target)
+    ]
+    assert not broken, "\n".join(broken)
+    graph = {
+        name: (_top_level_imports(path, modules) | lazy[name]) - {name}
+        for name, path in modules.items()
+    }
+    circles = [sorted(group) for group in _strongly_connected(graph) if len(group) > 1]
+    assert not circles, f"modules that import each other (counting imports in functions): {circles}"
+
+
+def _top_level_packages(path: Path) -> set[str]:
+    """The top-level packages a module imports when it is imported."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_modules_that_import_prefect_are_imported_only_inside_functions() -> None:
+    """Prefect loads once :func:`flows.workspace.configure_prefect` has pointed it at the
+    workspace, and only for a run that is a flow."""
+    modules = _product_modules()
+    with_prefect = {
+        name for name, path in modules.items() if "prefect" in _top_level_packages(path)
+    }
+    assert with_prefect, "no module imports Prefect: the check checks nothing"
+    eager = [
+        f"{module} imports {target} when it is imported"
+        for module, path in sorted(modules.items())
+        if module not in with_prefect
+        for target in sorted(_top_level_imports(path, modules) & with_prefect)
+    ]
+    assert not eager, "\n".join(eager)
 
 
 def test_every_status_spelled_in_sql_is_one_of_the_defined_ones() -> None:

@@ -44,7 +44,7 @@ def every_command(
     group: click.Group = main, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, click.Command]]:
     """``("run", <run>)``, ``("seeds check", <seeds check>)`` … for every leaf command."""
-    for name, command in group.commands.items():
+    for name, command in _subcommands(group).items():
         if isinstance(command, click.Group):
             yield from every_command(command, (*path, name))
         else:
@@ -56,11 +56,18 @@ def command_named(words: list[str]) -> tuple[str, click.Command] | None:
     command: click.Command = main
     used: list[str] = []
     for word in words:
-        if not isinstance(command, click.Group) or word not in command.commands:
+        if not isinstance(command, click.Group) or word not in _subcommands(command):
             break
-        command = command.commands[word]
+        command = _subcommands(command)[word]
         used.append(word)
     return (" ".join(used), command) if used else None
+
+
+def _subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's commands, loaded (``goldmine``'s group imports each one when it is asked for)."""
+    context = click.Context(group)
+    found = {name: group.get_command(context, name) for name in group.list_commands(context)}
+    return {name: command for name, command in found.items() if command is not None}
 
 
 def without_code_blocks(text: str) -> str:
@@ -286,7 +293,9 @@ def test_every_goldmine_command_line_in_the_docs_exists() -> None:
                 f"{words[0]!r}"
             )
             name, command = found
-            known = {opt for param in command.params for opt in param.opts} | {"-h", "--help"}
+            known = {
+                opt for param in command.params for opt in (*param.opts, *param.secondary_opts)
+            } | {"-h", "--help"}
             rest = line.split(None, len(name.split()))[-1] if len(words) > len(name.split()) else ""
             for opt in option_tokens(rest):
                 assert opt in known, (

@@ -37,6 +37,8 @@ class RunStatus(StrEnum):
     RUNNING = "running"
     COMPLETED = "completed"
     FAILED = "failed"
+    # its process died (killed, the machine went down) before it could say how it ended
+    INTERRUPTED = "interrupted"
 
 
 class ReviewVerdict(StrEnum):

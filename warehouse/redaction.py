@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import RegexBasedDetector
-
 REDACTION_VERSION = "redact-2"
 
 # (kind, pattern, group holding the secret — 0 for the whole match). Each pattern starts with a
@@ -349,7 +346,11 @@ def _address_at(text: str, at: int) -> tuple[int, int] | None:
 
 @cache
 def _detectors() -> tuple[tuple[str, re.Pattern[str] | None, tuple[re.Pattern[str], ...]], ...]:
-    """detect-secrets' format-specific detectors as (kind, guard, regexes)."""
+    """detect-secrets' format-specific detectors as (kind, guard, regexes) (imported on the
+    first text scanned: a run with nothing new never loads it)."""
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
+
     detectors = []
     plugins: dict[str, type[Any]] = dict(get_mapping_from_secret_type_to_class())
     for secret_type, plugin in sorted(plugins.items()):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from warehouse.outcomes import RunStatus
 from warehouse.store import Warehouse
+
+INTERRUPTED_ERROR = "the process stopped before the run finished (killed, or the machine went down)"
 
 
 def new_run_id() -> str:
@@ -53,6 +56,33 @@ def finish_run(
             run_id,
         ],
     )
+
+
+def mark_interrupted(warehouse: Warehouse, keep: Collection[str] = ()) -> int:
+    """Mark every run still ``running`` (but those in ``keep``: runs this process has open) as
+    ``interrupted``; return how many. Call it holding the workspace lock for writing: a run that
+    holds no lock has no process left to finish it."""
+    stale = [
+        run_id
+        for (run_id,) in warehouse.query(
+            "SELECT id FROM runs WHERE status = ? ORDER BY id", [RunStatus.RUNNING]
+        ).rows
+        if run_id not in keep
+    ]
+    for run_id in stale:
+        warehouse.execute(
+            "UPDATE runs SET status = ?, error = ? WHERE id = ?",
+            [RunStatus.INTERRUPTED, INTERRUPTED_ERROR, run_id],
+        )
+    return len(stale)
+
+
+def shown_status(status: str, *, writer_alive: bool) -> str:
+    """A run's status as ``goldmine status`` shows it: ``running`` only while a goldmine process
+    holds the workspace for writing, else ``interrupted``."""
+    if status == RunStatus.RUNNING and not writer_alive:
+        return RunStatus.INTERRUPTED
+    return status
 
 
 def watermark_positions(warehouse: Warehouse) -> dict[tuple[str, str], str]:

@@ -6,29 +6,39 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
 from warehouse.errors import QueryFailed, WarehouseBusy, WarehouseError
 
+if TYPE_CHECKING:  # imported when rows are written: reading (status, sql) never pays for it
+    import pyarrow as pa
+
 T = TypeVar("T")
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
-_ARROW_TYPES: dict[str, pa.DataType] = {
-    "VARCHAR": pa.string(),
-    "JSON": pa.string(),
-    "INTEGER": pa.int32(),
-    "BIGINT": pa.int64(),
-    "DOUBLE": pa.float64(),
-    "BOOLEAN": pa.bool_(),
-    "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
-    "VARCHAR[]": pa.list_(pa.string()),
-    "BLOB": pa.binary(),
-}
+
+
+@cache
+def _arrow_types() -> dict[str, pa.DataType]:
+    """The Arrow type of each DuckDB column type the migrations use."""
+    import pyarrow as pa
+
+    return {
+        "VARCHAR": pa.string(),
+        "JSON": pa.string(),
+        "INTEGER": pa.int32(),
+        "BIGINT": pa.int64(),
+        "DOUBLE": pa.float64(),
+        "BOOLEAN": pa.bool_(),
+        "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+        "VARCHAR[]": pa.list_(pa.string()),
+        "BLOB": pa.binary(),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +174,7 @@ class Warehouse:
             ).fetchall()
             if not described:
                 raise WarehouseError(f"no table named {table} in {self.path}")
-            self._column_types[table] = {name: _ARROW_TYPES[kind] for name, kind in described}
+            self._column_types[table] = {name: _arrow_types()[kind] for name, kind in described}
         return self._column_types[table]
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
@@ -204,6 +214,8 @@ class Warehouse:
 def arrow_rows(types: Mapping[str, pa.DataType], rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     """Rows as an Arrow table typed like the warehouse columns they go to (the columns of the
     first row)."""
+    import pyarrow as pa
+
     schema = pa.schema([(name, types[name]) for name in rows[0]]) if rows else pa.schema([])
     return pa.Table.from_pylist([dict(row) for row in rows], schema=schema)
 

@@ -32,7 +32,8 @@ from flows.workspace import Workspace, configure_prefect
 _CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?LW#]+$")
 EPHEMERAL = (
     "Prefect's ephemeral mode cannot run schedules (it has no server that stays up to start them): "
-    "set PREFECT_API_URL to a Prefect server (`prefect server start`), pass --with-server to "
+    "set PREFECT_API_URL or [prefect] api_url to a Prefect server (`prefect server start`), pass "
+    "--with-server to "
     "start one "
     "on 127.0.0.1 for as long as `goldmine serve` runs, or use `goldmine cron-line` for the "
     "system's cron"
@@ -51,6 +52,8 @@ def serve(workspace: Path | None, verbose: bool, cron: str | None, with_server: 
     settings = space.settings()
     schedule = check_cron(cron or settings.nightly.cron)
     _require_sources(space, settings)
+    if settings.prefect.api_url and not os.environ.get("PREFECT_API_URL"):
+        os.environ["PREFECT_API_URL"] = settings.prefect.api_url  # before Prefect is imported
     configure_prefect(space, verbose)
     with ExitStack() as stack:
         stack.enter_context(_sigterm_as_interrupt())

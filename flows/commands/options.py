@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from flows.settings import Settings, settings_with
-from flows.workspace import Workspace
+if TYPE_CHECKING:
+    from flows.settings import Settings
+    from flows.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 LANG_CHOICES = {"en": ["en"], "zh": ["zh"], "both": ["en", "zh"]}
@@ -119,13 +120,24 @@ format_option = click.option(
 judge_option = click.option(
     "--judge", is_flag=True, help="Also score each record with the LLM judge's rubric."
 )
-inline_option = click.option(
-    "--inline", is_flag=True, help="Run the stages in this process without Prefect."
-)
+
+
+def run_mode_options(command: F) -> F:
+    """``--inline`` / ``--prefect``: where a run runs (default: a Prefect flow when a Prefect API
+    is configured, else this process). Passed on as ``use_prefect``: True, False or None."""
+    return click.option(
+        "--prefect/--inline",
+        "use_prefect",
+        default=None,
+        help="Run as a Prefect flow, or in this process without Prefect (default: a flow when "
+        "PREFECT_API_URL or [prefect] api_url is set, else this process).",
+    )(command)
 
 
 def settings_from_flags(workspace: Workspace, **flags: Any) -> Settings:
     """The workspace's settings with every flag that was given written over them."""
+    from flows.settings import settings_with
+
     repos = [str(Path(p).resolve()) for p in flags.get("repo") or ()] or None
     tickets = [str(Path(p).resolve()) for p in flags.get("tickets") or ()] or None
     lang = LANG_CHOICES[flags["lang"]] if flags.get("lang") else None

@@ -9,6 +9,12 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console(highlight=False, soft_wrap=True, markup=False)
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def say_on_stderr(line: str) -> None:
+    """A line for the person at the terminal that is not the command's output (a hint)."""
+    _stderr.print(line)
 
 
 def render_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:

@@ -11,17 +11,14 @@ import click
 from flows.commands.options import (
     draft_options,
     format_option,
-    inline_option,
     judge_option,
+    run_mode_options,
     settings_from_flags,
     source_options,
     wait_option,
     workspace_options,
 )
-from flows.commands.output import console, render_counts
-from flows.demo.run_demo import run_demo
-from flows.errors import ConfigError
-from flows.run.pipeline import pipeline_stages, run_stages
+from flows.commands.output import console, render_counts, say_on_stderr
 from flows.workspace import Workspace
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -39,7 +36,7 @@ def init(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
 @click.command()
 @source_options
 @draft_options
-@inline_option
+@run_mode_options
 @judge_option
 @click.option(
     "--runner",
@@ -48,22 +45,22 @@ def init(directory: Path | None, workspace: Path | None, verbose: bool) -> None:
 )
 @wait_option
 @workspace_options()
-def run(workspace: Path | None, verbose: bool, inline: bool, wait: float, **flags: Any) -> None:
+def run(
+    workspace: Path | None, verbose: bool, use_prefect: bool | None, wait: float, **flags: Any
+) -> None:
     """Run the whole pipeline: mine → draft → assay → export."""
-    if inline and flags.get("runner"):
-        raise ConfigError(
-            "--runner chooses where a Prefect run's tasks run; --inline runs in this process "
-            "without one"
-        )
+    from flows.run.pipeline import pipeline_stages, run_stages
+
     space = Workspace.at(workspace)
     settings = settings_from_flags(space, **flags)
     run_id, counts = run_stages(
         space,
         settings,
         pipeline_stages(settings),
-        use_prefect=not inline,
+        use_prefect=use_prefect,
         verbose=verbose,
         wait=wait,
+        say=say_on_stderr,
     )
     render_counts(run_id, counts)
 
@@ -72,6 +69,8 @@ def stage_command(name: str, doc: str, options: list[Decorator]) -> click.Comman
     """A command that runs one stage in this process (no Prefect)."""
 
     def command(workspace: Path | None, verbose: bool, wait: float, **flags: Any) -> None:
+        from flows.run.pipeline import run_stages
+
         space = Workspace.at(workspace)
         settings = settings_from_flags(space, **flags)
         run_id, counts = run_stages(
@@ -100,7 +99,9 @@ export = stage_command(
 
 @click.command()
 @workspace_options(default="goldmine-demo")
-@inline_option
-def demo(workspace: Path, verbose: bool, inline: bool) -> None:
+@run_mode_options
+def demo(workspace: Path, verbose: bool, use_prefect: bool | None) -> None:
     """Run the whole pipeline on an embedded default: no LLM, no network."""
-    run_demo(Workspace.at(workspace), use_prefect=not inline, verbose=verbose, say=console.print)
+    from flows.demo.run_demo import run_demo
+
+    run_demo(Workspace.at(workspace), use_prefect=use_prefect, verbose=verbose, say=console.print)

@@ -8,15 +8,18 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from flows.commands.feedback import render_rounds
 from flows.commands.options import workspace_options
 from flows.commands.output import console, render_table
 from flows.workspace import Workspace
-from warehouse.landing.feedback import RoundFigures, feedback_rounds
-from warehouse.store import Warehouse
+from warehouse.runs import shown_status
+
+if TYPE_CHECKING:
+    from warehouse.landing.feedback import RoundFigures
+    from warehouse.store import Warehouse
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +42,12 @@ def workspace_status(warehouse: Warehouse) -> WorkspaceStatus:
         "SELECT id, command, status, started_at, finished_at FROM runs ORDER BY started_at DESC "
         "LIMIT 1"
     ).rows
-    last_run = (
-        f"{last[0][0]} ({last[0][1]}, {last[0][2]}, started {last[0][3]:%Y-%m-%d %H:%M})"
-        if last
-        else ""
-    )
+    last_run = ""
+    if last:
+        run_id, command, run_status, started = last[0][:4]
+        # read under the shared lock: no goldmine process is writing, so a `running` run is dead
+        shown = shown_status(run_status, writer_alive=False)
+        last_run = f"{run_id} ({command}, {shown}, started {started:%Y-%m-%d %H:%M})"
     by_status = dict(
         warehouse.query("SELECT status, count(*) FROM candidates GROUP BY 1 ORDER BY 2 DESC").rows
     )
@@ -53,7 +57,16 @@ def workspace_status(warehouse: Warehouse) -> WorkspaceStatus:
             "WHERE NOT k.passed AND c.status = 'rejected' GROUP BY 1 ORDER BY 2 DESC"
         ).rows
     )
-    return WorkspaceStatus(tables, last_run, by_status, rejections, feedback_rounds(warehouse))
+    return WorkspaceStatus(tables, last_run, by_status, rejections, _feedback_rounds(warehouse))
+
+
+def _feedback_rounds(warehouse: Warehouse) -> list[RoundFigures]:
+    """The feedback rounds, read (and their module imported) only when there are any."""
+    if not warehouse.count("feedback"):
+        return []
+    from warehouse.landing.feedback import feedback_rounds
+
+    return feedback_rounds(warehouse)
 
 
 @click.command()
@@ -69,6 +82,8 @@ def status(workspace: Path | None, verbose: bool) -> None:
     if report.rejections:
         render_table(["failed check", "candidates"], list(report.rejections.items()))
     if report.feedback:
+        from flows.commands.feedback import render_rounds
+
         console.print("feedback rounds (goldmine feedback):")
         render_rounds(report.feedback)
 

@@ -65,7 +65,11 @@ def _usable_checkout(path: Path) -> bool:
 
 
 def run_demo(
-    workspace: Workspace, *, use_prefect: bool, verbose: bool, say: Callable[[str], None]
+    workspace: Workspace,
+    *,
+    use_prefect: bool | None,
+    verbose: bool,
+    say: Callable[[str], None],
 ) -> None:
     """Run the pipeline on the demo sources and print what it made and how to look at it."""
     workspace.ensure()
@@ -80,7 +84,13 @@ def run_demo(
         draft__kinds=["instruction", "agent"],
     )
     run_id, counts = run_stages(
-        workspace, settings, PIPELINE, command="demo", use_prefect=use_prefect, verbose=verbose
+        workspace,
+        settings,
+        PIPELINE,
+        command="demo",
+        use_prefect=use_prefect,
+        verbose=verbose,
+        say=say,
     )
     _report(workspace, run_id, counts, say)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flows.draft import extractive_instruction
 from flows.draft.drafting import ByKind, Drafter
 from flows.draft.extractive_agent import TrajectoryDrafter
-from flows.draft.llm_instruction import llm_drafter
 from flows.draft.project_tests import command_runner
 from flows.errors import ConfigError
 from flows.settings import Settings, catalog_of
@@ -20,6 +19,8 @@ from warehouse.store import Warehouse
 def choose_drafter(settings: Settings, warehouse: Warehouse, run_id: str, key: bytes) -> Drafter:
     """The drafter the settings ask for: extractive (no network) or an LLM endpoint."""
     if settings.draft.drafter == "llm":
+        from flows.draft.llm_instruction import llm_drafter  # the LLM client loads with it
+
         return llm_drafter(settings, warehouse, run_id, key)
     if settings.draft.dry_run:
         raise ConfigError(

@@ -29,10 +29,8 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
-
-import openai
 
 from flows.errors import ConfigError, LLMEndpointError
 from flows.llm.adaptive_limit import AdaptiveLimit, limit_for
@@ -50,6 +48,9 @@ from warehouse.llm_endpoints import EndpointMode, remember_mode, remembered_mode
 from warehouse.outcomes import SkipCategory
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
+
+if TYPE_CHECKING:  # imported when a session opens: the extractive drafter never loads it
+    import openai
 
 logger = logging.getLogger(__name__)
 Message = dict[str, str]
@@ -279,6 +280,8 @@ class ChatClient:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[ChatClient]:
         """Open the HTTP client for the running event loop (one per ``asyncio.run``)."""
+        import openai
+
         seconds = self.endpoint.settings.timeout_seconds
         self._api = openai.AsyncOpenAI(
             base_url=self.endpoint.base_url,
@@ -404,6 +407,8 @@ class ChatClient:
     ) -> ChatReply | CallFailed | _Refused:
         """Send one payload until it succeeds, is refused, or retrying is pointless; record the
         outcome (a refusal is recorded by the caller, who may ask again in a weaker mode)."""
+        import openai
+
         failures: list[SkipCategory] = []
         attempt = 0
         while True:
@@ -447,6 +452,8 @@ class ChatClient:
     def _judge(self, error: openai.APIError, attempts: int) -> _Verdict:
         """What to do after a failed attempt: wait and retry, or stop (a refusal of the request
         as invalid is never retried)."""
+        import openai
+
         jitter = random.uniform(0.5, 1.0)  # noqa: S311 (spreads retries; nothing secret)
         backoff = min(60.0, self.endpoint.settings.backoff_seconds * 2 ** (attempts - 1)) * jitter
         out_of_retries = attempts > self.endpoint.settings.max_retries

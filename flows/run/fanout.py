@@ -23,6 +23,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Protocol, TypeVar
 
 from flows.errors import WorkFailed
+from flows.run.compiler_warnings import quiet_compiler_warnings
 from miners.errors import GoldmineError
 
 T = TypeVar("T")
@@ -67,7 +68,9 @@ class PoolFanOut:
         """Start ``work(item)`` in a worker process."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=quiet_compiler_warnings,  # historic code's, on the terminal's stderr
             )
         return self._pool.submit(call_guarded, work, item)
 

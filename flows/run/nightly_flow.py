@@ -29,6 +29,7 @@ def run_nightly(workspace: str) -> dict[str, Any]:
         settings,
         pipeline_stages(settings),
         command="nightly",
+        use_prefect=True,
         wait=settings.nightly.wait_seconds,
     )
     return {"run_id": run_id, **counts}

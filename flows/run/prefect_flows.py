@@ -39,7 +39,8 @@ from flows.errors import ConfigError
 from flows.run.artifact import artifact_markdown
 from flows.run.fanout import PoolFanOut, call_guarded
 from flows.run.prefect_server import LocalPrefectServer
-from flows.run.stages import STAGES, StageContext
+from flows.run.shown_stages import run_stage_shown
+from flows.run.stages import StageContext
 from flows.settings import ScaleConfig
 from flows.workspace import Workspace
 from warehouse.runs import record_watermarks
@@ -53,7 +54,7 @@ _POOLS: dict[str, PoolFanOut] = {}
 
 def run_stage(name: str, run_id: str) -> dict[str, Any]:
     """One stage that runs whole in the flow process (assay, export)."""
-    return STAGES[name](_OPEN_RUNS[run_id])
+    return run_stage_shown(name, _OPEN_RUNS[run_id])
 
 
 def run_work(work: Callable[[T], R], item: T, pool_run_id: str | None) -> R:
@@ -89,7 +90,9 @@ def run_pipeline(run_id: str, stages: list[str]) -> dict[str, Any]:
     """The pipeline: mine and draft fanned out over the task runner, then assay and export."""
     context = _OPEN_RUNS[run_id]
     counts = {
-        name: STAGES[name](context) if name in FANNED_OUT_STAGES else stage_task(name, run_id)
+        name: run_stage_shown(name, context)
+        if name in FANNED_OUT_STAGES
+        else stage_task(name, run_id)
         for name in stages
     }
     record_watermarks(context.warehouse, run_id)

@@ -15,7 +15,6 @@ from flows.draft.drafters import choose_drafter
 from flows.draft.drafting import ByKind, Drafter, draft_tasks, undrafted_tasks
 from flows.draft.extractive_feedback import draft_feedback
 from flows.draft.extractive_instruction import DRAFTER as EXTRACTIVE
-from flows.draft.llm_instruction import plan_drafting
 from flows.errors import ConfigError
 from flows.progress import progress_bar
 from flows.run.assaying import assay_pending
@@ -104,6 +103,8 @@ def draft_stage(stage: StageContext) -> dict[str, Any]:
     )
     loader = ContextLoader(stage.warehouse, stage.workspace.key())
     if config.dry_run:
+        from flows.draft.llm_instruction import plan_drafting
+
         try:
             plan = plan_drafting(
                 stage.warehouse,

@@ -44,11 +44,13 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from miners.commit_kinds import admits_a_mistake, is_test_path, looks_like_a_bot, mechanical_tool
 from warehouse.outcomes import CandidateStatus, Skip, SkipCategory, TaskStatus
-from warehouse.store import Warehouse
+
+if TYPE_CHECKING:  # flows/settings.py reads LATER_FIX_WINDOW without loading DuckDB
+    from warehouse.store import Warehouse
 
 LATER_FIX_WINDOW = 20
 # A fix this many days later counts even beyond the window (a busy week is many commits).

@@ -193,16 +193,20 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
         '[draft]\nkinds = ["instruction", "agent"]\n[scale]\nworkers = 2\nunit_commits = 10\n'
     )
     results = {}
-    # Dask without a server: goldmine starts one
+    verdicts = {}
+    # Dask without a server: goldmine starts one; no API and no runner: in this process, the
+    # same units of work on a process pool, without Prefect
     for runner, api in (
         ("dask", None),
         ("default", prefect_api),
+        ("in-process", None),
     ):
         workspace = tmp_path / runner
         workspace.mkdir()
         (workspace / "goldmine.toml").write_text(config, encoding="utf-8")
+        chosen = [] if runner == "in-process" else ["--runner", runner]
         done = subprocess.run(
-            [GOLDMINE, "run", "--runner", runner, "--workspace", str(workspace)],
+            [GOLDMINE, "run", *chosen, "--workspace", str(workspace)],
             env=_env(api),
             capture_output=True,
             text=True,
@@ -213,6 +217,9 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
             results[runner] = sorted(
                 warehouse.query("SELECT id, status, record FROM candidates").rows
             )
+            verdicts[runner] = sorted(
+                warehouse.query('SELECT candidate_id, "check", passed, detail FROM checks').rows
+            )
             sources = dict(
                 warehouse.query(
                     "SELECT s.kind, count(DISTINCT s.id) FROM candidates c JOIN tasks t ON t.id = "
@@ -220,8 +227,11 @@ def test_the_dask_runner_drafts_the_same_candidates_as_the_default_runner(
                     "JOIN sources s ON s.id = t.source_id GROUP BY s.kind"
                 ).rows
             )
-            run_id = warehouse.scalar("SELECT id FROM runs")
-    assert results["dask"] == results["default"]
+            if runner != "in-process":
+                run_id = warehouse.scalar("SELECT id FROM runs")
+    assert results["dask"] == results["default"] == results["in-process"]
+    assert verdicts["dask"] == verdicts["default"] == verdicts["in-process"]
+    assert not (tmp_path / "in-process" / ".prefect").exists()
     assert len(results["dask"]) > 20 and sources == {"repository": 2, "tickets": 1}
     [flow_run] = _filter(
         prefect_api,

@@ -25,7 +25,7 @@ def _goldmine(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_demo_runs_the_whole_pipeline_and_exports_for_llamafactory(tmp_path: Path) -> None:
     workspace = tmp_path / "W"
-    result = _goldmine("demo", "--workspace", workspace, cwd=tmp_path)
+    result = _goldmine("demo", "--prefect", "--workspace", workspace, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         assert warehouse.scalar("SELECT count(*) FROM candidates WHERE status = 'accepted'") > 0
@@ -40,12 +40,16 @@ def test_demo_runs_the_whole_pipeline_and_exports_for_llamafactory(tmp_path: Pat
 
 def test_prefect_run_twice_adds_nothing_the_second_time(stock_repo: Path, tmp_path: Path) -> None:
     workspace = tmp_path / "W"
-    first = _goldmine("run", "--repo", stock_repo, "--workspace", workspace, cwd=tmp_path)
+    first = _goldmine(
+        "run", "--prefect", "--repo", stock_repo, "--workspace", workspace, cwd=tmp_path
+    )
     assert first.returncode == 0, first.stderr[-3000:]
     tables = ("commits", "file_changes", "symbols", "tasks", "candidates", "checks", "exports")
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         before = {t: warehouse.count(t) for t in tables}
-    second = _goldmine("run", "--repo", stock_repo, "--workspace", workspace, cwd=tmp_path)
+    second = _goldmine(
+        "run", "--prefect", "--repo", stock_repo, "--workspace", workspace, cwd=tmp_path
+    )
     assert second.returncode == 0, second.stderr[-3000:]
     with Warehouse(workspace / "goldmine.duckdb", read_only=True) as warehouse:
         assert {t: warehouse.count(t) for t in tables} == before
