@@ -118,6 +118,7 @@ def export_accepted(
     not written, and the drop is stored with its reason.
     """
     window = window or TrainingWindow()
+    styles = tuple(dict.fromkeys(thoughts))  # a style listed twice is one dataset
     target.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     dataset_info: dict[str, Any] = {}
@@ -129,7 +130,7 @@ def export_accepted(
         )
         for name in formats:
             spec = FORMATS[name]
-            for style in thoughts if spec.styled else ("inline",):
+            for style in styles if spec.styled else ("inline",):
                 key = f"{name}{STYLE_SUFFIX[style]}{suffix}"
                 dataset = _convert(f"{DATASET_PREFIX}_{key}", spec, style, records, window, summary)
                 path = target / f"{dataset.name}.jsonl"
@@ -291,13 +292,20 @@ def _record_export(
 def _record_drops(
     warehouse: Warehouse, run_id: str, dropped: list[dict[str, Any]], window: TrainingWindow
 ) -> None:
-    """Each row kept out of a file, with its reason, in ``export_drops``."""
+    """Each row kept out of a file, with its reason, in ``export_drops``: once per dataset,
+    candidate, count and limit, so exporting an unchanged warehouse again adds no row."""
     now = datetime.now(UTC)
     warehouse.insert(
         "export_drops",
         [
             {
-                "id": stable_id(run_id, drop["dataset"], drop["candidate_id"]),
+                "id": stable_id(
+                    drop["dataset"],
+                    drop["candidate_id"],
+                    drop["tokens"],
+                    window.max_tokens,
+                    window.counter.name,
+                ),
                 "run_id": run_id,
                 "max_tokens": window.max_tokens,
                 "counter": window.counter.name,

@@ -6,8 +6,8 @@ ALTER TABLE exported_records ADD COLUMN tokens INTEGER;
 
 -- One row kept out of one dataset file, with the reason (a value, counted; never parsed prose).
 CREATE TABLE export_drops (
-    id            VARCHAR PRIMARY KEY,       -- hash of run id + dataset + candidate id
-    run_id        VARCHAR NOT NULL,
+    id            VARCHAR PRIMARY KEY,       -- hash of dataset + candidate + tokens + max_tokens + counter
+    run_id        VARCHAR NOT NULL,          -- the run that first dropped it
     dataset       VARCHAR NOT NULL,          -- goldmine_sharegpt_think, goldmine_alpaca_holdout …
     candidate_id  VARCHAR NOT NULL,
     reason        VARCHAR NOT NULL,          -- over_max_tokens

@@ -143,6 +143,8 @@ def test_the_manifest_counts_every_rows_tokens_and_a_row_over_max_tokens_is_drop
         "SELECT candidate_id, reason, tokens, max_tokens FROM export_drops WHERE run_id = 'run2'"
     ).rows
     assert stored == [("c2", "over_max_tokens", counts[1], limit)]
+    export_accepted(warehouse, tmp_path / "fit", "run3", ["sharegpt"], window=window)
+    assert warehouse.count("export_drops") == 1  # the same drop, stored once
     recorded = warehouse.query(
         "SELECT e.candidate_id, e.tokens FROM exported_records e JOIN exports x ON x.id = "
         "e.export_id WHERE x.run_id = 'run2'"
