@@ -23,6 +23,8 @@ application's here: importing this module loads no stage.
     │   │                         command, since when) and --wait ran out
     │   ├── QueryFailed           a user's SQL failed (DuckDB's message)
     │   └── EvalSetError          [assay] eval_set is missing or not JSON Lines
+    ├── TokenizerError            (warehouse/export/tokens.py) [export] tokenizer is missing or
+    │                             not a tokenizer goldmine can read
     ├── SeedFolderError           a seeds folder is missing or invalid
     ├── LLMEndpointError          the LLM endpoint is unreachable, refuses the key or lacks the
     │                             model

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.fields import FieldInfo
 
+from warehouse.export.thoughts import ThoughtStyle
 from warehouse.selection.history import LATER_FIX_WINDOW
 
 if TYPE_CHECKING:  # the seeds and the catalog are read when a stage needs them, not to validate
     from warehouse.tool_catalog import ToolCatalog
 
 Lang = Literal["en", "zh"]
-ExportFormat = Literal["alpaca", "sharegpt", "openai"]
+ExportFormat = Literal["alpaca", "sharegpt", "agent_openai", "openai"]
 Kind = Literal["instruction", "agent"]
 
 
@@ -264,8 +265,32 @@ class ExportConfig(_Section):
     formats: list[ExportFormat] = Field(
         default_factory=lambda: list[ExportFormat](["alpaca", "sharegpt", "openai"]),
         description="alpaca (instruction records) and sharegpt (agent records) load in "
-        "LLaMA-Factory as they are; openai is the OpenAI chat fine-tuning format (both kinds, "
-        "with tools and tool_calls).",
+        "LLaMA-Factory as they are; agent_openai is the agent records in LLaMA-Factory's "
+        '`formatting: "openai"` (messages with role and content); openai is the OpenAI chat '
+        "fine-tuning format (both kinds, with tools and tool_calls).",
+    )
+    thoughts: list[ThoughtStyle] = Field(
+        default_factory=lambda: list[ThoughtStyle](["inline"]),
+        min_length=1,
+        description="How an agent step's thought is written in sharegpt and agent_openai, one "
+        'dataset per style: "inline" (plain text before the call; goldmine_sharegpt), "think" '
+        "(inside <think>…</think>, for qwen3-style reasoning templates; goldmine_sharegpt_think), "
+        '"drop" (no thought; goldmine_sharegpt_nothought).',
+        json_schema_extra=_example('["inline", "think"]'),
+    )
+    tokenizer: str = Field(
+        default="",
+        description="Counts each exported row's tokens: a tokenizer.json, or a .gguf model file "
+        "(its byte-level BPE tokenizer is read). Empty: an estimate that errs long (one token per "
+        "2.9 ASCII bytes, one per digit, two per other character).",
+        json_schema_extra=_example('"~/models/Qwen3-8B/tokenizer.json"'),
+    )
+    max_tokens: int = Field(
+        default=0,
+        ge=0,
+        description="Keep out of a file every row longer than this many tokens (stored in "
+        "export_drops with the reason), so nothing is cut before its final answer; set it a little "
+        "under LLaMA-Factory's cutoff_len (2048 by default). 0: count only.",
     )
     unreviewed: Literal["include", "exclude"] = Field(
         default="include",
@@ -530,8 +555,17 @@ def resolve_paths(settings: Settings, root: Path) -> Settings:
         draft = draft.model_copy(update={"seeds": absolute(draft.seeds)})
     eval_set = absolute(settings.assay.eval_set) if settings.assay.eval_set else ""
     assay = settings.assay.model_copy(update={"eval_set": eval_set})
+    export = settings.export
+    if export.tokenizer:
+        export = export.model_copy(update={"tokenizer": absolute(export.tokenizer)})
     return settings.model_copy(
-        update={"sources": sources, "agent": agent, "draft": draft, "assay": assay}
+        update={
+            "sources": sources,
+            "agent": agent,
+            "draft": draft,
+            "assay": assay,
+            "export": export,
+        }
     )
 
 

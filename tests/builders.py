@@ -479,6 +479,39 @@ class CandidateRow(TypedDict):
     created_at: datetime
 
 
+# An agent trajectory in the record contract: one read, one answer.
+AGENT_RECORD: AgentJson = {
+    "id": "agent",
+    "kind": "agent",
+    "task_type": "bugfix",
+    "lang": "en",
+    "system": "You are a coding agent.",
+    "tools": [
+        {
+            "name": "read_file",
+            "description": "Read a file.",
+            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
+        }
+    ],
+    "conversation": [
+        {"role": "user", "content": "Why does reserve accept -1?"},
+        {
+            "role": "assistant",
+            "content": {
+                "thought": "Read the code first.",
+                "action": {"tool_name": "read_file", "parameters": {"path": "src/stock.py"}},
+            },
+        },
+        {"role": "tool", "content": {"result": "def reserve(...): ..."}},
+        {
+            "role": "assistant",
+            "content": {"thought": "There is no check.", "final_answer": "Add a qty <= 0 check."},
+        },
+    ],
+    "provenance": {"drafter": "extractive", "template": "t@1", "observations": "replayed"},
+}
+
+
 def candidate_row(record: Mapping[str, object], n: int, run: str = "r") -> CandidateRow:
     """The pending candidate ``c{n}`` holding ``record``, created ``n`` seconds into 2024."""
     parsed = parse_record(record)

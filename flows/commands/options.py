@@ -114,7 +114,7 @@ format_option = click.option(
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["alpaca", "sharegpt", "openai"]),
+    type=click.Choice(["alpaca", "sharegpt", "agent_openai", "openai"]),
     help="Export format (repeatable; default from goldmine.toml).",
 )
 judge_option = click.option(

@@ -18,6 +18,7 @@ from rich.table import Table
 from flows.commands.options import workspace_options
 from flows.commands.output import console
 from flows.workspace import Workspace
+from warehouse.export.tokens import ExportedTokens, exported_tokens
 from warehouse.landing.feedback import RoundFigures
 from warehouse.review.coverage import Breakdown, CheckRate, Coverage, coverage
 
@@ -50,7 +51,7 @@ td:first-child, th:first-child { text-align: left; }
 """
 
 
-def render_report(report: Coverage, title: str) -> str:
+def render_report(report: Coverage, title: str, tokens: ExportedTokens | None = None) -> str:
     """The whole page."""
     parts = [
         "<!doctype html>",
@@ -71,6 +72,7 @@ def render_report(report: Coverage, title: str) -> str:
         "<h2>Scores</h2>",
         _histogram(report.scores),
         _rounds_table(report.rounds),
+        _tokens_table(tokens),
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
@@ -181,6 +183,31 @@ def _rounds_table(rounds: Sequence[RoundFigures]) -> str:
     )
 
 
+_TOKEN_COLUMNS = ("rows", "min", "median", "p90", "p99", "max", "over_2048")
+
+
+def _tokens_table(tokens: ExportedTokens | None) -> str:
+    """Tokens per exported row, file by file, and the rows kept out for length: LLaMA-Factory
+    cuts every example at ``cutoff_len`` (2,048 by default) without a word."""
+    if tokens is None:
+        return "<h2>Training window</h2><p>Nothing exported yet (<code>goldmine export</code>).</p>"
+    limit = f"max_tokens {tokens.max_tokens}" if tokens.max_tokens else "no max_tokens set"
+    head = "".join(f"<th>{c}</th>" for c in ("dataset", *_TOKEN_COLUMNS, "dropped"))
+    body = "".join(
+        f"<tr><td>{html.escape(name)}</td>"
+        + "".join(f"<td>{figures.get(c, 0)}</td>" for c in _TOKEN_COLUMNS)
+        + f"<td>{dropped}</td></tr>"
+        for name, figures, dropped in tokens.by_dataset()
+    )
+    return (
+        f"<h2>Training window</h2><p>Tokens per exported row, counted by "
+        f"{html.escape(tokens.counter)}; {limit}. <i>over_2048</i>: rows LLaMA-Factory's default "
+        "<code>cutoff_len</code> would cut; <i>dropped</i>: rows kept out for length "
+        f"(<code>export_drops</code>).</p><table><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
 def _svg(width: int, height: int, body: str) -> str:
     """An inline chart that scales to its column (the viewBox keeps its proportions)."""
     return (
@@ -195,15 +222,17 @@ def write_report(workspace: Workspace, target: Path | None = None) -> tuple[Path
         report = coverage(warehouse)
     path = target or workspace.root / "report" / REPORT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        render_report(report, f"goldmine coverage — {workspace.root.name}"), encoding="utf-8"
-    )
+    title = f"goldmine coverage — {workspace.root.name}"
+    tokens = exported_tokens(workspace.export_dir)
+    path.write_text(render_report(report, title, tokens), encoding="utf-8")
     return path, report
 
 
-def print_summary(report: Coverage, path: Path, console: Console) -> None:
-    """The terminal summary: totals, the largest values per dimension, and the checks that reject
-    most."""
+def print_summary(
+    report: Coverage, path: Path, console: Console, tokens: ExportedTokens | None = None
+) -> None:
+    """The terminal summary: totals, the largest values per dimension, the checks that reject
+    most, and the exported rows' tokens."""
     console.print(
         f"{report.assayed} assayed: {report.statuses.get('accepted', 0)} accepted, "
         f"{report.statuses.get('rejected', 0)} rejected; near-duplicate rate "
@@ -228,7 +257,22 @@ def print_summary(report: Coverage, path: Path, console: Console) -> None:
         for figures in report.rounds:
             rounds.add_row(*(str(value) for value in figures.values()))
         console.print(rounds)
+    if tokens is not None:
+        _print_tokens(tokens, console)
     console.print(f"report: {path}")
+
+
+def _print_tokens(tokens: ExportedTokens, console: Console) -> None:
+    """One line per dataset: its rows' tokens, and what was kept out for length."""
+    limit = f", max_tokens {tokens.max_tokens}" if tokens.max_tokens else ""
+    console.print(f"tokens per row ({tokens.counter}{limit}):")
+    for name, f, dropped in tokens.by_dataset():
+        console.print(
+            f"  {name}: {f.get('rows', 0)} rows, median {f.get('median', 0)}, p90 "
+            f"{f.get('p90', 0)}, max {f.get('max', 0)}; {f.get('over_2048', 0)} over 2048, "
+            f"{dropped} dropped for length",
+            soft_wrap=True,
+        )
 
 
 @click.command()
@@ -238,5 +282,6 @@ def print_summary(report: Coverage, path: Path, console: Console) -> None:
 @workspace_options()
 def report(output: Path | None, workspace: Path | None, verbose: bool) -> None:
     """Write the coverage report (HTML with charts) and print a summary."""
-    path, counted = write_report(Workspace.at(workspace), output)
-    print_summary(counted, path, console)
+    opened = Workspace.at(workspace)
+    path, counted = write_report(opened, output)
+    print_summary(counted, path, console, exported_tokens(opened.export_dir))

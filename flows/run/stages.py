@@ -25,7 +25,8 @@ from flows.settings import Settings, catalog_of
 from flows.verify.stage import verify_tasks
 from flows.workspace import Workspace
 from miners.tickets import TicketMapping
-from warehouse.export.datasets import export_accepted
+from warehouse.export.datasets import TrainingWindow, export_accepted
+from warehouse.export.tokens import token_counter
 from warehouse.landing.repositories import LandingOptions, land_ticket_export, link_tickets
 from warehouse.selection.commits import select_tasks
 from warehouse.selection.task_context import ContextLoader
@@ -191,6 +192,8 @@ def export_stage(stage: StageContext) -> dict[str, Any]:
         config.formats,
         include_unreviewed=config.unreviewed == "include",
         require_executed=config.require_executed,
+        thoughts=config.thoughts,
+        window=TrainingWindow(token_counter(config.tokenizer), config.max_tokens),
     )
     catalog = catalog_of(stage.settings)
     write_tool_catalogs(catalog, stage.workspace.export_dir)
@@ -198,6 +201,7 @@ def export_stage(stage: StageContext) -> dict[str, Any]:
         "files": {name: str(path) for name, path in summary.files.items()},
         "records": summary.records,
         "problems": summary.problems,
+        "dropped": len(summary.dropped),
         "manifest": str(summary.manifest) if summary.manifest else None,
     }
 

@@ -6,9 +6,13 @@ file), never in goldmine's own: LLaMA-Factory pulls torch. Usage::
     python convert_with_llamafactory.py EXPORT_DIR [TEMPLATE]
 
 For every dataset in EXPORT_DIR/dataset_info.json it builds LLaMA-Factory's DatasetAttr from that
-file, converts every row with the converter the entry names, and encodes every converted row with
-the chat template (a small byte-level tokenizer is trained on the rows, so nothing is downloaded).
-It prints a JSON summary and exits 1 if any row did not convert or encode.
+file, loads the file with ``datasets`` as LLaMA-Factory does (one Arrow table: a column whose rows
+disagree in type fails here), converts every row with the converter the entry names, and encodes
+every converted row with the chat template (a small byte-level tokenizer is trained on the rows,
+so nothing is downloaded). TEMPLATE defaults to ``qwen``; a reasoning template such as ``qwen3``
+runs with LLaMA-Factory's default ``enable_thinking: true``. It prints a JSON summary — with each
+dataset's first agent row as the template renders it, so the layout can be read — and exits 1 if
+any row did not convert or encode.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from typing import TypedDict
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+import tempfile
+
+from datasets import load_dataset
 from llamafactory.data.converter import get_dataset_converter
 from llamafactory.data.parser import get_dataset_list
 from llamafactory.data.template import get_template_and_fix_tokenizer
@@ -40,6 +47,7 @@ class DatasetReport(TypedDict):
     converted: int
     encoded: int
     failures: list[str]
+    sample: str
 
 
 def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
@@ -61,15 +69,24 @@ def local_tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     )
 
 
-def rows_of(path: Path) -> list[dict[str, object]]:
-    return [
-        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+def rows_of(path: Path, cache: str) -> list[dict[str, object]]:
+    """The file's rows as LLaMA-Factory's loader reads them: through ``datasets``' json builder."""
+    loaded = load_dataset("json", data_files=str(path), split="train", cache_dir=cache)
+    return [dict(row) for row in loaded]
+
+
+def rendered(tokenizer: PreTrainedTokenizerFast, pairs: list[tuple[list[int], list[int]]]) -> str:
+    """The text the template made of one example, prompt and answers in order."""
+    ids = [i for prompt, answer in pairs for i in prompt + answer]
+    return str(tokenizer.decode(ids, skip_special_tokens=False))
 
 
 def check(export_dir: Path, template_name: str) -> dict[str, DatasetReport]:
     info = json.loads((export_dir / "dataset_info.json").read_text(encoding="utf-8"))
-    datasets = {name: rows_of(export_dir / entry["file_name"]) for name, entry in info.items()}
+    with tempfile.TemporaryDirectory() as cache:
+        datasets = {
+            name: rows_of(export_dir / entry["file_name"], cache) for name, entry in info.items()
+        }
     tokenizer = local_tokenizer(
         [json.dumps(row, ensure_ascii=False) for rows in datasets.values() for row in rows]
     )
@@ -80,6 +97,7 @@ def check(export_dir: Path, template_name: str) -> dict[str, DatasetReport]:
         converter = get_dataset_converter(attr.formatting, attr, data_args)
         converted = encoded = 0
         failures: list[str] = []
+        sample = ""
         for number, row in enumerate(datasets[name], start=1):
             example = converter(row)
             if not example["_prompt"] or not example["_response"]:
@@ -92,6 +110,8 @@ def check(export_dir: Path, template_name: str) -> dict[str, DatasetReport]:
             )
             if pairs and all(answer for _, answer in pairs):
                 encoded += 1
+                if not sample and example["_tools"]:
+                    sample = rendered(tokenizer, pairs)[:12000]
             else:
                 failures.append(f"row {number}: the template produced an empty turn")
         report[name] = {
@@ -100,6 +120,7 @@ def check(export_dir: Path, template_name: str) -> dict[str, DatasetReport]:
             "converted": converted,
             "encoded": encoded,
             "failures": failures[:10],
+            "sample": sample,
         }
     return report
 

@@ -1,4 +1,6 @@
-"""LLaMA-Factory's own converter and chat template accept every exported row.
+"""LLaMA-Factory's own converter and chat templates accept every exported row: the ``qwen``
+template every dataset, the reasoning template ``qwen3`` (``enable_thinking: true``) every dataset
+too, with the ``think`` layout's thoughts inside ``<think>`` before each call.
 
 The check runs in a separate virtual environment (LLaMA-Factory pulls torch); `.ci/run` builds it
 with `tests/llamafactory/setup_venv.sh`. Without it these tests are skipped with that instruction.
@@ -38,11 +40,27 @@ class DatasetReport(TypedDict):
     converted: int
     encoded: int
     failures: list[str]
+    sample: str
 
 
-def _convert(export_dir: Path) -> tuple[int, dict[str, DatasetReport]]:
+# Every format LLaMA-Factory loads, in every thought style.
+EXPORT_CONFIG = """[export]
+formats = ["alpaca", "sharegpt", "agent_openai", "openai"]
+thoughts = ["inline", "think", "drop"]
+"""
+DATASETS = {
+    "goldmine_alpaca",
+    *(
+        f"goldmine_{form}{style}"
+        for form in ("sharegpt", "agent_openai")
+        for style in ("", "_think", "_nothought")
+    ),
+}
+
+
+def _convert(export_dir: Path, template: str = "qwen") -> tuple[int, dict[str, DatasetReport]]:
     done = subprocess.run(
-        [str(PYTHON), str(HERE / "convert_with_llamafactory.py"), str(export_dir), "qwen"],
+        [str(PYTHON), str(HERE / "convert_with_llamafactory.py"), str(export_dir), template],
         capture_output=True,
         text=True,
         env={**os.environ, "DISABLE_VERSION_CHECK": "1"},
@@ -57,6 +75,8 @@ def _convert(export_dir: Path) -> tuple[int, dict[str, DatasetReport]]:
 def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("llamafactory")
     repo = build_repository(root / "sample", load_script(DEMO_HISTORY))
+    (root / "ws").mkdir()
+    (root / "ws" / "goldmine.toml").write_text(EXPORT_CONFIG, encoding="utf-8")
     args = [
         "run",
         "--inline",
@@ -75,21 +95,48 @@ def export_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "ws" / "export"
 
 
-def test_every_alpaca_and_sharegpt_row_converts_and_encodes(export_dir: Path) -> None:
-    code, report = _convert(export_dir)
-    assert code == 0, report
-    # the assay's newest records, when any
-    holdout = {
-        "goldmine_alpaca_holdout",
-        "goldmine_sharegpt_holdout",
-    }
-    assert set(report) - holdout == {"goldmine_alpaca", "goldmine_sharegpt"}
+def _assert_every_row_loads(export_dir: Path, report: dict[str, DatasetReport]) -> None:
+    # the assay's newest records are the holdout datasets, when any
+    assert {name.removesuffix("_holdout") for name in report} == DATASETS
     for name, result in report.items():
         rows = len((export_dir / f"{name}.jsonl").read_text().splitlines())
         assert result["rows"] == result["converted"] == result["encoded"] == rows > 0, (
             name,
             result,
         )
+
+
+def _first_call(export_dir: Path, name: str) -> tuple[str, str]:
+    """The thought and the tool's name of the first call in a dataset's first row."""
+    row = json.loads((export_dir / f"{name}.jsonl").read_text().splitlines()[0])
+    turns = row.get("conversations") or row["messages"]
+    value = next(t.get("value") or t["content"] for t in turns if "function_call" in t.values())
+    thought, _, call = value.partition("<tool_call>")
+    name_of = json.loads(call.removesuffix("</tool_call>"))["name"]
+    return thought.removeprefix("<think>\n").removesuffix("\n</think>\n\n"), name_of
+
+
+def test_every_row_of_every_dataset_converts_and_encodes(export_dir: Path) -> None:
+    code, report = _convert(export_dir)
+    assert code == 0, report
+    _assert_every_row_loads(export_dir, report)
+
+
+def test_qwen3_loads_every_row_and_renders_each_thought_inside_think_before_its_call(
+    export_dir: Path,
+) -> None:
+    code, report = _convert(export_dir, "qwen3")
+    assert code == 0, report
+    _assert_every_row_loads(export_dir, report)
+    for name in ("goldmine_sharegpt_think", "goldmine_agent_openai_think"):
+        thought, tool = _first_call(export_dir, name)
+        sample = report[name]["sample"]
+        print(f"--- {name}, rendered by qwen3 ---\n{sample}")
+        expected = f'<think>\n{thought}\n</think>\n\n<tool_call>\n{{"name": "{tool}"'
+        # the assistant's turn opens with the thought, then the call in the template's own words
+        assert f"<|im_start|>assistant\n{expected}" in sample, (name, expected)
+    # without a thought the reasoning template trains an empty think block before the call
+    assert "<think>\n\n</think>\n\n<tool_call>" in report["goldmine_sharegpt_nothought"]["sample"]
 
 
 def test_a_row_llamafactory_would_drop_is_caught(export_dir: Path, tmp_path: Path) -> None:

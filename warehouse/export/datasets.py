@@ -1,20 +1,39 @@
 """Accepted records written in the formats LLaMA-Factory loads, with ``dataset_info.json``.
 
 Each row is validated before it is written (LLaMA-Factory drops malformed rows with only a
-warning). Files are written to a temporary name and renamed, so a crash never leaves half a file.
+warning) and counted in tokens (a row longer than the training window would be cut silently).
+Files are written to a temporary name and renamed, so a crash never leaves half a file. The rows
+themselves are made in ``llamafactory_rows.py`` and ``openai_rows.py``.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from warehouse.export.llamafactory_rows import (
+    AGENT_OPENAI_INFO,
+    ALPACA_INFO,
+    SHAREGPT_INFO,
+    ExportRowError,
+    agent_openai_row,
+    alpaca_row,
+    sharegpt_row,
+)
 from warehouse.export.openai_rows import openai_row
+from warehouse.export.thoughts import STYLE_SUFFIX, ThoughtStyle
+from warehouse.export.tokens import (
+    DROP_REASON,
+    ByteEstimate,
+    TokenCounter,
+    distribution,
+    row_tokens,
+)
 from warehouse.ids import content_hash, stable_id
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
 from warehouse.review.counter_examples import write_counter_examples
@@ -22,15 +41,39 @@ from warehouse.review.verdicts import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
 from warehouse.verification import verification_counts, with_verification
 
-EXPORT_VERSION = "export-1"
-TOOL_CALL_WORDS = ("<tool_call>", "</tool_call>")
+EXPORT_VERSION = "export-2"
 DATASET_PREFIX = "goldmine"
 # The assay's split (table ``splits``): train keeps the plain file name, the holdout gets a suffix.
 SPLITS = (("train", ""), ("holdout", "_holdout"))
 
 
-class ExportRowError(ValueError):
-    """Raised when a record cannot be written in a format (the row is reported, not written)."""
+@dataclass(frozen=True, slots=True)
+class DatasetFormat:
+    """One export format: the record kinds it holds, how a record becomes a row, its
+    ``dataset_info.json`` entry (None: not a LLaMA-Factory dataset), and whether the thought
+    styles of ``[export] thoughts`` apply (each style is then a dataset of its own)."""
+
+    kinds: tuple[str, ...]
+    to_row: Callable[[Any, ThoughtStyle], dict[str, Any]]
+    info: dict[str, Any] | None
+    styled: bool = False
+
+
+FORMATS: dict[str, DatasetFormat] = {
+    "alpaca": DatasetFormat(("instruction",), alpaca_row, ALPACA_INFO),
+    "sharegpt": DatasetFormat(("agent",), sharegpt_row, SHAREGPT_INFO, styled=True),
+    "agent_openai": DatasetFormat(("agent",), agent_openai_row, AGENT_OPENAI_INFO, styled=True),
+    "openai": DatasetFormat(("instruction", "agent"), lambda record, _: openai_row(record), None),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingWindow:
+    """How rows are measured and what is too long: the counter, and ``max_tokens`` (0: no
+    limit, rows are only counted)."""
+
+    counter: TokenCounter = field(default_factory=ByteEstimate)
+    max_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -40,111 +83,18 @@ class ExportSummary:
     files: dict[str, Path] = field(default_factory=dict)
     records: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    dropped: list[dict[str, Any]] = field(default_factory=list)
     manifest: Path | None = None
 
 
-def alpaca_row(record: InstructionRecord) -> dict[str, Any]:
-    """A LLaMA-Factory alpaca row."""
-    if not record.instruction.strip() or not record.output.strip():
-        raise ExportRowError(f"{record.id}: empty instruction or output")
-    return {
-        "instruction": record.instruction,
-        "input": record.input,
-        "output": record.output,
-        "system": record.system,
-    }
+@dataclass(slots=True)
+class _Dataset:
+    """The rows of one dataset file, with each row's candidate and token count."""
 
-
-def sharegpt_row(record: AgentRecord) -> dict[str, Any]:
-    """A LLaMA-Factory sharegpt row with tools: human/observation at even, gpt/function_call at
-    odd positions."""
-    conversations: list[dict[str, str]] = []
-    for turn in record.conversation:
-        content = turn.content
-        if isinstance(content, str):
-            conversations.append({"from": "human", "value": content})
-        elif turn.role == "tool":
-            result = getattr(content, "result", None)
-            value = result if isinstance(result, str) else json.dumps(result, ensure_ascii=False)
-            conversations.append({"from": "observation", "value": value})
-        else:
-            conversations.append(_assistant_turn(content))
-    _validate_sharegpt(record.id, conversations)
-    tools = [tool.model_dump() for tool in record.tools]
-    return {
-        "conversations": conversations,
-        "system": record.system,
-        "tools": json.dumps(tools, ensure_ascii=False),
-    }
-
-
-def _assistant_turn(step: Any) -> dict[str, str]:
-    if step.action is not None:
-        return {
-            "from": "function_call",
-            "value": function_call_value(
-                step.thought, step.action.tool_name, step.action.parameters
-            ),
-        }
-    return {"from": "gpt", "value": f"{step.thought}\n\n{step.final_answer or ''}".strip()}
-
-
-def function_call_value(thought: str, name: str, arguments: dict[str, Any]) -> str:
-    """The thought, then the call wrapped in LLaMA-Factory's default tool-call words.
-
-    LLaMA-Factory's FunctionFormatter takes the JSON between ``<tool_call>`` and ``</tool_call>``
-    and keeps the text before it as the turn's thought, so the model learns to reason, then call.
-    """
-    call = json.dumps({"name": name, "arguments": arguments}, ensure_ascii=False)
-    return f"{thought}\n{TOOL_CALL_WORDS[0]}{call}{TOOL_CALL_WORDS[1]}"
-
-
-def _validate_sharegpt(record_id: str, conversations: list[dict[str, str]]) -> None:
-    for position, message in enumerate(conversations):
-        expected = ("human", "observation") if position % 2 == 0 else ("gpt", "function_call")
-        if message["from"] not in expected:
-            raise ExportRowError(
-                f"{record_id}: turn {position} is {message['from']}, expected one of {expected}"
-            )
-    if not conversations or conversations[-1]["from"] != "gpt":
-        raise ExportRowError(f"{record_id}: the conversation must end with the assistant's answer")
-
-
-# format → (record kinds it holds, row converter, its dataset_info.json entry or None)
-_FORMATS: dict[
-    str, tuple[tuple[str, ...], Callable[[Any], dict[str, Any]], dict[str, Any] | None]
-] = {
-    "alpaca": (
-        ("instruction",),
-        alpaca_row,
-        {
-            "formatting": "alpaca",
-            "columns": {
-                "prompt": "instruction",
-                "query": "input",
-                "response": "output",
-                "system": "system",
-            },
-        },
-    ),
-    "sharegpt": (
-        ("agent",),
-        sharegpt_row,
-        {
-            "formatting": "sharegpt",
-            "columns": {"messages": "conversations", "system": "system", "tools": "tools"},
-            "tags": {
-                "role_tag": "from",
-                "content_tag": "value",
-                "user_tag": "human",
-                "assistant_tag": "gpt",
-                "observation_tag": "observation",
-                "function_tag": "function_call",
-            },
-        },
-    ),
-    "openai": (("instruction", "agent"), openai_row, None),
-}
+    name: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
 
 
 def export_accepted(
@@ -155,6 +105,8 @@ def export_accepted(
     *,
     include_unreviewed: bool = True,
     require_executed: bool = False,
+    thoughts: Sequence[ThoughtStyle] = ("inline",),
+    window: TrainingWindow | None = None,
 ) -> ExportSummary:
     """Write every accepted record in each format, plus ``dataset_info.json`` and ``manifest.json``.
 
@@ -162,48 +114,48 @@ def export_accepted(
     reviewer accepted or edited is written (edited as edited), and ``include_unreviewed`` decides
     the records no reviewer has read yet. ``require_executed`` keeps only the records whose
     acceptance tests were run (``verification: executed``). Rejected records go to the
-    counter-examples file.
+    counter-examples file. Every row is counted in tokens; a row over ``window.max_tokens`` is
+    not written, and the drop is stored with its reason.
     """
+    window = window or TrainingWindow()
+    styles = tuple(dict.fromkeys(thoughts))  # a style listed twice is one dataset
     target.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary()
     dataset_info: dict[str, Any] = {}
     manifest_files = []
     exported: set[str] = set()
-    for name in formats:
-        kinds, to_row, info = _FORMATS[name]
-        for split, suffix in SPLITS:
-            rows, ids = _rows(
-                warehouse,
-                kinds,
-                to_row,
-                summary.problems,
-                include_unreviewed,
-                split,
-                require_executed=require_executed,
-            )
-            exported.update(ids)
-            dataset = f"{DATASET_PREFIX}_{name}{suffix}"
-            path = target / f"{dataset}.jsonl"
-            if not rows:
-                # an earlier export's file must not outlive its records
-                path.unlink(missing_ok=True)
-                continue
-            digest = _write_jsonl(path, rows)
-            export_id = stable_id(name, digest)
-            _record_export(warehouse, export_id, run_id, name, path, ids, digest)
-            if info is not None:
-                dataset_info[dataset] = {"file_name": path.name, **info}
-            summary.files[f"{name}{suffix}"] = path
-            summary.records[f"{name}{suffix}"] = len(rows)
-            manifest_files.append(
-                {
-                    "format": name,
-                    "split": split,
-                    "file": path.name,
-                    "records": len(rows),
-                    "sha256": digest,
-                }
-            )
+    for split, suffix in SPLITS:
+        records = _accepted_records(
+            warehouse, split, include_unreviewed, require_executed, summary.problems
+        )
+        for name in formats:
+            spec = FORMATS[name]
+            for style in styles if spec.styled else ("inline",):
+                key = f"{name}{STYLE_SUFFIX[style]}{suffix}"
+                dataset = _convert(f"{DATASET_PREFIX}_{key}", spec, style, records, window, summary)
+                path = target / f"{dataset.name}.jsonl"
+                if not dataset.rows:
+                    # an earlier export's file must not outlive its records
+                    path.unlink(missing_ok=True)
+                    continue
+                exported.update(dataset.ids)
+                digest = _write_jsonl(path, dataset.rows)
+                _record_export(warehouse, run_id, name, path, dataset, digest)
+                if spec.info is not None:
+                    dataset_info[dataset.name] = {"file_name": path.name, **spec.info}
+                summary.files[key], summary.records[key] = path, len(dataset.rows)
+                manifest_files.append(
+                    {
+                        "format": name,
+                        "thoughts": style if spec.styled else None,
+                        "split": split,
+                        "file": path.name,
+                        "records": len(dataset.rows),
+                        "sha256": digest,
+                        "tokens": distribution(dataset.tokens, window.max_tokens),
+                    }
+                )
+    _record_drops(warehouse, run_id, summary.dropped, window)
     counter_path, counter_count = write_counter_examples(warehouse, target)
     if counter_path is not None:
         summary.files["counter_examples"], summary.records["counter_examples"] = (
@@ -212,45 +164,90 @@ def export_accepted(
         )
     _write_json(target / "dataset_info.json", dataset_info)
     summary.manifest = target / "manifest.json"
-    _write_json(
-        summary.manifest, _manifest(warehouse, run_id, manifest_files, summary.problems, exported)
-    )
+    manifest = _manifest(warehouse, run_id, manifest_files, summary.problems, exported)
+    manifest["tokens"] = {
+        "counter": window.counter.name,
+        "max_tokens": window.max_tokens or None,
+        "dropped": summary.dropped,
+    }
+    _write_json(summary.manifest, manifest)
     return summary
 
 
-def _rows(
+def _convert(
+    name: str,
+    spec: DatasetFormat,
+    style: ThoughtStyle,
+    records: list[tuple[str, InstructionRecord | AgentRecord]],
+    window: TrainingWindow,
+    summary: ExportSummary,
+) -> _Dataset:
+    """One dataset's rows: each record of the format's kinds converted, counted, and kept when it
+    fits the window (else dropped with its reason)."""
+    dataset = _Dataset(name)
+    for candidate_id, record in records:
+        if record.kind not in spec.kinds:
+            continue
+        try:
+            row = spec.to_row(record, style)
+        except (ExportRowError, ValueError) as error:
+            _note(summary.problems, f"{candidate_id}: {error}")
+            continue
+        tokens = row_tokens(row, window.counter)
+        if window.max_tokens and tokens > window.max_tokens:
+            summary.dropped.append(
+                {
+                    "candidate_id": candidate_id,
+                    "dataset": name,
+                    "reason": DROP_REASON,
+                    "tokens": tokens,
+                }
+            )
+            continue
+        dataset.rows.append(row)
+        dataset.ids.append(candidate_id)
+        dataset.tokens.append(tokens)
+    return dataset
+
+
+def _note(problems: list[str], problem: str) -> None:
+    """A problem once, however many formats hit it."""
+    if problem not in problems:
+        problems.append(problem)
+
+
+def _accepted_records(
     warehouse: Warehouse,
-    kinds: tuple[str, ...],
-    to_row: Callable[[Any], dict[str, Any]],
-    problems: list[str],
+    split: str,
     include_unreviewed: bool,
-    split: str = "train",
-    *,
-    require_executed: bool = False,
-) -> tuple[list[dict[str, Any]], list[str]]:
+    require_executed: bool,
+    problems: list[str],
+) -> list[tuple[str, InstructionRecord | AgentRecord]]:
+    """The records to export from one split, read and parsed once for every format."""
     # The latest review counts as a whole row (arg_max_null: a later verdict without an edit
     # replaces an earlier edit).
     found = warehouse.query(
         "SELECT c.id, coalesce(r.edited_record, c.record), v.verification FROM candidates c "
         f"LEFT JOIN ({LATEST_REVIEWS}) r ON r.candidate_id = c.id LEFT JOIN splits s ON "
         "s.candidate_id = c.id JOIN record_verification v ON v.candidate_id = c.id "
-        "WHERE list_contains(?, c.kind) AND c.record IS NOT NULL AND coalesce(s.split, 'train') = "
+        "WHERE c.record IS NOT NULL AND coalesce(s.split, 'train') = "
         "? AND (v.verification = 'executed' OR NOT ?) AND CASE "
         "  WHEN r.verdict = 'rejected' THEN false "
         "  WHEN r.verdict IN ('accepted', 'edited') THEN c.status IN ('accepted', 'rejected') "
         f"AND NOT {UNSAFE} "
         "  ELSE c.status = 'accepted' AND ? END "
         "ORDER BY c.task_type, c.id",
-        [list(kinds), split, require_executed, include_unreviewed],
+        [split, require_executed, include_unreviewed],
     ).rows
-    rows, ids = [], []
+    records = []
     for candidate_id, record_json, verification in found:
         try:
-            rows.append(to_row(with_verification(parse_record(record_json), verification)))
-            ids.append(candidate_id)
-        except (ExportRowError, ValueError) as error:
-            problems.append(f"{candidate_id}: {error}")
-    return rows, ids
+            records.append(
+                (candidate_id, with_verification(parse_record(record_json), verification))
+            )
+        except ValueError as error:
+            _note(problems, f"{candidate_id}: {error}")
+    return records
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> str:
@@ -270,25 +267,54 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _record_export(
-    warehouse: Warehouse,
-    export_id: str,
-    run_id: str,
-    name: str,
-    path: Path,
-    ids: list[str],
-    digest: str,
+    warehouse: Warehouse, run_id: str, name: str, path: Path, dataset: _Dataset, digest: str
 ) -> None:
+    export_id = stable_id(name, digest)
     row = {
         "id": export_id,
         "run_id": run_id,
         "format": name,
         "path": str(path),
-        "records": len(ids),
+        "records": len(dataset.ids),
         "sha256": digest,
         "created_at": datetime.now(UTC),
     }
     warehouse.insert("exports", [row])
-    warehouse.insert("exported_records", [{"export_id": export_id, "candidate_id": c} for c in ids])
+    warehouse.insert(
+        "exported_records",
+        [
+            {"export_id": export_id, "candidate_id": c, "tokens": n}
+            for c, n in zip(dataset.ids, dataset.tokens, strict=True)
+        ],
+    )
+
+
+def _record_drops(
+    warehouse: Warehouse, run_id: str, dropped: list[dict[str, Any]], window: TrainingWindow
+) -> None:
+    """Each row kept out of a file, with its reason, in ``export_drops``: once per dataset,
+    candidate, count and limit, so exporting an unchanged warehouse again adds no row."""
+    now = datetime.now(UTC)
+    warehouse.insert(
+        "export_drops",
+        [
+            {
+                "id": stable_id(
+                    drop["dataset"],
+                    drop["candidate_id"],
+                    drop["tokens"],
+                    window.max_tokens,
+                    window.counter.name,
+                ),
+                "run_id": run_id,
+                "max_tokens": window.max_tokens,
+                "counter": window.counter.name,
+                "created_at": now,
+                **drop,
+            }
+            for drop in dropped
+        ],
+    )
 
 
 def _manifest(

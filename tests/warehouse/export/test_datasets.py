@@ -4,43 +4,10 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
-
-from tests.builders import GOOD, AgentJson, candidate_row
-from warehouse.export.datasets import ExportRowError, export_accepted, sharegpt_row
-from warehouse.records import AgentRecord, parse_record
+from tests.builders import AGENT_RECORD, GOOD, candidate_row, json_object
+from warehouse.export.datasets import TrainingWindow, export_accepted
+from warehouse.export.tokens import ByteEstimate, row_tokens
 from warehouse.store import Warehouse
-
-AGENT: AgentJson = {
-    "id": "agent",
-    "kind": "agent",
-    "task_type": "bugfix",
-    "lang": "en",
-    "system": "You are a coding agent.",
-    "tools": [
-        {
-            "name": "read_file",
-            "description": "Read a file.",
-            "parameters": {"type": "object", "properties": {"path": {"type": "string"}}},
-        }
-    ],
-    "conversation": [
-        {"role": "user", "content": "Why does reserve accept -1?"},
-        {
-            "role": "assistant",
-            "content": {
-                "thought": "Read the code first.",
-                "action": {"tool_name": "read_file", "parameters": {"path": "src/stock.py"}},
-            },
-        },
-        {"role": "tool", "content": {"result": "def reserve(...): ..."}},
-        {
-            "role": "assistant",
-            "content": {"thought": "There is no check.", "final_answer": "Add a qty <= 0 check."},
-        },
-    ],
-    "provenance": {"drafter": "extractive", "template": "t@1", "observations": "replayed"},
-}
 
 
 def test_alpaca_export_writes_only_accepted_rows_and_dataset_info(
@@ -101,36 +68,85 @@ def test_a_review_rejection_keeps_a_record_out_and_an_edit_replaces_it(
     assert outputs == [GOOD["output"] + " Edited by a reviewer."]
 
 
-def test_sharegpt_rows_follow_llamafactory_positions_and_json_strings() -> None:
-    record = parse_record(AGENT)
-    assert isinstance(record, AgentRecord)
-    row = sharegpt_row(record)
-    assert [m["from"] for m in row["conversations"]] == [
-        "human",
-        "function_call",
-        "observation",
-        "gpt",
+def _long_agent(observations: int) -> dict[str, object]:
+    """The agent record with the file read ``observations`` times: a trajectory as long as wanted
+    that still ends with its answer."""
+    read, result, answer = AGENT_RECORD["conversation"][1:4]
+    steps = [turn for _ in range(observations) for turn in (read, result)]
+    return {
+        **AGENT_RECORD,
+        "id": f"long{observations}",
+        "conversation": [AGENT_RECORD["conversation"][0], *steps, answer],
+    }
+
+
+def _agents(warehouse: Warehouse) -> None:
+    rows = [candidate_row(AGENT_RECORD, 1), candidate_row(_long_agent(40), 2)]
+    for row in rows:
+        row["status"] = "accepted"
+    warehouse.insert("candidates", rows)
+
+
+def test_each_thought_style_is_a_dataset_of_its_own_in_both_agent_formattings(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    _agents(warehouse)
+    formats = ["sharegpt", "agent_openai"]
+    export_accepted(warehouse, tmp_path, "run", formats, thoughts=["inline", "think"])
+    info = json.loads((tmp_path / "dataset_info.json").read_text())
+    assert set(info) == {
+        "goldmine_sharegpt",
+        "goldmine_sharegpt_think",
+        "goldmine_agent_openai",
+        "goldmine_agent_openai_think",
+    }
+    assert info["goldmine_agent_openai_think"]["formatting"] == "openai"
+    think = json_object((tmp_path / "goldmine_sharegpt_think.jsonl").read_text().splitlines()[0])
+    assert think["conversations"][1]["value"].startswith("<think>\nRead the code first.\n</think>")
+
+
+def test_the_manifest_counts_every_rows_tokens_and_a_row_over_max_tokens_is_dropped_with_its_reason(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    _agents(warehouse)
+    counted = export_accepted(warehouse, tmp_path / "all", "run1", ["sharegpt"])
+    rows = [
+        json_object(line)
+        for line in (tmp_path / "all/goldmine_sharegpt.jsonl").read_text().splitlines()
     ]
-    value = row["conversations"][1]["value"]
-    thought, call = value.split("\n<tool_call>")
-    assert thought == "Read the code first." and call.endswith("</tool_call>")
-    assert json.loads(call.removesuffix("</tool_call>")) == {
-        "name": "read_file",
-        "arguments": {"path": "src/stock.py"},
+    counts = sorted(row_tokens(row, ByteEstimate()) for row in rows)
+    manifest = json_object((tmp_path / "all/manifest.json").read_text())
+    print(json.dumps(manifest["files"][0]["tokens"]))
+    assert manifest["files"][0]["tokens"] == {
+        "rows": 2,
+        "min": counts[0],
+        "median": counts[0],
+        "p90": counts[1],
+        "p99": counts[1],
+        "max": counts[1],
+        "total": sum(counts),
+        "over_2048": sum(1 for n in counts if n > 2048),
     }
-    assert json.loads(row["tools"])[0]["name"] == "read_file"
-
-
-def test_sharegpt_rejects_a_conversation_out_of_order() -> None:
-    broken = {
-        **AGENT,
-        "conversation": [
-            AGENT["conversation"][0],
-            AGENT["conversation"][2],
-            AGENT["conversation"][3],
-        ],
-    }
-    record = parse_record(broken)
-    assert isinstance(record, AgentRecord)
-    with pytest.raises(ExportRowError, match="turn 1 is observation"):
-        sharegpt_row(record)
+    assert counted.dropped == []
+    limit = (counts[0] + counts[1]) // 2
+    window = TrainingWindow(ByteEstimate(), max_tokens=limit)
+    summary = export_accepted(warehouse, tmp_path / "fit", "run2", ["sharegpt"], window=window)
+    kept = (tmp_path / "fit/goldmine_sharegpt.jsonl").read_text().splitlines()
+    assert [json_object(line)["conversations"][-1]["from"] for line in kept] == ["gpt"]
+    drop = {"candidate_id": "c2", "dataset": "goldmine_sharegpt", "reason": "over_max_tokens"}
+    assert summary.dropped == [{**drop, "tokens": counts[1]}]
+    manifest = json_object((tmp_path / "fit/manifest.json").read_text())
+    assert manifest["tokens"]["max_tokens"] == limit and manifest["tokens"]["dropped"] == [
+        {**drop, "tokens": counts[1]}
+    ]
+    stored = warehouse.query(
+        "SELECT candidate_id, reason, tokens, max_tokens FROM export_drops WHERE run_id = 'run2'"
+    ).rows
+    assert stored == [("c2", "over_max_tokens", counts[1], limit)]
+    export_accepted(warehouse, tmp_path / "fit", "run3", ["sharegpt"], window=window)
+    assert warehouse.count("export_drops") == 1  # the same drop, stored once
+    recorded = warehouse.query(
+        "SELECT e.candidate_id, e.tokens FROM exported_records e JOIN exports x ON x.id = "
+        "e.export_id WHERE x.run_id = 'run2'"
+    ).rows
+    assert recorded == [("c1", counts[0])]
