@@ -32,6 +32,8 @@ from typing import Any
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import RegexBasedDetector
 
+from warehouse.secret_assignments import NEUTRAL_SECRET, named_secrets, plainly_not_secret
+
 REDACTION_VERSION = "redact-2"
 
 # (kind, pattern, group holding the secret — 0 for the whole match). Each pattern starts with a
@@ -77,14 +79,6 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         ),
         1,
     ),
-    (
-        "password-assignment",
-        re.compile(
-            r"(?:password|passwd|pwd|secret|api_?key|access_?token|auth_?token|client_?secret)"
-            r"\b[\"'\]]?\s*(?::=|=>|[:=])\s*[\"']([^\"'\s]{6,})[\"']"
-        ),
-        1,
-    ),
     # What detect-secrets' Cloudant, IBM and SoftLayer keyword detectors look for (a credential
     # keyword assigned a long key), without their per-position lookbehinds that scan at 15 MB/s.
     (
@@ -96,7 +90,9 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         1,
     ),
 )
-_ASSIGNMENT_KINDS = frozenset({"env-secret", "password-assignment", "credential-assignment"})
+_ASSIGNMENT_KINDS = frozenset({"env-secret", "credential-assignment"})
+# Kinds whose value a stand-in or a reference may be ("changeme", "${DB_PASSWORD}").
+_STAND_IN_KINDS = frozenset({"env-secret", "credential-assignment", "aws-secret-key"})
 _TOKEN_KINDS = (
     frozenset(kind for kind, _, _ in (*_PATTERNS, *_LOWERED_PATTERNS)) - _ASSIGNMENT_KINDS
 )
@@ -204,7 +200,6 @@ _LOOKBEHIND_DETECTORS = {
 _ASSIGNMENT_HINTS = {
     "env-secret": ("PASS", "SECRET", "TOKEN", "KEY", "PWD"),
     "aws-secret-key": ("aws",),
-    "password-assignment": ("pass", "pwd", "secret", "key", "token"),
     "credential-assignment": ("key", "pw", "pass", "token"),
 }
 _USE_GUARDS = True  # tests turn the guards off to show they never make the scan miss anything
@@ -278,7 +273,12 @@ def find_secrets(text: str) -> list[Span]:
     """
     lowered = text.encode("ascii", "replace").decode("ascii").lower()  # same offsets as text
     found = [*_own_findings(text, lowered, _TOKEN_KINDS), *_detector_findings(text)]
-    found += [*_own_findings(text, lowered, _ASSIGNMENT_KINDS), *_email_findings(text)]
+    found += [
+        *_own_findings(text, lowered, frozenset({"env-secret"})),
+        *(Span(s.start, s.end, s.kind) for s in named_secrets(text, lowered, guarded=_USE_GUARDS)),
+        *_own_findings(text, lowered, frozenset({"credential-assignment"})),
+        *_email_findings(text),
+    ]
     accepted: list[Span] = []
     for span in found:
         if all(span.end <= kept.start or span.start >= kept.end for kept in accepted):
@@ -307,9 +307,17 @@ def _own_findings(text: str, lowered: str, kinds: frozenset[str] | None = None) 
                 start, end = match.span(group)
                 if start > 0 and group == 0 and text[start - 1].isalnum():
                     continue  # inside a longer word, not a token of its own
-                if not PLACEHOLDER.fullmatch(text[start:end]):
+                if not _spared(kind, text[start:end]):
                     spans.append(Span(start, end, kind))
     return spans
+
+
+def _spared(kind: str, value: str) -> bool:
+    """A value that is plainly no secret: a placeholder, the neutral stand-in a record's code
+    gets, or (for an assignment) a reference or a stand-in word."""
+    if PLACEHOLDER.fullmatch(value) or value == NEUTRAL_SECRET:
+        return True
+    return kind in _STAND_IN_KINDS and plainly_not_secret(value)
 
 
 def _email_findings(text: str) -> list[Span]:
@@ -372,7 +380,8 @@ def _detector_findings(text: str) -> list[Span]:
             for match in regex.finditer(text):
                 group = _secret_group(match)
                 start, end = match.span(group)
-                if end > start and not PLACEHOLDER.search(text[start:end]):
+                value = text[start:end]
+                if end > start and not PLACEHOLDER.search(value) and value != NEUTRAL_SECRET:
                     spans.append(Span(start, end, kind))
     return spans
 
