@@ -17,6 +17,7 @@ from typing import Any
 from warehouse.export.openai_rows import openai_row
 from warehouse.ids import content_hash, stable_id
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.redacted_code import placeholder_in_code
 from warehouse.review.counter_examples import write_counter_examples
 from warehouse.review.verdicts import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
@@ -246,7 +247,10 @@ def _rows(
     rows, ids = [], []
     for candidate_id, record_json, verification in found:
         try:
-            rows.append(to_row(with_verification(parse_record(record_json), verification)))
+            record = parse_record(record_json)
+            if placeholder_in_code(record.model_dump()):  # a reviewer's edit, an old candidate
+                raise ExportRowError("a redaction placeholder sits in its code; not exported")
+            rows.append(to_row(with_verification(record, verification)))
             ids.append(candidate_id)
         except (ExportRowError, ValueError) as error:
             problems.append(f"{candidate_id}: {error}")
