@@ -4,12 +4,12 @@ A placeholder in code (``PASSWORD = "<SECRET:password-assignment>"``) teaches a 
 placeholders. So a record whose code would hold one is either made with a neutral stand-in in its
 place, or not made at all:
 
-- a placeholder inside a string literal or a comment, in a literal the record uses nowhere else,
-  becomes a neutral value of its kind — ``example-secret`` for a secret, ``user@example.com`` for
-  an address — which redaction never flags again; the record's provenance lists the kinds
-  replaced (``neutralised``);
-- any other placeholder (``API_TOKEN=<SECRET:env-secret>`` in a ``.env`` file, a key file, a literal
-  a test compares against) means the record is not made, with its reason.
+- a placeholder inside a comment, or inside a string literal the code only passes on (no line
+  compares, asserts or measures it), becomes a neutral value of its kind — ``example-secret``
+  for a secret, ``user@example.com`` for an address — which redaction never flags again; the
+  record's provenance lists the kinds replaced (``neutralised``);
+- any other placeholder (``API_TOKEN=<SECRET:env-secret>`` in a ``.env`` file, a key file, a
+  literal a test compares against) means the record is not made, with its reason.
 
 A record's *code* is every fenced block of an instruction record's texts; for a trajectory, every
 tool result, every action's parameters and the fenced blocks of its other turns. Prose keeps its
@@ -23,7 +23,6 @@ skipping: a literal it cannot close on its line is no literal.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,12 @@ from warehouse.secret_assignments import NEUTRAL_EMAIL, NEUTRAL_SECRET
 
 _TOKEN = re.compile(r'"""|\'\'\'|["\'`]|#|//|/\*')
 _KIND = re.compile(r"<SECRET:([a-z0-9-]+)>")
+# A line that depends on a literal's value, not just passes it on: a comparison, an assertion,
+# a test of its form or length.
+_DEPENDS = re.compile(
+    r"==|!=|\bassert|\bexpect\(|\.(?:startswith|endswith|match|fullmatch|search)\(|\blen\(|"
+    r"\bstrcmp\(|\.equals\("
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +64,19 @@ def spare_code(raw: dict[str, Any]) -> Spared | str:
 
 def spare_problem(codes: list[str]) -> str | None:
     """Why the placeholders in ``codes`` (the code of one record) cannot become neutral values:
-    one sits outside any string literal or comment, or a literal holding one is used in more
-    than one place. None when they can (or there are none)."""
-    uses: dict[str, set[str]] = defaultdict(set)
+    one sits outside any string literal or comment, or in a literal the code depends on (a line
+    that compares, asserts or measures it). None when they can (or there are none)."""
     for code in codes:
         if not PLACEHOLDER.search(code):
             continue
         spans = literal_spans(code)
         for match in PLACEHOLDER.finditer(code):
             span = next((s for s in spans if s[0] <= match.start() and match.end() <= s[1]), None)
+            kind = _kind(match.group(0))
             if span is None:
-                kind = _kind(match.group(0))
                 return f"a redacted {kind} sits in code outside a string literal or comment"
-            if span[2]:
-                uses[code[span[0] : span[1]]].add(_line_of(code, match.start()))
-    if any(len(lines) > 1 for lines in uses.values()):
-        return "the code uses a redacted string literal in more than one place"
+            if span[2] and _DEPENDS.search(_line_of(code, match.start())):
+                return f"the code compares or checks a string literal holding a redacted {kind}"
     return None
 
 
