@@ -347,6 +347,8 @@ def _address_at(text: str, at: int) -> tuple[int, int] | None:
     domain = _EMAIL_DOMAIN.match(text, at + 1)
     if not local or not domain or (local.start() > 0 and text[local.start() - 1].isalnum()):
         return None
+    if local.group(0) == NEUTRAL_SECRET:
+        return None  # a neutralised password in a URL (``app:example-secret@db``), no address
     if domain.group(0).rsplit(".", 1)[-1].lower() not in _TOP_LEVEL_DOMAINS:
         return None
     address = text[local.start() : domain.end()].lstrip(".")
