@@ -46,7 +46,7 @@ def test_any_other_placeholder_keeps_the_record_from_being_made(code: str, reaso
 
 
 def test_a_trajectory_s_observations_and_actions_are_code() -> None:
-    record = {
+    record: dict[str, Any] = {
         "kind": "agent",
         "conversation": [
             {"role": "user", "content": "Login fails for <EMAIL>."},
