@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from warehouse.record_text import code_ranges
+from warehouse.records import Record, parse_record
 from warehouse.redaction import PLACEHOLDER
 from warehouse.secret_assignments import NEUTRAL_EMAIL, NEUTRAL_SECRET
 
@@ -60,6 +61,16 @@ def spare_code(raw: dict[str, Any]) -> Spared | str:
         return problem
     kinds = sorted({_kind(m.group(0)) for code in codes for m in PLACEHOLDER.finditer(code)})
     return Spared(_map_code(raw, neutralised), tuple(kinds))
+
+
+def spared_record(record: Record) -> Record | str:
+    """:func:`spare_code` for a validated record: its provenance names the kinds replaced."""
+    spared = spare_code(record.model_dump(exclude_none=True))
+    if isinstance(spared, str) or not spared.neutralised:
+        return spared if isinstance(spared, str) else record
+    changed = parse_record(spared.record)
+    provenance = changed.provenance.model_copy(update={"neutralised": list(spared.neutralised)})
+    return changed.model_copy(update={"provenance": provenance})
 
 
 def spare_problem(codes: list[str]) -> str | None:

@@ -23,8 +23,8 @@ from warehouse.ids import stable_id
 from warehouse.landing.feedback import FEEDBACK_SELECTOR
 from warehouse.outcomes import CandidateStatus, Skip, SkipCategory
 from warehouse.record_text import normalised_text_hash
-from warehouse.records import AgentRecord, InstructionRecord, Record, parse_record
-from warehouse.redacted_code import spare_code
+from warehouse.records import AgentRecord, InstructionRecord, Record
+from warehouse.redacted_code import spared_record
 from warehouse.selection.task_context import Context, ContextLoader
 from warehouse.store import Warehouse
 
@@ -259,17 +259,10 @@ def _store(
 
 
 def spare_record(record: Record) -> Record | Skip:
-    """The record with the redaction placeholders in its code replaced by neutral values (its
-    provenance names the kinds replaced), or why it is not made: a placeholder it cannot spare
-    (warehouse/redacted_code.py)."""
-    spared = spare_code(record.model_dump(exclude_none=True))
-    if isinstance(spared, str):
-        return Skip(SkipCategory.REDACTED_CODE, spared)
-    if not spared.neutralised:
-        return record
-    changed = parse_record(spared.record)
-    provenance = changed.provenance.model_copy(update={"neutralised": list(spared.neutralised)})
-    return changed.model_copy(update={"provenance": provenance})
+    """The record with the redaction placeholders in its code replaced by neutral values, or the
+    skip that keeps it from being made (warehouse/redacted_code.py)."""
+    spared = spared_record(record)
+    return Skip(SkipCategory.REDACTED_CODE, spared) if isinstance(spared, str) else spared
 
 
 def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -> dict[str, Any]:
