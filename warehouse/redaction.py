@@ -6,13 +6,17 @@ keeps its kind, its place and a keyed hash of the value, never the value itself.
 
 Two scanners run over each text and their findings are merged (the first one found wins an
 overlap): goldmine's own patterns (private keys, cloud and forge tokens, credentials in URLs,
-password, credential and ``.env``-style assignments, e-mail addresses) and the format-specific
+``.env``-style and credential assignments, secrets known by their name — secret-named
+assignments whatever their value, command-line passwords, secrets stated in prose, in
+:mod:`warehouse.secret_assignments` — and e-mail addresses) and the format-specific
 detectors of Yelp's detect-secrets (AWS, Azure, Artifactory, Basic Auth, Cloudant, Discord, GitHub,
 GitLab, IBM, JWT, Mailchimp, npm, OpenAI, PyPI, SendGrid, Slack, SoftLayer, Square, Stripe,
 Telegram, Twilio). Left out of detect-secrets: its generic high-entropy detectors, which on
 ordinary code flag identifiers, hashes and lock files by the hundred (measured: 636 hits on one
 gold record's output) and would destroy real code; and its keyword detector (0.6 ms a line),
-whose findings the assignment patterns cover. The whole scan runs at 12–15 MB/s of diffs
+whose findings the named-secret rules cover. A value that is plainly not a secret (a reference such
+as ``os.environ[...]``, a stand-in such as ``default``, the neutral ``example-secret`` a record's
+code gets) is left as it is. The whole scan runs at 12–15 MB/s of diffs
 (about a quarter of the speed of the thirteen patterns it replaced, for the twenty-odd detectors
 it adds); cheap substring guards keep the slow patterns off texts that cannot match them.
 
