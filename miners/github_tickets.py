@@ -41,7 +41,13 @@ def read_rest(row: dict[str, Any]) -> TicketFact:
         comments=tuple(_rest_comment(c) for c in comments) if isinstance(comments, list) else (),
         resolution=str(row.get("state_reason") or ""),
         fields={"milestone": milestone.get("title", "")} if milestone else {},
+        uncarried_comments=_count(comments),
     )
+
+
+def _count(comments: Any) -> int:
+    """The REST API's comment count, when the export carries a number instead of the texts."""
+    return comments if isinstance(comments, int) and not isinstance(comments, bool) else 0
 
 
 def _rest_comment(row: dict[str, Any]) -> CommentFact:

@@ -41,6 +41,7 @@ def read_gitlab(row: dict[str, Any]) -> TicketFact:
             _note(n) for n in row.get("notes") or row.get("comments") or () if isinstance(n, dict)
         ),
         resolution="merged" if state == "merged" else "",
+        uncarried_comments=_uncarried_notes(row),
         fields=compact(
             {
                 "status": state,
@@ -66,3 +67,12 @@ def _note(row: dict[str, Any]) -> CommentFact:
     return CommentFact(
         author, parse_time(row.get("created_at")), str(row.get("body") or ""), is_bot
     )
+
+
+def _uncarried_notes(row: dict[str, Any]) -> int:
+    """GitLab's ``user_notes_count`` when the export carries no notes (the API lists them
+    apart)."""
+    count = row.get("user_notes_count")
+    if row.get("notes") or row.get("comments") or not isinstance(count, int):
+        return 0
+    return max(count, 0)

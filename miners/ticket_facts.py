@@ -75,6 +75,9 @@ class TicketFact:
     comments: tuple[CommentFact, ...]
     resolution: str = ""
     fields: Mapping[str, Any] = field(default_factory=dict)
+    # Comments the tracker counts that the export does not carry (a GitHub REST item's
+    # ``comments: 3`` without the texts): the export, not the ticket, lacks the thread.
+    uncarried_comments: int = 0
 
 
 def is_bot_author(author: str) -> bool:

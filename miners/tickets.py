@@ -32,6 +32,7 @@ __all__ = [
     "TicketBatch",
     "TicketFact",
     "TicketMapping",
+    "missing_comments_note",
     "read_ticket_export",
 ]
 
@@ -73,6 +74,44 @@ def read_ticket_export(path: str | Path, mapping: TicketMapping | None = None) -
         first = f" ({problems[0]})" if problems else ""
         raise TicketExportError(f"{file}: none of its {total} records could be read{first}")
     return TicketBatch(path=file, format=name, tickets=tickets, problems=problems)
+
+
+def missing_comments_note(batch: TicketBatch) -> str | None:
+    """One line when the export's closed tickets count comments it does not carry, naming how to
+    export them; None when the threads are there (or no ticket counts any).
+
+    Without the comments every closed ticket is skipped as "no resolution in the thread", which
+    reads as if the tickets, not the export, were the problem.
+    """
+    bare = [
+        t for t in batch.tickets if t.state == "closed" and t.uncarried_comments and not t.comments
+    ]
+    if not bare:
+        return None
+    closed = sum(1 for t in batch.tickets if t.state == "closed")
+    example = bare[0]
+    return (
+        f"{batch.path}: {len(bare)} of {closed} closed ticket(s) count comments the export does "
+        f"not carry ({example.key} has {example.uncarried_comments}, none inline), so their "
+        f"threads cannot be read; {_comments_command(example)}"
+    )
+
+
+def _comments_command(ticket: TicketFact) -> str:
+    """How to export the tickets of ``ticket``'s tracker with their comments inline."""
+    if ticket.source == "gitlab":
+        return (
+            "inline each issue's notes as `notes` (`glab api --paginate "
+            "projects/ID/issues/IID/notes`) and export again"
+        )
+    parts = ticket.url.split("/")
+    repo = "/".join(parts[3:5]) if len(parts) > 4 and "github" in ticket.url else "OWNER/REPO"
+    return (
+        f"export them with the comments: `gh issue list --repo {repo} --state all --limit 100000 "
+        "--json number,title,body,state,labels,createdAt,closedAt,url,author,comments "
+        "> issues.json` (or add each issue's `gh api --paginate "
+        f"repos/{repo}/issues/NUMBER/comments` as its `comments` list)"
+    )
 
 
 def _load_records(file: Path, text: str) -> tuple[list[tuple[str, Any]], list[str]]:

@@ -1,28 +1,36 @@
 """Secrets and personal data planted in a repository's history never reach anything goldmine writes
 or sends.
 
-Fifteen kinds are planted in commit messages, in the diffs (a ``.env`` file, a PEM key, config
-code, and the very function the drafter turns into a record) and in a ticket export (title, body,
-comments). After a whole run — mine, draft instruction records and agent trajectories (whose
-tools read the repository's files) in both languages, assay, export, report — not one of the
-values appears in any text column of any table, in any exported file, in the report, or on the
-review page; and with the LLM drafter, in no prompt sent to the model.
+Over twenty are planted in commit messages (a deploy token stated in prose), in the diffs (a
+``.env`` file, a PEM key, config code with secrets of every shape — a 45-character AWS secret, a
+twelve-letter lowercase password — a deploy script's ``mysql -p…``, and the very function the
+drafter turns into a record) and in two ticket exports: GitHub's (title, body, comments) and a
+Jira search whose description and comment say "password was … - rotate it". After a whole run —
+mine, draft instruction records and agent trajectories (whose tools read the repository's files)
+in both languages, assay, export, report — not one of the values appears in any column of any
+table, in any exported file, in the report, or on the review pages served over loopback HTTP;
+and with the LLM drafter, in no request sent to the model. No record's code holds a placeholder:
+the ones in string literals and comments became neutral values, the others kept the record from
+being made.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
-from starlette.testclient import TestClient
 
-from flows.review.app import ReviewSession, create_app
-from flows.workspace import Workspace
 from tests.builders import STOCK_TICKETS, STOCK_V1, BuildRepo, Cli, Commit, stock_history
 from tests.llm_server import FakeLLMServer, Reply
 from warehouse.record_text import code_blocks
-from warehouse.review.sample import open_sample
 from warehouse.store import Warehouse
 
 PRIVATE_KEY = (
@@ -48,6 +56,14 @@ PLANTED = {
     "sendgrid-key": "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",
     "email": "maria.gonzalez@stocky-corp.io",
     "dependency-credentials": "s3cr3tP4ssw0rdDeps",
+    # secrets known only by their names: no format detector knows these shapes
+    "aws-secret-any-shape": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYq1w9",
+    "lowercase-password": "qwmnbvcxzlkj",
+    "cli-password": "S3cretCli99",
+    "token-in-commit-message": "Zx81qPq0LmR4tV7w",
+    "jira-description-password": "hunter2-Prod-DB-Password-8841",
+    "jira-comment-password": "hunter2-Prod-DB-Password-8842",
+    "jira-email": "jira.reporter@stocky-corp.io",
 }
 URL_WITH_PASSWORD = f"postgres://app:{PLANTED['url-credentials']}@db.internal:5432/stocky"
 CONFIG = f'''"""Settings of the stock service."""
@@ -56,6 +72,7 @@ DATABASE_URL = "{URL_WITH_PASSWORD}"
 DB_PASSWORD = "{PLANTED["password-assignment"]}"
 AWS_ACCESS_KEY_ID = "{PLANTED["aws-access-key"]}"
 aws_secret_access_key = "{PLANTED["aws-secret-key"]}"
+AWS_SECRET_ACCESS_KEY = "{PLANTED["aws-secret-any-shape"]}"
 SLACK_WEBHOOK = "{PLANTED["slack-webhook"]}"
 '''
 LEAKY_FIX = (
@@ -94,9 +111,14 @@ def _history() -> list[Commit]:
             "author": "Bo Chen <bo.chen@stocky-corp.io>",
             "message": "Add service settings\n\nOpenAI key for the summariser: "
             f"{PLANTED['openai-key']}\n"
-            f"Contact {PLANTED['email']} for the JWT {PLANTED['jwt']}",
+            f"Contact {PLANTED['email']} for the JWT {PLANTED['jwt']}\n"
+            f"Deploy token: {PLANTED['token-in-commit-message']}",
             "files": {
                 "src/config.py": CONFIG,
+                "deploy/app.yml": f"database:\n  user: stocky\n  password: "
+                f"{PLANTED['lowercase-password']}\n",
+                "deploy/restore.sh": f"#!/bin/sh\nmysql -u app -p{PLANTED['cli-password']} stocky "
+                "< dump.sql\n",
                 ".env": f"API_TOKEN={PLANTED['env-secret']}\n",
                 "deploy/key.pem": PRIVATE_KEY + "\n",
             },
@@ -127,38 +149,138 @@ def _tickets(path: Path) -> Path:
     return path
 
 
+def _jira_export(path: Path) -> Path:
+    """A Jira search result whose description and comment state a password in prose."""
+    issue = {
+        "key": "PROJ-7",
+        "self": "https://stocky.atlassian.net/rest/api/2/issue/10007",
+        "fields": {
+            "summary": "Stock service cannot reach its database after the migration",
+            "description": "The nightly job fails to log in. The DB password was "
+            f"{PLANTED['jira-description-password']} - rotate it. Reported by "
+            f"{PLANTED['jira-email']}.",
+            "issuetype": {"name": "Bug"},
+            "status": {"name": "Done", "statusCategory": {"key": "done"}},
+            "resolution": {"name": "Done"},
+            "resolutiondate": "2024-01-06T09:30:00.000+0000",
+            "created": "2024-01-05T08:00:00.000+0000",
+            "reporter": {"displayName": "Maria Gonzalez"},
+            "comment": {
+                "comments": [
+                    {
+                        "author": {"displayName": "Bo Chen"},
+                        "created": "2024-01-06T09:00:00.000+0000",
+                        "body": "Rotated. For the record: the old password was "
+                        f"{PLANTED['jira-comment-password']} - rotate it everywhere.",
+                    }
+                ],
+                "total": 1,
+            },
+        },
+    }
+    path.write_text(json.dumps({"issues": [issue]}), encoding="utf-8")
+    return path
+
+
 def _warehouse_text(database: Path) -> str:
-    """Every value of every column of every table, as one text."""
+    """Every value of every column of every table (each cast to text), as one text."""
     parts = []
     with Warehouse(database, read_only=True) as warehouse:
         for table in warehouse.tables():
-            parts += [repr(row) for row in warehouse.query(f"SELECT * FROM {table}").rows]
+            columns = warehouse.query(
+                "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                "AND schema_name = 'main'",
+                [table],
+            ).rows
+            for (column,) in columns:
+                rows = warehouse.query(f'SELECT CAST("{column}" AS VARCHAR) FROM {table}').rows
+                parts += [str(row[0]) for row in rows]
     return "\n".join(parts)
 
 
 def _review_pages(workspace: Path) -> str:
-    """Every page of a review of the accepted records, as the browser would get them."""
-    space = Workspace.at(workspace)
-    with space.open_warehouse() as warehouse:
-        sample = open_sample(warehouse, size=20, seed=1)
-        session = ReviewSession(warehouse, sample, "tester", space.key())
-        with TestClient(create_app(session), base_url="http://127.0.0.1:8123") as client:
-            pages = [
-                client.get(f"{session.base}/item/{n}") for n in range(1, len(sample.items) + 1)
-            ]
-            pages.append(client.get(f"{session.base}/"))
-    assert all(page.status_code == 200 for page in pages)
-    return "\n".join(page.text for page in pages)
-
-
-def _placeholder_in_code(record: str) -> bool:
-    """A placeholder inside a fenced block of an instruction record's texts."""
-    texts = json.loads(record)
-    return any(
-        "<SECRET:" in block.code or "<EMAIL>" in block.code
-        for key in ("instruction", "input", "output")
-        for block in code_blocks(texts.get(key) or "")
+    """Every page of a review of a sample, fetched over loopback HTTP from ``goldmine review``
+    running in its own process."""
+    goldmine = Path(sys.executable).with_name("goldmine")
+    server = subprocess.Popen(
+        [
+            *(str(goldmine), "review", "--sample", "20", "--seed", "1", "--port", "0"),
+            *("--reviewer", "tester", "--workspace", str(workspace)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+    try:
+        base = _printed_url(server).rstrip("/")
+        pages = [_get(f"{base}/") or ""]
+        n = 1
+        while (page := _get(f"{base}/item/{n}", missing_ok=True)) is not None:
+            pages.append(page)
+            n += 1
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)
+    assert n > 2, "the review showed fewer than two items"
+    return "\n".join(pages)
+
+
+def _printed_url(server: subprocess.Popen[str]) -> str:
+    assert server.stdout is not None and server.stderr is not None
+    for line in server.stdout:
+        if line.startswith("review at "):
+            return line.removeprefix("review at ").strip()
+    raise AssertionError(f"goldmine review printed no URL: {server.stderr.read()}")
+
+
+def _get(url: str, *, missing_ok: bool = False) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return str(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        if missing_ok and error.code == 404:
+            return None
+        raise
+
+
+def _codes(record: dict[str, Any]) -> list[str]:
+    """A record's code, read independently of goldmine's own rule: the fenced blocks of its
+    texts, and a trajectory's tool results and action parameters."""
+    if record["kind"] == "instruction":
+        texts = [record.get(key) or "" for key in ("instruction", "input", "output")]
+        return [block.code for text in texts for block in code_blocks(text)]
+    codes = []
+    for turn in record["conversation"]:
+        content = turn["content"]
+        if turn["role"] == "tool":
+            codes.append(json.dumps(content, ensure_ascii=False))
+        elif isinstance(content, dict):
+            codes.append(json.dumps((content.get("action") or {}).get("parameters") or {}))
+            texts = [content.get("thought") or "", content.get("final_answer") or ""]
+            codes += [block.code for text in texts for block in code_blocks(text)]
+    return codes
+
+
+def _placeholder_in_code(record: dict[str, Any]) -> bool:
+    return any("<SECRET:" in code or "<EMAIL>" in code for code in _codes(record))
+
+
+def _exported_code(export: Path) -> list[str]:
+    """The code of every exported row: alpaca rows' fenced blocks, sharegpt observations and
+    calls."""
+    codes = []
+    for path in export.glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts = [str(row.get(key) or "") for key in ("instruction", "input", "output")]
+            codes += [block.code for text in texts for block in code_blocks(text)]
+            codes += [
+                turn["value"]
+                for turn in row.get("conversations") or []
+                if turn.get("from") in ("observation", "function_call")
+            ]
+    return codes
 
 
 def _assert_nowhere(texts: dict[str, str]) -> None:
@@ -180,6 +302,8 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
         repo,
         "--tickets",
         _tickets(tmp_path / "issues.json"),
+        "--tickets",
+        _jira_export(tmp_path / "jira.json"),
         "--lang",
         "both",
         "--kinds",
@@ -191,7 +315,7 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
     assert cli("report", "--workspace", workspace).exit_code == 0
     texts = {
         "the warehouse": _warehouse_text(workspace / "goldmine.duckdb"),
-        "the review page": _review_pages(workspace),
+        "the review pages": _review_pages(workspace),
     }
     for path in [*(workspace / "export").iterdir(), *(workspace / "report").iterdir()]:
         texts[path.name] = path.read_text(encoding="utf-8")
@@ -201,26 +325,24 @@ def test_no_planted_secret_or_address_reaches_the_warehouse_exports_report_or_re
             row[0] for row in warehouse.query("SELECT DISTINCT kind FROM secret_findings").rows
         }
         records = [
-            row[0]
+            json.loads(row[0])
             for row in warehouse.query(
-                "SELECT record FROM candidates WHERE status = 'accepted'"
+                "SELECT record FROM candidates WHERE record IS NOT NULL"
             ).rows
         ]
-        drafted = {row[0] for row in warehouse.query("SELECT DISTINCT kind FROM candidates").rows}
-        instruction_skips = {
-            row[0]
-            for row in warehouse.query(
-                "SELECT DISTINCT category FROM draft_skips WHERE kind = 'instruction'"
-            ).rows
-        }
-    assert len(kinds) >= 10, kinds
-    # trajectories read the repository's files through their tools; an instruction record whose
-    # code would hold a placeholder is not made at all
-    assert "agent" in drafted and "redacted_code" in instruction_skips, instruction_skips
-    assert records and all("<SECRET:" in record and "<EMAIL>" in record for record in records)
-    assert not any(
-        json.loads(r)["kind"] == "instruction" and _placeholder_in_code(r) for r in records
+        accepted = warehouse.query("SELECT count(*) FROM candidates WHERE status = 'accepted'")
+    assert len(kinds) >= 14, kinds
+    assert {"password-assignment", "secret-in-prose", "cli-password"} <= kinds, kinds
+    assert accepted.rows[0][0] > 0 and {r["kind"] for r in records} == {"agent", "instruction"}
+    # no record's code holds a placeholder: the ones in literals and comments became neutral values
+    assert not [r["id"] for r in records if _placeholder_in_code(r)]
+    neutral = [r for r in records if r["provenance"].get("neutralised")]
+    assert neutral and all(
+        any("example-secret" in code or "user@example.com" in code for code in _codes(r))
+        for r in neutral
     )
+    exported = _exported_code(workspace / "export")
+    assert exported and not [code for code in exported if "<SECRET:" in code or "<EMAIL>" in code]
 
 
 def test_no_planted_secret_or_address_is_sent_to_the_llm(
@@ -241,6 +363,8 @@ def test_no_planted_secret_or_address_is_sent_to_the_llm(
             repo,
             "--tickets",
             _tickets(tmp_path / "issues.json"),
+            "--tickets",
+            _jira_export(tmp_path / "jira.json"),
             "--lang",
             "both",
             "--kinds",
@@ -250,8 +374,8 @@ def test_no_planted_secret_or_address_is_sent_to_the_llm(
         )
     assert result.exit_code == 0, result.output
     sent = json.dumps(server.requests, ensure_ascii=False)
-    # prompts about the planted fix were sent: its trajectories (the instruction records, whose
-    # code would hold a placeholder, are skipped before any request: redacted_code)
+    # prompts about the planted fix were sent (its code's placeholders sit in a comment and
+    # string literals, so it is drafted, and the record gets neutral values instead)
     assert len(server.requests) >= 2 and "stock" in sent
     _assert_nowhere(
         {

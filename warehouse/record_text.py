@@ -80,6 +80,15 @@ def located_code_blocks(text: str) -> tuple[tuple[int, CodeBlock], ...]:
     return tuple(blocks)
 
 
+def code_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each fenced block's code in ``text`` itself (not dedented), in order."""
+    ranges = []
+    for opening, closing in _fence_pairs(text):
+        start = min(opening.end() + 1, len(text))
+        ranges.append((start, max(start, closing.start() if closing else len(text))))
+    return ranges
+
+
 @lru_cache(maxsize=64)
 def prose(text: str) -> str:
     """``text`` without its fenced blocks."""

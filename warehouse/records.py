@@ -43,6 +43,9 @@ class Provenance(_Strict):
     # "executed": the task's acceptance tests failed at the parent and passed at the commit
     # ([verify]); "static": not run. Read from the verifications table (warehouse/verification.py).
     verification: Literal["executed", "static"] | None = None
+    # Kinds of redacted secrets (or "email") whose placeholders in the record's code were replaced
+    # by neutral stand-ins such as "example-secret" (warehouse/redacted_code.py).
+    neutralised: list[str] | None = None
 
 
 class InstructionRecord(_Strict):

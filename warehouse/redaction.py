@@ -6,13 +6,17 @@ keeps its kind, its place and a keyed hash of the value, never the value itself.
 
 Two scanners run over each text and their findings are merged (the first one found wins an
 overlap): goldmine's own patterns (private keys, cloud and forge tokens, credentials in URLs,
-password, credential and ``.env``-style assignments, e-mail addresses) and the format-specific
+``.env``-style and credential assignments, secrets known by their name — secret-named
+assignments whatever their value, command-line passwords, secrets stated in prose, in
+:mod:`warehouse.secret_assignments` — and e-mail addresses) and the format-specific
 detectors of Yelp's detect-secrets (AWS, Azure, Artifactory, Basic Auth, Cloudant, Discord, GitHub,
 GitLab, IBM, JWT, Mailchimp, npm, OpenAI, PyPI, SendGrid, Slack, SoftLayer, Square, Stripe,
 Telegram, Twilio). Left out of detect-secrets: its generic high-entropy detectors, which on
 ordinary code flag identifiers, hashes and lock files by the hundred (measured: 636 hits on one
 gold record's output) and would destroy real code; and its keyword detector (0.6 ms a line),
-whose findings the assignment patterns cover. The whole scan runs at 12–15 MB/s of diffs
+whose findings the named-secret rules cover. A value that is plainly not a secret (a reference such
+as ``os.environ[...]``, a stand-in such as ``default``, the neutral ``example-secret`` a record's
+code gets) is left as it is. The whole scan runs at 12–15 MB/s of diffs
 (about a quarter of the speed of the thirteen patterns it replaced, for the twenty-odd detectors
 it adds); cheap substring guards keep the slow patterns off texts that cannot match them.
 
@@ -28,6 +32,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+from warehouse.secret_assignments import NEUTRAL_SECRET, named_secrets, plainly_not_secret
 
 REDACTION_VERSION = "redact-2"
 
@@ -74,14 +80,6 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         ),
         1,
     ),
-    (
-        "password-assignment",
-        re.compile(
-            r"(?:password|passwd|pwd|secret|api_?key|access_?token|auth_?token|client_?secret)"
-            r"\b[\"'\]]?\s*(?::=|=>|[:=])\s*[\"']([^\"'\s]{6,})[\"']"
-        ),
-        1,
-    ),
     # What detect-secrets' Cloudant, IBM and SoftLayer keyword detectors look for (a credential
     # keyword assigned a long key), without their per-position lookbehinds that scan at 15 MB/s.
     (
@@ -93,7 +91,9 @@ _LOWERED_PATTERNS: tuple[tuple[str, re.Pattern[str], int], ...] = (
         1,
     ),
 )
-_ASSIGNMENT_KINDS = frozenset({"env-secret", "password-assignment", "credential-assignment"})
+_ASSIGNMENT_KINDS = frozenset({"env-secret", "credential-assignment"})
+# Kinds whose value a stand-in or a reference may be ("changeme", "${DB_PASSWORD}").
+_STAND_IN_KINDS = frozenset({"env-secret", "credential-assignment", "aws-secret-key"})
 _TOKEN_KINDS = (
     frozenset(kind for kind, _, _ in (*_PATTERNS, *_LOWERED_PATTERNS)) - _ASSIGNMENT_KINDS
 )
@@ -201,7 +201,6 @@ _LOOKBEHIND_DETECTORS = {
 _ASSIGNMENT_HINTS = {
     "env-secret": ("PASS", "SECRET", "TOKEN", "KEY", "PWD"),
     "aws-secret-key": ("aws",),
-    "password-assignment": ("pass", "pwd", "secret", "key", "token"),
     "credential-assignment": ("key", "pw", "pass", "token"),
 }
 _USE_GUARDS = True  # tests turn the guards off to show they never make the scan miss anything
@@ -275,7 +274,12 @@ def find_secrets(text: str) -> list[Span]:
     """
     lowered = text.encode("ascii", "replace").decode("ascii").lower()  # same offsets as text
     found = [*_own_findings(text, lowered, _TOKEN_KINDS), *_detector_findings(text)]
-    found += [*_own_findings(text, lowered, _ASSIGNMENT_KINDS), *_email_findings(text)]
+    found += [
+        *_own_findings(text, lowered, frozenset({"env-secret"})),
+        *(Span(s.start, s.end, s.kind) for s in named_secrets(text, lowered, guarded=_USE_GUARDS)),
+        *_own_findings(text, lowered, frozenset({"credential-assignment"})),
+        *_email_findings(text),
+    ]
     accepted: list[Span] = []
     for span in found:
         if all(span.end <= kept.start or span.start >= kept.end for kept in accepted):
@@ -304,9 +308,17 @@ def _own_findings(text: str, lowered: str, kinds: frozenset[str] | None = None) 
                 start, end = match.span(group)
                 if start > 0 and group == 0 and text[start - 1].isalnum():
                     continue  # inside a longer word, not a token of its own
-                if not PLACEHOLDER.fullmatch(text[start:end]):
+                if not _spared(kind, text[start:end]):
                     spans.append(Span(start, end, kind))
     return spans
+
+
+def _spared(kind: str, value: str) -> bool:
+    """A value that is plainly no secret: a placeholder, the neutral stand-in a record's code
+    gets, or (for an assignment) a reference or a stand-in word."""
+    if PLACEHOLDER.fullmatch(value) or value == NEUTRAL_SECRET:
+        return True
+    return kind in _STAND_IN_KINDS and plainly_not_secret(value)
 
 
 def _email_findings(text: str) -> list[Span]:
@@ -336,6 +348,8 @@ def _address_at(text: str, at: int) -> tuple[int, int] | None:
     domain = _EMAIL_DOMAIN.match(text, at + 1)
     if not local or not domain or (local.start() > 0 and text[local.start() - 1].isalnum()):
         return None
+    if local.group(0) == NEUTRAL_SECRET:
+        return None  # a neutralised password in a URL (``app:example-secret@db``), no address
     if domain.group(0).rsplit(".", 1)[-1].lower() not in _TOP_LEVEL_DOMAINS:
         return None
     address = text[local.start() : domain.end()].lstrip(".")
@@ -373,7 +387,8 @@ def _detector_findings(text: str) -> list[Span]:
             for match in regex.finditer(text):
                 group = _secret_group(match)
                 start, end = match.span(group)
-                if end > start and not PLACEHOLDER.search(text[start:end]):
+                value = text[start:end]
+                if end > start and not PLACEHOLDER.search(value) and value != NEUTRAL_SECRET:
                     spans.append(Span(start, end, kind))
     return spans
 

@@ -23,7 +23,7 @@ from miners.code_symbols import language_for_path
 from miners.commit_kinds import is_test_path
 from warehouse.assay.output_blocks import LabelledBlock, Removal, removal_line, render_block
 from warehouse.outcomes import Skip, SkipCategory
-from warehouse.redaction import PLACEHOLDER
+from warehouse.redacted_code import spare_problem
 from warehouse.selection.task_context import CodeUnit, TaskContext
 
 _IMPORT = re.compile(r"^(?:from\s+\S+\s+import|import|#include|use|using)\b")
@@ -222,6 +222,7 @@ def answer_problem(context: TaskContext) -> Skip | None:
             SkipCategory.INCOMPLETE_ANSWER,
             f"the change needs {missing[0]}, which is too large to show",
         )
-    if any(PLACEHOLDER.search(u.after) or PLACEHOLDER.search(u.before) for u in context.units):
-        return Skip(SkipCategory.REDACTED_CODE, "the code holds a redacted secret")
+    redacted = spare_problem([code for u in context.units for code in (u.before, u.after)])
+    if redacted:  # a placeholder in a literal the code uses once becomes a neutral value instead
+        return Skip(SkipCategory.REDACTED_CODE, f"the code holds a redacted secret: {redacted}")
     return None

@@ -24,6 +24,7 @@ from warehouse.landing.feedback import FEEDBACK_SELECTOR
 from warehouse.outcomes import CandidateStatus, Skip, SkipCategory
 from warehouse.record_text import normalised_text_hash
 from warehouse.records import AgentRecord, InstructionRecord, Record
+from warehouse.redacted_code import spared_record
 from warehouse.selection.task_context import Context, ContextLoader
 from warehouse.store import Warehouse
 
@@ -244,12 +245,24 @@ def _store(
         )
     elif isinstance(result, DraftDeferred):
         summary.defer(result.reason)
-    elif isinstance(result, Drafted):
-        summary.candidates += warehouse.insert(
-            "candidates", [candidate_row(result.record, run_id, result.llm_call_id)]
-        )
     else:
-        summary.candidates += warehouse.insert("candidates", [candidate_row(result, run_id)])
+        record, call = (
+            (result.record, result.llm_call_id) if isinstance(result, Drafted) else (result, None)
+        )
+        spared = spare_record(record)
+        if isinstance(spared, Skip):
+            _store(warehouse, task_id, kind, lang, drafter, DraftSkipped(spared), run_id, summary)
+        else:
+            summary.candidates += warehouse.insert(
+                "candidates", [candidate_row(spared, run_id, call)]
+            )
+
+
+def spare_record(record: Record) -> Record | Skip:
+    """The record with the redaction placeholders in its code replaced by neutral values, or the
+    skip that keeps it from being made (warehouse/redacted_code.py)."""
+    spared = spared_record(record)
+    return Skip(SkipCategory.REDACTED_CODE, spared) if isinstance(spared, str) else spared
 
 
 def candidate_row(record: Record, run_id: str, llm_call_id: str | None = None) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flows.draft.drafting import candidate_row
+from flows.draft.drafting import candidate_row, spare_record
 from flows.draft.extractive_instruction import DRAFTER
 from flows.prompting import Phrasebook
 from warehouse.ids import stable_id
 from warehouse.landing.feedback import FEEDBACK_SELECTOR
+from warehouse.outcomes import Skip
 from warehouse.records import FeedbackRef, InstructionRecord, Lang, Provenance, parse_record
 from warehouse.store import Warehouse
 
@@ -40,7 +41,12 @@ ORDER BY t.id
 def draft_feedback(warehouse: Warehouse, run_id: str) -> int:
     """Draft a record from every feedback task that has none yet; return how many were stored."""
     rows = [feedback_record(warehouse, *row) for row in warehouse.query(_PENDING).rows]
-    return warehouse.insert("candidates", [candidate_row(record, run_id) for record in rows])
+    # A placeholder the record cannot spare stays, and the assay's secrets check rejects it.
+    spared = [(r, spare_record(r)) for r in rows]
+    return warehouse.insert(
+        "candidates",
+        [candidate_row(s if not isinstance(s, Skip) else r, run_id) for r, s in spared],
+    )
 
 
 def feedback_record(

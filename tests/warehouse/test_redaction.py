@@ -63,7 +63,7 @@ def test_plain_code_is_untouched() -> None:
         ("//registry.npmjs.org/:_authToken=npm_a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8", "npm-tokens"),
         ("API_TOKEN=a81f6c09d2e47b35", "env-secret"),
         ('"api_key": "9f8e7d6c5b4a39281706aabbccddeeff"', "password-assignment"),
-        ("cloud_api_key: Zq8Wx3Cv5Bn7Mk9Lj2Hg4Fd6Sa1Po0Iu8Yt6Re", "credential-assignment"),
+        ("cloud_pw: Zq8Wx3Cv5Bn7Mk9Lj2Hg4Fd6Sa1Po0Iu8Yt6Re", "credential-assignment"),
     ],
 )
 def test_detect_secrets_and_assignment_patterns_find_what_the_token_patterns_miss(
@@ -88,3 +88,65 @@ def test_the_quick_scan_sees_tokens_and_addresses() -> None:
     text = "AKIAIOSFODNN7EXAMPLE then mail ana@corp.io, nothing else"
     assert [span.kind for span in quick_scan(text)] == ["aws-access-key", "email"]
     assert quick_scan("def reserve(levels, sku, qty): return levels[sku]") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (
+            'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYq1w9"',
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYq1w9",
+        ),
+        ("password: qwertyuiopas", "qwertyuiopas"),
+        ("DB_PASSWORD=qwertyuiopas", "qwertyuiopas"),
+        ('{"client_secret": "abcdef"}', "abcdef"),
+        ("def connect(password: str = 'hunter2abc'):", "hunter2abc"),
+        ("git push --token=abcd1234efgh origin", "abcd1234efgh"),
+        ("mysql -u root -pS3cretPass shop < dump.sql", "S3cretPass"),
+        ("curl -u ana:s3cr3t99 https://api.internal/x", "s3cr3t99"),
+        ("password was hunter2-Prod-DB-Password-8841 - rotate it", "hunter2-Prod-DB-Password-8841"),
+        ("Hi, my password is Winter2024! and it stopped working", "Winter2024!"),
+        ("Password: hunter22 for the staging box", "hunter22"),
+    ],
+)
+def test_a_value_assigned_to_a_secret_name_is_redacted_whatever_it_looks_like(
+    text: str, secret: str
+) -> None:
+    clean, found = redact(text, TEST_KEY)
+    assert secret not in clean and found, clean
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "PASSWORD='default'",
+        'SECRET_KEY = os.environ["SECRET_KEY"]',
+        "SECRET_KEY='dev'",
+        "token = os.getenv('GITHUB_TOKEN')",
+        'password = "${DB_PASSWORD}"',
+        "password: {{ db_password }}",
+        "api_key: $API_KEY",
+        "connect(password=user_password)",
+        "self.password = password",
+        "password: str",
+        "    password: bool,",
+        "secret_key = settings.SECRET_KEY",
+        'token_name = "GITHUB_TOKEN"',
+        "key = 'name'",
+        "cache_key = 'user:%s'",
+        "primary_key = True",
+        "tokenizer = 'bert-base-uncased'",
+        "token = 'IDENT'",
+        "PWD=/home/ana",
+        "mkdir -p build && cp -pr src dst",
+        "the password is wrong",
+        "Token: see the wiki",
+        'error = "Password is required."',
+        "use the --username and --password options",
+        "DATABASE_URL = 'postgres://app:example-secret@db/x'",
+        "API_TOKEN=example-secret",
+        "password = '****'",
+    ],
+)
+def test_values_that_are_plainly_not_secrets_are_left_alone(text: str) -> None:
+    assert redact(text, TEST_KEY) == (text, [])

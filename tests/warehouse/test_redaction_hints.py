@@ -66,6 +66,12 @@ _pieces = st.sampled_from(
         "cloudant",
         "softlayer",
         "aws",
+        "mysql -u root ",
+        "-p",
+        "curl -u ana:",
+        "password was ",
+        "--token=",
+        "os.environ['K']",
     ]
 )
 

@@ -25,19 +25,23 @@ from warehouse.assay.checks import agent_contract, agent_method, heuristics, pri
 from warehouse.assay.checks.base import Check, Verdict
 from warehouse.record_text import string_values
 from warehouse.records import Record
+from warehouse.redacted_code import placeholder_in_code
 from warehouse.redaction import quick_scan
 from warehouse.seed_folder import CATALOG_NAME, SEEDS_DIR
 from warehouse.tool_catalog import load_tool_catalog
 
 
 def check_secrets(raw: dict[str, Any]) -> Verdict:
-    """Is the record free of secrets and e-mail addresses (placeholders are fine)?"""
+    """Is the record free of secrets and e-mail addresses, with no redaction placeholder in its
+    code (placeholders in prose are fine)?"""
     found = quick_scan("\n".join(string_values(raw)))
     if found:
         kinds = sorted({span.kind for span in found})
         return Verdict.fail(
             f"the record holds {len(found)} secret(s) or address(es): {', '.join(kinds)}"
         )
+    if placeholder_in_code(raw):
+        return Verdict.fail("a redaction placeholder sits inside the record's code")
     return Verdict.ok()
 
 

@@ -36,6 +36,7 @@ from warehouse.export.tokens import (
 )
 from warehouse.ids import content_hash, stable_id
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.redacted_code import placeholder_in_code
 from warehouse.review.counter_examples import write_counter_examples
 from warehouse.review.verdicts import LATEST_REVIEWS, UNSAFE
 from warehouse.store import Warehouse
@@ -242,10 +243,11 @@ def _accepted_records(
     records = []
     for candidate_id, record_json, verification in found:
         try:
-            records.append(
-                (candidate_id, with_verification(parse_record(record_json), verification))
-            )
-        except ValueError as error:
+            record = parse_record(record_json)
+            if placeholder_in_code(record.model_dump()):  # a reviewer's edit, an old candidate
+                raise ExportRowError("a redaction placeholder sits in its code; not exported")
+            records.append((candidate_id, with_verification(record, verification)))
+        except (ExportRowError, ValueError) as error:
             _note(problems, f"{candidate_id}: {error}")
     return records
 

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from miners.ticket_links import KeyMatcher, link_commit, ticket_project
-from miners.tickets import TicketFact, TicketMapping, read_ticket_export
+from miners.tickets import TicketFact, TicketMapping, missing_comments_note, read_ticket_export
 from warehouse.ids import content_hash, stable_id
 from warehouse.landing.commit_rows import LandingOptions, Redactor
 from warehouse.landing.sources import MineSummary, register_source, set_watermark, watermark
@@ -48,6 +48,9 @@ def land_ticket_export(
         summary.notes.append(
             f"{file}: {len(batch.problems)} record(s) skipped; first: {batch.problems[0]}"
         )
+    comments_note = missing_comments_note(batch)
+    if comments_note:
+        summary.notes.append(comments_note)
     redactor = Redactor(options.key, run_id)
     people = People(options.key, options.keep_author_names)
     rows = [_ticket_row(t, source_id, run_id, redactor, people) for t in batch.tickets]

@@ -21,6 +21,7 @@ from warehouse.errors import InvalidVerdict
 from warehouse.ids import stable_id
 from warehouse.outcomes import ReviewVerdict
 from warehouse.records import AgentRecord, InstructionRecord, parse_record
+from warehouse.redacted_code import spared_record
 from warehouse.redaction import redact
 from warehouse.store import Warehouse
 
@@ -143,7 +144,12 @@ def _redacted_record(
         raise InvalidVerdict(
             f"the edited record is not valid at {where}: {first['msg']}; fix it, then save"
         ) from None
-    return parsed.model_dump_json()
+    spared = spared_record(parsed)  # a secret typed into code: a neutral value, or no edit
+    if isinstance(spared, str):
+        raise InvalidVerdict(
+            f"the edit puts a secret into the record's code ({spared}); take it out, then save"
+        )
+    return spared.model_dump_json()
 
 
 def _redact_strings(value: Any, key: bytes, location: str, findings: list[dict[str, Any]]) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from miners.ticket_links import remote_project, ticket_project
-from tests.builders import STOCK_V1, STOCK_V2, TEST_KEY, BuildRepo, Commit
+from tests.builders import STOCK_V1, STOCK_V2, TEST_KEY, BuildRepo, Cli, Commit
 from warehouse.landing.commit_rows import LandingOptions
 from warehouse.landing.repositories import land_repository, land_ticket_export, link_tickets
 from warehouse.selection.commits import select_tasks
@@ -254,3 +254,45 @@ def test_a_ticket_of_a_project_nobody_mines_stays_off_the_repositories_that_have
     ).rows
     # lib's #2 is not shop's #2, nor the mirror's; a clone without remotes may be lib
     assert linked == [("#1", "shop"), ("#2", "local")] and notes == []
+
+
+def _rest_issue(number: int, state: str, comments: object) -> dict[str, object]:
+    return {
+        "number": number,
+        "title": f"Issue {number}",
+        "body": "It breaks.",
+        "state": state,
+        "user": {"login": "ana"},
+        "html_url": f"https://github.com/acme/shop/issues/{number}",
+        "created_at": "2024-01-03T08:00:00Z",
+        "closed_at": "2024-01-04T08:00:00Z" if state == "closed" else None,
+        "comments": comments,
+    }
+
+
+def test_a_rest_export_without_comment_texts_says_so_once_with_the_command_to_export_them(
+    cli: Cli, tmp_path: Path
+) -> None:
+    export = tmp_path / "issues.json"
+    issues = [_rest_issue(1, "closed", 3), _rest_issue(2, "closed", 1), _rest_issue(3, "open", 2)]
+    export.write_text(json.dumps(issues), encoding="utf-8")
+    result = cli("mine", "--tickets", export, "--workspace", tmp_path / "ws")
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.output.splitlines() if "count comments" in line]
+    assert len(notes) == 1, result.output
+    assert "2 of 2 closed ticket(s)" in notes[0] and "#1 has 3" in notes[0]
+    assert "gh issue list --repo acme/shop --state all" in notes[0]
+    with Warehouse(tmp_path / "ws" / "goldmine.duckdb", read_only=True) as warehouse:
+        stored = warehouse.query("SELECT counts FROM runs WHERE counts IS NOT NULL").rows
+    assert any("gh issue list --repo acme/shop" in row[0] for row in stored)
+
+
+def test_an_export_with_its_comments_inline_gets_no_such_note(cli: Cli, tmp_path: Path) -> None:
+    export = tmp_path / "issues.json"
+    export.write_text(
+        json.dumps([_rest_issue(1, "closed", [_comment(4, "Fixed in 1.2, thanks.")])]),
+        encoding="utf-8",
+    )
+    result = cli("mine", "--tickets", export, "--workspace", tmp_path / "ws")
+    assert result.exit_code == 0, result.output
+    assert "count comments" not in result.output

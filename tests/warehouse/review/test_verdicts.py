@@ -143,3 +143,26 @@ def test_the_export_follows_the_latest_verdict_and_the_unreviewed_policy(
     _give(warehouse, "c2", "accepted", "f")  # overturned: the stale counter-example file goes
     assert "counter_examples" not in export_accepted(warehouse, tmp_path / "all", "run").files
     assert not (tmp_path / "all" / COUNTER_EXAMPLES_FILE).exists()
+
+
+def test_a_secret_a_reviewer_types_into_code_becomes_a_neutral_value_or_the_edit_is_refused(
+    warehouse: Warehouse,
+) -> None:
+    insert_candidates(warehouse, [("bugfix", "en", "accepted")])
+    in_a_literal = GOOD["output"].replace(
+        "    if qty", f'    logger.info("key %s", "{PLANTED_KEY}")\n    if qty', 1
+    )
+    review_id = _give(
+        warehouse, "c0", "edited", "n1", edited_record={**GOOD, "id": "c0", "output": in_a_literal}
+    )
+    stored = json.loads(
+        warehouse.scalar("SELECT edited_record FROM reviews WHERE id = ?", [review_id])
+    )
+    assert 'logger.info("key %s", "example-secret")' in stored["output"]
+    assert stored["provenance"]["neutralised"] == ["aws-access-key"]
+    outside = GOOD["output"].replace("    if qty", f"    key = {PLANTED_KEY}\n    if qty", 1)
+    with pytest.raises(InvalidVerdict, match="puts a secret into the record's code"):
+        _give(
+            warehouse, "c0", "edited", "n2", edited_record={**GOOD, "id": "c0", "output": outside}
+        )
+    assert warehouse.count("reviews") == 1

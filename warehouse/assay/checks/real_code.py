@@ -17,7 +17,9 @@ count:
 Where a block differs, the verdict names it and shows the first tokens that part. Nothing here
 reads the repository: the caller passes the real text of each file
 (``warehouse.assay.commit_code`` reads it from the commit). A record whose code holds a
-redaction placeholder is compared with the real text redacted the same way.
+redaction placeholder is compared with the real text redacted the same way; one whose
+placeholders became neutral values (``example-secret``) with the real text redacted and
+neutralised.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ import tree_sitter as ts
 
 from miners.code_symbols import Definition, language_for_path, outline, parse
 from warehouse.assay.checks.base import Verdict
+from warehouse.redacted_code import neutralised
 from warehouse.redaction import PLACEHOLDER, redact
+from warehouse.secret_assignments import NEUTRAL_EMAIL, NEUTRAL_SECRET
 
 Tokens = tuple[str, ...]
 
@@ -91,6 +95,8 @@ def block_problem(block: LabelledBlock, real: FileAt) -> str | None:
         return f"{block.path} does not exist there"
     if PLACEHOLDER.search(block.code):
         text = redact(text, b"")[0]
+    elif NEUTRAL_SECRET in block.code or NEUTRAL_EMAIL in block.code:
+        text = neutralised(redact(text, b"")[0])  # the record's placeholders were spared
     if block.part == "file":
         return _file_problem(block.code, text, language)
     assert language is not None

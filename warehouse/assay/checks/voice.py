@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 
 from warehouse.assay.checks.base import Verdict
-from warehouse.record_text import code_blocks, prose
+from warehouse.record_text import prose
 from warehouse.records import InstructionRecord, Record
-from warehouse.redaction import PLACEHOLDER
+from warehouse.redacted_code import placeholder_in_code
 
 _QUOTED = re.compile(r"^\s*>.*$", re.MULTILINE)
 _LABEL_LINE = re.compile(r"^`[^`\n]+`(?:\s*(?:—|-)\s*[^\n]*)?[:：]\s*$", re.MULTILINE)
@@ -120,7 +120,6 @@ def _empty_reference(instruction: str) -> list[str]:
 
 
 def _placeholders(record: InstructionRecord) -> list[str]:
-    texts = [record.instruction, record.input, record.output]
-    if any(PLACEHOLDER.search(block.code) for text in texts for block in code_blocks(text)):
+    if placeholder_in_code(record.model_dump()):
         return ["a redaction placeholder sits inside code"]
     return []
