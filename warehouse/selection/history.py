@@ -124,14 +124,36 @@ def later_history(
     new = set(pending)
     for commits in _commit_order(warehouse, new).values():
         first_new = min(i for i, commit in enumerate(commits) if commit.id in new)
-        reverted = reverted_later(commits)
+        reverts: dict[str, str] = {}
+        reverted = reverted_later(commits, reverts)
+        found = [(reverted, reverts)]
+        undone = set(reverted)
         if window > 0:
             judged = commits[_first_judged(commits, first_new, window) :]
             lines = _changed_lines(warehouse, judged)
-            verdicts.update(rewritten_soon(judged, lines, undone=set(reverted)))
-            verdicts.update(fixed_later(judged, lines, window, undone=set(reverted)))
-        verdicts.update(reverted)
+            fixes: dict[str, str] = {}
+            found.append((fixed_later(judged, lines, window, undone, fixes), fixes))
+            rewrites: dict[str, str] = {}
+            found.append((rewritten_soon(judged, lines, undone, rewrites), rewrites))
+        verdicts.update(_earliest_evidence(commits, found))
     return verdicts
+
+
+def _earliest_evidence(
+    commits: Sequence[LaterCommit], found: list[tuple[dict[str, Skip], dict[str, str]]]
+) -> dict[str, Skip]:
+    """Per commit, the verdict whose evidence comes first in history (a revert before a fix
+    before a rewrite by the same commit). A nightly run judges a commit as soon as its first
+    evidence lands and keeps that verdict, so a run over the whole history must choose the same
+    one, or the dataset would depend on where the runs were cut."""
+    position = {commit.id: index for index, commit in enumerate(commits)}
+    chosen: dict[str, tuple[tuple[int, int], Skip]] = {}
+    for rank, (skips, evidence) in enumerate(found):
+        for commit_id, skip in skips.items():
+            key = (position.get(evidence.get(commit_id, ""), len(commits)), rank)
+            if commit_id not in chosen or key < chosen[commit_id][0]:
+                chosen[commit_id] = (key, skip)
+    return {commit_id: skip for commit_id, (_, skip) in chosen.items()}
 
 
 def _first_judged(commits: Sequence[LaterCommit], first_new: int, window: int) -> int:
@@ -196,8 +218,11 @@ def _topological(run: list[LaterCommit], parents: dict[str, list[str]]) -> list[
     return ordered
 
 
-def reverted_later(commits: Sequence[LaterCommit]) -> dict[str, Skip]:
-    """The commits (of one source, in order) that a later commit reverts for good."""
+def reverted_later(
+    commits: Sequence[LaterCommit], evidence: dict[str, str] | None = None
+) -> dict[str, Skip]:
+    """The commits (of one source, in order) that a later commit reverts for good (``evidence``,
+    when given, gets each one's reverting commit)."""
     reverters: dict[int, list[int]] = defaultdict(list)
     for index, original in _reverts(commits):
         reverters[original].append(index)
@@ -213,6 +238,8 @@ def reverted_later(commits: Sequence[LaterCommit]) -> dict[str, Skip]:
             verdicts[commits[index].id] = Skip(
                 SkipCategory.REVERTED_LATER, f"reverted by {by.sha[:10]}{when}"
             )
+            if evidence is not None:
+                evidence[commits[index].id] = by.id
     return verdicts
 
 
@@ -249,6 +276,7 @@ def fixed_later(
     lines: dict[str, ChangedLines],
     window: int,
     undone: Collection[str] = (),
+    evidence: dict[str, str] | None = None,
 ) -> dict[str, Skip]:
     """The commits (of one source, in order) whose added lines one of the next ``window`` commits
     (or a later one within ``LATER_FIX_DAYS``) changes again with a subject that admits a mistake;
@@ -280,6 +308,8 @@ def fixed_later(
         for definition in _definitions(changed, added_only=True):
             kept = [i for i in definition_owners[definition] if index - i < window]
             definition_owners[definition] = [*kept, index]
+    if evidence is not None:
+        evidence.update({commits[owner].id: commits[fixer].id for owner, fixer in fixed.items()})
     return {
         commits[owner].id: _fixed_skip(commits[fixer], fixer - owner)
         for owner, fixer in sorted(fixed.items())
@@ -287,7 +317,10 @@ def fixed_later(
 
 
 def rewritten_soon(
-    commits: Sequence[LaterCommit], lines: dict[str, ChangedLines], undone: Collection[str] = ()
+    commits: Sequence[LaterCommit],
+    lines: dict[str, ChangedLines],
+    undone: Collection[str] = (),
+    evidence: dict[str, str] | None = None,
 ) -> dict[str, Skip]:
     """The commits (of one source, in order) whose code a later commit by a person rewrites
     within ``REVISE_DAYS``: it deletes or changes at least one line the commit added outside
@@ -316,6 +349,8 @@ def rewritten_soon(
                     f"{len(rewritten)} of its {len(added)} added lines rewritten by "
                     f"{other.sha[:10]} '{_shown(other.subject)}' {_after(days)}",
                 )
+                if evidence is not None:
+                    evidence[commit.id] = other.id
                 break
     return verdicts
 
@@ -381,7 +416,8 @@ def _changed_lines(warehouse: Warehouse, commits: Sequence[LaterCommit]) -> dict
     definitions: dict[tuple[str, str], list[_Definition]] = defaultdict(list)
     for commit_id, path, name, before, after in warehouse.query(
         "SELECT commit_id, path, qualified_name, coalesce(before_code, ''), "
-        "coalesce(after_code, '') FROM symbols WHERE commit_id IN (SELECT unnest(?::VARCHAR[]))",
+        "coalesce(after_code, '') FROM symbols WHERE commit_id IN (SELECT unnest(?::VARCHAR[])) "
+        "ORDER BY commit_id, path, qualified_name",
         [ids],
     ).rows:
         definitions[(commit_id, path)].append(_definition(name, before, after))
@@ -464,7 +500,8 @@ def _innermost(definitions: list[_Definition], text: str, *, after: bool) -> _De
     holders = [d for d in definitions if text in (d.after if after else d.before)]
     if not holders:
         return None
-    return min(holders, key=lambda d: d.size_after if after else d.size_before)
+    # the smallest, and of equal ones the first by name: never the order rows arrived in
+    return min(holders, key=lambda d: (d.size_after if after else d.size_before, d.name))
 
 
 def _diff_lines(diff: str) -> tuple[set[str], set[str]]:
