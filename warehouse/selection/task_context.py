@@ -16,11 +16,13 @@ from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
 from miners.code_facts import module_description
+from miners.code_facts.python import python_details
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path, same_code
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
 from miners.git_objects import BlobReader, git_dir_of, tree_names
 from miners.project_profile import ProjectProfile, read_profile
+from warehouse.landing.commit_rows import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS
 from warehouse.records import Provenance
 from warehouse.redaction import redact
 from warehouse.selection.ticket_context import TicketContext, load_ticket_context
@@ -172,6 +174,7 @@ class ContextLoader:
         self.warehouse = warehouse
         self.key = key
         self._readers: dict[str, BlobReader] = {}
+        self._python_functions: dict[str, int] = {}
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""
@@ -301,7 +304,7 @@ class ContextLoader:
         ).rows
         edits = [
             unit
-            for unit in map(code_unit, rows)
+            for unit in self._code_units(rows)
             if is_test_path(unit.path) and not same_code(unit.before, unit.after, unit.lang)
         ]
         owners = {
@@ -396,7 +399,40 @@ class ContextLoader:
             [symbol_ids],
         ).rows
         order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
-        return tuple(code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
+        return tuple(self._code_units(sorted(rows, key=lambda r: order[r[0]])))
+
+    def _code_units(self, rows: list[tuple[Any, ...]]) -> list[CodeUnit]:
+        """``symbols`` rows as units, a Python function's libcst details read now if the miner
+        left them for later (``warehouse/landing/commit_rows.py``: it reads them for no commit,
+        since most never become a task)."""
+        return [code_unit(self._with_python_details(row)) for row in rows]
+
+    def _with_python_details(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row with ``signature`` and ``details`` filled as the miner once filled them: for a
+        Python function or method of a commit that changes at most ``PYTHON_DETAILS_MAX_UNITS``
+        of them, read off its new version (its old one when it was deleted)."""
+        symbol_id, _, lang, _, kind, _, before, after, _, signature, stored = row
+        if stored is not None or signature or lang != "python" or kind not in PYTHON_FUNCTIONS:
+            return row
+        if self._python_functions_changed(symbol_id) > PYTHON_DETAILS_MAX_UNITS:
+            return row
+        details = python_details(after or before)
+        if details is None:
+            return row
+        return (*row[:9], details.signature, json.dumps(details.as_json()))
+
+    def _python_functions_changed(self, symbol_id: str) -> int:
+        """How many Python functions and methods the commit of ``symbol_id`` changes."""
+        commit_id = self.warehouse.scalar("SELECT commit_id FROM symbols WHERE id = ?", [symbol_id])
+        if commit_id not in self._python_functions:
+            self._python_functions[commit_id] = int(
+                self.warehouse.scalar(
+                    "SELECT count(*) FROM symbols WHERE commit_id = ? AND lang = 'python' "
+                    "AND kind IN ('function', 'method')",
+                    [commit_id],
+                )
+            )
+        return self._python_functions[commit_id]
 
     def _tickets(
         self, ticket_ids: list[str], methods: list[str], before: datetime | None
