@@ -2,7 +2,7 @@
 real history, in one run — and proof that both made the same dataset.
 
     uv run python bench/stage_bench.py [--baseline main] [--repo /work/.mirror/pallets+flask/repo]
-                                       [--keep DIR] [--rounds 1]
+                                       [--keep DIR] [--rounds 1] [--this CHECKOUT]
 
 The baseline is a ``git worktree`` of ``--baseline`` (a commit, branch or tag of this
 repository) with its own ``uv`` environment, made in a temporary folder and removed at the end.
@@ -116,7 +116,7 @@ def bench(options: argparse.Namespace, root: Path) -> tuple[dict[str, Any], int]
     baseline = root / "baseline"
     if not baseline.exists():
         make_baseline(options.baseline, baseline)
-    sides = {"baseline": baseline, "this": HERE}
+    sides = {"baseline": baseline, "this": options.this}
     floor = git_log_floor(repo)
     times: dict[str, dict[str, list[dict[str, float]]]] = {s: {} for s in sides}
     digests: dict[str, str] = {}
@@ -145,7 +145,8 @@ def bench(options: argparse.Namespace, root: Path) -> tuple[dict[str, Any], int]
         "repo": str(options.repo),
         "commits": commit_count(repo),
         "baseline": f"{options.baseline} ({revision_of(baseline)})",
-        "this": revision_of(HERE) + (" + uncommitted changes" if dirty(HERE) else ""),
+        "this": revision_of(options.this)
+        + (" + uncommitted changes" if dirty(options.this) else ""),
         "git_log_p_M": floor,
         "seconds": times,
         "same_dataset": status == 0,
@@ -235,6 +236,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", default="main", help="the commit to compare with")
     parser.add_argument("--repo", type=Path, default=DEFAULT_REPO)
+    parser.add_argument(
+        "--this", type=Path, default=HERE, help="the checkout under test (default: this one)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the clone, worktree and workspaces here")
     parser.add_argument("--rounds", type=int, default=1, help="fresh workspaces, this many times")
     parser.add_argument(
