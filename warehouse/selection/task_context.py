@@ -175,6 +175,7 @@ class ContextLoader:
         self.key = key
         self._readers: dict[str, BlobReader] = {}
         self._python_functions: dict[str, int] = {}
+        self._redacted_files: dict[bytes, bytes] = {}
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""
@@ -202,6 +203,7 @@ class ContextLoader:
         read = self._reader(task[5], task[7])
         read_parent = self._reader(task[5], f"{task[7]}^")
         units = self._units(facts["symbol_ids"])
+        tests = self._units(facts["test_symbol_ids"])
         test_edits = self._test_edits(task[6]) if task[1] != "tests" else ()
         return TaskContext(
             task_id=task[0],
@@ -216,7 +218,7 @@ class ContextLoader:
             committed_at=task[10],
             profile=read_profile(read, task[4]),
             units=units,
-            tests=self._units(facts["test_symbol_ids"]),
+            tests=tests,
             tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
             module_docs={u.path: self._module_doc(read, u.path, u.lang) for u in units},
             under_test=self._under_test(task[5], task[7], read, units)
@@ -229,12 +231,7 @@ class ContextLoader:
             ),
             test_edits=test_edits,
             other_files=self._other_files(read, task[6]),
-            fixtures=_fixtures(
-                read,
-                units + self._units(facts["test_symbol_ids"])
-                if task[1] == "tests"
-                else self._units(facts["test_symbol_ids"]),
-            ),
+            fixtures=_fixtures(read, units + tests if task[1] == "tests" else tests),
             deleted_names=self._deleted_names(task[6]),
         )
 
@@ -385,9 +382,21 @@ class ContextLoader:
             data = blobs.read(f"{sha}:{path}", 2_000_000)
             if data is None:
                 return None
-            return redact(data.decode("utf-8", "replace"), self.key)[0].encode("utf-8")
+            return self._redacted(data)
 
         return read
+
+    def _redacted(self, data: bytes) -> bytes:
+        """A file's bytes redacted, remembered by content: most files a task reads (the README,
+        the manifests, ``conftest.py``, the modules it did not change) are the same bytes at the
+        next task's commit."""
+        known = self._redacted_files.get(data)
+        if known is None:
+            known = redact(data.decode("utf-8", "replace"), self.key)[0].encode("utf-8")
+            self._redacted_files[data] = known
+            if len(self._redacted_files) > REMEMBERED_FILES:
+                del self._redacted_files[next(iter(self._redacted_files))]  # the oldest
+        return known
 
     def _units(self, symbol_ids: list[str]) -> tuple[CodeUnit, ...]:
         if not symbol_ids:
@@ -472,6 +481,8 @@ class ContextLoader:
 
 
 MAX_OTHER_FILE_LINES = 60
+# Files a loader remembers redacted (see ContextLoader._redacted).
+REMEMBERED_FILES = 256
 MAX_FIXTURE_LINES = 40
 _BUILTIN_FIXTURES = frozenset(
     {
