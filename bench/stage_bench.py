@@ -11,8 +11,10 @@ mine the same clone, into fresh workspaces that share one key, so that everythin
 comparable. Each stage runs as a user runs it — ``goldmine mine``, ``goldmine draft --kinds both
 --lang both``, ``goldmine assay``, ``goldmine export`` — the baseline's and this checkout's turns
 alternating, stage by stage, so that both see the same load on a shared machine. Two figures per
-stage: the command's wall time, and the stage's own time from its ``runs`` row (the command
-less Python's start-up, imports and the lock). ``git log -p -M`` over the same clone is the floor.
+stage: the command's wall time, the stage's own time from its ``runs`` row (the command
+less Python's start-up, imports and the lock), and the CPU seconds of the command and every
+process it started (steadier than the wall clock on a shared machine). ``git log -p -M`` over
+the same clone is the floor.
 
 At the end ``bench/same_workspaces.py`` compares the two workspaces (every candidate, task, draft
 skip, check verdict and exported byte; the mined facts shown); the script exits 1 when the
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -79,14 +82,21 @@ def run_stage(checkout: Path, stage: str, workspace: Path, repo: Path) -> dict[s
     """One stage command from ``checkout``; its wall seconds and its stage seconds."""
     args = [part.format(repo=repo) for part in STAGES[stage]]
     command = ["uv", "run", "--quiet", "--project", str(checkout), "goldmine", *args]
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), _children_cpu()
     done = subprocess.run(
         [*command, "--workspace", str(workspace)], capture_output=True, text=True, check=False
     )
-    wall = time.perf_counter() - started
+    wall, cpu = time.perf_counter() - started, _children_cpu() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"{checkout}: goldmine {stage} failed\n{done.stdout}\n{done.stderr}")
-    return {"wall": wall, "stage": last_run_seconds(workspace)}
+    return {"wall": wall, "stage": last_run_seconds(workspace), "cpu": cpu}
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the finished child processes so far, theirs included: on a
+    shared machine a steadier measure of the work than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def last_run_seconds(workspace: Path) -> float:
@@ -130,7 +140,7 @@ def bench(options: argparse.Namespace, root: Path) -> tuple[dict[str, Any], int]
                 times[side].setdefault(stage, []).append(seconds)
                 print(
                     f"round {round_number + 1} {stage:6} {side:8} {seconds['wall']:7.1f} s "
-                    f"(stage {seconds['stage']:.1f} s)",
+                    f"(stage {seconds['stage']:.1f} s, CPU {seconds['cpu']:.1f} s)",
                     flush=True,
                 )
         report = compare_workspaces(workspaces["baseline"], workspaces["this"])
@@ -213,8 +223,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"`git log -p -M` (the floor): {floor:.2f} s.",
         "",
         "| stage | baseline wall s | this wall s | this ÷ baseline | baseline stage s | this "
-        "stage s | this ÷ baseline (stage) | this wall × floor |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "stage s | this ÷ baseline (stage) | baseline CPU s | this CPU s | this ÷ baseline (CPU) "
+        "| this wall × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for stage in results["seconds"]["this"]:
         base = results["seconds"]["baseline"][stage]
@@ -222,9 +233,12 @@ def markdown(results: dict[str, Any]) -> str:
         base_wall, this_wall = median([t["wall"] for t in base]), median([t["wall"] for t in this])
         base_stage = median([t["stage"] for t in base])
         this_stage = median([t["stage"] for t in this])
+        base_cpu = median([t.get("cpu", float("nan")) for t in base])
+        this_cpu = median([t.get("cpu", float("nan")) for t in this])
         lines.append(
             f"| {stage} | {base_wall:.1f} | {this_wall:.1f} | {this_wall / base_wall:.2f} | "
             f"{base_stage:.1f} | {this_stage:.1f} | {this_stage / base_stage:.2f} | "
+            f"{base_cpu:.1f} | {this_cpu:.1f} | {this_cpu / base_cpu:.2f} | "
             f"{this_wall / floor:.1f} |"
         )
     same = "yes" if results["same_dataset"] else "**no**"
