@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from miners.code_facts.python import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS
 from miners.code_symbols import SYMBOLS_VERSION, SymbolChange, language_for_path
 from miners.commit_messages import PERSON_TRAILERS, MessageFacts, parse_person, read_message
 from miners.git_history import MINER_VERSION, CommitFact, FileChangeFact
@@ -24,10 +25,6 @@ from warehouse.outcomes import Skip, SkipCategory
 from warehouse.redaction import SecretFound, keyed_hash, redact
 
 MAX_SYMBOL_SOURCE_BYTES = 1_000_000
-# libcst reads the Python functions of commits that change at most this many (the few a task can
-# teach), when a task needs them; a sprawling commit's functions keep their tree-sitter facts only.
-PYTHON_DETAILS_MAX_UNITS = 6
-PYTHON_FUNCTIONS = ("function", "method")
 # Definitions' code texts a mining pass remembers redacted (see Redactor).
 REMEMBERED_TEXTS = 4_096
 ROW_TABLES = ("commits", "file_changes", "symbols", "secret_findings")

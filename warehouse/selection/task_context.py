@@ -16,13 +16,12 @@ from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
 from miners.code_facts import module_description
-from miners.code_facts.python import python_details
+from miners.code_facts.python import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS, python_details
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path, same_code
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
 from miners.git_objects import BlobReader, git_dir_of, tree_names
 from miners.project_profile import ProjectProfile, read_profile
-from warehouse.landing.commit_rows import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS
 from warehouse.records import Provenance
 from warehouse.redaction import redact
 from warehouse.selection.ticket_context import TicketContext, load_ticket_context
