@@ -127,6 +127,8 @@ def bench(options: argparse.Namespace, root: Path) -> tuple[dict[str, Any], int]
     if not baseline.exists():
         make_baseline(options.baseline, baseline)
     sides = {"baseline": baseline, "this": options.this}
+    started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    where = machine()
     floor = git_log_floor(repo)
     times: dict[str, dict[str, list[dict[str, float]]]] = {s: {} for s in sides}
     digests: dict[str, str] = {}
@@ -150,8 +152,9 @@ def bench(options: argparse.Namespace, root: Path) -> tuple[dict[str, Any], int]
         digests = {s: dataset_digest(w) for s, w in workspaces.items()}
         status = status or (1 if report else 0)
     results = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "date": started,
+        "machine": where,
+        "load_at_the_end": round(os.getloadavg()[0], 1),
         "repo": str(options.repo),
         "commits": commit_count(repo),
         "baseline": f"{options.baseline} ({revision_of(baseline)})",
@@ -217,7 +220,8 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"### stage_bench.py — {results['date']}",
         "",
-        f"Machine: {results['machine']}. History: {results['repo']} ({results['commits']:,} "
+        f"Machine: {results['machine']}, {results['load_at_the_end']} at the end. "
+        f"History: {results['repo']} ({results['commits']:,} "
         f"commits). Baseline {results['baseline']}, this checkout {results['this']}.",
         "",
         f"`git log -p -M` (the floor): {floor:.2f} s.",
