@@ -13,7 +13,7 @@ import textwrap
 import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import PurePosixPath
 
 import tree_sitter as ts
@@ -458,8 +458,20 @@ _MAX_DOC_LINES = 40
 
 
 def extract_symbols(source: bytes, language: str) -> list[SymbolFact]:
-    """Every function, method and class definition in ``source``, outermost first."""
-    return [definition.fact(source) for definition in outline(parse(source, language), language)]
+    """Every function, method and class definition in ``source``, outermost first.
+
+    The same file is asked for again and again (a test module and its ``conftest.py`` by every
+    task whose tests live there, in every kind and language drafted), so the facts of the last
+    files read are kept: they depend on the bytes alone.
+    """
+    return list(_symbols_of(source, language))
+
+
+@lru_cache(maxsize=128)
+def _symbols_of(source: bytes, language: str) -> tuple[SymbolFact, ...]:
+    return tuple(
+        definition.fact(source) for definition in outline(parse(source, language), language)
+    )
 
 
 def _target(node: ts.Node) -> ts.Node:

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from miners.tool_results import (
     ChangedFile,
@@ -52,7 +52,10 @@ class SnapshotSession:
         self.commit = commit
         self._scratch = Path(tempfile.mkdtemp(prefix="goldmine-replay-"))
         (self._scratch / "objects").mkdir()
-        self.tree = self._git("rev-parse", f"{commit}^{{tree}}").stdout.strip()
+        self.tree = _remembered(
+            ("tree", git_dir, commit),
+            lambda: self._git("rev-parse", f"{commit}^{{tree}}").stdout.strip(),
+        )
 
     def __enter__(self) -> SnapshotSession:
         return self
@@ -84,6 +87,11 @@ class SnapshotSession:
 
     def search_code(self, query: str, path: str | None = None) -> SearchHits:
         """The lines of tracked files that contain ``query`` (at most 50 shown)."""
+        return _remembered(
+            ("grep", self.git_dir, self.tree, query, path), lambda: self._search(query, path)
+        )
+
+    def _search(self, query: str, path: str | None) -> SearchHits:
         args = ["grep", "-n", "-I", "-F", "-z", "--full-name", "-e", query, self.tree]
         found = self._git(*args, "--", *([path] if path else []), check=False)
         hits = _grep_hits(found.stdout, self.tree)
@@ -109,6 +117,9 @@ class SnapshotSession:
 
     def list_directory(self, path: str) -> DirectoryListing | NotAFolder:
         """A folder's entries, or :class:`NotAFolder`."""
+        return _remembered(("ls", self.git_dir, self.tree, path), lambda: self._listing(path))
+
+    def _listing(self, path: str) -> DirectoryListing | NotAFolder:
         folder = path.strip("/")
         target = self.tree if folder in ("", ".") else f"{self.tree}:{folder}"
         listed = self._git("ls-tree", target, check=False)
@@ -123,6 +134,11 @@ class SnapshotSession:
     def git_log(self, path: str | None = None, max_count: int = DEFAULT_LOG_COUNT) -> LogEntries:
         """The commits up to the session's commit (those touching ``path`` when given), newest
         first."""
+        return _remembered(
+            ("log", self.git_dir, self.commit, path, max_count), lambda: self._log(path, max_count)
+        )
+
+    def _log(self, path: str | None, max_count: int) -> LogEntries:
         args = [
             "log",
             f"-n{max_count}",
@@ -159,6 +175,9 @@ class SnapshotSession:
 
     def file_bytes(self, path: str) -> bytes | None:
         """A file's content in the session's current tree, or None when it does not exist."""
+        return _remembered(("blob", self.git_dir, self.tree, path), lambda: self._blob(path))
+
+    def _blob(self, path: str) -> bytes | None:
         name = f"{self.tree}:{path.removeprefix('./').lstrip('/')}"
         shown = subprocess.run(
             ["git", "--git-dir", str(self.git_dir), "cat-file", "blob", name],
@@ -198,6 +217,33 @@ class SnapshotSession:
         )
 
 
+# What sessions read, by what it depends on: a tree's sha names its content, so a search, a listing
+# or a file of the same tree is the same in every session (another task at the same parent, the
+# same task in another language). Patches are never remembered: the trees they make live in their
+# session's private objects.
+_REMEMBERED: dict[tuple[Any, ...], Any] = {}
+MAX_REMEMBERED = 2_048
+T = TypeVar("T")
+
+
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+
+
+def _remembered(key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave the last time for ``key`` (the oldest forgotten first).
+    Only a key whose third part is a full sha is remembered: a branch or ``HEAD`` moves."""
+    if not (isinstance(key[2], str) and _SHA.fullmatch(key[2])):
+        return compute()
+    if key in _REMEMBERED:
+        value: T = _REMEMBERED[key]
+        return value
+    value = compute()
+    _REMEMBERED[key] = value
+    if len(_REMEMBERED) > MAX_REMEMBERED:
+        del _REMEMBERED[next(iter(_REMEMBERED))]
+    return value
+
+
 # ``<tree>:<path>\0<line>\0<text>\n`` (``git grep -z``): paths verbatim, whatever they contain
 _GREP_HIT = r"([^\0]*)\0(\d+)\0([^\n]*)\n"
 # What ``str.splitlines`` breaks at: never part of a hit's text when it ends the line (CRLF's \r)
@@ -235,6 +281,10 @@ def _lines(count: str) -> int | None:
 
 def first_parent(git_dir: Path, sha: str) -> str | None:
     """The first parent of a commit, or None for a root commit."""
+    return _remembered(("parent", git_dir, sha), lambda: _first_parent(git_dir, sha))
+
+
+def _first_parent(git_dir: Path, sha: str) -> str | None:
     found = subprocess.run(
         ["git", "--git-dir", str(git_dir), "rev-parse", "--verify", "--quiet", f"{sha}^1"],
         capture_output=True,
@@ -246,6 +296,14 @@ def first_parent(git_dir: Path, sha: str) -> str | None:
 
 def commit_patch(git_dir: Path, parent: str, sha: str, paths: list[str]) -> str:
     """The real unified diff of ``paths`` between ``parent`` and ``sha`` (complete, never cut)."""
+    if not _SHA.fullmatch(sha):
+        return _diff(git_dir, parent, sha, paths)
+    return _remembered(
+        ("diff", git_dir, parent, sha, tuple(paths)), lambda: _diff(git_dir, parent, sha, paths)
+    )
+
+
+def _diff(git_dir: Path, parent: str, sha: str, paths: list[str]) -> str:
     diff = subprocess.run(
         [
             "git",

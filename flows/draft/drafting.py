@@ -156,40 +156,71 @@ def draft_tasks(
     run_id: str,
     progress: Callable[[int], None] | None = None,
 ) -> DraftSummary:
-    """Draft every selected task that has no candidate of this kind, language and drafter yet."""
+    """Draft every selected task that has no candidate of this kind, language and drafter yet.
+
+    Each task's context is loaded once for all the kinds and languages it is drafted in: loading
+    it (the files at the commit, their definitions, where the change sits) costs more than
+    drafting from it. Candidates are written in batches (:class:`CandidateWriter`).
+    """
     summary = DraftSummary()
-    for kind in kinds:
-        for lang in langs:
-
-            def deliver(
-                context: Context, result: DraftResult, kind: str = kind, lang: str = lang
-            ) -> None:
-                _store(
-                    warehouse, context.task_id, kind, lang, drafter.name, result, run_id, summary
-                )
-                if progress is not None:
-                    progress(1)
-
-            contexts = (
-                loader.load_any(task_id)
-                for task_id in undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
-            )
-            try:
-                _draft_all(drafter, contexts, kind, lang, deliver)
-            except DraftingStopped as stop:
-                summary.stopped = str(stop)
-                return summary
+    pending = {
+        (kind, lang): undrafted_tasks(warehouse, kind, lang, drafter.name, limit)
+        for kind in kinds
+        for lang in langs
+    }
+    with CandidateWriter(warehouse, drafter.name, run_id, summary, progress) as writer:
+        if isinstance(drafter, ConcurrentDrafter):
+            return _draft_concurrently(drafter, loader, pending, writer, summary)
+        for task_id, wanted in _by_task(pending):
+            context = loader.load_any(task_id)
+            for kind, lang in wanted:
+                writer.store(context.task_id, kind, lang, drafter.draft(context, kind, lang))
     return summary
 
 
-def _draft_all(
-    drafter: Drafter, contexts: Iterator[Context], kind: str, lang: str, deliver: Deliver
-) -> None:
-    if isinstance(drafter, ConcurrentDrafter):
-        drafter.draft_each(contexts, kind, lang, deliver)
-        return
-    for context in contexts:
-        deliver(context, drafter.draft(context, kind, lang))
+def _by_task(pending: dict[tuple[str, str], list[str]]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each task with the (kind, language) pairs it still needs, tasks in id order."""
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for pair, task_ids in pending.items():
+        for task_id in task_ids:
+            wanted.setdefault(task_id, []).append(pair)
+    return sorted(wanted.items())
+
+
+def _draft_concurrently(
+    drafter: ConcurrentDrafter,
+    loader: ContextLoader,
+    pending: dict[tuple[str, str], list[str]],
+    writer: CandidateWriter,
+    summary: DraftSummary,
+) -> DraftSummary:
+    """One ``draft_each`` per kind and language; a context loaded for one pass is kept for the
+    next ones (up to ``MAX_KEPT_CONTEXTS``)."""
+    kept: dict[str, Context] = {}
+
+    def load(task_id: str) -> Context:
+        context = kept.get(task_id) or loader.load_any(task_id)
+        if len(kept) < MAX_KEPT_CONTEXTS:
+            kept[task_id] = context
+        return context
+
+    for (kind, lang), task_ids in pending.items():
+
+        def deliver(
+            context: Context, result: DraftResult, kind: str = kind, lang: str = lang
+        ) -> None:
+            writer.store(context.task_id, kind, lang, result)
+
+        try:
+            drafter.draft_each((load(task_id) for task_id in task_ids), kind, lang, deliver)
+        except DraftingStopped as stop:
+            summary.stopped = str(stop)
+            return summary
+    return summary
+
+
+# Contexts a concurrent drafter's later passes reuse; past this many, later tasks are loaded again.
+MAX_KEPT_CONTEXTS = 2_000
 
 
 def undrafted_tasks(
@@ -213,20 +244,42 @@ def undrafted_tasks(
     return [row[0] for row in rows]
 
 
-def _store(
-    warehouse: Warehouse,
-    task_id: str,
-    kind: str,
-    lang: str,
-    drafter: str,
-    result: DraftResult,
-    run_id: str,
-    summary: DraftSummary,
-) -> None:
-    if isinstance(result, DraftSkipped):
-        warehouse.insert(
-            "draft_skips",
-            [
+class CandidateWriter:
+    """Stores drafting results (candidates, unparseable replies, skips) in batches of
+    ``BATCH_ROWS`` and counts them: one insert per record costs more than drafting an extractive
+    one. What is not written when a run stops is drafted again by the next run, with the same
+    ids (an LLM reply comes back from ``llm_calls``, unpaid)."""
+
+    BATCH_ROWS = 100
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        drafter: str,
+        run_id: str,
+        summary: DraftSummary,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.warehouse = warehouse
+        self.drafter = drafter
+        self.run_id = run_id
+        self.summary = summary
+        self.progress = progress
+        self._skips: list[dict[str, Any]] = []
+        self._candidates: list[dict[str, Any]] = []
+        self._unparseable: list[dict[str, Any]] = []
+
+    def __enter__(self) -> CandidateWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def store(self, task_id: str, kind: str, lang: str, result: DraftResult) -> None:
+        """Queue one result's row (a deferral stores nothing) and count it."""
+        drafter, run_id = self.drafter, self.run_id
+        if isinstance(result, DraftSkipped):
+            self._skips.append(
                 {
                     "task_id": task_id,
                     "kind": kind,
@@ -236,26 +289,34 @@ def _store(
                     "category": result.reason.category,
                     "run_id": run_id,
                 }
-            ],
-        )
-        summary.skip(result.reason)
-    elif isinstance(result, Unparseable):
-        summary.unparseable += warehouse.insert(
-            "candidates", [_unparseable_row(task_id, kind, lang, drafter, result, run_id)]
-        )
-    elif isinstance(result, DraftDeferred):
-        summary.defer(result.reason)
-    else:
-        record, call = (
-            (result.record, result.llm_call_id) if isinstance(result, Drafted) else (result, None)
-        )
-        spared = spare_record(record)
-        if isinstance(spared, Skip):
-            _store(warehouse, task_id, kind, lang, drafter, DraftSkipped(spared), run_id, summary)
-        else:
-            summary.candidates += warehouse.insert(
-                "candidates", [candidate_row(spared, run_id, call)]
             )
+            self.summary.skip(result.reason)
+        elif isinstance(result, Unparseable):
+            self._unparseable.append(_unparseable_row(task_id, kind, lang, drafter, result, run_id))
+        elif isinstance(result, DraftDeferred):
+            self.summary.defer(result.reason)
+        else:
+            record, call = (
+                (result.record, result.llm_call_id)
+                if isinstance(result, Drafted)
+                else (result, None)
+            )
+            spared = spare_record(record)
+            if isinstance(spared, Skip):
+                self.store(task_id, kind, lang, DraftSkipped(spared))
+                return
+            self._candidates.append(candidate_row(spared, run_id, call))
+        if len(self._skips) + len(self._candidates) + len(self._unparseable) >= self.BATCH_ROWS:
+            self.flush()
+        if self.progress is not None:
+            self.progress(1)
+
+    def flush(self) -> None:
+        """Write the queued rows."""
+        self.warehouse.insert("draft_skips", self._skips)
+        self.summary.unparseable += self.warehouse.insert("candidates", self._unparseable)
+        self.summary.candidates += self.warehouse.insert("candidates", self._candidates)
+        self._skips, self._candidates, self._unparseable = [], [], []
 
 
 def spare_record(record: Record) -> Record | Skip:

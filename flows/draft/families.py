@@ -97,16 +97,20 @@ def task_problem(context: TaskContext, max_unit_lines: int) -> Skip | None:
 
 def family_problem(context: TaskContext) -> Skip | None:
     """Why a task of a non-code family cannot make a good record, or None."""
-    checks: list[tuple[str, Callable[[], bool], Skip]] = [
+    # Each skip's words are made only for the check that fails: some name what they found (renamed
+    # tests, tests at the parent), which costs a comparison of every test's code.
+    checks: list[tuple[str, Callable[[], bool], Callable[[], Skip]]] = [
         (
             "tests",
             lambda: not context.under_test,
-            Skip(SkipCategory.NO_CODE_UNDER_TEST, "the code the tests exercise could not be found"),
+            lambda: Skip(
+                SkipCategory.NO_CODE_UNDER_TEST, "the code the tests exercise could not be found"
+            ),
         ),
         (
             "tests",
             lambda: _moved_or_edited(context),
-            Skip(
+            lambda: Skip(
                 SkipCategory.TESTS_NOT_NEW,
                 "the tests were moved or edited, not written: no test is missing",
             ),
@@ -114,7 +118,7 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "tests",
             lambda: bool(_renamed(context)),
-            Skip(
+            lambda: Skip(
                 SkipCategory.TESTS_NOT_NEW,
                 "the tests were renamed, not written: "
                 + ", ".join(f"`{old}` → `{new}`" for old, new in _renamed(context)[:3]),
@@ -123,7 +127,7 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "tests",
             lambda: not _untested(context),
-            Skip(
+            lambda: Skip(
                 SkipCategory.TESTS_NOT_NEW,
                 "the code under test has tests at the parent: "
                 + ", ".join(f"`{name}`" for name in _tests_before(context)[:3]),
@@ -132,7 +136,7 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "tests",
             lambda: bool(_unshown_helpers(context)),
-            Skip(
+            lambda: Skip(
                 SkipCategory.INCOMPLETE_ANSWER,
                 "the tests call helpers of their class the record cannot show: "
                 + ", ".join(_unshown_helpers(context)[:3]),
@@ -141,7 +145,7 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "docs",
             lambda: not any(u.doc for u in context.units),
-            Skip(
+            lambda: Skip(
                 SkipCategory.DOCS_UNREADABLE,
                 "the documentation the commit wrote could not be read",
             ),
@@ -149,7 +153,7 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "docs",
             lambda: not _wrote_doc(context.units),
-            Skip(
+            lambda: Skip(
                 SkipCategory.DOCSTRING_ALREADY_THERE,
                 "the commit wrote comments in the code; the docstring was already there",
             ),
@@ -157,16 +161,18 @@ def family_problem(context: TaskContext) -> Skip | None:
         (
             "edge_cases",
             lambda: not _new_guards(context.units),
-            Skip(SkipCategory.NO_NEW_GUARD, "no guard clause was added"),
+            lambda: Skip(SkipCategory.NO_NEW_GUARD, "no guard clause was added"),
         ),
         (
             "review",
             lambda: not _revert_reason(context),
-            Skip(SkipCategory.REVERT_GIVES_NO_REASON, "the revert does not say what was wrong"),
+            lambda: Skip(
+                SkipCategory.REVERT_GIVES_NO_REASON, "the revert does not say what was wrong"
+            ),
         ),
     ]
     return next(
-        (skip for family, fails, skip in checks if family == context.family and fails()), None
+        (skip() for family, fails, skip in checks if family == context.family and fails()), None
     )
 
 
@@ -244,7 +250,13 @@ def _without_name(code: str, qualified_name: str) -> list[str]:
 
 
 def _similar(first: list[str], second: list[str]) -> bool:
-    return SequenceMatcher(None, first, second, autojunk=False).ratio() >= RENAMED_SIMILARITY
+    matcher = SequenceMatcher(None, first, second, autojunk=False)
+    # the quick ratios are upper bounds of the ratio: most pairs are told apart by them
+    return (
+        matcher.real_quick_ratio() >= RENAMED_SIMILARITY
+        and matcher.quick_ratio() >= RENAMED_SIMILARITY
+        and matcher.ratio() >= RENAMED_SIMILARITY
+    )
 
 
 def _parent_tests(context: TaskContext) -> tuple[tuple[str, str], ...]:

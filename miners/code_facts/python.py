@@ -127,6 +127,12 @@ class PythonDetails:
         }
 
 
+# libcst reads the Python functions of commits that change at most this many (the few a task can
+# teach), when a task needs them; a sprawling commit's functions keep their tree-sitter facts only.
+PYTHON_DETAILS_MAX_UNITS = 6
+PYTHON_FUNCTIONS = ("function", "method")
+
+
 def python_details(code: str) -> PythonDetails | None:
     """Details of the function whose code (decorators included) is ``code``; None when it is not
     one parseable function definition."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from miners.code_facts.python import python_details
+from miners.code_facts.python import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS
 from miners.code_symbols import SYMBOLS_VERSION, SymbolChange, language_for_path
 from miners.commit_messages import PERSON_TRAILERS, MessageFacts, parse_person, read_message
 from miners.git_history import MINER_VERSION, CommitFact, FileChangeFact
@@ -22,12 +22,11 @@ from miners.git_objects import BlobReader
 from miners.symbol_changes import SymbolMiner
 from warehouse.ids import stable_id
 from warehouse.outcomes import Skip, SkipCategory
-from warehouse.redaction import keyed_hash, redact
+from warehouse.redaction import SecretFound, keyed_hash, redact
 
 MAX_SYMBOL_SOURCE_BYTES = 1_000_000
-# libcst reads the Python functions of commits that change at most this many (the few a task can
-# teach); a sprawling commit's functions keep their tree-sitter facts only.
-PYTHON_DETAILS_MAX_UNITS = 6
+# Definitions' code texts a mining pass remembers redacted (see Redactor).
+REMEMBERED_TEXTS = 4_096
 ROW_TABLES = ("commits", "file_changes", "symbols", "secret_findings")
 
 
@@ -64,9 +63,13 @@ class Redactor:
         self.key = key
         self.run_id = run_id
         self.rows: list[dict[str, Any]] = []
+        self._known: dict[str, tuple[str, list[SecretFound]]] = {}
 
-    def __call__(self, text: str, location: str) -> str:
-        clean, findings = redact(text, self.key)
+    def __call__(self, text: str, location: str, *, repeated: bool = False) -> str:
+        """``text`` redacted; its findings are kept for ``location``. A ``repeated`` text (a
+        definition's code: its old version is, most often, the new version of an earlier commit)
+        is redacted once and remembered: its findings depend on the text alone."""
+        clean, findings = self._redacted(text) if repeated else redact(text, self.key)
         for found in findings:
             self.rows.append(
                 {
@@ -78,6 +81,14 @@ class Redactor:
                 }
             )
         return clean
+
+    def _redacted(self, text: str) -> tuple[str, list[SecretFound]]:
+        known = self._known.get(text)
+        if known is None:
+            known = self._known[text] = redact(text, self.key)
+            if len(self._known) > REMEMBERED_TEXTS:
+                del self._known[next(iter(self._known))]  # the oldest
+        return known
 
     def take(self) -> list[dict[str, Any]]:
         """The findings collected so far (and forget them)."""
@@ -240,13 +251,13 @@ class CommitRowMaker:
             "change": symbol.change,
             "start_line": latest.start_line if latest else None,
             "end_line": latest.end_line if latest else None,
-            "before_code": self.redact(symbol.before.code, f"{where}:before")
+            "before_code": self.redact(symbol.before.code, f"{where}:before", repeated=True)
             if symbol.before
             else None,
-            "after_code": self.redact(symbol.after.code, f"{where}:after")
+            "after_code": self.redact(symbol.after.code, f"{where}:after", repeated=True)
             if symbol.after
             else None,
-            "doc": self.redact(latest.doc, f"{where}:doc") if latest else "",
+            "doc": self.redact(latest.doc, f"{where}:doc", repeated=True) if latest else "",
             "signature": None,
             "details": None,
         }
@@ -267,15 +278,13 @@ def _why_no_symbols(
 def _with_python_details(
     rows: list[dict[str, Any]], skipped: Counter[Skip]
 ) -> list[dict[str, Any]]:
-    """Fill ``signature`` and ``details`` of a commit's Python functions when it changes few."""
-    functions = [r for r in rows if r["lang"] == "python" and r["kind"] in ("function", "method")]
+    """Count the Python functions of a commit that changes too many to read libcst's details of.
+
+    The details themselves (``signature``, ``details``) are read when a task needs them
+    (``warehouse/selection/task_context.py``), by the same rule: most commits never become a
+    task, and reading every function's header with libcst was a fifth of the mine stage."""
+    functions = [r for r in rows if r["lang"] == "python" and r["kind"] in PYTHON_FUNCTIONS]
     if len(functions) > PYTHON_DETAILS_MAX_UNITS:
         many = Skip(SkipCategory.MANY_PYTHON_FUNCTIONS, "more than 6 functions changed")
         skipped[many] += len(functions)
-    else:
-        for row in functions:
-            code = row["after_code"] if row["after_code"] is not None else row["before_code"]
-            details = python_details(code or "")
-            if details is not None:
-                row["signature"], row["details"] = details.signature, json.dumps(details.as_json())
     return rows

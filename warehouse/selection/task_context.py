@@ -16,6 +16,7 @@ from typing import Any
 
 from miners.change_support import ChangeSupport, change_support
 from miners.code_facts import module_description
+from miners.code_facts.python import PYTHON_DETAILS_MAX_UNITS, PYTHON_FUNCTIONS, python_details
 from miners.code_symbols import SymbolFact, extract_symbols, language_for_path, same_code
 from miners.code_under_test import code_under_test
 from miners.commit_kinds import is_doc_path, is_generated_path, is_test_path
@@ -172,6 +173,8 @@ class ContextLoader:
         self.warehouse = warehouse
         self.key = key
         self._readers: dict[str, BlobReader] = {}
+        self._python_functions: dict[str, int] = {}
+        self._redacted_files: dict[bytes, bytes] = {}
 
     def close(self) -> None:
         """Stop the git processes opened for reading."""
@@ -199,6 +202,7 @@ class ContextLoader:
         read = self._reader(task[5], task[7])
         read_parent = self._reader(task[5], f"{task[7]}^")
         units = self._units(facts["symbol_ids"])
+        tests = self._units(facts["test_symbol_ids"])
         test_edits = self._test_edits(task[6]) if task[1] != "tests" else ()
         return TaskContext(
             task_id=task[0],
@@ -213,7 +217,7 @@ class ContextLoader:
             committed_at=task[10],
             profile=read_profile(read, task[4]),
             units=units,
-            tests=self._units(facts["test_symbol_ids"]),
+            tests=tests,
             tickets=self._tickets(facts["ticket_ids"], facts.get("link_methods", []), task[10]),
             module_docs={u.path: self._module_doc(read, u.path, u.lang) for u in units},
             under_test=self._under_test(task[5], task[7], read, units)
@@ -226,12 +230,7 @@ class ContextLoader:
             ),
             test_edits=test_edits,
             other_files=self._other_files(read, task[6]),
-            fixtures=_fixtures(
-                (read, read_parent),
-                units + self._units(facts["test_symbol_ids"])
-                if task[1] == "tests"
-                else self._units(facts["test_symbol_ids"]),
-            ),
+            fixtures=_fixtures((read, read_parent), units + tests if task[1] == "tests" else tests),
             deleted_names=self._deleted_names(task[6]),
         )
 
@@ -301,7 +300,7 @@ class ContextLoader:
         ).rows
         edits = [
             unit
-            for unit in map(code_unit, rows)
+            for unit in self._code_units(rows)
             if is_test_path(unit.path) and not same_code(unit.before, unit.after, unit.lang)
         ]
         owners = {
@@ -382,9 +381,21 @@ class ContextLoader:
             data = blobs.read(f"{sha}:{path}", 2_000_000)
             if data is None:
                 return None
-            return redact(data.decode("utf-8", "replace"), self.key)[0].encode("utf-8")
+            return self._redacted(data)
 
         return read
+
+    def _redacted(self, data: bytes) -> bytes:
+        """A file's bytes redacted, remembered by content: most files a task reads (the README,
+        the manifests, ``conftest.py``, the modules it did not change) are the same bytes at the
+        next task's commit."""
+        known = self._redacted_files.get(data)
+        if known is None:
+            known = redact(data.decode("utf-8", "replace"), self.key)[0].encode("utf-8")
+            self._redacted_files[data] = known
+            if len(self._redacted_files) > REMEMBERED_FILES:
+                del self._redacted_files[next(iter(self._redacted_files))]  # the oldest
+        return known
 
     def _units(self, symbol_ids: list[str]) -> tuple[CodeUnit, ...]:
         if not symbol_ids:
@@ -396,7 +407,40 @@ class ContextLoader:
             [symbol_ids],
         ).rows
         order = {symbol_id: n for n, symbol_id in enumerate(symbol_ids)}
-        return tuple(code_unit(row) for row in sorted(rows, key=lambda r: order[r[0]]))
+        return tuple(self._code_units(sorted(rows, key=lambda r: order[r[0]])))
+
+    def _code_units(self, rows: list[tuple[Any, ...]]) -> list[CodeUnit]:
+        """``symbols`` rows as units, a Python function's libcst details read now if the miner
+        left them for later (``warehouse/landing/commit_rows.py``: it reads them for no commit,
+        since most never become a task)."""
+        return [code_unit(self._with_python_details(row)) for row in rows]
+
+    def _with_python_details(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The row with ``signature`` and ``details`` filled as the miner once filled them: for a
+        Python function or method of a commit that changes at most ``PYTHON_DETAILS_MAX_UNITS``
+        of them, read off its new version (its old one when it was deleted)."""
+        symbol_id, _, lang, _, kind, _, before, after, _, signature, stored = row
+        if stored is not None or signature or lang != "python" or kind not in PYTHON_FUNCTIONS:
+            return row
+        if self._python_functions_changed(symbol_id) > PYTHON_DETAILS_MAX_UNITS:
+            return row
+        details = python_details(after or before)
+        if details is None:
+            return row
+        return (*row[:9], details.signature, json.dumps(details.as_json()))
+
+    def _python_functions_changed(self, symbol_id: str) -> int:
+        """How many Python functions and methods the commit of ``symbol_id`` changes."""
+        commit_id = self.warehouse.scalar("SELECT commit_id FROM symbols WHERE id = ?", [symbol_id])
+        if commit_id not in self._python_functions:
+            self._python_functions[commit_id] = int(
+                self.warehouse.scalar(
+                    "SELECT count(*) FROM symbols WHERE commit_id = ? AND lang = 'python' "
+                    "AND kind IN ('function', 'method')",
+                    [commit_id],
+                )
+            )
+        return self._python_functions[commit_id]
 
     def _tickets(
         self, ticket_ids: list[str], methods: list[str], before: datetime | None
@@ -436,6 +480,8 @@ class ContextLoader:
 
 
 MAX_OTHER_FILE_LINES = 60
+# Files a loader remembers redacted (see ContextLoader._redacted).
+REMEMBERED_FILES = 256
 MAX_FIXTURE_LINES = 40
 _BUILTIN_FIXTURES = frozenset(
     {

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
-from flows.draft.drafting import DraftSummary
-from tests.builders import BuildRepo, Cli, Commit, stock_history
+from flows.draft.drafters import extractive_drafters
+from flows.draft.drafting import CandidateWriter, DraftSummary, draft_tasks
+from flows.settings import Settings
+from tests.builders import TEST_KEY, BuildRepo, Cli, Commit, stock_history
+from warehouse.landing.commit_rows import LandingOptions
+from warehouse.landing.repositories import land_repository
 from warehouse.outcomes import Skip, SkipCategory
+from warehouse.selection.commits import select_tasks
+from warehouse.selection.task_context import Context, ContextLoader
 from warehouse.store import Warehouse
 
 
@@ -54,3 +61,41 @@ def test_skips_are_counted_by_category_whatever_their_words() -> None:
     assert summary.skipped == {"unit_too_long": 2}
     assert summary.deferred == {"timeout": 2}
     assert summary.deferred_example == {"timeout": "timeout after 120s"}
+
+
+class CountingLoader(ContextLoader):
+    """The real loader, counting what it loads."""
+
+    loaded: Counter[str]
+
+    def load_any(self, task_id: str) -> Context:
+        self.loaded[task_id] += 1
+        return super().load_any(task_id)
+
+
+def test_each_task_is_loaded_once_for_every_kind_and_language_and_every_result_is_stored(
+    warehouse: Warehouse, make_repo: BuildRepo
+) -> None:
+    land_repository(warehouse, make_repo(stock_history()), "r1", LandingOptions(key=TEST_KEY))
+    select_tasks(warehouse, "r1")
+    loader = CountingLoader(warehouse, TEST_KEY)
+    loader.loaded = Counter()
+    drafter = extractive_drafters(Settings(), TEST_KEY)
+    CandidateWriter.BATCH_ROWS = 3  # several batches, and a last one written at the end
+    try:
+        summary = draft_tasks(
+            warehouse,
+            loader,
+            drafter,
+            kinds=["instruction", "agent"],
+            langs=["en", "zh"],
+            limit=0,
+            run_id="r1",
+        )
+    finally:
+        CandidateWriter.BATCH_ROWS = 100
+        loader.close()
+    selected = warehouse.count("tasks WHERE status = 'selected'")
+    assert selected and sorted(loader.loaded.values()) == [1] * selected
+    stored = warehouse.count("candidates") + warehouse.count("draft_skips")
+    assert stored == 4 * selected == summary.candidates + sum(summary.skipped.values())
