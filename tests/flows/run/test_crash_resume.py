@@ -44,7 +44,6 @@ TABLES = (
     "splits",
 )
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
-_BAR_COUNT = re.compile(rb"\s(\d+)/(\?|\d+)(?=\s|$)")
 
 
 def _run(repo: Path, workspace: Path) -> subprocess.CompletedProcess[str]:
@@ -56,7 +55,7 @@ def _run(repo: Path, workspace: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _kill_when(repo: Path, workspace: Path, bar: str, share: int = 3) -> str:
+def _kill_when(repo: Path, workspace: Path, bar: str, share: int = 3, or_at: bytes = b"") -> str:
     """Start the run with stderr on a pseudo-terminal; kill -9 it (and its workers) once the
     ``bar`` progress bar has counted 1/``share`` of its work. What the terminal showed."""
     leader, follower = pty.openpty()
@@ -77,8 +76,9 @@ def _kill_when(repo: Path, workspace: Path, bar: str, share: int = 3) -> str:
                     shown += _ANSI.sub(b"", os.read(leader, 65536))
                 except OSError:  # the run ended and closed the terminal: the assert says how
                     break
-            done, total = _counted(shown[-4000:], bar)
-            if total and done >= total // share:
+            done, total = _counted(shown, bar)
+            # a quick stage may end before its bar shows (a second): ``or_at`` names the next
+            if (total and done >= total // share) or (or_at and or_at in shown):
                 os.killpg(process.pid, signal.SIGKILL)
                 break
     finally:
@@ -98,14 +98,14 @@ def _same_key(source: Path, target: Path) -> None:
 
 
 def _counted(shown: bytes, bar: str) -> tuple[int, int]:
-    """The furthest the ``bar`` progress bar has come, as (done, total) (rich draws
-    ``done/total``; total 0 while it is unknown)."""
-    lines = re.split(rb"[\r\n]", shown)
+    """The furthest the ``bar`` progress bar has come, as (done, total) (rich draws the name,
+    the bar, then ``done/total``; total 0 while it is unknown). The name is looked for anywhere:
+    with the cursor moves taken out, the live display's lines may run together."""
     counts = [
         (int(found[1]), int(found[2]) if found[2].isdigit() else 0)
-        for line in lines
-        if line.lstrip().startswith(bar.encode())
-        for found in _BAR_COUNT.finditer(line)
+        for found in re.finditer(
+            rb"(?<![a-z])" + bar.encode() + rb"\b[^0-9\r\n]*?(\d+)/(\?|\d+)", shown
+        )
     ]
     return max(counts, default=(0, 0))
 
@@ -146,13 +146,13 @@ def test_kill_9_mid_mining_and_mid_drafting_then_rerun_equals_an_uninterrupted_r
     assert done.returncode == 0, done.stderr[-3000:]
 
     _same_key(whole, killed)
-    _kill_when(repo, killed, "mining", share=10)
+    _kill_when(repo, killed, "mining", share=10, or_at=b"draft")
     with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
         # killed before the source's watermark, so the rerun must finish what was mined (on a
         # loaded machine the bar can lag behind the work: then mining had finished whole)
         mined, marked = warehouse.count("commits"), warehouse.count("watermarks")
         assert mined > 0 and (marked == 0 or mined == COMMITS)
-    _kill_when(repo, killed, "drafting")
+    _kill_when(repo, killed, "drafting", share=20)
     with Warehouse(killed / "goldmine.duckdb", read_only=True) as warehouse:
         # the second kill came mid-drafting: every commit was mined, some tasks are not drafted
         assert warehouse.count("commits") == COMMITS
